@@ -1,0 +1,29 @@
+"""Delivery adapters: push one slot instance's plain data to one outlet and return a receipt."""
+
+from channels.base import (
+    Article,
+    AudioClip,
+    Channel,
+    ChannelError,
+    Delivery,
+    PermanentError,
+    Receipt,
+    Slide,
+    TransientError,
+)
+from channels.registry import KINDS, open_channel, options_model
+
+__all__ = [
+    "KINDS",
+    "Article",
+    "AudioClip",
+    "Channel",
+    "ChannelError",
+    "Delivery",
+    "PermanentError",
+    "Receipt",
+    "Slide",
+    "TransientError",
+    "open_channel",
+    "options_model",
+]

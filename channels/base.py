@@ -1,0 +1,145 @@
+"""The one protocol every outlet adapter speaks, and the plain data it is handed.
+
+Errors raised by adapters::
+
+    ChannelError            anything an adapter could not do
+    ├── TransientError      worth retrying later: timeouts, refused connections, 5xx, 408, 429
+    └── PermanentError      retrying will not help: other 4xx, malformed settings, unwritable target
+
+The dispatcher owns retries: an adapter makes one attempt and raises, never loops.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChannelError(Exception):
+    """An adapter could not deliver."""
+
+
+class TransientError(ChannelError):
+    """The outlet may accept the same delivery later.
+
+    ``retry_after`` is the number of seconds the receiver asked us to wait, when it said so.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(ChannelError):
+    """The outlet will never accept this delivery as it is."""
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """One piece of a loudspeaker program, already rendered to an MP3 file."""
+
+    ref: str
+    title: str
+    path: Path
+    sha256: str
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One bulletin-board slide: a short text shown for ``seconds``."""
+
+    ref: str
+    text: str
+    seconds: int
+    title: str = ""
+    campaign: str = ""
+    image_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One portal article: sanitised HTML plus its metadata."""
+
+    ref: str
+    title: str
+    html: str
+    summary: str
+    campaign: str = ""
+    image_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One push of one slot instance to one outlet.
+
+    ``id`` is the idempotency key: it is the same on every retry of this delivery.
+    ``start_at`` and ``end_at`` are aware datetimes (the window the content is for).
+    Only the tuple that matters to the outlet is filled: ``clips`` for loudspeakers,
+    ``slides`` for boards, ``articles`` for portals.
+    """
+
+    id: str
+    station_code: str
+    station_name: str
+    outlet: str
+    start_at: datetime
+    end_at: datetime
+    clips: tuple[AudioClip, ...] = ()
+    slides: tuple[Slide, ...] = ()
+    articles: tuple[Article, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the outlet confirmed: where the delivery landed and what the receiver said."""
+
+    delivery_id: str
+    location: str
+    status: int | None = None
+    remote_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ChannelOptions(BaseModel):
+    """Settings of one outlet as written under ``[station.<outlet>]`` in stations.toml.
+
+    Each adapter subclasses this with its own fields; unknown keys are refused so a typo
+    in the configuration is found at start, not at the first push.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+
+
+class Channel(ABC):
+    """An outlet adapter. One instance serves one outlet of one station (or several that share
+    the same options) for the life of the process, so it may keep connections open.
+    """
+
+    #: The string used in configuration, e.g. ``"loudspeaker.folder"``.
+    kind: ClassVar[str]
+    #: The pydantic model of this adapter's settings.
+    Options: ClassVar[type[ChannelOptions]]
+
+    def __init__(self, options: ChannelOptions) -> None:
+        self.options = options
+
+    @abstractmethod
+    def deliver(self, delivery: Delivery) -> Receipt:
+        """Push ``delivery`` once.
+
+        Must be idempotent by ``delivery.id``: delivering the same id twice leaves the outlet
+        as if it had been delivered once. Raises :class:`TransientError` or
+        :class:`PermanentError`; never retries by itself.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
+        """Release connections or files held by the adapter."""

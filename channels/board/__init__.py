@@ -1,0 +1,1 @@
+"""Electronic bulletin-board outlets: publish slide rotations for the board page."""

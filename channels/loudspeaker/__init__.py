@@ -1,0 +1,1 @@
+"""Loudspeaker outlets: hand rendered MP3 programs to a playout engine."""

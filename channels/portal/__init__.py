@@ -1,0 +1,1 @@
+"""Web-portal outlets: publish articles as JSON, RSS and Atom feeds."""

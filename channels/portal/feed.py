@@ -1,0 +1,225 @@
+"""Publishes portal articles as a JSON item list plus RSS 2.0 and Atom 1.0 feeds, per station and for all.
+
+Layout under the configured ``dir``::
+
+    <dir>/<station_code>/items.json   {"station", "station_name", "items": [item, ...]}, newest first
+    <dir>/<station_code>/rss.xml      RSS 2.0 regenerated from items.json
+    <dir>/<station_code>/atom.xml     Atom 1.0 regenerated from items.json
+    <dir>/<station_code>/media/       article images, named by content
+    <dir>/_all/...                    the same three files for the articles of every station
+
+An item is ``{"guid", "ref", "delivery_id", "station", "station_name", "title", "summary", "html",
+"campaign", "image", "published"}``: ``guid`` is :func:`item_guid` (a UUID string, also the last
+segment of the item link ``<link>/articles/<guid>``), ``published`` is the delivery's ``start_at``
+in ISO 8601, ``image`` is ``null`` or a path relative to ``dir``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from feedgen.feed import FeedGenerator
+from pydantic import Field
+
+from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.files import (
+    locked,
+    os_errors,
+    prune_media,
+    read_json,
+    safe_name,
+    store_media,
+    write_atomic,
+    write_json,
+)
+
+log = logging.getLogger(__name__)
+
+#: Folder of the feed that merges every station.
+ALL = "_all"
+ITEMS_FILE = "items.json"
+RSS_FILE = "rss.xml"
+ATOM_FILE = "atom.xml"
+MEDIA_DIR = "media"
+
+_GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:loa:portal:article")
+#: Characters XML 1.0 forbids; lxml refuses them, so they never enter items.json.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class FeedOptions(ChannelOptions):
+    """Where feeds are written and how they present themselves."""
+
+    type: Literal["feed"]
+    dir: Path
+    #: Feed title; the station name is appended in a station's feed. Empty: the station name alone.
+    title: str = ""
+    #: Base URL of loa's web app; item links are ``<link>/articles/<guid>``.
+    link: str = "http://127.0.0.1:8080/"
+    #: How many items (the newest by published time) each feed keeps.
+    keep: Annotated[int, Field(ge=1)] = 50
+
+
+def item_guid(delivery_id: str, article_ref: str) -> str:
+    """The stable id of one article in one delivery: the same on every retry."""
+    return str(uuid.uuid5(_GUID_NAMESPACE, f"{delivery_id}\n{article_ref}"))
+
+
+def feed_dir(dir: Path, station_code: str) -> Path:
+    """The folder of ``station_code``'s feed (``"_all"`` for all stations); ``ValueError`` if unsafe."""
+    return dir / (ALL if station_code == ALL else safe_name(station_code))
+
+
+def feed_paths(dir: Path, station_code: str) -> tuple[Path, Path]:
+    """``(rss.xml, atom.xml)`` of ``station_code`` (or ``"_all"``)."""
+    folder = feed_dir(dir, station_code)
+    return folder / RSS_FILE, folder / ATOM_FILE
+
+
+def load_items(dir: Path, station_code: str) -> list[dict[str, Any]]:
+    """The items of ``station_code``'s feed (or ``"_all"``), newest first; empty if none yet."""
+    document = read_json(feed_dir(dir, station_code) / ITEMS_FILE)
+    return list(document.get("items", [])) if isinstance(document, dict) else []
+
+
+def _clean(text: str) -> str:
+    """``text`` in NFC without characters XML cannot carry."""
+    return _NOT_XML.sub("", unicodedata.normalize("NFC", text))
+
+
+def _published(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(item["published"])
+
+
+class FeedPortal(Channel):
+    """Adds a delivery's articles to its station's feed and to the all-stations feed."""
+
+    kind = "portal.feed"
+    Options = FeedOptions
+    options: FeedOptions
+
+    def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.start_at.tzinfo is None:
+            raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
+        if not delivery.articles:
+            raise PermanentError(f"delivery {delivery.id}: no articles to publish")
+        try:
+            station_dir = self.options.dir / safe_name(delivery.station_code)  # never "_all"
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from exc
+        for article in delivery.articles:
+            if article.image_path is not None and not article.image_path.is_file():
+                raise PermanentError(
+                    f"article {article.ref!r} ({article.title}): image missing: {article.image_path}"
+                )
+
+        station_name = _clean(delivery.station_name)
+        station_title = f"{self.options.title} – {station_name}" if self.options.title else station_name
+        all_dir = self.options.dir / ALL
+        with os_errors(f"cannot write feed in {station_dir}"):
+            with locked(station_dir / ".lock"):
+                items = [self._item(a, delivery, station_dir) for a in delivery.articles]
+                kept = self._update(station_dir, delivery, items, station_title)
+                referenced = {
+                    Path(i["image"]).name
+                    for i in kept + load_items(self.options.dir, ALL)
+                    if i.get("image") and i["station"] == delivery.station_code
+                }
+                prune_media(station_dir / MEDIA_DIR, referenced)
+            with locked(all_dir / ".lock"):
+                self._update(all_dir, delivery, items, self.options.title or "loa")
+
+        rss, _ = feed_paths(self.options.dir, delivery.station_code)
+        log.info("delivery %s: %d articles in %s", delivery.id, len(items), rss)
+        return Receipt(
+            delivery_id=delivery.id,
+            location=str(rss),
+            details={"items": len(kept), "guids": [i["guid"] for i in items]},
+        )
+
+    def _item(self, article: Article, delivery: Delivery, station_dir: Path) -> dict[str, Any]:
+        """One article as stored in items.json, its image copied into the station's media folder."""
+        image = None
+        if article.image_path is not None:
+            name = store_media(article.image_path, station_dir / MEDIA_DIR)
+            image = f"{station_dir.name}/{MEDIA_DIR}/{name}"
+        return {
+            "guid": item_guid(delivery.id, article.ref),
+            "ref": article.ref,
+            "delivery_id": delivery.id,
+            "station": delivery.station_code,
+            "station_name": _clean(delivery.station_name),
+            "title": _clean(article.title).strip() or article.ref,
+            "summary": _clean(article.summary),
+            "html": _clean(article.html),
+            "campaign": _clean(article.campaign),
+            "image": image,
+            "published": delivery.start_at.isoformat(),
+        }
+
+    def _update(
+        self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str
+    ) -> list[dict[str, Any]]:
+        """Merge ``items`` into ``folder``'s items.json and regenerate its feeds; caller holds the lock.
+
+        Items of an earlier attempt of the same delivery are replaced, so a retry never duplicates.
+        Both feeds are rendered before anything is written, so a rendering failure changes nothing.
+        """
+        path = folder / ITEMS_FILE
+        try:
+            document = read_json(path)
+        except ValueError as exc:
+            raise PermanentError(f"feed items {path} are not valid JSON: {exc}") from exc
+        old = document.get("items", []) if isinstance(document, dict) else []
+        merged = [i for i in old if i.get("delivery_id") != delivery.id] + items
+        merged.sort(key=_published, reverse=True)
+        merged = merged[: self.options.keep]
+        station = folder.name
+        generator = _generator(station, title, self.options.link, merged, delivery.start_at)
+        try:
+            rss, atom = generator.rss_str(pretty=True), generator.atom_str(pretty=True)
+        except ValueError as exc:
+            raise PermanentError(f"cannot render feed {folder}: {exc}") from exc
+        folder.mkdir(parents=True, exist_ok=True)
+        station_name = "" if station == ALL else _clean(delivery.station_name)
+        write_json(path, {"station": station, "station_name": station_name, "items": merged})
+        write_atomic(folder / RSS_FILE, rss)
+        write_atomic(folder / ATOM_FILE, atom)
+        return merged
+
+
+def _generator(
+    station: str, title: str, link: str, items: list[dict[str, Any]], fallback: datetime
+) -> FeedGenerator:
+    """A FeedGenerator holding ``items`` (newest first); its dates come from the items, never the clock."""
+    updated = max((_published(i) for i in items), default=fallback)
+    fg = FeedGenerator()
+    fg.id(f"urn:loa:feed:{station}")
+    fg.title(title)
+    fg.description(title)
+    fg.author({"name": title})
+    fg.link(href=link, rel="alternate")
+    fg.language("vi")
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    base = link.rstrip("/")
+    for item in items:
+        published = _published(item)
+        entry = fg.add_entry(order="append")
+        entry.guid(f"urn:uuid:{item['guid']}", permalink=False)
+        entry.title(item["title"])
+        entry.link(href=f"{base}/articles/{item['guid']}", rel="alternate")
+        entry.content(item["html"], type="html")
+        if item["summary"]:
+            entry.summary(item["summary"])
+        if item["campaign"]:
+            entry.category(term=item["campaign"])
+        entry.published(published)
+        entry.updated(published)
+    return fg

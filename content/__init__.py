@@ -1,0 +1,1 @@
+"""Pieces, revisions, reviews, users and the audit log; ingest and rendering."""

@@ -1,0 +1,261 @@
+"""The review workflow of pieces: add, edit (a new revision), submit, approve, reject, retire."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from content import audit
+from content.errors import InputError, IntegrityError, NotAllowed, NotFound, StateError
+from content.models import CHANNELS, Piece, PieceState, Review, Revision, User
+from content.users import require_role
+
+MAX_TITLE = 300
+MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
+
+
+@dataclass(frozen=True)
+class PieceContent:
+    """Everything a revision holds, as typed by an editor; all of it is covered by the hash."""
+
+    title: str
+    body: str
+    campaign: str | None = None
+    channels: tuple[str, ...] = CHANNELS
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    priority: int = 5
+    urgent: bool = False
+    audio_sha256: str | None = None
+    image_sha256: str | None = None
+    # Only for error messages: where the content came from (a file name, a feed item).
+    origin: str | None = field(default=None, compare=False)
+
+    def checked(self) -> PieceContent:
+        """The same content in NFC with surrounding space trimmed, or an InputError naming the field."""
+        def where(name: str) -> str:
+            return f"{self.origin}: {name}" if self.origin else name
+
+        title = unicodedata.normalize("NFC", self.title).strip()
+        body = unicodedata.normalize("NFC", self.body).strip().replace("\r\n", "\n")
+        if not title:
+            raise InputError("the title is empty", where=where("title"))
+        if len(title) > MAX_TITLE:
+            raise InputError(f"the title has {len(title)} characters; at most {MAX_TITLE}", where=where("title"))
+        if not body:
+            raise InputError("the body is empty", where=where("body"))
+        if len(body) > MAX_BODY:
+            raise InputError(f"the body has {len(body)} characters; at most {MAX_BODY}", where=where("body"))
+        unknown = sorted(set(self.channels) - set(CHANNELS))
+        if unknown or not self.channels:
+            raise InputError(f"channels must be some of {', '.join(CHANNELS)}; got {', '.join(self.channels)}",
+                             where=where("channels"))
+        for name in ("valid_from", "valid_until"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InputError("a time zone is required", where=where(name))
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise InputError("valid_until must be after valid_from", where=where("valid_until"))
+        if not 1 <= self.priority <= 9:
+            raise InputError(f"priority must be between 1 and 9; got {self.priority}", where=where("priority"))
+        campaign = (self.campaign or "").strip() or None
+        channels = tuple(c for c in CHANNELS if c in self.channels)
+        return replace(self, title=title, body=body, campaign=campaign, channels=channels)
+
+
+def content_of(revision: Revision) -> PieceContent:
+    """The content a stored revision holds."""
+    return PieceContent(**{f.name: getattr(revision, f.name) for f in fields(PieceContent) if f.name != "origin"})
+
+
+def content_hash(content: PieceContent) -> str:
+    """SHA-256 of the canonical JSON of ``content``: what an approval vouches for."""
+    document: dict[str, Any] = {}
+    for f in fields(PieceContent):
+        if f.name == "origin":
+            continue
+        value = getattr(content, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple | list):
+            value = list(value)
+        document[f.name] = value
+    payload = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _new_revision(session: Session, piece: Piece, content: PieceContent, author: User, now: datetime) -> Revision:
+    number = 1 + (session.scalar(
+        select(Revision.number).where(Revision.piece_id == piece.id).order_by(Revision.number.desc()).limit(1)
+    ) or 0)
+    revision = Revision(
+        piece_id=piece.id, number=number, title=content.title, body=content.body, campaign=content.campaign,
+        channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
+        priority=content.priority, urgent=content.urgent, audio_sha256=content.audio_sha256,
+        image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
+        created_at=now,
+    )
+    session.add(revision)
+    session.flush()
+    piece.current_revision_id = revision.id
+    piece.updated_at = now
+    return revision
+
+
+def add_piece(
+    session: Session, content: PieceContent, *, author: User, now: datetime, source_ref: str | None = None
+) -> Piece:
+    """Store a new piece as a draft with its first revision."""
+    require_role(author, "editor", "approver")
+    content = content.checked()
+    piece = Piece(state=PieceState.DRAFT, author_id=author.id, source_ref=source_ref, created_at=now, updated_at=now)
+    session.add(piece)
+    session.flush()
+    revision = _new_revision(session, piece, content, author, now)
+    audit.record(session, actor=author.name, action="piece.create", subject=f"piece:{piece.id}", at=now,
+                 details={"revision": revision.number, "sha256": revision.sha256, "title": content.title})
+    return piece
+
+
+def get_piece(session: Session, piece_id: int) -> Piece:
+    """The piece with ``piece_id``, with its revisions loaded, or NotFound."""
+    piece = session.get(Piece, piece_id, options=[joinedload(Piece.current_revision),
+                                                  joinedload(Piece.approved_revision)])
+    if piece is None:
+        raise NotFound(f"no piece with id {piece_id}; see `loa piece list`")
+    return piece
+
+
+def list_pieces(session: Session, states: Iterable[str] | None = None) -> list[Piece]:
+    """Pieces, newest first, optionally only those in ``states``."""
+    query = select(Piece).options(joinedload(Piece.current_revision)).order_by(Piece.id.desc())
+    if states:
+        query = query.where(Piece.state.in_(list(states)))
+    return list(session.scalars(query).unique())
+
+
+def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, actor: User, now: datetime) -> Revision:
+    """A new revision with ``changes`` applied; an approved piece keeps airing its approved
+    revision until the new one is approved."""
+    require_role(actor, "editor", "approver")
+    piece = get_piece(session, piece_id)
+    if piece.state == PieceState.RETIRED:
+        raise StateError(f"piece {piece_id} is retired; retired pieces cannot be edited")
+    assert piece.current_revision is not None
+    unknown = sorted(set(changes) - {f.name for f in fields(PieceContent)})
+    if unknown:
+        raise InputError(f"unknown field {unknown[0]!r}", where=unknown[0])
+    content = replace(content_of(piece.current_revision), **changes).checked()
+    if content_hash(content) == piece.current_revision.sha256:
+        raise InputError("nothing changed: the edit is identical to the current revision")
+    revision = _new_revision(session, piece, content, actor, now)
+    piece.state = PieceState.DRAFT
+    audit.record(session, actor=actor.name, action="piece.edit", subject=f"piece:{piece.id}", at=now,
+                 details={"revision": revision.number, "sha256": revision.sha256, "changed": sorted(changes)})
+    return revision
+
+
+def submit(session: Session, piece_id: int, *, actor: User, now: datetime) -> Piece:
+    """Send the current revision for review."""
+    require_role(actor, "editor", "approver")
+    piece = get_piece(session, piece_id)
+    if piece.state not in (PieceState.DRAFT, PieceState.REJECTED):
+        raise StateError(f"piece {piece_id} is {piece.state}; only drafts and rejected pieces can be submitted")
+    piece.state = PieceState.SUBMITTED
+    piece.updated_at = now
+    audit.record(session, actor=actor.name, action="piece.submit", subject=f"piece:{piece.id}", at=now,
+                 details={"revision_id": piece.current_revision_id})
+    return piece
+
+
+def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str) -> Piece:
+    require_role(actor, "approver")
+    piece = get_piece(session, piece_id)
+    revision = piece.current_revision
+    assert revision is not None
+    if actor.id in (piece.author_id, revision.created_by_id):
+        raise NotAllowed(f"{actor.name} wrote piece {piece_id}; another approver must review it")
+    if piece.state != PieceState.SUBMITTED:
+        raise StateError(f"piece {piece_id} is {piece.state}; only submitted pieces can be reviewed")
+    if content_hash(content_of(revision)) != revision.sha256:
+        raise IntegrityError(f"revision {revision.id} of piece {piece_id} does not match its own hash; "
+                             "it was altered in the database")
+    session.add(Review(revision_id=revision.id, reviewer_id=actor.id, decision=decision, note=note,
+                       sha256=revision.sha256, created_at=now))
+    if decision == PieceState.APPROVED:
+        piece.approved_revision_id = revision.id
+        piece.approved_sha256 = revision.sha256
+    piece.state = decision
+    piece.updated_at = now
+    audit.record(session, actor=actor.name, action=f"piece.{decision[:-1] if decision.endswith('ed') else decision}",
+                 subject=f"piece:{piece.id}", at=now,
+                 details={"revision_id": revision.id, "sha256": revision.sha256, "note": note})
+    return piece
+
+
+def approve(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
+    """Approve the submitted revision; its hash is stored and checked again before every push."""
+    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=note.strip())
+
+
+def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note: str) -> Piece:
+    """Send the submitted revision back to its author with a note saying why."""
+    if not note.strip():
+        raise InputError("a rejection needs a note saying why", where="note")
+    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=note.strip())
+
+
+def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
+    """Withdraw a piece: it is never planned or pushed again."""
+    require_role(actor, "approver", "editor")
+    piece = get_piece(session, piece_id)
+    if piece.state == PieceState.RETIRED:
+        raise StateError(f"piece {piece_id} is already retired")
+    piece.state = PieceState.RETIRED
+    piece.updated_at = now
+    audit.record(session, actor=actor.name, action="piece.retire", subject=f"piece:{piece.id}", at=now,
+                 details={"note": note.strip()})
+    return piece
+
+
+def airable_revisions(session: Session) -> list[Revision]:
+    """The approved revision of every piece that is not retired, oldest piece first."""
+    query = (
+        select(Revision)
+        .join(Piece, Piece.approved_revision_id == Revision.id)
+        .where(Piece.state != PieceState.RETIRED)
+        .order_by(Revision.piece_id)
+    )
+    return list(session.scalars(query))
+
+
+def check_airable(session: Session, revision_id: int, at: datetime) -> str | None:
+    """Why the revision must not go out at ``at``, or None when it may.
+
+    Raises IntegrityError when the stored content no longer matches the approved hash: that is
+    tampering, not workflow, and the caller must refuse the whole push.
+    """
+    revision = session.get(Revision, revision_id)
+    if revision is None:
+        return f"revision {revision_id} no longer exists"
+    piece = session.get(Piece, revision.piece_id)
+    assert piece is not None
+    if piece.state == PieceState.RETIRED:
+        return f"piece {piece.id} was retired"
+    if piece.approved_revision_id != revision.id:
+        return f"revision {revision.number} of piece {piece.id} is not the approved one"
+    actual = content_hash(content_of(revision))
+    if actual != piece.approved_sha256 or revision.sha256 != piece.approved_sha256:
+        raise IntegrityError(f"piece {piece.id} revision {revision.number}: stored content does not match "
+                             "the approved SHA-256; it was altered after approval")
+    if revision.valid_until is not None and revision.valid_until <= at:
+        return f"piece {piece.id} expired at {revision.valid_until.isoformat()}"
+    return None

@@ -1,0 +1,272 @@
+"""The ``loa`` command line (Typer). Heavy imports happen inside commands, so ``--help`` is quick."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from loa.cli_pieces import pieces_app
+from loa.cli_state import State, state_of
+
+if TYPE_CHECKING:
+    pass
+
+app = typer.Typer(
+    name="loa",
+    help="Schedules approved public-information content and pushes it to commune loudspeakers, "
+         "bulletin boards and web portals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(pieces_app, name="piece", help="Load and review pieces: add, edit, submit, approve, reject, retire.")
+user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[Path, typer.Option("--config", envvar="LOA_CONFIG", help="Configuration folder.")] = Path(
+        "config"),
+    db: Annotated[Optional[str], typer.Option("--db", envvar="LOA_DATABASE_URL",  # noqa: UP045
+                                              help="Database URL (overrides loa.toml).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    now: Annotated[Optional[str], typer.Option("--now", envvar="LOA_NOW",  # noqa: UP045
+                                               help="Run as if at this ISO-8601 time.")] = None,
+    user: Annotated[Optional[str], typer.Option("--as", envvar="LOA_USER",  # noqa: UP045
+                                                help="The acting user.")] = None,
+) -> None:
+    ctx.obj = State(config_dir=config, db=db, as_json=as_json, now_text=now, user=user)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database and load stations, slots and campaigns from config."""
+    state = state_of(ctx)
+    report = state.services().init(actor=state.user or "system")
+    if state.as_json:
+        _print_json({"stations": report.stations, "slots": report.slots, "campaigns": report.campaigns,
+                     "changes": list(report.changed)})
+        return
+    typer.echo(f"database ready; {report.stations} stations, {report.slots} slots, "
+               f"{report.campaigns} campaigns ({len(report.changed)} changes)")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    first_push_in: Annotated[int, typer.Option(help="Seconds until the demo's first slot.")] = 60,
+) -> None:
+    """`init`, plus demo users and pieces (approved by a demo approver), a first slot about a minute
+    from now, and a plan of the coming week."""
+    from loa.demo.load import load_demo
+
+    state = state_of(ctx)
+    services = state.services()
+    services.init()
+    result = load_demo(services, first_push_in=first_push_in)
+    changes = services.plan(actor="demo")
+    if state.as_json:
+        _print_json({**result, "plan": changes.to_dict()})
+        return
+    typer.echo(f"demo loaded: {result['pieces_added']} new pieces approved, first slot at "
+               f"{result['first_slot']} on {', '.join(result['stations'])}")
+    _print_plan(changes)
+
+
+def _print_plan(changes: Any) -> None:
+    typer.echo(f"plan {changes.first_day} → {changes.last_day}: {changes.instances} slot instances, "
+               f"{changes.programs_changed} programs changed, +{changes.airings_added} −{changes.airings_dropped} "
+               f"airings, {changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed")
+    for item in changes.unplaced:
+        where = f" at {item.stations} stations" if item.stations else ""
+        typer.echo(f"  not placed: piece {item.piece_id} «{item.title}» on {item.outlet}{where}: {item.reason}")
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    from_: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), default today.")] = None,  # noqa: UP045
+    days: Annotated[Optional[int], typer.Option(min=1, max=62, help="How many days.")] = None,  # noqa: UP045
+) -> None:
+    """(Re)compute the plan; keeps pinned and delivered airings; says what could not be placed."""
+    from content.errors import InputError
+
+    state = state_of(ctx)
+    try:
+        first_day = date.fromisoformat(from_) if from_ else None
+    except ValueError:
+        raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
+    changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system")
+    if state.as_json:
+        _print_json(changes.to_dict())
+    else:
+        _print_plan(changes)
+
+
+@app.command()
+def schedule(
+    ctx: typer.Context,
+    station: Annotated[Optional[str], typer.Option(help="Only this station code.")] = None,  # noqa: UP045
+    outlet: Annotated[Optional[str], typer.Option(help="loudspeaker, board or portal.")] = None,  # noqa: UP045
+    days: Annotated[int, typer.Option(min=1, max=62)] = 2,
+) -> None:
+    """The upcoming schedule, per station and outlet."""
+    from datetime import timedelta
+
+    from content.db import unit_of_work
+    from scheduler.schedule_view import upcoming
+
+    state = state_of(ctx)
+    services = state.services()
+    now = services.now()
+    with unit_of_work(services.sessions) as session:
+        programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
+    if state.as_json:
+        _print_json([program.to_dict() for program in programs])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Lịch phát sóng / schedule, {len(programs)} programs")
+    for column in ("start", "station", "outlet", "state", "items", "length"):
+        table.add_column(column)
+    zone = services.settings.zone
+    for program in programs:
+        titles = "\n".join(f"{i.title}" + (" 📌" if i.pinned else "") for i in program.items)
+        length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if program.outlet != "portal" else ""
+        table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
+                      f"{program.station_code} {program.station_name}", program.outlet, program.state,
+                      titles, length)
+    Console().print(table)
+
+
+@app.command()
+def dispatch(
+    ctx: typer.Context,
+    until: Annotated[Optional[str], typer.Option(help="Also push what falls due up to this ISO time.")] = None,  # noqa: UP045
+) -> None:
+    """Push everything due now (or up to --until) once, and exit. For cron and tests."""
+    state = state_of(ctx)
+    services = state.services()
+    due_by = state.parse_time(until, "--until") if until else None
+    dispatcher = services.dispatcher()
+    try:
+        summary = dispatcher.run_once(services.now(), due_by=due_by)
+    finally:
+        dispatcher.close()
+    if state.as_json:
+        _print_json(dict(summary.counts))
+    else:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items())) or "nothing was due"
+        typer.echo(f"dispatch: {counts}")
+    if summary.counts.get("dead") or summary.counts.get("refused"):
+        raise typer.Exit(code=7)
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    piece: Annotated[int, typer.Argument(help="Piece id.")],
+    out: Annotated[Optional[Path], typer.Option(help="Copy the MP3 here.")] = None,  # noqa: UP045
+) -> None:
+    """Render the speech of one piece (its current revision) for preview."""
+    import shutil
+
+    from content.db import unit_of_work
+    from content.pieces import get_piece
+    from content.render.renditions import ensure_speech
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        revision = get_piece(session, piece).current_revision
+        assert revision is not None
+        rendition = ensure_speech(session, revision, services.settings.render, now=services.now(),
+                                  abbreviations=services.settings.loa.normalize.abbreviations)
+    path = Path(rendition.path)
+    if out:
+        shutil.copyfile(path, out)
+        path = out
+    data = {"path": str(path), "duration_s": rendition.duration_s, "engine": rendition.engine,
+            "sha256": rendition.sha256}
+    if state.as_json:
+        _print_json(data)
+    else:
+        typer.echo(f"{path}  {rendition.duration_s:.1f} s  engine={rendition.engine}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[Optional[str], typer.Option(help="Default from loa.toml [web].")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option(help="Default from loa.toml [web].")] = None,  # noqa: UP045
+) -> None:
+    """Web app, scheduler and dispatcher in one process."""
+    from loa.serve import run_server
+
+    state = state_of(ctx)
+    run_server(state.services(), host=host, port=port)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: str,
+    role: Annotated[str, typer.Option(help="editor, approver or admin.")],
+    station: Annotated[Optional[list[str]], typer.Option(help="Station codes this user works on.")] = None,  # noqa: UP045
+) -> None:
+    """Create an account."""
+    from content.db import unit_of_work
+    from content.users import add_user
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
+                        stations=station or [])
+    typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit log's hash chain; exits non-zero at the first broken link."""
+    from content import audit
+    from content.db import unit_of_work
+    from content.errors import IntegrityError
+
+    state = state_of(ctx)
+    with unit_of_work(state.services().sessions) as session:
+        report = audit.verify(session)
+    if state.as_json:
+        _print_json({"ok": report.ok, "checked": report.checked, "broken_at": report.broken_at,
+                     "reason": report.reason})
+    if not report.ok:
+        raise IntegrityError(f"audit log broken: {report.reason}")
+    if not state.as_json:
+        typer.echo(f"audit log intact: {report.checked} entries")
+
+
+def main() -> None:
+    """Entry point: runs the app and turns loa's errors into one line on stderr."""
+    from loa.errors import report_errors
+
+    with report_errors():
+        app()
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

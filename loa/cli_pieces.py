@@ -1,0 +1,216 @@
+"""``loa piece …``: loading and reviewing pieces from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from loa.cli_state import State, state_of
+
+if TYPE_CHECKING:
+    from content.models import Piece
+
+pieces_app = typer.Typer(no_args_is_help=True)
+
+Title = Annotated[Optional[str], typer.Option(help="Title, in Vietnamese.")]  # noqa: UP045
+Body = Annotated[Optional[str], typer.Option(help="Body text.")]  # noqa: UP045
+BodyFile = Annotated[Optional[Path], typer.Option(help="Read the body from a UTF-8 text file.")]  # noqa: UP045
+Campaign = Annotated[Optional[str], typer.Option(help="Campaign code from campaigns.toml.")]  # noqa: UP045
+Channels = Annotated[Optional[str], typer.Option(help="Comma list of loudspeaker, board, portal.")]  # noqa: UP045
+When = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD or an ISO-8601 time.")]  # noqa: UP045
+Priority = Annotated[Optional[int], typer.Option(help="1 (lowest) to 9 (highest).")]  # noqa: UP045
+
+
+def _read_body(body: str | None, body_file: Path | None) -> str | None:
+    from content.errors import InputError
+
+    if body is not None and body_file is not None:
+        raise InputError("give --body or --body-file, not both")
+    if body_file is None:
+        return body
+    try:
+        return body_file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("no such file", where=str(body_file)) from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start})", where=str(body_file)) from None
+
+
+def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) -> datetime | None:
+    """A date means the start of that day (or the end of it, for --valid-until) in the zone."""
+    if text is None or text == "":
+        return None
+    if len(text) == 10:
+        from content.errors import InputError
+
+        try:
+            day = datetime.fromisoformat(text).date()
+        except ValueError:
+            raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
+        zone = state.services().settings.zone
+        moment = datetime.combine(day, time(0), tzinfo=zone)
+        return moment + timedelta(days=1) if end_of_day else moment
+    return state.parse_time(text, option)
+
+
+def _changes(state: State, **options: Any) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name in ("title", "body", "campaign", "priority", "urgent"):
+        if options.get(name) is not None:
+            changes[name] = options[name]
+    if options.get("channels") is not None:
+        changes["channels"] = tuple(c.strip() for c in options["channels"].split(",") if c.strip())
+    for name, end in (("valid_from", False), ("valid_until", True)):
+        if options.get(name) is not None:
+            changes[name] = _moment(state, options[name], f"--{name.replace('_', '-')}", end_of_day=end)
+    return changes
+
+
+def _summary(piece: Piece, zone: Any) -> dict[str, Any]:
+    revision = piece.current_revision
+    assert revision is not None
+    return {
+        "id": piece.id, "state": piece.state, "title": revision.title, "campaign": revision.campaign,
+        "channels": revision.channels, "priority": revision.priority, "urgent": revision.urgent,
+        "revision": revision.number, "sha256": revision.sha256,
+        "approved_revision_id": piece.approved_revision_id,
+        "valid_from": revision.valid_from.astimezone(zone).isoformat() if revision.valid_from else None,
+        "valid_until": revision.valid_until.astimezone(zone).isoformat() if revision.valid_until else None,
+    }
+
+
+def _run(ctx: typer.Context, action: Any) -> Any:
+    from content.db import unit_of_work
+    from content.users import get_user
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        user = get_user(session, state.user)
+        return action(session, user, services.now())
+
+
+@pieces_app.command("add")
+def add(
+    ctx: typer.Context,
+    title: Title = None,
+    body: Body = None,
+    body_file: BodyFile = None,
+    campaign: Campaign = None,
+    channels: Channels = "loudspeaker,board,portal",
+    valid_from: When = None,
+    valid_until: When = None,
+    priority: Priority = 5,
+    urgent: Annotated[bool, typer.Option(help="Goes at the head of the next programs.")] = False,
+) -> None:
+    """Add a piece as a draft; prints its id."""
+    from content.pieces import PieceContent, add_piece
+
+    state = state_of(ctx)
+    changes = _changes(state, title=title or "", body=_read_body(body, body_file) or "", campaign=campaign,
+                       channels=channels, valid_from=valid_from, valid_until=valid_until,
+                       priority=priority, urgent=urgent)
+    piece = _run(ctx, lambda s, u, now: add_piece(s, PieceContent(**changes), author=u, now=now))
+    typer.echo(json.dumps({"id": piece.id}) if state.as_json else str(piece.id))
+
+
+@pieces_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    piece_id: Annotated[int, typer.Argument(metavar="PIECE")],
+    title: Title = None,
+    body: Body = None,
+    body_file: BodyFile = None,
+    campaign: Campaign = None,
+    channels: Channels = None,
+    valid_from: When = None,
+    valid_until: When = None,
+    priority: Priority = None,
+    urgent: Annotated[Optional[bool], typer.Option("--urgent/--not-urgent")] = None,  # noqa: UP045
+) -> None:
+    """Make a new revision; it needs approval again (the approved one keeps airing meanwhile)."""
+    from content.pieces import edit_piece
+
+    state = state_of(ctx)
+    changes = _changes(state, title=title, body=_read_body(body, body_file), campaign=campaign,
+                       channels=channels, valid_from=valid_from, valid_until=valid_until,
+                       priority=priority, urgent=urgent)
+    revision = _run(ctx, lambda s, u, now: edit_piece(s, piece_id, changes, actor=u, now=now))
+    typer.echo(json.dumps({"id": piece_id, "revision": revision.number}) if state.as_json
+               else f"piece {piece_id}: revision {revision.number} (draft)")
+
+
+def _transition(name: str, help_text: str, note_required: bool = False) -> None:
+    def command(
+        ctx: typer.Context,
+        piece_id: Annotated[int, typer.Argument(metavar="PIECE")],
+        note: Annotated[Optional[str], typer.Option(help="A note for the author.")] = None,  # noqa: UP045
+    ) -> None:
+        from content import pieces
+
+        state = state_of(ctx)
+        action = getattr(pieces, name)
+        kwargs = {} if name == "submit" else {"note": note or ""}
+        piece = _run(ctx, lambda s, u, now: action(s, piece_id, actor=u, now=now, **kwargs))
+        typer.echo(json.dumps({"id": piece.id, "state": piece.state}) if state.as_json
+                   else f"piece {piece.id}: {piece.state}")
+
+    command.__doc__ = help_text
+    pieces_app.command(name)(command)
+
+
+_transition("submit", "Send the current revision for review.")
+_transition("approve", "Approve the submitted revision (not your own).")
+_transition("reject", "Reject the submitted revision; --note is required.", note_required=True)
+_transition("retire", "Withdraw a piece for good: it is never pushed again.")
+
+
+@pieces_app.command("list")
+def list_(
+    ctx: typer.Context,
+    state_filter: Annotated[Optional[list[str]], typer.Option("--state", help="Only pieces in this state.")] = None,  # noqa: UP045
+) -> None:
+    """Pieces, newest first."""
+    from content.db import unit_of_work
+    from content.pieces import list_pieces
+
+    state = state_of(ctx)
+    services = state.services()
+    zone = services.settings.zone
+    with unit_of_work(services.sessions) as session:
+        rows = [_summary(piece, zone) for piece in list_pieces(session, state_filter)]
+    if state.as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        campaign = row["campaign"] or "-"
+        typer.echo(f"{row['id']:>5}  {row['state']:<9}  r{row['revision']}  {campaign:<16}  {row['title']}")
+
+
+@pieces_app.command("show")
+def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PIECE")]) -> None:
+    """One piece with its current revision's text."""
+    from content.db import unit_of_work
+    from content.pieces import get_piece
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        piece = get_piece(session, piece_id)
+        data = _summary(piece, services.settings.zone)
+        assert piece.current_revision is not None
+        data["body"] = piece.current_revision.body
+        data["author"] = piece.author.name
+    if state.as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"#{data['id']} [{data['state']}] r{data['revision']} by {data['author']}: {data['title']}")
+    typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
+               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}")
+    typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
+    typer.echo("")
+    typer.echo(data["body"])

@@ -1,0 +1,20 @@
+"""The one place loa reads the wall clock; ``--now`` shifts it for rehearsals and tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    """Tells the time in the configured zone, optionally shifted so that the moment the process
+    started reads as ``start_at``; time then runs on from there."""
+
+    def __init__(self, zone: ZoneInfo, start_at: datetime | None = None) -> None:
+        self.zone = zone
+        self.offset = (start_at - datetime.now(zone)) if start_at is not None else timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone) + self.offset
+
+    __call__ = now

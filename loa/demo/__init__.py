@@ -1,0 +1,1 @@
+"""Demo data shipped with loa: Vietnamese pieces written for the demo."""

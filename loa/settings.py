@@ -1,0 +1,241 @@
+"""Reads the TOML configuration and the environment once and validates them into typed settings."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from channels.base import ChannelOptions
+from content.config import AudioSettings, RenderSettings, SpeechSettings
+from content.errors import ConfigError
+from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
+
+FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml")
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSection(_Section):
+    url: str = "sqlite:///var/loa.db"
+
+
+class TimeSection(_Section):
+    zone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Ho_Chi_Minh") from None
+        return value
+
+
+class MediaSection(_Section):
+    dir: Path = Path("var/media")
+    renditions: Path = Path("var/renditions")
+
+
+class WebSection(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key_env: str = "LOA_SECRET_KEY"
+    base_url: str = "http://127.0.0.1:8080"
+
+
+class NormalizeSection(_Section):
+    abbreviations: dict[str, str] = {}
+
+
+class LoaFile(_Section):
+    """loa.toml."""
+
+    database: DatabaseSection = DatabaseSection()
+    time: TimeSection = TimeSection()
+    media: MediaSection = MediaSection()
+    speech: SpeechSettings = SpeechSettings()
+    audio: AudioSettings = AudioSettings()
+    dispatch: DispatchSettings = DispatchSettings()
+    web: WebSection = WebSection()
+    normalize: NormalizeSection = NormalizeSection()
+
+
+class StationsFile(_Section):
+    station: list[StationSpec] = []
+
+
+class ScheduleFile(_Section):
+    blackout: list[date] = []
+    slot: list[SlotSpec] = []
+
+
+class CampaignsFile(_Section):
+    campaign: list[CampaignSpec] = []
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything loa was configured with, validated, with paths made absolute."""
+
+    config_dir: Path
+    base_dir: Path
+    database_url: str
+    zone: ZoneInfo
+    loa: LoaFile
+    stations: tuple[StationSpec, ...]
+    slots: tuple[SlotSpec, ...]
+    blackout: tuple[date, ...]
+    campaigns: tuple[CampaignSpec, ...]
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def dispatch(self) -> DispatchSettings:
+        return self.loa.dispatch
+
+    @property
+    def media_dir(self) -> Path:
+        return self.base_dir / self.loa.media.dir
+
+    @property
+    def render(self) -> RenderSettings:
+        audio = self.loa.audio
+        absolute = {key: self.base_dir / value for key in ("intro", "outro") if (value := getattr(audio, key))}
+        return RenderSettings(
+            renditions_dir=self.base_dir / self.loa.media.renditions,
+            speech=self.loa.speech,
+            audio=audio.model_copy(update=absolute),
+        )
+
+    def station(self, code: str) -> StationSpec:
+        for spec in self.stations:
+            if spec.code == code:
+                return spec
+        raise ConfigError(f"stations.toml: no station with code {code!r}")
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("function-") or str(part) in ("ChannelOptions",):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _read(path: Path, model: type[M]) -> M:
+    if not path.exists():
+        return model()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling against the documentation)"
+        more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {_location(problem['loc'])}: {message}{more}") from None
+
+
+def _absolute_paths(options: ChannelOptions, base: Path) -> ChannelOptions:
+    updates = {
+        name: base / value
+        for name, value in options
+        if isinstance(value, Path) and not value.is_absolute()
+    }
+    return options.model_copy(update=updates) if updates else options
+
+
+def _check_references(stations: StationsFile, schedule: ScheduleFile, campaigns: CampaignsFile,
+                      config_dir: Path) -> None:
+    codes = [station.code for station in stations.station]
+    seen: set[str] = set()
+    for index, station in enumerate(stations.station):
+        if station.code in seen:
+            raise ConfigError(f"{config_dir / 'stations.toml'}: station[{index}].code: "
+                              f"{station.code!r} is used by another station")
+        seen.add(station.code)
+    groups = {group for station in stations.station for group in station.groups}
+    for index, slot in enumerate(schedule.slot):
+        for selector in slot.station_selectors:
+            if selector != "*" and selector not in seen and selector not in groups:
+                raise ConfigError(
+                    f"{config_dir / 'schedule.toml'}: slot[{index}].stations: no station or group "
+                    f"{selector!r} (stations: {', '.join(codes) or 'none'})")
+    names = [slot.default_name(index) for index, slot in enumerate(schedule.slot)]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            raise ConfigError(f"{config_dir / 'schedule.toml'}: slot[{index}].name: {name!r} is used twice")
+    campaign_codes: set[str] = set()
+    for index, campaign in enumerate(campaigns.campaign):
+        if campaign.code in campaign_codes:
+            raise ConfigError(f"{config_dir / 'campaigns.toml'}: campaign[{index}].code: "
+                              f"{campaign.code!r} is used twice")
+        campaign_codes.add(campaign.code)
+
+
+def load_settings(
+    config_dir: Path | str,
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read and validate the four files of ``config_dir``.
+
+    The database URL is taken from ``database_url`` (the ``--db`` option), then
+    ``LOA_DATABASE_URL``, then ``[database] url``. Relative paths are relative to the folder
+    that holds the config folder (the project root in the demo layout).
+    """
+    env = dict(os.environ if env is None else env)
+    config_dir = Path(config_dir).resolve()
+    if not config_dir.is_dir():
+        raise ConfigError(f"{config_dir}: no such configuration folder; pass --config DIR or set LOA_CONFIG")
+    base_dir = config_dir.parent
+    loa_file = _read(config_dir / "loa.toml", LoaFile)
+    stations = _read(config_dir / "stations.toml", StationsFile)
+    schedule = _read(config_dir / "schedule.toml", ScheduleFile)
+    campaigns = _read(config_dir / "campaigns.toml", CampaignsFile)
+    _check_references(stations, schedule, campaigns, config_dir)
+
+    url = database_url or env.get("LOA_DATABASE_URL") or loa_file.database.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        url = f"sqlite:///{base_dir / url.removeprefix('sqlite:///')}"
+    resolved_stations = tuple(
+        station.model_copy(update={
+            outlet: _absolute_paths(options, base_dir)
+            for outlet in station.outlets if (options := station.outlet(outlet)) is not None
+        })
+        for station in stations.station
+    )
+    return Settings(
+        config_dir=config_dir,
+        base_dir=base_dir,
+        database_url=url,
+        zone=ZoneInfo(loa_file.time.zone),
+        loa=loa_file,
+        stations=resolved_stations,
+        slots=tuple(schedule.slot),
+        blackout=tuple(schedule.blackout),
+        campaigns=tuple(campaigns.campaign),
+        env=env,
+    )

@@ -1,0 +1,76 @@
+"""Builds loa's services from settings: database, clock, planner, dispatcher, runtime."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from content.db import session_factory, unit_of_work
+from loa import database
+from loa.clock import Clock
+from loa.settings import Settings
+from scheduler.catalog import SyncReport, sync_config
+from scheduler.dispatcher import Dispatcher
+from scheduler.planning import PlanChanges, replan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What a command or request needs, built once per process from the settings."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def init(self, *, actor: str = "system") -> SyncReport:
+        """Create or upgrade the schema and load stations, slots and campaigns from config."""
+        database.upgrade(self.engine)
+        with unit_of_work(self.sessions) as session:
+            return sync_config(session, stations=self.settings.stations, slots=self.settings.slots,
+                               campaigns=self.settings.campaigns, now=self.now(), actor=actor)
+
+    def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system") -> PlanChanges:
+        settings = self.settings
+        with unit_of_work(self.sessions) as session:
+            return replan(
+                session, now=self.now(), zone=settings.zone, days=days or settings.dispatch.plan_days,
+                first_day=first_day, render=settings.render, stations=settings.stations,
+                lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
+                abbreviations=settings.loa.normalize.abbreviations, actor=actor,
+            )
+
+    def dispatcher(self, worker: str | None = None) -> Dispatcher:
+        return Dispatcher(
+            self.sessions,
+            stations={spec.code: spec for spec in self.settings.stations},
+            render=self.settings.render,
+            dispatch=self.settings.dispatch,
+            zone=self.settings.zone,
+            worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+            abbreviations=self.settings.loa.normalize.abbreviations,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_services(settings: Settings, *, now: datetime | None = None) -> Services:
+    """Services for ``settings``; ``now`` runs the clock as if the process started at that moment."""
+    return Services(settings=settings, engine=database.open_engine(settings.database_url),
+                    clock=Clock(settings.zone, now))

@@ -1,0 +1,1 @@
+"""Stations, campaigns and slots; the planner; the outbox, the dispatcher and its runtime."""

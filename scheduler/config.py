@@ -1,0 +1,202 @@
+"""The typed settings the scheduler needs: stations, slots, campaigns and dispatch timing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from channels import options_model
+from channels.base import ChannelOptions
+
+OutletName = Literal["loudspeaker", "board", "portal"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_LENGTH = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def parse_clock(value: str) -> time:
+    """``"06:00"`` → 06:00; refuses ``"25:00"`` and anything not HH:MM."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{value!r} is not a time of day; write HH:MM between 00:00 and 23:59")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_length(value: str) -> int:
+    """``"30m"``, ``"1h30m"``, ``"24h"``, ``"45s"`` → seconds."""
+    match = _LENGTH.fullmatch(value.strip())
+    if not value.strip() or not match:
+        raise ValueError(f"{value!r} is not a length; write e.g. 30m, 1h30m, 24h or 45s")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if not 0 < total <= 24 * 3600:
+        raise ValueError(f"{value!r} must be more than 0 and at most 24h")
+    return total
+
+
+def parse_days(value: str) -> tuple[int, ...]:
+    """``"mon-sun"``, ``"mon,wed,fri"``, ``"sat-sun"`` → ISO weekday indexes (Monday = 0)."""
+    days: set[int] = set()
+    for part in value.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise ValueError(f"{value!r}: days are mon, tue, wed, thu, fri, sat, sun, as ranges or lists")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)])
+    return tuple(sorted(days))
+
+
+def parse_month_day(value: str) -> tuple[int, int]:
+    """``"10-01"`` → (10, 1); ``"02-29"`` is allowed (it falls on 28 February in common years)."""
+    match = _MONTH_DAY.fullmatch(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a month-day; write MM-DD")
+    month, day = int(match[1]), int(match[2])
+    try:
+        date(2024, month, day)  # a leap year accepts every real month-day
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day of the year") from None
+    return month, day
+
+
+def _outlet_options(outlet: str) -> Any:
+    def validate(value: Any) -> ChannelOptions | None:
+        if value is None or isinstance(value, ChannelOptions):
+            return value
+        if not isinstance(value, dict) or "type" not in value:
+            raise ValueError(f"[{outlet}] needs a `type`")
+        try:
+            model = options_model(f"{outlet}.{value['type']}")
+        except KeyError as error:
+            raise ValueError(str(error.args[0])) from None
+        try:
+            return model.model_validate(value)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise ValueError(f"{where}: {problem['msg']}") from None
+
+    return validate
+
+
+class StationSpec(_Section):
+    """``[[station]]`` in stations.toml: one commune and its outlets."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    name: str
+    province: str = ""
+    groups: list[str] = []
+    loudspeaker: ChannelOptions | None = None
+    board: ChannelOptions | None = None
+    portal: ChannelOptions | None = None
+
+    _loudspeaker = field_validator("loudspeaker", mode="before")(_outlet_options("loudspeaker"))
+    _board = field_validator("board", mode="before")(_outlet_options("board"))
+    _portal = field_validator("portal", mode="before")(_outlet_options("portal"))
+
+    def outlet(self, name: str) -> ChannelOptions | None:
+        return getattr(self, name)
+
+    @property
+    def outlets(self) -> list[str]:
+        return [name for name in ("loudspeaker", "board", "portal") if getattr(self, name) is not None]
+
+
+class SlotSpec(_Section):
+    """``[[slot]]`` in schedule.toml: a recurring window on one outlet (``on`` makes it one-off)."""
+
+    name: str | None = None
+    outlet: OutletName
+    stations: list[str] | str = "*"
+    days: str = "mon-sun"
+    at: str
+    length: str = "30m"
+    on: date | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        return parse_clock(value).strftime("%H:%M")
+
+    @field_validator("length")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        parse_length(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @property
+    def station_selectors(self) -> list[str]:
+        return [self.stations] if isinstance(self.stations, str) else list(self.stations)
+
+    @property
+    def weekdays(self) -> tuple[int, ...]:
+        return parse_days(self.days)
+
+    @property
+    def length_s(self) -> int:
+        return parse_length(self.length)
+
+    def default_name(self, index: int) -> str:
+        return self.name or f"{self.outlet}-{self.at.replace(':', '')}-{index}"
+
+
+class CampaignSpec(_Section):
+    """``[[campaign]]`` in campaigns.toml: a theme with a yearly or one-off window."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
+    name: str
+    yearly: str | None = None
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+    lead_days: int = Field(0, ge=0, le=90)
+    priority: int = Field(5, ge=1, le=9)
+    per_day: int = Field(0, ge=0, le=50)
+    outlets: list[OutletName] = ["loudspeaker", "board", "portal"]
+
+    @field_validator("yearly")
+    @classmethod
+    def _yearly(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        first, sep, last = value.partition("..")
+        if not sep:
+            raise ValueError(f"{value!r}: write a yearly window as MM-DD..MM-DD, e.g. 10-01..10-07")
+        parse_month_day(first)
+        parse_month_day(last)
+        return value
+
+    @model_validator(mode="after")
+    def _one_window(self) -> CampaignSpec:
+        if self.yearly and (self.date_from or self.date_to):
+            raise ValueError("give either `yearly` or `from`/`to`, not both")
+        if not self.yearly and not (self.date_from and self.date_to):
+            raise ValueError("a campaign needs `yearly = \"MM-DD..MM-DD\"` or both `from` and `to` dates")
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise ValueError("`to` is before `from`")
+        return self
+
+
+class DispatchSettings(_Section):
+    """``[dispatch]`` in loa.toml: when pushes happen and how failures are retried."""
+
+    lead_minutes: int = Field(2, ge=0, le=24 * 60)
+    grace_minutes: int = Field(30, ge=0, le=24 * 60)
+    max_attempts: int = Field(5, ge=1, le=100)
+    retry_base_s: float = Field(30.0, gt=0, le=3600)
+    poll_seconds: int = Field(20, ge=1, le=3600)
+    claim_batch: int = Field(50, ge=1, le=10_000)
+    lease_minutes: int = Field(10, ge=1, le=24 * 60)
+    plan_days: int = Field(7, ge=1, le=62)

@@ -1,0 +1,94 @@
+"""The upcoming schedule as editors read it: programs per station and outlet with their items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from content.models import Revision
+from scheduler.models import Delivery, Station
+
+
+@dataclass(frozen=True)
+class ItemView:
+    airing_id: int
+    piece_id: int
+    revision_id: int
+    title: str
+    campaign: str | None
+    seconds: float
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    delivery_id: str
+    station_code: str
+    station_name: str
+    outlet: str
+    slot_name: str
+    start_at: datetime
+    end_at: datetime
+    state: str
+    attempts: int
+    last_error: str | None
+    items: tuple[ItemView, ...]
+
+    @property
+    def total_s(self) -> float:
+        return sum(item.seconds for item in self.items)
+
+    @property
+    def length_s(self) -> float:
+        return (self.end_at - self.start_at).total_seconds()
+
+    def to_dict(self) -> dict:
+        return {
+            "delivery": self.delivery_id, "station": self.station_code, "station_name": self.station_name,
+            "outlet": self.outlet, "slot": self.slot_name, "start_at": self.start_at.isoformat(),
+            "end_at": self.end_at.isoformat(), "state": self.state, "attempts": self.attempts,
+            "last_error": self.last_error, "total_s": round(self.total_s, 1), "length_s": self.length_s,
+            "items": [{"piece": i.piece_id, "revision": i.revision_id, "title": i.title,
+                       "campaign": i.campaign, "seconds": round(i.seconds, 1), "pinned": i.pinned}
+                      for i in self.items],
+        }
+
+
+def upcoming(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    station: str | None = None,
+    outlet: str | None = None,
+) -> list[ProgramView]:
+    """Programs that end after ``start`` and begin before ``end``, in time order."""
+    query = (
+        select(Delivery, Station)
+        .join(Station)
+        .where(Delivery.end_at > start, Delivery.start_at < end)
+        .options(selectinload(Delivery.airings))
+        .order_by(Delivery.start_at, Station.code, Delivery.outlet)
+    )
+    if station:
+        query = query.where(Station.code == station)
+    if outlet:
+        query = query.where(Delivery.outlet == outlet)
+    rows = session.execute(query).all()
+    revision_ids = {a.revision_id for delivery, _ in rows for a in delivery.airings}
+    titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids)))
+                  .tuples().all()) if revision_ids else {}
+    return [
+        ProgramView(
+            delivery.id, st.code, st.name, delivery.outlet, delivery.slot_name, delivery.start_at,
+            delivery.end_at, delivery.state, delivery.attempts, delivery.last_error,
+            tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
+                           a.seconds, a.pinned) for a in delivery.airings if not a.removed),
+        )
+        for delivery, st in rows
+    ]
+
+

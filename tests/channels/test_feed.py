@@ -1,0 +1,179 @@
+"""The feed portal adapter publishes readable RSS and Atom per station and for all stations."""
+
+from __future__ import annotations
+
+import json
+import threading
+import unicodedata
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+
+from channels import Article, Delivery, PermanentError
+from channels.portal.feed import FeedPortal, feed_paths, item_guid, load_items
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+START = datetime(2025, 3, 14, 7, 0, tzinfo=VN)
+
+TIEM_CHUNG = Article(
+    ref="tiem-chung",
+    title="Lịch tiêm chủng mở rộng tháng 3",
+    html="<p>Trạm y tế xã tổ chức tiêm chủng vào <strong>ngày 20/3</strong>.</p>",
+    summary="Tiêm chủng ngày 20/3 tại trạm y tế xã.",
+    campaign="Y tế cộng đồng",
+)
+# The same kind of title typed on a keyboard that produces decomposed (NFD) Vietnamese.
+PHONG_LU = Article(
+    ref="phong-lu",
+    title=unicodedata.normalize("NFD", "Chủ động phòng chống lũ quét"),
+    html="<p>Không qua ngầm tràn khi nước lên.</p>",
+    summary="Không qua ngầm tràn.",
+)
+
+
+def delivery(
+    delivery_id: str,
+    *articles: Article,
+    code: str = "xa-an-binh",
+    name: str = "Xã An Bình",
+    start: datetime = START,
+) -> Delivery:
+    return Delivery(
+        id=delivery_id,
+        station_code=code,
+        station_name=name,
+        outlet="cong-thong-tin",
+        start_at=start,
+        end_at=start + timedelta(days=1),
+        articles=articles or (TIEM_CHUNG,),
+    )
+
+
+def portal(tmp_path: Path, keep: int = 50) -> FeedPortal:
+    return FeedPortal(
+        FeedPortal.Options(
+            type="feed", dir=tmp_path, title="Cổng thông tin", link="https://loa.example.vn/", keep=keep
+        )
+    )
+
+
+def parsed(tmp_path: Path, code: str) -> tuple[feedparser.FeedParserDict, feedparser.FeedParserDict]:
+    rss, atom = feed_paths(tmp_path, code)
+    return feedparser.parse(rss.read_bytes()), feedparser.parse(atom.read_bytes())
+
+
+def test_rss_and_atom_carry_the_articles_in_vietnamese(tmp_path: Path) -> None:
+    receipt = portal(tmp_path).deliver(delivery("d-1", TIEM_CHUNG, PHONG_LU))
+
+    rss_path, _ = feed_paths(tmp_path, "xa-an-binh")
+    assert receipt.location == str(rss_path)
+    assert receipt.details["items"] == 2
+    for feed in parsed(tmp_path, "xa-an-binh"):
+        assert not feed.bozo, feed.get("bozo_exception")
+        assert feed.feed.title == "Cổng thông tin – Xã An Bình"
+        titles = [e.title for e in feed.entries]
+        assert titles == ["Lịch tiêm chủng mở rộng tháng 3", "Chủ động phòng chống lũ quét"]
+        assert all(unicodedata.is_normalized("NFC", t) for t in titles)
+        first = feed.entries[0]
+        guid = item_guid("d-1", "tiem-chung")
+        assert first.id == f"urn:uuid:{guid}"
+        assert first.link == f"https://loa.example.vn/articles/{guid}"
+        assert first.summary == "Tiêm chủng ngày 20/3 tại trạm y tế xã."
+        assert "<strong>ngày 20/3</strong>" in first.content[0].value
+        assert [t.term for t in first.tags] == ["Y tế cộng đồng"]
+        assert datetime(*first.published_parsed[:6]) == datetime(2025, 3, 14, 0, 0)  # 07:00 +07 in UTC
+
+
+def test_redelivery_does_not_duplicate_items(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path)
+    first = feed_portal.deliver(delivery("d-1", TIEM_CHUNG, PHONG_LU))
+    again = feed_portal.deliver(delivery("d-1", TIEM_CHUNG, PHONG_LU))
+
+    assert first.details["guids"] == again.details["guids"]
+    for code in ("xa-an-binh", "_all"):
+        assert len(load_items(tmp_path, code)) == 2
+        for feed in parsed(tmp_path, code):
+            assert len(feed.entries) == 2
+
+
+def test_the_all_feed_gathers_every_station_newest_first(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path)
+    feed_portal.deliver(delivery("d-1", TIEM_CHUNG))
+    later = START + timedelta(hours=2)
+    feed_portal.deliver(delivery("d-2", PHONG_LU, code="xa-binh-minh", name="Xã Bình Minh", start=later))
+
+    for feed in parsed(tmp_path, "_all"):
+        assert [e.title for e in feed.entries] == [
+            "Chủ động phòng chống lũ quét",
+            "Lịch tiêm chủng mở rộng tháng 3",
+        ]
+    assert [i["station"] for i in load_items(tmp_path, "_all")] == ["xa-binh-minh", "xa-an-binh"]
+    assert [i["ref"] for i in load_items(tmp_path, "xa-an-binh")] == ["tiem-chung"]
+    assert [i["ref"] for i in load_items(tmp_path, "xa-binh-minh")] == ["phong-lu"]
+    document = json.loads((tmp_path / "xa-binh-minh" / "items.json").read_text(encoding="utf-8"))
+    assert document["station_name"] == "Xã Bình Minh"
+
+
+def test_only_the_newest_items_are_kept(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path, keep=3)
+    for n in (2, 5, 1, 4, 3):
+        article = Article(f"bai-{n}", f"Bài số {n}", f"<p>Nội dung {n}</p>", f"Tóm tắt {n}")
+        feed_portal.deliver(delivery(f"d-{n}", article, start=START + timedelta(days=n)))
+
+    assert [i["ref"] for i in load_items(tmp_path, "xa-an-binh")] == ["bai-5", "bai-4", "bai-3"]
+    for feed in parsed(tmp_path, "_all"):
+        assert [e.title for e in feed.entries] == ["Bài số 5", "Bài số 4", "Bài số 3"]
+
+
+def test_concurrent_deliveries_lose_no_item(tmp_path: Path) -> None:
+    per_thread = 8
+    errors: list[BaseException] = []
+
+    def worker(thread: int) -> None:
+        feed_portal = portal(tmp_path, keep=1000)
+        code = ("xa-an-binh", "xa-binh-minh")[thread % 2]
+        try:
+            for n in range(per_thread):
+                article = Article(f"bai-{thread}-{n}", f"Bài {thread}.{n}", "<p>…</p>", "Tóm tắt")
+                start = START + timedelta(minutes=thread * 100 + n)
+                feed_portal.deliver(delivery(f"d-{thread}-{n}", article, code=code, start=start))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(load_items(tmp_path, "xa-an-binh")) == 2 * per_thread
+    assert len(load_items(tmp_path, "xa-binh-minh")) == 2 * per_thread
+    assert len(load_items(tmp_path, "_all")) == 4 * per_thread
+    rss, atom = parsed(tmp_path, "_all")
+    assert len(rss.entries) == len(atom.entries) == 4 * per_thread
+
+
+def test_article_images_are_copied_beside_the_feed(tmp_path: Path) -> None:
+    image = tmp_path / "anh.jpg"
+    image.write_bytes(b"jpeg bytes")
+    article = Article("co-anh", "Bài có ảnh", "<p>Ảnh</p>", "Ảnh", image_path=image)
+
+    portal(tmp_path).deliver(delivery("d-1", article))
+
+    [item] = load_items(tmp_path, "_all")
+    assert (tmp_path / item["image"]).read_bytes() == b"jpeg bytes"
+
+
+def test_bad_requests_are_refused(tmp_path: Path) -> None:
+    empty = Delivery("d-1", "xa-an-binh", "Xã An Bình", "web", START, START)
+    with pytest.raises(PermanentError, match="no articles"):
+        portal(tmp_path).deliver(empty)
+    with pytest.raises(PermanentError, match="not a safe file name"):
+        portal(tmp_path).deliver(delivery("d-2", code="_all"))
+    with pytest.raises(ValueError):
+        feed_paths(tmp_path, "../x")
+    assert feed_paths(tmp_path, "_all") == (tmp_path / "_all" / "rss.xml", tmp_path / "_all" / "atom.xml")
