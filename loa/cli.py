@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from loa.cli_pieces import pieces_app
 from loa.cli_state import State, state_of
@@ -16,7 +16,18 @@ from loa.cli_state import State, state_of
 if TYPE_CHECKING:
     pass
 
+class _LoaGroup(TyperGroup):
+    """Every command runs inside ``report_errors``: a user's mistake is one line, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        from loa.errors import report_errors
+
+        with report_errors():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_LoaGroup,
     name="loa",
     help="Schedules approved public-information content and pushes it to commune loudspeakers, "
          "bulletin boards and web portals.",
@@ -260,13 +271,5 @@ def audit_verify(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    """Entry point: runs the app and turns loa's errors into one line on stderr."""
-    from loa.errors import report_errors
-
-    with report_errors():
-        app()
-
-
-if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    """Entry point of the ``loa`` console script."""
+    app()
