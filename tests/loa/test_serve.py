@@ -1,0 +1,70 @@
+"""`loa serve` runs the web app, the scheduler and the dispatcher in one process: the demo's first
+slot is pushed without anyone calling `loa dispatch`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(predicate, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
+    env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": ""}
+    loa = [sys.executable, "-m", "loa"]
+    subprocess.run([*loa, "demo", "--first-push-in", "0"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str):
+        try:
+            return requests.get(base + path, timeout=2)
+        except requests.ConnectionError:
+            return None
+
+    try:
+        health = _wait_for(lambda: (r := get("/healthz")) is not None and r.status_code == 200 and r, "/healthz")
+        assert health.json()["status"] == "ok"
+        out = config_dir.parent / "var" / "out"
+        playlists = _wait_for(lambda: list((out / "loudspeaker" / "99001").glob("*/*.m3u8")), "a playlist")
+        assert playlists[0].read_text(encoding="utf-8").startswith("#EXTM3U")
+        board = _wait_for(lambda: (r := get("/boards/99001.json")) is not None and r.json()["rotation"] and r,
+                          "the board rotation")
+        assert board.json()["rotation"]["slides"]
+        feed = _wait_for(lambda: (r := get("/feeds/99001.rss")) is not None and r.status_code == 200 and r,
+                         "the portal feed")
+        parsed = feedparser.parse(feed.content)
+        assert not parsed.bozo and parsed.entries
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            output, _ = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output, _ = server.communicate()
+    assert server.returncode in (0, -signal.SIGTERM), output
+    assert "Traceback" not in output, output
