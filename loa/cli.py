@@ -101,9 +101,12 @@ def _print_plan(changes: Any) -> None:
     typer.echo(f"plan {changes.first_day} → {changes.last_day}: {changes.instances} slot instances, "
                f"{changes.programs_changed} programs changed, +{changes.airings_added} −{changes.airings_dropped} "
                f"airings, {changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed")
+    grouped: dict[tuple[int, str, str], list[str]] = {}
     for item in changes.unplaced:
-        where = f" at {item.stations} stations" if item.stations else ""
-        typer.echo(f"  not placed: piece {item.piece_id} «{item.title}» on {item.outlet}{where}: {item.reason}")
+        grouped.setdefault((item.piece_id, item.title, item.reason), []).append(
+            f"{item.outlet} ({item.stations} stations)" if item.stations else item.outlet)
+    for (piece_id, title, reason), outlets in grouped.items():
+        typer.echo(f"  not placed: piece {piece_id} «{title}» on {', '.join(outlets)}: {reason}")
 
 
 @app.command()
@@ -230,6 +233,14 @@ def serve(
 
     state = state_of(ctx)
     run_server(state.services(), host=host, port=port)
+
+
+@app.command()
+def worker(ctx: typer.Context) -> None:
+    """A dispatcher only (no web app, no scheduler), for scale-out on PostgreSQL; stops on Ctrl-C or SIGTERM."""
+    from loa.serve import run_worker
+
+    run_worker(state_of(ctx).services())
 
 
 @user_app.command("add")

@@ -11,3 +11,5 @@ def configure_logging() -> None:
         level=os.environ.get("LOA_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler reports every job it adds and runs at INFO; loa logs what matters itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

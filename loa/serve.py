@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 from content.db import unit_of_work
 from loa.wiring import Services
@@ -35,3 +37,27 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
                     log_level="info")
     finally:
         runtime.shutdown()
+
+
+def run_worker(services: Services) -> None:
+    """Poll the outbox and push what is due until SIGTERM or SIGINT; the current push finishes first."""
+    from loa.logs import configure_logging
+
+    configure_logging()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    dispatcher = services.dispatcher()
+    log.info("worker %s started", dispatcher.worker)
+    try:
+        while not stop.is_set():
+            try:
+                summary = dispatcher.run_once(services.now())
+                if summary.total:
+                    log.info("dispatch: %s", dict(summary.counts))
+            except Exception:
+                log.exception("dispatch run failed; trying again")
+            stop.wait(services.settings.dispatch.poll_seconds)
+    finally:
+        dispatcher.close()
+        log.info("worker stopped")
