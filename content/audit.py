@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -21,7 +21,7 @@ def canonical(event: AuditEvent) -> bytes:
     """The bytes an entry's hash covers: every field but the hash itself, in a fixed form."""
     document = {
         "id": event.id,
-        "at": event.at.isoformat(),
+        "at": event.at.astimezone(UTC).isoformat(),
         "actor": event.actor,
         "action": event.action,
         "subject": event.subject,
@@ -48,7 +48,7 @@ def record(
     ).first()
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
-        at=at,
+        at=at.astimezone(UTC),
         actor=actor,
         action=action,
         subject=subject,

@@ -150,7 +150,7 @@ class Dispatcher:
         if station is None:
             raise Refusal(f"station {delivery.station.code} is no longer in stations.toml")
         moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-        names = dict(session.execute(select(Campaign.code, Campaign.name)).tuples().all())
+        names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
         revisions: list[Revision] = []
         skipped: list[str] = []
         for airing in delivery.airings:

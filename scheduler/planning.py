@@ -109,7 +109,7 @@ def replan(
         if instance.end_at > now
     ]
     changes.instances = len(instances)
-    station_ids = dict(session.execute(select(Station.code, Station.id)).tuples().all())
+    station_ids = dict(session.execute(select(Station.code, Station.id)).all())
 
     profiles = {spec.code: profile for spec in stations if (profile := board_profile(spec))}
     candidates = _candidates(session, airable_revisions(session), render, set(profiles.values()), now,
@@ -139,7 +139,7 @@ def replan(
             select(Station.code, Delivery.outlet, Delivery.start_at, Airing.piece_id)
             .join(Delivery, Airing.delivery_id == Delivery.id).join(Station)
             .where(Delivery.outlet == "portal", Airing.removed.is_(False))
-        ).tuples()
+        )
         if (code, outlet, start) not in replanned
     )
     result = plan(PlanInputs(

@@ -80,7 +80,7 @@ def upcoming(
     rows = session.execute(query).all()
     revision_ids = {a.revision_id for delivery, _ in rows for a in delivery.airings}
     titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids)))
-                  .tuples().all()) if revision_ids else {}
+                  .all()) if revision_ids else {}
     return [
         ProgramView(
             delivery.id, st.code, st.name, delivery.outlet, delivery.slot_name, delivery.start_at,

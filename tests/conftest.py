@@ -72,3 +72,6 @@ class Cli:
 @pytest.fixture
 def cli(config_dir: Path) -> Cli:
     return Cli(config_dir)
+
+
+pytest_plugins = ["servers.postgres"]
