@@ -7,7 +7,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -68,7 +68,10 @@ class PieceContent:
             raise InputError(f"priority must be between 1 and 9; got {self.priority}", where=where("priority"))
         campaign = (self.campaign or "").strip() or None
         channels = tuple(c for c in CHANNELS if c in self.channels)
-        return replace(self, title=title, body=body, campaign=campaign, channels=channels)
+        valid_from = self.valid_from.astimezone(UTC) if self.valid_from else None
+        valid_until = self.valid_until.astimezone(UTC) if self.valid_until else None
+        return replace(self, title=title, body=body, campaign=campaign, channels=channels,
+                       valid_from=valid_from, valid_until=valid_until)
 
 
 def content_of(revision: Revision) -> PieceContent:
@@ -84,7 +87,7 @@ def content_hash(content: PieceContent) -> str:
             continue
         value = getattr(content, f.name)
         if isinstance(value, datetime):
-            value = value.isoformat()
+            value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
             value = list(value)
         document[f.name] = value
@@ -105,7 +108,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
     )
     session.add(revision)
     session.flush()
-    piece.current_revision_id = revision.id
+    piece.current_revision = revision  # the relationship, not just the id: later reads in this session see it
     piece.updated_at = now
     return revision
 
@@ -176,10 +179,13 @@ def submit(session: Session, piece_id: int, *, actor: User, now: datetime) -> Pi
     return piece
 
 
+_DECISION_ACTIONS = {PieceState.APPROVED: "piece.approve", PieceState.REJECTED: "piece.reject"}
+
+
 def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str) -> Piece:
     require_role(actor, "approver")
     piece = get_piece(session, piece_id)
-    revision = piece.current_revision
+    revision = session.get(Revision, piece.current_revision_id)
     assert revision is not None
     if actor.id in (piece.author_id, revision.created_by_id):
         raise NotAllowed(f"{actor.name} wrote piece {piece_id}; another approver must review it")
@@ -191,11 +197,11 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
     session.add(Review(revision_id=revision.id, reviewer_id=actor.id, decision=decision, note=note,
                        sha256=revision.sha256, created_at=now))
     if decision == PieceState.APPROVED:
-        piece.approved_revision_id = revision.id
+        piece.approved_revision = revision
         piece.approved_sha256 = revision.sha256
     piece.state = decision
     piece.updated_at = now
-    audit.record(session, actor=actor.name, action=f"piece.{decision[:-1] if decision.endswith('ed') else decision}",
+    audit.record(session, actor=actor.name, action=_DECISION_ACTIONS[decision],
                  subject=f"piece:{piece.id}", at=now,
                  details={"revision_id": revision.id, "sha256": revision.sha256, "note": note})
     return piece

@@ -91,7 +91,8 @@ class Dispatcher:
         with unit_of_work(self.sessions) as session:
             missed = outbox.mark_missed(session, now=now, grace=timedelta(minutes=self.settings.grace_minutes),
                                         actor=self.worker)
-        summary.counts[DeliveryState.MISSED] += len(missed)
+        if missed:
+            summary.counts[DeliveryState.MISSED] += len(missed)
         for delivery_id in missed:
             log.warning("delivery %s missed its slot", delivery_id)
         while True:

@@ -60,6 +60,8 @@ class FeedOptions(ChannelOptions):
     dir: Path
     #: Feed title; the station name is appended in a station's feed. Empty: the station name alone.
     title: str = ""
+    #: Title of the feed of all stations (``/feeds/all.rss``), shared by every station's outlet.
+    all_title: str = "Tin bài các xã"
     #: Base URL of loa's web app; item links are ``<link>/articles/<guid>``.
     link: str = "http://127.0.0.1:8080/"
     #: How many items (the newest by published time) each feed keeps.
@@ -133,7 +135,7 @@ class FeedPortal(Channel):
                 }
                 prune_media(station_dir / MEDIA_DIR, referenced)
             with locked(all_dir / ".lock"):
-                self._update(all_dir, delivery, items, self.options.title or "loa")
+                self._update(all_dir, delivery, items, self.options.all_title)
 
         rss, _ = feed_paths(self.options.dir, delivery.station_code)
         log.info("delivery %s: %d articles in %s", delivery.id, len(items), rss)
