@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from channels.base import PermanentError, TransientError
+from channels.base import Delivery, PermanentError, TransientError
 
 #: Mode of every file we publish: readable by a playout engine or web server running as another user.
 FILE_MODE = 0o644
@@ -29,6 +29,19 @@ def safe_name(name: str) -> str:
     if not _SAFE_NAME.fullmatch(name) or ".." in name:
         raise ValueError(f"not a safe file name: {name!r}")
     return name
+
+
+def station_folder(delivery: Delivery, items: tuple[Any, ...], noun: str) -> str:
+    """The delivery's station code as a folder name, after the checks every file adapter makes:
+    aware times, something to deliver, a code that is safe as a path. Else ``PermanentError``."""
+    if delivery.start_at.tzinfo is None or delivery.end_at.tzinfo is None:
+        raise PermanentError(f"delivery {delivery.id}: start_at/end_at have no time zone")
+    if not items:
+        raise PermanentError(f"delivery {delivery.id}: no {noun} to deliver")
+    try:
+        return safe_name(delivery.station_code)
+    except ValueError as exc:
+        raise PermanentError(str(exc)) from exc
 
 
 def sha256_file(path: Path) -> str:

@@ -28,7 +28,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
-from channels.files import locked, os_errors, prune_media, read_json, safe_name, store_media, write_json
+from channels.files import (
+    locked,
+    os_errors,
+    prune_media,
+    read_json,
+    safe_name,
+    station_folder,
+    store_media,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +91,7 @@ class KioskBoard(Channel):
     options: KioskOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
-        if delivery.start_at.tzinfo is None or delivery.end_at.tzinfo is None:
-            raise PermanentError(f"delivery {delivery.id}: start_at/end_at have no time zone")
-        if not delivery.slides:
-            raise PermanentError(f"delivery {delivery.id}: no slides to show")
-        try:
-            path = board_path(self.options.dir, delivery.station_code)
-        except ValueError as exc:
-            raise PermanentError(str(exc)) from exc
+        path = self.options.dir / station_folder(delivery, delivery.slides, "slides") / BOARD_FILE
         for slide in delivery.slides:
             if slide.image_path is not None and not slide.image_path.is_file():
                 raise PermanentError(

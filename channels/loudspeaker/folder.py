@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from channels.base import AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt
-from channels.files import copy_atomic, os_errors, safe_name, sha256_file, write_atomic, write_json
+from channels.files import copy_atomic, os_errors, sha256_file, station_folder, write_atomic, write_json
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +74,7 @@ class FolderLoudspeaker(Channel):
     options: FolderOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
-        if delivery.start_at.tzinfo is None:
-            raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
-        if not delivery.clips:
-            raise PermanentError(f"delivery {delivery.id}: no clips to play")
-        try:
-            station = safe_name(delivery.station_code)
-        except ValueError as exc:
-            raise PermanentError(str(exc)) from exc
+        station = station_folder(delivery, delivery.clips, "clips")
         for clip in delivery.clips:
             _check_clip(clip)
 

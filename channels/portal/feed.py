@@ -34,6 +34,7 @@ from channels.files import (
     prune_media,
     read_json,
     safe_name,
+    station_folder,
     store_media,
     write_atomic,
     write_json,
@@ -107,14 +108,7 @@ class FeedPortal(Channel):
     options: FeedOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
-        if delivery.start_at.tzinfo is None:
-            raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
-        if not delivery.articles:
-            raise PermanentError(f"delivery {delivery.id}: no articles to publish")
-        try:
-            station_dir = self.options.dir / safe_name(delivery.station_code)  # never "_all"
-        except ValueError as exc:
-            raise PermanentError(str(exc)) from exc
+        station_dir = self.options.dir / station_folder(delivery, delivery.articles, "articles")  # never "_all"
         for article in delivery.articles:
             if article.image_path is not None and not article.image_path.is_file():
                 raise PermanentError(
