@@ -61,6 +61,8 @@ class Slide:
     title: str = ""
     campaign: str = ""
     image_path: Path | None = None
+    #: When the piece behind the slide stops being valid; the board drops it from then on.
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,14 @@ def airable_revisions(session: Session) -> list[Revision]:
     return list(session.scalars(query))
 
 
+def retired_among(session: Session, piece_ids: Iterable[int]) -> set[int]:
+    """Which of ``piece_ids`` have been retired (withdrawn) since they were pushed."""
+    ids = set(piece_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Piece.id).where(Piece.id.in_(ids), Piece.state == PieceState.RETIRED)))
+
+
 def check_airable(session: Session, revision_id: int, at: datetime) -> str | None:
     """Why the revision must not go out at ``at``, or None when it may.
 

@@ -180,7 +180,9 @@ class Dispatcher:
             elif delivery.outlet == "board":
                 options = station.board
                 chars, seconds = getattr(options, "slide_chars", 280), getattr(options, "slide_seconds", 15)
-                slides.extend(channels.Slide(f"{ref}-{n}", part.text, part.seconds, revision.title, campaign)
+                until = revision.valid_until.astimezone(self.zone) if revision.valid_until else None
+                slides.extend(channels.Slide(f"{ref}-{n}", part.text, part.seconds, revision.title, campaign,
+                                             valid_until=until)
                               for n, part in enumerate(make_slides(revision.body, max_chars=chars,
                                                                    seconds=seconds), start=1))
             else:

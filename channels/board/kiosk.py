@@ -11,7 +11,7 @@ Nothing is pushed to the device: its browser shows a page served by loa, which c
 
     {"station": code, "station_name": name,
      "rotations": [{"id": delivery id, "valid_from": iso, "valid_until": iso,
-                    "slides": [{"ref", "title", "text", "seconds", "campaign", "image"}]}]}
+                    "slides": [{"ref", "title", "text", "seconds", "campaign", "image", "valid_until"}]}]}
 
 Rotations are sorted by ``valid_from``; ``image`` is ``null`` or a path relative to ``dir``
 (``"<station_code>/media/<name>"``).
@@ -72,6 +72,7 @@ def current_rotation(document: dict[str, Any], at: datetime) -> dict[str, Any] |
     """The rotation whose ``[valid_from, valid_until)`` contains the aware time ``at``.
 
     When windows overlap the one that starts latest wins (on a tie, the later in the document).
+    Slides whose ``valid_until`` has passed are left out of the returned copy.
     """
     best: dict[str, Any] | None = None
     best_start: datetime | None = None
@@ -80,7 +81,11 @@ def current_rotation(document: dict[str, Any], at: datetime) -> dict[str, Any] |
         end = datetime.fromisoformat(rotation["valid_until"])
         if start <= at < end and (best_start is None or start >= best_start):
             best, best_start = rotation, start
-    return best
+    if best is None:
+        return None
+    showing = [slide for slide in best["slides"]
+               if not slide.get("valid_until") or at < datetime.fromisoformat(slide["valid_until"])]
+    return {**best, "slides": showing}
 
 
 class KioskBoard(Channel):
@@ -153,6 +158,7 @@ class KioskBoard(Channel):
             "seconds": slide.seconds if slide.seconds > 0 else self.options.slide_seconds,
             "campaign": unicodedata.normalize("NFC", slide.campaign),
             "image": image,
+            "valid_until": slide.valid_until.isoformat() if slide.valid_until else None,
         }
 
 

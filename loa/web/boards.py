@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -10,6 +11,22 @@ from fastapi.responses import HTMLResponse
 from channels.board.kiosk import current_rotation, load_board
 
 router = APIRouter(tags=["boards"])
+#: Slide refs are ``piece-<id>-r<revision>-<n>`` (see scheduler.dispatcher).
+_PIECE_REF = re.compile(r"^piece-(\d+)-")
+
+
+def _without_withdrawn(services: Any, rotation: dict[str, Any]) -> dict[str, Any]:
+    """A rotation is pushed once a day; a piece retired since then leaves the board at once."""
+    from content.db import unit_of_work
+    from content.pieces import retired_among
+
+    ids = {int(m[1]) for slide in rotation["slides"] if (m := _PIECE_REF.match(slide["ref"]))}
+    with unit_of_work(services.sessions) as session:
+        retired = retired_among(session, ids)
+    if not retired:
+        return rotation
+    return {**rotation, "slides": [slide for slide in rotation["slides"]
+                                   if not ((m := _PIECE_REF.match(slide["ref"])) and int(m[1]) in retired)]}
 
 
 def _rotation(request: Request, station: str) -> tuple[Any, dict[str, Any] | None]:
@@ -21,7 +38,8 @@ def _rotation(request: Request, station: str) -> tuple[Any, dict[str, Any] | Non
         document = load_board(spec.board.dir, station)
     except ValueError:
         raise HTTPException(404, f"no kiosk board for station {station!r}") from None
-    return spec, current_rotation(document, services.now()) if document else None
+    rotation = current_rotation(document, services.now()) if document else None
+    return spec, _without_withdrawn(services, rotation) if rotation else None
 
 
 @router.get("/boards/{station}.json")

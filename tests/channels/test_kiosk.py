@@ -62,6 +62,7 @@ def test_board_document_holds_slides_as_the_page_needs_them(tmp_path: Path) -> N
         "text": "Tiêm chủng mở rộng ngày 20/3 tại trạm y tế xã.",
         "seconds": 20,
         "campaign": "y-te",
+        "valid_until": None,
     }
     assert (tmp_path / first["image"]).read_bytes() == b"\x89PNG fake map"
     assert first["image"].startswith("xa-an-binh/media/") and first["image"].endswith(".png")
@@ -139,3 +140,15 @@ def test_missing_image_or_empty_rotation_is_refused(tmp_path: Path) -> None:
 def test_load_board_refuses_unsafe_station_codes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         load_board(tmp_path, "../secrets")
+
+
+def test_a_slide_leaves_the_board_when_its_piece_expires(tmp_path: Path) -> None:
+    kiosk = board(tmp_path)
+    kiosk.deliver(rotation(
+        "ngay", at(0), at(23, 59),
+        Slide("hop-dan", "Họp dân lúc 9 giờ sáng nay tại nhà văn hóa.", 15, valid_until=at(10)),
+        Slide("thu-vien", "Thư viện mở cửa cả ngày.", 15),
+    ))
+    document = load_board(tmp_path, "xa-an-binh")
+    assert [s["ref"] for s in current_rotation(document, at(9, 59))["slides"]] == ["hop-dan", "thu-vien"]
+    assert [s["ref"] for s in current_rotation(document, at(10))["slides"]] == ["thu-vien"]
