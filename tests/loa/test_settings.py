@@ -195,3 +195,26 @@ def test_database_url_from_file_is_used_when_nothing_overrides(config_dir: Path)
 def test_relative_sqlite_url_from_env_is_made_absolute(config_dir: Path) -> None:
     settings = load_settings(config_dir, env={"LOA_DATABASE_URL": "sqlite:///data/other.db"})
     assert settings.database_url == f"sqlite:///{config_dir.parent.resolve() / 'data/other.db'}"
+
+
+def _with_extra_slot(config_dir, slot: str) -> None:
+    path = config_dir / "schedule.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n[[slot]]\n" + slot, encoding="utf-8")
+
+
+def test_overlapping_loudspeaker_slots_are_refused_naming_both(config_dir):
+    _with_extra_slot(config_dir, 'name = "tin-nhanh"\noutlet = "loudspeaker"\nstations = ["99002"]\n'
+                                 'days = "sat-sun"\nat = "06:15"\nlength = "15m"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(config_dir, env={})
+    message = str(error.value)
+    assert "schedule.toml: slot[4]: overlaps slot[0] (sang at 06:00, 30m) on sat at station 99002" in message
+
+
+@pytest.mark.parametrize("slot", [  # right after the morning program; the same moment on another outlet
+    'outlet = "loudspeaker"\nstations = "*"\nat = "06:30"\nlength = "10m"\n',
+    'outlet = "board"\nstations = "*"\nat = "06:00"\nlength = "2h"\n',
+])
+def test_slots_that_do_not_share_a_loudspeaker_moment_are_accepted(config_dir, slot):
+    _with_extra_slot(config_dir, slot)
+    assert len(load_settings(config_dir, env={}).slots) == 5
