@@ -141,10 +141,15 @@ def schedule(
     from datetime import timedelta
 
     from content.db import unit_of_work
+    from content.errors import InputError
     from scheduler.schedule_view import upcoming
 
     state = state_of(ctx)
     services = state.services()
+    if station is not None:
+        services.settings.station(station)  # a clear error for a code that is not in stations.toml
+    if outlet is not None and outlet not in ("loudspeaker", "board", "portal"):
+        raise InputError(f"{outlet!r} is not an outlet; use loudspeaker, board or portal", where="--outlet")
     now = services.now()
     with unit_of_work(services.sessions) as session:
         programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)

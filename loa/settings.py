@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.base import ChannelOptions
 from content.config import AudioSettings, RenderSettings, SpeechSettings
-from content.errors import ConfigError
+from content.errors import ConfigError, NotFound
 from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
 
 FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml")
@@ -122,7 +122,8 @@ class Settings:
         for spec in self.stations:
             if spec.code == code:
                 return spec
-        raise ConfigError(f"stations.toml: no station with code {code!r}")
+        known = ", ".join(spec.code for spec in self.stations) or "none"
+        raise NotFound(f"no station with code {code!r} in {self.config_dir / 'stations.toml'} (known: {known})")
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -43,3 +43,11 @@ def test_a_bad_now_names_the_option(cli):
     cli("init", now=at("05:00"))
     line = _one_error_line(cli("schedule", now="notatime", ok=False))
     assert "--now" in line and "notatime" in line
+
+
+def test_schedule_of_a_station_that_does_not_exist_names_the_code_and_the_known_ones(cli):
+    result = cli("schedule", "--station", "00000", ok=False)
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines() == [
+        f"loa: error: no station with code '00000' in {cli.config_dir / 'stations.toml'} "
+        "(known: 99001, 99002, 99003)"]

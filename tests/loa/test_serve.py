@@ -68,3 +68,30 @@ def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
             output, _ = server.communicate()
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Traceback" not in output, output
+
+
+def test_a_second_serve_on_the_same_sqlite_file_is_refused(config_dir: Path):
+    env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": ""}
+    loa = [sys.executable, "-m", "loa"]
+    subprocess.run([*loa, "init"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    first = subprocess.Popen([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the first server")
+        second = subprocess.run([*loa, "serve", "--port", str(_free_port())], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert second.returncode != 0
+        assert f"another `loa serve` (pid {first.pid}) is already running" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert _answers(f"http://127.0.0.1:{port}/healthz")  # the first one is untouched
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
