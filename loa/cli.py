@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -88,13 +91,27 @@ def demo(
     services = state.services()
     services.init()
     result = load_demo(services, first_push_in=first_push_in)
-    changes = services.plan(actor="demo")
+    with _progress_bar("rendering the demo pieces") as progress:
+        changes = services.plan(actor="demo", progress=progress)
     if state.as_json:
         _print_json({**result, "plan": changes.to_dict()})
         return
     typer.echo(f"demo loaded: {result['pieces_added']} new pieces approved, first slot at "
                f"{result['first_slot']} on {', '.join(result['stations'])}")
     _print_plan(changes)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (nothing when output goes to a file or a pipe)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _print_plan(changes: Any) -> None:
@@ -123,7 +140,9 @@ def plan(
         first_day = date.fromisoformat(from_) if from_ else None
     except ValueError:
         raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
-    changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system")
+    with _progress_bar("measuring pieces") as progress:
+        changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
+                                        progress=progress)
     if state.as_json:
         _print_json(changes.to_dict())
     else:

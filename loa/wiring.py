@@ -18,7 +18,7 @@ from loa.clock import Clock
 from loa.settings import Settings
 from scheduler.catalog import SyncReport, sync_config
 from scheduler.dispatcher import Dispatcher
-from scheduler.planning import PlanChanges, replan
+from scheduler.planning import PlanChanges, Progress, replan
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,15 @@ class Services:
             return sync_config(session, stations=self.settings.stations, slots=self.settings.slots,
                                campaigns=self.settings.campaigns, now=self.now(), actor=actor)
 
-    def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system") -> PlanChanges:
+    def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
+             progress: Progress | None = None) -> PlanChanges:
         settings = self.settings
         with unit_of_work(self.sessions) as session:
             return replan(
                 session, now=self.now(), zone=settings.zone, days=days or settings.dispatch.plan_days,
                 first_day=first_day, render=settings.render, stations=settings.stations,
                 lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
-                abbreviations=settings.loa.normalize.abbreviations, actor=actor,
+                abbreviations=settings.loa.normalize.abbreviations, actor=actor, progress=progress,
             )
 
     def dispatcher(self, worker: str | None = None) -> Dispatcher:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +26,8 @@ from scheduler.models import Airing, Delivery, DeliveryState, Station
 from scheduler.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, Unplaced, plan
 
 log = logging.getLogger(__name__)
+#: Told (done, total) as candidates are measured; rendering speech is the slow part of a plan.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -58,9 +60,11 @@ def board_profile(spec: StationSpec) -> tuple[int, int] | None:
 
 def _candidates(session: Session, revisions: Sequence[Revision], render: RenderSettings,
                 profiles: set[tuple[int, int]], now: datetime,
-                abbreviations: Mapping[str, str]) -> list[Candidate]:
+                abbreviations: Mapping[str, str], progress: Progress | None = None) -> list[Candidate]:
     out = []
-    for revision in revisions:
+    for done, revision in enumerate(revisions):
+        if progress:
+            progress(done, len(revisions))
         seconds: dict[str, float] = {}
         if "loudspeaker" in revision.channels:
             try:
@@ -78,6 +82,8 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
             valid_from=revision.valid_from, valid_until=revision.valid_until,
             priority=revision.priority, urgent=revision.urgent, seconds=seconds,
         ))
+    if progress:
+        progress(len(revisions), len(revisions))
     return out
 
 
@@ -94,6 +100,7 @@ def replan(
     first_day: date | None = None,
     abbreviations: Mapping[str, str] | None = None,
     actor: str = "system",
+    progress: Progress | None = None,
 ) -> PlanChanges:
     """Recompute the plan from ``first_day`` (default: today) for ``days`` days.
 
@@ -113,7 +120,7 @@ def replan(
 
     profiles = {spec.code: profile for spec in stations if (profile := board_profile(spec))}
     candidates = _candidates(session, airable_revisions(session), render, set(profiles.values()), now,
-                             abbreviations or {})
+                             abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
     stored: dict[InstanceKey, Delivery] = {}
