@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.errors import ConfigError
+from content.errors import ConfigError, NotFound
 from loa.settings import Settings, load_settings
 
 
@@ -57,8 +57,8 @@ def test_relative_paths_are_made_absolute_under_the_folder_holding_config(config
     assert station.portal.dir == base / "var/out/feeds"  # type: ignore[attr-defined]
 
 
-def test_unknown_station_code_lookup_is_a_config_error(settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="99999"):
+def test_unknown_station_code_lookup_names_the_code_and_the_file(settings: Settings) -> None:
+    with pytest.raises(NotFound, match=r"no station with code '99999' in .*stations\.toml \(known: 99001"):
         settings.station("99999")
 
 
