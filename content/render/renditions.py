@@ -85,8 +85,13 @@ def ensure_speech(
     path = settings.renditions_dir / "speech" / key[:2] / f"{key}.mp3"
     with _render_lock:
         text = normalize.normalize(speech_text(revision, settings), abbreviations)
+        name = settings.speech.engine
+        if name not in speech.ENGINES:
+            log.warning("speech engine %r is not available in this version; using %r", name,
+                        settings.speech.fallback)
+            name = settings.speech.fallback
         engine = speech.open_engine(
-            settings.speech.engine if settings.speech.engine in speech.ENGINES else settings.speech.fallback,
+            name,
             voice=settings.speech.voice,
             rate_wpm=settings.speech.rate_wpm,
             pitch=settings.speech.pitch,
