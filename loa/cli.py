@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -16,8 +16,6 @@ from typer.core import TyperGroup
 from loa.cli_pieces import pieces_app
 from loa.cli_state import State, state_of
 
-if TYPE_CHECKING:
-    pass
 
 class _LoaGroup(TyperGroup):
     """Every command runs inside ``report_errors``: a user's mistake is one line, never a traceback."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -198,10 +198,3 @@ def _unplaced(inputs: PlanInputs, placed: Mapping[tuple[int, str], set[str]]) ->
                                     _why_not(candidate, outlet, inputs.instances, inputs)))
     return out
 
-
-def affected(instances: Iterable[Instance]) -> tuple[datetime, datetime] | None:
-    """The time span of ``instances`` (first start, last end), or None when there are none."""
-    spans = [(i.start_at, i.end_at) for i in instances]
-    if not spans:
-        return None
-    return min(s for s, _ in spans), max(e for _, e in spans)
