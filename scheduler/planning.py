@@ -23,7 +23,16 @@ from scheduler import calendar
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.models import Airing, Delivery, DeliveryState, Station
-from scheduler.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, Unplaced, plan
+from scheduler.planner import (
+    Candidate,
+    Existing,
+    InstanceKey,
+    PlanInputs,
+    PlannedItem,
+    Unplaced,
+    key_of,
+    plan,
+)
 
 log = logging.getLogger(__name__)
 #: Told (done, total) as candidates are measured; rendering speech is the slow part of a plan.
@@ -157,8 +166,7 @@ def replan(
     changes.unplaced = result.unplaced
 
     lead = timedelta(minutes=lead_minutes)
-    by_key = {calendar_key: instance for instance in instances
-              if (calendar_key := (instance.station_code, instance.outlet, instance.start_at))}
+    by_key = {key_of(instance): instance for instance in instances}
     new_deliveries: list[dict] = []
     new_airings: list[dict] = []
     for key, items in result.programs.items():
