@@ -74,11 +74,6 @@ def find_speech(session: Session, revision: Revision, settings: RenderSettings) 
             return None
         _verified.add(version)
     return rendition
-    if stat is None or file_sha256(path) != rendition.sha256:
-        log.warning("rendition %s is missing or damaged on disk; rendering it again", rendition.key)
-        return None
-    _verified.add(seen)  # type: ignore[arg-type]  # stat is not None here
-    return rendition
 
 
 def ensure_speech(
