@@ -84,7 +84,9 @@ class Delivery:
     ``id`` is the idempotency key: it is the same on every retry of this delivery.
     ``start_at`` and ``end_at`` are aware datetimes (the window the content is for).
     Only the tuple that matters to the outlet is filled: ``clips`` for loudspeakers,
-    ``slides`` for boards, ``articles`` for portals.
+    ``slides`` for boards, ``articles`` for portals. A loudspeaker delivery may also carry
+    ``program``: the whole program assembled into one MP3 (jingles, spoken titles, gaps,
+    loudness-normalised), for outlets that play one stream rather than a playlist.
     """
 
     id: str
@@ -96,6 +98,7 @@ class Delivery:
     clips: tuple[AudioClip, ...] = ()
     slides: tuple[Slide, ...] = ()
     articles: tuple[Article, ...] = ()
+    program: AudioClip | None = None
 
 
 @dataclass(frozen=True)
