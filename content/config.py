@@ -39,5 +39,7 @@ class RenderSettings(_Section):
     """Everything rendering needs at once: where renditions live and how to make them."""
 
     renditions_dir: Path
+    #: Uploaded recordings and images, stored by :mod:`content.media`; a recording replaces speech.
+    media_dir: Path | None = None
     speech: SpeechSettings = SpeechSettings()
     audio: AudioSettings = AudioSettings()

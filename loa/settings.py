@@ -114,6 +114,7 @@ class Settings:
         absolute = {key: self.base_dir / value for key in ("intro", "outro") if (value := getattr(audio, key))}
         return RenderSettings(
             renditions_dir=self.base_dir / self.loa.media.renditions,
+            media_dir=self.media_dir,
             speech=self.loa.speech,
             audio=audio.model_copy(update=absolute),
         )
