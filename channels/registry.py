@@ -12,6 +12,7 @@ KINDS: dict[str, str] = {
     "loudspeaker.folder": "channels.loudspeaker.folder:FolderLoudspeaker",
     "board.kiosk": "channels.board.kiosk:KioskBoard",
     "portal.feed": "channels.portal.feed:FeedPortal",
+    "portal.wordpress": "channels.portal.wordpress:WordPressPortal",
 }
 
 

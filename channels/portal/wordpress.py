@@ -1,0 +1,165 @@
+"""Publishes portal articles as WordPress posts through the REST API, scheduled at the publication time.
+
+Each article of a delivery becomes one post created with ``POST <url>/wp-json/wp/v2/posts``,
+authenticated with an Application Password (HTTP Basic: ``user`` and the password held in the
+environment variable named by ``password_env``). The post is sent with ``status=future`` and
+``date_gmt`` = the delivery's ``start_at``: WordPress keeps it scheduled until then, and itself
+publishes at once a future post whose date is already past (``wp_insert_post``'s one-minute
+rule), so the body is the same on every retry whatever the time.
+
+Never a duplicate: the post's slug is derived from the idempotency key (delivery id) and the
+article ref (:func:`post_slug`). Each attempt first looks the slug up among posts of any status and
+updates the post it finds, so a retry after a crash or a lost answer edits the same post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import unicodedata
+from datetime import UTC
+from typing import Annotated, Any, ClassVar, Literal
+
+import requests
+from pydantic import Field
+
+from channels._outlet_http import call, document, env_secret, json_body, push_headers
+from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+
+log = logging.getLogger(__name__)
+
+WHAT = "WordPress"
+
+
+class WordPressOptions(ChannelOptions):
+    """``type = "wordpress"``: the site, the account, and how campaigns map to categories."""
+
+    type: Literal["wordpress"]
+    #: The site's root URL, e.g. ``https://tanlap.example.gov.vn`` (the REST API is under ``/wp-json/``).
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    #: The WordPress user that owns the Application Password.
+    user: str
+    #: Environment variable holding the Application Password (never the password itself).
+    password_env: str
+    #: Environment variable holding the HMAC secret for X-Loa-Signature; unsigned when not set.
+    secret_env: str | None = None
+    #: Campaign name → WordPress category id; a campaign not listed gets no category unless
+    #: ``campaign_categories`` is on.
+    categories: dict[str, int] = Field(default_factory=dict)
+    #: Find the category named like the campaign, creating it when missing.
+    campaign_categories: bool = False
+    connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+
+def post_slug(delivery_id: str, article_ref: str) -> str:
+    """The slug of the post of one article of one delivery: the same on every retry, unique per article."""
+    digest = hashlib.sha256(f"{delivery_id}\n{article_ref}".encode()).hexdigest()
+    return f"loa-{digest[:20]}"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+class WordPressPortal(Channel):
+    """Creates or updates one WordPress post per article of a portal delivery."""
+
+    kind = "portal.wordpress"
+    Options = WordPressOptions
+    options: WordPressOptions
+    #: Unix time for the signature timestamp; tests may replace it.
+    clock: ClassVar = staticmethod(time.time)
+
+    def __init__(self, options: WordPressOptions) -> None:
+        super().__init__(options)
+        self.session = requests.Session()
+        self._api = options.url.rstrip("/") + "/wp-json/wp/v2"
+        self._category_ids: dict[str, int] = dict(options.categories)
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.options.connect_timeout_s, self.options.read_timeout_s)
+
+    def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.start_at.tzinfo is None:
+            raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
+        if not delivery.articles:
+            raise PermanentError(f"delivery {delivery.id}: no articles to deliver")
+        self.session.auth = (self.options.user, env_secret(self.options.password_env, f"{WHAT} {self.options.url}"))
+        secret = env_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        posts = [self._publish(delivery, article, secret) for article in delivery.articles]
+        log.info("delivery %s: %d WordPress posts on %s", delivery.id, len(posts), self.options.url)
+        return Receipt(
+            delivery_id=delivery.id,
+            location=posts[0]["link"],
+            status=posts[0]["http_status"],
+            remote_id=",".join(str(p["id"]) for p in posts),
+            details={"posts": posts},
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _publish(self, delivery: Delivery, article: Article, secret: str | None) -> dict[str, Any]:
+        slug = post_slug(delivery.id, article.ref)
+        fields: dict[str, Any] = {
+            "title": _nfc(article.title).strip() or article.ref,
+            "content": _nfc(article.html),
+            "excerpt": _nfc(article.summary),
+            "slug": slug,
+            "status": "future",
+            "date_gmt": delivery.start_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        category = self._category(article.campaign, delivery.id, secret)
+        if category is not None:
+            fields["categories"] = [category]
+        body = json_body(fields)
+        headers = push_headers(delivery.id, body, secret, self.clock)
+        existing = self._find(slug)
+        if existing is None:
+            what = f"{WHAT} create post {slug}"
+            response = call(self.session, "POST", f"{self._api}/posts", what=what, timeout=self.timeout,
+                            body=body, headers=headers)
+        else:
+            what = f"{WHAT} update post {existing} ({slug})"
+            response = call(self.session, "POST", f"{self._api}/posts/{existing}", what=what,
+                            timeout=self.timeout, body=body, headers=headers)
+        post = document(response, what)
+        if not isinstance(post, dict) or "id" not in post:
+            raise PermanentError(f"{what}: answer has no post id: {str(post)[:200]!r}")
+        return {"id": post["id"], "slug": post.get("slug", slug), "status": post.get("status"),
+                "link": post.get("link", ""), "date_gmt": post.get("date_gmt"), "ref": article.ref,
+                "http_status": response.status_code, "updated": existing is not None}
+
+    def _find(self, slug: str) -> int | None:
+        """The id of the post with ``slug`` in any status (drafts and scheduled ones too), if there is one."""
+        what = f"{WHAT} find post {slug}"
+        response = call(self.session, "GET", f"{self._api}/posts", what=what, timeout=self.timeout,
+                        params={"slug": slug, "status": "any", "context": "edit", "_fields": "id,slug"})
+        found = document(response, what)
+        ids = [p["id"] for p in found if isinstance(p, dict) and p.get("slug") == slug] if isinstance(found, list) \
+            else []
+        return min(ids) if ids else None
+
+    def _category(self, campaign: str, delivery_id: str, secret: str | None) -> int | None:
+        """The category id of ``campaign``: configured, or found/created by name when asked to."""
+        name = _nfc(campaign).strip()
+        if not name:
+            return None
+        if name in self._category_ids or not self.options.campaign_categories:
+            return self._category_ids.get(name)
+        what = f"{WHAT} find category {name!r}"
+        response = call(self.session, "GET", f"{self._api}/categories", what=what, timeout=self.timeout,
+                        params={"search": name, "per_page": 100, "_fields": "id,name"})
+        for category in document(response, what):
+            if _nfc(str(category.get("name", ""))).strip() == name:
+                self._category_ids[name] = int(category["id"])
+                return self._category_ids[name]
+        what = f"{WHAT} create category {name!r}"
+        body = json_body({"name": name})
+        response = call(self.session, "POST", f"{self._api}/categories", what=what, timeout=self.timeout,
+                        body=body, headers=push_headers(delivery_id, body, secret, self.clock))
+        self._category_ids[name] = int(document(response, what)["id"])
+        return self._category_ids[name]

@@ -1,0 +1,221 @@
+"""The WordPress portal adapter against a real WordPress: scheduled posts, updates instead of duplicates, errors."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from channels import Article, Delivery, PermanentError, TransientError, open_channel
+from channels.portal.wordpress import WordPressPortal, post_slug
+from channels.signing import verify
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PASSWORD_ENV = "LOA_TEST_WP_PASSWORD"
+
+ARTICLE = Article(
+    ref="piece-7-r1",
+    title="Tuần lễ hưởng ứng học tập suốt đời",
+    html="<p>Mời bà con đến <strong>thư viện xã</strong> đọc sách.</p>",
+    summary="Mời bà con đến thư viện xã đọc sách.",
+    campaign="Tuần lễ hưởng ứng học tập suốt đời",
+)
+
+
+def delivery(delivery_id: str, start_at: datetime, *articles: Article) -> Delivery:
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="portal",
+                    start_at=start_at, end_at=start_at + timedelta(hours=1), articles=articles or (ARTICLE,))
+
+
+def in_days(days: int) -> datetime:
+    """A local 07:30 ``days`` from today (real time: WordPress schedules by its own clock)."""
+    day = datetime.now(VN).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, 7, 30, tzinfo=VN)
+
+
+@pytest.fixture
+def portal(wordpress, monkeypatch) -> Iterator[WordPressPortal]:
+    monkeypatch.setenv(PASSWORD_ENV, wordpress.password)
+    channel = open_channel("portal.wordpress", {"type": "wordpress", "url": wordpress.url, "user": wordpress.user,
+                                                "password_env": PASSWORD_ENV, "campaign_categories": True})
+    yield channel
+    channel.close()
+
+
+def test_an_article_becomes_a_post_scheduled_at_the_publication_time(wordpress, portal) -> None:
+    start = in_days(30)
+
+    receipt = portal.deliver(delivery("d-sched-1", start))
+
+    [post] = wordpress.posts(slug=post_slug("d-sched-1", ARTICLE.ref))
+    assert post["status"] == "future"
+    assert post["date_gmt"] == start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert post["title"]["raw"] == ARTICLE.title
+    assert "<strong>thư viện xã</strong>" in post["content"]["raw"]
+    assert post["excerpt"]["raw"] == ARTICLE.summary
+    assert receipt.remote_id == str(post["id"])
+    assert receipt.status == 201
+    assert receipt.details["posts"][0]["status"] == "future"
+
+
+def test_a_retry_updates_the_same_post_instead_of_adding_one(wordpress, portal) -> None:
+    start = in_days(31)
+    first = portal.deliver(delivery("d-retry-1", start))
+    # the answer was lost, say, and the dispatcher tries again; or a fresh process (after a crash) does
+    again = portal.deliver(delivery("d-retry-1", start))
+    fresh = open_channel("portal.wordpress", portal.options)
+    third = fresh.deliver(delivery("d-retry-1", start))
+
+    posts = [p for p in wordpress.posts(search="Tuần lễ") if p["slug"] == post_slug("d-retry-1", ARTICLE.ref)]
+    assert len(posts) == 1
+    assert first.remote_id == again.remote_id == third.remote_id == str(posts[0]["id"])
+    assert [first.details["posts"][0]["updated"], again.details["posts"][0]["updated"]] == [False, True]
+
+
+def test_a_publication_time_already_past_publishes_at_once(wordpress, portal) -> None:
+    start = datetime.now(VN) - timedelta(hours=2)
+
+    portal.deliver(delivery("d-past-1", start))
+
+    [post] = wordpress.posts(slug=post_slug("d-past-1", ARTICLE.ref))
+    assert post["status"] == "publish"
+
+
+def test_each_article_is_its_own_post_in_the_campaign_category(wordpress, portal) -> None:
+    other = Article("piece-8-r2", "Gương sáng khuyến học", "<p>Ông Nguyễn Văn A</p>", "Ông Nguyễn Văn A",
+                    campaign=ARTICLE.campaign)
+
+    receipt = portal.deliver(delivery("d-two-1", in_days(32), ARTICLE, other))
+
+    ids = receipt.remote_id.split(",")
+    assert len(set(ids)) == 2
+    posts = {p["slug"]: p for p in wordpress.posts(include=",".join(ids))}
+    assert set(posts) == {post_slug("d-two-1", ARTICLE.ref), post_slug("d-two-1", other.ref)}
+    [category] = {tuple(p["categories"]) for p in posts.values()}
+    import requests
+
+    named = requests.get(f"{wordpress.api}/categories/{category[0]}", timeout=30).json()
+    assert named["name"] == ARTICLE.campaign
+    # a second delivery of the same campaign reuses the category, it does not create another
+    portal.deliver(delivery("d-two-2", in_days(33)))
+    same = requests.get(f"{wordpress.api}/categories", params={"search": "học tập suốt đời"}, timeout=30).json()
+    assert [c["id"] for c in same] == [category[0]]
+
+
+def test_a_wrong_application_password_is_a_permanent_error(wordpress, monkeypatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "abcd efgh ijkl mnop qrst uvwx")
+    channel = open_channel("portal.wordpress", {"type": "wordpress", "url": wordpress.url, "user": wordpress.user,
+                                                "password_env": PASSWORD_ENV})
+
+    with pytest.raises(PermanentError, match="401"):
+        channel.deliver(delivery("d-badpw-1", in_days(30)))
+
+
+def test_a_missing_password_variable_is_named(wordpress, monkeypatch) -> None:
+    monkeypatch.delenv("LOA_NO_SUCH_VARIABLE", raising=False)
+    channel = open_channel("portal.wordpress", {"type": "wordpress", "url": wordpress.url, "user": wordpress.user,
+                                                "password_env": "LOA_NO_SUCH_VARIABLE"})
+
+    with pytest.raises(PermanentError, match="LOA_NO_SUCH_VARIABLE"):
+        channel.deliver(delivery("d-noenv-1", in_days(30)))
+
+
+class _Receiver(http.server.ThreadingHTTPServer):
+    """A stand-in site that answers every request with one canned status, remembering what it got."""
+
+    daemon_threads = True
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, hang: bool = False) -> None:
+        self.status, self.extra, self.body, self.hang = status, headers, body, hang
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.release = threading.Event()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Receiver
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.seen.append((self.command, self.path, dict(self.headers), self.rfile.read(length)))
+        if self.server.hang:
+            self.server.release.wait(10)
+            return
+        self.send_response(self.server.status)
+        for name, value in self.server.extra.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(self.server.body)))
+        self.end_headers()
+        self.wfile.write(self.server.body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver(request) -> Iterator[_Receiver]:
+    status, headers, body, hang = request.param
+    server = _Receiver(status, headers, body, hang)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _site(url: str, monkeypatch, **extra) -> WordPressPortal:
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    return open_channel("portal.wordpress", {"type": "wordpress", "url": url, "user": "u",
+                                             "password_env": PASSWORD_ENV, "read_timeout_s": 0.5, **extra})
+
+
+@pytest.mark.parametrize("receiver", [(503, {"Retry-After": "120"}, b"busy", False)], indirect=True)
+def test_a_busy_site_is_transient_and_its_retry_after_is_kept(receiver, monkeypatch) -> None:
+    with pytest.raises(TransientError) as caught:
+        _site(receiver.url, monkeypatch).deliver(delivery("d-busy-1", in_days(30)))
+    assert caught.value.retry_after == 120
+
+
+@pytest.mark.parametrize("receiver", [(429, {"Retry-After": "7"}, b"slow down", False)], indirect=True)
+def test_too_many_requests_is_transient(receiver, monkeypatch) -> None:
+    with pytest.raises(TransientError) as caught:
+        _site(receiver.url, monkeypatch).deliver(delivery("d-429-1", in_days(30)))
+    assert caught.value.retry_after == 7
+
+
+@pytest.mark.parametrize("receiver", [(200, {}, b"", True)], indirect=True)
+def test_a_site_that_accepts_and_hangs_times_out_as_transient(receiver, monkeypatch) -> None:
+    with pytest.raises(TransientError, match="timed out"):
+        _site(receiver.url, monkeypatch).deliver(delivery("d-hang-1", in_days(30)))
+
+
+@pytest.mark.parametrize("receiver", [(200, {"Content-Type": "application/json"}, b"[]", False)], indirect=True)
+def test_pushes_carry_the_idempotency_key_and_a_valid_signature(receiver, monkeypatch) -> None:
+    monkeypatch.setenv("LOA_TEST_WP_SECRET", "s3cret")
+    site = _site(receiver.url, monkeypatch, secret_env="LOA_TEST_WP_SECRET")
+    # the stand-in answers "[]" to everything: the post lookup finds nothing, the create has no id
+    with pytest.raises(PermanentError, match="no post id"):
+        site.deliver(delivery("d-signed-1", in_days(30)))
+    lookup, create = receiver.seen
+    assert lookup[0] == "GET" and "slug=" + post_slug("d-signed-1", ARTICLE.ref) in lookup[1]
+    method, path, headers, body = create
+    assert (method, path) == ("POST", "/wp-json/wp/v2/posts")
+    assert headers["Idempotency-Key"] == "d-signed-1"
+    assert verify(body, "s3cret", headers, now=int(datetime.now().timestamp()))
+    assert headers["Authorization"].startswith("Basic ")
+
+
+def test_a_site_that_is_down_is_transient(monkeypatch) -> None:
+    with pytest.raises(TransientError, match="cannot connect"):
+        _site("http://127.0.0.1:9", monkeypatch).deliver(delivery("d-down-1", in_days(30)))
