@@ -74,10 +74,10 @@ def call(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
+    also_ok: tuple[int, ...] = (),
 ) -> requests.Response:
-    """Send one request; return the 2xx response, else raise the adapter error that fits.
-
-    ``what`` names the operation in error messages (e.g. ``"WordPress create post"``).
+    """Send one request; return the 2xx response (or one whose status is in ``also_ok``), else raise
+    the adapter error that fits. ``what`` names the operation in error messages (e.g. ``"WordPress create post"``).
     """
     all_headers = dict(headers or {})
     if body is not None:
@@ -94,7 +94,7 @@ def call(
     except requests.RequestException as exc:
         raise TransientError(f"{what}: {url}: {exc}") from exc
     status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= status < 300 or status in also_ok:
         return response
     detail = f"{what}: {method} {url} answered {status}: {response.text[:300]!r}"
     if status >= 500 or status in _TRANSIENT_STATUS:

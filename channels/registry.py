@@ -13,6 +13,7 @@ KINDS: dict[str, str] = {
     "board.kiosk": "channels.board.kiosk:KioskBoard",
     "portal.feed": "channels.portal.feed:FeedPortal",
     "portal.wordpress": "channels.portal.wordpress:WordPressPortal",
+    "board.anthias": "channels.board.anthias:AnthiasBoard",
     "loudspeaker.icecast": "channels.loudspeaker.icecast:IcecastLoudspeaker",
 }
 

@@ -166,7 +166,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def receiver(request) -> Iterator[_Receiver]:
     status, headers, body, hang = request.param
     server = _Receiver(status, headers, body, hang)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.release.set()

@@ -1,0 +1,218 @@
+"""Puts a board rotation on an Anthias (Screenly OSE) player as web-page assets through its REST API v2.
+
+Each slide becomes one small HTML page written under ``pages_dir`` (served to the player at
+``pages_url`` by loa or any web server) and one asset on the player::
+
+    POST  <url>/api/v2/assets          {name, uri, start_date, end_date, duration, mimetype: "webpage",
+                                        is_enabled, nocache, play_order, skip_asset_check}
+    PATCH <url>/api/v2/assets/<id>     the same fields but uri and mimetype, which Anthias cannot change
+
+``start_date``/``end_date`` are the rotation's window in UTC (the slide ends earlier when its
+piece stops being valid), ``duration`` the slide's seconds.
+
+Never a duplicate: the player chooses asset ids itself, so every asset name ends with a tag
+``[loa:<delivery hash>.<slide hash>]`` derived from the delivery id (the idempotency key) and the
+slide ref. Each attempt lists the player's assets first and updates the ones carrying its tags;
+assets of the same delivery whose slide is gone (a piece withdrawn before a retry) are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import time
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import requests
+from pydantic import Field
+
+from channels._outlet_http import call, document, env_secret, json_body, push_headers
+from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
+from channels.files import os_errors, station_folder, store_media, write_atomic
+
+log = logging.getLogger(__name__)
+
+WHAT = "Anthias"
+_TAG = re.compile(r"\[loa:([0-9a-f]{12})\.([0-9a-f]{10})\]")
+
+_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>
+html,body{{margin:0;height:100%;background:#0b3d2e;color:#fff;font-family:"Noto Sans",Arial,sans-serif}}
+main{{box-sizing:border-box;height:100%;padding:4vh 5vw;display:flex;flex-direction:column;justify-content:center}}
+h1{{font-size:5vh;margin:0 0 3vh}} p{{font-size:4.2vh;line-height:1.45;margin:0}}
+img{{max-height:40vh;max-width:90vw;margin-bottom:3vh;align-self:center}}
+footer{{position:fixed;bottom:2vh;left:5vw;font-size:2.6vh;opacity:.8}}
+</style></head>
+<body><main>{image}<h1>{title}</h1><p>{text}</p></main><footer>{footer}</footer></body></html>
+"""
+
+
+class AnthiasOptions(ChannelOptions):
+    """``type = "anthias"``: the player, where slide pages go, and how the player reaches them."""
+
+    type: Literal["anthias"]
+    #: The player's root URL, e.g. ``http://192.168.1.50``.
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    #: Folder the slide pages are written to (``<pages_dir>/<station>/<key>.html``).
+    pages_dir: Path
+    #: URL at which the player fetches ``pages_dir``, e.g. ``http://loa.local:8080/anthias``.
+    pages_url: Annotated[str, Field(pattern=r"^https?://")]
+    #: Basic-auth user when the player has authentication on; its password in ``password_env``.
+    user: str | None = None
+    password_env: str | None = None
+    #: Environment variable holding the HMAC secret for X-Loa-Signature; unsigned when not set.
+    secret_env: str | None = None
+    #: How long a slide stays up when the slide itself does not say.
+    slide_seconds: Annotated[int, Field(ge=1)] = 15
+    #: Ask the player not to fetch the page when the asset is made (it cannot reach pages_url yet).
+    skip_asset_check: bool = False
+    nocache: bool = True
+    connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+
+def asset_tag(delivery_id: str, slide_ref: str) -> str:
+    """The tag that ends the name of one slide's asset: the same on every retry of the delivery."""
+    rotation = hashlib.sha256(delivery_id.encode()).hexdigest()[:12]
+    slide = hashlib.sha256(f"{delivery_id}\n{slide_ref}".encode()).hexdigest()[:10]
+    return f"[loa:{rotation}.{slide}]"
+
+
+def _nfc(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AnthiasBoard(Channel):
+    """Creates or updates one Anthias asset per slide of a board delivery."""
+
+    kind = "board.anthias"
+    Options = AnthiasOptions
+    options: AnthiasOptions
+    #: Unix time for the signature timestamp; tests may replace it.
+    clock: ClassVar = staticmethod(time.time)
+
+    def __init__(self, options: AnthiasOptions) -> None:
+        super().__init__(options)
+        self.session = requests.Session()
+        self._assets = options.url.rstrip("/") + "/api/v2/assets"
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.options.connect_timeout_s, self.options.read_timeout_s)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def deliver(self, delivery: Delivery) -> Receipt:
+        station = station_folder(delivery, delivery.slides, "slides")
+        if self.options.password_env:
+            self.session.auth = (self.options.user or "", env_secret(self.options.password_env, WHAT))
+        secret = env_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        showing = [s for s in delivery.slides if s.valid_until is None or s.valid_until > delivery.start_at]
+        pages = self._write_pages(delivery, station, showing)
+
+        rotation_tag = asset_tag(delivery.id, "")[5:17]
+        existing: dict[str, list[dict[str, Any]]] = {}
+        for asset in self._list():
+            match = _TAG.search(str(asset.get("name", "")))
+            if match and match.group(1) == rotation_tag:
+                existing.setdefault(match.group(0), []).append(asset)
+
+        placed = []
+        for order, slide in enumerate(showing):
+            tag = asset_tag(delivery.id, slide.ref)
+            found = existing.pop(tag, [])
+            keep = next((a for a in found if a.get("uri") == pages[slide.ref]), None)
+            for stale in found:
+                if stale is not keep:
+                    self._delete(stale["asset_id"], delivery, secret)
+            placed.append(self._put(delivery, slide, order, len(showing), tag, pages[slide.ref], keep, secret))
+        for gone in existing.values():  # slides of this rotation that are no longer in it
+            for asset in gone:
+                self._delete(asset["asset_id"], delivery, secret)
+
+        log.info("delivery %s: %d Anthias assets on %s", delivery.id, len(placed), self.options.url)
+        return Receipt(
+            delivery_id=delivery.id,
+            location=self._assets,
+            status=placed[0]["http_status"] if placed else None,
+            remote_id=",".join(p["asset_id"] for p in placed),
+            details={"assets": placed, "left_out": len(delivery.slides) - len(showing)},
+        )
+
+    def _write_pages(self, delivery: Delivery, station: str, slides: list[Slide]) -> dict[str, str]:
+        """Write one page per slide; ``{slide ref: page URL}``."""
+        folder = self.options.pages_dir / station
+        base = self.options.pages_url.rstrip("/") + f"/{station}"
+        pages = {}
+        with os_errors(f"cannot write slide pages in {folder}"):
+            folder.mkdir(parents=True, exist_ok=True)
+            for slide in slides:
+                image = ""
+                if slide.image_path is not None:
+                    if not slide.image_path.is_file():
+                        raise PermanentError(f"slide {slide.ref!r} ({slide.title}): image missing: "
+                                             f"{slide.image_path}")
+                    name = store_media(slide.image_path, folder / "media")
+                    image = f'<img src="media/{html.escape(name)}" alt="">'
+                footer = " · ".join(x for x in (_nfc(delivery.station_name), _nfc(slide.campaign)) if x)
+                page = _PAGE.format(title=html.escape(_nfc(slide.title)), text=html.escape(_nfc(slide.text)),
+                                    image=image, footer=html.escape(footer))
+                file = asset_tag(delivery.id, slide.ref)[5:-1].replace(".", "-") + ".html"
+                write_atomic(folder / file, page.encode("utf-8"))
+                pages[slide.ref] = f"{base}/{file}"
+        return pages
+
+    def _list(self) -> list[dict[str, Any]]:
+        what = f"{WHAT} list assets"
+        found = document(call(self.session, "GET", self._assets, what=what, timeout=self.timeout), what)
+        if not isinstance(found, list):
+            raise PermanentError(f"{what}: {self._assets} did not answer a list of assets")
+        return [a for a in found if isinstance(a, dict) and "asset_id" in a]
+
+    def _put(self, delivery: Delivery, slide: Slide, order: int, total: int, tag: str, uri: str,
+             existing: dict[str, Any] | None, secret: str | None) -> dict[str, Any]:
+        end = min(delivery.end_at, slide.valid_until) if slide.valid_until else delivery.end_at
+        title = _nfc(slide.title) or _nfc(slide.text)[:60]
+        fields: dict[str, Any] = {
+            "name": f"{title} ({order + 1}/{total}) {tag}",
+            "start_date": _utc(delivery.start_at),
+            "end_date": _utc(end),
+            "duration": slide.seconds if slide.seconds > 0 else self.options.slide_seconds,
+            "is_enabled": True,
+            "nocache": self.options.nocache,
+            "play_order": order,
+            "skip_asset_check": self.options.skip_asset_check,
+        }
+        if existing is None:
+            what = f"{WHAT} create asset {tag}"
+            body = json_body({**fields, "uri": uri, "mimetype": "webpage"})
+            response = call(self.session, "POST", self._assets, what=what, timeout=self.timeout, body=body,
+                            headers=push_headers(delivery.id, body, secret, self.clock))
+        else:
+            what = f"{WHAT} update asset {existing['asset_id']} {tag}"
+            body = json_body(fields)
+            response = call(self.session, "PATCH", f"{self._assets}/{existing['asset_id']}", what=what,
+                            timeout=self.timeout, body=body, headers=push_headers(delivery.id, body, secret,
+                                                                                 self.clock))
+        asset = document(response, what)
+        if not isinstance(asset, dict) or not asset.get("asset_id"):
+            raise PermanentError(f"{what}: answer has no asset_id: {str(asset)[:200]!r}")
+        return {"asset_id": asset["asset_id"], "ref": slide.ref, "uri": uri, "http_status": response.status_code,
+                "updated": existing is not None}
+
+    def _delete(self, asset_id: str, delivery: Delivery, secret: str | None) -> None:
+        what = f"{WHAT} delete asset {asset_id}"
+        call(self.session, "DELETE", f"{self._assets}/{asset_id}", what=what, timeout=self.timeout,
+             headers=push_headers(delivery.id, b"", secret, self.clock), also_ok=(404,))  # gone already
