@@ -136,3 +136,13 @@ def test_a_clip_changed_after_approval_is_refused(monkeypatch, tmp_path) -> None
 
     with pytest.raises(PermanentError, match="SHA-256"):
         channel.deliver(program("ice-7", clips=(clip,)))
+
+
+def test_a_url_names_host_port_and_mount_and_the_mount_takes_the_station_code(monkeypatch) -> None:
+    channel = open_channel("loudspeaker.icecast", {"type": "icecast", "url": "http://radio.example:8010/xa-{station}.mp3",
+                                                   "password_env": PASSWORD_ENV})
+
+    assert (channel.options.host, channel.options.port) == ("radio.example", 8010)
+    assert channel.mount_for("99001") == "/xa-99001.mp3"
+    with pytest.raises(PermanentError, match="not a safe"):
+        channel.mount_for("../etc")
