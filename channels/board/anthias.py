@@ -33,7 +33,7 @@ from pydantic import Field
 
 from channels._outlet_http import call, document, env_secret, json_body, push_headers
 from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
-from channels.files import os_errors, station_folder, store_media, write_atomic
+from channels.files import os_errors, safe_name, station_folder, store_media, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class AnthiasOptions(ChannelOptions):
     type: Literal["anthias"]
     #: The player's root URL, e.g. ``http://192.168.1.50``.
     url: Annotated[str, Field(pattern=r"^https?://")]
-    #: Folder the slide pages are written to (``<pages_dir>/<station>/<key>.html``).
+    #: Folder the slide pages are written to (``<pages_dir>/<station>/<slide ref>.<hashes>.html``).
     pages_dir: Path
     #: URL at which the player fetches ``pages_dir``, e.g. ``http://loa.local:8080/anthias``.
     pages_url: Annotated[str, Field(pattern=r"^https?://")]
@@ -83,6 +83,16 @@ def asset_tag(delivery_id: str, slide_ref: str) -> str:
     rotation = hashlib.sha256(delivery_id.encode()).hexdigest()[:12]
     slide = hashlib.sha256(f"{delivery_id}\n{slide_ref}".encode()).hexdigest()[:10]
     return f"[loa:{rotation}.{slide}]"
+
+
+def page_name(delivery_id: str, slide_ref: str) -> str:
+    """The file name of a slide's page: ``<slide ref>.<hashes>.html`` (the ref left out when it is not
+    file-safe), so loa's page route can tell which piece a page shows and blank it once withdrawn."""
+    hashes = asset_tag(delivery_id, slide_ref)[5:-1]
+    try:
+        return f"{safe_name(slide_ref)}.{hashes}.html"
+    except ValueError:
+        return f"{hashes}.html"
 
 
 def _nfc(text: str) -> str:
@@ -124,23 +134,27 @@ class AnthiasBoard(Channel):
 
         rotation_tag = asset_tag(delivery.id, "")[5:17]
         existing: dict[str, list[dict[str, Any]]] = {}
-        for asset in self._list():
+        listed = self._list()
+        for asset in listed:
             match = _TAG.search(str(asset.get("name", "")))
             if match and match.group(1) == rotation_tag:
                 existing.setdefault(match.group(0), []).append(asset)
 
-        placed = []
+        placed: list[dict[str, Any]] = []
+        deleted: set[str] = set()
         for order, slide in enumerate(showing):
             tag = asset_tag(delivery.id, slide.ref)
             found = existing.pop(tag, [])
             keep = next((a for a in found if a.get("uri") == pages[slide.ref]), None)
             for stale in found:
                 if stale is not keep:
-                    self._delete(stale["asset_id"], delivery, secret)
+                    deleted.add(self._delete(stale["asset_id"], delivery, secret))
             placed.append(self._put(delivery, slide, order, len(showing), tag, pages[slide.ref], keep, secret))
         for gone in existing.values():  # slides of this rotation that are no longer in it
             for asset in gone:
-                self._delete(asset["asset_id"], delivery, secret)
+                deleted.add(self._delete(asset["asset_id"], delivery, secret))
+        in_use = {a.get("uri") for a in listed if a["asset_id"] not in deleted} | set(pages.values())
+        self._prune_pages(station, in_use)
 
         log.info("delivery %s: %d Anthias assets on %s", delivery.id, len(placed), self.options.url)
         return Receipt(
@@ -169,7 +183,7 @@ class AnthiasBoard(Channel):
                 footer = " · ".join(x for x in (_nfc(delivery.station_name), _nfc(slide.campaign)) if x)
                 page = _PAGE.format(title=html.escape(_nfc(slide.title)), text=html.escape(_nfc(slide.text)),
                                     image=image, footer=html.escape(footer))
-                file = asset_tag(delivery.id, slide.ref)[5:-1].replace(".", "-") + ".html"
+                file = page_name(delivery.id, slide.ref)
                 write_atomic(folder / file, page.encode("utf-8"))
                 pages[slide.ref] = f"{base}/{file}"
         return pages
@@ -212,7 +226,21 @@ class AnthiasBoard(Channel):
         return {"asset_id": asset["asset_id"], "ref": slide.ref, "uri": uri, "http_status": response.status_code,
                 "updated": existing is not None}
 
-    def _delete(self, asset_id: str, delivery: Delivery, secret: str | None) -> None:
+    def _delete(self, asset_id: str, delivery: Delivery, secret: str | None) -> str:
         what = f"{WHAT} delete asset {asset_id}"
         call(self.session, "DELETE", f"{self._assets}/{asset_id}", what=what, timeout=self.timeout,
              headers=push_headers(delivery.id, b"", secret, self.clock), also_ok=(404,))  # gone already
+        return asset_id
+
+    def _prune_pages(self, station: str, in_use: set[Any]) -> None:
+        """Delete this station's pages that no asset on the player shows any more.
+
+        A page younger than an hour is kept: another worker may be about to make its asset.
+        """
+        folder = self.options.pages_dir / station
+        base = self.options.pages_url.rstrip("/") + f"/{station}"
+        cutoff = time.time() - 3600
+        with os_errors(f"cannot tidy slide pages in {folder}"):
+            for page in folder.glob("*.html"):
+                if f"{base}/{page.name}" not in in_use and page.stat().st_mtime < cutoff:
+                    page.unlink(missing_ok=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 import requests
 
 from channels import Delivery, PermanentError, Slide, TransientError, open_channel
-from channels.board.anthias import AnthiasBoard, asset_tag
+from channels.board.anthias import AnthiasBoard, asset_tag, page_name
 from channels.signing import verify
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -104,14 +106,20 @@ def test_another_delivery_adds_its_own_assets_and_leaves_the_first_alone(anthias
     assert len(anthias.assets) == 4
 
 
-def test_a_slide_gone_on_retry_is_deleted_from_the_player(anthias, board) -> None:
+def test_a_slide_gone_on_retry_is_deleted_from_the_player_with_its_page(anthias, board) -> None:
     board.deliver(rotation("b-5"))
+    folder = board.options.pages_dir / "99001"
+    kept, dropped = (folder / page_name("b-5", s.ref) for s in SLIDES)
+    for page in (kept, dropped):  # written more than an hour ago
+        os.utime(page, (time.time() - 7200, time.time() - 7200))
 
     receipt = board.deliver(rotation("b-5", SLIDES[0]))
 
     [asset] = anthias.assets.values()
     assert asset["asset_id"] == receipt.remote_id
     assert asset_tag("b-5", SLIDES[0].ref) in asset["name"]
+    assert kept.is_file()
+    assert not dropped.exists()
 
 
 def test_a_slide_ends_when_its_piece_stops_being_valid(anthias, board) -> None:
