@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mimetypes
 import time
 import unicodedata
 from datetime import UTC
@@ -26,6 +27,7 @@ from pydantic import Field
 
 from channels._outlet_http import call, document, env_secret, json_body, push_headers
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.files import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,8 @@ class WordPressPortal(Channel):
         category = self._category(article.campaign, delivery.id, secret)
         if category is not None:
             fields["categories"] = [category]
+        if article.image_path is not None:
+            fields["featured_media"] = self._image(article, delivery.id, secret)
         body = json_body(fields)
         headers = push_headers(delivery.id, body, secret, self.clock)
         existing = self._find(slug)
@@ -142,6 +146,31 @@ class WordPressPortal(Channel):
         ids = [p["id"] for p in found if isinstance(p, dict) and p.get("slug") == slug] if isinstance(found, list) \
             else []
         return min(ids) if ids else None
+
+    def _image(self, article: Article, delivery_id: str, secret: str | None) -> int:
+        """The media id of the article's image, uploaded once: its slug is derived from its SHA-256."""
+        path = article.image_path
+        assert path is not None
+        if not path.is_file():
+            raise PermanentError(f"article {article.ref!r} ({article.title}): image missing: {path}")
+        slug = f"loa-img-{sha256_file(path)[:20]}"
+        what = f"{WHAT} find image {slug}"
+        response = call(self.session, "GET", f"{self._api}/media", what=what, timeout=self.timeout,
+                        params={"slug": slug, "_fields": "id,slug"})
+        for media in document(response, what):
+            if isinstance(media, dict) and media.get("slug") == slug:
+                return int(media["id"])
+        what = f"{WHAT} upload image {slug}"
+        body = path.read_bytes()
+        headers = {**push_headers(delivery_id, body, secret, self.clock),
+                   "Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                   "Content-Disposition": f'attachment; filename="{slug}{path.suffix.lower()}"'}
+        response = call(self.session, "POST", f"{self._api}/media", what=what, timeout=self.timeout, body=body,
+                        headers=headers)
+        media = document(response, what)
+        if not isinstance(media, dict) or "id" not in media:
+            raise PermanentError(f"{what}: answer has no media id: {str(media)[:200]!r}")
+        return int(media["id"])
 
     def _category(self, campaign: str, delivery_id: str, secret: str | None) -> int | None:
         """The category id of ``campaign``: configured, or found/created by name when asked to."""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from channels import Article, Delivery, PermanentError, TransientError, open_channel
 from channels.portal.wordpress import WordPressPortal, post_slug
@@ -96,14 +101,38 @@ def test_each_article_is_its_own_post_in_the_campaign_category(wordpress, portal
     posts = {p["slug"]: p for p in wordpress.posts(include=",".join(ids))}
     assert set(posts) == {post_slug("d-two-1", ARTICLE.ref), post_slug("d-two-1", other.ref)}
     [category] = {tuple(p["categories"]) for p in posts.values()}
-    import requests
-
     named = requests.get(f"{wordpress.api}/categories/{category[0]}", timeout=30).json()
     assert named["name"] == ARTICLE.campaign
     # a second delivery of the same campaign reuses the category, it does not create another
     portal.deliver(delivery("d-two-2", in_days(33)))
     same = requests.get(f"{wordpress.api}/categories", params={"search": "học tập suốt đời"}, timeout=30).json()
     assert [c["id"] for c in same] == [category[0]]
+
+
+def _png(path: Path, rgb: tuple[int, int, int]) -> Path:
+    """A valid 2×2 PNG of one colour."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * 2 for _ in range(2))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_the_article_image_becomes_the_featured_image_uploaded_once(wordpress, portal, tmp_path) -> None:
+    image = _png(tmp_path / "thu-vien.png", (200, 30, 30))
+    with_image = dataclasses.replace(ARTICLE, image_path=image)
+
+    portal.deliver(delivery("d-img-1", in_days(34), with_image))
+    portal.deliver(delivery("d-img-2", in_days(35), with_image))
+
+    [first] = wordpress.posts(slug=post_slug("d-img-1", ARTICLE.ref))
+    [second] = wordpress.posts(slug=post_slug("d-img-2", ARTICLE.ref))
+    assert first["featured_media"] and first["featured_media"] == second["featured_media"]
+    media = requests.get(f"{wordpress.api}/media/{first['featured_media']}", timeout=30).json()
+    assert media["mime_type"] == "image/png"
+    assert (wordpress.uploads / media["media_details"]["file"]).read_bytes() == image.read_bytes()
 
 
 def test_a_wrong_application_password_is_a_permanent_error(wordpress, monkeypatch) -> None:

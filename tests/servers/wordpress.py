@@ -76,6 +76,7 @@ require '{root}/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 $result = @wp_install('loa test portal', '{admin}', 'admin@example.invalid', false, '', wp_generate_password(24));
 update_option('timezone_string', 'Asia/Ho_Chi_Minh');
+update_option('upload_path', '{uploads}');
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure('/%postname%/');
 $wp_rewrite->flush_rules(false);
@@ -96,6 +97,8 @@ class WordPress:
     user: str
     password: str
     database: str
+    #: Where WordPress keeps uploaded media (outside the served tree: check files here, not by URL).
+    uploads: Path
 
     @property
     def api(self) -> str:
@@ -175,7 +178,8 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
     try:
         config.write_text(_CONFIG.format(db=database, db_host=MARIADB_HOST, db_port=MARIADB_PORT, url=url,
                                          salts=salts))
-        (work / "install.php").write_text(_INSTALL.format(name=name, root=WORDPRESS, admin=ADMIN))
+        (work / "install.php").write_text(_INSTALL.format(name=name, root=WORDPRESS, admin=ADMIN,
+                                                          uploads=work / "uploads"))
         (work / "router.php").write_text(_ROUTER.format(name=name, root=WORDPRESS))
         installed = subprocess.run([php, str(work / "install.php")], capture_output=True, text=True, timeout=120)
         if installed.returncode != 0:
@@ -190,7 +194,8 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
                                       stdout=out, stderr=subprocess.STDOUT, cwd=work,
                                       env={**os.environ, "PHP_CLI_SERVER_WORKERS": "2"})
         _wait_until_up(url, server, log)
-        yield WordPress(url=url, user=account["user"], password=account["password"], database=database)
+        yield WordPress(url=url, user=account["user"], password=account["password"], database=database,
+                        uploads=work / "uploads")
     finally:
         if server is not None:
             server.terminate()
