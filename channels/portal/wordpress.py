@@ -189,6 +189,12 @@ class WordPressPortal(Channel):
         what = f"{WHAT} create category {name!r}"
         body = json_body({"name": name})
         response = call(self.session, "POST", f"{self._api}/categories", what=what, timeout=self.timeout,
-                        body=body, headers=push_headers(delivery_id, body, secret, self.clock))
-        self._category_ids[name] = int(document(response, what)["id"])
+                        body=body, headers=push_headers(delivery_id, body, secret, self.clock), also_ok=(400,))
+        created = document(response, what)
+        if response.status_code == 400:  # another worker made it first: WordPress says which term it is
+            if created.get("code") != "term_exists":
+                raise PermanentError(f"{what}: answered 400: {str(created)[:300]!r}")
+            self._category_ids[name] = int(created["data"]["term_id"])
+        else:
+            self._category_ids[name] = int(created["id"])
         return self._category_ids[name]
