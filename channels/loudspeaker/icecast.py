@@ -30,6 +30,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote, urlsplit
 
 import imageio_ffmpeg
+import requests
 from pydantic import Field, model_validator
 
 from channels.base import AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt, TransientError
@@ -112,6 +113,11 @@ class IcecastLoudspeaker(Channel):
         mount = self.mount_for(delivery.station_code)
         self._wait_for_slot(delivery)
         where = f"icecast://{self.options.host}:{self.options.port}{mount}"
+        if self._live_description(mount) == _description(delivery):
+            # another worker holds this same delivery (its claim's lease ran out while it streamed): the
+            # program is on air, so a second stream would only be refused now and replayed later
+            log.warning("delivery %s is already streaming on %s", delivery.id, where)
+            return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
         started = self.clock()
         sent_bytes, sent_s = self._stream(delivery, clips, mount, password)
@@ -138,6 +144,19 @@ class IcecastLoudspeaker(Channel):
         if wait > 0:
             self.sleep(wait)
 
+    def _live_description(self, mount: str) -> str | None:
+        """The description of the source now live on ``mount`` (from Icecast's status page), if any."""
+        url = f"http://{self.options.host}:{self.options.port}/status-json.xsl"
+        try:
+            stats = requests.get(url, timeout=self.options.timeout_s).json().get("icestats", {})
+        except (requests.RequestException, ValueError, AttributeError):
+            return None  # no status page: streaming will tell what is wrong
+        sources = stats.get("source") or []
+        for source in sources if isinstance(sources, list) else [sources]:
+            if isinstance(source, dict) and urlsplit(str(source.get("listenurl", ""))).path == mount:
+                return source.get("server_description")
+        return None
+
     def _stream(self, delivery: Delivery, clips: tuple[AudioClip, ...], mount: str,
                 password: str) -> tuple[int, float]:
         """Run ffmpeg as the source client until the program ends; ``(bytes, seconds)`` it sent."""
@@ -155,7 +174,7 @@ class IcecastLoudspeaker(Channel):
                 "-nostats", "-progress", "pipe:1", *source, "-vn", "-map_metadata", "-1",
                 "-c:a", "libmp3lame", "-b:a", self.options.bitrate,
                 "-content_type", "audio/mpeg", "-ice_name", delivery.station_name,
-                "-ice_description", f"loa {delivery.id}", "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
+                "-ice_description", _description(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
                 "-f", "mp3", target,
             ]
             budget = sum(c.duration_s for c in clips) + 2 * self.options.timeout_s + 30
@@ -174,6 +193,11 @@ class IcecastLoudspeaker(Channel):
             raise TransientError(f"{where}: ffmpeg exited {done.returncode}: {message[-400:]}")
         progress = dict(_PROGRESS.findall(done.stdout))
         return int(progress.get("total_size", 0)), int(progress.get("out_time_us", 0)) / 1e6
+
+
+def _description(delivery: Delivery) -> str:
+    """The stream description sent with the program, which names the delivery it plays."""
+    return f"loa {delivery.id}"
 
 
 def _concat_path(path: Path) -> str:

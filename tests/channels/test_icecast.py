@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -146,3 +148,24 @@ def test_a_url_names_host_port_and_mount_and_the_mount_takes_the_station_code(mo
     assert channel.mount_for("99001") == "/xa-99001.mp3"
     with pytest.raises(PermanentError, match="not a safe"):
         channel.mount_for("../etc")
+
+
+def test_a_delivery_already_on_air_from_another_worker_is_not_streamed_twice(icecast, monkeypatch,
+                                                                             tmp_path) -> None:
+    whole = tone(tmp_path / "p.mp3", 3.0, 440)
+    first = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-kep.mp3")
+    second = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-kep.mp3")
+    heard = icecast.listen("/99001-kep.mp3")
+    receipts = []
+    streaming = threading.Thread(target=lambda: receipts.append(first.deliver(program("ice-8", whole=whole))))
+    streaming.start()
+    while not heard.data and not heard.done.is_set():  # wait until the first stream is on air
+        time.sleep(0.05)
+
+    again = second.deliver(program("ice-8", whole=whole))
+
+    streaming.join(20)
+    heard.wait(20)
+    assert again.details == {"mount": "/99001-kep.mp3", "already_live": True}
+    assert receipts and "bytes" in receipts[0].details
+    assert abs(decoded_seconds(bytes(heard.data), tmp_path) - 3.0) <= 1.0
