@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from loa.cli_pieces import pieces_app
+from loa.cli_reports import report as report_command
 from loa.cli_state import State, state_of
 
 
@@ -41,6 +42,7 @@ user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_ar
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.command("report")(report_command)
 
 
 @app.callback()

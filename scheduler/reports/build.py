@@ -1,0 +1,163 @@
+"""Computes the results report of a period from the as-run records: final deliveries and their airings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from content.errors import InputError
+from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
+
+#: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
+FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
+_COUNTED = (DeliveryState.DELIVERED, DeliveryState.MISSED, *FAILED)
+
+
+@dataclass
+class Counts:
+    """The figures of one line. Missed and failed count deliveries (slot instances), the rest airings."""
+
+    airings: int = 0  # loudspeaker airings delivered
+    seconds_aired: float = 0.0
+    slides: int = 0  # board slides shown (pieces in delivered rotations)
+    slide_seconds: float = 0.0  # their planned display time
+    articles: int = 0  # portal articles published
+    missed: int = 0
+    failed: int = 0
+
+    @property
+    def minutes_aired(self) -> float:
+        return round(self.seconds_aired / 60, 1)
+
+    @property
+    def slide_minutes(self) -> float:
+        return round(self.slide_seconds / 60, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
+                "slide_minutes": self.slide_minutes, "articles": self.articles, "missed": self.missed,
+                "failed": self.failed}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a report: a campaign at a station, a campaign's total, a station's total, or the total."""
+
+    campaign: str | None  # None: pieces outside any campaign, or an empty program
+    campaign_name: str
+    station: str | None
+    station_name: str
+    counts: Counts
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    zone: str
+    stations: tuple[str, ...] | None
+    campaigns: tuple[str, ...] | None
+    detail: list[Line] = field(default_factory=list)
+    by_campaign: list[Line] = field(default_factory=list)
+    by_station: list[Line] = field(default_factory=list)
+    total: Counts = field(default_factory=Counts)
+
+
+NO_CAMPAIGN = "(ngoài chiến dịch)"
+
+
+def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _tally(rows: Iterable[Any]) -> dict[Any, Counts]:
+    """Counts keyed by whatever key the rows carry; missed and failed count distinct deliveries."""
+    counts: dict[Any, Counts] = defaultdict(Counts)
+    missed: dict[Any, set[str]] = defaultdict(set)
+    failed: dict[Any, set[str]] = defaultdict(set)
+    for key, delivery_id, outlet, state, seconds, airing_id in rows:
+        line = counts[key]
+        if state == DeliveryState.MISSED:
+            missed[key].add(delivery_id)
+        elif state in FAILED:
+            failed[key].add(delivery_id)
+        elif airing_id is not None:
+            if outlet == "loudspeaker":
+                line.airings += 1
+                line.seconds_aired += seconds or 0.0
+            elif outlet == "board":
+                line.slides += 1
+                line.slide_seconds += seconds or 0.0
+            elif outlet == "portal":
+                line.articles += 1
+    for key, line in counts.items():
+        line.missed, line.failed = len(missed[key]), len(failed[key])
+    return counts
+
+
+def build_report(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    zone: ZoneInfo,
+    stations: Sequence[str] | None = None,
+    campaigns: Sequence[str] | None = None,
+) -> Report:
+    """The report of the local days ``start``..``end`` (both included) in ``zone``.
+
+    A delivery belongs to the day its slot starts. Delivered airings count by outlet; a missed,
+    dead or refused delivery counts once for each campaign it held (and once in station totals).
+    Removed airings (an editor took them out) never count.
+    """
+    if end < start:
+        raise InputError(f"the period ends ({end}) before it starts ({start})", where="--to")
+    known = dict(session.execute(select(Station.code, Station.name)).all())
+    for code in stations or ():
+        if code not in known:
+            raise InputError(f"no station with code {code!r}", where="--station")
+    names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+    for code in campaigns or ():
+        if code not in names:
+            raise InputError(f"no campaign with code {code!r}", where="--campaign")
+    query = (
+        select(Station.code, Airing.campaign, Delivery.id, Delivery.outlet, Delivery.state, Airing.seconds,
+               Airing.id)
+        .join(Station, Station.id == Delivery.station_id)
+        .outerjoin(Airing, and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False)))
+        .where(Delivery.state.in_(_COUNTED),
+               Delivery.start_at >= _local_midnight_utc(start, zone),
+               Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone))
+    )
+    if stations:
+        query = query.where(Station.code.in_(list(stations)))
+    if campaigns:
+        query = query.where(Airing.campaign.in_(list(campaigns)))
+    rows = session.execute(query).all()
+
+    detail = _tally(((s, c), d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
+    per_station = _tally((s, d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
+    overall = _tally((None, d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
+
+    def campaign_name(code: str | None) -> str:
+        return names.get(code, code) if code else NO_CAMPAIGN
+
+    report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations else None,
+                    campaigns=tuple(campaigns) if campaigns else None, total=overall.get(None, Counts()))
+    order = sorted(detail, key=lambda key: (key[1] is None, key[1] or "", key[0]))
+    report.detail = [Line(c, campaign_name(c), s, known.get(s, s), detail[(s, c)]) for s, c in order]
+    by_campaign: dict[str | None, Counts] = {}
+    for s, c in order:  # deliveries are per station, so a campaign's station lines add up exactly
+        total = by_campaign.setdefault(c, Counts())
+        for name, value in vars(detail[(s, c)]).items():
+            setattr(total, name, getattr(total, name) + value)
+    report.by_campaign = [Line(c, campaign_name(c), None, "", counts) for c, counts in by_campaign.items()]
+    report.by_station = [Line(None, "", s, known.get(s, s), per_station[s]) for s in sorted(per_station)]
+    return report
