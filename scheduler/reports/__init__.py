@@ -2,6 +2,6 @@
 
 from scheduler.reports.build import Counts, Line, Report, build_report
 from scheduler.reports.chart import render_chart_png
-from scheduler.reports.formats import FORMATS, render_report
+from scheduler.reports.formats import FORMATS, download, render_report
 
-__all__ = ["FORMATS", "Counts", "Line", "Report", "build_report", "render_chart_png", "render_report"]
+__all__ = ["FORMATS", "Counts", "Line", "Report", "build_report", "download", "render_chart_png", "render_report"]

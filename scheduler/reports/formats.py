@@ -12,6 +12,12 @@ from scheduler.reports.build import Counts, Line, Report
 
 FORMATS = ("table", "csv", "xlsx", "json")
 Format = Literal["table", "csv", "xlsx", "json"]
+MEDIA_TYPES = {
+    "table": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 
 #: Column headers in Vietnamese, in the order every format uses.
 FIGURES = (
@@ -107,3 +113,9 @@ def render_report(report: Report, fmt: Format) -> bytes:
     if fmt == "table":
         return _table(report)
     raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
+
+
+def download(report: Report, fmt: Format) -> tuple[bytes, str, str]:
+    """``(body, media type, file name)`` of the report in ``fmt``: all a web download needs."""
+    suffix = "txt" if fmt == "table" else fmt
+    return render_report(report, fmt), MEDIA_TYPES[fmt], f"bao-cao-{report.start}-{report.end}.{suffix}"

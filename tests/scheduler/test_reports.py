@@ -22,7 +22,7 @@ from content.errors import InputError
 from content.pieces import PieceContent, add_piece
 from content.users import add_user
 from scheduler.models import Airing, Delivery, Station
-from scheduler.reports import build_report, render_chart_png, render_report
+from scheduler.reports import build_report, download, render_chart_png, render_report
 from scheduler.reports.formats import FIGURES, HEADERS
 
 from conftest import MONDAY, ZONE
@@ -195,6 +195,12 @@ def test_chart_png_is_an_image_of_the_campaigns(services, month) -> None:
     png = render_chart_png(report_of(services))
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == (1000, 550)
+
+
+def test_a_download_carries_its_media_type_and_a_file_name(services, month) -> None:
+    body, media_type, name = download(report_of(services), "csv")
+    assert body.startswith(b"\xef\xbb\xbf") and media_type.startswith("text/csv")
+    assert name == "bao-cao-2026-11-01-2026-11-30.csv"
 
 
 def test_bad_periods_and_unknown_codes_are_refused(services) -> None:
