@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -77,19 +77,29 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def _tally(rows: Iterable[Any]) -> dict[Any, Counts]:
-    """Counts keyed by whatever key the rows carry; missed and failed count distinct deliveries."""
-    counts: dict[Any, Counts] = defaultdict(Counts)
-    missed: dict[Any, set[str]] = defaultdict(set)
-    failed: dict[Any, set[str]] = defaultdict(set)
-    for key, delivery_id, outlet, state, seconds, airing_id in rows:
-        line = counts[key]
-        if state == DeliveryState.MISSED:
-            missed[key].add(delivery_id)
-        elif state in FAILED:
-            failed[key].add(delivery_id)
-        elif airing_id is not None:
-            if outlet == "loudspeaker":
+class _Tally:
+    """Counts keyed by (station, campaign), station and overall, in one pass over the as-run rows.
+
+    Missed and failed count distinct deliveries at each level: a delivery holding two campaigns
+    counts once for each campaign but once for its station and once overall.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[Any, Counts] = defaultdict(Counts)
+        self.missed: dict[Any, set[str]] = defaultdict(set)
+        self.failed: dict[Any, set[str]] = defaultdict(set)
+
+    def add(self, station: str, campaign: str | None, delivery_id: str, outlet: str, state: str,
+            seconds: float | None, airing_id: int | None) -> None:
+        for key in ((station, campaign), station, None):
+            line = self.counts[key]  # the line exists even when its deliveries only missed or failed
+            if state == DeliveryState.MISSED:
+                self.missed[key].add(delivery_id)
+            elif state in FAILED:
+                self.failed[key].add(delivery_id)
+            elif airing_id is None:
+                continue
+            elif outlet == "loudspeaker":
                 line.airings += 1
                 line.seconds_aired += seconds or 0.0
             elif outlet == "board":
@@ -97,9 +107,11 @@ def _tally(rows: Iterable[Any]) -> dict[Any, Counts]:
                 line.slide_seconds += seconds or 0.0
             elif outlet == "portal":
                 line.articles += 1
-    for key, line in counts.items():
-        line.missed, line.failed = len(missed[key]), len(failed[key])
-    return counts
+
+    def result(self) -> dict[Any, Counts]:
+        for key, line in self.counts.items():
+            line.missed, line.failed = len(self.missed[key]), len(self.failed[key])
+        return self.counts
 
 
 def build_report(
@@ -140,17 +152,18 @@ def build_report(
         query = query.where(Station.code.in_(list(stations)))
     if campaigns:
         query = query.where(Airing.campaign.in_(list(campaigns)))
-    rows = session.execute(query).all()
-
-    detail = _tally(((s, c), d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
-    per_station = _tally((s, d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
-    overall = _tally((None, d, o, st, sec, a) for s, c, d, o, st, sec, a in rows)
+    tally = _Tally()
+    for row in session.execute(query.execution_options(yield_per=20_000)):
+        tally.add(*row)
+    counts = tally.result()
+    detail = {key: line for key, line in counts.items() if isinstance(key, tuple)}
+    per_station = {key: line for key, line in counts.items() if isinstance(key, str)}
 
     def campaign_name(code: str | None) -> str:
         return names.get(code, code) if code else NO_CAMPAIGN
 
     report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations else None,
-                    campaigns=tuple(campaigns) if campaigns else None, total=overall.get(None, Counts()))
+                    campaigns=tuple(campaigns) if campaigns else None, total=counts.get(None, Counts()))
     order = sorted(detail, key=lambda key: (key[1] is None, key[1] or "", key[0]))
     report.detail = [Line(c, campaign_name(c), s, known.get(s, s), detail[(s, c)]) for s, c in order]
     by_campaign: dict[str | None, Counts] = {}
