@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from content.errors import InputError
@@ -17,7 +17,6 @@ from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
 FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
-_COUNTED = (DeliveryState.DELIVERED, DeliveryState.MISSED, *FAILED)
 
 
 @dataclass
@@ -78,7 +77,7 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 
 
 class _Tally:
-    """Counts keyed by (station, campaign), station and overall, in one pass over the as-run rows.
+    """Counts keyed by (station, campaign), station and overall.
 
     Missed and failed count distinct deliveries at each level: a delivery holding two campaigns
     counts once for each campaign but once for its station and once overall.
@@ -89,24 +88,22 @@ class _Tally:
         self.missed: dict[Any, set[str]] = defaultdict(set)
         self.failed: dict[Any, set[str]] = defaultdict(set)
 
-    def add(self, station: str, campaign: str | None, delivery_id: str, outlet: str, state: str,
-            seconds: float | None, airing_id: int | None) -> None:
+    def delivered(self, station: str, campaign: str | None, outlet: str, airings: int, seconds: float) -> None:
         for key in ((station, campaign), station, None):
-            line = self.counts[key]  # the line exists even when its deliveries only missed or failed
-            if state == DeliveryState.MISSED:
-                self.missed[key].add(delivery_id)
-            elif state in FAILED:
-                self.failed[key].add(delivery_id)
-            elif airing_id is None:
-                continue
-            elif outlet == "loudspeaker":
-                line.airings += 1
-                line.seconds_aired += seconds or 0.0
+            line = self.counts[key]
+            if outlet == "loudspeaker":
+                line.airings += airings
+                line.seconds_aired += seconds
             elif outlet == "board":
-                line.slides += 1
-                line.slide_seconds += seconds or 0.0
+                line.slides += airings
+                line.slide_seconds += seconds
             elif outlet == "portal":
-                line.articles += 1
+                line.articles += airings
+
+    def unsent(self, station: str, campaign: str | None, delivery_id: str, state: str) -> None:
+        for key in ((station, campaign), station, None):
+            self.counts.setdefault(key, Counts())  # the line exists even when its deliveries only missed
+            (self.missed if state == DeliveryState.MISSED else self.failed)[key].add(delivery_id)
 
     def result(self) -> dict[Any, Counts]:
         for key, line in self.counts.items():
@@ -139,22 +136,31 @@ def build_report(
     for code in campaigns or ():
         if code not in names:
             raise InputError(f"no campaign with code {code!r}", where="--campaign")
-    query = (
-        select(Station.code, Airing.campaign, Delivery.id, Delivery.outlet, Delivery.state, Airing.seconds,
-               Airing.id)
-        .join(Station, Station.id == Delivery.station_id)
-        .outerjoin(Airing, and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False)))
-        .where(Delivery.state.in_(_COUNTED),
-               Delivery.start_at >= _local_midnight_utc(start, zone),
-               Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone))
-    )
+    live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
+    scope = [Delivery.start_at >= _local_midnight_utc(start, zone),
+             Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone)]
     if stations:
-        query = query.where(Station.code.in_(list(stations)))
+        scope.append(Station.code.in_(list(stations)))
     if campaigns:
-        query = query.where(Airing.campaign.in_(list(campaigns)))
+        scope.append(Airing.campaign.in_(list(campaigns)))
     tally = _Tally()
-    for row in session.execute(query.execution_options(yield_per=20_000)):
-        tally.add(*row)
+    # Delivered airings are summed by the database; unsent deliveries are few and counted distinctly here.
+    delivered = (
+        select(Station.code, Airing.campaign, Delivery.outlet, func.count(Airing.id),
+               func.coalesce(func.sum(Airing.seconds), 0.0))
+        .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
+        .where(Delivery.state == DeliveryState.DELIVERED, *scope)
+        .group_by(Station.code, Airing.campaign, Delivery.outlet)
+    )
+    for code, campaign, outlet, airings, seconds in session.execute(delivered):
+        tally.delivered(code, campaign, outlet, airings, float(seconds))
+    unsent = (
+        select(Station.code, Airing.campaign, Delivery.id, Delivery.state).distinct()
+        .select_from(Delivery).join(Station, Station.id == Delivery.station_id).outerjoin(Airing, live)
+        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), *scope)
+    )
+    for code, campaign, delivery_id, state in session.execute(unsent.execution_options(yield_per=20_000)):
+        tally.unsent(code, campaign, delivery_id, state)
     counts = tally.result()
     detail = {key: line for key, line in counts.items() if isinstance(key, tuple)}
     per_station = {key: line for key, line in counts.items() if isinstance(key, str)}
