@@ -1,20 +1,35 @@
-"""The append-only audit log: every change is an entry chained to the one before by SHA-256."""
+"""The append-only audit log: every change is an entry chained to the one before by SHA-256.
+
+Anchoring. The hash chain alone finds an entry edited, deleted or inserted in the middle, but not
+entries cut off the end, nor forged entries appended with hashes recomputed. So:
+
+- a one-row checkpoint (``audit_head``) names the last entry and its hash, rewritten with each
+  append in the same transaction: a log that ends before or after it was cut or extended outside loa;
+- with an audit key (``session.info["audit_key"]``, set by the shell from ``LOA_AUDIT_KEY`` or derived
+  from the web secret key), each entry and the checkpoint carry an HMAC-SHA256 seal of their hash:
+  whoever writes to the database without the key cannot append, rewrite or re-anchor entries
+  undetected. Entries written before a key was set stay unsealed and are counted as such.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from content.models import AuditEvent
+from content.errors import ConfigError
+from content.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x6C6F6131  # "loa1": serialises appends across PostgreSQL writers
+_HEAD = 1
 
 
 def canonical(event: AuditEvent) -> bytes:
@@ -29,6 +44,18 @@ def canonical(event: AuditEvent) -> bytes:
         "prev_hash": event.prev_hash,
     }
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def seal_of(key: bytes, what: str) -> str:
+    return hmac.new(key, what.encode(), hashlib.sha256).hexdigest()
+
+
+def _head_text(last_id: int, last_hash: str) -> str:
+    return f"head:{last_id}:{last_hash}"
+
+
+def _key(session: Session, key: bytes | None) -> bytes | None:
+    return key if key is not None else session.info.get("audit_key")
 
 
 def record(
@@ -56,37 +83,137 @@ def record(
         prev_hash=last.hash if last else GENESIS,
     )
     event.hash = hashlib.sha256(canonical(event)).hexdigest()
+    key = _key(session, None)
+    head = session.get(AuditHead, _HEAD)
+    _check_key(head, key)
+    event.seal = seal_of(key, event.hash) if key else None
     session.add(event)
+    if head is None:
+        head = AuditHead(id=_HEAD)
+        session.add(head)
+    head.last_id, head.last_hash = event.id, event.hash
+    head.seal = seal_of(key, _head_text(event.id, event.hash)) if key else None
     session.flush()
     return event
 
 
+def _check_key(head: AuditHead | None, key: bytes | None) -> None:
+    """Refuse to append with no key, or another key, to a sealed log: that would break it for good."""
+    if head is None or head.seal is None:
+        return
+    if key is None:
+        raise ConfigError("LOA_AUDIT_KEY: the audit log is sealed but this process has no audit key; set "
+                          "LOA_AUDIT_KEY (or the web secret key) as for loa serve")
+    if not hmac.compare_digest(head.seal, seal_of(key, _head_text(head.last_id, head.last_hash))):
+        raise ConfigError("LOA_AUDIT_KEY: the audit key differs from the one that sealed the audit log (or its "
+                          "last entry was rewritten); run loa audit verify")
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """The result of checking the chain: how many entries were read and the first bad one."""
+    """The result of checking the chain: how many entries were read and the first bad one.
+
+    ``unsealed`` counts entries written before an audit key was set; ``sealed_unchecked`` counts
+    sealed entries that could not be checked because no key was given.
+    """
 
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    head_id: int | None = None
+    head_hash: str = ""
+    unsealed: int = 0
+    sealed_unchecked: int = 0
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the log in order and report the first entry whose hash or link does not hold."""
+def verify(session: Session, *, key: bytes | None = None) -> ChainReport:
+    """Walk the log in order and report the first entry whose hash, link or seal does not hold,
+    then check that the log ends where its checkpoint says."""
+    key = _key(session, key)
     previous_hash = GENESIS
     expected_id = 1
-    checked = 0
+    checked = unsealed = unchecked = 0
+    sealing = False
+
+    def broken(at: int, reason: str) -> ChainReport:
+        return ChainReport(checked, at, reason, unsealed=unsealed, sealed_unchecked=unchecked)
+
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         if event.id != expected_id:
-            return ChainReport(checked, event.id, f"entry {expected_id} is missing before entry {event.id}")
+            return broken(event.id, f"entry {expected_id} is missing before entry {event.id}")
         if event.prev_hash != previous_hash:
-            return ChainReport(checked, event.id, f"entry {event.id} does not link to the entry before it")
+            return broken(event.id, f"entry {event.id} does not link to the entry before it")
         if hashlib.sha256(canonical(event)).hexdigest() != event.hash:
-            return ChainReport(checked, event.id, f"entry {event.id} was changed after it was written")
+            return broken(event.id, f"entry {event.id} was changed after it was written")
+        if event.seal is None:
+            if sealing and key:
+                return broken(event.id, f"entry {event.id} carries no seal though the entries before it do: "
+                                        "it was written without the audit key")
+            unsealed += 1
+        elif key is None:
+            unchecked += 1
+        elif not hmac.compare_digest(event.seal, seal_of(key, event.hash)):
+            return broken(event.id, f"entry {event.id} has a wrong seal: it was written without the audit key "
+                                    "(or the key changed)")
+        sealing = sealing or event.seal is not None
         previous_hash = event.hash
         expected_id += 1
         checked += 1
-    return ChainReport(checked)
+    last_id = expected_id - 1
+    head = session.get(AuditHead, _HEAD)
+    if head is None:
+        if checked:
+            return broken(last_id, "the checkpoint of the last entry is missing: the log's end cannot be trusted")
+        return ChainReport(0)
+    if head.last_id > last_id:
+        return broken(last_id + 1, f"entries {last_id + 1}..{head.last_id} are missing from the end of the log")
+    if head.last_id < last_id:
+        return broken(head.last_id + 1, f"entry {head.last_id + 1} was added after the last entry loa wrote")
+    if head.last_hash != previous_hash:
+        return broken(last_id, f"entry {last_id} is not the last entry loa wrote")
+    if key is not None:
+        if head.seal is None:  # with a key, loa seals the checkpoint at every append
+            return broken(last_id, "the checkpoint carries no seal: its seals were stripped, or the audit key "
+                                   "was set after the last entry (then any new entry seals it)")
+        if head.seal is not None and not hmac.compare_digest(head.seal, seal_of(key, _head_text(
+                head.last_id, head.last_hash))):
+            return broken(last_id, "the checkpoint has a wrong seal: it was rewritten without the audit key")
+    return ChainReport(checked, head_id=head.last_id, head_hash=head.last_hash, unsealed=unsealed,
+                       sealed_unchecked=unchecked)
+
+
+def entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> Iterator[AuditEvent]:
+    """Entries in order, filtered by exact actor, subject (``piece:12``, or ``piece`` for every piece),
+    action (``piece.approve``, or ``piece`` for every piece action) and time (``since`` included,
+    ``until`` excluded). With ``limit``, the latest ``limit`` entries that match."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if subject:
+        query = query.where(or_(AuditEvent.subject == subject,
+                                AuditEvent.subject.startswith(f"{subject}:", autoescape=True)))
+    if action:
+        query = query.where(or_(AuditEvent.action == action,
+                                AuditEvent.action.startswith(f"{action}.", autoescape=True)))
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    if limit:
+        latest = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+        yield from reversed(latest)
+        return
+    yield from session.scalars(query.order_by(AuditEvent.id)).yield_per(1000)

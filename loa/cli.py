@@ -13,7 +13,9 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from loa.cli_audit import audit_list
 from loa.cli_pieces import pieces_app
+from loa.cli_reports import report as report_command
 from loa.cli_state import State, state_of
 
 
@@ -41,6 +43,8 @@ user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_ar
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.command("report")(report_command)
+audit_app.command("list")(audit_list)
 
 
 @app.callback()
@@ -296,11 +300,16 @@ def audit_verify(ctx: typer.Context) -> None:
         report = audit.verify(session)
     if state.as_json:
         _print_json({"ok": report.ok, "checked": report.checked, "broken_at": report.broken_at,
-                     "reason": report.reason})
+                     "reason": report.reason, "head": {"id": report.head_id, "hash": report.head_hash},
+                     "unsealed": report.unsealed, "sealed_unchecked": report.sealed_unchecked})
     if not report.ok:
         raise IntegrityError(f"audit log broken: {report.reason}")
+    if report.sealed_unchecked:
+        typer.echo(f"warning: {report.sealed_unchecked} sealed entries not checked: no audit key here "
+                   "(set LOA_AUDIT_KEY or the web secret key as for loa serve)", err=True)
     if not state.as_json:
-        typer.echo(f"audit log intact: {report.checked} entries")
+        head = f"; last entry {report.head_id} sha256 {report.head_hash}" if report.head_id else ""
+        typer.echo(f"audit log intact: {report.checked} entries{head}")
 
 
 def main() -> None:

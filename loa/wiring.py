@@ -33,7 +33,11 @@ class Services:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
+        from loa.audit_key import audit_key
+
+        factory = session_factory(self.engine)
+        factory.configure(info={"audit_key": audit_key(self.settings)})  # content.audit seals entries with it
+        return factory
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -1,0 +1,66 @@
+"""The ``loa report`` command: the results report of a period, as a table, CSV, XLSX or JSON, and a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from loa.cli_state import state_of
+
+
+def _day(text: str, option: str) -> date:
+    from content.errors import InputError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
+
+
+def report(
+    ctx: typer.Context,
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD), local time.")],
+    to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD), included.")],
+    station: Annotated[Optional[list[str]], typer.Option(help="Only these station codes.")] = None,  # noqa: UP045
+    campaign: Annotated[Optional[list[str]], typer.Option(help="Only these campaign codes.")] = None,  # noqa: UP045
+    fmt: Annotated[Optional[str], typer.Option("--format", help="table, csv, xlsx or json.")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(help="Write the report to this file.")] = None,  # noqa: UP045
+    chart: Annotated[Optional[Path], typer.Option(help="Also draw a bar chart to this PNG file.")] = None,  # noqa: UP045
+) -> None:
+    """Per campaign and station: airings and minutes on loudspeakers, board slides, articles, missed and
+    failed deliveries, with totals."""
+    from content.db import unit_of_work
+    from content.errors import InputError
+    from scheduler.reports import FORMATS, build_report, render_chart_png, render_report
+
+    state = state_of(ctx)
+    fmt = fmt or ("json" if state.as_json else "table")
+    if fmt not in FORMATS:
+        raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
+    if fmt == "xlsx" and out is None:
+        raise InputError("an XLSX report needs a file; add --out report.xlsx", where="--out")
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        result = build_report(session, start=start, end=end, zone=services.settings.zone,
+                              stations=station or None, campaigns=campaign or None)
+    data = render_report(result, fmt)  # type: ignore[arg-type]
+    if chart is not None:
+        _write(chart, render_chart_png(result))
+    if out is None:
+        typer.echo(data, nl=False)  # bytes go to the binary stream untouched (the CSV keeps its BOM)
+    else:
+        _write(out, data)
+        typer.echo(f"report written to {out}", err=True)
+
+
+def _write(path: Path, data: bytes) -> None:
+    from content.errors import InputError
+
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror}", where=str(path)) from None

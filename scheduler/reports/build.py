@@ -1,0 +1,182 @@
+"""Computes the results report of a period from the as-run records: final deliveries and their airings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from content.errors import InputError
+from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
+
+#: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
+FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
+
+
+@dataclass
+class Counts:
+    """The figures of one line. Missed and failed count deliveries (slot instances), the rest airings."""
+
+    airings: int = 0  # loudspeaker airings delivered
+    seconds_aired: float = 0.0
+    slides: int = 0  # board slides shown (pieces in delivered rotations)
+    slide_seconds: float = 0.0  # their planned display time
+    articles: int = 0  # portal articles published
+    missed: int = 0
+    failed: int = 0
+
+    @property
+    def minutes_aired(self) -> float:
+        return round(self.seconds_aired / 60, 1)
+
+    @property
+    def slide_minutes(self) -> float:
+        return round(self.slide_seconds / 60, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
+                "slide_minutes": self.slide_minutes, "articles": self.articles, "missed": self.missed,
+                "failed": self.failed}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a report: a campaign at a station, a campaign's total, a station's total, or the total."""
+
+    campaign: str | None  # None: pieces outside any campaign, or an empty program
+    campaign_name: str
+    station: str | None
+    station_name: str
+    counts: Counts
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    zone: str
+    stations: tuple[str, ...] | None
+    campaigns: tuple[str, ...] | None
+    detail: list[Line] = field(default_factory=list)
+    by_campaign: list[Line] = field(default_factory=list)
+    by_station: list[Line] = field(default_factory=list)
+    total: Counts = field(default_factory=Counts)
+
+
+NO_CAMPAIGN = "(ngoài chiến dịch)"
+
+
+def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+class _Tally:
+    """Counts keyed by (station, campaign), station and overall.
+
+    Missed and failed count distinct deliveries at each level: a delivery holding two campaigns
+    counts once for each campaign but once for its station and once overall.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[Any, Counts] = defaultdict(Counts)
+        self.missed: dict[Any, set[str]] = defaultdict(set)
+        self.failed: dict[Any, set[str]] = defaultdict(set)
+
+    def delivered(self, station: str, campaign: str | None, outlet: str, airings: int, seconds: float) -> None:
+        for key in ((station, campaign), station, None):
+            line = self.counts[key]
+            if outlet == "loudspeaker":
+                line.airings += airings
+                line.seconds_aired += seconds
+            elif outlet == "board":
+                line.slides += airings
+                line.slide_seconds += seconds
+            elif outlet == "portal":
+                line.articles += airings
+
+    def unsent(self, station: str, campaign: str | None, delivery_id: str, state: str) -> None:
+        for key in ((station, campaign), station, None):
+            self.counts.setdefault(key, Counts())  # the line exists even when its deliveries only missed
+            (self.missed if state == DeliveryState.MISSED else self.failed)[key].add(delivery_id)
+
+    def result(self) -> dict[Any, Counts]:
+        for key, line in self.counts.items():
+            line.missed, line.failed = len(self.missed[key]), len(self.failed[key])
+        return self.counts
+
+
+def build_report(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    zone: ZoneInfo,
+    stations: Sequence[str] | None = None,
+    campaigns: Sequence[str] | None = None,
+) -> Report:
+    """The report of the local days ``start``..``end`` (both included) in ``zone``.
+
+    A delivery belongs to the day its slot starts. Delivered airings count by outlet; a missed,
+    dead or refused delivery counts once for each campaign it held (and once in station totals).
+    Removed airings (an editor took them out) never count.
+    """
+    if end < start:
+        raise InputError(f"the period ends ({end}) before it starts ({start})", where="--to")
+    known = dict(session.execute(select(Station.code, Station.name)).all())
+    for code in stations or ():
+        if code not in known:
+            raise InputError(f"no station with code {code!r}", where="--station")
+    names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+    for code in campaigns or ():
+        if code not in names:
+            raise InputError(f"no campaign with code {code!r}", where="--campaign")
+    live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
+    scope = [Delivery.start_at >= _local_midnight_utc(start, zone),
+             Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone)]
+    if stations:
+        scope.append(Station.code.in_(list(stations)))
+    if campaigns:
+        scope.append(Airing.campaign.in_(list(campaigns)))
+    tally = _Tally()
+    # Delivered airings are summed by the database; unsent deliveries are few and counted distinctly here.
+    delivered = (
+        select(Station.code, Airing.campaign, Delivery.outlet, func.count(Airing.id),
+               func.coalesce(func.sum(Airing.seconds), 0.0))
+        .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
+        .where(Delivery.state == DeliveryState.DELIVERED, *scope)
+        .group_by(Station.code, Airing.campaign, Delivery.outlet)
+    )
+    for code, campaign, outlet, airings, seconds in session.execute(delivered):
+        tally.delivered(code, campaign, outlet, airings, float(seconds))
+    unsent = (
+        select(Station.code, Airing.campaign, Delivery.id, Delivery.state).distinct()
+        .select_from(Delivery).join(Station, Station.id == Delivery.station_id).outerjoin(Airing, live)
+        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), *scope)
+    )
+    for code, campaign, delivery_id, state in session.execute(unsent.execution_options(yield_per=20_000)):
+        tally.unsent(code, campaign, delivery_id, state)
+    counts = tally.result()
+    detail = {key: line for key, line in counts.items() if isinstance(key, tuple)}
+    per_station = {key: line for key, line in counts.items() if isinstance(key, str)}
+
+    def campaign_name(code: str | None) -> str:
+        return names.get(code, code) if code else NO_CAMPAIGN
+
+    report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations else None,
+                    campaigns=tuple(campaigns) if campaigns else None, total=counts.get(None, Counts()))
+    order = sorted(detail, key=lambda key: (key[1] is None, key[1] or "", key[0]))
+    report.detail = [Line(c, campaign_name(c), s, known.get(s, s), detail[(s, c)]) for s, c in order]
+    by_campaign: dict[str | None, Counts] = {}
+    for s, c in order:  # deliveries are per station, so a campaign's station lines add up exactly
+        total = by_campaign.setdefault(c, Counts())
+        for name, value in vars(detail[(s, c)]).items():
+            setattr(total, name, getattr(total, name) + value)
+    report.by_campaign = [Line(c, campaign_name(c), None, "", counts) for c, counts in by_campaign.items()]
+    report.by_station = [Line(None, "", s, known.get(s, s), per_station[s]) for s in sorted(per_station)]
+    return report

@@ -1,0 +1,121 @@
+"""Writes a results report as a terminal table, CSV (UTF-8 with BOM), XLSX or JSON: the same figures in each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Literal
+
+from content.errors import InputError
+from scheduler.reports.build import Counts, Line, Report
+
+FORMATS = ("table", "csv", "xlsx", "json")
+Format = Literal["table", "csv", "xlsx", "json"]
+MEDIA_TYPES = {
+    "table": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+#: Column headers in Vietnamese, in the order every format uses.
+FIGURES = (
+    ("airings", "Lượt phát loa"),
+    ("minutes_aired", "Số phút phát loa"),
+    ("slides", "Lượt trình chiếu bảng tin"),
+    ("slide_minutes", "Số phút trình chiếu (dự kiến)"),
+    ("articles", "Bài đăng trang thông tin"),
+    ("missed", "Buổi bị lỡ"),
+    ("failed", "Lần đẩy thất bại"),
+)
+HEADERS = ("Dòng", "Mã chiến dịch", "Chiến dịch", "Mã xã", "Xã", *(label for _, label in FIGURES))
+KIND_DETAIL, KIND_CAMPAIGN, KIND_STATION, KIND_TOTAL = "chi tiết", "cộng chiến dịch", "cộng xã", "tổng cộng"
+
+
+def _row(kind: str, line: Line | None, counts: Counts) -> list[Any]:
+    figures = counts.to_dict()
+    labels = ["", "", "", ""] if line is None else [line.campaign or "", line.campaign_name, line.station or "",
+                                                    line.station_name]
+    return [kind, *labels, *(figures[key] for key, _ in FIGURES)]
+
+
+def rows(report: Report) -> list[list[Any]]:
+    """Every line of the report, detail first, then campaign totals, station totals and the total."""
+    return [
+        *(_row(KIND_DETAIL, line, line.counts) for line in report.detail),
+        *(_row(KIND_CAMPAIGN, line, line.counts) for line in report.by_campaign),
+        *(_row(KIND_STATION, line, line.counts) for line in report.by_station),
+        _row(KIND_TOTAL, None, report.total),
+    ]
+
+
+def title(report: Report) -> str:
+    return f"Báo cáo kết quả thông tin cơ sở từ {report.start:%d/%m/%Y} đến {report.end:%d/%m/%Y}"
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    def line(item: Line) -> dict[str, Any]:
+        return {"campaign": item.campaign, "campaign_name": item.campaign_name, "station": item.station,
+                "station_name": item.station_name, **item.counts.to_dict()}
+
+    return {
+        "from": report.start.isoformat(), "to": report.end.isoformat(), "zone": report.zone,
+        "stations": list(report.stations) if report.stations else None,
+        "campaigns": list(report.campaigns) if report.campaigns else None,
+        "detail": [line(item) for item in report.detail],
+        "by_campaign": [line(item) for item in report.by_campaign],
+        "by_station": [line(item) for item in report.by_station],
+        "total": report.total.to_dict(),
+    }
+
+
+def _csv(report: Report) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    writer.writerows(rows(report))
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
+
+
+def _table(report: Report) -> bytes:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title(report), show_lines=False)
+    for header in ("Dòng", "Chiến dịch", "Xã", *(label for _, label in FIGURES)):
+        table.add_column(header, justify="right" if header in dict(FIGURES).values() else "left")
+    previous = KIND_DETAIL
+    for kind, _code, campaign, station, station_name, *figures in rows(report):
+        if kind != previous:
+            table.add_section()
+            previous = kind
+        table.add_row(kind, campaign, f"{station} {station_name}".strip(), *(str(value) for value in figures))
+    console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
+    console.print(table)
+    return console.file.getvalue().encode()
+
+
+def _xlsx(report: Report) -> bytes:
+    from scheduler.reports.workbook import workbook_bytes
+
+    return workbook_bytes(report)
+
+
+def render_report(report: Report, fmt: Format) -> bytes:
+    """The report as bytes in ``fmt``; what ``loa report --out`` writes and the web app offers for download."""
+    if fmt == "json":
+        return json.dumps(to_dict(report), ensure_ascii=False, indent=2).encode()
+    if fmt == "csv":
+        return _csv(report)
+    if fmt == "xlsx":
+        return _xlsx(report)
+    if fmt == "table":
+        return _table(report)
+    raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
+
+
+def download(report: Report, fmt: Format) -> tuple[bytes, str, str]:
+    """``(body, media type, file name)`` of the report in ``fmt``: all a web download needs."""
+    suffix = "txt" if fmt == "table" else fmt
+    return render_report(report, fmt), MEDIA_TYPES[fmt], f"bao-cao-{report.start}-{report.end}.{suffix}"
