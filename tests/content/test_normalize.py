@@ -149,7 +149,7 @@ def test_any_text_comes_out_nfc_with_no_digit_and_as_many_lines(text: str) -> No
     out = normalize(text)
     assert unicodedata.is_normalized("NFC", out)
     assert not re.search(r"[0-9]", out)
-    assert len(out.splitlines()) == len(unicodedata.normalize("NFC", text).splitlines())
+    assert len(out.split("\n")) == max(1, len(unicodedata.normalize("NFC", text).splitlines()))
 
 
 def test_decomposed_input_is_composed_first() -> None:
