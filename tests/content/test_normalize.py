@@ -68,7 +68,8 @@ CASES = [
     ('năm 2021-2030', 'năm hai nghìn không trăm hai mươi mốt đến hai nghìn không trăm ba mươi'),
     ('giai đoạn 2021 - 2030', 'giai đoạn hai nghìn không trăm hai mươi mốt đến hai nghìn không trăm ba mươi'),
     ('Giai đoạn năm 2021-2030', 'Giai đoạn năm hai nghìn không trăm hai mươi mốt đến hai nghìn không trăm ba mươi'),
-    ('đến năm 2025, định hướng đến năm 2030', 'đến năm hai nghìn không trăm hai mươi lăm, định hướng đến năm hai nghìn không trăm ba mươi'),
+    ('đến năm 2025, định hướng đến năm 2030',
+     'đến năm hai nghìn không trăm hai mươi lăm, định hướng đến năm hai nghìn không trăm ba mươi'),
     ('7h30', 'bảy giờ ba mươi phút'),
     ('7h', 'bảy giờ'),
     ('từ 7h30 đến 11h', 'từ bảy giờ ba mươi phút đến mười một giờ'),
@@ -99,10 +100,18 @@ CASES = [
     ('Nghị định 49/2021/NĐ-CP', 'Nghị định bốn mươi chín năm hai nghìn không trăm hai mươi mốt của Chính phủ'),
     ('Kết luận số 49-KL/TW', 'Kết luận số bốn mươi chín của Trung ương'),
     ('Chỉ thị số 11-CT/TW', 'Chỉ thị số mười một của Trung ương'),
-    ('Chỉ thị số 14/CT-TTg ngày 25/5/2021', 'Chỉ thị số mười bốn của Thủ tướng Chính phủ ngày hai mươi lăm tháng năm năm hai nghìn không trăm hai mươi mốt'),
-    ('Quyết định số 1312/QĐ-BTTTT ngày 03/8/2020 của Bộ Thông tin và Truyền thông', 'Quyết định số một nghìn ba trăm mười hai ngày mồng ba tháng tám năm hai nghìn không trăm hai mươi của Bộ Thông tin và Truyền thông'),
-    ('QUYẾT ĐỊNH SỐ 489/QĐ-TTG NGÀY 08/4/2020', 'QUYẾT ĐỊNH SỐ bốn trăm tám mươi chín của Thủ tướng Chính phủ NGÀY mồng tám tháng tư năm hai nghìn không trăm hai mươi'),
-    ('theo Kế hoạch số 62/KH-UBND ngày 24/3/2020 của UBND Thành phố', 'theo Kế hoạch số sáu mươi hai ngày hai mươi tư tháng ba năm hai nghìn không trăm hai mươi của Ủy ban nhân dân Thành phố'),
+    ('Chỉ thị số 14/CT-TTg ngày 25/5/2021',
+     'Chỉ thị số mười bốn của Thủ tướng Chính phủ ngày hai mươi lăm tháng năm năm hai nghìn không '
+     'trăm hai mươi mốt'),
+    ('Quyết định số 1312/QĐ-BTTTT ngày 03/8/2020 của Bộ Thông tin và Truyền thông',
+     'Quyết định số một nghìn ba trăm mười hai ngày mồng ba tháng tám năm hai nghìn không trăm hai '
+     'mươi của Bộ Thông tin và Truyền thông'),
+    ('QUYẾT ĐỊNH SỐ 489/QĐ-TTG NGÀY 08/4/2020',
+     'QUYẾT ĐỊNH SỐ bốn trăm tám mươi chín của Thủ tướng Chính phủ NGÀY mồng tám tháng tư năm hai '
+     'nghìn không trăm hai mươi'),
+    ('theo Kế hoạch số 62/KH-UBND ngày 24/3/2020 của UBND Thành phố',
+     'theo Kế hoạch số sáu mươi hai ngày hai mươi tư tháng ba năm hai nghìn không trăm hai mươi của '
+     'Ủy ban nhân dân Thành phố'),
     ('thực hiện 1373/QĐ-TTg', 'thực hiện một nghìn ba trăm bảy mươi ba quyết định của Thủ tướng Chính phủ'),
     ('UBND tỉnh Cao Bằng', 'Ủy ban nhân dân tỉnh Cao Bằng'),
     ('Ủy ban nhân dân (UBND) tỉnh', 'Ủy ban nhân dân (Ủy ban nhân dân) tỉnh'),
