@@ -148,6 +148,13 @@ def ensure_speech(
     return rendition
 
 
+def speech_fallbacks(session: Session, revision_id: int) -> list[dict[str, str]]:
+    """Where the configured engine could not read a revision and the fallback did, with the reason."""
+    renditions = session.scalars(select(Rendition).where(Rendition.revision_id == revision_id,
+                                                         Rendition.kind == "speech"))
+    return [dict(r.details["fallback"]) for r in renditions if (r.details or {}).get("fallback")]
+
+
 @dataclass(frozen=True)
 class Spoken:
     """Speech and the engine that really read it; ``fallback_reason`` says why it is not the configured one."""
