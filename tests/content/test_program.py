@@ -21,6 +21,7 @@ from content.media import media_path
 from content.models import Revision
 from content.pieces import PieceContent, add_piece
 from content.render import audio, speech
+from content.render.jingles import write_demo_jingles
 from content.render.program import ProgramPart, assemble_program, ensure_airtime, program_overhead_s
 from content.render.renditions import ensure_speech
 from content.users import add_user
@@ -120,7 +121,16 @@ def test_three_pieces_with_jingles_add_up_and_meet_the_loudness_target(
 
 
 def test_no_jingles_no_overhead(render: RenderSettings) -> None:
-    assert program_overhead_s(None, render) == 0.0
+    assert program_overhead_s(None, render.model_copy(update={"audio": AudioSettings()})) == 0.0
+
+
+def test_the_demo_ships_its_own_audible_jingles(render: RenderSettings, tmp_path: Path) -> None:
+    assert program_overhead_s(None, render) == pytest.approx(5.0, abs=0.05)  # config/loa.toml [audio]
+    intro, outro = write_demo_jingles(tmp_path)
+    for path in (intro, outro):
+        segment = audio.decode(path)
+        assert 2 <= len(segment) / 1000 <= 3 and segment.dBFS > -30
+    assert intro.read_bytes() != outro.read_bytes()
 
 
 def test_an_uploaded_recording_replaces_the_speech(services: Services, revisions: list[int],

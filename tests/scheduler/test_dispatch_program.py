@@ -51,7 +51,8 @@ def test_a_loudspeaker_delivery_carries_the_assembled_program(cli, monkeypatch: 
         assert program is not None and program.path.is_file()
         assert len(delivery.clips) >= 2  # the folder playlist still gets one MP3 per piece
         decoded = audio.decode(program.path)
-        parts = sum(len(audio.decode(c.path)) / 1000 + 1.0 for c in delivery.clips)  # gap_s = 1.0
+        jingles = 2.5 + 2.5  # config/jingles/intro.mp3 and outro.mp3
+        parts = jingles + sum(len(audio.decode(c.path)) / 1000 + 1.0 for c in delivery.clips)  # gap_s = 1.0
         assert len(decoded) / 1000 == pytest.approx(parts, abs=0.05)
         assert program.duration_s == pytest.approx(parts, abs=0.05)
         samples = audio.samples_of(decoded).astype(np.float64) / 32768
