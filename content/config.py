@@ -21,6 +21,8 @@ class SpeechSettings(_Section):
     rate_wpm: int = Field(150, ge=80, le=400)
     pitch: int = Field(50, ge=0, le=99)
     sentence_pause_ms: int = Field(400, ge=0, le=5000)
+    #: Seconds the online engine may wait for each answer before the offline engine reads instead.
+    timeout_s: float = Field(10.0, gt=0, le=120)
 
 
 class AudioSettings(_Section):
@@ -33,6 +35,10 @@ class AudioSettings(_Section):
     outro: Path | None = None
     gap_s: float = Field(1.0, ge=0, le=30)
     spoken_titles: bool = True
+    #: 1 for mono (what loudspeaker lines carry), 2 for stereo.
+    channels: Literal[1, 2] = 1
+    sample_rate: Literal[22050, 24000, 44100, 48000] = 22050
+    fade_s: float = Field(0.3, ge=0, le=5)
 
 
 class RenderSettings(_Section):

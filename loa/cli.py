@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from loa import cli_speech
 from loa.cli_audit import audit_list
 from loa.cli_pieces import pieces_app
 from loa.cli_reports import report as report_command
@@ -45,6 +46,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
 audit_app.command("list")(audit_list)
+app.command("normalize")(cli_speech.normalize)
+app.command("render")(cli_speech.render)
 
 
 @app.callback()
@@ -214,38 +217,6 @@ def dispatch(
         typer.echo(f"dispatch: {counts}")
     if summary.counts.get("dead") or summary.counts.get("refused"):
         raise typer.Exit(code=7)
-
-
-@app.command()
-def render(
-    ctx: typer.Context,
-    piece: Annotated[int, typer.Argument(help="Piece id.")],
-    out: Annotated[Optional[Path], typer.Option(help="Copy the MP3 here.")] = None,  # noqa: UP045
-) -> None:
-    """Render the speech of one piece (its current revision) for preview."""
-    import shutil
-
-    from content.db import unit_of_work
-    from content.pieces import get_piece
-    from content.render.renditions import ensure_speech
-
-    state = state_of(ctx)
-    services = state.services()
-    with unit_of_work(services.sessions) as session:
-        revision = get_piece(session, piece).current_revision
-        assert revision is not None
-        rendition = ensure_speech(session, revision, services.settings.render, now=services.now(),
-                                  abbreviations=services.settings.loa.normalize.abbreviations)
-    path = Path(rendition.path)
-    if out:
-        shutil.copyfile(path, out)
-        path = out
-    data = {"path": str(path), "duration_s": rendition.duration_s, "engine": rendition.engine,
-            "sha256": rendition.sha256}
-    if state.as_json:
-        _print_json(data)
-    else:
-        typer.echo(f"{path}  {rendition.duration_s:.1f} s  engine={rendition.engine}")
 
 
 @app.command()

@@ -196,6 +196,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
     """One piece with its current revision's text."""
     from content.db import unit_of_work
     from content.pieces import get_piece
+    from content.render.renditions import speech_fallbacks
 
     state = state_of(ctx)
     services = state.services()
@@ -205,6 +206,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         assert piece.current_revision is not None
         data["body"] = piece.current_revision.body
         data["author"] = piece.author.name
+        data["speech_fallbacks"] = speech_fallbacks(session, piece.current_revision.id)
     if state.as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -212,5 +214,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
     typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
                f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}")
     typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
+    for fallback in data["speech_fallbacks"]:
+        typer.echo(f"speech: {fallback['wanted']} could not speak ({fallback['reason']}); read by {fallback['used']}")
     typer.echo("")
     typer.echo(data["body"])

@@ -21,6 +21,7 @@ from content.errors import IntegrityError
 from content.models import Revision
 from content.pieces import check_airable
 from content.render.article import make_article
+from content.render.program import ProgramPart, assemble_program
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
 from scheduler import outbox
@@ -188,9 +189,17 @@ class Dispatcher:
             else:
                 article = make_article(revision.body)
                 articles.append(channels.Article(ref, revision.title, article.html, article.summary, campaign))
+        start_at = delivery.start_at.astimezone(self.zone)
+        program = None
+        if clips:
+            built = assemble_program([ProgramPart(c.title, c.path, c.sha256) for c in clips], self.render,
+                                     station=station.name, day=start_at.date(),
+                                     title=f"{station.name} {start_at:%H:%M %d/%m/%Y}")
+            program = channels.AudioClip(f"program-{delivery.id}", f"{station.name} {start_at:%H:%M}",
+                                         built.path, built.sha256, built.duration_s)
         payload = channels.Delivery(
             id=delivery.id, station_code=station.code, station_name=station.name, outlet=delivery.outlet,
-            start_at=delivery.start_at.astimezone(self.zone), end_at=delivery.end_at.astimezone(self.zone),
-            clips=tuple(clips), slides=tuple(slides), articles=tuple(articles),
+            start_at=start_at, end_at=delivery.end_at.astimezone(self.zone),
+            clips=tuple(clips), slides=tuple(slides), articles=tuple(articles), program=program,
         )
         return payload, skipped

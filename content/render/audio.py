@@ -172,3 +172,46 @@ def mp3_duration(path: Path) -> float:
         return float(MP3(path).info.length)
     except MutagenError as error:
         raise ValueError(f"{path.name} is not an MP3 file: {error}") from error
+
+
+def decode_bytes(data: bytes, name: str) -> AudioSegment:
+    """Decode audio held in memory (an MP3 from an online engine); ``name`` appears in errors."""
+    process = _ffmpeg(["-i", "pipe:0", "-map", "0:a:0", "-c:a", "pcm_s16le", "-f", "wav", "-"], stdin=data)
+    if process.returncode != 0:
+        raise ValueError(f"{name} is not audio ffmpeg can read: {_stderr_tail(process)}")
+    wav = bytearray(process.stdout)
+    fix_wav_headers(wav)
+    segment = AudioSegment(data=bytes(wav))
+    if len(segment.raw_data) == 0:
+        raise ValueError(f"{name} holds no audio")
+    return segment
+
+
+def conform(segment: AudioSegment, *, rate: int, channels: int) -> AudioSegment:
+    """``segment`` as 16-bit PCM at ``rate`` Hz with ``channels`` channels, ready to be joined."""
+    if segment.sample_width != 2:
+        segment = segment.set_sample_width(2)
+    if segment.frame_rate != rate:
+        segment = segment.set_frame_rate(rate)
+    if segment.channels != channels:
+        segment = segment.set_channels(channels)
+    return segment
+
+
+def silence(seconds: float, *, rate: int, channels: int) -> AudioSegment:
+    """``seconds`` of digital silence in the given format, exact to the frame."""
+    return AudioSegment(data=bytes(2 * channels * round(seconds * rate)), sample_width=2, frame_rate=rate,
+                        channels=channels)
+
+
+def samples_of(segment: AudioSegment):  # -> numpy.ndarray, imported lazily
+    """The segment's 16-bit samples as a (frames, channels) numpy array."""
+    import numpy as np
+
+    return np.frombuffer(segment.raw_data, dtype="<i2").reshape(-1, segment.channels)
+
+
+def segment_of(samples, *, rate: int) -> AudioSegment:
+    """A pydub segment over (frames, channels) int16 samples."""
+    return AudioSegment(data=samples.astype("<i2").tobytes(), sample_width=2, frame_rate=rate,
+                        channels=samples.shape[1])

@@ -1,22 +1,58 @@
-"""Turns Vietnamese text into the words the speech engine should read (first version: NFC,
-spacing and public-administration abbreviations; numbers and dates come with the speech issue)."""
+"""Turns Vietnamese text as plans write it into the words a speech engine should read aloud.
+
+Numbers, dates, times, ranges, percentages, units, Roman numerals, document numbers and the
+abbreviations of public administration are written out, one output line per input line, NFC.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 
+from content.render.numbers import cardinal, day, month, number, ordinal, roman
+
 #: Part of every rendition key: bump it when the output of ``normalize`` changes for any input.
-VERSION = "1"
+VERSION = "2"
+
+_NUM = r"\d+(?:[.,]\d+)*"
+_CODE = r"[A-ZĐ][A-Za-zĐđ&]*(?:-[A-Za-zĐđ&]+)*"
+# 1373/QĐ-TTg · 49/2021/NĐ-CP · 49-KL/TW · 231/KH-UBND
+_DOCUMENT = re.compile(rf"(?<![\w/.,])(\d+)(?:/(\d{{4}}))?[/-]({_CODE})(?:/({_CODE}))?(?![\w/])")
+_TIME_H = re.compile(r"(?<![\w.,/])(\d{1,2})\s?h\s?(\d{2})?(?:ph|p|')?(?!\w)")
+_TIME_COLON = re.compile(r"(?<![\w.,/:])(\d{1,2}):(\d{2})(?![\d:])")
+_DATE_FULL = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})([/.-])(\d{1,2})\3(\d{4})(?![\d/])", re.I)
+_DAY_RANGE = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])", re.I)
+_DATE_DAY_MONTH = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})/(\d{1,2})(?![\d/])", re.I)
+_DATE_MONTH_YEAR = re.compile(r"(?<![\w/.,])(?:(tháng)\s+)?(\d{1,2})/(\d{4})(?![\d/])", re.I)
+_DAY_WORD = re.compile(r"\b(ngày)\s+(\d{1,2})(?![\d/.,])", re.I)
+_MONTH_WORD = re.compile(r"\b(tháng)\s+(\d{1,2})(?![\d/.,])", re.I)
+_ORDINAL = re.compile(r"\b(thứ)\s+(\d{1,3})(?![\d.,/])", re.I)
+_ROMAN_AFTER = re.compile(
+    r"\b((?i:phần|chương|mục|quý|khóa|khoá|kỳ|kì|thế kỷ|thế kỉ|đại hội|lần|tập|điều|giai đoạn))\s+"
+    r"([IVXLC]+)(?![\w])"
+)
+_ROMAN_HEADING = re.compile(r"^([IVXL]+)([.)])(?=\s)")
+_RANGE = re.compile(rf"(?<![\w.,/])({_NUM})\s*[-–—]\s*({_NUM})(?![\w/])")
+_NUMBER = re.compile(_NUM)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+_UNITS = {
+    "km/h": "ki lô mét một giờ", "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "km": "ki lô mét",
+    "m²": "mét vuông", "m2": "mét vuông", "m³": "mét khối", "m3": "mét khối", "ha": "héc ta",
+    "kg": "ki lô gam", "cm": "xen ti mét", "mm": "mi li mét", "m": "mét", "VNĐ": "đồng", "VND": "đồng",
+    "vnđ": "đồng", "đ": "đồng", "USD": "đô la Mỹ", "kW": "ki lô oát", "kWh": "ki lô oát giờ",
+}
+_UNIT = re.compile(
+    rf"({_NUM})\s?({'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))})(?![\w²³/])"
+)
 
 
 @cache
-def builtin_abbreviations() -> dict[str, str]:
-    """The abbreviation list shipped in ``content/render/data/abbreviations.tsv``."""
-    text = resources.files("content.render").joinpath("data/abbreviations.tsv").read_text("utf-8")
+def _table(name: str) -> dict[str, str]:
+    text = resources.files("content.render").joinpath(f"data/{name}").read_text("utf-8")
     table: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
@@ -26,6 +62,16 @@ def builtin_abbreviations() -> dict[str, str]:
     return table
 
 
+def builtin_abbreviations() -> dict[str, str]:
+    """The abbreviation list shipped in ``content/render/data/abbreviations.tsv``."""
+    return dict(_table("abbreviations.tsv"))
+
+
+def document_kinds() -> dict[str, str]:
+    """Kinds of official documents by their code (QĐ → Quyết định), from ``data/documents.tsv``."""
+    return dict(_table("documents.tsv"))
+
+
 @cache
 def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first so "QĐ-TTg" wins over "TTg"; \w-boundaries keep "TP" inside "TPHCM" untouched.
@@ -33,14 +79,118 @@ def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
+def _document(match: re.Match[str], table: Mapping[str, str]) -> str:
+    """A document number as a reader says it: "1373/QĐ-TTg" after "Quyết định số" is
+    "một nghìn ba trăm bảy mươi ba của Thủ tướng Chính phủ"."""
+    serial, year, code, issuer = match.groups()
+    parts = code.split("-") + (issuer.split("-") if issuer else [])
+    kinds = {key.upper(): value for key, value in document_kinds().items()}
+    folded = {key.upper(): value for key, value in table.items()}
+    words = [number(serial)]
+    if year:
+        words.append(f"năm {cardinal(int(year))}")
+    kind = kinds.get(parts[0].upper())
+    if kind is not None:
+        parts = parts[1:]
+        before = match.string[max(0, match.start() - 40) : match.start()].lower()
+        if not re.search(rf"{re.escape(kind.lower())}(?:\s+số)?[\s:]*$", before):
+            words.append(kind[0].lower() + kind[1:])
+    if parts:
+        issuer = " ".join(folded.get(part.upper(), part) for part in parts)
+        after = match.string[match.end() : match.end() + 80].lower()
+        # "… 1373/QĐ-TTg ngày … của Thủ tướng Chính phủ" names the issuer once, not twice
+        if f"của {issuer.lower()}" not in after and f"của {' '.join(parts).lower()}" not in after:
+            words.append(f"của {issuer}")
+    return " ".join(words)
+
+
+def _time(hour: str, minute: str | None, original: str) -> str:
+    h, m = int(hour), int(minute or 0)
+    if h > 24 or m > 59:
+        return original
+    return f"{cardinal(h)} giờ" + (f" {cardinal(m)} phút" if minute and m else "")
+
+
+def _date(match: re.Match[str], word: str | None, d: int | None, m: int, y: int | None) -> str:
+    if (d is not None and not 1 <= d <= 31) or not 1 <= m <= 12:
+        return match.group(0)
+    words = []
+    if d is not None:
+        words.append(f"{word or 'ngày'} {day(d)}")
+    words.append(f"tháng {month(m)}")
+    if y is not None:
+        words.append(f"năm {cardinal(y)}")
+    return " ".join(words)
+
+
+def _day_range(match: re.Match[str]) -> str:
+    word, first, last, m, y = match.groups()
+    if not (1 <= int(first) <= 31 and 1 <= int(last) <= 31 and 1 <= int(m) <= 12):
+        return match.group(0)
+    spoken = f"{word or 'ngày'} {day(int(first))} đến {day(int(last))} tháng {month(int(m))}"
+    return spoken + (f" năm {cardinal(int(y))}" if y else "")
+
+
+def _month_year(match: re.Match[str]) -> str:
+    word, m, y = match.groups()
+    if not 1 <= int(m) <= 12:
+        return match.group(0)
+    return f"{word or 'tháng'} {month(int(m))} năm {cardinal(int(y))}"
+
+
+def _in_range(value: int, low: int, high: int, spoken: Callable[[int], str]) -> str | None:
+    return spoken(value) if low <= value <= high else None
+
+
+def _roman_after(match: re.Match[str]) -> str:
+    value = roman(match.group(2))
+    return match.group(0) if value is None else f"{match.group(1)} {cardinal(value)}"
+
+
+def _roman_heading(match: re.Match[str]) -> str:
+    value = roman(match.group(1))
+    if value is None:
+        return match.group(0)
+    spoken = cardinal(value)
+    return spoken[0].upper() + spoken[1:] + match.group(2)
+
+
+def _spaced_number(match: re.Match[str]) -> str:
+    """A number in words, kept apart from letters it was written against ("A1", "25h")."""
+    text, start, end = match.string, match.start(), match.end()
+    before = " " if start > 0 and text[start - 1].isalpha() else ""
+    after = " " if end < len(text) and text[end].isalpha() else ""
+    return f"{before}{number(match.group(0))}{after}"
+
+
+def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -> str:
+    line = _SPACES.sub(" ", line).strip()
+    line = _DOCUMENT.sub(lambda m: _document(m, table), line)
+    line = abbreviations.sub(lambda m: table[m.group(0)], line)
+    line = _TIME_H.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
+    line = _TIME_COLON.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
+    line = _DAY_RANGE.sub(_day_range, line)
+    line = _DATE_FULL.sub(
+        lambda m: _date(m, m.group(1), int(m.group(2)), int(m.group(4)), int(m.group(5))), line)
+    line = _DATE_DAY_MONTH.sub(lambda m: _date(m, m.group(1), int(m.group(2)), int(m.group(3)), None), line)
+    line = _DATE_MONTH_YEAR.sub(_month_year, line)
+    line = _DAY_WORD.sub(lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 31, day) or m.group(2)}", line)
+    line = _MONTH_WORD.sub(
+        lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 12, month) or m.group(2)}", line)
+    line = _ORDINAL.sub(lambda m: f"{m.group(1)} {ordinal(int(m.group(2)))}", line)
+    line = _ROMAN_AFTER.sub(_roman_after, line)
+    line = _ROMAN_HEADING.sub(_roman_heading, line)
+    line = _RANGE.sub(lambda m: f"{number(m.group(1))} đến {number(m.group(2))}", line)
+    line = _UNIT.sub(lambda m: f"{number(m.group(1))} {_UNITS[m.group(2)]}", line)
+    line = line.replace("%", " phần trăm").replace("&", " và ")
+    line = _NUMBER.sub(_spaced_number, line)
+    return _SPACES.sub(" ", line).strip()
+
+
 def normalize(text: str, extra_abbreviations: Mapping[str, str] | None = None) -> str:
-    """``text`` as the speech engine should read it, NFC, one line per input line."""
-    table = dict(builtin_abbreviations())
+    """``text`` as the speech engine should read it: NFC, every number in words, one line per input line."""
+    table = builtin_abbreviations()
     for short, spoken in (extra_abbreviations or {}).items():
         table[unicodedata.normalize("NFC", short)] = unicodedata.normalize("NFC", spoken)
     pattern = _pattern(tuple(table))
-    lines = []
-    for line in unicodedata.normalize("NFC", text).splitlines():
-        line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
-        lines.append(pattern.sub(lambda match: table[match.group(0)], line))
-    return "\n".join(lines)
+    return "\n".join(_line(line, table, pattern) for line in unicodedata.normalize("NFC", text).splitlines())

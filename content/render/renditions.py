@@ -7,16 +7,22 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from content.config import RenderSettings
+from content.errors import InputError
 from content.models import Rendition, Revision
 from content.render import normalize
+
+if TYPE_CHECKING:
+    from content.render.speech import Speech, SpeechEngine
 
 log = logging.getLogger(__name__)
 _render_lock = threading.Lock()
@@ -33,10 +39,14 @@ def file_sha256(path: Path) -> str:
 
 
 def speech_text(revision: Revision, settings: RenderSettings) -> str:
-    """What the loudspeaker says for a revision, before normalisation: title, then body."""
-    if settings.audio.spoken_titles:
-        return f"{revision.title.rstrip('.!?…')}.\n{revision.body}"
-    return revision.body
+    """What the loudspeaker says for a revision, before normalisation: title (if spoken), then body.
+
+    With an uploaded recording, only the title is synthesised; the recording replaces the body.
+    """
+    title = f"{revision.title.rstrip('.!?…')}." if settings.audio.spoken_titles else ""
+    if revision.audio_sha256:
+        return title
+    return f"{title}\n{revision.body}" if title else revision.body
 
 
 def speech_key(revision: Revision, settings: RenderSettings) -> str:
@@ -44,6 +54,7 @@ def speech_key(revision: Revision, settings: RenderSettings) -> str:
     speech, audio = settings.speech, settings.audio
     document = {
         "revision": revision.sha256,
+        "recording": revision.audio_sha256,
         "engine": speech.engine,
         "voice": speech.voice,
         "rate": speech.rate_wpm,
@@ -51,6 +62,8 @@ def speech_key(revision: Revision, settings: RenderSettings) -> str:
         "pause": speech.sentence_pause_ms,
         "bitrate": audio.bitrate,
         "titles": audio.spoken_titles,
+        "loudness": [audio.loudness_lufs, audio.true_peak_db],
+        "format": [audio.sample_rate, audio.channels],
         "normalizer": normalize.VERSION,
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
@@ -88,31 +101,42 @@ def ensure_speech(
     existing = find_speech(session, revision, settings)
     if existing is not None:
         return existing
-    from content.render import audio, speech  # pydub and ctypes load only when rendering
+    from content.render import audio  # pydub, numpy and ctypes load only when rendering
+    from content.render.loudness import normalize_loudness
 
     key = speech_key(revision, settings)
     path = settings.renditions_dir / "speech" / key[:2] / f"{key}.mp3"
+    fmt = {"rate": settings.audio.sample_rate, "channels": settings.audio.channels}
     with _render_lock:
         text = normalize.normalize(speech_text(revision, settings), abbreviations)
-        name = settings.speech.engine
-        if name not in speech.ENGINES:
-            log.warning("speech engine %r is not available in this version; using %r", name,
-                        settings.speech.fallback)
-            name = settings.speech.fallback
-        engine = speech.open_engine(
-            name,
-            voice=settings.speech.voice,
-            rate_wpm=settings.speech.rate_wpm,
-            pitch=settings.speech.pitch,
-            sentence_pause_ms=settings.speech.sentence_pause_ms,
-        )
-        segment = audio.segment_from_speech(engine.synthesize(text))
-        audio.write_mp3(segment, path, bitrate=settings.audio.bitrate,
-                        tags={"title": revision.title, "artist": "loa"})
+        parts = []
+        spoken = None
+        if text.strip():
+            spoken = synthesize(text, settings)
+            parts.append(audio.conform(audio.segment_from_speech(spoken.speech), **fmt))
+        if revision.audio_sha256:
+            recording = _recording(revision, settings)
+            if parts:
+                parts.append(audio.silence(settings.speech.sentence_pause_ms / 1000, **fmt))
+            parts.append(audio.conform(recording, **fmt))
+        segment = sum(parts[1:], parts[0])
+        samples, measured = normalize_loudness(audio.samples_of(segment), settings.audio.sample_rate,
+                                               target_lufs=settings.audio.loudness_lufs,
+                                               ceiling_db=settings.audio.true_peak_db)
+        audio.write_mp3(audio.segment_of(samples, rate=settings.audio.sample_rate), path,
+                        bitrate=settings.audio.bitrate, tags={"title": revision.title, "artist": "loa"})
+    details: dict[str, object] = {"normalizer": normalize.VERSION, "loudness_lufs": round(measured.lufs, 2),
+                                  "true_peak_db": round(measured.true_peak_db, 2),
+                                  "recording": revision.audio_sha256}
+    engine_name = "recording" if spoken is None else spoken.engine.name
+    if spoken is not None:
+        details["voice"] = spoken.engine.voice
+        if spoken.fallback_reason:
+            details["fallback"] = {"wanted": settings.speech.engine, "used": spoken.engine.name,
+                                   "reason": spoken.fallback_reason}
     duration = audio.mp3_duration(path)
     values = dict(key=key, revision_id=revision.id, kind="speech", path=str(path), sha256=file_sha256(path),
-                  duration_s=round(duration, 3), engine=engine.name,
-                  details={"voice": engine.voice, "normalizer": normalize.VERSION}, created_at=now)
+                  duration_s=round(duration, 3), engine=engine_name, details=details, created_at=now)
     try:
         with session.begin_nested():
             rendition = Rendition(**values)
@@ -122,3 +146,57 @@ def ensure_speech(
         rendition = session.scalars(select(Rendition).where(Rendition.key == key)).one()
     log.info("rendered revision %s to %s (%.1f s)", revision.id, path, duration)
     return rendition
+
+
+def speech_fallbacks(session: Session, revision_id: int) -> list[dict[str, str]]:
+    """Where the configured engine could not read a revision and the fallback did, with the reason."""
+    renditions = session.scalars(select(Rendition).where(Rendition.revision_id == revision_id,
+                                                         Rendition.kind == "speech"))
+    return [dict(r.details["fallback"]) for r in renditions if (r.details or {}).get("fallback")]
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """Speech and the engine that really read it; ``fallback_reason`` says why it is not the configured one."""
+
+    speech: Speech
+    engine: SpeechEngine
+    fallback_reason: str | None = None
+
+
+def _open(name: str, settings: RenderSettings) -> SpeechEngine:
+    from content.render import speech
+
+    options = settings.speech
+    return speech.open_engine(name, voice=options.voice, rate_wpm=options.rate_wpm, pitch=options.pitch,
+                              sentence_pause_ms=options.sentence_pause_ms, timeout_s=options.timeout_s)
+
+
+def synthesize(text: str, settings: RenderSettings) -> Spoken:
+    """Speak ``text`` with the configured engine; when it cannot (no network, HTTP error, timeout), the
+    fallback engine reads it and the reason is returned, so a slot is never left silent."""
+    from content.render.speech import SpeechUnavailable
+
+    engine = _open(settings.speech.engine, settings)
+    try:
+        return Spoken(engine.synthesize(text), engine)
+    except SpeechUnavailable as error:
+        reason = str(error)
+    log.warning("speech engine %s failed (%s); the %s engine reads instead", engine.name, reason,
+                settings.speech.fallback)
+    fallback = _open(settings.speech.fallback, settings)
+    return Spoken(fallback.synthesize(text), fallback, reason)
+
+
+def _recording(revision: Revision, settings: RenderSettings):  # -> AudioSegment
+    """The centre's own recording of a revision, decoded; a clear error when it is gone or not audio."""
+    from content.media import find_media
+    from content.render import audio
+
+    if settings.media_dir is None:
+        raise InputError("a recording is attached but no media folder is configured", where="loa.toml [media] dir")
+    path = find_media(settings.media_dir, revision.audio_sha256 or "")
+    try:
+        return audio.decode(path)
+    except ValueError as error:
+        raise InputError(str(error), where=str(path)) from error

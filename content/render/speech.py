@@ -47,6 +47,10 @@ class Speech:
         return len(self.pcm) / (self.sample_width * self.channels * self.sample_rate)
 
 
+class SpeechUnavailable(RuntimeError):
+    """An engine could not speak right now (no network, HTTP error, quota); another engine may."""
+
+
 class SpeechEngine(ABC):
     """A text-to-speech engine: subclasses set ``name`` and implement :meth:`synthesize`."""
 
@@ -233,17 +237,23 @@ class EspeakEngine(SpeechEngine):
         return speech
 
 
-ENGINES: dict[str, type[SpeechEngine]] = {
-    "offline": EspeakEngine,
-    "espeak": EspeakEngine,
+ENGINES: dict[str, str] = {
+    "offline": "content.render.speech:EspeakEngine",
+    "espeak": "content.render.speech:EspeakEngine",
+    "gtts": "content.render.online_speech:GttsEngine",
 }
 
 
 def open_engine(name: str, **options: Any) -> SpeechEngine:
     """Create the engine registered under ``name`` with the given constructor options."""
+    import importlib
+
     try:
-        engine_class = ENGINES[name.strip().lower()]
+        module, _, attribute = ENGINES[name.strip().lower()].partition(":")
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise ValueError(f"unknown speech engine {name!r}; known engines: {known}") from None
+    engine_class: type[SpeechEngine] = getattr(importlib.import_module(module), attribute)
+    if engine_class is EspeakEngine:
+        options.pop("timeout_s", None)
     return engine_class(**options)

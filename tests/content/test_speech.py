@@ -111,8 +111,8 @@ def test_open_engine_gives_espeak_for_offline_names(name: str) -> None:
 
 
 def test_open_engine_lists_the_known_names_for_an_unknown_one() -> None:
-    with pytest.raises(ValueError, match="unknown speech engine 'gtts'") as caught:
-        open_engine("gtts")
+    with pytest.raises(ValueError, match="unknown speech engine 'festival'") as caught:
+        open_engine("festival")
     for known in ENGINES:
         assert known in str(caught.value)
 
@@ -131,3 +131,17 @@ def test_sentences_split_at_ends_and_blank_lines_not_inside_numbers_or_wrapped_l
 def test_duration_follows_the_sample_format() -> None:
     assert Speech(pcm=bytes(44100), sample_rate=22050).duration_s == 1.0
     assert Speech(pcm=bytes(44100 * 4), sample_rate=44100, channels=2).duration_s == 1.0
+
+
+def test_a_real_plan_paragraph_is_read_at_a_plausible_pace_for_its_words() -> None:
+    from content.render.normalize import normalize
+
+    paragraph = ("Thực hiện Quyết định số 1373/QĐ-TTg ngày 30/7/2021 của Thủ tướng Chính phủ phê duyệt Đề án "
+                 "“Xây dựng xã hội học tập giai đoạn 2021-2030”, UBND tỉnh Cao Bằng ban hành Kế hoạch truyền thông. "
+                 "Tuyên truyền kịp thời các văn bản chỉ đạo của Trung ương về công tác khuyến học, khuyến tài.")
+    spoken = normalize(paragraph)
+    words = len(spoken.split())
+    result = EspeakEngine(rate_wpm=150).synthesize(spoken)
+    # 150 words a minute is 0.4 s a word; allow for pauses, tones and eSpeak's own pacing
+    assert 0.25 * words <= result.duration_s <= 0.8 * words
+    assert rms(result) > 500

@@ -1,0 +1,132 @@
+"""Loudspeaker programs: jingle in, each piece (spoken title and audio) with gaps, jingle out, one loudness.
+
+Layout, exactly: ``intro · (piece · gap)… · outro``, so a program lasts
+``program_overhead_s() + Σ ensure_airtime()`` and the planner can fill a slot to the second.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from content.config import RenderSettings
+from content.errors import InputError
+from content.models import Revision
+from content.render.renditions import ensure_speech, file_sha256
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProgramPart:
+    """One piece of a program: its rendered clip (already at target loudness) and its title."""
+
+    title: str
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ProgramFile:
+    """An assembled program on disk, with what it measures."""
+
+    path: Path
+    sha256: str
+    duration_s: float
+    loudness_lufs: float
+    true_peak_db: float
+
+
+@functools.cache
+def _jingle_seconds(path: Path, size: int, mtime_ns: int) -> float:
+    from content.render import audio
+
+    return len(audio.decode(path)) / 1000
+
+
+def _jingle(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError("the jingle file does not exist", where=f"loa.toml [audio]: {path}")
+    return path
+
+
+def program_overhead_s(session: Session | None, settings: RenderSettings) -> float:
+    """Seconds a program spends on its jingles (intro + outro, as decoded); 0 without jingles."""
+    total = 0.0
+    for path in (_jingle(settings.audio.intro), _jingle(settings.audio.outro)):
+        if path is not None:
+            stat = path.stat()
+            total += _jingle_seconds(path, stat.st_size, stat.st_mtime_ns)
+    return total
+
+
+def ensure_airtime(session: Session, revision: Revision, settings: RenderSettings, *, now: datetime,
+                   abbreviations: Mapping[str, str] | None = None) -> float:
+    """Exact seconds ``revision`` occupies in a program: its clip (spoken title and audio) plus the gap."""
+    rendition = ensure_speech(session, revision, settings, now=now, abbreviations=abbreviations)
+    return rendition.duration_s + settings.audio.gap_s
+
+
+def program_key(parts: Sequence[ProgramPart], settings: RenderSettings, tags: Mapping[str, str]) -> str:
+    """The program's content address: its clips, jingles, audio settings and tags."""
+    audio = settings.audio
+    jingles = [file_sha256(p) if p else None for p in (_jingle(audio.intro), _jingle(audio.outro))]
+    document = {"parts": [p.sha256 for p in parts], "jingles": jingles, "tags": dict(tags),
+                "audio": audio.model_dump(mode="json", exclude={"intro", "outro"})}
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def assemble_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, station: str, day: date,
+                     title: str) -> ProgramFile:
+    """The program of ``parts`` as one MP3 under ``renditions/programs``, built once per content.
+
+    Loudness is brought to the configured target with the true peak under the ceiling; the MP3 carries
+    ID3 title, station (artist) and date tags.
+    """
+    if not parts:
+        raise ValueError("a program needs at least one piece")
+    tags = {"title": title, "artist": station, "album": "loa", "date": day.isoformat()}
+    key = program_key(parts, settings, tags)
+    path = settings.renditions_dir / "programs" / key[:2] / f"{key}.mp3"
+    meta = path.with_suffix(".json")
+    if path.is_file() and meta.is_file():
+        return ProgramFile(path=path, **json.loads(meta.read_text("utf-8")))
+    from content.render import audio
+    from content.render.loudness import normalize_loudness
+
+    cfg = settings.audio
+    fmt = {"rate": cfg.sample_rate, "channels": cfg.channels}
+    pieces = []
+    if (intro := _jingle(cfg.intro)) is not None:
+        pieces.append(audio.conform(audio.decode(intro), **fmt))
+    gap = audio.silence(cfg.gap_s, **fmt)
+    for part in parts:
+        pieces += [audio.conform(audio.decode(part.path), **fmt), gap]
+    if (outro := _jingle(cfg.outro)) is not None:
+        pieces.append(audio.conform(audio.decode(outro), **fmt))
+    joined = audio.silence(0, **fmt)
+    joined = joined._spawn(b"".join(piece.raw_data for piece in pieces))  # one copy, not one per +
+    fade_ms = int(cfg.fade_s * 1000)
+    if fade_ms and len(joined) > 4 * fade_ms:
+        joined = joined.fade_in(fade_ms).fade_out(fade_ms)
+    samples, measured = normalize_loudness(audio.samples_of(joined), cfg.sample_rate,
+                                           target_lufs=cfg.loudness_lufs, ceiling_db=cfg.true_peak_db)
+    audio.write_mp3(audio.segment_of(samples, rate=cfg.sample_rate), path, bitrate=cfg.bitrate, tags=tags)
+    result = {"sha256": file_sha256(path), "duration_s": round(samples.shape[0] / cfg.sample_rate, 3),
+              "loudness_lufs": round(measured.lufs, 2), "true_peak_db": round(measured.true_peak_db, 2)}
+    tmp = meta.with_suffix(".json.part")
+    tmp.write_text(json.dumps(result), "utf-8")
+    tmp.replace(meta)
+    log.info("assembled program %s (%d pieces, %.1f s, %.1f LUFS)", path.name, len(parts),
+             result["duration_s"], measured.lufs)
+    return ProgramFile(path=path, **result)

@@ -1,0 +1,60 @@
+"""A loudspeaker delivery carries its whole program: one MP3 at the target loudness, as long as its parts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import channels
+from channels.base import ChannelOptions
+from content.render import audio
+from content.render.loudness import measure
+from scheduler.dispatcher import Dispatcher
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
+from e2e_support import EDITOR, at, setup_accounts
+
+BODY = "Ngày 21/4, thư viện xã mở cửa từ 7h30. Mời bà con đến đọc sách."
+
+
+class Recorder(channels.Channel):
+    kind = "loudspeaker.recorder"
+    Options = ChannelOptions
+    seen: list[channels.Delivery] = []  # noqa: RUF012 - one list for the test
+
+    def deliver(self, delivery: channels.Delivery) -> channels.Receipt:
+        Recorder.seen.append(delivery)
+        return channels.Receipt(delivery.id, "memory")
+
+
+def test_a_loudspeaker_delivery_carries_the_assembled_program(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    early = at("05:00")
+    setup_accounts(cli, early)
+    for title in ("Ngày Sách", "Tiêm chủng"):
+        piece = cli("piece", "add", "--title", title, "--body", BODY, "--channels", "loudspeaker",
+                    now=early, user=EDITOR).stdout.strip()
+        cli("piece", "submit", piece, now=early, user=EDITOR)
+        cli("piece", "approve", piece, now=early, user="duyet-hung")
+    cli("plan", "--days", "1", now=early)
+    Recorder.seen = []
+    monkeypatch.setattr(Dispatcher, "channel", lambda self, code, outlet: Recorder(ChannelOptions(
+        type="recorder")))
+    cli("dispatch", now=at("05:58:30"))
+
+    speakers = [d for d in Recorder.seen if d.outlet == "loudspeaker"]
+    assert speakers
+    for delivery in speakers:
+        program = delivery.program
+        assert program is not None and program.path.is_file()
+        assert len(delivery.clips) >= 2  # the folder playlist still gets one MP3 per piece
+        decoded = audio.decode(program.path)
+        jingles = 2.5 + 2.5  # config/jingles/intro.mp3 and outro.mp3
+        parts = jingles + sum(len(audio.decode(c.path)) / 1000 + 1.0 for c in delivery.clips)  # gap_s = 1.0
+        assert len(decoded) / 1000 == pytest.approx(parts, abs=0.05)
+        assert program.duration_s == pytest.approx(parts, abs=0.05)
+        samples = audio.samples_of(decoded).astype(np.float64) / 32768
+        assert measure(samples, decoded.frame_rate).lufs == pytest.approx(-16, abs=1.0)
+    assert len({d.program.sha256 for d in speakers}) == len(speakers)  # station name is in the tags
