@@ -50,16 +50,18 @@ def parse_feed(data: bytes, *, where: str) -> list[FeedItem]:
     """The items of an RSS or Atom document, or InputError saying why it is not a usable feed."""
     import feedparser
 
-    if _ENTITY_DECLARATION.search(data[:65536]):
+    if _ENTITY_DECLARATION.search(data):
         raise InputError("the feed declares XML entities (<!ENTITY>); refused, as that is how XML bombs "
                          "such as 'billion laughs' work", where=where)
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head.startswith(b"<"):
+        raise InputError("this is not an RSS or Atom feed (it is not XML)", where=where)
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     error = parsed.get("bozo_exception")
     if isinstance(error, SAXParseException):
         raise InputError(f"the feed is not well-formed XML (line {error.getLineNumber()}, column "
                          f"{error.getColumnNumber()}: {error.getMessage()})", where=where)
     if not parsed.get("version"):
-        head = data[:2048].lstrip().lower()
         looks = " (it looks like an HTML page)" if head.startswith((b"<!doctype html", b"<html")) else ""
         raise InputError(f"this is not an RSS or Atom feed{looks}", where=where)
     items = []

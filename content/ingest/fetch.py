@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from content.errors import InputError
 from content.ingest.config import IngestSettings
@@ -101,19 +102,20 @@ def _read(response: requests.Response, url: str, settings: IngestSettings, deadl
                          "([ingest] max_feed_mb)", where=url)
     chunks, size = [], 0
     try:
-        for chunk in response.iter_content(64 * 1024):
+        # read1 returns what has arrived, so the total deadline holds even against a server that trickles
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
             size += len(chunk)
             if size > limit:
                 raise InputError(f"the feed is larger than {settings.max_feed_mb:g} MB ([ingest] max_feed_mb); "
                                  "refused", where=url)
-            if time.monotonic() > deadline:  # a server that trickles bytes never trips the read timeout
+            if time.monotonic() > deadline:
                 raise InputError(f"the feed took longer than {settings.total_timeout_s:g} s to arrive; refused",
                                  where=url)
             chunks.append(chunk)
-    except requests.exceptions.RequestException as error:
-        if isinstance(error.__context__, TimeoutError) or "timed out" in str(error).lower():
-            raise InputError(f"the server stopped sending for more than {settings.read_timeout_s:g} s",
-                             where=url) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        raise InputError(f"the server stopped sending for more than {settings.read_timeout_s:g} s",
+                         where=url) from None
+    except urllib3.exceptions.HTTPError as error:
         raise InputError(f"the download failed ({_reason(error)})", where=url) from None
     return Fetched(url, 200, b"".join(chunks), content_type=response.headers.get("Content-Type", ""), **meta)
 

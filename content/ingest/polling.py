@@ -45,7 +45,7 @@ def ingest_feed(
     With ``conditional`` (scheduled polls), the ETag and Last-Modified of the last answer are sent,
     and a 304 adds nothing. A refusal raises InputError and stores nothing.
     """
-    if not source.lower().startswith(("http://", "https://")):
+    if "://" not in source:  # a file; any other scheme is refused by fetch, naming it
         items = parse_feed(read_feed_file(Path(source), settings), where=source)
         return store_items(session, items, source=source, author=author, now=now, campaign=campaign,
                            channels=channels)
