@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -110,8 +111,15 @@ def tcvn3_encode(text: str) -> bytes:
 
 def vni_decode(data: bytes | str) -> str:
     """VNI bytes (or their Windows-1252 reading) to Unicode NFC."""
+    return _vni_decode(data)[0]
+
+
+def _vni_decode(data: bytes | str) -> tuple[str, int]:
+    """The text, and how many mark characters stood after no vowel or in the other case than their vowel
+    (never so in real VNI text)."""
     chars = data.decode("cp1252", "replace") if isinstance(data, bytes) else data
     out: list[str] = []
+    leftovers = 0
     for char in chars:
         lower = char.lower()
         previous = out[-1] if out else ""
@@ -119,13 +127,15 @@ def vni_decode(data: bytes | str) -> str:
             vowel_mark, tone = _VNI_MARKS[lower]
             if not vowel_mark or previous.lower() in _VOWEL_MARKS[vowel_mark]:
                 out[-1] = unicodedata.normalize("NFC", previous + vowel_mark + tone)
+                leftovers += (char == lower) != (previous == previous.lower())  # VNI marks follow the case
                 continue
         if lower in _VNI_SINGLE:
             letter = _VNI_SINGLE[lower]
             out.append(letter.upper() if char != lower else letter)
             continue
+        leftovers += lower in _VNI_MARKS
         out.append(char)
-    return "".join(out)
+    return "".join(out), leftovers
 
 
 def vni_encode(text: str) -> bytes:
@@ -171,26 +181,46 @@ def windows1258_encode(text: str) -> bytes:
     return bytes(out)
 
 
+# Vowel nuclei of Vietnamese syllables, without tone marks.
+_NUCLEI_TEXT = ("a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iê iu oa oă oai oao oay oe oeo oi ôi ơi "
+                "oo ua uâ uây uê ui uô uôi uơ uy uya uyê uyu ưa ưi ươ ươi ươu ưu yê yêu iêu uă ue uo uao uai uôu")
+_NUCLEI = frozenset(_NUCLEI_TEXT.split())
+_VOWEL_RUN = re.compile(r"[aeiouyăâêôơư]+")
+
+
 def is_vietnamese_word(word: str) -> bool:
-    """Whether ``word`` is spelled with Vietnamese letters: marks only on vowels that take them, one tone."""
+    """Whether ``word`` is spelled as a Vietnamese syllable: marks only where they belong, one tone, and
+    one vowel group that Vietnamese has."""
     tones = 0
     base = ""
+    bare: list[str] = []
     for char in unicodedata.normalize("NFD", word):
         if unicodedata.combining(char):
             if char in _TONE_SET:
                 tones += 1
-                if base not in "aeiouy" or not base:
+                if not base or base not in "aeiouy":
                     return False
             elif char in _VOWEL_MARKS:
                 if not base or base not in _VOWEL_MARKS[char]:
                     return False
+                bare[-1] = unicodedata.normalize("NFC", bare[-1] + char)
             else:
                 return False
             continue
         base = char.lower()
         if not (base.isascii() and base.isalpha()) and base != "đ":
             return False
-    return tones <= 1
+        bare.append(base)
+    composed = unicodedata.normalize("NFC", word)
+    if any(a.islower() and b.isupper() for a, b in itertools.pairwise(composed)):
+        return False  # a capital after a small letter: "khÝch" is a misreading, not a word
+    letters = "".join(bare)
+    if letters.startswith(("gi", "qu")) and len(letters) > 2 and _VOWEL_RUN.match(letters[2]):
+        letters = letters[2:]  # the i of gi- and the u of qu- belong to the onset
+    runs = _VOWEL_RUN.findall(letters)
+    if not runs:
+        return letters == "đ"  # every syllable has a vowel; a lone đ is the currency (5.000đ)
+    return tones <= 1 and len(runs) == 1 and runs[0] in _NUCLEI
 
 
 def problems(text: str) -> tuple[int, int, list[str]]:
@@ -212,20 +242,25 @@ def _acceptable(text: str) -> bool:
     return bad <= max(0, (words + bad) // 50)  # a stray symbol per fifty words is tolerated
 
 
-def _legacy_candidates(data: bytes) -> list[tuple[str, str]]:
-    candidates = []
+def _legacy_candidates(data: bytes) -> list[tuple[str, str, int]]:
+    """Readings of ``data`` with the count of bytes each leaves unexplained, most common first (a tie
+    goes to VNI, then TCVN3: Windows-1258 files are rare in Vietnamese offices)."""
+    vni, vni_left = _vni_decode(data)
+    tcvn3_left = sum(1 for byte in data if byte >= 0x80 and byte not in TCVN3_DECODE)
+    candidates = [("vni", vni, vni_left), ("tcvn3", tcvn3_decode(data), tcvn3_left)]
     with contextlib.suppress(UnicodeDecodeError):  # bytes Windows-1258 leaves undefined
-        candidates.append(("cp1258", data.decode("cp1258")))
-    candidates.append(("vni", vni_decode(data)))
-    candidates.append(("tcvn3", tcvn3_decode(data)))
-    return [(name, unicodedata.normalize("NFC", text)) for name, text in candidates]
+        candidates.append(("cp1258", data.decode("cp1258"), 0))
+    return [(name, unicodedata.normalize("NFC", text), left) for name, text, left in candidates]
 
 
-def _best(candidates: list[tuple[str, str]]) -> tuple[str, str, int]:
-    """The candidate with the fewest non-Vietnamese words (ties go to the earlier one)."""
-    scored = [(problems(text)[1], index, name, text) for index, (name, text) in enumerate(candidates)]
-    bad, _, name, text = min(scored)
-    return name, text, bad
+def _best(candidates: list[tuple[str, str, int]]) -> tuple[str, str, bool]:
+    """The most Vietnamese reading (ties go to the earlier one), and whether it is Vietnamese enough."""
+    scored = []
+    for index, (name, text, left) in enumerate(candidates):
+        words, bad, _ = problems(text)
+        scored.append((bad + left, index, name, text, words))
+    bad, _, name, text, words = min(scored)
+    return name, text, bad <= (words + bad) // 50  # a stray symbol per fifty words is tolerated
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -236,14 +271,19 @@ def _utf16_without_bom(data: bytes) -> str | None:
     for zeros, codec in ((odd, "utf-16-le"), (even, "utf-16-be")):
         if zeros > half * 0.3:
             try:
-                return data.decode(codec)
+                text = data.decode(codec)
             except UnicodeDecodeError:
                 return None
+            controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t")
+            return text if controls == 0 else None
     return None
 
 
-def decode_text(data: bytes, *, where: str) -> Decoded:
-    """Detect the encoding of ``data`` and return its text in NFC, or InputError saying why not."""
+def decode_text(data: bytes, *, where: str, encoding: str | None = None) -> Decoded:
+    """Detect the encoding of ``data`` (or use ``encoding``, a key of ENCODING_NAMES) and return its text
+    in NFC, or InputError saying why not."""
+    if encoding is not None:
+        return _named(data, encoding, where)
     if data.startswith(codecs.BOM_UTF8):
         return _finish(_strict(data[3:], "utf-8", where), "utf-8-sig")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -269,16 +309,16 @@ def repair(decoded: Decoded) -> Decoded:
         raw = decoded.text.encode("cp1252")
     except UnicodeEncodeError:
         return decoded
-    name, text, _ = _best([c for c in _legacy_candidates(raw) if c[0] != "cp1258"])
-    if not _acceptable(text):
+    name, text, good = _best([c for c in _legacy_candidates(raw) if c[0] != "cp1258"])
+    if not good:
         return decoded
     font = ENCODING_NAMES[name]
     return Decoded(text, name, decoded.composed, (*decoded.notes, f"the text was typed in a {font} font"))
 
 
 def _legacy(data: bytes, where: str) -> Decoded:
-    name, text, _ = _best(_legacy_candidates(data))
-    if _acceptable(text):
+    name, text, good = _best(_legacy_candidates(data))
+    if good:
         return Decoded(text, name, 0)
     _, bad, examples = problems(text)
     guess = _charset_guess(data)
@@ -319,3 +359,13 @@ def _decomposed_letters(text: str) -> int:
             count += 1
         previous_combining = combining
     return count
+
+
+def _named(data: bytes, encoding: str, where: str) -> Decoded:
+    if encoding == "vni":
+        return _finish(vni_decode(data), "vni")
+    if encoding == "tcvn3":
+        return _finish(tcvn3_decode(data), "tcvn3")
+    if encoding not in ENCODING_NAMES:
+        raise InputError(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODING_NAMES)}", where="--encoding")
+    return _finish(_strict(data, encoding, where), encoding)
