@@ -74,13 +74,17 @@ def file(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help=".txt, .md, .docx or .csv files.")],
     campaign: Campaign = None,
     channels: Channels = None,
+    encoding: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="utf-8, utf-16, cp1258, tcvn3 or vni, when detection guesses wrong on a short text.")] = None,
 ) -> None:
-    """Load files as drafts (the first line is the title; a .csv holds one piece a row). All or nothing."""
+    """Load files as drafts (the first line is the title; a .csv holds one piece a row). All or nothing.
+
+    CSV columns: title, body (required), campaign, channels, valid_from, valid_until, priority, urgent."""
     from content.ingest.files import ingest_files
 
     result = _in_session(ctx, lambda s, u, services: ingest_files(
         s, list(paths), services.settings.loa.ingest, author=u, now=services.now(),
-        zone=services.settings.zone, campaign=campaign, channels=_channels(channels)))
+        zone=services.settings.zone, campaign=campaign, channels=_channels(channels), encoding=encoding))
     _show(ctx, [result])
 
 

@@ -29,7 +29,7 @@ Row = tuple[PieceContent, str | None, str | None, str]
 
 
 def read_file(path: Path, settings: IngestSettings, *, zone: ZoneInfo, campaign: str | None = None,
-              channels: tuple[str, ...] = CHANNELS) -> list[Row]:
+              channels: tuple[str, ...] = CHANNELS, encoding: str | None = None) -> list[Row]:
     """The pieces one file holds (a .csv holds many), checked, each with what was converted."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -44,18 +44,19 @@ def read_file(path: Path, settings: IngestSettings, *, zone: ZoneInfo, campaign:
                          "([ingest] max_file_mb)", where=str(path))
     data = path.read_bytes()
     if suffix == ".csv":
-        return _csv_rows(decode_text(data, where=str(path)), path, zone, campaign, channels)
-    decoded = _docx_text(data, path) if suffix == ".docx" else decode_text(data, where=str(path))
+        return _csv_rows(decode_text(data, where=str(path), encoding=encoding), path, zone, campaign, channels)
+    decoded = _docx_text(data, path) if suffix == ".docx" else decode_text(data, where=str(path), encoding=encoding)
     title, body = _title_and_body(decoded.text, path, markdown=suffix == ".md")
     content = PieceContent(title=title, body=body, campaign=campaign, channels=channels, origin=str(path))
     return [(content.checked(), None, None, decoded.report() if decoded.converted else "")]
 
 
 def ingest_files(session: Session, paths: list[Path], settings: IngestSettings, *, author: User, now: datetime,
-                 zone: ZoneInfo, campaign: str | None = None, channels: tuple[str, ...] = CHANNELS) -> IngestResult:
+                 zone: ZoneInfo, campaign: str | None = None, channels: tuple[str, ...] = CHANNELS,
+                 encoding: str | None = None) -> IngestResult:
     """All of ``paths`` as drafts, or nothing when any of them is refused (the error names the file)."""
     rows = [row for path in paths for row in read_file(path, settings, zone=zone, campaign=campaign,
-                                                       channels=channels)]
+                                                       channels=channels, encoding=encoding)]
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files"
     return store_drafts(session, IngestResult(source=source), rows, author=author, now=now, kind="file")
 
@@ -81,12 +82,14 @@ def _title_and_body(text: str, path: Path, *, markdown: bool) -> tuple[str, str]
 
 
 def _docx_text(data: bytes, path: Path) -> Decoded:
+    import zipfile
+
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as error:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise InputError(f"not a Word .docx document ({error})", where=str(path)) from None
     except Exception as error:  # a damaged zip or XML part: python-docx has no single error type for these
         raise InputError(f"the .docx cannot be read ({type(error).__name__}: {error})", where=str(path)) from None
