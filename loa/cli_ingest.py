@@ -120,12 +120,18 @@ def folder(
 @ingest_app.command("poll")
 def poll(ctx: typer.Context) -> None:
     """Poll each feed listed in loa.toml once now, as the scheduler does (conditional GET)."""
+    from content.ingest.drafts import IngestResult
     from loa.ingest_jobs import poll_feed
 
     services = state_of(ctx).services()
-    results = [poll_feed(services, spec) for spec in services.settings.loa.feed]
-    _show(ctx, [r for r in results if r is not None])
-    if any(r is None for r in results):
+    outcomes = [poll_feed(services, spec) for spec in services.settings.loa.feed]
+    _show(ctx, [o for o in outcomes if isinstance(o, IngestResult)])
+    failures = [o for o in outcomes if not isinstance(o, IngestResult)]
+    for failure in failures:
+        typer.echo(f"loa: error: {failure}", err=True)
+    if not outcomes:
+        typer.echo("no feeds to poll: add [[feed]] tables to loa.toml", err=True)
+    if failures:
         raise typer.Exit(2)
 
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def poll_feed(services: Services, spec: FeedSpec) -> IngestResult | None:
-    """Poll one feed once; a failure is logged and recorded on the feed, and None returned."""
+def poll_feed(services: Services, spec: FeedSpec) -> IngestResult | LoaError:
+    """Poll one feed once; a failure is logged, recorded on the feed and in the audit log, and returned."""
     now = services.now()
     try:
         with unit_of_work(services.sessions) as session:
@@ -34,7 +34,7 @@ def poll_feed(services: Services, spec: FeedSpec) -> IngestResult | None:
         log.warning("feed %s: %s", spec.url, error)
         with unit_of_work(services.sessions) as session:
             record_failure(session, spec.url, error, actor=spec.author, now=now)
-        return None
+        return error
 
 
 def add_feed_jobs(scheduler: BaseScheduler, services: Services, *, first_run: datetime | None = None) -> int:
