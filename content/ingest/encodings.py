@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
+import functools
 import itertools
 import re
 import unicodedata
@@ -30,6 +30,8 @@ for _base, _codes in _TCVN3_ROWS.items():
     for _code, _tone in zip(_codes, _TONES, strict=True):
         TCVN3_DECODE[_code] = unicodedata.normalize("NFC", _base + _tone)
 TCVN3_ENCODE = {letter: code for code, letter in TCVN3_DECODE.items()}
+# Bytes outside the table read as Windows-1252, through one str.translate over the Latin-1 reading.
+_TCVN3_TABLE = {b: TCVN3_DECODE.get(b) or bytes([b]).decode("cp1252", "replace") for b in range(0x80, 0x100)}
 
 # --- VNI (fonts VNI-Times…): a base letter followed by a mark character; a few letters are one byte.
 # Marks are written as Windows-1252 characters; the upper-case mark goes with an upper-case letter.
@@ -86,8 +88,7 @@ class Decoded:
 
 def tcvn3_decode(data: bytes) -> str:
     """TCVN3 bytes to Unicode; a word typed in a capitals font comes back in capitals."""
-    text = "".join(TCVN3_DECODE.get(byte) or bytes([byte]).decode("cp1252", "replace") for byte in data)
-    return _WORD.sub(_recapitalise, text)
+    return _WORD.sub(_recapitalise, data.decode("latin-1").translate(_TCVN3_TABLE))
 
 
 def _recapitalise(match: re.Match[str]) -> str:
@@ -188,6 +189,7 @@ _NUCLEI = frozenset(_NUCLEI_TEXT.split())
 _VOWEL_RUN = re.compile(r"[aeiouyăâêôơư]+")
 
 
+@functools.lru_cache(maxsize=65536)  # documents repeat their words; the check is the cost of detection
 def is_vietnamese_word(word: str) -> bool:
     """Whether ``word`` is spelled as a Vietnamese syllable: marks only where they belong, one tone, and
     one vowel group that Vietnamese has."""
@@ -242,25 +244,41 @@ def _acceptable(text: str) -> bool:
     return bad <= max(0, (words + bad) // 50)  # a stray symbol per fifty words is tolerated
 
 
-def _legacy_candidates(data: bytes) -> list[tuple[str, str, int]]:
-    """Readings of ``data`` with the count of bytes each leaves unexplained, most common first (a tie
-    goes to VNI, then TCVN3: Windows-1258 files are rare in Vietnamese offices)."""
-    vni, vni_left = _vni_decode(data)
-    tcvn3_left = sum(1 for byte in data if byte >= 0x80 and byte not in TCVN3_DECODE)
-    candidates = [("vni", vni, vni_left), ("tcvn3", tcvn3_decode(data), tcvn3_left)]
-    with contextlib.suppress(UnicodeDecodeError):  # bytes Windows-1258 leaves undefined
-        candidates.append(("cp1258", data.decode("cp1258"), 0))
-    return [(name, unicodedata.normalize("NFC", text), left) for name, text, left in candidates]
+_SAMPLE = 32 * 1024  # bytes enough to tell the encodings apart; the whole text is checked once chosen
 
 
-def _best(candidates: list[tuple[str, str, int]]) -> tuple[str, str, bool]:
-    """The most Vietnamese reading (ties go to the earlier one), and whether it is Vietnamese enough."""
+def _read_as(name: str, data: bytes) -> tuple[str, int] | None:
+    """``data`` read in one legacy encoding, with the count of bytes that reading leaves unexplained."""
+    if name == "vni":
+        text, left = _vni_decode(data)
+    elif name == "tcvn3":
+        text, left = tcvn3_decode(data), sum(1 for byte in data if byte >= 0x80 and byte not in TCVN3_DECODE)
+    else:
+        try:
+            text, left = data.decode("cp1258"), 0
+        except UnicodeDecodeError:  # bytes Windows-1258 leaves undefined
+            return None
+    return unicodedata.normalize("NFC", text), left
+
+
+def _choose(data: bytes, names: tuple[str, ...] = ("vni", "tcvn3", "cp1258")) -> tuple[str, str, bool]:
+    """The most Vietnamese reading of ``data`` (a tie goes to the earlier name: VNI, then TCVN3, as
+    Windows-1258 files are rare in Vietnamese offices), and whether it is Vietnamese enough."""
+    sample = data if len(data) <= _SAMPLE else data[:data.rfind(b" ", 0, _SAMPLE) + 1 or _SAMPLE]
     scored = []
-    for index, (name, text, left) in enumerate(candidates):
-        words, bad, _ = problems(text)
-        scored.append((bad + left, index, name, text, words))
-    bad, _, name, text, words = min(scored)
-    return name, text, bad <= (words + bad) // 50  # a stray symbol per fifty words is tolerated
+    for index, name in enumerate(names):
+        reading = _read_as(name, sample)
+        if reading is not None:
+            words, bad, _ = problems(reading[0])
+            scored.append((bad + reading[1], index, name, reading, words))
+    bad, _, name, reading, words = min(scored)
+    if sample is not data:
+        reading = _read_as(name, data)
+        if reading is None:
+            return name, "", False
+        words, bad, _ = problems(reading[0])
+        bad += reading[1]
+    return name, reading[0], bad <= (words + bad) // 50  # a stray symbol per fifty words is tolerated
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -309,7 +327,7 @@ def repair(decoded: Decoded) -> Decoded:
         raw = decoded.text.encode("cp1252")
     except UnicodeEncodeError:
         return decoded
-    name, text, good = _best([c for c in _legacy_candidates(raw) if c[0] != "cp1258"])
+    name, text, good = _choose(raw, ("vni", "tcvn3"))
     if not good:
         return decoded
     font = ENCODING_NAMES[name]
@@ -317,7 +335,7 @@ def repair(decoded: Decoded) -> Decoded:
 
 
 def _legacy(data: bytes, where: str) -> Decoded:
-    name, text, good = _best(_legacy_candidates(data))
+    name, text, good = _choose(data)
     if good:
         return Decoded(text, name, 0)
     _, bad, examples = problems(text)
