@@ -47,8 +47,9 @@ def main() -> None:
     import feedparser
 
     from content.db import unit_of_work
-    from content.ingest.encodings import decode_text, tcvn3_encode
+    from content.ingest.encodings import decode_text
     from content.ingest.feeds import parse_feed, store_items
+    from content.ingest.legacy import tcvn3_encode
     from content.users import add_user
     from loa.settings import load_settings
     from loa.wiring import open_services

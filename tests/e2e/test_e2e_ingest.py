@@ -10,7 +10,7 @@ from e2e_support import APPROVER, EDITOR, approved_piece, at, setup_accounts
 from sqlalchemy import select
 
 from content.db import unit_of_work
-from content.ingest.encodings import tcvn3_encode, vni_encode
+from content.ingest.legacy import tcvn3_encode, vni_encode
 from content.models import AuditEvent, FeedState
 from loa.settings import load_settings
 from loa.wiring import open_services

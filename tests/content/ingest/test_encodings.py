@@ -10,14 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from content.errors import InputError
-from content.ingest.encodings import (
-    decode_text,
-    is_vietnamese_word,
-    repair,
-    tcvn3_encode,
-    vni_encode,
-    windows1258_encode,
-)
+from content.ingest.encodings import decode_text, is_vietnamese_word, repair
+from content.ingest.legacy import tcvn3_encode, vni_encode, windows1258_encode
 
 # Bytes typed by hand from the published code charts, not produced by loa's tables.
 KNOWN = [

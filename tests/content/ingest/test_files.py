@@ -14,8 +14,8 @@ from sqlalchemy import select
 from content.db import unit_of_work
 from content.errors import InputError
 from content.ingest.config import IngestSettings
-from content.ingest.encodings import tcvn3_encode, vni_encode, windows1258_encode
 from content.ingest.files import folder_files, ingest_files
+from content.ingest.legacy import tcvn3_encode, vni_encode, windows1258_encode
 from content.models import Piece, PieceState
 
 from conftest import ZONE
