@@ -93,6 +93,15 @@ def test_a_recording_is_attached_and_a_fake_one_refused(cli, tmp_path):
     after = cli.json("piece", "show", str(piece), now=NOW)
     assert (after["state"], after["revision"], after["approved_revision_id"]) == ("draft", 2,
                                                                                  before["approved_revision_id"])
+    from PIL import Image
+
+    Image.new("RGB", (3000, 1500), (10, 120, 60)).save(tmp_path / "anh.png")
+    done = cli("piece", "upload", str(piece), "--image", str(tmp_path / "anh.png"), now=NOW, user=EDITOR).stdout
+    assert done.strip() == f"piece {piece}: revision 3 (draft) with image anh.png (1920×960)"
+    (tmp_path / "gia.png").write_text("không phải ảnh", encoding="utf-8")
+    error = one_line_error(cli("piece", "upload", str(piece), "--image", str(tmp_path / "gia.png"), now=NOW,
+                               user=EDITOR, ok=False))
+    assert error.startswith("loa: error: gia.png: this is not an image loa can show: decoding it failed")
     assert one_line_error(cli("piece", "upload", str(piece), now=NOW, user=EDITOR, ok=False)) == (
         "loa: error: give --audio FILE or --image FILE (one of them)")
 
