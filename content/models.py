@@ -144,3 +144,16 @@ class AuditHead(Base):
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     seal: Mapped[str | None] = mapped_column(String(64))
+
+
+class FeedState(Base):
+    """What loa last heard from one polled feed, for conditional GET (ETag, Last-Modified)."""
+
+    __tablename__ = "feed_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_result: Mapped[str] = mapped_column(Text, default="")

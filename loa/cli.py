@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from loa import cli_speech
 from loa.cli_audit import audit_list
+from loa.cli_ingest import ingest_app
 from loa.cli_pieces import pieces_app
 from loa.cli_reports import report as report_command
 from loa.cli_state import State, state_of
@@ -40,6 +41,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pieces_app, name="piece", help="Load and review pieces: add, edit, submit, approve, reject, retire.")
+app.add_typer(ingest_app, name="ingest", help="Load content as drafts: feeds, documents, folders.")
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -61,6 +61,9 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
             clock=services.now, zone=settings.zone, settings=settings.dispatch, offset=services.clock.offset,
         )
         runtime.start()
+        from loa.ingest_jobs import add_feed_jobs
+
+        add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
         log.info("scheduler started; serving on http://%s:%s", host, port)
         try:
             uvicorn.run(create_app(services), host=host, port=port, log_level="info")

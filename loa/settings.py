@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from channels.base import ChannelOptions
 from content.config import AudioSettings, RenderSettings, SpeechSettings
 from content.errors import ConfigError, NotFound
+from content.ingest.config import FeedSpec, IngestSettings
 from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
 
 FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml")
@@ -70,6 +71,8 @@ class LoaFile(_Section):
     dispatch: DispatchSettings = DispatchSettings()
     web: WebSection = WebSection()
     normalize: NormalizeSection = NormalizeSection()
+    ingest: IngestSettings = IngestSettings()
+    feed: list[FeedSpec] = []
 
 
 class StationsFile(_Section):

@@ -1,0 +1,48 @@
+"""The typed settings of loading: ``[ingest]`` limits and the ``[[feed]]`` list of feeds to poll."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestSettings(_Section):
+    """``[ingest]``: how far loa trusts what it loads."""
+
+    allowed_hosts: tuple[str, ...] = ()  # empty: any host; otherwise feeds only from these (and their subdomains)
+    connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    read_timeout_s: float = Field(15.0, gt=0, le=600)
+    total_timeout_s: float = Field(60.0, gt=0, le=3600)
+    max_redirects: int = Field(3, ge=0, le=10)
+    max_feed_mb: float = Field(5.0, gt=0, le=200)
+    max_file_mb: float = Field(10.0, gt=0, le=200)
+    max_audio_mb: float = Field(100.0, gt=0, le=2000)
+    max_audio_minutes: float = Field(30.0, gt=0, le=600)
+    max_image_mb: float = Field(20.0, gt=0, le=500)
+    max_image_pixels: int = Field(40_000_000, gt=0)
+    board_image: tuple[int, int] = (1920, 1080)  # images are shrunk to fit inside this for boards
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(host.strip().lower().rstrip(".") for host in value if host.strip())
+
+
+class FeedSpec(_Section):
+    """One ``[[feed]]``: a feed polled every few minutes; its items become drafts by ``author``."""
+
+    url: str
+    every_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+    author: str
+    campaign: str | None = None
+    channels: tuple[str, ...] = ("loudspeaker", "board", "portal")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http or https address")
+        return value
