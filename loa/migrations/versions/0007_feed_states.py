@@ -13,7 +13,7 @@ from alembic import op
 import content.db
 
 revision = '0007'
-down_revision = '0001'
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """audit seals: an HMAC per entry and a checkpoint of the log's last entry
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-23
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0001'
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
