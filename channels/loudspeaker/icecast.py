@@ -120,7 +120,15 @@ class IcecastLoudspeaker(Channel):
             return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
         started = self.clock()
-        sent_bytes, sent_s = self._stream(delivery, clips, mount, password)
+        try:
+            sent_bytes, sent_s = self._stream(delivery, clips, mount, password)
+        except TransientError:
+            # the status page can lag behind a source that connected a moment ago: a mount refused
+            # because this very delivery went on air meanwhile is a success, not a retry
+            if self._live_description(mount) == _description(delivery):
+                log.warning("delivery %s went on air from another worker on %s", delivery.id, where)
+                return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
+            raise
         expected = round(sum(c.duration_s for c in clips), 3)
         log.info("delivery %s: streamed %.1f s (%d bytes) to %s", delivery.id, sent_s, sent_bytes, where)
         return Receipt(
