@@ -1,0 +1,300 @@
+"""Fills the programs of one station and outlet over the planned days: urgent, kept, targets, rotation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+
+from scheduler.calendar import CampaignRule, Instance, campaign_active
+from scheduler.planner_types import Candidate, Existing, PlannedItem
+
+#: Why a campaign's daily target was not met, as a code (for machines) and a sentence (for editors).
+TARGET_REASONS = {
+    "no_pieces": "no approved piece of the campaign can air on this outlet that day",
+    "too_long": "every piece of the campaign is longer than the programs of that day",
+    "too_few_pieces": "too few pieces: a piece airs at most once per program",
+    "full": "the programs are full of pinned, urgent or higher-priority pieces",
+}
+
+
+@dataclass(frozen=True)
+class DayShortfall:
+    """A campaign target not met on one day of one station and outlet."""
+
+    day: date
+    campaign: str
+    wanted: int
+    placed: int
+    code: str
+
+    @property
+    def reason(self) -> str:
+        return TARGET_REASONS[self.code]
+
+
+@dataclass
+class _Program:
+    instance: Instance
+    frozen: bool
+    removed: frozenset[int]
+    kept: tuple[PlannedItem, ...] = ()
+    items: list[PlannedItem] = field(default_factory=list)
+    protected: set[int] = field(default_factory=set)  # pieces that may not be displaced
+    used: float = 0.0
+
+    def pieces(self) -> set[int]:
+        return {item.piece_id for item in self.items}
+
+
+@dataclass(frozen=True)
+class GroupInputs:
+    """One station's instances on one outlet and everything the rules need to fill them."""
+
+    outlet: str
+    instances: Sequence[Instance]  # in time order
+    existing: Sequence[Existing]  # one per instance
+    candidates: Sequence[Candidate]  # those with this outlet among their channels
+    campaigns: Mapping[str, CampaignRule]
+    seconds_key: str
+    published: frozenset[int] = frozenset()  # pieces this station's portal already has
+    gap_s: float = 1.0
+    overhead_s: float = 0.0
+
+
+class _Group:
+    def __init__(self, inputs: GroupInputs) -> None:
+        self.inputs = inputs
+        self.by_piece = {c.piece_id: c for c in inputs.candidates}
+        self.aired: Counter[int] = Counter()
+        self.aired_today: Counter[int] = Counter()
+        self.published = set(inputs.published)
+        self.portal = inputs.outlet == "portal"
+        self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
+        self._active: dict[tuple[str, date], bool] = {}
+
+    # --- ranking -----------------------------------------------------------------------------------
+
+    def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
+        """The rank that decides displacement: urgent, then campaign priority, then piece priority."""
+        rule = self.inputs.campaigns.get(candidate.campaign or "")
+        return (not candidate.urgent, -(rule.priority if rule else 0), -candidate.priority)
+
+    def rank(self, candidate: Candidate) -> tuple:
+        """Rotation among equals: fewest airings today, then over the window, then the lowest id."""
+        return (*self.klass(candidate), self.aired_today[candidate.piece_id], self.aired[candidate.piece_id],
+                candidate.piece_id)
+
+    def item_klass(self, item: PlannedItem) -> tuple[bool, int, int]:
+        candidate = self.by_piece.get(item.piece_id)
+        return self.klass(candidate) if candidate else (True, 0, 0)
+
+    # --- what may go where -------------------------------------------------------------------------
+
+    def campaign_on(self, campaign: str, day: date) -> bool:
+        key = (campaign, day)
+        if key not in self._active:
+            rule = self.inputs.campaigns.get(campaign)
+            self._active[key] = (rule is not None and self.inputs.outlet in rule.outlets
+                                 and campaign_active(rule, day))
+        return self._active[key]
+
+    def eligible(self, candidate: Candidate, program: _Program) -> bool:
+        instance = program.instance
+        if candidate.piece_id in program.removed:
+            return False
+        if candidate.campaign is not None and not self.campaign_on(candidate.campaign, instance.day):
+            return False
+        if self.portal:
+            if candidate.piece_id in self.published:
+                return False
+        elif candidate.seconds.get(self.inputs.seconds_key) is None:
+            return False
+        if self.inputs.outlet == "board":  # a rotation shows whatever is valid at some point of it
+            return ((candidate.valid_from is None or candidate.valid_from < instance.end_at)
+                    and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+        return ((candidate.valid_from is None or candidate.valid_from <= instance.start_at)
+                and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+
+    def seconds(self, candidate: Candidate) -> float:
+        return 0.0 if self.portal else float(candidate.seconds[self.inputs.seconds_key])
+
+    def need(self, program: _Program, seconds: float) -> float:
+        return seconds + (self.inputs.gap_s if program.items else self.overhead)
+
+    def fits(self, program: _Program, seconds: float) -> bool:
+        return self.portal or program.used + self.need(program, seconds) <= program.instance.length_s + 1e-9
+
+    # --- changing a program ------------------------------------------------------------------------
+
+    def add(self, program: _Program, candidate: Candidate, *, protect: bool = False) -> None:
+        seconds = self.seconds(candidate)
+        program.used += self.need(program, seconds)
+        program.items.append(PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, seconds))
+        if protect or candidate.urgent:
+            program.protected.add(candidate.piece_id)
+        self.aired[candidate.piece_id] += 1
+        self.aired_today[candidate.piece_id] += 1
+        if self.portal:
+            self.published.add(candidate.piece_id)
+
+    def _recount(self, program: _Program) -> None:
+        program.used = 0.0
+        for index, item in enumerate(program.items):
+            program.used += item.seconds + (self.inputs.gap_s if index else self.overhead)
+
+    def make_room(self, program: _Program, candidate: Candidate) -> bool:
+        """Take out unprotected pieces ranked strictly below ``candidate``, lowest first, if that makes
+        it fit; otherwise change nothing."""
+        if self.portal:
+            return True
+        klass = self.klass(candidate)
+        movable = sorted(
+            (index for index, item in enumerate(program.items)
+             if not item.pinned and item.piece_id not in program.protected and self.item_klass(item) > klass),
+            key=lambda index: (self.item_klass(program.items[index]), index), reverse=True,
+        )
+        keep: list[PlannedItem | None] = list(program.items)
+        for index in movable:
+            keep[index] = None
+            trial = [item for item in keep if item is not None]
+            used = sum(item.seconds for item in trial) + (self.inputs.gap_s * (len(trial) - 1) + self.overhead
+                                                          if trial else 0.0)
+            need = self.seconds(candidate) + (self.inputs.gap_s if trial else self.overhead)
+            if used + need <= program.instance.length_s + 1e-9:
+                for item in program.items:
+                    if item not in trial:
+                        self.aired[item.piece_id] -= 1
+                        self.aired_today[item.piece_id] -= 1
+                program.items = trial
+                self._recount(program)
+                return True
+        return False
+
+
+def _kept(group: _Group, program: _Program, previous: Sequence[PlannedItem]) -> None:
+    """Keep what the last plan put here while it may still air here, so a re-plan changes little."""
+    for item in previous:
+        candidate = group.by_piece.get(item.piece_id)
+        if candidate is None or item.piece_id in program.pieces() or not group.eligible(candidate, program):
+            continue
+        if group.fits(program, group.seconds(candidate)):
+            group.add(program, candidate)
+
+
+def _targets(group: _Group, programs: list[_Program], day: date) -> list[DayShortfall]:
+    """Meet each campaign's ``per_day`` on this day, higher-priority campaigns first."""
+    if group.portal:
+        return []
+    open_programs = [p for p in programs if not p.frozen]
+    rules = sorted((rule for rule in group.inputs.campaigns.values()
+                    if rule.per_day > 0 and group.campaign_on(rule.code, day)),
+                   key=lambda rule: (-rule.priority, rule.code))
+    out = []
+    for rule in rules:
+        def count(program: _Program, code: str = rule.code) -> int:
+            return sum(1 for item in program.items if item.campaign == code)
+
+        have = sum(count(p) for p in programs)
+        # what already counts toward the target may not be displaced by later passes
+        left = rule.per_day
+        for program in programs:
+            for item in program.items:
+                if item.campaign == rule.code and left > 0:
+                    program.protected.add(item.piece_id)
+                    left -= 1
+        pool = [c for c in group.inputs.candidates if c.campaign == rule.code]
+        while have < rule.per_day:
+            placed = False
+            for program in sorted(open_programs, key=lambda p: (count(p), p.instance.start_at)):
+                present = program.pieces()
+                choices = sorted((c for c in pool if c.piece_id not in present and group.eligible(c, program)),
+                                 key=group.rank)
+                for candidate in choices:
+                    if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
+                        group.add(program, candidate, protect=True)
+                        placed = True
+                        break
+                if placed:
+                    break
+            if not placed:
+                out.append(DayShortfall(day, rule.code, rule.per_day, have, _why_short(group, open_programs, pool)))
+                break
+            have += 1
+    return out
+
+
+def _why_short(group: _Group, programs: list[_Program], pool: Sequence[Candidate]) -> str:
+    usable = [(c, p) for p in programs for c in pool if group.eligible(c, p)]
+    if not usable:
+        return "no_pieces"
+    if all(group.seconds(c) + group.overhead > p.instance.length_s for c, p in usable):
+        return "too_long"
+    if all(c.piece_id in p.pieces() for c, p in usable):
+        return "too_few_pieces"
+    return "full"
+
+
+def _fill(group: _Group, program: _Program) -> None:
+    present = program.pieces()
+    choices = sorted((c for c in group.inputs.candidates if c.piece_id not in present and group.eligible(c, program)),
+                     key=group.rank)
+    for candidate in choices:
+        if candidate.piece_id in program.pieces() or (group.portal and candidate.piece_id in group.published):
+            continue
+        if group.fits(program, group.seconds(candidate)) or (
+                not candidate.urgent and group.make_room(program, candidate)):
+            group.add(program, candidate)
+
+
+def _urgent(group: _Group, program: _Program) -> None:
+    """Urgent pieces go first, displacing the lowest-ranked pieces that are not pinned."""
+    urgent = sorted((c for c in group.inputs.candidates if c.urgent and c.piece_id not in program.pieces()
+                     and group.eligible(c, program)), key=group.rank)
+    for candidate in urgent:
+        if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
+            group.add(program, candidate)
+
+
+def _order(group: _Group, program: _Program) -> list[PlannedItem]:
+    """Urgent pieces at the head, then pinned ones as they were, then by rank as placed."""
+    def key(pair: tuple[int, PlannedItem]) -> tuple:
+        index, item = pair
+        candidate = group.by_piece.get(item.piece_id)
+        urgent = candidate is not None and candidate.urgent and not item.pinned
+        return (0 if urgent else 1 if item.pinned else 2, () if item.pinned else group.item_klass(item), index)
+
+    return [item for _, item in sorted(enumerate(program.items), key=key)]
+
+
+def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
+                ) -> tuple[list[list[PlannedItem] | None], list[DayShortfall]]:
+    """The items of each instance (None for a frozen one, which is never changed) and the unmet targets."""
+    group = _Group(inputs)
+    programs = []
+    for instance, existing in zip(inputs.instances, inputs.existing, strict=True):
+        program = _Program(instance, existing.frozen, existing.removed, existing.kept)
+        for item in existing.items:
+            if existing.frozen or item.pinned:
+                program.items.append(item)
+                program.protected.add(item.piece_id)
+                group.aired[item.piece_id] += 1
+                if group.portal:
+                    group.published.add(item.piece_id)
+        group._recount(program)
+        programs.append(program)
+    shortfalls: list[DayShortfall] = []
+    for day, day_programs in groupby(programs, key=lambda p: p.instance.day):
+        todays = list(day_programs)
+        group.aired_today = Counter(item.piece_id for p in todays for item in p.items)
+        for program in todays:
+            if not program.frozen:
+                _urgent(group, program)
+                _kept(group, program, program.kept)
+        shortfalls += _targets(group, todays, day)
+        for program in todays:
+            if not program.frozen:
+                _fill(group, program)
+    return [None if p.frozen else _order(group, p) for p in programs], shortfalls
