@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from loa.cli_airings import airings_app
 from loa.cli_pieces import pieces_app
 from loa.cli_state import State, state_of
 
@@ -40,6 +41,7 @@ app.add_typer(pieces_app, name="piece", help="Load and review pieces: add, edit,
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpin, remove, restore or move an airing.")
 app.add_typer(audit_app, name="audit")
 
 
@@ -113,15 +115,9 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _print_plan(changes: Any) -> None:
-    typer.echo(f"plan {changes.first_day} → {changes.last_day}: {changes.instances} slot instances, "
-               f"{changes.programs_changed} programs changed, +{changes.airings_added} −{changes.airings_dropped} "
-               f"airings, {changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed")
-    grouped: dict[tuple[int, str, str], list[str]] = {}
-    for item in changes.unplaced:
-        grouped.setdefault((item.piece_id, item.title, item.reason), []).append(
-            f"{item.outlet} ({item.stations} stations)" if item.stations else item.outlet)
-    for (piece_id, title, reason), outlets in grouped.items():
-        typer.echo(f"  not placed: piece {piece_id} «{title}» on {', '.join(outlets)}: {reason}")
+    from loa.plan_report import print_plan
+
+    print_plan(changes, typer.echo)
 
 
 @app.command()
@@ -181,7 +177,7 @@ def schedule(
         table.add_column(column)
     zone = services.settings.zone
     for program in programs:
-        titles = "\n".join(f"{i.title}" + (" 📌" if i.pinned else "") for i in program.items)
+        titles = "\n".join(f"#{i.airing_id} {i.title}" + (" 📌" if i.pinned else "") for i in program.items)
         length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if program.outlet != "portal" else ""
         table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
                       f"{program.station_code} {program.station_name}", program.outlet, program.state,
