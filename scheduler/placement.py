@@ -70,6 +70,8 @@ class _Group:
         self.by_piece = {c.piece_id: c for c in inputs.candidates}
         self.aired: Counter[int] = Counter()
         self.aired_today: Counter[int] = Counter()
+        self.last: dict[int, int] = {}  # piece → when it was last placed (a running number)
+        self.sequence = 0
         self.published = set(inputs.published)
         self.portal = inputs.outlet == "portal"
         self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
@@ -83,9 +85,9 @@ class _Group:
         return (not candidate.urgent, -(rule.priority if rule else 0), -candidate.priority)
 
     def rank(self, candidate: Candidate) -> tuple:
-        """Rotation among equals: fewest airings today, then over the window, then the lowest id."""
-        return (*self.klass(candidate), self.aired_today[candidate.piece_id], self.aired[candidate.piece_id],
-                candidate.piece_id)
+        """Rotation among equals: fewest airings today, then over the window, then the least recently aired."""
+        piece = candidate.piece_id
+        return (*self.klass(candidate), self.aired_today[piece], self.aired[piece], self.last.get(piece, -1), piece)
 
     def item_klass(self, item: PlannedItem) -> tuple[bool, int, int]:
         candidate = self.by_piece.get(item.piece_id)
@@ -137,6 +139,8 @@ class _Group:
             program.protected.add(candidate.piece_id)
         self.aired[candidate.piece_id] += 1
         self.aired_today[candidate.piece_id] += 1
+        self.sequence += 1
+        self.last[candidate.piece_id] = self.sequence
         if self.portal:
             self.published.add(candidate.piece_id)
 
@@ -175,52 +179,73 @@ class _Group:
 
 
 def _kept(group: _Group, program: _Program, previous: Sequence[PlannedItem]) -> None:
-    """Keep what the last plan put here while it may still air here, so a re-plan changes little."""
+    """Keep what the last plan put here while it may still air here, so a re-plan changes only what
+    it must: only urgent pieces displace kept ones; other newcomers take the free room."""
     for item in previous:
         candidate = group.by_piece.get(item.piece_id)
         if candidate is None or item.piece_id in program.pieces() or not group.eligible(candidate, program):
             continue
         if group.fits(program, group.seconds(candidate)):
-            group.add(program, candidate)
+            group.add(program, candidate, protect=True)
 
 
-def _targets(group: _Group, programs: list[_Program], day: date) -> list[DayShortfall]:
-    """Meet each campaign's ``per_day`` on this day, higher-priority campaigns first."""
+def _target_rules(group: _Group, day: date) -> list[CampaignRule]:
     if group.portal:
         return []
-    open_programs = [p for p in programs if not p.frozen]
-    rules = sorted((rule for rule in group.inputs.campaigns.values()
-                    if rule.per_day > 0 and group.campaign_on(rule.code, day)),
-                   key=lambda rule: (-rule.priority, rule.code))
-    out = []
-    for rule in rules:
-        def count(program: _Program, code: str = rule.code) -> int:
-            return sum(1 for item in program.items if item.campaign == code)
+    return sorted((rule for rule in group.inputs.campaigns.values()
+                   if rule.per_day > 0 and group.campaign_on(rule.code, day)),
+                  key=lambda rule: (-rule.priority, rule.code))
 
-        have = sum(count(p) for p in programs)
-        # what already counts toward the target may not be displaced by later passes
+
+def _count(programs: Sequence[_Program], code: str) -> int:
+    return sum(1 for program in programs for item in program.items if item.campaign == code)
+
+
+def _place_one(group: _Group, program: _Program, pool: Sequence[Candidate]) -> bool:
+    present = program.pieces()
+    for candidate in sorted((c for c in pool if c.piece_id not in present and group.eligible(c, program)),
+                            key=group.rank):
+        if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
+            group.add(program, candidate, protect=True)
+            return True
+    return False
+
+
+def _day(group: _Group, todays: list[_Program], day: date) -> list[DayShortfall]:
+    """Fill one day's programs: urgent, kept, each campaign's share of its ``per_day`` target
+    spread over the programs, then rotation; then a last try at targets still unmet."""
+    open_programs = [p for p in todays if not p.frozen]
+    for program in open_programs:
+        _urgent(group, program)
+        _kept(group, program, program.kept)
+    rules = _target_rules(group, day)
+    pools = {rule.code: [c for c in group.inputs.candidates if c.campaign == rule.code] for rule in rules}
+    quotas: dict[tuple[str, int], int] = {}
+    for rule in rules:
         left = rule.per_day
-        for program in programs:
+        for program in todays:  # what already counts toward the target may not be displaced
             for item in program.items:
                 if item.campaign == rule.code and left > 0:
                     program.protected.add(item.piece_id)
                     left -= 1
-        pool = [c for c in group.inputs.candidates if c.campaign == rule.code]
-        while have < rule.per_day:
-            placed = False
-            for program in sorted(open_programs, key=lambda p: (count(p), p.instance.start_at)):
-                present = program.pieces()
-                choices = sorted((c for c in pool if c.piece_id not in present and group.eligible(c, program)),
-                                 key=group.rank)
-                for candidate in choices:
-                    if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
-                        group.add(program, candidate, protect=True)
-                        placed = True
-                        break
-                if placed:
+        if open_programs:
+            share, extra = divmod(left, len(open_programs))
+            for index in range(len(open_programs)):
+                quotas[(rule.code, index)] = share + (1 if index < extra else 0)
+    for index, program in enumerate(open_programs):
+        for rule in rules:
+            for _ in range(quotas[(rule.code, index)]):
+                if not _place_one(group, program, pools[rule.code]):
                     break
-            if not placed:
-                out.append(DayShortfall(day, rule.code, rule.per_day, have, _why_short(group, open_programs, pool)))
+        _fill(group, program)
+    out = []
+    for rule in rules:
+        have = _count(todays, rule.code)
+        while have < rule.per_day:
+            ordered = sorted(open_programs, key=lambda p, code=rule.code: (_count([p], code), p.instance.start_at))
+            if not any(_place_one(group, program, pools[rule.code]) for program in ordered):
+                out.append(DayShortfall(day, rule.code, rule.per_day, have,
+                                        _why_short(group, open_programs, pools[rule.code])))
                 break
             have += 1
     return out
@@ -289,12 +314,5 @@ def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
     for day, day_programs in groupby(programs, key=lambda p: p.instance.day):
         todays = list(day_programs)
         group.aired_today = Counter(item.piece_id for p in todays for item in p.items)
-        for program in todays:
-            if not program.frozen:
-                _urgent(group, program)
-                _kept(group, program, program.kept)
-        shortfalls += _targets(group, todays, day)
-        for program in todays:
-            if not program.frozen:
-                _fill(group, program)
+        shortfalls += _day(group, todays, day)
     return [None if p.frozen else _order(group, p) for p in programs], shortfalls
