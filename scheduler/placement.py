@@ -43,10 +43,11 @@ class _Program:
     kept: tuple[PlannedItem, ...] = ()
     items: list[PlannedItem] = field(default_factory=list)
     protected: set[int] = field(default_factory=set)  # pieces that may not be displaced
+    present: set[int] = field(default_factory=set)  # the pieces in ``items``
     used: float = 0.0
 
     def pieces(self) -> set[int]:
-        return {item.piece_id for item in self.items}
+        return self.present
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,18 @@ class _Group:
         self.portal = inputs.outlet == "portal"
         self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
         self._active: dict[tuple[str, date], bool] = {}
+        self._klass = {c.piece_id: self._rank_class(c) for c in inputs.candidates}
+        self._items: dict[int, PlannedItem] = {}  # one shared item per piece: a province has millions of airings
 
     # --- ranking -----------------------------------------------------------------------------------
 
-    def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
-        """The rank that decides displacement: urgent, then campaign priority, then piece priority."""
+    def _rank_class(self, candidate: Candidate) -> tuple[bool, int, int]:
         rule = self.inputs.campaigns.get(candidate.campaign or "")
         return (not candidate.urgent, -(rule.priority if rule else 0), -candidate.priority)
+
+    def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
+        """The rank that decides displacement: urgent, then campaign priority, then piece priority."""
+        return self._klass[candidate.piece_id]
 
     def rank(self, candidate: Candidate) -> tuple:
         """Rotation among equals: fewest airings today, then over the window, then the least recently aired."""
@@ -90,8 +96,7 @@ class _Group:
         return (*self.klass(candidate), self.aired_today[piece], self.aired[piece], self.last.get(piece, -1), piece)
 
     def item_klass(self, item: PlannedItem) -> tuple[bool, int, int]:
-        candidate = self.by_piece.get(item.piece_id)
-        return self.klass(candidate) if candidate else (True, 0, 0)
+        return self._klass.get(item.piece_id, (True, 0, 0))
 
     # --- what may go where -------------------------------------------------------------------------
 
@@ -132,9 +137,13 @@ class _Group:
     # --- changing a program ------------------------------------------------------------------------
 
     def add(self, program: _Program, candidate: Candidate, *, protect: bool = False) -> None:
-        seconds = self.seconds(candidate)
-        program.used += self.need(program, seconds)
-        program.items.append(PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, seconds))
+        item = self._items.get(candidate.piece_id)
+        if item is None:
+            item = PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, self.seconds(candidate))
+            self._items[candidate.piece_id] = item
+        program.used += self.need(program, item.seconds)
+        program.items.append(item)
+        program.present.add(candidate.piece_id)
         if protect or candidate.urgent:
             program.protected.add(candidate.piece_id)
         self.aired[candidate.piece_id] += 1
@@ -173,6 +182,7 @@ class _Group:
                         self.aired[item.piece_id] -= 1
                         self.aired_today[item.piece_id] -= 1
                 program.items = trial
+                program.present = {item.piece_id for item in trial}
                 self._recount(program)
                 return True
         return False
@@ -263,14 +273,22 @@ def _why_short(group: _Group, programs: list[_Program], pool: Sequence[Candidate
 
 
 def _fill(group: _Group, program: _Program) -> None:
+    """Rotation: the best-ranked pieces that still fit. (Displacing is no use here: what was placed
+    before ranks at least as high, and kept or target pieces are protected.)"""
     present = program.pieces()
     choices = sorted((c for c in group.inputs.candidates if c.piece_id not in present and group.eligible(c, program)),
                      key=group.rank)
+    if group.portal:
+        for candidate in choices:
+            if candidate.piece_id not in group.published:
+                group.add(program, candidate)
+        return
+    shortest = min((group.seconds(c) for c in choices), default=0.0)
+    limit = program.instance.length_s + 1e-9
     for candidate in choices:
-        if candidate.piece_id in program.pieces() or (group.portal and candidate.piece_id in group.published):
-            continue
-        if group.fits(program, group.seconds(candidate)) or (
-                not candidate.urgent and group.make_room(program, candidate)):
+        if program.used + group.need(program, shortest) > limit:
+            break  # not even the shortest piece fits any more
+        if group.fits(program, group.seconds(candidate)):
             group.add(program, candidate)
 
 
@@ -304,6 +322,7 @@ def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
         for item in existing.items:
             if existing.frozen or item.pinned:
                 program.items.append(item)
+                program.present.add(item.piece_id)
                 program.protected.add(item.piece_id)
                 group.aired[item.piece_id] += 1
                 if group.portal:
