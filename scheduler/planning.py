@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -171,7 +172,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
            station_ids: Mapping[str, int], now: datetime, lead: timedelta) -> None:
     """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction."""
     new_deliveries: list[dict] = []
-    new_airings: list[dict] = []
+    filled: list[tuple[str, list[PlannedItem]]] = []  # programs whose unpinned airings are (re)written
     for key, items in programs.items():
         delivery = stored.get(key)
         if delivery is not None:
@@ -199,11 +200,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
                 created_at=now, updated_at=now,
             ))
         changes.programs_changed += 1
-        new_airings.extend(
-            dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
-                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False)
-            for position, item in enumerate(items) if not item.pinned
-        )
+        filled.append((delivery_id, items))
 
     # Pending deliveries whose instance is gone (slot removed, blackout) or left empty.
     for key in replanned:
@@ -214,6 +211,9 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     session.flush()
     if new_deliveries:
         session.execute(insert(Delivery), new_deliveries)
-    if new_airings:
-        session.execute(insert(Airing), new_airings)
+    rows = (dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
+                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False)
+            for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned)
+    while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
+        session.execute(insert(Airing), chunk)
     changes.deliveries_created = len(new_deliveries)
