@@ -141,3 +141,22 @@ def test_restore_and_move_refuse_a_program_that_is_full(services, planned) -> No
         edit(services, move_airing, airing, delivery_id=second[0])
     with pytest.raises(InputError, match="no room"):
         edit(services, remove_airing, there, removed=False)
+
+
+def test_loa_airing_commands(cli, services, planned) -> None:
+    first, second = programs(services)[:2]
+    airing, piece = first[1][0][0], first[1][0][1]
+    now = services.now()
+    listed = cli.json("schedule", "--station", "99001", "--outlet", "loudspeaker", now=now)
+    assert airing in [item["airing"] for item in listed[0]["items"]]
+    assert cli("airing", "pin", str(airing), now=now, user="bien-tap").stdout.strip() == f"airing {airing} pinned"
+    assert cli.json("airing", "unpin", str(airing), now=now, user="bien-tap") == {"airing": airing,
+                                                                                  "action": "unpin"}
+    cli("airing", "remove", str(next(a for a, p, _, _ in second[1] if p == piece)), now=now, user="bien-tap")
+    moved = cli("airing", "move", str(airing), "--to", second[0], now=now, user="bien-tap")
+    assert moved.stdout.strip() == f"airing {airing} moved to program {second[0]}"
+    refused = cli("airing", "restore", "999999", now=now, user="bien-tap", ok=False)
+    assert refused.exit_code == 2 and "no airing 999999" in refused.stderr
+    anonymous = cli("airing", "pin", str(airing), now=now, ok=False)
+    assert anonymous.exit_code != 0 and "--as" in anonymous.stderr
+    assert [a for a, _ in audit_actions(services)] == ["airing.pin", "airing.unpin", "airing.remove", "airing.move"]
