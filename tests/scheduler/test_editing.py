@@ -11,7 +11,7 @@ from content.db import unit_of_work
 from content.errors import InputError, NotFound, StateError
 from content.models import AuditEvent, Piece, Revision
 from content.pieces import PieceContent, add_piece, approve, submit
-from content.users import add_user
+from content.users import add_user, get_user
 from scheduler.editing import move_airing, pin_airing, remove_airing
 from scheduler.models import Airing, Delivery, DeliveryState, Station
 
@@ -160,3 +160,32 @@ def test_loa_airing_commands(cli, services, planned) -> None:
     anonymous = cli("airing", "pin", str(airing), now=now, ok=False)
     assert anonymous.exit_code != 0 and "--as" in anonymous.stderr
     assert [a for a, _ in audit_actions(services)] == ["airing.pin", "airing.unpin", "airing.remove", "airing.move"]
+
+
+def _approve_new(services, title: str, body: str, **content) -> int:
+    now = services.now()
+    with unit_of_work(services.sessions) as session:
+        piece = add_piece(session, PieceContent(title, body, channels=("loudspeaker",), **content),
+                          author=get_user(session, "bien-tap"), now=now).id
+        submit(session, piece, actor=get_user(session, "bien-tap"), now=now)
+    with unit_of_work(services.sessions) as session:
+        approve(session, piece, actor=get_user(session, "duyet"), now=now)
+    return piece
+
+
+def test_one_new_approval_only_adds_and_an_urgent_one_leads_every_next_program(services, planned) -> None:
+    before = {code: programs(services, code) for code in ("99001", "99002", "99003")}
+    new = _approve_new(services, "Lịch cắt điện", "Thứ Tư tuần này cắt điện từ bảy giờ đến mười một giờ.")
+    changes = services.plan(days=2)
+    assert (changes.airings_dropped, changes.airings_moved) == (0, 0)
+    assert changes.airings_added == len(before["99001"]) * 3
+    for code, old in before.items():
+        for (_, old_items), (_, new_items) in zip(old, programs(services, code), strict=True):
+            assert [p for _, p, _, _ in new_items] == [p for _, p, _, _ in old_items] + [new]
+
+    urgent = _approve_new(services, "Khẩn: bão số 5", "Bão số năm đổ bộ chiều nay, bà con không ra khơi.",
+                          urgent=True)
+    changes = services.plan(days=2)
+    assert changes.airings_added == len(before["99001"]) * 3 and changes.airings_dropped == 0
+    for code in before:
+        assert all(live(program)[0] == urgent for program in programs(services, code))
