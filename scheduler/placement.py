@@ -63,6 +63,8 @@ class GroupInputs:
     published: frozenset[int] = frozenset()  # pieces this station's portal already has
     gap_s: float = 1.0
     overhead_s: float = 0.0
+    #: Planned items shared between groups, by (piece, seconds): a province has millions of airings.
+    items: dict[tuple[int, float], PlannedItem] | None = None
 
 
 class _Group:
@@ -78,7 +80,7 @@ class _Group:
         self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
         self._active: dict[tuple[str, date], bool] = {}
         self._klass = {c.piece_id: self._rank_class(c) for c in inputs.candidates}
-        self._items: dict[int, PlannedItem] = {}  # one shared item per piece: a province has millions of airings
+        self._items = inputs.items if inputs.items is not None else {}
 
     # --- ranking -----------------------------------------------------------------------------------
 
@@ -137,10 +139,11 @@ class _Group:
     # --- changing a program ------------------------------------------------------------------------
 
     def add(self, program: _Program, candidate: Candidate, *, protect: bool = False) -> None:
-        item = self._items.get(candidate.piece_id)
-        if item is None:
-            item = PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, self.seconds(candidate))
-            self._items[candidate.piece_id] = item
+        seconds = self.seconds(candidate)
+        item = self._items.get((candidate.piece_id, seconds))
+        if item is None or item.revision_id != candidate.revision_id:
+            item = PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, seconds)
+            self._items[(candidate.piece_id, seconds)] = item
         program.used += self.need(program, item.seconds)
         program.items.append(item)
         program.present.add(candidate.piece_id)

@@ -65,6 +65,7 @@ def plan(inputs: PlanInputs) -> PlanResult:
     for station, piece in inputs.published:
         published[station].add(piece)
     memo: dict[tuple, tuple] = {}
+    shared: dict[tuple[int, float], PlannedItem] = {}
     ordered = sorted(inputs.instances, key=lambda i: (i.station_code, i.outlet, i.start_at))
     for (station, outlet), group in groupby(ordered, key=lambda i: (i.station_code, i.outlet)):
         instances = list(group)
@@ -77,7 +78,7 @@ def plan(inputs: PlanInputs) -> PlanResult:
             items, short = place_group(GroupInputs(
                 outlet=outlet, instances=instances, existing=existing, candidates=by_outlet.get(outlet, []),
                 campaigns=inputs.campaigns, seconds_key=seconds_key, published=mine, gap_s=inputs.gap_s,
-                overhead_s=inputs.overhead_s,
+                overhead_s=inputs.overhead_s, items=shared,
             ))
             pieces = frozenset(item.piece_id for program in items for item in program or ())
             pieces |= frozenset(item.piece_id for e in existing for item in e.items)
