@@ -125,6 +125,8 @@ def plan(
     ctx: typer.Context,
     from_: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), default today.")] = None,  # noqa: UP045
     days: Annotated[Optional[int], typer.Option(min=1, max=62, help="How many days.")] = None,  # noqa: UP045
+    fresh: Annotated[bool, typer.Option(help="Recompute programs not yet sent from scratch (pins and removals "
+                                             "hold), instead of keeping what the last plan placed.")] = False,
 ) -> None:
     """(Re)compute the plan; keeps pinned and delivered airings; says what could not be placed."""
     from content.errors import InputError
@@ -136,7 +138,7 @@ def plan(
         raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
     with _progress_bar("measuring pieces") as progress:
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
-                                        progress=progress)
+                                        progress=progress, fresh=fresh)
     if state.as_json:
         _print_json(changes.to_dict())
     else:

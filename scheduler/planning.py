@@ -20,6 +20,7 @@ from content.pieces import airable_revisions
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
 from scheduler import calendar
+from scheduler.calendar import Instance
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.models import Airing, Delivery, DeliveryState, Station
@@ -70,7 +71,8 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
     return out
 
 
-def _stored(session: Session, since: datetime) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
+def _stored(session: Session, since: datetime, *, fresh: bool = False,
+            ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
     rows = session.execute(select(Delivery, Station.code).join(Station).where(Delivery.start_at >= since)).all()
@@ -87,7 +89,7 @@ def _stored(session: Session, since: datetime) -> tuple[dict[InstanceKey, Delive
             frozen=frozen,
             items=tuple(item(a) for a in live if frozen or a.pinned),
             removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
-            kept=() if frozen else tuple(item(a) for a in live if not a.pinned),
+            kept=() if frozen or fresh else tuple(item(a) for a in live if not a.pinned),
         )
     return stored, existing
 
@@ -107,12 +109,15 @@ def replan(
     actor: str = "system",
     progress: Progress | None = None,
     overhead_s: float = 0.0,
+    fresh: bool = False,
 ) -> PlanChanges:
     """Recompute the plan from ``first_day`` (default: today) for ``days`` days.
 
     Delivered, in-flight and failed deliveries are never touched; pinned airings stay; removed
     airings stay removed; what the last plan placed stays while it may still air there.
     ``overhead_s`` is the fixed time of every loudspeaker program (jingles) besides its pieces.
+    ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
+    removals still hold), for when newly approved pieces should take the room of older ones.
     """
     first_day = first_day or now.astimezone(zone).date()
     changes = PlanChanges(first_day, first_day + timedelta(days=days - 1), zone=zone)
@@ -134,7 +139,7 @@ def replan(
                              abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
-    stored, existing = _stored(session, window_start)
+    stored, existing = _stored(session, window_start, fresh=fresh)
     replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING}
     published = frozenset(
         (code, piece_id)
@@ -168,7 +173,7 @@ def replan(
 
 
 def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey, list[PlannedItem]],
-           stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, object],
+           stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, Instance],
            station_ids: Mapping[str, int], now: datetime, lead: timedelta) -> None:
     """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction."""
     new_deliveries: list[dict] = []
@@ -176,6 +181,9 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     for key, items in programs.items():
         delivery = stored.get(key)
         if delivery is not None:
+            instance = by_key[key]
+            if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
+                delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
             live = [a for a in delivery.airings if not a.removed]
             if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
                     (i.piece_id, i.revision_id, i.pinned) for i in items]:

@@ -13,7 +13,7 @@ from content.models import AuditEvent, Piece, Revision
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.users import add_user, get_user
 from scheduler.editing import move_airing, pin_airing, remove_airing
-from scheduler.models import Airing, Delivery, DeliveryState, Station
+from scheduler.models import Airing, Delivery, DeliveryState, Slot, Station
 
 BODIES = [("Lịch tiêm chủng", "Trạm y tế xã tiêm chủng cho trẻ em vào sáng thứ Bảy."),
           ("Thu gom rác", "Xe thu gom rác đi qua các thôn vào chiều thứ Năm."),
@@ -189,3 +189,23 @@ def test_one_new_approval_only_adds_and_an_urgent_one_leads_every_next_program(s
     assert changes.airings_added == len(before["99001"]) * 3 and changes.airings_dropped == 0
     for code in before:
         assert all(live(program)[0] == urgent for program in programs(services, code))
+
+
+def test_a_new_higher_priority_piece_takes_free_room_and_plan_fresh_gives_it_the_slots(cli, services, planned) -> None:
+    with unit_of_work(services.sessions) as session:  # loudspeaker programs that hold one piece each
+        longest = max(session.scalars(select(Airing.seconds).join(Delivery).where(Delivery.outlet == "loudspeaker")))
+        session.execute(update(Slot).where(Slot.outlet == "loudspeaker").values(length_s=int(longest) + 1))
+    services.plan(days=2, fresh=True)
+    assert all(len(live(p)) == 1 for p in programs(services))
+    with unit_of_work(services.sessions) as session:  # the stored programs took the slots' new length
+        assert {(d.end_at - d.start_at).total_seconds() for d in session.scalars(
+            select(Delivery).where(Delivery.outlet == "loudspeaker"))} == {int(longest) + 1}
+    urgent_news = _approve_new(services, "Họp khẩn", "Họp thôn tối nay.", priority=9)
+
+    kept = services.plan(days=2)
+    assert kept.airings_added == kept.airings_dropped == 0
+    assert [(u.piece_id, u.code) for u in kept.unplaced] == [(urgent_news, "no_room")]
+
+    fresh = cli.json("plan", "--days", "2", "--fresh", now=services.now())
+    assert fresh["airings_dropped"] == fresh["airings_added"] > 0
+    assert all(live(p) == [urgent_news] for p in programs(services))
