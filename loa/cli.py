@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from loa import cli_speech
+from loa.cli_airings import airings_app
 from loa.cli_audit import audit_list
 from loa.cli_ingest import ingest_app
 from loa.cli_pieces import pieces_app
@@ -45,6 +46,7 @@ app.add_typer(ingest_app, name="ingest", help="Load content as drafts: feeds, do
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpin, remove, restore or move an airing.")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
 audit_app.command("list")(audit_list)
@@ -122,15 +124,9 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _print_plan(changes: Any) -> None:
-    typer.echo(f"plan {changes.first_day} → {changes.last_day}: {changes.instances} slot instances, "
-               f"{changes.programs_changed} programs changed, +{changes.airings_added} −{changes.airings_dropped} "
-               f"airings, {changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed")
-    grouped: dict[tuple[int, str, str], list[str]] = {}
-    for item in changes.unplaced:
-        grouped.setdefault((item.piece_id, item.title, item.reason), []).append(
-            f"{item.outlet} ({item.stations} stations)" if item.stations else item.outlet)
-    for (piece_id, title, reason), outlets in grouped.items():
-        typer.echo(f"  not placed: piece {piece_id} «{title}» on {', '.join(outlets)}: {reason}")
+    from loa.plan_report import print_plan
+
+    print_plan(changes, typer.echo)
 
 
 @app.command()
@@ -138,6 +134,8 @@ def plan(
     ctx: typer.Context,
     from_: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), default today.")] = None,  # noqa: UP045
     days: Annotated[Optional[int], typer.Option(min=1, max=62, help="How many days.")] = None,  # noqa: UP045
+    fresh: Annotated[bool, typer.Option(help="Recompute programs not yet sent from scratch (pins and removals "
+                                             "hold), instead of keeping what the last plan placed.")] = False,
 ) -> None:
     """(Re)compute the plan; keeps pinned and delivered airings; says what could not be placed."""
     from content.errors import InputError
@@ -149,7 +147,7 @@ def plan(
         raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
     with _progress_bar("measuring pieces") as progress:
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
-                                        progress=progress)
+                                        progress=progress, fresh=fresh)
     if state.as_json:
         _print_json(changes.to_dict())
     else:
@@ -190,7 +188,7 @@ def schedule(
         table.add_column(column)
     zone = services.settings.zone
     for program in programs:
-        titles = "\n".join(f"{i.title}" + (" 📌" if i.pinned else "") for i in program.items)
+        titles = "\n".join(f"#{i.airing_id} {i.title}" + (" 📌" if i.pinned else "") for i in program.items)
         length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if program.outlet != "portal" else ""
         table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
                       f"{program.station_code} {program.station_name}", program.outlet, program.state,

@@ -50,7 +50,7 @@ class Services:
                                campaigns=self.settings.campaigns, now=self.now(), actor=actor)
 
     def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
-             progress: Progress | None = None) -> PlanChanges:
+             progress: Progress | None = None, fresh: bool = False) -> PlanChanges:
         settings = self.settings
         with unit_of_work(self.sessions) as session:
             return replan(
@@ -58,6 +58,7 @@ class Services:
                 first_day=first_day, render=settings.render, stations=settings.stations,
                 lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
                 abbreviations=settings.loa.normalize.abbreviations, actor=actor, progress=progress,
+                fresh=fresh,
             )
 
     def dispatcher(self, worker: str | None = None) -> Dispatcher:

@@ -6,7 +6,11 @@ import calendar as _calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, YEARLY, rrule
 
 from scheduler.config import parse_clock, parse_month_day
 
@@ -25,9 +29,24 @@ class CampaignRule:
     outlets: tuple[str, ...] = ("loudspeaker", "board", "portal")
 
 
-def _month_day_in(year: int, month: int, day: int) -> date:
-    # 29 February falls back to 28 February in common years.
-    return date(year, month, min(day, _calendar.monthrange(year, month)[1]))
+def leap_day_fallbacks(rule: CampaignRule, first: date, last: date) -> list[int]:
+    """The common years between ``first`` and ``last`` in which the rule's 29 February falls on the 28th."""
+    if rule.yearly is None or "02-29" not in rule.yearly:
+        return []
+    return [year for year in range(first.year, last.year + 1) if not _calendar.isleap(year)]
+
+
+@lru_cache(maxsize=4096)
+def _yearly_windows(yearly: str, year: int) -> tuple[tuple[date, date], ...]:
+    first, _, last = yearly.partition("..")
+    (m1, d1), (m2, d2) = parse_month_day(first), parse_month_day(last)
+    across = (m2, d2) < (m1, d1)  # e.g. 12-20..01-10 ends in the next year
+    # relativedelta(month=2, day=29) lands on 28 February in common years: the documented fallback.
+    return tuple(
+        (start.date() + relativedelta(month=m1, day=d1),
+         start.date() + relativedelta(years=1 if across else 0, month=m2, day=d2))
+        for start in rrule(YEARLY, dtstart=datetime(year - 1, 1, 1, tzinfo=UTC), count=3)
+    )
 
 
 def campaign_windows(rule: CampaignRule, around: date) -> list[tuple[date, date]]:
@@ -35,14 +54,7 @@ def campaign_windows(rule: CampaignRule, around: date) -> list[tuple[date, date]
     if rule.yearly is None:
         assert rule.date_from and rule.date_to
         return [(rule.date_from, rule.date_to)]
-    first, _, last = rule.yearly.partition("..")
-    (m1, d1), (m2, d2) = parse_month_day(first), parse_month_day(last)
-    windows = []
-    for year in (around.year - 1, around.year, around.year + 1):
-        start = _month_day_in(year, m1, d1)
-        end = _month_day_in(year + (1 if (m2, d2) < (m1, d1) else 0), m2, d2)
-        windows.append((start, end))
-    return windows
+    return list(_yearly_windows(rule.yearly, around.year))
 
 
 def campaign_active(rule: CampaignRule, day: date) -> bool:
@@ -113,17 +125,21 @@ def instances(
     """
     closed = set(blackout)
     out: list[Instance] = []
+    last_day = first_day + timedelta(days=days - 1)
     for slot in slots:
         clock = parse_clock(slot.at)
         targets = stations_of(slot, stations)
-        for offset in range(days):
-            day = first_day + timedelta(days=offset)
+        if slot.once_on is not None:
+            occurrences = [slot.once_on] if first_day <= slot.once_on <= last_day else []
+        elif slot.weekdays and days > 0:
+            midnight = datetime.min.time()
+            occurrences = [moment.date() for moment in rrule(
+                DAILY, byweekday=slot.weekdays, dtstart=datetime.combine(first_day, midnight, UTC),
+                until=datetime.combine(last_day, midnight, UTC))]
+        else:
+            occurrences = []
+        for day in occurrences:
             if day in closed:
-                continue
-            if slot.once_on is not None:
-                if slot.once_on != day:
-                    continue
-            elif day.weekday() not in slot.weekdays:
                 continue
             start = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
             end = start + timedelta(seconds=slot.length_s)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -20,43 +20,18 @@ from content.pieces import airable_revisions
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
 from scheduler import calendar
+from scheduler.calendar import Instance
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.models import Airing, Delivery, DeliveryState, Station
-from scheduler.planner import (
-    Candidate,
-    Existing,
-    InstanceKey,
-    PlanInputs,
-    PlannedItem,
-    Unplaced,
-    key_of,
-    plan,
-)
+from scheduler.plan_changes import AiringKey, PlanChanges, diff
+from scheduler.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
+
+__all__ = ["PlanChanges", "Progress", "board_profile", "replan"]
 
 log = logging.getLogger(__name__)
 #: Told (done, total) as candidates are measured; rendering speech is the slow part of a plan.
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class PlanChanges:
-    """What a re-plan did, for the editor: counts, and what could not be placed and why."""
-
-    first_day: date
-    last_day: date
-    instances: int = 0
-    programs_changed: int = 0
-    airings_added: int = 0
-    airings_dropped: int = 0
-    deliveries_created: int = 0
-    deliveries_deleted: int = 0
-    unplaced: list[Unplaced] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["first_day"], data["last_day"] = self.first_day.isoformat(), self.last_day.isoformat()
-        return data
 
 
 def board_profile(spec: StationSpec) -> tuple[int, int] | None:
@@ -96,6 +71,29 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
     return out
 
 
+def _stored(session: Session, since: datetime, *, fresh: bool = False,
+            ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
+    stored: dict[InstanceKey, Delivery] = {}
+    existing: dict[InstanceKey, Existing] = {}
+    rows = session.execute(select(Delivery, Station.code).join(Station).where(Delivery.start_at >= since)).all()
+    for delivery, code in rows:
+        key = (code, delivery.outlet, delivery.start_at)
+        stored[key] = delivery
+        live = [a for a in delivery.airings if not a.removed]
+        frozen = delivery.state != DeliveryState.PENDING
+
+        def item(a: Airing) -> PlannedItem:
+            return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
+
+        existing[key] = Existing(
+            frozen=frozen,
+            items=tuple(item(a) for a in live if frozen or a.pinned),
+            removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
+            kept=() if frozen or fresh else tuple(item(a) for a in live if not a.pinned),
+        )
+    return stored, existing
+
+
 def replan(
     session: Session,
     *,
@@ -110,15 +108,24 @@ def replan(
     abbreviations: Mapping[str, str] | None = None,
     actor: str = "system",
     progress: Progress | None = None,
+    overhead_s: float = 0.0,
+    fresh: bool = False,
 ) -> PlanChanges:
     """Recompute the plan from ``first_day`` (default: today) for ``days`` days.
 
-    Delivered, in-flight and failed deliveries are never touched; pinned airings stay;
-    removed airings stay removed.
+    Delivered, in-flight and failed deliveries are never touched; pinned airings stay; removed
+    airings stay removed; what the last plan placed stays while it may still air there.
+    ``overhead_s`` is the fixed time of every loudspeaker program (jingles) besides its pieces.
+    ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
+    removals still hold), for when newly approved pieces should take the room of older ones.
     """
     first_day = first_day or now.astimezone(zone).date()
-    changes = PlanChanges(first_day, first_day + timedelta(days=days - 1))
+    changes = PlanChanges(first_day, first_day + timedelta(days=days - 1), zone=zone)
     station_rules, slot_rules, campaigns = load_rules(session)
+    for rule in sorted(campaigns.values(), key=lambda r: r.code):
+        for year in calendar.leap_day_fallbacks(rule, changes.first_day, changes.last_day):
+            changes.warnings.append(f"campaign {rule.code!r} ({rule.yearly}): {year} has no 29 February; "
+                                    "its window uses 28 February that year")
     instances = [
         instance for instance in calendar.instances(slot_rules, station_rules, first_day=first_day, days=days,
                                                     zone=zone, blackout=blackout)
@@ -132,22 +139,7 @@ def replan(
                              abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
-    stored: dict[InstanceKey, Delivery] = {}
-    rows = session.execute(
-        select(Delivery, Station.code).join(Station).where(Delivery.start_at >= window_start)
-    ).all()
-    existing: dict[InstanceKey, Existing] = {}
-    for delivery, code in rows:
-        key = (code, delivery.outlet, delivery.start_at)
-        stored[key] = delivery
-        live = [a for a in delivery.airings if not a.removed]
-        frozen = delivery.state != DeliveryState.PENDING
-        existing[key] = Existing(
-            frozen=frozen,
-            items=tuple(PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
-                        for a in live if frozen or a.pinned),
-            removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
-        )
+    stored, existing = _stored(session, window_start, fresh=fresh)
     replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING}
     published = frozenset(
         (code, piece_id)
@@ -161,24 +153,47 @@ def replan(
     result = plan(PlanInputs(
         instances=instances, candidates=candidates, campaigns=campaigns, existing=existing,
         published=published, board_profiles={code: f"{c}/{s}" for code, (c, s) in profiles.items()},
-        gap_s=render.audio.gap_s,
+        gap_s=render.audio.gap_s, overhead_s=overhead_s,
     ))
     changes.unplaced = result.unplaced
+    changes.shortfalls = result.shortfalls
 
-    lead = timedelta(minutes=lead_minutes)
-    by_key = {key_of(instance): instance for instance in instances}
+    before: list[AiringKey] = [(*key, a.piece_id) for key in replanned for a in stored[key].airings if not a.removed]
+    after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items]
+    titles = {c.piece_id: c.title for c in candidates}
+    gone = {piece for *_, piece in before} - titles.keys()
+    if gone:
+        titles.update(session.execute(select(Revision.piece_id, Revision.title)
+                                      .where(Revision.piece_id.in_(gone)).order_by(Revision.number)).all())
+    changes.record(diff(before, after, titles))
+    _write(session, changes, result.programs, stored, replanned,
+           {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes))
+    audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details=changes.counts())
+    return changes
+
+
+def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey, list[PlannedItem]],
+           stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, Instance],
+           station_ids: Mapping[str, int], now: datetime, lead: timedelta) -> None:
+    """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction."""
     new_deliveries: list[dict] = []
-    new_airings: list[dict] = []
-    for key, items in result.programs.items():
+    filled: list[tuple[str, list[PlannedItem]]] = []  # programs whose unpinned airings are (re)written
+    for key, items in programs.items():
         delivery = stored.get(key)
-        fresh = [item for item in items if not item.pinned]
         if delivery is not None:
-            current = [(a.piece_id, a.revision_id) for a in delivery.airings if not a.removed and not a.pinned]
-            if current == [(i.piece_id, i.revision_id) for i in fresh]:
+            instance = by_key[key]
+            if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
+                delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
+            live = [a for a in delivery.airings if not a.removed]
+            if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
+                    (i.piece_id, i.revision_id, i.pinned) for i in items]:
                 continue
-            changes.airings_dropped += len(current)
             session.execute(delete(Airing).where(Airing.delivery_id == delivery.id, Airing.pinned.is_(False),
                                                  Airing.removed.is_(False)))
+            pinned = {a.piece_id: a for a in live if a.pinned}
+            for position, item in enumerate(items):
+                if item.pinned and item.piece_id in pinned:
+                    pinned[item.piece_id].position = position
             delivery_id = delivery.id
             delivery.updated_at = now
         else:
@@ -193,28 +208,20 @@ def replan(
                 created_at=now, updated_at=now,
             ))
         changes.programs_changed += 1
-        offset = sum(1 for item in items if item.pinned)
-        for position, item in enumerate(fresh, start=offset):
-            new_airings.append(dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id,
-                                    revision_id=item.revision_id, campaign=item.campaign,
-                                    seconds=item.seconds, pinned=False, removed=False))
-        changes.airings_added += len(fresh)
+        filled.append((delivery_id, items))
 
     # Pending deliveries whose instance is gone (slot removed, blackout) or left empty.
     for key in replanned:
         delivery = stored[key]
-        gone = key not in result.programs
-        empty = not result.programs.get(key) and not any(a.removed for a in delivery.airings)
-        if gone or empty:
+        if key not in programs or (not programs[key] and not any(a.removed for a in delivery.airings)):
             session.delete(delivery)
             changes.deliveries_deleted += 1
     session.flush()
     if new_deliveries:
         session.execute(insert(Delivery), new_deliveries)
-    if new_airings:
-        session.execute(insert(Airing), new_airings)
+    rows = (dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
+                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False)
+            for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned)
+    while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
+        session.execute(insert(Airing), chunk)
     changes.deliveries_created = len(new_deliveries)
-    audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details={
-        key: value for key, value in changes.to_dict().items() if key != "unplaced"
-    })
-    return changes

@@ -51,7 +51,7 @@ class ProgramView:
             "outlet": self.outlet, "slot": self.slot_name, "start_at": self.start_at.isoformat(),
             "end_at": self.end_at.isoformat(), "state": self.state, "attempts": self.attempts,
             "last_error": self.last_error, "total_s": round(self.total_s, 1), "length_s": self.length_s,
-            "items": [{"piece": i.piece_id, "revision": i.revision_id, "title": i.title,
+            "items": [{"airing": i.airing_id, "piece": i.piece_id, "revision": i.revision_id, "title": i.title,
                        "campaign": i.campaign, "seconds": round(i.seconds, 1), "pinned": i.pinned}
                       for i in self.items],
         }

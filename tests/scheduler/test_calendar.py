@@ -194,3 +194,45 @@ def test_instances_are_in_time_order() -> None:
     assert found == sorted(found)
     assert [i.start_at for i in found] == sorted(i.start_at for i in found)
     assert len(found) == 2 * 3 * 3
+
+
+# --- the provincial plans' calendars ---------------------------------------------------------------------
+
+READING_DAY = CampaignRule("van-hoa-doc", 6, yearly="04-14..04-28", lead_days=7)
+
+
+@pytest.mark.parametrize(("day", "active"), [
+    (date(2026, 4, 6), False),   # two weeks before 21 April, before the lead days
+    (date(2026, 4, 7), True),    # the lead week opens
+    (date(2026, 4, 14), True),
+    (date(2026, 4, 21), True),   # Reading Culture Day itself
+    (date(2026, 4, 28), True),
+    (date(2026, 4, 29), False),  # the week after
+    (date(2027, 4, 21), True),   # every year
+])
+def test_reading_culture_day_with_the_weeks_around_it(day: date, active: bool) -> None:
+    assert campaign_active(READING_DAY, day) is active
+
+
+def test_leap_day_fallback_years_are_named() -> None:
+    from scheduler.calendar import leap_day_fallbacks
+
+    rule = CampaignRule("nhuan", 5, yearly="02-29..03-01")
+    assert leap_day_fallbacks(rule, date(2027, 2, 1), date(2029, 3, 1)) == [2027, 2029]
+    assert leap_day_fallbacks(LEARNING_WEEK, date(2027, 2, 1), date(2029, 3, 1)) == []
+
+
+def test_loa_plan_warns_when_29_february_falls_back_and_skips_blackout_days(cli, config_dir) -> None:
+    with (config_dir / "campaigns.toml").open("a", encoding="utf-8") as file:
+        file.write('\n[[campaign]]\ncode = "nhuan"\nname = "Ngày nhuận"\nyearly = "02-29..03-01"\n')
+    schedule = (config_dir / "schedule.toml").read_text(encoding="utf-8")
+    (config_dir / "schedule.toml").write_text(schedule.replace("blackout = []", "blackout = [2027-02-28]"),
+                                              encoding="utf-8")
+    now = datetime(2027, 2, 26, 0, 30, tzinfo=ZONE).isoformat()  # a Friday
+    cli("init", now=now)
+    planned = cli.json("plan", "--days", "3", now=now)
+    assert planned["warnings"] == ["campaign 'nhuan' (02-29..03-01): 2027 has no 29 February; "
+                                   "its window uses 28 February that year"]
+    # Friday has 4 slots per commune (portal on weekdays), Saturday 3, Sunday is a blackout day
+    assert planned["instances"] == 3 * (4 + 3)
+    assert "warning: campaign 'nhuan'" in cli("plan", "--days", "3", now=now).stdout

@@ -1,0 +1,117 @@
+"""An editor's hand on the plan: pin, unpin, remove, restore and move single airings, each audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from content import audit
+from content.errors import InputError, NotFound, StateError
+from scheduler.models import Airing, Delivery, DeliveryState
+
+
+def _airing(session: Session, airing_id: int) -> Airing:
+    airing = session.get(Airing, airing_id)
+    if airing is None:
+        raise NotFound(f"no airing {airing_id}; `loa schedule --json` lists airing ids", where="airing")
+    return airing
+
+
+def _open(delivery: Delivery) -> None:
+    """Delivered, in-flight and failed programs are history: nothing in them changes."""
+    if delivery.state != DeliveryState.PENDING:
+        raise StateError(f"program {delivery.id} ({delivery.outlet}, {delivery.start_at.isoformat()}) is "
+                         f"{delivery.state}; only programs not yet sent can be changed")
+
+
+def _live(delivery: Delivery) -> list[Airing]:
+    return [a for a in delivery.airings if not a.removed]
+
+
+def _check_room(delivery: Delivery, seconds: float, what: str) -> None:
+    """Boards and loudspeakers have a length; the pieces' measured seconds must fit in it."""
+    if delivery.outlet == "portal":
+        return
+    length = (delivery.end_at - delivery.start_at).total_seconds()
+    used = sum(a.seconds for a in _live(delivery))
+    if used + seconds > length + 1e-9:
+        raise InputError(f"no room for {what}: program {delivery.id} holds {used:.0f} s of {length:.0f} s and "
+                         f"the piece lasts {seconds:.0f} s; remove something first", where="airing")
+
+
+def _subject(airing: Airing) -> str:
+    return f"airing:{airing.id}"
+
+
+def pin_airing(session: Session, airing_id: int, *, actor: str, now: datetime, pinned: bool = True) -> None:
+    """Pin an airing so re-plans keep it where it is (or unpin it: re-plans may move it again)."""
+    airing = _airing(session, airing_id)
+    delivery = airing.delivery
+    _open(delivery)
+    if airing.removed:
+        raise StateError(f"airing {airing_id} was removed; restore it before pinning it")
+    if airing.pinned == pinned:
+        return
+    airing.pinned = pinned
+    delivery.updated_at = now
+    audit.record(session, actor=actor, action="airing.pin" if pinned else "airing.unpin", subject=_subject(airing),
+                 at=now, details={"delivery": delivery.id, "piece": airing.piece_id})
+    session.flush()
+
+
+def remove_airing(session: Session, airing_id: int, *, actor: str, now: datetime, removed: bool = True) -> None:
+    """Take an airing out of its program (re-plans do not put the piece back there), or restore it."""
+    airing = _airing(session, airing_id)
+    delivery = airing.delivery
+    _open(delivery)
+    if airing.removed == removed:
+        return
+    if not removed:
+        if any(a.piece_id == airing.piece_id for a in _live(delivery)):
+            raise StateError(f"piece {airing.piece_id} is already in program {delivery.id}")
+        _check_room(delivery, airing.seconds, f"piece {airing.piece_id}")
+        airing.position = max((a.position for a in _live(delivery)), default=-1) + 1
+    airing.removed = removed
+    airing.pinned = False
+    delivery.updated_at = now
+    audit.record(session, actor=actor, action="airing.remove" if removed else "airing.restore",
+                 subject=_subject(airing), at=now, details={"delivery": delivery.id, "piece": airing.piece_id})
+    session.flush()
+
+
+def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: str, now: datetime) -> None:
+    """Move an airing to another program of the same station and outlet, where it stays pinned;
+    the program it left will not get that piece back from a re-plan."""
+    airing = _airing(session, airing_id)
+    source = airing.delivery
+    _open(source)
+    if airing.removed:
+        raise StateError(f"airing {airing_id} was removed; restore it before moving it")
+    target = session.get(Delivery, delivery_id)
+    if target is None:
+        raise NotFound(f"no program {delivery_id!r}; `loa schedule --json` lists program ids", where="--to")
+    if target.id == source.id:
+        raise InputError(f"airing {airing_id} is already in program {delivery_id}", where="--to")
+    if (target.station_id, target.outlet) != (source.station_id, source.outlet):
+        raise InputError(f"program {delivery_id} is on another station or outlet ({target.station.code} "
+                         f"{target.outlet}); an airing moves only between programs of {source.station.code} "
+                         f"{source.outlet}", where="--to")
+    _open(target)
+    if any(a.piece_id == airing.piece_id for a in _live(target)):
+        raise InputError(f"piece {airing.piece_id} is already in program {delivery_id}", where="--to")
+    _check_room(target, airing.seconds, f"piece {airing.piece_id}")
+
+    # A tombstone where it was, so re-plans do not put it back there.
+    session.add(Airing(delivery_id=source.id, position=airing.position, piece_id=airing.piece_id,
+                       revision_id=airing.revision_id, campaign=airing.campaign, seconds=airing.seconds,
+                       pinned=False, removed=True))
+    for stale in [a for a in target.airings if a.removed and a.piece_id == airing.piece_id]:
+        session.delete(stale)
+    airing.position = max((a.position for a in _live(target)), default=-1) + 1
+    airing.delivery = target
+    airing.pinned = True
+    source.updated_at = target.updated_at = now
+    audit.record(session, actor=actor, action="airing.move", subject=_subject(airing), at=now,
+                 details={"from": source.id, "to": target.id, "piece": airing.piece_id})
+    session.flush()

@@ -1,0 +1,340 @@
+"""Fills the programs of one station and outlet over the planned days: urgent, kept, targets, rotation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+
+from scheduler.calendar import CampaignRule, Instance, campaign_active
+from scheduler.planner_types import Candidate, Existing, PlannedItem
+
+#: Why a campaign's daily target was not met, as a code (for machines) and a sentence (for editors).
+TARGET_REASONS = {
+    "no_pieces": "no approved piece of the campaign can air on this outlet that day",
+    "too_long": "every piece of the campaign is longer than the programs of that day",
+    "too_few_pieces": "too few pieces: a piece airs at most once per program",
+    "full": "the programs are full of pinned, urgent or higher-priority pieces",
+}
+
+
+@dataclass(frozen=True)
+class DayShortfall:
+    """A campaign target not met on one day of one station and outlet."""
+
+    day: date
+    campaign: str
+    wanted: int
+    placed: int
+    code: str
+
+    @property
+    def reason(self) -> str:
+        return TARGET_REASONS[self.code]
+
+
+@dataclass
+class _Program:
+    instance: Instance
+    frozen: bool
+    removed: frozenset[int]
+    kept: tuple[PlannedItem, ...] = ()
+    items: list[PlannedItem] = field(default_factory=list)
+    protected: set[int] = field(default_factory=set)  # pieces that may not be displaced
+    present: set[int] = field(default_factory=set)  # the pieces in ``items``
+    used: float = 0.0
+
+    def pieces(self) -> set[int]:
+        return self.present
+
+
+@dataclass(frozen=True)
+class GroupInputs:
+    """One station's instances on one outlet and everything the rules need to fill them."""
+
+    outlet: str
+    instances: Sequence[Instance]  # in time order
+    existing: Sequence[Existing]  # one per instance
+    candidates: Sequence[Candidate]  # those with this outlet among their channels
+    campaigns: Mapping[str, CampaignRule]
+    seconds_key: str
+    published: frozenset[int] = frozenset()  # pieces this station's portal already has
+    gap_s: float = 1.0
+    overhead_s: float = 0.0
+    #: Planned items shared between groups, by (piece, seconds): a province has millions of airings.
+    items: dict[tuple[int, float], PlannedItem] | None = None
+
+
+class _Group:
+    def __init__(self, inputs: GroupInputs) -> None:
+        self.inputs = inputs
+        self.by_piece = {c.piece_id: c for c in inputs.candidates}
+        self.aired: Counter[int] = Counter()
+        self.aired_today: Counter[int] = Counter()
+        self.last: dict[int, int] = {}  # piece → when it was last placed (a running number)
+        self.sequence = 0
+        self.published = set(inputs.published)
+        self.portal = inputs.outlet == "portal"
+        self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
+        self._active: dict[tuple[str, date], bool] = {}
+        self._klass = {c.piece_id: self._rank_class(c) for c in inputs.candidates}
+        self._items = inputs.items if inputs.items is not None else {}
+
+    # --- ranking -----------------------------------------------------------------------------------
+
+    def _rank_class(self, candidate: Candidate) -> tuple[bool, int, int]:
+        rule = self.inputs.campaigns.get(candidate.campaign or "")
+        return (not candidate.urgent, -(rule.priority if rule else 0), -candidate.priority)
+
+    def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
+        """The rank that decides displacement: urgent, then campaign priority, then piece priority."""
+        return self._klass[candidate.piece_id]
+
+    def rank(self, candidate: Candidate) -> tuple:
+        """Rotation among equals: fewest airings today, then over the window, then the least recently aired."""
+        piece = candidate.piece_id
+        return (*self.klass(candidate), self.aired_today[piece], self.aired[piece], self.last.get(piece, -1), piece)
+
+    def item_klass(self, item: PlannedItem) -> tuple[bool, int, int]:
+        return self._klass.get(item.piece_id, (True, 0, 0))
+
+    # --- what may go where -------------------------------------------------------------------------
+
+    def campaign_on(self, campaign: str, day: date) -> bool:
+        key = (campaign, day)
+        if key not in self._active:
+            rule = self.inputs.campaigns.get(campaign)
+            self._active[key] = (rule is not None and self.inputs.outlet in rule.outlets
+                                 and campaign_active(rule, day))
+        return self._active[key]
+
+    def eligible(self, candidate: Candidate, program: _Program) -> bool:
+        instance = program.instance
+        if candidate.piece_id in program.removed:
+            return False
+        if candidate.campaign is not None and not self.campaign_on(candidate.campaign, instance.day):
+            return False
+        if self.portal:
+            if candidate.piece_id in self.published:
+                return False
+        elif candidate.seconds.get(self.inputs.seconds_key) is None:
+            return False
+        if self.inputs.outlet == "board":  # a rotation shows whatever is valid at some point of it
+            return ((candidate.valid_from is None or candidate.valid_from < instance.end_at)
+                    and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+        return ((candidate.valid_from is None or candidate.valid_from <= instance.start_at)
+                and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+
+    def seconds(self, candidate: Candidate) -> float:
+        return 0.0 if self.portal else float(candidate.seconds[self.inputs.seconds_key])
+
+    def need(self, program: _Program, seconds: float) -> float:
+        return seconds + (self.inputs.gap_s if program.items else self.overhead)
+
+    def fits(self, program: _Program, seconds: float) -> bool:
+        return self.portal or program.used + self.need(program, seconds) <= program.instance.length_s + 1e-9
+
+    # --- changing a program ------------------------------------------------------------------------
+
+    def add(self, program: _Program, candidate: Candidate, *, protect: bool = False) -> None:
+        seconds = self.seconds(candidate)
+        item = self._items.get((candidate.piece_id, seconds))
+        if item is None or item.revision_id != candidate.revision_id:
+            item = PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign, seconds)
+            self._items[(candidate.piece_id, seconds)] = item
+        program.used += self.need(program, item.seconds)
+        program.items.append(item)
+        program.present.add(candidate.piece_id)
+        if protect or candidate.urgent:
+            program.protected.add(candidate.piece_id)
+        self.aired[candidate.piece_id] += 1
+        self.aired_today[candidate.piece_id] += 1
+        self.sequence += 1
+        self.last[candidate.piece_id] = self.sequence
+        if self.portal:
+            self.published.add(candidate.piece_id)
+
+    def _recount(self, program: _Program) -> None:
+        program.used = 0.0
+        for index, item in enumerate(program.items):
+            program.used += item.seconds + (self.inputs.gap_s if index else self.overhead)
+
+    def make_room(self, program: _Program, candidate: Candidate) -> bool:
+        """Take out unprotected pieces ranked strictly below ``candidate``, lowest first, if that makes
+        it fit; otherwise change nothing."""
+        if self.portal:
+            return True
+        klass = self.klass(candidate)
+        movable = sorted(
+            (index for index, item in enumerate(program.items)
+             if not item.pinned and item.piece_id not in program.protected and self.item_klass(item) > klass),
+            key=lambda index: (self.item_klass(program.items[index]), index), reverse=True,
+        )
+        keep: list[PlannedItem | None] = list(program.items)
+        for index in movable:
+            keep[index] = None
+            trial = [item for item in keep if item is not None]
+            used = sum(item.seconds for item in trial) + (self.inputs.gap_s * (len(trial) - 1) + self.overhead
+                                                          if trial else 0.0)
+            need = self.seconds(candidate) + (self.inputs.gap_s if trial else self.overhead)
+            if used + need <= program.instance.length_s + 1e-9:
+                for item in program.items:
+                    if item not in trial:
+                        self.aired[item.piece_id] -= 1
+                        self.aired_today[item.piece_id] -= 1
+                program.items = trial
+                program.present = {item.piece_id for item in trial}
+                self._recount(program)
+                return True
+        return False
+
+
+def _kept(group: _Group, program: _Program, previous: Sequence[PlannedItem]) -> None:
+    """Keep what the last plan put here while it may still air here, so a re-plan changes only what
+    it must: only urgent pieces displace kept ones; other newcomers take the free room."""
+    for item in previous:
+        candidate = group.by_piece.get(item.piece_id)
+        if candidate is None or item.piece_id in program.pieces() or not group.eligible(candidate, program):
+            continue
+        if group.fits(program, group.seconds(candidate)):
+            group.add(program, candidate, protect=True)
+
+
+def _target_rules(group: _Group, day: date) -> list[CampaignRule]:
+    if group.portal:
+        return []
+    return sorted((rule for rule in group.inputs.campaigns.values()
+                   if rule.per_day > 0 and group.campaign_on(rule.code, day)),
+                  key=lambda rule: (-rule.priority, rule.code))
+
+
+def _count(programs: Sequence[_Program], code: str) -> int:
+    return sum(1 for program in programs for item in program.items if item.campaign == code)
+
+
+def _place_one(group: _Group, program: _Program, pool: Sequence[Candidate]) -> bool:
+    present = program.pieces()
+    for candidate in sorted((c for c in pool if c.piece_id not in present and group.eligible(c, program)),
+                            key=group.rank):
+        if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
+            group.add(program, candidate, protect=True)
+            return True
+    return False
+
+
+def _day(group: _Group, todays: list[_Program], day: date) -> list[DayShortfall]:
+    """Fill one day's programs: urgent, kept, each campaign's share of its ``per_day`` target
+    spread over the programs, then rotation; then a last try at targets still unmet."""
+    open_programs = [p for p in todays if not p.frozen]
+    for program in open_programs:
+        _urgent(group, program)
+        _kept(group, program, program.kept)
+    rules = _target_rules(group, day)
+    pools = {rule.code: [c for c in group.inputs.candidates if c.campaign == rule.code] for rule in rules}
+    quotas: dict[tuple[str, int], int] = {}
+    for rule in rules:
+        left = rule.per_day
+        for program in todays:  # what already counts toward the target may not be displaced
+            for item in program.items:
+                if item.campaign == rule.code and left > 0:
+                    program.protected.add(item.piece_id)
+                    left -= 1
+        if open_programs:
+            share, extra = divmod(left, len(open_programs))
+            for index in range(len(open_programs)):
+                quotas[(rule.code, index)] = share + (1 if index < extra else 0)
+    for index, program in enumerate(open_programs):
+        for rule in rules:
+            for _ in range(quotas[(rule.code, index)]):
+                if not _place_one(group, program, pools[rule.code]):
+                    break
+        _fill(group, program)
+    out = []
+    for rule in rules:
+        have = _count(todays, rule.code)
+        while have < rule.per_day:
+            ordered = sorted(open_programs, key=lambda p, code=rule.code: (_count([p], code), p.instance.start_at))
+            if not any(_place_one(group, program, pools[rule.code]) for program in ordered):
+                out.append(DayShortfall(day, rule.code, rule.per_day, have,
+                                        _why_short(group, open_programs, pools[rule.code])))
+                break
+            have += 1
+    return out
+
+
+def _why_short(group: _Group, programs: list[_Program], pool: Sequence[Candidate]) -> str:
+    usable = [(c, p) for p in programs for c in pool if group.eligible(c, p)]
+    if not usable:
+        return "no_pieces"
+    if all(group.seconds(c) + group.overhead > p.instance.length_s for c, p in usable):
+        return "too_long"
+    if all(c.piece_id in p.pieces() for c, p in usable):
+        return "too_few_pieces"
+    return "full"
+
+
+def _fill(group: _Group, program: _Program) -> None:
+    """Rotation: the best-ranked pieces that still fit. (Displacing is no use here: what was placed
+    before ranks at least as high, and kept or target pieces are protected.)"""
+    present = program.pieces()
+    choices = sorted((c for c in group.inputs.candidates if c.piece_id not in present and group.eligible(c, program)),
+                     key=group.rank)
+    if group.portal:
+        for candidate in choices:
+            if candidate.piece_id not in group.published:
+                group.add(program, candidate)
+        return
+    shortest = min((group.seconds(c) for c in choices), default=0.0)
+    limit = program.instance.length_s + 1e-9
+    for candidate in choices:
+        if program.used + group.need(program, shortest) > limit:
+            break  # not even the shortest piece fits any more
+        if group.fits(program, group.seconds(candidate)):
+            group.add(program, candidate)
+
+
+def _urgent(group: _Group, program: _Program) -> None:
+    """Urgent pieces go first, displacing the lowest-ranked pieces that are not pinned."""
+    urgent = sorted((c for c in group.inputs.candidates if c.urgent and c.piece_id not in program.pieces()
+                     and group.eligible(c, program)), key=group.rank)
+    for candidate in urgent:
+        if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
+            group.add(program, candidate)
+
+
+def _order(group: _Group, program: _Program) -> list[PlannedItem]:
+    """Urgent pieces at the head, then pinned ones as they were, then by rank as placed."""
+    def key(pair: tuple[int, PlannedItem]) -> tuple:
+        index, item = pair
+        candidate = group.by_piece.get(item.piece_id)
+        urgent = candidate is not None and candidate.urgent and not item.pinned
+        return (0 if urgent else 1 if item.pinned else 2, () if item.pinned else group.item_klass(item), index)
+
+    return [item for _, item in sorted(enumerate(program.items), key=key)]
+
+
+def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
+                ) -> tuple[list[list[PlannedItem] | None], list[DayShortfall]]:
+    """The items of each instance (None for a frozen one, which is never changed) and the unmet targets."""
+    group = _Group(inputs)
+    programs = []
+    for instance, existing in zip(inputs.instances, inputs.existing, strict=True):
+        program = _Program(instance, existing.frozen, existing.removed, existing.kept)
+        for item in existing.items:
+            if existing.frozen or item.pinned:
+                program.items.append(item)
+                program.present.add(item.piece_id)
+                program.protected.add(item.piece_id)
+                group.aired[item.piece_id] += 1
+                if group.portal:
+                    group.published.add(item.piece_id)
+        group._recount(program)
+        programs.append(program)
+    shortfalls: list[DayShortfall] = []
+    for day, day_programs in groupby(programs, key=lambda p: p.instance.day):
+        todays = list(day_programs)
+        group.aired_today = Counter(item.piece_id for p in todays for item in p.items)
+        shortfalls += _day(group, todays, day)
+    return [None if p.frozen else _order(group, p) for p in programs], shortfalls
