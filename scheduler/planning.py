@@ -17,6 +17,7 @@ from content import audit
 from content.config import RenderSettings
 from content.models import Revision
 from content.pieces import airable_revisions
+from content.render.program import program_overhead_s
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
 from scheduler import calendar
@@ -108,18 +109,22 @@ def replan(
     abbreviations: Mapping[str, str] | None = None,
     actor: str = "system",
     progress: Progress | None = None,
-    overhead_s: float = 0.0,
+    overhead_s: float | None = None,
     fresh: bool = False,
 ) -> PlanChanges:
     """Recompute the plan from ``first_day`` (default: today) for ``days`` days.
 
     Delivered, in-flight and failed deliveries are never touched; pinned airings stay; removed
     airings stay removed; what the last plan placed stays while it may still air there.
-    ``overhead_s`` is the fixed time of every loudspeaker program (jingles) besides its pieces.
+    ``overhead_s`` is the fixed time of every loudspeaker program besides its pieces and the gaps
+    between them; by default the jingles as rendered plus the gap after the last piece, since a
+    program is laid out ``intro · (piece · gap)… · outro``.
     ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
     removals still hold), for when newly approved pieces should take the room of older ones.
     """
     first_day = first_day or now.astimezone(zone).date()
+    if overhead_s is None:
+        overhead_s = program_overhead_s(session, render) + render.audio.gap_s
     changes = PlanChanges(first_day, first_day + timedelta(days=days - 1), zone=zone)
     station_rules, slot_rules, campaigns = load_rules(session)
     for rule in sorted(campaigns.values(), key=lambda r: r.code):

@@ -58,3 +58,29 @@ def test_a_loudspeaker_delivery_carries_the_assembled_program(cli, monkeypatch: 
         samples = audio.samples_of(decoded).astype(np.float64) / 32768
         assert measure(samples, decoded.frame_rate).lufs == pytest.approx(-16, abs=1.0)
     assert len({d.program.sha256 for d in speakers}) == len(speakers)  # station name is in the tags
+
+
+def test_a_full_slot_is_planned_so_its_assembled_program_fits(cli, config_dir: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner counts the jingles and every gap, so the program as assembled never overruns its slot."""
+    schedule = config_dir / "schedule.toml"
+    schedule.write_text(schedule.read_text("utf-8").replace('length = "30m"', 'length = "40s"', 1), "utf-8")
+    early = at("05:00")
+    setup_accounts(cli, early)
+    for n in range(6):
+        piece = cli("piece", "add", "--title", f"Tin số {n + 1}", "--body", BODY, "--channels", "loudspeaker",
+                    now=early, user=EDITOR).stdout.strip()
+        cli("piece", "submit", piece, now=early, user=EDITOR)
+        cli("piece", "approve", piece, now=early, user="duyet-hung")
+    cli("plan", "--days", "1", now=early)
+    Recorder.seen = []
+    monkeypatch.setattr(Dispatcher, "channel", lambda self, code, outlet: Recorder(ChannelOptions(
+        type="recorder")))
+    cli("dispatch", now=at("05:58:30"))
+
+    morning = [d for d in Recorder.seen if d.outlet == "loudspeaker" and d.start_at.hour == 6]
+    assert morning
+    for delivery in morning:
+        assert 1 <= len(delivery.clips) < 6  # the slot is too short for all six pieces
+        assert delivery.program is not None
+        assert len(audio.decode(delivery.program.path)) / 1000 <= 40.0
