@@ -1,13 +1,17 @@
 # loa — the two commands of the README, and the steps they are made of.
 #   make run    set up .venv, load the demo, serve on http://127.0.0.1:8080 with the scheduler running
-#   make test   install the test tools, lint, check the layering, run the whole suite
+#   make test   install the test tools, lint, check the layering, run the whole suite on SQLite, then the
+#               database-facing part again on PostgreSQL (127.0.0.1:5432; LOA_TEST_POSTGRES_URL to change)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# The database-facing tests, run a second time on PostgreSQL (tests of make, CLI start-up and benchmarks are not).
+PG_TESTS    ?= tests/content tests/scheduler tests/e2e tests/loa --ignore=tests/loa/test_make.py \
+               --ignore=tests/loa/test_cli_startup.py --ignore=tests/loa/test_benchmarks_run.py
 
-.PHONY: run test lint pytest demo clean
+.PHONY: run test lint pytest pytest-postgresql demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -33,7 +37,7 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/loa demo
 
-test: $(VENV)/.installed-dev lint pytest
+test: $(VENV)/.installed-dev lint pytest pytest-postgresql
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -41,6 +45,9 @@ lint: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+pytest-postgresql: $(VENV)/.installed-dev
+	$(BIN)/pytest --db=postgresql $(PG_TESTS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
