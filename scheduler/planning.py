@@ -19,7 +19,7 @@ from content.models import Revision
 from content.pieces import airable_revisions
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
-from scheduler import calendar
+from scheduler import calendar, notify
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.models import Airing, Delivery, DeliveryState, Station
@@ -217,4 +217,6 @@ def replan(
     audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details={
         key: value for key, value in changes.to_dict().items() if key != "unplaced"
     })
+    if new_deliveries or changes.programs_changed:
+        notify.outbox_changed(session)  # wakes the workers when this commits
     return changes
