@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from loa.cli_db import db_app
 from loa.cli_pieces import pieces_app
 from loa.cli_state import State, state_of
 
@@ -41,6 +42,7 @@ user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_ar
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
 
 
 @app.callback()
