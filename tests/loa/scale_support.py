@@ -120,11 +120,11 @@ def loa(config_dir: Path, database_url: str, *args: str) -> str:
 
 def fill_outbox(config_dir: Path, database_url: str, count: int, now: datetime) -> list[str]:
     """Load one approved piece, then ``count`` portal deliveries due now spread over the stations; returns their ids."""
-    from content.db import unit_of_work
-    from loa.settings import load_settings
-    from loa.wiring import open_services
-    from scheduler.models import Airing, Delivery, DeliveryState, Station
+    piece = approved_piece(config_dir, database_url)
+    return add_deliveries(config_dir, database_url, count, piece=piece, due_at=now - timedelta(seconds=1), now=now)
 
+
+def approved_piece(config_dir: Path, database_url: str) -> int:
     register()
     loa(config_dir, database_url, "init")
     loa(config_dir, database_url, "user", "add", "bien-tap", "--role", "editor")
@@ -133,23 +133,32 @@ def fill_outbox(config_dir: Path, database_url: str, count: int, now: datetime) 
                 "--body", "Nội dung thông báo gửi tới các xã.", "--channels", "portal").strip()
     loa(config_dir, database_url, "--as", "bien-tap", "piece", "submit", piece)
     loa(config_dir, database_url, "--as", "duyet", "piece", "approve", piece)
-    services = open_services(load_settings(config_dir, database_url=database_url, env={}), now=now)
-    from content.models import Piece
+    return int(piece)
 
+
+def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: int, due_at: datetime,
+                   now: datetime) -> list[str]:
+    """``count`` portal deliveries of ``piece`` due at ``due_at``, spread over the stations; returns their ids."""
+    from content.db import unit_of_work
+    from content.models import Piece
+    from loa.settings import load_settings
+    from loa.wiring import open_services
+    from scheduler.models import Airing, Delivery, DeliveryState, Station
+
+    services = open_services(load_settings(config_dir, database_url=database_url, env={}), now=now)
     try:
         with unit_of_work(services.sessions) as session:
             stations = list(session.scalars(select(Station.id).order_by(Station.id)))
-            revision_id = session.get(Piece, int(piece)).approved_revision_id
+            revision_id = session.get(Piece, piece).approved_revision_id
             deliveries, airings = [], []
             for n in range(count):
-                start = now + timedelta(minutes=1, seconds=n // len(stations))
+                start = due_at + timedelta(minutes=2, seconds=n // len(stations))
                 delivery_id = uuid.uuid4().hex
                 deliveries.append(dict(
                     id=delivery_id, station_id=stations[n % len(stations)], outlet="portal",
                     slot_name="cong-thong-tin", start_at=start, end_at=start + timedelta(hours=1),
-                    due_at=now - timedelta(seconds=1), state=DeliveryState.PENDING, attempts=0,
-                    created_at=now, updated_at=now))
-                airings.append(dict(delivery_id=delivery_id, position=0, piece_id=int(piece), revision_id=revision_id,
+                    due_at=due_at, state=DeliveryState.PENDING, attempts=0, created_at=now, updated_at=now))
+                airings.append(dict(delivery_id=delivery_id, position=0, piece_id=piece, revision_id=revision_id,
                                     campaign=None, seconds=0.0, pinned=False, removed=False))
             session.execute(insert(Delivery), deliveries)
             session.execute(insert(Airing), airings)
