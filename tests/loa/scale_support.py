@@ -143,6 +143,7 @@ def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: in
     from content.models import Piece
     from loa.settings import load_settings
     from loa.wiring import open_services
+    from scheduler import notify
     from scheduler.models import Airing, Delivery, DeliveryState, Station
 
     services = open_services(load_settings(config_dir, database_url=database_url, env={}), now=now)
@@ -162,6 +163,7 @@ def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: in
                                     campaign=None, seconds=0.0, pinned=False, removed=False))
             session.execute(insert(Delivery), deliveries)
             session.execute(insert(Airing), airings)
+            notify.outbox_changed(session)  # as the planner does: sleeping workers wake on commit
     finally:
         services.close()
     return [row["id"] for row in deliveries]
