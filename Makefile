@@ -7,9 +7,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
-# The database-facing tests, run a second time on PostgreSQL (tests of make, CLI start-up and benchmarks are not).
+# The database-facing tests, run a second time on PostgreSQL; not the tests of make, CLI start-up and benchmarks,
+# nor those that always use PostgreSQL already (scale-out, copy, migrations).
 PG_TESTS    ?= tests/content tests/scheduler tests/e2e tests/loa --ignore=tests/loa/test_make.py \
-               --ignore=tests/loa/test_cli_startup.py --ignore=tests/loa/test_benchmarks_run.py
+               --ignore=tests/loa/test_cli_startup.py --ignore=tests/loa/test_benchmarks_run.py \
+               --ignore=tests/loa/test_workers.py --ignore=tests/loa/test_leadership.py \
+               --ignore=tests/loa/test_db_copy.py --ignore=tests/loa/test_worker.py \
+               --ignore=tests/loa/test_migrations.py --ignore=tests/loa/test_postgres.py
 
 .PHONY: run test lint pytest pytest-postgresql demo clean
 
