@@ -43,12 +43,14 @@ class Leadership:
         self._thread.start()
 
     def shutdown(self) -> None:
-        """Stop campaigning; the caller stops the scheduler, then the lock goes with the connection."""
+        """Stop campaigning, stop the scheduler if this process leads (``on_loss``), then free the lock."""
         self.stop.set()
         if self._thread is not None:
             self._thread.join()
+        if self.leader:
+            self.leader = False
+            self.on_loss()
         self._close()
-        self.leader = False
 
     def _loop(self) -> None:
         while not self.stop.is_set():

@@ -75,7 +75,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
         with guard:
             while runtimes:
                 runtimes.pop().shutdown()
-        log.warning("scheduler stopped: this process is no longer the leader")
+        log.info("scheduler stopped; this process no longer leads")
 
     with only_server(services):
         services.init()  # also proves the database is usable before the port is bound
@@ -88,8 +88,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
         try:
             uvicorn.run(app, host=host, port=port, log_level="info")
         finally:
-            leadership.shutdown()
-            step_down()
+            leadership.shutdown()  # the scheduler stops before another process may take the lock
 
 
 def run_worker(services: Services) -> None:
