@@ -1,13 +1,21 @@
 # loa — the two commands of the README, and the steps they are made of.
 #   make run    set up .venv, load the demo, serve on http://127.0.0.1:8080 with the scheduler running
-#   make test   install the test tools, lint, check the layering, run the whole suite
+#   make test   install the test tools, lint, check the layering, run the whole suite on SQLite, then the
+#               database-facing part again on PostgreSQL (127.0.0.1:5432; LOA_TEST_POSTGRES_URL to change)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# The database-facing tests, run a second time on PostgreSQL; not the tests of make, CLI start-up and benchmarks,
+# nor those that always use PostgreSQL already (scale-out, copy, migrations).
+PG_TESTS    ?= tests/content tests/scheduler tests/e2e tests/loa --ignore=tests/loa/test_make.py \
+               --ignore=tests/loa/test_cli_startup.py --ignore=tests/loa/test_benchmarks_run.py \
+               --ignore=tests/loa/test_workers.py --ignore=tests/loa/test_leadership.py \
+               --ignore=tests/loa/test_db_copy.py --ignore=tests/loa/test_worker.py \
+               --ignore=tests/loa/test_migrations.py --ignore=tests/loa/test_postgres.py
 
-.PHONY: run test lint pytest demo clean
+.PHONY: run test lint pytest pytest-postgresql demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -33,7 +41,7 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/loa demo
 
-test: $(VENV)/.installed-dev lint pytest
+test: $(VENV)/.installed-dev lint pytest pytest-postgresql
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -41,6 +49,9 @@ lint: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+pytest-postgresql: $(VENV)/.installed-dev
+	$(BIN)/pytest --db=postgresql $(PG_TESTS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

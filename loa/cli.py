@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from loa import cli_speech
 from loa.cli_airings import airings_app
 from loa.cli_audit import audit_list
+from loa.cli_db import db_app
 from loa.cli_ingest import ingest_app
 from loa.cli_pieces import pieces_app
 from loa.cli_reports import report as report_command
@@ -52,6 +53,7 @@ app.command("report")(report_command)
 audit_app.command("list")(audit_list)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
+app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
 
 
 @app.callback()

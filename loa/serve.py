@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 def only_server(services: Services) -> Iterator[None]:
     """On SQLite, one ``loa serve`` per database file: a second one is refused with the first's pid.
 
-    (On PostgreSQL several may run; the scale-out work elects one scheduler leader among them.)
+    (On PostgreSQL several may run; ``loa.leader`` elects the one that runs the scheduler.)
     """
     url = services.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
@@ -44,9 +43,15 @@ def only_server(services: Services) -> Iterator[None]:
 
 
 def run_server(services: Services, *, host: str | None = None, port: int | None = None) -> None:
-    """Start the runtime, then serve HTTP until interrupted; the runtime stops with the server."""
+    """Serve HTTP until interrupted; the scheduler runtime runs while this process is the leader.
+
+    On SQLite this process leads at once (it is the only one); on PostgreSQL it leads while it holds the
+    advisory lock, and otherwise serves the web app and waits to take over.
+    """
     import uvicorn
 
+    from loa.ingest_jobs import add_feed_jobs
+    from loa.leader import Leadership
     from loa.logs import configure_logging
     from loa.web import create_app
     from scheduler.runtime import Runtime
@@ -54,42 +59,42 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     configure_logging()
     settings = services.settings
     host, port = host or settings.loa.web.host, port or settings.loa.web.port
+    runtimes: list[Runtime] = []
+    guard = threading.Lock()
+
+    def lead() -> None:
+        with guard:
+            runtime = Runtime(
+                sessions=services.sessions, dispatcher=services.dispatcher(), replan=services.plan,
+                clock=services.now, zone=settings.zone, settings=settings.dispatch, offset=services.clock.offset,
+            )
+            runtime.start()
+            add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
+            runtimes.append(runtime)
+        log.info("scheduler started")
+
+    def step_down() -> None:
+        with guard:
+            while runtimes:
+                runtimes.pop().shutdown()
+        log.info("scheduler stopped; this process no longer leads")
+
     with only_server(services):
         services.init()  # also proves the database is usable before the port is bound
-        runtime = Runtime(
-            sessions=services.sessions, dispatcher=services.dispatcher(), replan=services.plan,
-            clock=services.now, zone=settings.zone, settings=settings.dispatch, offset=services.clock.offset,
-        )
-        runtime.start()
-        from loa.ingest_jobs import add_feed_jobs
-
-        add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
-        log.info("scheduler started; serving on http://%s:%s", host, port)
+        leadership = Leadership(services.engine, on_gain=lead, on_loss=step_down,
+                                retry_s=float(os.environ.get("LOA_LEADER_RETRY_S", "2")))
+        leadership.start()
+        log.info("serving on http://%s:%s", host, port)
+        app = create_app(services)
+        app.state.leadership = leadership
         try:
-            uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+            uvicorn.run(app, host=host, port=port, log_level="info")
         finally:
-            runtime.shutdown()
+            leadership.shutdown()  # the scheduler stops before another process may take the lock
 
 
 def run_worker(services: Services) -> None:
-    """Poll the outbox and push what is due until SIGTERM or SIGINT; the current push finishes first."""
-    from loa.logs import configure_logging
+    """``loa worker`` (see ``loa.worker``)."""
+    from loa.worker import run_worker as run
 
-    configure_logging()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    dispatcher = services.dispatcher()
-    log.info("worker %s started", dispatcher.worker)
-    try:
-        while not stop.is_set():
-            try:
-                summary = dispatcher.run_once(services.now())
-                if summary.total:
-                    log.info("dispatch: %s", dict(summary.counts))
-            except Exception:
-                log.exception("dispatch run failed; trying again")
-            stop.wait(services.settings.dispatch.poll_seconds)
-    finally:
-        dispatcher.close()
-        log.info("worker stopped")
+    run(services)

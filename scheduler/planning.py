@@ -20,7 +20,7 @@ from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
-from scheduler import calendar
+from scheduler import calendar, notify
 from scheduler.calendar import Instance
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
@@ -174,6 +174,8 @@ def replan(
     _write(session, changes, result.programs, stored, replanned,
            {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes))
     audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details=changes.counts())
+    if changes.deliveries_created or changes.programs_changed:
+        notify.outbox_changed(session)  # wakes the workers when this commits
     return changes
 
 

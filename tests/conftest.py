@@ -31,8 +31,9 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(config_dir: Path) -> Settings:
-    return load_settings(config_dir, env={})
+def settings(config_dir: Path, database_url: str | None) -> Settings:
+    """The demo settings, on the suite's database (``--db``)."""
+    return load_settings(config_dir, env={"LOA_DATABASE_URL": database_url} if database_url else {})
 
 
 @pytest.fixture
@@ -47,8 +48,9 @@ def services(settings: Settings) -> Iterator[Services]:
 class Cli:
     """Runs ``loa`` in-process against one config folder, as a user would type it."""
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, database_url: str | None = None) -> None:
         self.config_dir = config_dir
+        self.database_url = database_url or ""
         self.runner = CliRunner()
 
     def __call__(self, *args: str, now: datetime | str | None = None, user: str | None = None,
@@ -58,7 +60,7 @@ class Cli:
             argv += ["--now", now if isinstance(now, str) else now.isoformat()]
         if user is not None:
             argv += ["--as", user]
-        result = self.runner.invoke(app, [*argv, *args], env={"LOA_DATABASE_URL": "", "LOA_NOW": "",
+        result = self.runner.invoke(app, [*argv, *args], env={"LOA_DATABASE_URL": self.database_url, "LOA_NOW": "",
                                                                "LOA_USER": ""})
         if ok and result.exit_code != 0:
             raise AssertionError(f"loa {' '.join(args)} exited {result.exit_code}\n"
@@ -70,8 +72,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(config_dir: Path) -> Cli:
-    return Cli(config_dir)
+def cli(config_dir: Path, database_url: str | None) -> Cli:
+    return Cli(config_dir, database_url)
 
 
 pytest_plugins = ["servers.postgres", "servers.wordpress", "servers.icecast", "servers.anthias"]

@@ -1,9 +1,9 @@
-"""``/healthz`` and the start page listing each station's board and feeds."""
+"""``/healthz``, ``/metrics`` (Prometheus) and the start page listing each station's board and feeds."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 
 router = APIRouter()
@@ -19,6 +19,30 @@ def healthz(request: Request) -> JSONResponse:
     except Exception as error:  # any database failure means unhealthy, whatever its kind
         return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
     return JSONResponse({"status": "ok", "time": services.now().isoformat()})
+
+
+@router.get("/metrics", tags=["health"])
+def metrics(request: Request) -> Response:
+    """Deliveries by state, the age of the oldest due delivery, the last plan time and leadership, as Prometheus
+    text."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+    from loa.web.metrics import outbox_figures
+
+    services = request.app.state.services
+    figures = outbox_figures(services.sessions, services.now())
+    registry = CollectorRegistry()
+    by_state = Gauge("loa_deliveries", "Deliveries in the outbox by state.", ["state"], registry=registry)
+    for state, count in figures.by_state.items():
+        by_state.labels(state=state).set(count)
+    Gauge("loa_outbox_oldest_due_age_seconds", "How long the oldest due, unpushed delivery has waited (0 if none).",
+          registry=registry).set(figures.queue_age_s)
+    Gauge("loa_last_plan_timestamp_seconds", "When the plan last changed (Unix time; 0 if never).",
+          registry=registry).set(figures.last_plan.timestamp() if figures.last_plan else 0)
+    leadership = getattr(request.app.state, "leadership", None)
+    Gauge("loa_scheduler_leader", "1 when this process runs the scheduler jobs.",
+          registry=registry).set(1 if leadership is not None and leadership.leader else 0)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

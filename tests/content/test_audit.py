@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -254,10 +253,11 @@ def test_cli_audit_verify_exits_zero_on_an_intact_log(cli_log) -> None:
     assert cli_log.json("audit", "verify")["ok"] is True
 
 
-def test_cli_audit_verify_fails_on_a_tampered_log(cli_log, config_dir: Path) -> None:
-    database = config_dir.parent / "var" / "loa.db"
-    with sqlite3.connect(database) as connection:
-        connection.execute("UPDATE audit_events SET actor = 'duyet' WHERE action = 'piece.create'")
+def test_cli_audit_verify_fails_on_a_tampered_log(cli_log, settings) -> None:
+    engine = make_engine(settings.database_url)  # the suite's database, SQLite or PostgreSQL
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor = 'duyet' WHERE action = 'piece.create'"))
+    engine.dispose()
     result = cli_log("audit", "verify", ok=False)
     assert result.exit_code != 0
     lines = result.stderr.splitlines()

@@ -340,7 +340,7 @@ def test_unknown_revision_gets_a_reason(desk) -> None:
     ("body", "Nội dung đã bị sửa trực tiếp trong cơ sở dữ liệu."),
     ("title", "Tiêu đề khác"),
     ("priority", 9),
-    ("urgent", 1),
+    ("urgent", True),
     ("channels", '["loudspeaker"]'),
 ])
 def test_revision_changed_in_the_database_after_approval_is_refused(desk, people, column, value) -> None:

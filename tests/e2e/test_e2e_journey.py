@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import feedparser
 from e2e_support import (
@@ -26,7 +25,6 @@ from e2e_support import (
 from fastapi.testclient import TestClient
 
 from content.render.audio import decode
-from loa.settings import load_settings
 from loa.web import create_app
 from loa.wiring import open_services
 
@@ -35,12 +33,12 @@ BODY = ("Mười lăm năm qua, bà Lò Thị Hoa đã vận động được h�
         "của bản. Nhờ bà, nhiều em học sinh nghèo được tiếp tục đến trường.")
 
 
-def _web(config_dir: Path, now: datetime) -> tuple[TestClient, object]:
-    services = open_services(load_settings(config_dir, env={}), now=now)
+def _web(settings, now: datetime) -> tuple[TestClient, object]:
+    services = open_services(settings, now=now)
     return TestClient(create_app(services)), services
 
 
-def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir):
+def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir, settings):
     # --- accounts and review, Monday 05:00 local ---------------------------------------------------------
     early = at("05:00")
     setup_accounts(cli, early)
@@ -97,7 +95,7 @@ def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir):
     assert {p["state"] for p in programs(rows, "portal")} == {"pending"}
 
     # --- the board's browser at 06:10 ------------------------------------------------------------------
-    client, services = _web(config_dir, moment("06:10"))
+    client, services = _web(settings, moment("06:10"))
     try:
         with client:
             document = client.get("/boards/99001.json")
@@ -126,7 +124,7 @@ def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir):
     assert len(published) == 3 and {p["state"] for p in published} == {"delivered"}
     assert {p["state"] for p in programs(rows, "loudspeaker", "17:00")} == {"pending"}
 
-    client, services = _web(config_dir, moment("07:40"))
+    client, services = _web(settings, moment("07:40"))
     try:
         with client:
             for url in ("/feeds/99001.rss", "/feeds/99001.atom", "/feeds/all.rss"):

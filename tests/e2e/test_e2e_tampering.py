@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-
 from e2e_support import (
     STATIONS,
     approved_piece,
@@ -16,22 +13,25 @@ from e2e_support import (
     schedule,
     setup_accounts,
 )
+from sqlalchemy import text
+
+from content.db import make_engine
 
 TITLE = "Thông báo lịch tiếp công dân của Chủ tịch UBND xã"
 BODY = "Chủ tịch UBND xã tiếp công dân vào sáng thứ Năm hằng tuần tại trụ sở xã."
 FORGED = "Nội dung đã bị sửa trái phép sau khi được phê duyệt."
 
 
-def test_a_revision_altered_after_approval_is_refused(cli, config_dir):
+def test_a_revision_altered_after_approval_is_refused(cli, config_dir, settings):
     now = at("05:00")
     setup_accounts(cli, now)
     piece = approved_piece(cli, TITLE, BODY, now, "--campaign", "guong-dien-hinh")
     cli("plan", "--days", "1", now=now)
 
-    database = config_dir.parent / "var" / "loa.db"
-    assert database.is_file()
-    with closing(sqlite3.connect(database)) as connection, connection:
-        changed = connection.execute("UPDATE revisions SET body = ? WHERE piece_id = ?", (FORGED, piece)).rowcount
+    database = make_engine(settings.database_url)  # the suite's database, SQLite or PostgreSQL
+    with database.begin() as connection:
+        changed = connection.execute(text("UPDATE revisions SET body = :body WHERE piece_id = :piece"),
+                                     {"body": FORGED, "piece": piece}).rowcount
     assert changed == 1
 
     result = cli("dispatch", now=at("05:58:30"), ok=False)
@@ -47,9 +47,10 @@ def test_a_revision_altered_after_approval_is_refused(cli, config_dir):
         assert "SHA-256" in program["last_error"] and "approved" in program["last_error"], program["last_error"]
     assert {p["state"] for p in programs(rows, "portal")} == {"pending"}  # not due yet, not pushed
 
-    with closing(sqlite3.connect(database)) as connection:
+    with database.connect() as connection:
         refused = connection.execute(
-            "SELECT subject FROM audit_events WHERE action = 'delivery.refused'").fetchall()
+            text("SELECT subject FROM audit_events WHERE action = 'delivery.refused'")).fetchall()
+    database.dispose()
     assert sorted(subject for (subject,) in refused) == sorted(f"delivery:{p['delivery']}" for p in due)
 
     for station in STATIONS:

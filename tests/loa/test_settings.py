@@ -43,8 +43,8 @@ def test_shipped_slots_are_parsed_to_times_lengths_and_weekdays(settings: Settin
     assert by_name["cong-thong-tin"].weekdays == (0, 1, 2, 3, 4)
 
 
-def test_relative_paths_are_made_absolute_under_the_folder_holding_config(config_dir: Path,
-                                                                          settings: Settings) -> None:
+def test_relative_paths_are_made_absolute_under_the_folder_holding_config(config_dir: Path) -> None:
+    settings = load_settings(config_dir, env={})
     base = config_dir.parent.resolve()
     assert settings.base_dir == base
     assert settings.database_url == f"sqlite:///{base / 'var/loa.db'}"

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL database on the server CI provides; fails loudly when there is none."""
+"""Throwaway PostgreSQL databases on the server CI provides, and the ``--db`` choice of the suite; fails loudly when
+there is no server."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from sqlalchemy.engine import make_url
 ADMIN_URL = os.environ.get("LOA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The URL of a fresh, empty database, dropped after the test."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=("sqlite", "postgresql"), default=os.environ.get("LOA_TEST_DB") or "sqlite",
+                     help="the database the database-facing tests run on (default: $LOA_TEST_DB or sqlite)")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"loa test database: {config.getoption('--db')}"
+
+
+def create_database() -> str:
+    """Create an empty database on the test server and return its URL; fails the test when there is no server."""
     name = f"loa_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -25,9 +34,39 @@ def postgres_url() -> Iterator[str]:
     except Exception as error:  # the suite needs a real server; say so instead of skipping
         pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL} ({error.__class__.__name__}: {error}); "
                     "start it or set LOA_TEST_POSTGRES_URL", pytrace=False)
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty database, dropped after the test."""
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The database the test's services use: ``None`` (the config's SQLite file) unless the suite runs with
+    ``--db=postgresql``, then a fresh PostgreSQL database dropped after the test."""
+    if request.config.getoption("--db") != "postgresql":
+        yield None
+        return
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)

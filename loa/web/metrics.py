@@ -1,0 +1,36 @@
+"""The outbox figures ``/metrics`` reports, read from the database in one short transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.orm import Session, sessionmaker
+
+from content.db import UTCDateTime, unit_of_work
+from content.models import AuditEvent
+from scheduler.models import Delivery, DeliveryState
+
+STATES = (DeliveryState.PENDING, DeliveryState.SENDING, *DeliveryState.FINAL)
+
+
+@dataclass(frozen=True)
+class OutboxFigures:
+    by_state: dict[str, int]
+    queue_age_s: float
+    last_plan: datetime | None
+
+
+def outbox_figures(sessions: sessionmaker[Session], now: datetime) -> OutboxFigures:
+    with unit_of_work(sessions) as session:
+        counts = dict(session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
+        oldest = session.scalar(select(type_coerce(func.min(Delivery.due_at), UTCDateTime())).where(
+            Delivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)), Delivery.due_at <= now))
+        last_plan = session.scalar(select(type_coerce(func.max(AuditEvent.at), UTCDateTime())).where(
+            AuditEvent.action == "plan.change"))
+    return OutboxFigures(
+        by_state={state: counts.get(state, 0) for state in STATES} | counts,
+        queue_age_s=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
+        last_plan=last_plan,
+    )

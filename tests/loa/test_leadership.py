@@ -1,0 +1,97 @@
+"""Two `loa serve` on PostgreSQL: one leads the scheduler; SIGKILL it and the other takes over, each slot fired once."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+from scale_support import Receiver, add_deliveries, approved_piece, probe_config, start_loa
+from sqlalchemy import select
+
+from content.db import make_engine
+from scheduler.models import Delivery
+
+TAKEOVER_S = 30  # the lock is free as soon as PostgreSQL sees the dead session; followers retry every second
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _leader(port: int) -> float | None:
+    """The server's loa_scheduler_leader gauge, or None while it does not answer."""
+    try:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except requests.RequestException:
+        return None
+    return next(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                if sample.name == "loa_scheduler_leader")
+
+
+def _wait(predicate, what: str, timeout: float = 90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _pushed_by(url: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {row.id: (row.state, row.claimed_by) for row in connection.execute(
+                select(Delivery.id, Delivery.state, Delivery.claimed_by).where(Delivery.id.in_(ids)))}
+    finally:
+        engine.dispose()
+
+
+def test_killing_the_leader_hands_the_scheduler_to_another_serve(tmp_path, postgres_url, monkeypatch):
+    monkeypatch.setenv("LOA_LEADER_RETRY_S", "1")
+    receiver = Receiver()
+    config_dir = probe_config(tmp_path / "config", 3, receiver.url)
+    loa_toml = config_dir / "loa.toml"
+    loa_toml.write_text(loa_toml.read_text().replace("max_attempts = 5", "max_attempts = 5\npoll_seconds = 1"))
+    piece = approved_piece(config_dir, postgres_url)
+    ports = [_free_port(), _free_port()]
+    first = start_loa(config_dir, postgres_url, "serve", "--port", str(ports[0]), log=tmp_path / "first.log")
+    servers = [first]
+    try:
+        _wait(lambda: _leader(ports[0]) == 1, "the first serve to lead")
+        second = start_loa(config_dir, postgres_url, "serve", "--port", str(ports[1]), log=tmp_path / "second.log")
+        servers.append(second)
+        _wait(lambda: _leader(ports[1]) == 0, "the second serve to answer as a follower")
+
+        now = datetime.now(UTC)
+        slot1 = add_deliveries(config_dir, postgres_url, 3, piece=piece, due_at=now, now=now)
+        _wait(lambda: {s for s, _ in _pushed_by(postgres_url, slot1).values()} == {"delivered"}, "the first slot")
+        assert {by for _, by in _pushed_by(postgres_url, slot1).values()} == {f"{socket.gethostname()}:{first.pid}"}
+
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        killed = time.monotonic()
+        _wait(lambda: _leader(ports[1]) == 1, "the second serve to take over", timeout=TAKEOVER_S)
+        takeover_s = time.monotonic() - killed
+
+        now = datetime.now(UTC)
+        slot2 = add_deliveries(config_dir, postgres_url, 3, piece=piece, due_at=now + timedelta(seconds=2), now=now)
+        _wait(lambda: {s for s, _ in _pushed_by(postgres_url, slot2).values()} == {"delivered"}, "the next slot")
+        assert {by for _, by in _pushed_by(postgres_url, slot2).values()} == {f"{socket.gethostname()}:{second.pid}"}
+        time.sleep(2)  # a second firing, if there were one, would land by now
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+        receiver.close()
+    assert takeover_s < TAKEOVER_S
+    assert sorted(receiver.keys) == sorted(slot1 + slot2)
+    assert set(receiver.keys.values()) == {1}, receiver.keys
+    assert "is the scheduler leader" in (tmp_path / "second.log").read_text()
