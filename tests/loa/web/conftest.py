@@ -1,0 +1,74 @@
+"""Fixtures for the web app: the real app over the test services, accounts with passwords, logged-in clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from content.accounts import create_token, hash_password
+from content.db import unit_of_work
+from content.pieces import PieceContent, add_piece, approve, submit
+from content.users import add_user
+from loa.web import create_app
+
+PASSWORD = "mat-khau-du-dai"
+#: name → (role, stations); "xa-khac" edits only station 99003.
+ACCOUNTS = {"lan": ("editor", []), "hung": ("approver", []), "mai": ("approver", []), "quan-tri": ("admin", []),
+            "xa-khac": ("approver", ["99003"])}
+_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for every test
+
+
+class Web:
+    """The app plus helpers to sign in as one of ACCOUNTS and read the CSRF token of a page."""
+
+    def __init__(self, services) -> None:
+        self.services = services
+        self.app = create_app(services)
+        self.ids: dict[str, int] = {}
+        with unit_of_work(services.sessions) as session:
+            for name, (role, stations) in ACCOUNTS.items():
+                self.ids[name] = add_user(session, name, role, now=services.now(), stations=stations,
+                                          password_hash=_HASH).id
+
+    def client(self, name: str | None = None) -> TestClient:
+        client = TestClient(self.app, follow_redirects=False)
+        if name:
+            page = client.get("/login")
+            response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf": csrf_of(page.text)})
+            assert response.status_code == 303, response.text
+        return client
+
+    def token(self, name: str) -> dict[str, str]:
+        with unit_of_work(self.services.sessions) as session:
+            from content.models import User
+
+            user = session.get(User, self.ids[name])
+            return {"Authorization": f"Bearer {create_token(session, user, 'tests', now=self.services.now())}"}
+
+    def piece(self, title: str = "Thông báo tiêm chủng", *, approved: bool = False, submitted: bool = False,
+              author: str = "lan", body: str = "Mời bà con đưa trẻ đi tiêm chủng tại trạm y tế xã.") -> int:
+        from content.models import User
+
+        with unit_of_work(self.services.sessions) as session:
+            writer = session.get(User, self.ids[author])
+            piece = add_piece(session, PieceContent(title, body, campaign="guong-dien-hinh"), author=writer,
+                              now=self.services.now())
+            if submitted or approved:
+                submit(session, piece.id, actor=writer, now=self.services.now())
+            if approved:
+                approve(session, piece.id, actor=session.get(User, self.ids["hung"]), now=self.services.now())
+            return piece.id
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match[1]
+
+
+@pytest.fixture
+def web(services) -> Iterator[Web]:
+    yield Web(services)
