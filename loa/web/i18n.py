@@ -55,3 +55,10 @@ def fmt_time(moment: datetime | None, zone: ZoneInfo) -> str:
 def fmt_duration(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+#: Words that reach templates as data (states, outlets, roles, weekdays) rather than as literals;
+#: the catalog test checks these are translated too.
+DYNAMIC = ("draft", "submitted", "approved", "rejected", "retired", "pending", "sending", "delivered", "dead",
+           "refused", "missed", "loudspeaker", "board", "portal", "editor", "approver", "admin",
+           "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
