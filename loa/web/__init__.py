@@ -33,7 +33,7 @@ def create_app(services: Services) -> FastAPI:
         today,
     )
     from loa.web.auth import LoginRequired, secret_key
-    from loa.web.view import login_required, loa_error
+    from loa.web.view import loa_error, login_required
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "

@@ -36,7 +36,8 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
 
     services = request.app.state.services
     monday = _monday(request, week)
-    codes = [s.code for s in services.settings.stations if sees_station(user, s.code)]
+    visible = [s for s in services.settings.stations if sees_station(user, s.code)]
+    codes = [s.code for s in visible]
     if station:
         require_station(user, station)
         codes = [station]
@@ -44,7 +45,7 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
         grid = week_grid(session, monday=monday, zone=services.settings.zone, stations=codes,
                          outlet=outlet or None)
     return render(request, "calendar.html", {
-        "grid": grid, "station": station, "outlet": outlet, "stations": services.settings.stations,
+        "grid": grid, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "can_plan": user.role in ("approver", "admin"),
     })

@@ -19,12 +19,12 @@ def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: boo
         return None
     for fmt in DATE_FORMATS:
         try:
-            moment = datetime.strptime(text, fmt)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=zone)
         except ValueError:
             continue
         if end_of_day and "%H" not in fmt:
             moment = moment.replace(hour=23, minute=59)
-        return moment.replace(tzinfo=zone)
+        return moment
     raise InputError(f"{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field)
 
 

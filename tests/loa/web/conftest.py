@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from content.accounts import create_token, hash_password
+import content.accounts
+from content.accounts import create_token
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.users import add_user
@@ -18,7 +20,9 @@ PASSWORD = "mat-khau-du-dai"
 #: name → (role, stations); "xa-khac" edits only station 99003.
 ACCOUNTS = {"lan": ("editor", []), "hung": ("approver", []), "mai": ("approver", []), "quan-tri": ("admin", []),
             "xa-khac": ("approver", ["99003"])}
-_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for every test
+#: argon2 is slow on purpose; the tests use its cheapest settings so that logging in stays quick.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_HASH = FAST_HASHER.hash(PASSWORD)
 
 
 class Web:
@@ -70,5 +74,6 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def web(services) -> Iterator[Web]:
+def web(services, monkeypatch) -> Iterator[Web]:
+    monkeypatch.setattr(content.accounts, "_hasher", FAST_HASHER)
     yield Web(services)
