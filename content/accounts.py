@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import audit
-from content.errors import InputError, NotAllowed, NotFound
+from content.errors import InputError, NotFound
 from content.models import ApiToken, User
 
 MIN_PASSWORD = 8
@@ -31,10 +31,10 @@ def set_password(session: Session, user: User, password: str, *, actor: str, now
     audit.record(session, actor=actor, action="user.password", subject=f"user:{user.id}", at=now)
 
 
-def authenticate(session: Session, name: str, password: str, *, now: datetime) -> User:
-    """The user whose name and password match, with the login audited; NotAllowed otherwise.
+def authenticate(session: Session, name: str, password: str, *, now: datetime) -> User | None:
+    """The user whose name and password match, or None; both outcomes are audited (commit either way).
 
-    The message is the same for an unknown name and a wrong password, so it tells a stranger nothing.
+    The caller says the same for an unknown name and a wrong password, so it tells a stranger nothing.
     """
     user = session.scalar(select(User).where(User.name == name.strip()))
     ok = False
@@ -45,7 +45,7 @@ def authenticate(session: Session, name: str, password: str, *, now: datetime) -
             ok = False
     if not ok or user is None:
         audit.record(session, actor=name.strip()[:80] or "?", action="user.login_failed", subject="login", at=now)
-        raise NotAllowed("wrong user name or password")
+        return None
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
     audit.record(session, actor=user.name, action="user.login", subject=f"user:{user.id}", at=now)

@@ -38,13 +38,11 @@ async def login(request: Request) -> Response:
     if not expected or not hmac.compare_digest(expected, str(form.get(CSRF_FIELD, ""))):
         raise NotAllowed("the form has expired or did not come from loa; reload the page and try again")
     next_url = _safe_next(str(form.get("next") or "/"))
-    try:
-        with unit_of_work(services.sessions) as session:
-            user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
-                                now=services.now())
-    except NotAllowed as error:
-        _ = i18n.translations(request.cookies.get("lang") or i18n.DEFAULT).gettext
-        return render(request, "login.html", {"next": next_url, "error": _(str(error))}, status=401)
+    with unit_of_work(services.sessions) as session:
+        user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
+                            now=services.now())
+    if user is None:
+        return render(request, "login.html", {"next": next_url, "error": True}, status=401)
     request.session.clear()
     request.session["uid"] = user.id
     request.session[CSRF_FIELD] = secrets.token_urlsafe(24)
