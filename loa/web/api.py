@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from content import pieces
 from content.db import unit_of_work
+from content.errors import InputError
 from content.models import Piece, PieceState, User
 from loa.web.auth import current_user, needs, sees_station
 
@@ -138,6 +139,9 @@ def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = nee
     """A new revision with the given fields changed."""
     services = request.app.state.services
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for name in ("title", "body", "channels", "priority", "urgent"):
+        if name in changes and changes[name] is None:
+            raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
     if "channels" in changes:
         changes["channels"] = tuple(changes["channels"] or ())
     with unit_of_work(services.sessions) as session:
