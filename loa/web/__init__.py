@@ -33,6 +33,7 @@ def create_app(services: Services) -> FastAPI:
         today,
     )
     from loa.web.auth import LoginRequired, secret_key
+    from loa.web.reads import Reads
     from loa.web.view import loa_error, login_required
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
@@ -40,6 +41,7 @@ def create_app(services: Services) -> FastAPI:
                   "make a token on your account page).")
     app.state.services = services
     app.state.secret_key = secret_key(services.settings)
+    app.state.reads = Reads(services.engine)
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))

@@ -79,7 +79,7 @@ def ical_link(request: Request, user: User) -> str:
 def account_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
     from content.accounts import tokens_of
 
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         tokens = tokens_of(session, user)
     new_token = request.session.pop("new_token", None)
     return render(request, "account.html", {"tokens": tokens, "new_token": new_token,

@@ -105,7 +105,7 @@ def _out(piece: Piece) -> PieceOut:
 
 
 def _one(request: Request, piece_id: int) -> PieceOut:
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         return _out(pieces.get_piece(session, piece_id))
 
 
@@ -161,7 +161,7 @@ def submit_piece(request: Request, piece_id: Id, user: User = needs(*WRITERS)) -
 @router.get("/review", response_model=list[PieceOut])
 def review_queue(request: Request, user: User = needs("approver")) -> list[PieceOut]:
     """Submitted pieces this approver may decide on (not their own)."""
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         return [_out(p) for p in pieces.list_pieces(session, [PieceState.SUBMITTED]) if p.author_id != user.id]
 
 
@@ -200,10 +200,16 @@ def schedule(request: Request, station: Annotated[str | None, Query(max_length=1
     services = request.app.state.services
     if station:
         require_station(user, station)
-    now = services.now()
-    with unit_of_work(services.sessions) as session:
-        programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
-    return [p.to_dict() for p in programs if sees_station(user, p.station_code)]
+    start = services.now().replace(second=0, microsecond=0)  # one cached answer per minute and change
+    scope = (user.role, tuple(user.stations or ()))
+    reads = request.app.state.reads
+
+    def compute() -> list[dict[str, Any]]:
+        programs = upcoming(session, start=start, end=start + timedelta(days=days), station=station, outlet=outlet)
+        return [p.to_dict() for p in programs if sees_station(user, p.station_code)]
+
+    with reads.session() as session:
+        return reads.cached(session, ("schedule", start, station, outlet, days, scope), compute)
 
 
 @router.get("/deliveries")
@@ -217,7 +223,7 @@ def list_deliveries(request: Request, state: Literal["pending", "sending", "deli
     services = request.app.state.services
     now = services.now().astimezone(UTC)
     codes = [s.code for s in services.settings.stations if sees_station(user, s.code)]
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         rows = deliveries(session, start=now - timedelta(days=days), end=now + timedelta(days=1),
                           states=[state] if state else None, stations=codes)
         return [delivery_dict(d, s) for d, s in rows]

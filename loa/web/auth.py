@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from content.db import unit_of_work
 from content.errors import NotAllowed
 from content.models import User
 from content.users import require_role
@@ -55,17 +54,16 @@ def _bearer(request: Request) -> str | None:
 def _load(request: Request) -> User | None:
     from content.accounts import user_for_token
 
-    services = request.app.state.services
     token = _bearer(request)
     if token is not None:
         request.state.via_token = True
-        with unit_of_work(services.sessions) as session:
+        with request.app.state.reads.session() as session:
             return user_for_token(session, token)
     request.state.via_token = False
     user_id = request.session.get("uid")
     if not isinstance(user_id, int):
         return None
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         return session.get(User, user_id)
 
 

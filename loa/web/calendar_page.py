@@ -41,7 +41,7 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
     if station:
         require_station(user, station)
         codes = [station]
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         grid = week_grid(session, monday=monday, zone=services.settings.zone, stations=codes,
                          outlet=outlet or None)
     return render(request, "calendar.html", {

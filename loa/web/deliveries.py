@@ -23,7 +23,7 @@ def deliveries_page(request: Request, state: str = "", user: User = Depends(curr
     services = request.app.state.services
     now = services.now()
     codes = [s.code for s in services.settings.stations if sees_station(user, s.code)]
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         rows = deliveries(session, start=now - timedelta(days=14), end=now + timedelta(days=2),
                           states=[state] if state else None, stations=codes, limit=300)
     return render(request, "deliveries.html", {"rows": rows, "state": state,
@@ -34,8 +34,7 @@ def deliveries_page(request: Request, state: str = "", user: User = Depends(curr
 def delivery_page(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
     from scheduler.schedule_view import upcoming
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
         program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
                                            station=station.code, outlet=delivery.outlet)

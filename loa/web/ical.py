@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from content.db import unit_of_work
 from content.models import User
 
 router = APIRouter(tags=["calendar"], include_in_schema=False)
@@ -37,7 +36,7 @@ def ical(request: Request, token: str) -> Response:
         raise HTTPException(404, "no such calendar") from None
     services = request.app.state.services
     now = services.now()
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         user = session.get(User, user_id)
         if user is None:
             raise HTTPException(404, "no such calendar")

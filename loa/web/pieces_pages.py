@@ -46,7 +46,7 @@ def revision_lines(revision: Revision | None, date: Any) -> list[str]:
 @router.get("/pieces", response_class=HTMLResponse)
 def list_page(request: Request, state: str = "", q: str = "", user: User = Depends(current_user)) -> HTMLResponse:
     states = [state] if state in vars(PieceState).values() else None
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         rows = pieces.list_pieces(session, states)
     needle = q.strip().lower()
     if needle:
@@ -58,7 +58,7 @@ def list_page(request: Request, state: str = "", q: str = "", user: User = Depen
 
 @router.get("/pieces/new", response_class=HTMLResponse)
 def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         campaigns = _campaigns(session)
     return render(request, "piece_form.html", {"piece": None, "revision": None, "campaigns": campaigns,
                                                "channels": CHANNELS})
@@ -78,7 +78,7 @@ async def create(request: Request, user: User = needs(*WRITERS)) -> RedirectResp
 def piece_page(request: Request, piece_id: int, user: User = Depends(current_user)) -> HTMLResponse:
     """The piece's current revision beside a diff against its last approved one, with the audio player."""
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         piece = pieces.get_piece(session, piece_id)
         current, approved = piece.current_revision, piece.approved_revision
         author = session.get(User, piece.author_id)
@@ -108,7 +108,7 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
 
 @router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> HTMLResponse:
-    with unit_of_work(request.app.state.services.sessions) as session:
+    with request.app.state.reads.session() as session:
         piece = pieces.get_piece(session, piece_id)
         campaigns = _campaigns(session)
     return render(request, "piece_form.html", {"piece": piece, "revision": piece.current_revision,

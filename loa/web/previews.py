@@ -42,7 +42,7 @@ def image(request: Request, revision_id: int, user: User = Depends(current_user)
     from content.media import find_media
 
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id)
         if not revision.image_sha256:
             raise NotFound(f"revision {revision_id} has no image")
@@ -55,8 +55,7 @@ def revision_preview(request: Request, revision_id: int, user: User = Depends(cu
     from content.render.article import make_article
     from content.render.slides import make_slides
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id)
     return render(request, "preview.html", {"revision": revision, "slides": make_slides(revision.body),
                                             "article": make_article(revision.body)})
@@ -68,8 +67,7 @@ def program_preview(request: Request, delivery_id: str, user: User = Depends(cur
     from loa.web.deliveries import _find
     from scheduler.schedule_view import upcoming
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
         program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
                                            station=station.code, outlet=delivery.outlet)

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from content.db import unit_of_work
 from content.models import User
 from loa.web.auth import current_user, sees_station
 from loa.web.view import render
@@ -29,7 +28,7 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
     stations = visible_stations(request, user)
     codes = {s.code for s in stations}
     start = datetime.combine(now.astimezone(services.settings.zone).date(), time(0), tzinfo=services.settings.zone)
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         programs = [p for p in upcoming(session, start=start, end=start + timedelta(days=1))
                     if p.station_code in codes]
         failures = deliveries(session, start=now - timedelta(days=7), states=NEEDS_ACTION, stations=codes)

@@ -112,7 +112,7 @@ def _planned(web):
     with unit_of_work(web.services.sessions) as session:
         airing = session.scalar(select(Airing).join(Delivery).where(Delivery.outlet == "loudspeaker")
                                 .order_by(Delivery.start_at))
-        return piece, airing.id, airing.delivery_id
+        return piece, airing.id, airing.delivery_id, airing.delivery.station.code
 
 
 def test_calendar_shows_the_placed_piece_with_totals_and_targets(web):
@@ -125,9 +125,10 @@ def test_calendar_shows_the_placed_piece_with_totals_and_targets(web):
 
 
 def test_pin_and_remove_show_on_the_calendar_and_are_refused_once_pushed(web):
-    _, airing, _ = _planned(web)
+    _, airing, _, station = _planned(web)
     hung = web.client("hung")
-    week = "/calendar?week=2026-11-23"
+    week = f"/calendar?week=2026-11-23&station={station}"
+    assert "Chọn một xã" in hung.get("/calendar?week=2026-11-23").text  # controls live in one station's view
     assert _post(hung, f"/calendar/airings/{airing}/pin", {"pinned": "1"}, page=week).status_code == 303
     assert f'class="pinned" data-airing="{airing}"' in hung.get(week).text
     assert _post(hung, f"/calendar/airings/{airing}/remove", {}, page=week).status_code == 303
@@ -141,7 +142,7 @@ def test_pin_and_remove_show_on_the_calendar_and_are_refused_once_pushed(web):
 
 
 def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
-    _, _, delivery = _planned(web)
+    _, _, delivery, _ = _planned(web)
     with unit_of_work(web.services.sessions) as session:
         row = session.get(Delivery, delivery)
         row.state, row.last_error, row.attempts = "dead", "HTTP 500 from the gateway", 5

@@ -145,7 +145,7 @@ def test_a_user_scoped_to_one_station_sees_and_changes_only_that_station(web):
     schedule = client.get("/api/schedule?days=2", headers=web.token("xa-khac")).json()
     assert schedule and {p["station"] for p in schedule} == {"99003"}
     calendar = client.get("/calendar?week=2026-11-23").text
-    assert "<th>99003 " in calendar and "99001" not in calendar
+    assert ">99003 Xã Phú Xuân</a></th>" in calendar and "99001" not in calendar
     other = next(p for p in web.client().get("/api/schedule?days=2", headers=web.token("hung")).json()
                  if p["station"] == "99001")
     assert client.get(f"/deliveries/{other['delivery']}").status_code == 403
