@@ -36,7 +36,7 @@ from loa.wiring import open_services
 from loa.web import create_app
 from datetime import datetime
 services = open_services(load_settings(sys.argv[1]), now=datetime.fromisoformat(sys.argv[3]))
-uvicorn.run(create_app(services), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+uvicorn.run(create_app(services), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", timeout_keep_alive=120)
 """
 
 
@@ -116,14 +116,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few stations and requests: a smoke run")
     parser.add_argument("--stations", type=int, default=100)
     parser.add_argument("--pieces", type=int, default=12)
-    parser.add_argument("--pages", type=int, default=20, help="calendar page loads")
+    parser.add_argument("--pages", type=int, default=10, help="calendar page loads")
     parser.add_argument("--requests", type=int, default=400, help="API requests under concurrency")
     parser.add_argument("--clients", type=int, default=20)
     args = parser.parse_args()
     if args.quick:
         args.stations, args.pieces, args.pages, args.requests = 5, 2, 2, 40
     with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
         config, token = _prepare(Path(tmp), args.stations, args.pieces)
+        print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -149,22 +151,23 @@ def main() -> None:
             page = browser.get(week).text
             assert page.count('class="program') >= args.stations * 7, "the calendar is missing programs"
             browser.get(f"{base}/healthz")
+            print(f"{args.stations} stations, {args.pieces} approved pieces, a week planned; "
+                  f"calendar page {len(page) // 1024} KiB", flush=True)
             health = [_timed(browser, f"{base}/healthz") for _ in range(args.pages)]
+            print(_line("baseline /healthz, one client", health), flush=True)
             calendar = [_timed(browser, week) for _ in range(args.pages)]
+            print(_line("calendar week page, one client", calendar), flush=True)
             auth = {"Authorization": f"Bearer {token}"}
             schedule_url = f"{base}/api/schedule"
             programs = len(browser.get(schedule_url, headers=auth).json())
+            print(f"/api/schedule returns {programs} programs (the next 24 h)", flush=True)
             health_c = _concurrent(f"{base}/healthz", auth, args.clients, args.requests)
+            print(_line(f"baseline /healthz, {args.clients} clients", health_c), flush=True)
             api_c = _concurrent(schedule_url, auth, args.clients, args.requests)
+            print(_line(f"/api/schedule, {args.clients} clients", api_c), flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"{args.stations} stations, {args.pieces} approved pieces, a week planned; "
-          f"/api/schedule returns {programs} programs (next 24 h); page {len(page) // 1024} KiB")
-    print(_line("baseline /healthz, one client", health))
-    print(_line("calendar week page, one client", calendar))
-    print(_line(f"baseline /healthz, {args.clients} clients", health_c))
-    print(_line(f"/api/schedule, {args.clients} clients", api_c))
     print(f"ratio calendar page / healthz (median): {statistics.median(calendar) / statistics.median(health):.1f}")
     print(f"ratio /api/schedule / healthz (p95, {args.clients} clients): "
           f"{_percentile(api_c, 0.95) / _percentile(health_c, 0.95):.1f}")

@@ -12,6 +12,7 @@ from loa.wiring import Services
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.trim_blocks = templates.env.lstrip_blocks = True  # no template indentation in big pages
 
 
 def create_app(services: Services) -> FastAPI:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPBearer
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
@@ -189,13 +190,40 @@ def plan(request: Request, body: PlanIn, user: User = needs("approver")) -> dict
     return request.app.state.services.plan(days=body.days, actor=user.name).to_dict()
 
 
-@router.get("/schedule")
+class ScheduleItem(BaseModel):
+    piece: int
+    revision: int
+    title: str
+    campaign: str | None
+    seconds: float
+    pinned: bool
+
+
+class Program(BaseModel):
+    """One program (a slot instance on one outlet of one station) and what it holds, in order."""
+
+    delivery: str
+    station: str
+    station_name: str
+    outlet: str
+    slot: str
+    start_at: datetime
+    end_at: datetime
+    state: str
+    attempts: int
+    last_error: str | None
+    total_s: float
+    length_s: float
+    items: list[ScheduleItem]
+
+
+@router.get("/schedule", response_model=list[Program], response_class=Response)
 def schedule(request: Request, station: Annotated[str | None, Query(max_length=16)] = None,
              outlet: Channel | None = None, days: Annotated[int, Query(ge=1, le=31)] = 1,
-             user: User = Depends(current_user)) -> list[dict[str, Any]]:
+             user: User = Depends(current_user)) -> Response:
     """The coming programs of the user's stations (or one of them), each with its items and totals."""
     from loa.web.auth import require_station
-    from scheduler.schedule_view import upcoming
+    from scheduler.week import programs_between
 
     services = request.app.state.services
     if station:
@@ -204,12 +232,15 @@ def schedule(request: Request, station: Annotated[str | None, Query(max_length=1
     scope = (user.role, tuple(user.stations or ()))
     reads = request.app.state.reads
 
-    def compute() -> list[dict[str, Any]]:
-        programs = upcoming(session, start=start, end=start + timedelta(days=days), station=station, outlet=outlet)
-        return [p.to_dict() for p in programs if sees_station(user, p.station_code)]
+    def compute() -> bytes:
+        programs = programs_between(session, start=start, end=start + timedelta(days=days), station=station,
+                                    outlet=outlet)
+        return json.dumps([p.to_dict() for p in programs if sees_station(user, p.station_code)],
+                          ensure_ascii=False, separators=(",", ":")).encode()
 
     with reads.session() as session:
-        return reads.cached(session, ("schedule", start, station, outlet, days, scope), compute)
+        body = reads.cached(session, ("schedule", start, station, outlet, days, scope), compute)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/deliveries")

@@ -15,6 +15,7 @@ from loa.web.view import back, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PLANNERS = ("approver",)
+DETAIL_STATIONS = 10
 
 
 def _monday(request: Request, week: str) -> date:
@@ -48,6 +49,8 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
         "grid": grid, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "can_plan": user.role in ("approver", "admin"),
+        # Beyond a few stations the week shows counts and totals; a station's own week shows every title.
+        "detail": len({row.station_code for row in grid.rows}) <= DETAIL_STATIONS,
     })
 
 

@@ -217,3 +217,12 @@ def test_api_tokens_are_shown_once_and_can_be_revoked(web):
     token_id = page.split("/account/tokens/", 1)[1].split("/", 1)[0]
     assert _post(client, f"/account/tokens/{token_id}/revoke", {}).status_code == 303
     assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_text_typed_by_editors_is_shown_as_text_never_run_as_html(web):
+    piece = web.piece(title="<script>alert('x')</script> Họp dân", body="<img src=x onerror=alert(1)> nội dung")
+    client = web.client("hung")
+    for path in ("/pieces", f"/pieces/{piece}"):
+        page = client.get(path).text
+        assert "<script>alert(" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in client.get(f"/pieces/{piece}").text
