@@ -44,13 +44,13 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
         codes = [station]
     with request.app.state.reads.session() as session:
         grid = week_grid(session, monday=monday, zone=services.settings.zone, stations=codes,
-                         outlet=outlet or None)
+                         outlet=outlet or None, detail=len(codes) <= DETAIL_STATIONS)
     return render(request, "calendar.html", {
         "grid": grid, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "can_plan": user.role in ("approver", "admin"),
         # Beyond a few stations the week shows counts and totals; a station's own week shows every title.
-        "detail": len({row.station_code for row in grid.rows}) <= DETAIL_STATIONS,
+        "detail": len(codes) <= DETAIL_STATIONS,
     })
 
 

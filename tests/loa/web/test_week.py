@@ -41,3 +41,18 @@ def test_the_week_grid_puts_programs_on_their_local_day_and_counts_campaign_targ
     tuesday = grid.targets[("99001", date(2026, 11, 24))]
     target = next(t for t in tuesday if t.campaign == "guong-dien-hinh")
     assert target.per_day == 1 and target.planned >= 1 and target.met
+
+
+def test_the_overview_sums_what_the_detailed_week_lists(web):
+    web.piece(approved=True)
+    web.piece("Tin thứ hai", approved=True, body="Lịch họp tổ dân phố.")
+    web.services.plan(days=7)
+    zone = web.services.settings.zone
+    with unit_of_work(web.services.sessions) as session:
+        detailed = week_grid(session, monday=date(2026, 11, 23), zone=zone)
+        overview = week_grid(session, monday=date(2026, 11, 23), zone=zone, detail=False)
+    assert overview.targets == detailed.targets
+    for full, brief in zip(detailed.rows, overview.rows, strict=True):
+        for programs, summaries in zip(full.days, brief.days, strict=True):
+            assert [(p.delivery_id, len(p.items), round(p.total_s, 3)) for p in programs] == \
+                   [(s.delivery_id, s.count, round(s.total_s, 3)) for s in summaries]
