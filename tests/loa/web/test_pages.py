@@ -10,7 +10,7 @@ from content.db import unit_of_work
 from content.models import AuditEvent, Piece
 from scheduler.models import Airing, Delivery
 
-from conftest import csrf_of
+from servers.web import csrf_of
 
 
 def _post(client, path: str, data: dict, page: str = "/account"):

@@ -70,7 +70,7 @@ WRONG_ROLE = [
 
 
 def test_the_wrong_role_is_refused(web):
-    from conftest import csrf_of
+    from servers.web import csrf_of
 
     piece = web.piece(submitted=True, author="mai")
     headers = web.token("lan")
@@ -132,7 +132,7 @@ def test_cookie_sessions_need_the_csrf_header_for_api_writes(web):
     client = web.client("lan")
     body = {"title": "Tin", "body": "Nội dung"}
     assert client.post("/api/pieces", json=body).status_code == 403
-    from conftest import csrf_of
+    from servers.web import csrf_of
 
     token = csrf_of(client.get("/account").text)
     assert client.post("/api/pieces", json=body, headers={"X-CSRF-Token": token}).status_code == 201

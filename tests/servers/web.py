@@ -1,11 +1,16 @@
-"""Fixtures for the web app: the real app over the test services, accounts with passwords, logged-in clients."""
+"""The web app under test: the real app over the test services, accounts with passwords, logged-in clients,
+and the same app served by uvicorn on a free port for the browser."""
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
@@ -77,3 +82,20 @@ def csrf_of(html: str) -> str:
 def web(services, monkeypatch) -> Iterator[Web]:
     monkeypatch.setattr(content.accounts, "_hasher", FAST_HASHER)
     yield Web(services)
+
+
+@pytest.fixture
+def server(web) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
