@@ -248,16 +248,31 @@ def user_add(
     name: str,
     role: Annotated[str, typer.Option(help="editor, approver or admin.")],
     station: Annotated[Optional[list[str]], typer.Option(help="Station codes this user works on.")] = None,  # noqa: UP045
+    password_env: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Name of an environment variable holding the web password (never the password itself).")] = None,
+    ask_password: Annotated[bool, typer.Option(help="Prompt for the web password.")] = False,
 ) -> None:
-    """Create an account."""
+    """Create an account; give it a web password with --password-env VAR or --ask-password."""
+    import os
+
     from content.db import unit_of_work
+    from content.errors import InputError
     from content.users import add_user
 
     state = state_of(ctx)
     services = state.services()
+    password_hash = None
+    if password_env or ask_password:
+        from content.accounts import hash_password
+
+        password = os.environ.get(password_env, "") if password_env else typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True)
+        if not password:
+            raise InputError(f"environment variable {password_env} is not set or empty", where="--password-env")
+        password_hash = hash_password(password)
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
-                        stations=station or [])
+                        stations=station or [], password_hash=password_hash)
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
 
 

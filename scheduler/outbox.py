@@ -102,3 +102,22 @@ def record_refused(session: Session, delivery: Delivery, *, reason: str, now: da
     delivery.updated_at = now
     audit.record(session, actor=actor, action="delivery.refused", subject=f"delivery:{delivery.id}", at=now,
                  details={"reason": reason})
+
+
+def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datetime) -> None:
+    """Put a dead, refused or missed delivery back to pending so the dispatcher pushes it again."""
+    from content.errors import NotFound, StateError
+
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    if delivery.state not in (DeliveryState.DEAD, DeliveryState.REFUSED, DeliveryState.MISSED):
+        raise StateError(f"delivery {delivery_id} is {delivery.state}; only dead, refused or missed ones are retried")
+    previous = delivery.state
+    delivery.state = DeliveryState.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = None
+    delivery.claimed_by = None
+    delivery.updated_at = now
+    audit.record(session, actor=actor, action="delivery.retry", subject=f"delivery:{delivery.id}", at=now,
+                 details={"was": previous})

@@ -1,4 +1,4 @@
-"""The web app: board kiosk pages, feeds, article pages and health, over loa's services."""
+"""The web app: editors' pages, the JSON API, board kiosk pages, feeds and health, over loa's services."""
 
 from __future__ import annotations
 
@@ -12,16 +12,45 @@ from loa.wiring import Services
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.trim_blocks = templates.env.lstrip_blocks = True  # no template indentation in big pages
 
 
 def create_app(services: Services) -> FastAPI:
     """The FastAPI app for ``services``; every router reads them from ``app.state.services``."""
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from content.errors import LoaError
+    from loa.web import (
+        accounts,
+        api,
+        boards,
+        calendar_page,
+        deliveries,
+        feeds,
+        health,
+        ical,
+        pieces_pages,
+        previews,
+        today,
+    )
     from loa.web import anthias as anthias_pages
-    from loa.web import boards, feeds, health
+    from loa.web.auth import LoginRequired, secret_key
+    from loa.web.reads import Reads
+    from loa.web.view import loa_error, login_required
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
-                  "board kiosk pages, feeds and the JSON API.")
+                  "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "
+                  "make a token on your account page).")
     app.state.services = services
+    app.state.secret_key = secret_key(services.settings)
+    app.state.reads = Reads(services.engine)
+    app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
+                       max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
+                       .startswith("https://"))
+    app.add_exception_handler(LoaError, loa_error)
+    app.add_exception_handler(LoginRequired, login_required)
+    for module in (accounts, today, pieces_pages, calendar_page, deliveries, previews, ical, api):
+        app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)

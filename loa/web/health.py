@@ -1,9 +1,9 @@
-"""``/healthz``, ``/metrics`` (Prometheus) and the start page listing each station's board and feeds."""
+"""``/healthz`` (whether the database answers) and ``/metrics`` (Prometheus text)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 router = APIRouter()
@@ -44,10 +44,3 @@ def metrics(request: Request) -> Response:
           registry=registry).set(1 if leadership is not None and leadership.leader else 0)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index(request: Request) -> HTMLResponse:
-    from loa.web import templates
-
-    stations = request.app.state.services.settings.stations
-    return templates.TemplateResponse(request, "index.html", {"stations": stations})

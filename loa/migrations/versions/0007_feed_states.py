@@ -1,7 +1,7 @@
 """feed states: ETag and Last-Modified per polled feed
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0006
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import content.db
 
 revision = '0007'
-down_revision = "0001"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

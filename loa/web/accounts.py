@@ -1,0 +1,111 @@
+"""Signing in and out, the language switch, and a user's own page: API tokens and calendar subscription."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from content.db import unit_of_work
+from content.errors import NotAllowed
+from content.models import User
+from loa.web import i18n
+from loa.web.auth import CSRF_FIELD, csrf_token, current_user
+from loa.web.view import back, render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _safe_next(url: str) -> str:
+    """Only a path on this site (never ``//elsewhere`` or ``http://…``): no open redirect after login."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    from content.accounts import authenticate
+
+    services = request.app.state.services
+    form = await request.form()
+    expected = request.session.get(CSRF_FIELD, "")
+    if not expected or not hmac.compare_digest(expected, str(form.get(CSRF_FIELD, ""))):
+        raise NotAllowed("the form has expired or did not come from loa; reload the page and try again")
+    next_url = _safe_next(str(form.get("next") or "/"))
+    with unit_of_work(services.sessions) as session:
+        user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
+                            now=services.now())
+    if user is None:
+        return render(request, "login.html", {"next": next_url, "error": True}, status=401)
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session[CSRF_FIELD] = secrets.token_urlsafe(24)
+    return back(next_url)
+
+
+@router.post("/logout")
+async def logout(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+    from content import audit
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        audit.record(session, actor=user.name, action="user.logout", subject=f"user:{user.id}", at=services.now())
+    request.session.clear()
+    return back("/login")
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/") -> RedirectResponse:
+    response = back(_safe_next(next))
+    if code in i18n.LANGUAGES:
+        response.set_cookie("lang", code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def ical_link(request: Request, user: User) -> str:
+    from loa.web.ical import feed_token
+
+    base = request.app.state.services.settings.loa.web.base_url.rstrip("/")
+    return f"{base}/ical/{feed_token(request.app, user)}.ics"
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+    from content.accounts import tokens_of
+
+    with request.app.state.reads.session() as session:
+        tokens = tokens_of(session, user)
+    new_token = request.session.pop("new_token", None)
+    return render(request, "account.html", {"tokens": tokens, "new_token": new_token,
+                                            "ical": ical_link(request, user)})
+
+
+@router.post("/account/tokens")
+async def new_token(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+    from content.accounts import create_token
+
+    services = request.app.state.services
+    name = str((await request.form()).get("name") or "")
+    with unit_of_work(services.sessions) as session:
+        token = create_token(session, user, name, now=services.now())
+    request.session["new_token"] = token  # shown once on the next page, then gone
+    return back("/account")
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke(request: Request, token_id: int, user: User = Depends(current_user)) -> RedirectResponse:
+    from content.accounts import revoke_token
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        revoke_token(session, user, token_id, now=services.now())
+    return back("/account")
+
+
+__all__ = ["csrf_token", "router"]

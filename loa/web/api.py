@@ -1,0 +1,276 @@
+"""The JSON API under ``/api/`` for other systems: the same service functions and rules as the CLI and pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPBearer
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from content import pieces
+from content.db import unit_of_work
+from content.errors import InputError
+from content.models import Piece, PieceState, User
+from loa.web.auth import current_user, needs, sees_station
+
+# Declares the bearer scheme in the OpenAPI schema; the check itself is in loa.web.auth.
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(HTTPBearer(auto_error=False))])
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Channel = Literal["loudspeaker", "board", "portal"]
+WRITERS = ("editor", "approver")
+
+
+def _plain(value: str | None) -> str | None:
+    if value is not None and any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _sane(value: datetime | None) -> datetime | None:
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise ValueError("a date between the years 2000 and 2100")
+    return value
+
+
+class PieceIn(BaseModel):
+    """A new piece; times need a zone offset (e.g. ``2026-12-01T17:00:00+07:00``)."""
+
+    title: str = Field(max_length=300)
+    body: str = Field(max_length=100_000)
+    campaign: str | None = Field(None, max_length=64)
+    channels: list[Channel] = ["loudspeaker", "board", "portal"]
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    priority: int = Field(5, ge=1, le=9)
+    urgent: bool = False
+
+    _text = field_validator("title", "body", "campaign")(_plain)
+    _times = field_validator("valid_from", "valid_until")(_sane)
+
+
+class PieceEdit(BaseModel):
+    """Fields to change; each edit makes a new revision that needs approval again."""
+
+    title: str | None = Field(None, max_length=300)
+    body: str | None = Field(None, max_length=100_000)
+    campaign: str | None = Field(None, max_length=64)
+    channels: list[Channel] | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    priority: int | None = Field(None, ge=1, le=9)
+    urgent: bool | None = None
+
+    _text = field_validator("title", "body", "campaign")(_plain)
+    _times = field_validator("valid_from", "valid_until")(_sane)
+
+
+class Note(BaseModel):
+    note: str = Field("", max_length=2000)
+
+    _text = field_validator("note")(_plain)
+
+
+class PieceOut(BaseModel):
+    id: int
+    state: str
+    author_id: int
+    revision: int
+    title: str
+    body: str
+    campaign: str | None
+    channels: list[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    priority: int
+    urgent: bool
+    sha256: str
+    approved_revision: int | None
+
+
+class PlanIn(BaseModel):
+    days: int = Field(7, ge=1, le=31)
+
+
+def _out(piece: Piece) -> PieceOut:
+    revision = piece.current_revision
+    assert revision is not None
+    approved = piece.approved_revision
+    return PieceOut(id=piece.id, state=piece.state, author_id=piece.author_id, revision=revision.number,
+                    title=revision.title, body=revision.body, campaign=revision.campaign,
+                    channels=list(revision.channels), valid_from=revision.valid_from,
+                    valid_until=revision.valid_until, priority=revision.priority, urgent=revision.urgent,
+                    sha256=revision.sha256, approved_revision=approved.number if approved else None)
+
+
+def _one(request: Request, piece_id: int) -> PieceOut:
+    with request.app.state.reads.session() as session:
+        return _out(pieces.get_piece(session, piece_id))
+
+
+@router.get("/pieces", response_model=list[PieceOut])
+def list_pieces(request: Request, state: Literal["draft", "submitted", "approved", "rejected", "retired"] | None
+                = None, user: User = Depends(current_user)) -> list[PieceOut]:
+    """Pieces, newest first, optionally in one state (``submitted`` is the review queue)."""
+    with unit_of_work(request.app.state.services.sessions) as session:
+        return [_out(p) for p in pieces.list_pieces(session, [state] if state else None)]
+
+
+@router.post("/pieces", response_model=PieceOut, status_code=201)
+def create_piece(request: Request, body: PieceIn, user: User = needs(*WRITERS)) -> PieceOut:
+    """Store a new piece as a draft."""
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        piece = pieces.add_piece(session, pieces.PieceContent(**{**body.model_dump(), "channels":
+                                                                   tuple(body.channels)}),
+                                 author=user, now=services.now())
+        piece_id = piece.id
+    return _one(request, piece_id)
+
+
+@router.get("/pieces/{piece_id}", response_model=PieceOut)
+def get_piece(request: Request, piece_id: Id, user: User = Depends(current_user)) -> PieceOut:
+    return _one(request, piece_id)
+
+
+@router.patch("/pieces/{piece_id}", response_model=PieceOut)
+def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = needs(*WRITERS)) -> PieceOut:
+    """A new revision with the given fields changed."""
+    services = request.app.state.services
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for name in ("title", "body", "channels", "priority", "urgent"):
+        if name in changes and changes[name] is None:
+            raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
+    if "channels" in changes:
+        changes["channels"] = tuple(changes["channels"] or ())
+    with unit_of_work(services.sessions) as session:
+        pieces.edit_piece(session, piece_id, changes, actor=user, now=services.now())
+    return _one(request, piece_id)
+
+
+@router.post("/pieces/{piece_id}/submit", response_model=PieceOut)
+def submit_piece(request: Request, piece_id: Id, user: User = needs(*WRITERS)) -> PieceOut:
+    """Send the current revision for review."""
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        pieces.submit(session, piece_id, actor=user, now=services.now())
+    return _one(request, piece_id)
+
+
+@router.get("/review", response_model=list[PieceOut])
+def review_queue(request: Request, user: User = needs("approver")) -> list[PieceOut]:
+    """Submitted pieces this approver may decide on (not their own)."""
+    with request.app.state.reads.session() as session:
+        return [_out(p) for p in pieces.list_pieces(session, [PieceState.SUBMITTED]) if p.author_id != user.id]
+
+
+@router.post("/review/{piece_id}/approve", response_model=PieceOut)
+def approve_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> PieceOut:
+    """Approve the submitted revision; refused to its author."""
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        pieces.approve(session, piece_id, actor=user, now=services.now(), note=body.note)
+    return _one(request, piece_id)
+
+
+@router.post("/review/{piece_id}/reject", response_model=PieceOut)
+def reject_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> PieceOut:
+    """Send the submitted revision back with a note saying why (the note is required)."""
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        pieces.reject(session, piece_id, actor=user, now=services.now(), note=body.note)
+    return _one(request, piece_id)
+
+
+@router.post("/plan")
+def plan(request: Request, body: PlanIn, user: User = needs("approver")) -> dict[str, Any]:
+    """Re-plan the coming days; says what changed and what could not be placed, and why."""
+    return request.app.state.services.plan(days=body.days, actor=user.name).to_dict()
+
+
+class ScheduleItem(BaseModel):
+    piece: int
+    revision: int
+    title: str
+    campaign: str | None
+    seconds: float
+    pinned: bool
+
+
+class Program(BaseModel):
+    """One program (a slot instance on one outlet of one station) and what it holds, in order."""
+
+    delivery: str
+    station: str
+    station_name: str
+    outlet: str
+    slot: str
+    start_at: datetime
+    end_at: datetime
+    state: str
+    attempts: int
+    last_error: str | None
+    total_s: float
+    length_s: float
+    items: list[ScheduleItem]
+
+
+@router.get("/schedule", response_model=list[Program], response_class=Response)
+def schedule(request: Request, station: Annotated[str | None, Query(max_length=16)] = None,
+             outlet: Channel | None = None, days: Annotated[int, Query(ge=1, le=31)] = 1,
+             user: User = Depends(current_user)) -> Response:
+    """The coming programs of the user's stations (or one of them), each with its items and totals."""
+    from loa.web.auth import require_station
+    from scheduler.week import programs_between
+
+    services = request.app.state.services
+    if station:
+        require_station(user, station)
+    start = services.now().replace(second=0, microsecond=0)  # one cached answer per minute and change
+    scope = (user.role, tuple(user.stations or ()))
+    reads = request.app.state.reads
+
+    def compute() -> bytes:
+        programs = programs_between(session, start=start, end=start + timedelta(days=days), station=station,
+                                    outlet=outlet)
+        return json.dumps([p.to_dict() for p in programs if sees_station(user, p.station_code)],
+                          ensure_ascii=False, separators=(",", ":")).encode()
+
+    with reads.session() as session:
+        body = reads.cached(session, ("schedule", start, station, outlet, days, scope), compute)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/deliveries")
+def list_deliveries(request: Request, state: Literal["pending", "sending", "delivered", "dead", "refused",
+                                                     "missed"] | None = None,
+                    days: Annotated[int, Query(ge=1, le=90)] = 7,
+                    user: User = Depends(current_user)) -> list[dict[str, Any]]:
+    """Deliveries of the user's stations whose slot started in the last ``days`` days or starts in the next day."""
+    from scheduler.delivery_view import deliveries, delivery_dict
+
+    services = request.app.state.services
+    now = services.now().astimezone(UTC)
+    codes = [s.code for s in services.settings.stations if sees_station(user, s.code)]
+    with request.app.state.reads.session() as session:
+        rows = deliveries(session, start=now - timedelta(days=days), end=now + timedelta(days=1),
+                          states=[state] if state else None, stations=codes)
+        return [delivery_dict(d, s) for d, s in rows]
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+def retry_delivery(request: Request, delivery_id: Annotated[str, Path(max_length=32)],
+                   user: User = needs("approver")) -> dict[str, Any]:
+    """Put a dead, refused or missed delivery back in the outbox."""
+    from loa.web.deliveries import _find
+    from scheduler.delivery_view import delivery_dict
+    from scheduler.outbox import retry_delivery as retry
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        _find(session, user, delivery_id)
+        retry(session, delivery_id, actor=user.name, now=services.now())
+        delivery, station = _find(session, user, delivery_id)
+        return delivery_dict(delivery, station)

@@ -1,0 +1,107 @@
+"""Who is asking: session login or API token, roles scoped to stations, and CSRF on every form post."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from content.errors import NotAllowed
+from content.models import User
+from content.users import require_role
+
+log = logging.getLogger(__name__)
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class LoginRequired(Exception):
+    """Nobody is signed in (pages redirect to the login form; the API answers 401)."""
+
+    def __init__(self, next_url: str = "/") -> None:
+        super().__init__("login required")
+        self.next_url = next_url
+
+
+def secret_key(settings: Any) -> str:
+    """The session signing key from the environment variable named in loa.toml, or a random one."""
+    key = settings.env.get(settings.loa.web.secret_key_env)
+    if not key:
+        log.warning("%s is not set: sessions are signed with a random key and end when loa restarts",
+                    settings.loa.web.secret_key_env)
+        key = secrets.token_urlsafe(32)
+    return key
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use; every form carries it in a hidden field."""
+    token = request.session.get(CSRF_FIELD)
+    if not token:
+        token = request.session[CSRF_FIELD] = secrets.token_urlsafe(24)
+    return token
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _load(request: Request) -> User | None:
+    from content.accounts import user_for_token
+
+    token = _bearer(request)
+    if token is not None:
+        request.state.via_token = True
+        with request.app.state.reads.session() as session:
+            return user_for_token(session, token)
+    request.state.via_token = False
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    with request.app.state.reads.session() as session:
+        return session.get(User, user_id)
+
+
+async def _check_csrf(request: Request) -> None:
+    expected = request.session.get(CSRF_FIELD, "")
+    if request.url.path.startswith("/api/"):
+        given = request.headers.get(CSRF_HEADER, "")
+    else:
+        given = str((await request.form()).get(CSRF_FIELD, ""))
+    if not expected or not hmac.compare_digest(expected, given):
+        raise NotAllowed("the form has expired or did not come from loa; reload the page and try again")
+
+
+async def current_user(request: Request) -> User:
+    """The signed-in user; form posts (and cookie-authenticated API writes) must carry the CSRF token."""
+    user = _load(request)
+    if user is None:
+        raise LoginRequired(quote(request.url.path))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.state.via_token:
+        await _check_csrf(request)
+    request.state.user = user
+    return user
+
+
+def needs(*roles: str) -> Any:
+    """A dependency giving the signed-in user when they hold one of ``roles`` (admins hold all)."""
+    def dependency(user: User = Depends(current_user)) -> User:
+        require_role(user, *roles)
+        return user
+
+    return Depends(dependency)
+
+
+def sees_station(user: User, code: str) -> bool:
+    """A user with no stations listed works on all of them; otherwise only on the listed ones."""
+    return user.role == "admin" or not user.stations or code in user.stations
+
+
+def require_station(user: User, code: str) -> None:
+    if not sees_station(user, code):
+        raise NotAllowed(f"user {user.name!r} does not work on station {code}")

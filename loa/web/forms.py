@@ -1,0 +1,49 @@
+"""Reading what editors type into forms: dates as dd/mm/yyyy in the configured zone, channels, numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from content.errors import InputError
+from content.models import CHANNELS
+
+DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+
+def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: bool = False) -> datetime | None:
+    """``dd/mm/yyyy`` (optionally ``HH:MM``) in ``zone``; a day alone means its start (or its end)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+        if end_of_day and "%H" not in fmt:
+            moment = moment.replace(hour=23, minute=59)
+        return moment
+    raise InputError(f"{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field)
+
+
+def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """The piece fields of a submitted form, checked enough to name the field that is wrong."""
+    channels = tuple(c for c in CHANNELS if c in form.getlist("channels"))
+    if not channels:
+        raise InputError("choose at least one channel", where="channels")
+    try:
+        priority = int(str(form.get("priority") or 5))
+    except ValueError:
+        raise InputError("priority must be a whole number from 1 to 9", where="priority") from None
+    return {
+        "title": str(form.get("title") or ""),
+        "body": str(form.get("body") or ""),
+        "campaign": str(form.get("campaign") or "").strip() or None,
+        "channels": channels,
+        "valid_from": parse_local(str(form.get("valid_from") or ""), zone, field="valid_from"),
+        "valid_until": parse_local(str(form.get("valid_until") or ""), zone, field="valid_until", end_of_day=True),
+        "priority": priority,
+        "urgent": form.get("urgent") in ("on", "1", "true"),
+    }

@@ -1,0 +1,178 @@
+"""Pieces pages: the list with filters, new, edit, upload, submit, and review with a diff and audio."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from content import pieces
+from content.db import unit_of_work
+from content.models import CHANNELS, PieceState, Review, Revision, User
+from loa.web.auth import current_user, needs
+from loa.web.forms import piece_fields
+from loa.web.view import back, render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+WRITERS = ("editor", "approver")
+
+
+def _campaigns(session: Any) -> list[tuple[str, str]]:
+    from scheduler.models import Campaign
+
+    return list(session.execute(select(Campaign.code, Campaign.name).order_by(Campaign.code)).all())
+
+
+def revision_lines(revision: Revision | None, date: Any) -> list[str]:
+    """A revision as lines of text, the form the review diff compares."""
+    if revision is None:
+        return []
+    return [
+        f"Tiêu đề / Title: {revision.title}",
+        f"Chiến dịch / Campaign: {revision.campaign or '-'}",
+        f"Kênh / Channels: {', '.join(revision.channels)}",
+        f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
+        f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}",
+        f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
+        f"Ảnh / Image: {revision.image_sha256 or '-'}",
+        "",
+        *revision.body.splitlines(),
+    ]
+
+
+@router.get("/pieces", response_class=HTMLResponse)
+def list_page(request: Request, state: str = "", q: str = "", user: User = Depends(current_user)) -> HTMLResponse:
+    states = [state] if state in vars(PieceState).values() else None
+    with request.app.state.reads.session() as session:
+        rows = pieces.list_pieces(session, states)
+    needle = q.strip().lower()
+    if needle:
+        rows = [p for p in rows if p.current_revision and needle in p.current_revision.title.lower()]
+    return render(request, "pieces.html", {"pieces": rows, "state": state, "q": q,
+                                           "states": [PieceState.DRAFT, PieceState.SUBMITTED, PieceState.APPROVED,
+                                                      PieceState.REJECTED, PieceState.RETIRED]})
+
+
+@router.get("/pieces/new", response_class=HTMLResponse)
+def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
+    with request.app.state.reads.session() as session:
+        campaigns = _campaigns(session)
+    return render(request, "piece_form.html", {"piece": None, "revision": None, "campaigns": campaigns,
+                                               "channels": CHANNELS})
+
+
+@router.post("/pieces/new")
+async def create(request: Request, user: User = needs(*WRITERS)) -> RedirectResponse:
+    services = request.app.state.services
+    fields = piece_fields(await request.form(), services.settings.zone)
+    with unit_of_work(services.sessions) as session:
+        piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
+        piece_id = piece.id
+    return back(f"/pieces/{piece_id}")
+
+
+@router.get("/pieces/{piece_id}", response_class=HTMLResponse)
+def piece_page(request: Request, piece_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+    """The piece's current revision beside a diff against its last approved one, with the audio player."""
+    services = request.app.state.services
+    with request.app.state.reads.session() as session:
+        piece = pieces.get_piece(session, piece_id)
+        current, approved = piece.current_revision, piece.approved_revision
+        author = session.get(User, piece.author_id)
+        reviews = list(session.execute(
+            select(Review, User.name).join(User, User.id == Review.reviewer_id)
+            .join(Revision, Revision.id == Review.revision_id)
+            .where(Revision.piece_id == piece_id).order_by(Review.id.desc())).all())
+        campaigns = _campaigns(session)
+    from loa.web.i18n import fmt_date
+
+    def date(moment: Any) -> str:
+        return fmt_date(moment, services.settings.zone)
+
+    diff = None
+    if approved is not None and current is not None and approved.id != current.id:
+        diff = difflib.HtmlDiff(wrapcolumn=70).make_table(
+            revision_lines(approved, date), revision_lines(current, date),
+            f"r{approved.number}", f"r{current.number}", context=True, numlines=2)
+    can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
+                  and user.id not in (piece.author_id, current.created_by_id if current else None))
+    return render(request, "piece.html", {
+        "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
+        "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
+        "can_write": user.role in ("editor", "approver", "admin"),
+    })
+
+
+@router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> HTMLResponse:
+    with request.app.state.reads.session() as session:
+        piece = pieces.get_piece(session, piece_id)
+        campaigns = _campaigns(session)
+    return render(request, "piece_form.html", {"piece": piece, "revision": piece.current_revision,
+                                               "campaigns": campaigns, "channels": CHANNELS})
+
+
+@router.post("/pieces/{piece_id}/edit")
+async def edit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+    services = request.app.state.services
+    fields = piece_fields(await request.form(), services.settings.zone)
+    with unit_of_work(services.sessions) as session:
+        pieces.edit_piece(session, piece_id, fields, actor=user, now=services.now())
+    return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/upload")
+async def upload(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision."""
+    from content.errors import InputError
+    from loa.web.uploads import store_upload
+
+    services = request.app.state.services
+    form = await request.form()
+    kind = str(form.get("kind") or "")
+    file = form.get("file")
+    if not isinstance(file, UploadFile) and not hasattr(file, "read"):
+        raise InputError("choose a file to upload", where="file")
+    data = await file.read()  # type: ignore[union-attr]
+    sha = store_upload(services.settings.media_dir, data, kind=kind, name=getattr(file, "filename", "") or "")
+    with unit_of_work(services.sessions) as session:
+        pieces.edit_piece(session, piece_id, {f"{kind}_sha256": sha}, actor=user, now=services.now())
+    return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/submit")
+def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        pieces.submit(session, piece_id, actor=user, now=services.now())
+    return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/approve")
+async def approve(request: Request, piece_id: int, user: User = needs("approver")) -> RedirectResponse:
+    services = request.app.state.services
+    note = str((await request.form()).get("note") or "")
+    with unit_of_work(services.sessions) as session:
+        pieces.approve(session, piece_id, actor=user, now=services.now(), note=note)
+    return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/reject")
+async def reject(request: Request, piece_id: int, user: User = needs("approver")) -> RedirectResponse:
+    services = request.app.state.services
+    note = str((await request.form()).get("note") or "")
+    with unit_of_work(services.sessions) as session:
+        pieces.reject(session, piece_id, actor=user, now=services.now(), note=note)
+    return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/retire")
+async def retire(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+    services = request.app.state.services
+    note = str((await request.form()).get("note") or "")
+    with unit_of_work(services.sessions) as session:
+        pieces.retire(session, piece_id, actor=user, now=services.now(), note=note)
+    return back(f"/pieces/{piece_id}")

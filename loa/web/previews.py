@@ -1,0 +1,75 @@
+"""Previews before anything goes out: a piece's speech, a program's audio, board slides, the portal article."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from content.db import unit_of_work
+from content.errors import NotFound
+from content.models import Revision, User
+from loa.web.auth import current_user
+from loa.web.view import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _revision(session, revision_id: int) -> Revision:
+    revision = session.get(Revision, revision_id)
+    if revision is None:
+        raise NotFound(f"no revision {revision_id}")
+    return revision
+
+
+@router.get("/previews/speech/{revision_id}.mp3")
+def speech(request: Request, revision_id: int, user: User = Depends(current_user)) -> FileResponse:
+    """The revision as the loudspeakers will say it: its uploaded recording, else synthetic speech."""
+    from content.media import find_media
+    from content.render.renditions import ensure_speech
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        revision = _revision(session, revision_id)
+        if revision.audio_sha256:
+            return FileResponse(find_media(services.settings.media_dir, revision.audio_sha256))
+        rendition = ensure_speech(session, revision, services.settings.render, now=services.now(),
+                                  abbreviations=services.settings.loa.normalize.abbreviations)
+    return FileResponse(rendition.path, media_type="audio/mpeg")
+
+
+@router.get("/previews/image/{revision_id}")
+def image(request: Request, revision_id: int, user: User = Depends(current_user)) -> FileResponse:
+    from content.media import find_media
+
+    services = request.app.state.services
+    with request.app.state.reads.session() as session:
+        revision = _revision(session, revision_id)
+        if not revision.image_sha256:
+            raise NotFound(f"revision {revision_id} has no image")
+    return FileResponse(find_media(services.settings.media_dir, revision.image_sha256))
+
+
+@router.get("/previews/revision/{revision_id}", response_class=HTMLResponse)
+def revision_preview(request: Request, revision_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+    """One revision as a board shows it (its slides) and as the portal publishes it (the article)."""
+    from content.render.article import make_article
+    from content.render.slides import make_slides
+
+    with request.app.state.reads.session() as session:
+        revision = _revision(session, revision_id)
+    return render(request, "preview.html", {"revision": revision, "slides": make_slides(revision.body),
+                                            "article": make_article(revision.body)})
+
+
+@router.get("/previews/program/{delivery_id}", response_class=HTMLResponse)
+def program_preview(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
+    """A program's items in order, each with its audio, and the total against the slot."""
+    from loa.web.deliveries import _find
+    from scheduler.schedule_view import upcoming
+
+    with request.app.state.reads.session() as session:
+        delivery, station = _find(session, user, delivery_id)
+        program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
+                                           station=station.code, outlet=delivery.outlet)
+                       if p.delivery_id == delivery_id)
+    return render(request, "program.html", {"program": program})

@@ -1,0 +1,40 @@
+"""Deliveries as editors follow them: status, attempts, last error and receipt, newest moments first."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import Delivery, DeliveryState, Station
+
+NEEDS_ACTION = (DeliveryState.DEAD, DeliveryState.REFUSED, DeliveryState.MISSED)
+
+
+def delivery_dict(delivery: Delivery, station: Station) -> dict[str, Any]:
+    return {
+        "id": delivery.id, "station": station.code, "station_name": station.name, "outlet": delivery.outlet,
+        "slot": delivery.slot_name, "start_at": delivery.start_at.isoformat(), "end_at": delivery.end_at.isoformat(),
+        "state": delivery.state, "attempts": delivery.attempts, "last_error": delivery.last_error,
+        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+        "receipt": delivery.receipt,
+    }
+
+
+def deliveries(session: Session, *, start: datetime | None = None, end: datetime | None = None,
+               states: Collection[str] | None = None, stations: Collection[str] | None = None,
+               limit: int = 500) -> list[tuple[Delivery, Station]]:
+    """Deliveries whose slot starts in [start, end), optionally in ``states`` and on ``stations``."""
+    query = select(Delivery, Station).join(Station).order_by(Delivery.start_at.desc(), Station.code).limit(limit)
+    if start is not None:
+        query = query.where(Delivery.start_at >= start)
+    if end is not None:
+        query = query.where(Delivery.start_at < end)
+    if states:
+        query = query.where(Delivery.state.in_(list(states)))
+    if stations is not None:
+        query = query.where(Station.code.in_(list(stations)))
+    return [(d, s) for d, s in session.execute(query).all()]

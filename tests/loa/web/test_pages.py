@@ -1,0 +1,228 @@
+"""The editors' pages through the real app: logging in, writing and reviewing a piece, the calendar, deliveries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from content.db import unit_of_work
+from content.models import AuditEvent, Piece
+from scheduler.models import Airing, Delivery
+
+from servers.web import csrf_of
+
+
+def _post(client, path: str, data: dict, page: str = "/account"):
+    return client.post(path, data={"csrf": csrf_of(client.get(page).text), **data})
+
+
+def test_login_page_is_vietnamese_and_a_wrong_password_is_refused_and_audited(web):
+    client = web.client()
+    page = client.get("/login")
+    assert "Đăng nhập" in page.text and "Mật khẩu" in page.text
+    response = client.post("/login", data={"name": "lan", "password": "sai-mat-khau", "csrf": csrf_of(page.text)})
+    assert response.status_code == 401
+    assert "Sai tên đăng nhập hoặc mật khẩu" in response.text
+    assert client.get("/pieces").status_code == 303
+    with unit_of_work(web.services.sessions) as session:
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions[-1] == "user.login_failed"
+
+
+def test_login_goes_back_to_the_page_asked_for_but_never_to_another_site(web):
+    client = web.client()
+    assert client.get("/calendar").headers["location"] == "/login?next=/calendar"
+    for wanted, landing in (("/calendar", "/calendar"), ("//evil.example/x", "/"), ("https://evil.example", "/")):
+        page = client.get(f"/login?next={wanted}")
+        response = client.post("/login", data={"name": "lan", "password": "mat-khau-du-dai",
+                                               "csrf": csrf_of(page.text), "next": wanted})
+        assert response.headers["location"] == landing
+
+
+def test_logout_ends_the_session(web):
+    client = web.client("lan")
+    assert client.get("/pieces").status_code == 200
+    assert _post(client, "/logout", {}).status_code == 303
+    assert client.get("/pieces").status_code == 303
+
+
+def test_editor_writes_and_submits_then_another_approver_approves_with_a_note(web):
+    lan = web.client("lan")
+    response = _post(lan, "/pieces/new", {
+        "title": "Lịch tiêm chủng tháng 12", "body": "Trạm y tế xã tiêm chủng vào sáng thứ Bảy.",
+        "campaign": "guong-dien-hinh", "channels": ["loudspeaker", "board"], "valid_until": "31/12/2026",
+        "priority": "3"}, page="/pieces/new")
+    assert response.status_code == 303
+    piece_url = response.headers["location"]
+    page = lan.get(piece_url).text
+    assert "Lịch tiêm chủng tháng 12" in page and "bản nháp" in page and "31/12/2026" in page
+    assert "/approve" not in page  # an editor sees no approve button
+    assert _post(lan, f"{piece_url}/submit", {}, page=piece_url).status_code == 303
+    hung = web.client("hung")
+    review = hung.get(piece_url).text
+    assert "chờ duyệt" in review and f'action="{piece_url}/approve"' in review
+    assert '<audio id="speech"' in review
+    assert _post(hung, f"{piece_url}/approve", {"note": "Đạt"}, page=piece_url).status_code == 303
+    page = hung.get(piece_url).text
+    assert "đã duyệt" in page and "Đạt" in page
+    with unit_of_work(web.services.sessions) as session:
+        piece = session.get(Piece, int(piece_url.rsplit("/", 1)[1]))
+        assert piece.state == "approved" and piece.approved_revision.valid_until is not None
+        # 31/12/2026 typed in the form means the end of that day in the configured zone
+        local = piece.approved_revision.valid_until.astimezone(web.services.settings.zone)
+        assert (local.day, local.month, local.hour) == (31, 12, 23)
+
+
+def test_a_bad_form_names_the_field_and_stores_nothing(web):
+    lan = web.client("lan")
+    response = _post(lan, "/pieces/new", {"title": "Tin", "body": "Nội dung", "channels": "board",
+                                          "valid_from": "32/13/2026"}, page="/pieces/new")
+    assert response.status_code == 400
+    assert "valid_from" in response.text and "31/12/2026" in response.text
+    with unit_of_work(web.services.sessions) as session:
+        assert session.scalar(select(Piece)) is None
+
+
+def test_review_shows_a_diff_against_the_last_approved_revision(web):
+    piece = web.piece(approved=True, body="Họp dân lúc 8 giờ sáng Chủ nhật.")
+    lan = web.client("lan")
+    form = {"title": "Thông báo tiêm chủng", "body": "Họp dân lúc 9 giờ sáng Chủ nhật.", "channels":
+            ["loudspeaker", "board", "portal"], "campaign": "guong-dien-hinh", "priority": "5"}
+    assert _post(lan, f"/pieces/{piece}/edit", form, page=f"/pieces/{piece}/edit").status_code == 303
+    page = lan.get(f"/pieces/{piece}").text
+    assert "Thay đổi so với bản đã duyệt" in page
+    assert "8" in page and "9" in page and 'class="diff_chg"' in page
+    assert "bản đã duyệt: 1" in page
+
+
+def test_english_is_one_click_away_and_dates_stay_day_first(web):
+    web.piece()
+    client = web.client("lan")
+    response = client.get("/lang/en?next=/pieces")
+    assert response.headers["location"] == "/pieces"
+    page = client.get("/pieces").text
+    assert "New piece" in page and "draft" in page and "Tin bài mới" not in page
+    assert "23/11/2026" in page
+
+
+def _planned(web):
+    piece = web.piece(approved=True)
+    web.services.plan(days=7)
+    with unit_of_work(web.services.sessions) as session:
+        airing = session.scalar(select(Airing).join(Delivery).where(Delivery.outlet == "loudspeaker")
+                                .order_by(Delivery.start_at))
+        return piece, airing.id, airing.delivery_id, airing.delivery.station.code
+
+
+def test_calendar_shows_the_placed_piece_with_totals_and_targets(web):
+    _planned(web)
+    page = web.client("lan").get("/calendar?week=2026-11-23").text
+    assert "Thông báo tiêm chủng" in page
+    assert "T2 23/11" in page and "CN 29/11" in page
+    assert "guong-dien-hinh" in page and ("✓" in page or "✗" in page)
+    assert "/30:00" in page  # a 30-minute loudspeaker slot shows its planned total against its length
+
+
+def test_pin_and_remove_show_on_the_calendar_and_are_refused_once_pushed(web):
+    _, airing, _, station = _planned(web)
+    hung = web.client("hung")
+    week = f"/calendar?week=2026-11-23&station={station}"
+    assert "Chọn một xã" in hung.get("/calendar?week=2026-11-23").text  # controls live in one station's view
+    assert _post(hung, f"/calendar/airings/{airing}/pin", {"pinned": "1"}, page=week).status_code == 303
+    assert f'class="pinned" data-airing="{airing}"' in hung.get(week).text
+    assert _post(hung, f"/calendar/airings/{airing}/remove", {}, page=week).status_code == 303
+    assert f'data-airing="{airing}"' not in hung.get(week).text
+    with unit_of_work(web.services.sessions) as session:
+        other = session.scalar(select(Airing).where(Airing.removed.is_(False)))
+        other.delivery.state = "delivered"
+        other_id = other.id
+    response = _post(hung, f"/calendar/airings/{other_id}/pin", {}, page=week)
+    assert response.status_code == 409 and "delivered" in response.text
+
+
+def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
+    _, _, delivery, _ = _planned(web)
+    with unit_of_work(web.services.sessions) as session:
+        row = session.get(Delivery, delivery)
+        row.state, row.last_error, row.attempts = "dead", "HTTP 500 from the gateway", 5
+        row.start_at = web.services.now() - timedelta(hours=1)
+    hung = web.client("hung")
+    today = hung.get("/").text
+    assert "Cần xử lý" in today and "HTTP 500 from the gateway" in today
+    page = hung.get(f"/deliveries/{delivery}").text
+    assert "gửi hỏng" in page and "Gửi lại" in page
+    assert _post(hung, f"/deliveries/{delivery}/retry", {}, page=f"/deliveries/{delivery}").status_code == 303
+    assert "chờ gửi" in hung.get(f"/deliveries/{delivery}").text
+    assert _post(hung, f"/deliveries/{delivery}/retry", {}).status_code == 409  # pending: nothing to retry
+    with unit_of_work(web.services.sessions) as session:
+        assert session.scalars(select(AuditEvent.action).where(AuditEvent.subject == f"delivery:{delivery}")) \
+            .all() == ["delivery.retry"]
+
+
+def test_uploads_are_checked_and_a_path_in_the_name_goes_nowhere(web, tmp_path):
+    piece = web.piece()
+    lan = web.client("lan")
+    token = csrf_of(lan.get(f"/pieces/{piece}").text)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
+                        files={"file": ("../../../etc/evil.png", png, "image/png")})
+    assert response.status_code == 303
+    stored = list(web.services.settings.media_dir.rglob("*.png"))
+    assert len(stored) == 1 and stored[0].is_relative_to(web.services.settings.media_dir)
+    assert not (tmp_path / "etc").exists()
+    response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
+                        files={"file": ("photo.png", b"not an image at all", "image/png")})
+    assert response.status_code == 400 and "not an image" in response.text
+    response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "audio"},
+                        files={"file": ("tin.mp3", b"ID3 but not really audio", "audio/mpeg")})
+    assert response.status_code == 400 and "not audio" in response.text
+
+
+def test_the_speech_preview_is_an_mp3(web):
+    piece = web.piece()
+    client = web.client("lan")
+    with unit_of_work(web.services.sessions) as session:
+        revision = session.get(Piece, piece).current_revision_id
+    response = client.get(f"/previews/speech/{revision}.mp3")
+    assert response.status_code == 200 and response.headers["content-type"] == "audio/mpeg"
+    assert response.content[:3] == b"ID3" or response.content[:2] == b"\xff\xfb"
+    preview = client.get(f"/previews/revision/{revision}").text
+    assert "Mời bà con đưa trẻ đi tiêm chủng" in preview and "Trang bảng tin" in preview
+
+
+def test_icalendar_subscription_lists_the_users_programs(web):
+    _planned(web)
+    client = web.client("xa-khac")
+    page = client.get("/account").text
+    link = page.split('id="ical"')[0].rsplit('value="', 1)[1].split('"')[0]
+    path = link.split("8080", 1)[1]
+    response = web.client().get(path)  # calendar apps cannot log in: the signed address is the key
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    from icalendar import Calendar
+
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert events and all("Phú Xuân" in str(e["summary"]) for e in events)
+    assert web.client().get(path.replace(".ics", "x.ics")).status_code == 404
+
+
+def test_api_tokens_are_shown_once_and_can_be_revoked(web):
+    client = web.client("lan")
+    assert _post(client, "/account/tokens", {"name": "cổng tỉnh"}).status_code == 303
+    page = client.get("/account").text
+    token = page.split('id="new-token">', 1)[1].split("<", 1)[0]
+    assert "new-token" not in client.get("/account").text
+    api = web.client()
+    assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    token_id = page.split("/account/tokens/", 1)[1].split("/", 1)[0]
+    assert _post(client, f"/account/tokens/{token_id}/revoke", {}).status_code == 303
+    assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_text_typed_by_editors_is_shown_as_text_never_run_as_html(web):
+    piece = web.piece(title="<script>alert('x')</script> Họp dân", body="<img src=x onerror=alert(1)> nội dung")
+    client = web.client("hung")
+    for path in ("/pieces", f"/pieces/{piece}"):
+        page = client.get(path).text
+        assert "<script>alert(" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in client.get(f"/pieces/{piece}").text

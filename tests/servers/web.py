@@ -1,0 +1,101 @@
+"""The web app under test: the real app over the test services, accounts with passwords, logged-in clients,
+and the same app served by uvicorn on a free port for the browser."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+import content.accounts
+from content.accounts import create_token
+from content.db import unit_of_work
+from content.pieces import PieceContent, add_piece, approve, submit
+from content.users import add_user
+from loa.web import create_app
+
+PASSWORD = "mat-khau-du-dai"
+#: name → (role, stations); "xa-khac" edits only station 99003.
+ACCOUNTS = {"lan": ("editor", []), "hung": ("approver", []), "mai": ("approver", []), "quan-tri": ("admin", []),
+            "xa-khac": ("approver", ["99003"])}
+#: argon2 is slow on purpose; the tests use its cheapest settings so that logging in stays quick.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_HASH = FAST_HASHER.hash(PASSWORD)
+
+
+class Web:
+    """The app plus helpers to sign in as one of ACCOUNTS and read the CSRF token of a page."""
+
+    def __init__(self, services) -> None:
+        self.services = services
+        self.app = create_app(services)
+        self.ids: dict[str, int] = {}
+        with unit_of_work(services.sessions) as session:
+            for name, (role, stations) in ACCOUNTS.items():
+                self.ids[name] = add_user(session, name, role, now=services.now(), stations=stations,
+                                          password_hash=_HASH).id
+
+    def client(self, name: str | None = None) -> TestClient:
+        client = TestClient(self.app, follow_redirects=False)
+        if name:
+            page = client.get("/login")
+            response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf": csrf_of(page.text)})
+            assert response.status_code == 303, response.text
+        return client
+
+    def token(self, name: str) -> dict[str, str]:
+        with unit_of_work(self.services.sessions) as session:
+            from content.models import User
+
+            user = session.get(User, self.ids[name])
+            return {"Authorization": f"Bearer {create_token(session, user, 'tests', now=self.services.now())}"}
+
+    def piece(self, title: str = "Thông báo tiêm chủng", *, approved: bool = False, submitted: bool = False,
+              author: str = "lan", body: str = "Mời bà con đưa trẻ đi tiêm chủng tại trạm y tế xã.") -> int:
+        from content.models import User
+
+        with unit_of_work(self.services.sessions) as session:
+            writer = session.get(User, self.ids[author])
+            piece = add_piece(session, PieceContent(title, body, campaign="guong-dien-hinh"), author=writer,
+                              now=self.services.now())
+            if submitted or approved:
+                submit(session, piece.id, actor=writer, now=self.services.now())
+            if approved:
+                approve(session, piece.id, actor=session.get(User, self.ids["hung"]), now=self.services.now())
+            return piece.id
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match[1]
+
+
+@pytest.fixture
+def web(services, monkeypatch) -> Iterator[Web]:
+    monkeypatch.setattr(content.accounts, "_hasher", FAST_HASHER)
+    yield Web(services)
+
+
+@pytest.fixture
+def server(web) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
