@@ -141,14 +141,15 @@ def replan(
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
         live = [a for a in delivery.airings if not a.removed]
-        frozen = delivery.state != DeliveryState.PENDING
+        # A delivery already attempted keeps its program: its stored payload is what retries re-send.
+        frozen = delivery.state != DeliveryState.PENDING or delivery.payload is not None
         existing[key] = Existing(
             frozen=frozen,
             items=tuple(PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
                         for a in live if frozen or a.pinned),
             removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
         )
-    replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING}
+    replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING and d.payload is None}
     published = frozenset(
         (code, piece_id)
         for code, outlet, start, piece_id in session.execute(
