@@ -74,4 +74,4 @@ def cli(config_dir: Path) -> Cli:
     return Cli(config_dir)
 
 
-pytest_plugins = ["servers.postgres"]
+pytest_plugins = ["servers.postgres", "servers.receiver"]
