@@ -17,6 +17,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 def create_app(services: Services) -> FastAPI:
     """The FastAPI app for ``services``; every router reads them from ``app.state.services``."""
     from loa.web import boards, feeds, health
+    from loa.web import media as media_links
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API.")
@@ -24,5 +25,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)
+    app.include_router(media_links.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -10,14 +10,6 @@ import random
 from datetime import timedelta
 
 import pytest
-from dispatch_support import (
-    SECRET_ENV,
-    add_deliveries,
-    approved_revision,
-    delivery,
-    open_http_services,
-    write_config,
-)
 from sqlalchemy import select
 
 from content.db import unit_of_work
@@ -29,6 +21,14 @@ from scheduler.models import DeliveryState
 from scheduler.outbox import retry_delivery
 
 from conftest import MONDAY
+from servers.outbox_world import (
+    SECRET_ENV,
+    add_deliveries,
+    approved_revision,
+    delivery,
+    open_http_services,
+    write_config,
+)
 from servers.receiver import HANG, SECRET, Answer
 
 NOW = MONDAY  # 08:00 local

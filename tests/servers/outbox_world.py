@@ -25,8 +25,7 @@ TITLE = "Thông báo lịch tiêm chủng mở rộng tháng 11"
 BODY = "Trạm y tế xã tiêm vắc-xin cho trẻ dưới 5 tuổi vào sáng thứ Năm. Đề nghị phụ huynh đưa con đến đúng giờ."
 
 
-def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None,
-                 extra: str = "") -> None:
+def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None) -> None:
     """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP; no slots."""
     settings = {"lead_minutes": 2, "grace_minutes": 30, "max_attempts": 4, "retry_base_s": 60,
                 "breaker_failures": 10, "breaker_cooldown_s": 300, "workers": 4, "per_outlet": 2,
@@ -38,13 +37,13 @@ def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, 
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = 0.5, '
                   f'connect_timeout_s = 0.5, media_url = "http://loa.test/media" }}')
         stations.append(f'[[station]]\ncode = "{code}"\nname = "Xã {code}"\nprovince = "Tỉnh Thử"\n'
-                        f"board = {outlet}\nloudspeaker = {outlet}\n{extra}")
+                        f"board = {outlet}\nloudspeaker = {outlet}\n")
     (config_dir / "stations.toml").write_text("\n".join(stations), encoding="utf-8")
     (config_dir / "schedule.toml").write_text("", encoding="utf-8")
 
 
-def open_http_services(config_dir: Path, now: datetime) -> Services:
-    services = open_services(load_settings(config_dir, env={}), now=now)
+def open_http_services(config_dir: Path, now: datetime, env: dict[str, str] | None = None) -> Services:
+    services = open_services(load_settings(config_dir, env=env or {}), now=now)
     services.init()
     return services
 
