@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from loa.cli_deliveries import deliveries_app
 from loa.cli_pieces import pieces_app
 from loa.cli_state import State, state_of
 
@@ -37,6 +38,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pieces_app, name="piece", help="Load and review pieces: add, edit, submit, approve, reject, retire.")
+app.add_typer(deliveries_app, name="delivery", help="The outbox: list deliveries, show a receipt, retry failures.")
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
