@@ -4,6 +4,7 @@ Behaviours, per request (``Receiver.script`` is consulted in order, then ``defau
 
 - ``Answer(status, headers, body)`` answers at once;
 - ``Answer(..., delay_s=x)`` answers after x seconds (a slow receiver);
+- ``respond(request) -> Answer``, when set, decides once the script is used up;
 - ``HANG`` accepts the connection, reads the request and never answers (until the server stops).
 
 It also verifies each request's signature with the shared secret and keeps the bodies per
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,6 +36,13 @@ class Answer:
 
 
 HANG = Answer(status=0)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # senders killed mid-request (the crash test) reset their connections; that is expected
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class Receiver:
         self.requests: list[Request] = []
         self.script: list[Answer] = []
         self.default = Answer()
+        #: If set, decides every answer (after the script is used up) instead of ``default``.
+        self.respond: Callable[[Request], Answer] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         receiver = self
@@ -70,6 +80,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was received
+                    self.close_connection = True
+                    return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 signed = verify(body, receiver.secret, headers, now=int(time.time()))
                 answer = receiver._next(Request(self.path, headers, body, signed))
@@ -92,7 +105,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/push"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -101,7 +114,9 @@ class Receiver:
     def _next(self, request: Request) -> Answer:
         with self._lock:
             self.requests.append(request)
-            return self.script.pop(0) if self.script else self.default
+            if self.script:
+                return self.script.pop(0)
+            return self.respond(request) if self.respond else self.default
 
     def keys(self) -> list[str]:
         return [request.key for request in self.requests]
