@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 import channels
 from channels import snapshot
@@ -84,6 +84,7 @@ class Dispatcher:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._pusher: Pusher | None = None
         self._background: ThreadPoolExecutor | None = None
+        self._memo: dict[object, object] = {}
 
     def outlet_key(self, station_code: str, outlet: str) -> str:
         options = self.stations[station_code].outlet(outlet)
@@ -163,21 +164,39 @@ class Dispatcher:
         return self._prepare(ids, now, summary)
 
     def _prepare(self, ids: list[str], now: datetime, summary: DispatchSummary) -> list[Job]:
+        """Check and build (or load) the payload of each claimed delivery, all in one transaction.
+
+        The payloads are committed before anything is pushed, so a crash after a push finds the
+        very body that went out. Each delivery has its own savepoint: one that fails is refused
+        (or retried, for an unexpected error) without undoing the others.
+        """
         jobs = []
-        for delivery_id in ids:
-            with unit_of_work(self.sessions) as session:
+        with unit_of_work(self.sessions) as session:
+            self._memo = {}
+            session.scalars(select(Delivery).where(Delivery.id.in_(ids))
+                            .options(selectinload(Delivery.airings), joinedload(Delivery.station))).all()
+            for delivery_id in ids:
                 delivery = session.get(Delivery, delivery_id)
                 assert delivery is not None
                 try:
-                    payload = self._checked_payload(session, delivery, now)
-                    key = self.outlet_key(payload.station_code, payload.outlet)
-                    channel = self.channel(payload.station_code, payload.outlet)
+                    with session.begin_nested():
+                        payload = self._checked_payload(session, delivery, now)
+                        key = self.outlet_key(payload.station_code, payload.outlet)
+                        channel = self.channel(payload.station_code, payload.outlet)
                 except (Refusal, IntegrityError, channels.ChannelError, KeyError) as refusal:
                     log.error("ALERT: delivery %s refused: %s", delivery_id, refusal)
                     outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker)
                     summary.counts[DeliveryState.REFUSED] += 1
                     continue
-            jobs.append(Job(delivery_id, key, channel, payload))
+                except Exception as error:  # e.g. rendering failed: try again later, like a transient error
+                    log.exception("delivery %s could not be prepared", delivery_id)
+                    state = outbox.record_failure(
+                        session, delivery, error=f"preparing failed: {type(error).__name__}: {error}",
+                        transient=True, now=now, max_attempts=self.settings.max_attempts,
+                        base_s=self.settings.retry_base_s, rng=self.rng, actor=self.worker)
+                    summary.counts[state] += 1
+                    continue
+                jobs.append(Job(delivery_id, key, channel, payload))
         return jobs
 
     def _checked_payload(self, session: Session, delivery: Delivery, now: datetime) -> channels.Delivery:
@@ -186,21 +205,34 @@ class Dispatcher:
             payload, skipped = self._payload(session, delivery, now)
             moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
             included = sorted({a.revision_id for a in delivery.airings
-                               if not a.removed and check_airable(session, a.revision_id, moment) is None})
+                               if not a.removed and self._airable(session, a.revision_id, moment) is None})
             delivery.payload = {"delivery": snapshot.dump(payload), "revisions": included, "skipped": skipped}
             return payload
         moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
         for revision_id in delivery.payload.get("revisions", []):
-            reason = check_airable(session, revision_id, moment)  # raises on tampering
+            reason = self._airable(session, revision_id, moment)  # raises on tampering
             if reason:
                 raise Refusal(f"{reason} since the first attempt; the program as first pushed must not go out "
                               "again (re-plan and retry to push the rest)")
         return snapshot.load(delivery.payload["delivery"])
 
+    def _airable(self, session: Session, revision_id: int, moment: datetime) -> str | None:
+        """``check_airable``, asked once per revision and moment within one prepared batch."""
+        key = ("airable", revision_id, moment)
+        if key not in self._memo:
+            self._memo[key] = check_airable(session, revision_id, moment)  # raises on tampering: not kept
+        return self._memo[key]
+
+    def _campaign_names(self, session: Session) -> dict[str, str]:
+        if "campaigns" not in self._memo:
+            self._memo["campaigns"] = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+        return self._memo["campaigns"]
+
     def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
         """Write every outcome of a batch in one transaction."""
         deferred: dict[datetime, list[str]] = {}
         with unit_of_work(self.sessions) as session:
+            session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in outcomes]))).all()
             for outcome in outcomes:
                 job = outcome.job
                 if outcome.deferred_until is not None:
@@ -234,13 +266,13 @@ class Dispatcher:
         if station is None:
             raise Refusal(f"station {delivery.station.code} is no longer in stations.toml")
         moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-        names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+        names = self._campaign_names(session)
         revisions: list[Revision] = []
         skipped: list[str] = []
         for airing in delivery.airings:
             if airing.removed:
                 continue
-            reason = check_airable(session, airing.revision_id, moment)  # raises on tampering
+            reason = self._airable(session, airing.revision_id, moment)  # raises on tampering
             if reason:
                 skipped.append(reason)
                 continue
