@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -85,6 +86,8 @@ class Dispatcher:
         self._pusher: Pusher | None = None
         self._background: ThreadPoolExecutor | None = None
         self._memo: dict[object, object] = {}
+        # APScheduler may fire the sweep and a due-time job together: one run at a time per dispatcher.
+        self._running = threading.Lock()
 
     def outlet_key(self, station_code: str, outlet: str) -> str:
         options = self.stations[station_code].outlet(outlet)
@@ -126,6 +129,10 @@ class Dispatcher:
 
     def run_once(self, now: datetime, *, due_by: datetime | None = None) -> DispatchSummary:
         """Push everything due by ``due_by`` (default ``now``) once; returns what happened."""
+        with self._running:
+            return self._run_once(now, due_by)
+
+    def _run_once(self, now: datetime, due_by: datetime | None) -> DispatchSummary:
         summary = DispatchSummary()
         with unit_of_work(self.sessions) as session:
             missed = outbox.mark_missed(session, now=now, grace=timedelta(minutes=self.settings.grace_minutes),
@@ -145,13 +152,6 @@ class Dispatcher:
             if jobs is None:
                 return summary
             pushing = self._background.submit(self.pusher.push_all, jobs, now)
-
-    def push(self, delivery_id: str, now: datetime) -> str:
-        """Prepare and push one claimed delivery now; returns its new state."""
-        summary = DispatchSummary()
-        jobs = self._prepare([delivery_id], now, summary)
-        self._record(self.pusher.push_all(jobs, now), now, summary)
-        return next(iter(summary.counts))
 
     def _claim_and_prepare(self, now: datetime, due_by: datetime, summary: DispatchSummary) -> list[Job] | None:
         """Claim the next batch and prepare it; None when nothing more is due."""
@@ -221,12 +221,16 @@ class Dispatcher:
         key = ("airable", revision_id, moment)
         if key not in self._memo:
             self._memo[key] = check_airable(session, revision_id, moment)  # raises on tampering: not kept
-        return self._memo[key]
+        reason = self._memo[key]
+        assert reason is None or isinstance(reason, str)
+        return reason
 
     def _campaign_names(self, session: Session) -> dict[str, str]:
         if "campaigns" not in self._memo:
             self._memo["campaigns"] = dict(session.execute(select(Campaign.code, Campaign.name)).all())
-        return self._memo["campaigns"]
+        names = self._memo["campaigns"]
+        assert isinstance(names, dict)
+        return names
 
     def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
         """Write every outcome of a batch in one transaction."""
