@@ -98,7 +98,8 @@ def _outbox(services, count: int, stations: int) -> None:
             start = NOW - timedelta(hours=1) + timedelta(minutes=n // stations)
             rows.append(dict(id=uuid.uuid4().hex, station_id=station_ids[n % stations], outlet="board",
                              slot_name="bench", start_at=start, end_at=start + timedelta(hours=24),
-                             due_at=NOW - timedelta(minutes=5), state="pending", attempts=0, created_at=NOW, updated_at=NOW))
+                             due_at=NOW - timedelta(minutes=5), state="pending", attempts=0, created_at=NOW,
+                             updated_at=NOW))
         session.execute(insert(Delivery), rows)
         session.execute(insert(Airing), [dict(delivery_id=r["id"], position=0, piece_id=piece.id,
                                               revision_id=piece.approved_revision_id, seconds=15.0, pinned=False,
