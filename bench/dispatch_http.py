@@ -130,12 +130,12 @@ def _bare(url: str, bodies: list[bytes], workers: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="300 deliveries: a smoke run, not a measurement")
+    parser.add_argument("--quick", action="store_true", help="100 deliveries: a smoke run, not a measurement")
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--stations", type=int, default=50)
     args = parser.parse_args()
-    count = 300 if args.quick else args.deliveries
+    count = 100 if args.quick else args.deliveries
     os.environ.setdefault(SECRET_ENV, "bench-secret")
 
     from loa.settings import load_settings
