@@ -196,6 +196,8 @@ class DispatchSettings(_Section):
     grace_minutes: int = Field(30, ge=0, le=24 * 60)
     max_attempts: int = Field(5, ge=1, le=100)
     retry_base_s: float = Field(30.0, gt=0, le=3600)
+    #: The longest wait between two attempts, however many failed before.
+    retry_max_s: float = Field(1800.0, gt=0, le=24 * 3600)
     poll_seconds: int = Field(20, ge=1, le=3600)
     claim_batch: int = Field(50, ge=1, le=10_000)
     lease_minutes: int = Field(10, ge=1, le=24 * 60)

@@ -193,7 +193,8 @@ class Dispatcher:
                     state = outbox.record_failure(
                         session, delivery, error=f"preparing failed: {type(error).__name__}: {error}",
                         transient=True, now=now, max_attempts=self.settings.max_attempts,
-                        base_s=self.settings.retry_base_s, rng=self.rng, actor=self.worker)
+                        base_s=self.settings.retry_base_s, rng=self.rng, max_s=self.settings.retry_max_s,
+                        actor=self.worker)
                     summary.counts[state] += 1
                     continue
                 jobs.append(Job(delivery_id, key, channel, payload))
@@ -259,6 +260,7 @@ class Dispatcher:
                 state = outbox.record_failure(
                     session, delivery, error=outcome.error, transient=outcome.transient, now=now,
                     max_attempts=self.settings.max_attempts, base_s=self.settings.retry_base_s, rng=self.rng,
+                    max_s=self.settings.retry_max_s,
                     actor=self.worker, retry_after=outcome.retry_after)
                 summary.counts[state] += 1
                 log.warning("delivery %s failed (%s): %s", job.delivery_id, state, outcome.error)

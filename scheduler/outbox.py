@@ -31,13 +31,14 @@ from scheduler.models import Delivery, DeliveryState
 RETRYABLE = (DeliveryState.DEAD, DeliveryState.REFUSED, DeliveryState.MISSED)
 
 
-def backoff_seconds(attempt: int, base_s: float, rng: random.Random, retry_after: float | None = None) -> float:
+def backoff_seconds(attempt: int, base_s: float, rng: random.Random, retry_after: float | None = None,
+                    max_s: float = 3600.0) -> float:
     """Exponential backoff with jitter for the ``attempt``-th failure; ``Retry-After`` wins if longer.
 
-    "Equal jitter": a uniform draw in [b/2, b] where b = base · 2^(attempt-1), so retries of many
-    deliveries that failed together spread out instead of hitting the receiver again at once.
+    "Equal jitter": a uniform draw in [b/2, b] where b = min(base · 2^(attempt-1), max_s), so retries
+    of many deliveries that failed together spread out instead of hitting the receiver again at once.
     """
-    exponential = base_s * 2 ** max(attempt - 1, 0)
+    exponential = min(base_s * 2 ** min(max(attempt - 1, 0), 60), max_s)
     delay = rng.uniform(exponential / 2, exponential)
     return max(delay, retry_after or 0.0)
 
@@ -122,7 +123,7 @@ def record_delivered(session: Session, delivery: Delivery, *, receipt: dict[str,
 
 def record_failure(session: Session, delivery: Delivery, *, error: str, transient: bool, now: datetime,
                    max_attempts: int, base_s: float, rng: random.Random, actor: str,
-                   retry_after: float | None = None) -> str:
+                   retry_after: float | None = None, max_s: float = 3600.0) -> str:
     """Schedule a retry for a transient failure, or send the delivery to dead letter."""
     delivery.last_error = error
     delivery.updated_at = now
@@ -130,7 +131,7 @@ def record_failure(session: Session, delivery: Delivery, *, error: str, transien
     if transient and delivery.attempts < max_attempts:
         delivery.state = DeliveryState.PENDING
         delivery.next_attempt_at = now + timedelta(
-            seconds=backoff_seconds(delivery.attempts, base_s, rng, retry_after))
+            seconds=backoff_seconds(delivery.attempts, base_s, rng, retry_after, max_s))
     else:
         delivery.state = DeliveryState.DEAD
         delivery.next_attempt_at = None

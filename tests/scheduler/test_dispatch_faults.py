@@ -277,3 +277,15 @@ def test_a_missed_program_is_not_pushed_late_unless_an_editor_retries_it(world):
         retry_delivery(session, program, actor="bien-tap", now=NOW)
     assert world.run(NOW + timedelta(minutes=1)) == {"delivered": 1}
     assert world.receiver.keys() == [in_grace, program]
+
+
+def test_backoff_grows_with_jitter_up_to_its_ceiling_and_retry_after_can_ask_for_more():
+    from scheduler.outbox import backoff_seconds
+
+    rng = random.Random(1)
+    draws = [backoff_seconds(attempt, 30, rng, max_s=600) for attempt in range(1, 40)]
+    for attempt, wait in enumerate(draws, start=1):
+        ceiling = min(30 * 2 ** (attempt - 1), 600)
+        assert ceiling / 2 <= wait <= ceiling
+    assert len(set(draws)) == len(draws)  # jittered, not one fixed schedule
+    assert backoff_seconds(50, 30, rng, retry_after=7200, max_s=600) == 7200
