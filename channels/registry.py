@@ -10,6 +10,8 @@ from channels.base import Channel, ChannelOptions
 #: kind → "module:Class". Adding an outlet kind is one module and one line here.
 KINDS: dict[str, str] = {
     "loudspeaker.folder": "channels.loudspeaker.folder:FolderLoudspeaker",
+    "loudspeaker.http": "channels.loudspeaker.http:HttpLoudspeaker",
+    "board.http": "channels.board.http:HttpBoard",
     "board.kiosk": "channels.board.kiosk:KioskBoard",
     "portal.feed": "channels.portal.feed:FeedPortal",
     "portal.wordpress": "channels.portal.wordpress:WordPressPortal",

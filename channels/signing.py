@@ -51,3 +51,19 @@ def verify(body: bytes, secret: str, headers: Mapping[str, str], now: int, toler
         return False
     expected = _signature(body, secret, timestamp)
     return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace"))
+
+
+def media_signature(secret: str, station: str, sha256: str, expires: int) -> str:
+    """HMAC-SHA256 hex that makes ``/media/<station>/<sha256>.mp3?expires=…`` valid until ``expires``."""
+    if not secret:
+        raise ValueError("signing secret is empty")
+    message = f"media.{station}.{sha256}.{expires}".encode()
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify_media(secret: str, station: str, sha256: str, expires: int, signature: str, now: int) -> bool:
+    """Whether a media URL's ``signature`` is loa's and ``expires`` has not passed at ``now``."""
+    if now > expires or not secret:
+        return False
+    expected = media_signature(secret, station, sha256, expires)
+    return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace"))

@@ -17,6 +17,7 @@ from loa import cli_speech
 from loa.cli_airings import airings_app
 from loa.cli_audit import audit_list
 from loa.cli_db import db_app
+from loa.cli_deliveries import deliveries_app
 from loa.cli_ingest import ingest_app
 from loa.cli_pieces import pieces_app
 from loa.cli_reports import report as report_command
@@ -44,6 +45,7 @@ app = typer.Typer(
 )
 app.add_typer(pieces_app, name="piece", help="Load and review pieces: add, edit, submit, approve, reject, retire.")
 app.add_typer(ingest_app, name="ingest", help="Load content as drafts: feeds, documents, folders.")
+app.add_typer(deliveries_app, name="delivery", help="The outbox: list deliveries, show a receipt, retry failures.")
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -196,7 +196,15 @@ class DispatchSettings(_Section):
     grace_minutes: int = Field(30, ge=0, le=24 * 60)
     max_attempts: int = Field(5, ge=1, le=100)
     retry_base_s: float = Field(30.0, gt=0, le=3600)
+    #: The longest wait between two attempts, however many failed before.
+    retry_max_s: float = Field(1800.0, gt=0, le=24 * 3600)
     poll_seconds: int = Field(20, ge=1, le=3600)
     claim_batch: int = Field(50, ge=1, le=10_000)
     lease_minutes: int = Field(10, ge=1, le=24 * 60)
     plan_days: int = Field(7, ge=1, le=62)
+    #: Pushes in flight at once, over all outlets, and at most per outlet.
+    workers: int = Field(8, ge=1, le=256)
+    per_outlet: int = Field(4, ge=1, le=256)
+    #: Consecutive transient failures that open an outlet's circuit, and how long it stays open.
+    breaker_failures: int = Field(5, ge=1, le=1000)
+    breaker_cooldown_s: float = Field(60.0, gt=0, le=24 * 3600)

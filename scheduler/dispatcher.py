@@ -1,20 +1,29 @@
-"""The dispatcher: turns claimed deliveries into channel payloads, checks them, pushes, records."""
+"""The dispatcher: turns claimed deliveries into channel payloads, checks them, pushes, records.
+
+One run: mark what was missed, then repeatedly claim a batch (one transaction), prepare each
+payload (re-check approvals and hashes; build it on the first attempt and store it, reuse the
+stored one on a retry), push the batch concurrently, and record every outcome in one transaction.
+The next batch is claimed and prepared while the current one is being pushed.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 import channels
+from channels import snapshot
 from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
@@ -25,8 +34,10 @@ from content.render.program import ProgramPart, assemble_program
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
 from scheduler import outbox
+from scheduler.breaker import CircuitBreaker
 from scheduler.config import DispatchSettings, StationSpec
 from scheduler.models import Campaign, Delivery, DeliveryState
+from scheduler.pushing import Job, Outcome, Pusher
 
 log = logging.getLogger(__name__)
 
@@ -70,24 +81,59 @@ class Dispatcher:
         self.worker = worker
         self.abbreviations = dict(abbreviations or {})
         self.rng = rng or random.Random()
-        self._channels: dict[tuple[str, str], channels.Channel] = {}
+        # Adapters (and their HTTP sessions) and breakers are shared by stations with identical options.
+        self._channels: dict[str, channels.Channel] = {}
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._pusher: Pusher | None = None
+        self._background: ThreadPoolExecutor | None = None
+        self._memo: dict[object, object] = {}
+        # APScheduler may fire the sweep and a due-time job together: one run at a time per dispatcher.
+        self._running = threading.Lock()
+
+    def outlet_key(self, station_code: str, outlet: str) -> str:
+        options = self.stations[station_code].outlet(outlet)
+        if options is None:
+            raise Refusal(f"station {station_code} has no {outlet} in stations.toml")
+        return f"{outlet}.{options.type}:{options.model_dump_json()}"
 
     def channel(self, station_code: str, outlet: str) -> channels.Channel:
-        key = (station_code, outlet)
+        key = self.outlet_key(station_code, outlet)
         if key not in self._channels:
             options = self.stations[station_code].outlet(outlet)
-            if options is None:
-                raise Refusal(f"station {station_code} has no {outlet} in stations.toml")
+            assert options is not None
             self._channels[key] = channels.open_channel(f"{outlet}.{options.type}", options)
         return self._channels[key]
 
+    def breaker(self, key: str) -> CircuitBreaker:
+        if key not in self._breakers:
+            self._breakers[key] = CircuitBreaker(self.settings.breaker_failures,
+                                                 timedelta(seconds=self.settings.breaker_cooldown_s))
+        return self._breakers[key]
+
+    @property
+    def pusher(self) -> Pusher:
+        if self._pusher is None:
+            self._pusher = Pusher(workers=self.settings.workers, per_outlet=self.settings.per_outlet,
+                                  breaker=self.breaker)
+        return self._pusher
+
     def close(self) -> None:
+        if self._pusher is not None:
+            self._pusher.close()
+            self._pusher = None
+        if self._background is not None:
+            self._background.shutdown(wait=True)
+            self._background = None
         for channel in self._channels.values():
             channel.close()
         self._channels.clear()
 
     def run_once(self, now: datetime, *, due_by: datetime | None = None) -> DispatchSummary:
         """Push everything due by ``due_by`` (default ``now``) once; returns what happened."""
+        with self._running:
+            return self._run_once(now, due_by)
+
+    def _run_once(self, now: datetime, due_by: datetime | None) -> DispatchSummary:
         summary = DispatchSummary()
         with unit_of_work(self.sessions) as session:
             missed = outbox.mark_missed(session, now=now, grace=timedelta(minutes=self.settings.grace_minutes),
@@ -96,69 +142,144 @@ class Dispatcher:
             summary.counts[DeliveryState.MISSED] += len(missed)
         for delivery_id in missed:
             log.warning("delivery %s missed its slot", delivery_id)
+        if self._background is None:
+            self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-batch")
+        pushing: Future[list[Outcome]] | None = None
         while True:
-            with unit_of_work(self.sessions) as session:
-                ids = outbox.claim_due(session, now=now, due_by=due_by or now, worker=self.worker,
-                                       limit=self.settings.claim_batch,
-                                       lease=timedelta(minutes=self.settings.lease_minutes))
-            if not ids:
+            jobs = self._claim_and_prepare(now, due_by or now, summary)
+            if pushing is not None:
+                self._record(pushing.result(), now, summary)
+                pushing = None
+            if jobs is None:
                 return summary
-            for delivery_id in ids:
-                summary.counts[self.push(delivery_id, now)] += 1
+            pushing = self._background.submit(self.pusher.push_all, jobs, now)
 
-    def push(self, delivery_id: str, now: datetime) -> str:
-        """Build, check and push one claimed delivery; returns its new state."""
+    def _claim_and_prepare(self, now: datetime, due_by: datetime, summary: DispatchSummary) -> list[Job] | None:
+        """Claim the next batch and prepare it; None when nothing more is due."""
         with unit_of_work(self.sessions) as session:
-            delivery = session.get(Delivery, delivery_id)
-            assert delivery is not None
-            try:
-                payload, skipped = self._payload(session, delivery, now)
-            except (Refusal, IntegrityError) as refusal:
-                log.error("ALERT: delivery %s refused: %s", delivery_id, refusal)
-                outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker)
-                return DeliveryState.REFUSED
-            channel = self.channel(payload.station_code, payload.outlet)
-        try:
-            receipt = channel.deliver(payload)
-        except channels.ChannelError as error:
-            transient = isinstance(error, channels.TransientError)
-            retry_after = getattr(error, "retry_after", None)
-            message = f"{type(error).__name__}: {error}"
-        except Exception as error:  # an adapter bug must not kill the dispatcher; retry it like a transient
-            log.exception("channel %s crashed on delivery %s", payload.outlet, delivery_id)
-            transient, retry_after, message = True, None, f"{type(error).__name__}: {error}"
-        else:
-            with unit_of_work(self.sessions) as session:
+            ids = outbox.claim_due(session, now=now, due_by=due_by, worker=self.worker,
+                                   limit=self.settings.claim_batch,
+                                   lease=timedelta(minutes=self.settings.lease_minutes))
+        if not ids:
+            return None
+        return self._prepare(ids, now, summary)
+
+    def _prepare(self, ids: list[str], now: datetime, summary: DispatchSummary) -> list[Job]:
+        """Check and build (or load) the payload of each claimed delivery, all in one transaction.
+
+        The payloads are committed before anything is pushed, so a crash after a push finds the
+        very body that went out. Each delivery has its own savepoint: one that fails is refused
+        (or retried, for an unexpected error) without undoing the others.
+        """
+        jobs = []
+        with unit_of_work(self.sessions) as session:
+            self._memo = {}
+            session.scalars(select(Delivery).where(Delivery.id.in_(ids))
+                            .options(selectinload(Delivery.airings), joinedload(Delivery.station))).all()
+            for delivery_id in ids:
                 delivery = session.get(Delivery, delivery_id)
                 assert delivery is not None
-                outbox.record_delivered(session, delivery, now=now, actor=self.worker, receipt={
-                    "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
-                    "details": dict(receipt.details), "skipped": skipped, "at": now.isoformat(),
-                })
-            log.info("delivered %s %s to %s", payload.outlet, delivery_id, receipt.location)
-            return DeliveryState.DELIVERED
+                try:
+                    with session.begin_nested():
+                        payload = self._checked_payload(session, delivery, now)
+                        key = self.outlet_key(payload.station_code, payload.outlet)
+                        channel = self.channel(payload.station_code, payload.outlet)
+                except (Refusal, IntegrityError, channels.ChannelError, KeyError) as refusal:
+                    log.error("ALERT: delivery %s refused: %s", delivery_id, refusal)
+                    outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker)
+                    summary.counts[DeliveryState.REFUSED] += 1
+                    continue
+                except Exception as error:  # e.g. rendering failed: try again later, like a transient error
+                    log.exception("delivery %s could not be prepared", delivery_id)
+                    state = outbox.record_failure(
+                        session, delivery, error=f"preparing failed: {type(error).__name__}: {error}",
+                        transient=True, now=now, max_attempts=self.settings.max_attempts,
+                        base_s=self.settings.retry_base_s, rng=self.rng, max_s=self.settings.retry_max_s,
+                        actor=self.worker)
+                    summary.counts[state] += 1
+                    continue
+                jobs.append(Job(delivery_id, key, channel, payload))
+        return jobs
+
+    def _checked_payload(self, session: Session, delivery: Delivery, now: datetime) -> channels.Delivery:
+        """The payload to send: the stored one on a retry (after re-checking it), else built and stored now."""
+        if delivery.payload is None:
+            payload, skipped = self._payload(session, delivery, now)
+            moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
+            included = sorted({a.revision_id for a in delivery.airings
+                               if not a.removed and self._airable(session, a.revision_id, moment) is None})
+            delivery.payload = {"delivery": snapshot.dump(payload), "revisions": included, "skipped": skipped}
+            return payload
+        moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
+        for revision_id in delivery.payload.get("revisions", []):
+            reason = self._airable(session, revision_id, moment)  # raises on tampering
+            if reason:
+                raise Refusal(f"{reason} since the first attempt; the program as first pushed must not go out "
+                              "again (re-plan and retry to push the rest)")
+        return snapshot.load(delivery.payload["delivery"])
+
+    def _airable(self, session: Session, revision_id: int, moment: datetime) -> str | None:
+        """``check_airable``, asked once per revision and moment within one prepared batch."""
+        key = ("airable", revision_id, moment)
+        if key not in self._memo:
+            self._memo[key] = check_airable(session, revision_id, moment)  # raises on tampering: not kept
+        reason = self._memo[key]
+        assert reason is None or isinstance(reason, str)
+        return reason
+
+    def _campaign_names(self, session: Session) -> dict[str, str]:
+        if "campaigns" not in self._memo:
+            self._memo["campaigns"] = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+        names = self._memo["campaigns"]
+        assert isinstance(names, dict)
+        return names
+
+    def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
+        """Write every outcome of a batch in one transaction."""
+        deferred: dict[datetime, list[str]] = {}
         with unit_of_work(self.sessions) as session:
-            delivery = session.get(Delivery, delivery_id)
-            assert delivery is not None
-            state = outbox.record_failure(
-                session, delivery, error=message, transient=transient, now=now,
-                max_attempts=self.settings.max_attempts, base_s=self.settings.retry_base_s, rng=self.rng,
-                actor=self.worker, retry_after=retry_after)
-        log.warning("delivery %s failed (%s): %s", delivery_id, state, message)
-        return state
+            session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in outcomes]))).all()
+            for outcome in outcomes:
+                job = outcome.job
+                if outcome.deferred_until is not None:
+                    deferred.setdefault(outcome.deferred_until, []).append(job.delivery_id)
+                    summary.counts["deferred"] += 1
+                    continue
+                delivery = session.get(Delivery, job.delivery_id)
+                assert delivery is not None
+                if outcome.receipt is not None:
+                    receipt = outcome.receipt
+                    outbox.record_delivered(session, delivery, now=now, actor=self.worker, receipt={
+                        "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
+                        "details": dict(receipt.details), "skipped": (delivery.payload or {}).get("skipped", []),
+                        "at": now.isoformat(), "attempt": delivery.attempts,
+                    })
+                    summary.counts[DeliveryState.DELIVERED] += 1
+                    log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
+                    continue
+                assert outcome.error is not None
+                state = outbox.record_failure(
+                    session, delivery, error=outcome.error, transient=outcome.transient, now=now,
+                    max_attempts=self.settings.max_attempts, base_s=self.settings.retry_base_s, rng=self.rng,
+                    max_s=self.settings.retry_max_s,
+                    actor=self.worker, retry_after=outcome.retry_after)
+                summary.counts[state] += 1
+                log.warning("delivery %s failed (%s): %s", job.delivery_id, state, outcome.error)
+            for until, ids in deferred.items():
+                outbox.release(session, ids, until=until, now=now)
 
     def _payload(self, session: Session, delivery: Delivery, now: datetime) -> tuple[channels.Delivery, list[str]]:
         station = self.stations.get(delivery.station.code)
         if station is None:
             raise Refusal(f"station {delivery.station.code} is no longer in stations.toml")
         moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-        names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
+        names = self._campaign_names(session)
         revisions: list[Revision] = []
         skipped: list[str] = []
         for airing in delivery.airings:
             if airing.removed:
                 continue
-            reason = check_airable(session, airing.revision_id, moment)  # raises on tampering
+            reason = self._airable(session, airing.revision_id, moment)  # raises on tampering
             if reason:
                 skipped.append(reason)
                 continue

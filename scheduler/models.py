@@ -115,6 +115,10 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The exact channel payload of the first attempt (channels.snapshot); every retry re-sends it.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: When an editor last asked for a retry; the grace period then counts from this moment.
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -81,7 +81,8 @@ def _stored(session: Session, since: datetime, *, fresh: bool = False,
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
         live = [a for a in delivery.airings if not a.removed]
-        frozen = delivery.state != DeliveryState.PENDING
+        # A delivery already attempted keeps its program: its stored payload is what retries re-send.
+        frozen = delivery.state != DeliveryState.PENDING or delivery.payload is not None
 
         def item(a: Airing) -> PlannedItem:
             return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
@@ -145,7 +146,7 @@ def replan(
 
     window_start = min((i.start_at for i in instances), default=now)
     stored, existing = _stored(session, window_start, fresh=fresh)
-    replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING}
+    replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING and d.payload is None}
     published = frozenset(
         (code, piece_id)
         for code, outlet, start, piece_id in session.execute(

@@ -44,9 +44,17 @@ class Runtime:
         self.clock = clock
         self.offset = offset
         self.settings = settings
-        # coalesce: a backlog of due times collapses into one run, which pushes everything due.
-        # misfire_grace_time: a due time missed while the process was busy or asleep still runs
-        # if within the grace period; later than that, the dispatcher records the slot as missed.
+        # Misfire settings match [dispatch] grace_minutes, the rule SPEC §9 sets for slots:
+        # - misfire_grace_time = grace: a due-time job that fires late (process suspended, machine
+        #   asleep, executor busy) still runs if it is at most grace_minutes late, exactly as the
+        #   outbox would still push that slot. Later than that APScheduler skips the job, and it
+        #   does not matter: the next sweep (every poll_seconds) runs the dispatcher, whose
+        #   mark_missed records such a slot as missed instead of pushing it hours late.
+        # - coalesce = True: several missed fire times of one job (e.g. the sweep after a long
+        #   pause) collapse into one run; one run_once already pushes everything due.
+        # - max_instances = 1: a slow run is never overlapped by the next one of the same job.
+        # Jobs are in memory: the schedule of due times is rebuilt from the outbox at every start
+        # and sweep, so nothing depends on APScheduler remembering missed runs across restarts.
         self.scheduler = BackgroundScheduler(
             timezone=zone,
             job_defaults={"coalesce": True, "max_instances": 1,

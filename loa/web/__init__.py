@@ -34,6 +34,7 @@ def create_app(services: Services) -> FastAPI:
         today,
     )
     from loa.web import anthias as anthias_pages
+    from loa.web import media as media_links
     from loa.web.auth import LoginRequired, secret_key
     from loa.web.reads import Reads
     from loa.web.view import loa_error, login_required
@@ -55,5 +56,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(boards.router)
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)
+    app.include_router(media_links.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

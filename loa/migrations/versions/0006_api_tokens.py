@@ -1,7 +1,7 @@
 """api tokens: bearer tokens for other systems using the JSON API
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import content.db
 
 revision = '0006'
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,57 @@
+"""POSTs a loudspeaker program to an IP-speaker platform as JSON whose audio links point back at loa.
+
+Body (SPEC §10)::
+
+    {"id": <delivery id>, "station": "99001", "start_at": "2026-11-23T06:00:00+07:00", "duration_s": 312.4,
+     "items": [{"title": ..., "audio_url": <signed, expiring loa media URL>, "sha256": ..., "duration_s": ...}]}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from channels.base import Channel, Delivery, PermanentError, Receipt
+from channels.webhook import WebhookOptions, WebhookSender
+
+
+class HttpLoudspeakerOptions(WebhookOptions):
+    """``type = "http"`` plus the webhook settings."""
+
+    type: Literal["http"]
+
+
+def program_document(delivery: Delivery, sender: WebhookSender) -> dict[str, object]:
+    items = [
+        {"title": clip.title, "audio_url": sender.media_url(delivery, clip.sha256.lower(), ".mp3"),
+         "sha256": clip.sha256.lower(), "duration_s": round(clip.duration_s, 3)}
+        for clip in delivery.clips
+    ]
+    return {
+        "id": delivery.id,
+        "station": delivery.station_code,
+        "station_name": delivery.station_name,
+        "start_at": delivery.start_at.isoformat(),
+        "end_at": delivery.end_at.isoformat(),
+        "duration_s": round(sum(clip.duration_s for clip in delivery.clips), 3),
+        "items": items,
+    }
+
+
+class HttpLoudspeaker(Channel):
+    """One signed POST per program; the platform fetches the MP3s from loa's media URLs."""
+
+    kind = "loudspeaker.http"
+    Options = HttpLoudspeakerOptions
+    options: HttpLoudspeakerOptions
+
+    def __init__(self, options: HttpLoudspeakerOptions) -> None:
+        super().__init__(options)
+        self.sender = WebhookSender(options)
+
+    def deliver(self, delivery: Delivery) -> Receipt:
+        if not delivery.clips:
+            raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs at least one clip")
+        return self.sender.send(delivery, program_document(delivery, self.sender))
+
+    def close(self) -> None:
+        self.sender.close()

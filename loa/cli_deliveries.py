@@ -1,0 +1,117 @@
+"""``loa delivery …``: the outbox from the command line: list, show, retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Optional
+
+import typer
+
+from loa.cli_state import state_of
+
+deliveries_app = typer.Typer(no_args_is_help=True)
+STATES = ("pending", "sending", "delivered", "dead", "refused", "missed")
+
+
+def _row(delivery: Any, zone: Any) -> dict[str, Any]:
+    receipt = delivery.receipt or {}
+    return {
+        "id": delivery.id, "station": delivery.station.code, "outlet": delivery.outlet,
+        "slot": delivery.slot_name, "start_at": delivery.start_at.astimezone(zone).isoformat(),
+        "state": delivery.state, "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at.astimezone(zone).isoformat() if delivery.next_attempt_at else None,
+        "delivered_at": delivery.delivered_at.astimezone(zone).isoformat() if delivery.delivered_at else None,
+        "status": receipt.get("status"), "remote_id": receipt.get("remote_id"), "last_error": delivery.last_error,
+    }
+
+
+@deliveries_app.command("list")
+def list_(
+    ctx: typer.Context,
+    state: Annotated[Optional[str], typer.Option(help=f"Only this state: {', '.join(STATES)}.")] = None,  # noqa: UP045
+    station: Annotated[Optional[str], typer.Option(help="Only this station code.")] = None,  # noqa: UP045
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+) -> None:
+    """Deliveries, failures first within the most recent slots: state, attempts, receipt, last error."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from content.db import unit_of_work
+    from content.errors import InputError
+    from scheduler.models import Delivery, Station
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    if state is not None and state not in STATES:
+        raise InputError(f"{state!r} is not a delivery state; use one of {', '.join(STATES)}", where="--state")
+    if station is not None:
+        services.settings.station(station)
+    query = select(Delivery).options(joinedload(Delivery.station)).order_by(Delivery.start_at.desc(), Delivery.id)
+    if state:
+        query = query.where(Delivery.state == state)
+    if station:
+        query = query.join(Station).where(Station.code == station)
+    zone = services.settings.zone
+    with unit_of_work(services.sessions) as session:
+        rows = [_row(d, zone) for d in session.scalars(query.limit(limit)).unique()]
+    if app_state.as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"deliveries ({len(rows)})")
+    for column in ("id", "start", "station", "outlet", "state", "tries", "receipt / error"):
+        table.add_column(column, no_wrap=column != "receipt / error", overflow="fold")
+    for row in rows:
+        detail = (f"{row['status']} {row['remote_id'] or ''}".strip() if row["state"] == "delivered"
+                  else (row["last_error"] or (f"next try {row['next_attempt_at'][11:16]}"
+                                              if row["next_attempt_at"] else "")))
+        table.add_row(row["id"][:12], row["start_at"][:16].replace("T", " "), row["station"], row["outlet"],
+                      row["state"], str(row["attempts"]), detail[:160])
+    Console().print(table)
+
+
+@deliveries_app.command("show")
+def show(ctx: typer.Context,
+         delivery_id: Annotated[str, typer.Argument(help="Id (or its first 6+ characters).")]) -> None:
+    """One delivery: its state, receipt (the as-run record), last error and the programme it carries."""
+    from content.db import unit_of_work
+    from scheduler.outbox import get_delivery
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    with unit_of_work(services.sessions) as session:
+        delivery = get_delivery(session, delivery_id)
+        data = {**_row(delivery, services.settings.zone), "receipt": delivery.receipt,
+                "items": [{"piece": a.piece_id, "revision": a.revision_id, "removed": a.removed}
+                          for a in delivery.airings]}
+    if app_state.as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    for key, value in data.items():
+        if value not in (None, [], {}):
+            text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value
+            typer.echo(f"{key:>16}: {text}")
+
+
+@deliveries_app.command("retry")
+def retry(ctx: typer.Context,
+          delivery_ids: Annotated[list[str], typer.Argument(help="Ids (or their first 6+ characters).")]) -> None:
+    """Put dead, refused or missed deliveries back in the outbox, under the same id; the next dispatch pushes them."""
+    from content.db import unit_of_work
+    from scheduler.outbox import get_delivery, retry_delivery
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    done = []
+    with unit_of_work(services.sessions) as session:
+        for delivery_id in delivery_ids:
+            delivery = get_delivery(session, delivery_id)
+            retry_delivery(session, delivery.id, actor=app_state.user or "system", now=services.now())
+            done.append(delivery.id)
+    if app_state.as_json:
+        typer.echo(json.dumps({"retried": done}))
+    else:
+        for delivery_id in done:
+            typer.echo(f"delivery {delivery_id} is pending again; `loa dispatch` (or the running server) pushes it")

@@ -1,0 +1,108 @@
+"""Pushes a batch of prepared deliveries concurrently: a bounded thread pool, a cap per outlet, a breaker each."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+
+import channels
+from scheduler.breaker import CircuitBreaker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed delivery, ready to go: its outlet key, the adapter and the payload to send."""
+
+    delivery_id: str
+    outlet_key: str
+    channel: channels.Channel
+    payload: channels.Delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one push came to. Exactly one of ``receipt``, ``error`` or ``deferred_until`` is set."""
+
+    job: Job
+    receipt: channels.Receipt | None = None
+    error: str | None = None
+    transient: bool = False
+    retry_after: float | None = None
+    deferred_until: datetime | None = None
+
+
+def _deliver(job: Job) -> Outcome:
+    try:
+        return Outcome(job, receipt=job.channel.deliver(job.payload))
+    except channels.TransientError as error:
+        return Outcome(job, error=f"TransientError: {error}", transient=True, retry_after=error.retry_after)
+    except channels.ChannelError as error:
+        return Outcome(job, error=f"{type(error).__name__}: {error}")
+    except Exception as error:  # an adapter bug must not kill the dispatcher; retry it like a transient
+        log.exception("channel %s crashed on delivery %s", job.payload.outlet, job.delivery_id)
+        return Outcome(job, error=f"{type(error).__name__}: {error}", transient=True)
+
+
+class Pusher:
+    """At most ``workers`` pushes in flight, at most ``per_outlet`` to one outlet, none to an open circuit."""
+
+    def __init__(self, *, workers: int, per_outlet: int, breaker: Callable[[str], CircuitBreaker]) -> None:
+        self.workers = workers
+        self.per_outlet = per_outlet
+        self.breaker = breaker
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-push")
+
+    def push_all(self, jobs: Iterable[Job], now: datetime) -> list[Outcome]:
+        """Push every job once (or defer it while its outlet's circuit is open); returns one outcome each."""
+        queues: dict[str, deque[Job]] = {}
+        for job in jobs:
+            queues.setdefault(job.outlet_key, deque()).append(job)
+        in_flight: Counter[str] = Counter()
+        futures: dict[Future[Outcome], Job] = {}
+        outcomes: list[Outcome] = []
+        while queues or futures:
+            self._start_more(queues, in_flight, futures, outcomes, now)
+            if not futures:
+                continue
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = futures.pop(future)
+                in_flight[job.outlet_key] -= 1
+                outcome = future.result()
+                self.breaker(job.outlet_key).record(not outcome.transient, now)
+                outcomes.append(outcome)
+        return outcomes
+
+    def _start_more(self, queues: dict[str, deque[Job]], in_flight: Counter[str],
+                    futures: dict[Future[Outcome], Job], outcomes: list[Outcome], now: datetime) -> None:
+        started = True
+        while started and queues and len(futures) < self.workers:
+            started = False
+            for key in list(queues):  # round robin over outlets, one push each per turn
+                if len(futures) >= self.workers:
+                    return
+                queue = queues[key]
+                breaker = self.breaker(key)
+                if breaker.open_until is not None and now < breaker.open_until:
+                    outcomes.extend(Outcome(job, deferred_until=breaker.open_until) for job in queue)
+                    log.warning("outlet %s: circuit open until %s; %d deliveries wait", key,
+                                breaker.open_until.isoformat(), len(queue))
+                    del queues[key]
+                    continue
+                if in_flight[key] >= self.per_outlet or not breaker.allows(now):
+                    continue
+                job = queue.popleft()
+                if not queue:
+                    del queues[key]
+                futures[self._pool.submit(_deliver, job)] = job
+                in_flight[key] += 1
+                started = True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
