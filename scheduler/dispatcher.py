@@ -26,7 +26,8 @@ import channels
 from channels import snapshot
 from content.config import RenderSettings
 from content.db import unit_of_work
-from content.errors import IntegrityError
+from content.errors import IntegrityError, NotFound
+from content.media import find_media
 from content.models import Revision
 from content.pieces import check_airable
 from content.render.article import make_article
@@ -268,6 +269,15 @@ class Dispatcher:
             for until, ids in deferred.items():
                 outbox.release(session, ids, until=until, now=now)
 
+    def _image(self, revision: Revision) -> Path | None:
+        """The uploaded image approved with ``revision`` (its SHA-256 is covered by the content hash)."""
+        if not revision.image_sha256 or self.render.media_dir is None:
+            return None
+        try:
+            return find_media(self.render.media_dir, revision.image_sha256)
+        except NotFound as gone:  # the approved image was deleted from disk: refuse rather than push less
+            raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
+
     def _payload(self, session: Session, delivery: Delivery, now: datetime) -> tuple[channels.Delivery, list[str]]:
         station = self.stations.get(delivery.station.code)
         if station is None:
@@ -303,13 +313,15 @@ class Dispatcher:
                 options = station.board
                 chars, seconds = getattr(options, "slide_chars", 280), getattr(options, "slide_seconds", 15)
                 until = revision.valid_until.astimezone(self.zone) if revision.valid_until else None
+                image = self._image(revision)
                 slides.extend(channels.Slide(f"{ref}-{n}", part.text, part.seconds, revision.title, campaign,
-                                             valid_until=until)
+                                             image_path=image if n == 1 else None, valid_until=until)
                               for n, part in enumerate(make_slides(revision.body, max_chars=chars,
                                                                    seconds=seconds), start=1))
             else:
                 article = make_article(revision.body)
-                articles.append(channels.Article(ref, revision.title, article.html, article.summary, campaign))
+                articles.append(channels.Article(ref, revision.title, article.html, article.summary, campaign,
+                                                 image_path=self._image(revision)))
         start_at = delivery.start_at.astimezone(self.zone)
         program = None
         if clips:

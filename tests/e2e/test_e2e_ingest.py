@@ -141,3 +141,34 @@ def test_a_feed_address_in_config_must_be_http(cli, config_dir):
     error = one_line_error(cli("init", now=NOW, ok=False))
     assert error == (f"loa: error: {config_dir / 'loa.toml'}: feed[0].url: 'file:///etc/passwd' is not an http or "
                      "https address")
+
+
+def test_an_approved_image_goes_to_the_board_with_its_first_slide(cli, config_dir, tmp_path):
+    """An uploaded image travels with its approved revision to the kiosk board, beside the piece's first slide."""
+    import json
+
+    from e2e_support import out_dir
+    from PIL import Image
+
+    early = at("05:00")
+    setup_accounts(cli, early)
+    piece = add_piece_for_board(cli, early)
+    Image.new("RGB", (800, 600), (200, 30, 30)).save(tmp_path / "ngay-sach.png")
+    cli("piece", "upload", str(piece), "--image", str(tmp_path / "ngay-sach.png"), now=early, user=EDITOR)
+    cli("piece", "submit", str(piece), now=early, user=EDITOR)
+    cli("piece", "approve", str(piece), now=early, user=APPROVER)
+    cli("plan", "--days", "1", now=early)
+    cli("dispatch", now=at("07:29"))
+
+    board = json.loads((out_dir(config_dir) / "boards" / "99001" / "board.json").read_text("utf-8"))
+    images = [slide["image"] for rotation in board["rotations"] for slide in rotation["slides"]
+              if slide["title"] == "Ngày Sách có ảnh" and slide["image"]]
+    assert len(images) == 1
+    with Image.open(out_dir(config_dir) / "boards" / images[0]) as shown:
+        assert shown.size == (800, 600)
+
+
+def add_piece_for_board(cli, now: str) -> int:
+    result = cli("piece", "add", "--title", "Ngày Sách có ảnh", "--body", "Mời bà con đến thư viện xã.",
+                 "--channels", "board", now=now, user=EDITOR)
+    return int(result.stdout.strip())
