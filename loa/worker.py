@@ -59,9 +59,9 @@ class Waker:
 
 
 class Worker:
-    """Claims due deliveries with ``FOR UPDATE SKIP LOCKED`` (``outbox.claim_due``) and pushes them one by one.
+    """Claims due deliveries with ``FOR UPDATE SKIP LOCKED`` (``outbox.claim_due``) and pushes a pool's round at a time.
 
-    On stop, the push under way finishes and the claims not yet pushed are handed back to the outbox.
+    On stop, the round under way finishes and the claims not yet pushed are handed back to the outbox.
     """
 
     def __init__(self, services: Services, *, name: str | None = None) -> None:
@@ -87,12 +87,13 @@ class Worker:
                                        lease=timedelta(minutes=self.settings.lease_minutes))
             if not ids:
                 break
-            for position, delivery_id in enumerate(ids):
+            step = max(1, self.settings.workers)  # one round of the push pool at a time
+            for start in range(0, len(ids), step):
                 if self.stop.is_set():
-                    self.release(ids[position:])
+                    self.release(ids[start:])
                     break
-                self.dispatcher.push(delivery_id, now)
-                count += 1
+                self.dispatcher.push_claimed(ids[start:start + step], now)
+                count += len(ids[start:start + step])
         self.pushed += count
         return count
 

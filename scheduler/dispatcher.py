@@ -155,6 +155,19 @@ class Dispatcher:
                 return summary
             pushing = self._background.submit(self.pusher.push_all, jobs, now)
 
+    def push_claimed(self, ids: list[str], now: datetime) -> DispatchSummary:
+        """Prepare, push (concurrently) and record deliveries this dispatcher has already claimed.
+
+        For a caller that claims by itself, such as ``loa worker``, which hands back what it has not
+        pushed when it is told to stop.
+        """
+        summary = DispatchSummary()
+        with self._running:
+            jobs = self._prepare(ids, now, summary)
+            if jobs:
+                self._record(self.pusher.push_all(jobs, now), now, summary)
+        return summary
+
     def _claim_and_prepare(self, now: datetime, due_by: datetime, summary: DispatchSummary) -> list[Job] | None:
         """Claim the next batch and prepare it; None when nothing more is due."""
         with unit_of_work(self.sessions) as session:

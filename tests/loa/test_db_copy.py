@@ -38,6 +38,8 @@ def test_copy_from_sqlite_to_postgresql_keeps_every_row(config_dir, postgres_url
     copied_audit = after.pop("audit_events")
     assert copied_audit[:-1] == before.pop("audit_events")
     assert copied_audit[-1][3] == "database.copy"
+    before.pop("audit_head")
+    assert [head[1] for head in after.pop("audit_head")] == [copied_audit[-1][0]]  # the checkpoint moved on
     assert after == before
     assert _rows(sqlite_url)["audit_events"][-1][3] != "database.copy"  # the source is left as it was
 

@@ -13,6 +13,7 @@ from scale_support import Receiver, add_deliveries, approved_piece, probe_config
 from sqlalchemy import select
 
 from content.db import make_engine
+from content.models import AuditEvent
 from scheduler.models import Delivery
 
 TAKEOVER_S = 30  # the lock is free as soon as PostgreSQL sees the dead session; followers retry every second
@@ -44,11 +45,16 @@ def _wait(predicate, what: str, timeout: float = 90):
 
 
 def _pushed_by(url: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Each delivery's state and the process that pushed it (the actor of its ``delivery.push`` audit entry)."""
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return {row.id: (row.state, row.claimed_by) for row in connection.execute(
-                select(Delivery.id, Delivery.state, Delivery.claimed_by).where(Delivery.id.in_(ids)))}
+            pushers = {row.subject.removeprefix("delivery:"): row.actor for row in connection.execute(
+                select(AuditEvent.subject, AuditEvent.actor).where(
+                    AuditEvent.action == "delivery.push",
+                    AuditEvent.subject.in_([f"delivery:{i}" for i in ids])))}
+            return {row.id: (row.state, pushers.get(row.id)) for row in connection.execute(
+                select(Delivery.id, Delivery.state).where(Delivery.id.in_(ids)))}
     finally:
         engine.dispose()
 

@@ -20,21 +20,24 @@ from scheduler.models import Delivery
 def test_a_stopping_worker_finishes_its_push_and_hands_back_the_rest(tmp_path):
     receiver = Receiver()
     url = f"sqlite:///{tmp_path / 'loa.db'}"
-    config_dir = probe_config(tmp_path / "config", 5, receiver.url)
+    config_dir = probe_config(tmp_path / "config", 8, receiver.url)
+    loa_toml = config_dir / "loa.toml"  # a pool of 3: a round of 3 pushes, then the stop
+    loa_toml.write_text(loa_toml.read_text("utf-8").replace("[dispatch]\n", "[dispatch]\nworkers = 3\n"), "utf-8")
     now = datetime.now(UTC)
-    fill_outbox(config_dir, url, 5, now)
+    fill_outbox(config_dir, url, 8, now)
     register()
     services = open_services(load_settings(config_dir, database_url=url, env={}))
     worker = Worker(services, name="w1")
-    push = worker.dispatcher.push
+    push = worker.dispatcher.push_claimed
+    round_size = worker.settings.workers
 
-    def push_then_stop(delivery_id, moment):  # SIGTERM arrives during the first push
+    def push_then_stop(ids, moment):  # SIGTERM arrives during the first round of pushes
         worker.stop.set()
-        return push(delivery_id, moment)
+        return push(ids, moment)
 
-    worker.dispatcher.push = push_then_stop
+    worker.dispatcher.push_claimed = push_then_stop
     try:
-        assert worker.drain() == 1
+        assert worker.drain() == round_size
         with unit_of_work(services.sessions) as session:
             rows = session.execute(select(Delivery.state, Delivery.claimed_by, Delivery.attempts)).all()
             released = session.scalars(select(AuditEvent.subject).where(AuditEvent.action == "delivery.release")).all()
@@ -42,9 +45,9 @@ def test_a_stopping_worker_finishes_its_push_and_hands_back_the_rest(tmp_path):
         worker.dispatcher.close()
         services.close()
         receiver.close()
-    assert sorted(state for state, _, _ in rows) == ["delivered"] + ["pending"] * 4
+    assert sorted(state for state, _, _ in rows) == ["delivered"] * round_size + ["pending"] * (8 - round_size)
     assert {(by, attempts) for state, by, attempts in rows if state == "pending"} == {(None, 0)}
-    assert len(released) == 4 and sum(receiver.keys.values()) == 1
+    assert len(released) == 8 - round_size and sum(receiver.keys.values()) == round_size
 
 
 def test_a_sleeping_worker_wakes_on_notify(settings, postgres_url):
