@@ -11,6 +11,7 @@ from content.db import unit_of_work
 from content.errors import InputError, NotFound, StateError
 from content.models import AuditEvent, Piece, Revision
 from content.pieces import PieceContent, add_piece, approve, submit
+from content.render.program import program_overhead_s
 from content.users import add_user, get_user
 from scheduler.editing import move_airing, pin_airing, remove_airing
 from scheduler.models import Airing, Delivery, DeliveryState, Slot, Station
@@ -194,6 +195,8 @@ def test_one_new_approval_only_adds_and_an_urgent_one_leads_every_next_program(s
 def test_a_new_higher_priority_piece_takes_free_room_and_plan_fresh_gives_it_the_slots(cli, services, planned) -> None:
     with unit_of_work(services.sessions) as session:  # loudspeaker programs that hold one piece each
         longest = max(session.scalars(select(Airing.seconds).join(Delivery).where(Delivery.outlet == "loudspeaker")))
+        render = services.settings.render  # and the program's jingles and closing gap
+        longest += program_overhead_s(None, render) + render.audio.gap_s
         session.execute(update(Slot).where(Slot.outlet == "loudspeaker").values(length_s=int(longest) + 1))
     services.plan(days=2, fresh=True)
     assert all(len(live(p)) == 1 for p in programs(services))

@@ -73,6 +73,15 @@ def _piece(cli, title: str, sentences: int, *extra: str) -> int:
     return piece
 
 
+def _overhead(config_dir: Path) -> float:
+    """What every loudspeaker program spends besides its pieces and the gaps between them."""
+    from content.render.program import program_overhead_s
+    from loa.settings import load_settings
+
+    render = load_settings(config_dir, env={}).render
+    return program_overhead_s(None, render) + render.audio.gap_s
+
+
 def test_every_reason_appears_in_the_json_of_loa_plan(cli, config_dir: Path) -> None:
     (config_dir / "campaigns.toml").write_text(CAMPAIGNS, encoding="utf-8")
     cli("init", now=NOW)
@@ -87,10 +96,11 @@ def test_every_reason_appears_in_the_json_of_loa_plan(cli, config_dir: Path) -> 
     later = _piece(cli, "Tháng sau", 1, "--valid-from", "2026-12-20", *speaker)
     plain = _piece(cli, "Tin thường", 2, "--channels", "loudspeaker,portal")
 
-    # The slots hold one medium piece each: as long as the longest medium piece, plus two seconds.
+    # The slots hold one medium piece each: as long as the longest medium piece and the program's
+    # jingles and closing gap, plus two seconds.
     medium = max(cli.json("render", str(piece), now=NOW)["duration_s"] for piece in (*high, low, plain))
     assert cli.json("render", str(long_), now=NOW)["duration_s"] > 2 * medium + 3
-    length = f"{int(medium) + 2}s"
+    length = f"{int(medium + _overhead(config_dir)) + 2}s"
     (config_dir / "schedule.toml").write_text(f"""
 [[slot]]
 name = "sang"

@@ -11,9 +11,10 @@ from content.db import unit_of_work
 from content.models import AuditEvent, Piece
 from loa.web import create_app
 
-#: Routes anyone may open: kiosk boards, feeds and their articles, health, login, language, the calendar
-#: subscription (its address is the secret) and the API's own documentation.
-PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|login|lang|ical|docs|redoc|openapi\.json)")
+#: Routes anyone may open: kiosk boards, feeds and their articles, health and metrics (for monitoring), login,
+#: language, the calendar subscription (its address is the secret), the API's own documentation, and what
+#: players fetch: Anthias slide pages and media behind signed, expiring links (checked in their own tests).
+PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|docs|redoc|openapi\.json|anthias|media)")
 
 
 def _flat(routes):
