@@ -31,6 +31,7 @@ def create_app(services: Services) -> FastAPI:
         ical,
         pieces_pages,
         previews,
+        reports_page,
         today,
     )
     from loa.web import anthias as anthias_pages
@@ -50,7 +51,7 @@ def create_app(services: Services) -> FastAPI:
                        .startswith("https://"))
     app.add_exception_handler(LoaError, loa_error)
     app.add_exception_handler(LoginRequired, login_required)
-    for module in (accounts, today, pieces_pages, calendar_page, deliveries, previews, ical, api):
+    for module in (accounts, today, pieces_pages, calendar_page, deliveries, reports_page, previews, ical, api):
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(boards.router)
