@@ -198,7 +198,8 @@ class Dispatcher:
                         actor=self.worker)
                     summary.counts[state] += 1
                     continue
-                jobs.append(Job(delivery_id, key, channel, payload))
+                jobs.append(Job(delivery_id, key, channel, payload, attempt=delivery.attempts,
+                                skipped=tuple((delivery.payload or {}).get("skipped", []))))
         return jobs
 
     def _checked_payload(self, session: Session, delivery: Delivery, now: datetime) -> channels.Delivery:
@@ -235,29 +236,38 @@ class Dispatcher:
         return names
 
     def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
-        """Write every outcome of a batch in one transaction."""
+        """Write every outcome of a batch in one transaction: the receipts and their audit entries in bulk."""
         deferred: dict[datetime, list[str]] = {}
+        delivered: list[Outcome] = []
+        failed: list[Outcome] = []
+        for outcome in outcomes:
+            if outcome.deferred_until is not None:
+                deferred.setdefault(outcome.deferred_until, []).append(outcome.job.delivery_id)
+                summary.counts["deferred"] += 1
+            elif outcome.receipt is not None:
+                delivered.append(outcome)
+            else:
+                failed.append(outcome)
         with unit_of_work(self.sessions) as session:
-            session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in outcomes]))).all()
-            for outcome in outcomes:
+            receipts = []
+            for outcome in delivered:
+                job, receipt = outcome.job, outcome.receipt
+                assert receipt is not None
+                receipts.append((job.delivery_id, job.payload.outlet, job.attempt, {
+                    "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
+                    "details": dict(receipt.details), "skipped": list(job.skipped),
+                    "at": now.isoformat(), "attempt": job.attempt,
+                }))
+                log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
+            outbox.record_delivered_many(session, receipts, now=now, actor=self.worker)
+            if delivered:
+                summary.counts[DeliveryState.DELIVERED] += len(delivered)
+            if failed:
+                session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in failed]))).all()
+            for outcome in failed:
                 job = outcome.job
-                if outcome.deferred_until is not None:
-                    deferred.setdefault(outcome.deferred_until, []).append(job.delivery_id)
-                    summary.counts["deferred"] += 1
-                    continue
                 delivery = session.get(Delivery, job.delivery_id)
-                assert delivery is not None
-                if outcome.receipt is not None:
-                    receipt = outcome.receipt
-                    outbox.record_delivered(session, delivery, now=now, actor=self.worker, receipt={
-                        "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
-                        "details": dict(receipt.details), "skipped": (delivery.payload or {}).get("skipped", []),
-                        "at": now.isoformat(), "attempt": delivery.attempts,
-                    })
-                    summary.counts[DeliveryState.DELIVERED] += 1
-                    log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
-                    continue
-                assert outcome.error is not None
+                assert delivery is not None and outcome.error is not None
                 state = outbox.record_failure(
                     session, delivery, error=outcome.error, transient=outcome.transient, now=now,
                     max_attempts=self.settings.max_attempts, base_s=self.settings.retry_base_s, rng=self.rng,
