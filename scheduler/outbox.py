@@ -96,6 +96,14 @@ def claim_due(
     return ids
 
 
+def store_payloads(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store the first attempt's payloads (``prepared_id``, ``new_payload`` each) in one multi-row update."""
+    if rows:
+        table = Delivery.__table__
+        session.execute(update(table).where(table.c.id == bindparam("prepared_id"))
+                        .values(payload=bindparam("new_payload", type_=table.c.payload.type)), rows)
+
+
 def release(session: Session, delivery_ids: list[str], *, until: datetime, now: datetime) -> None:
     """Give claimed deliveries back untried (their outlet's circuit is open): no attempt is used up."""
     if delivery_ids:
