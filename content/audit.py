@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from content.errors import ConfigError
@@ -34,14 +34,19 @@ _HEAD = 1
 
 def canonical(event: AuditEvent) -> bytes:
     """The bytes an entry's hash covers: every field but the hash itself, in a fixed form."""
+    return _canonical(event.id, event.at, event.actor, event.action, event.subject, event.details, event.prev_hash)
+
+
+def _canonical(entry_id: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any],
+               prev_hash: str) -> bytes:
     document = {
-        "id": event.id,
-        "at": event.at.astimezone(UTC).isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "subject": event.subject,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
+        "id": entry_id,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "details": details,
+        "prev_hash": prev_hash,
     }
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -95,6 +100,51 @@ def record(
     head.seal = seal_of(key, _head_text(event.id, event.hash)) if key else None
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append with ``record_many``."""
+
+    actor: str
+    action: str
+    subject: str
+    at: datetime
+    details: dict[str, Any]
+
+
+def record_many(session: Session, entries: list[Entry]) -> None:
+    """Append many entries in the caller's transaction: the same chain and seals as one ``record`` each,
+    written with one lock, one read of the last entry, one multi-row insert and one checkpoint update."""
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    session.flush()  # entries added through ``record`` but not yet written come first
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    key = _key(session, None)
+    head = session.get(AuditHead, _HEAD)
+    _check_key(head, key)
+    last_id, last_hash = (last.id, last.hash) if last else (0, GENESIS)
+    rows = []
+    for entry in entries:
+        last_id += 1
+        at = entry.at.astimezone(UTC)
+        digest = hashlib.sha256(_canonical(last_id, at, entry.actor, entry.action, entry.subject, entry.details,
+                                           last_hash)).hexdigest()
+        rows.append({"id": last_id, "at": at, "actor": entry.actor, "action": entry.action,
+                     "subject": entry.subject, "details": entry.details, "prev_hash": last_hash, "hash": digest,
+                     "seal": seal_of(key, digest) if key else None})
+        last_hash = digest
+    session.execute(insert(AuditEvent.__table__), rows)
+    if head is None:
+        head = AuditHead(id=_HEAD)
+        session.add(head)
+    head.last_id, head.last_hash = last_id, last_hash
+    head.seal = seal_of(key, _head_text(last_id, last_hash)) if key else None
+    session.flush()
 
 
 def _check_key(head: AuditHead | None, key: bytes | None) -> None:

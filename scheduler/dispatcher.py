@@ -186,16 +186,18 @@ class Dispatcher:
         (or retried, for an unexpected error) without undoing the others.
         """
         jobs = []
+        stored: list[dict[str, object]] = []
         with unit_of_work(self.sessions) as session:
             self._memo = {}
-            session.scalars(select(Delivery).where(Delivery.id.in_(ids))
-                            .options(selectinload(Delivery.airings), joinedload(Delivery.station))).all()
+            # Held here: the session's identity map keeps loaded objects only while someone refers to them.
+            deliveries = {d.id: d for d in session.scalars(
+                select(Delivery).where(Delivery.id.in_(ids))
+                .options(selectinload(Delivery.airings), joinedload(Delivery.station))).all()}
             for delivery_id in ids:
-                delivery = session.get(Delivery, delivery_id)
-                assert delivery is not None
+                delivery = deliveries[delivery_id]
                 try:
                     with session.begin_nested():
-                        payload = self._checked_payload(session, delivery, now)
+                        payload, first = self._checked_payload(session, delivery, now)
                         key = self.outlet_key(payload.station_code, payload.outlet)
                         channel = self.channel(payload.station_code, payload.outlet)
                 except (Refusal, IntegrityError, channels.ChannelError, KeyError) as refusal:
@@ -212,25 +214,32 @@ class Dispatcher:
                         actor=self.worker)
                     summary.counts[state] += 1
                     continue
-                jobs.append(Job(delivery_id, key, channel, payload))
+                stored_payload = first if first is not None else delivery.payload or {}
+                if first is not None:
+                    stored.append({"prepared_id": delivery_id, "new_payload": first})
+                jobs.append(Job(delivery_id, key, channel, payload, attempt=delivery.attempts,
+                                skipped=tuple(stored_payload.get("skipped", []))))
+            # New payloads are written together, and committed with the batch before anything is pushed.
+            outbox.store_payloads(session, stored)
         return jobs
 
-    def _checked_payload(self, session: Session, delivery: Delivery, now: datetime) -> channels.Delivery:
-        """The payload to send: the stored one on a retry (after re-checking it), else built and stored now."""
+    def _checked_payload(self, session: Session, delivery: Delivery,
+                         now: datetime) -> tuple[channels.Delivery, dict[str, object] | None]:
+        """The payload to send: the stored one on a retry (after re-checking it), else built now and
+        returned with the document to store (the second item, None on a retry)."""
         if delivery.payload is None:
             payload, skipped = self._payload(session, delivery, now)
             moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
             included = sorted({a.revision_id for a in delivery.airings
                                if not a.removed and self._airable(session, a.revision_id, moment) is None})
-            delivery.payload = {"delivery": snapshot.dump(payload), "revisions": included, "skipped": skipped}
-            return payload
+            return payload, {"delivery": snapshot.dump(payload), "revisions": included, "skipped": skipped}
         moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
         for revision_id in delivery.payload.get("revisions", []):
             reason = self._airable(session, revision_id, moment)  # raises on tampering
             if reason:
                 raise Refusal(f"{reason} since the first attempt; the program as first pushed must not go out "
                               "again (re-plan and retry to push the rest)")
-        return snapshot.load(delivery.payload["delivery"])
+        return snapshot.load(delivery.payload["delivery"]), None
 
     def _airable(self, session: Session, revision_id: int, moment: datetime) -> str | None:
         """``check_airable``, asked once per revision and moment within one prepared batch."""
@@ -241,6 +250,15 @@ class Dispatcher:
         assert reason is None or isinstance(reason, str)
         return reason
 
+    def _revision(self, session: Session, revision_id: int) -> Revision:
+        """The revision, loaded once per prepared batch (and held, so the session does not forget it)."""
+        key = ("revision", revision_id)
+        if key not in self._memo:
+            self._memo[key] = session.get(Revision, revision_id)
+        revision = self._memo[key]
+        assert isinstance(revision, Revision)
+        return revision
+
     def _campaign_names(self, session: Session) -> dict[str, str]:
         if "campaigns" not in self._memo:
             self._memo["campaigns"] = dict(session.execute(select(Campaign.code, Campaign.name)).all())
@@ -249,29 +267,38 @@ class Dispatcher:
         return names
 
     def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
-        """Write every outcome of a batch in one transaction."""
+        """Write every outcome of a batch in one transaction: the receipts and their audit entries in bulk."""
         deferred: dict[datetime, list[str]] = {}
+        delivered: list[Outcome] = []
+        failed: list[Outcome] = []
+        for outcome in outcomes:
+            if outcome.deferred_until is not None:
+                deferred.setdefault(outcome.deferred_until, []).append(outcome.job.delivery_id)
+                summary.counts["deferred"] += 1
+            elif outcome.receipt is not None:
+                delivered.append(outcome)
+            else:
+                failed.append(outcome)
         with unit_of_work(self.sessions) as session:
-            session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in outcomes]))).all()
-            for outcome in outcomes:
+            receipts = []
+            for outcome in delivered:
+                job, receipt = outcome.job, outcome.receipt
+                assert receipt is not None
+                receipts.append((job.delivery_id, job.payload.outlet, job.attempt, {
+                    "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
+                    "details": dict(receipt.details), "skipped": list(job.skipped),
+                    "at": now.isoformat(), "attempt": job.attempt,
+                }))
+                log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
+            outbox.record_delivered_many(session, receipts, now=now, actor=self.worker)
+            if delivered:
+                summary.counts[DeliveryState.DELIVERED] += len(delivered)
+            if failed:
+                session.scalars(select(Delivery).where(Delivery.id.in_([o.job.delivery_id for o in failed]))).all()
+            for outcome in failed:
                 job = outcome.job
-                if outcome.deferred_until is not None:
-                    deferred.setdefault(outcome.deferred_until, []).append(job.delivery_id)
-                    summary.counts["deferred"] += 1
-                    continue
                 delivery = session.get(Delivery, job.delivery_id)
-                assert delivery is not None
-                if outcome.receipt is not None:
-                    receipt = outcome.receipt
-                    outbox.record_delivered(session, delivery, now=now, actor=self.worker, receipt={
-                        "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
-                        "details": dict(receipt.details), "skipped": (delivery.payload or {}).get("skipped", []),
-                        "at": now.isoformat(), "attempt": delivery.attempts,
-                    })
-                    summary.counts[DeliveryState.DELIVERED] += 1
-                    log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
-                    continue
-                assert outcome.error is not None
+                assert delivery is not None and outcome.error is not None
                 state = outbox.record_failure(
                     session, delivery, error=outcome.error, transient=outcome.transient, now=now,
                     max_attempts=self.settings.max_attempts, base_s=self.settings.retry_base_s, rng=self.rng,
@@ -306,8 +333,7 @@ class Dispatcher:
             if reason:
                 skipped.append(reason)
                 continue
-            revision = session.get(Revision, airing.revision_id)
-            assert revision is not None
+            revision = self._revision(session, airing.revision_id)
             revisions.append(revision)
         if not revisions:
             raise Refusal("nothing approved is left to push" + (f": {'; '.join(skipped)}" if skipped else ""))

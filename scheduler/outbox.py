@@ -21,7 +21,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from content import audit
@@ -96,6 +96,14 @@ def claim_due(
     return ids
 
 
+def store_payloads(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store the first attempt's payloads (``prepared_id``, ``new_payload`` each) in one multi-row update."""
+    if rows:
+        table = Delivery.__table__
+        session.execute(update(table).where(table.c.id == bindparam("prepared_id"))
+                        .values(payload=bindparam("new_payload", type_=table.c.payload.type)), rows)
+
+
 def release(session: Session, delivery_ids: list[str], *, until: datetime, now: datetime) -> None:
     """Give claimed deliveries back untried (their outlet's circuit is open): no attempt is used up."""
     if delivery_ids:
@@ -119,6 +127,25 @@ def record_delivered(session: Session, delivery: Delivery, *, receipt: dict[str,
                  details={"outlet": delivery.outlet, "location": receipt.get("location"),
                           "status": receipt.get("status"), "remote_id": receipt.get("remote_id"),
                           "attempt": delivery.attempts})
+
+
+def record_delivered_many(session: Session, receipts: list[tuple[str, str, int, dict[str, Any]]], *,
+                          now: datetime, actor: str) -> None:
+    """``record_delivered`` for many pushes at once: ``(delivery id, outlet, attempt, receipt)`` each,
+    written with one multi-row update and one batched audit append."""
+    if not receipts:
+        return
+    table = Delivery.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("delivered_id")).values(
+            state=DeliveryState.DELIVERED, delivered_at=now, last_error=None, next_attempt_at=None,
+            claimed_by=None, updated_at=now, receipt=bindparam("new_receipt", type_=table.c.receipt.type)),
+        [{"delivered_id": delivery_id, "new_receipt": receipt} for delivery_id, _, _, receipt in receipts])
+    audit.record_many(session, [audit.Entry(
+        actor=actor, action="delivery.push", subject=f"delivery:{delivery_id}", at=now,
+        details={"outlet": outlet, "location": receipt.get("location"), "status": receipt.get("status"),
+                 "remote_id": receipt.get("remote_id"), "attempt": attempt})
+        for delivery_id, outlet, attempt, receipt in receipts])
 
 
 def record_failure(session: Session, delivery: Delivery, *, error: str, transient: bool, now: datetime,

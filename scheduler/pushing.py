@@ -23,6 +23,8 @@ class Job:
     outlet_key: str
     channel: channels.Channel
     payload: channels.Delivery
+    attempt: int = 0  # this push's attempt number, as claimed
+    skipped: tuple[str, ...] = ()  # pieces left out when the payload was first built, for the receipt
 
 
 @dataclass(frozen=True)
