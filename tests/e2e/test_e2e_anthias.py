@@ -17,9 +17,9 @@ WITHDRAWN = "Thông báo cắt điện ngày thứ Bảy"
 PASSWORD_ENV = "LOA_E2E_ANTHIAS_PASSWORD"
 
 
-def _pages(config_dir, hhmm: str, uris: list[str]) -> list[str]:
+def _pages(config_dir, hhmm: str, uris: list[str], database_url: str = "") -> list[str]:
     """The pages the player would show, fetched from loa's web app at a simulated time."""
-    services = open_services(load_settings(config_dir, env={}), now=moment(hhmm))
+    services = open_services(load_settings(config_dir, database_url=database_url or None, env={}), now=moment(hhmm))
     try:
         client = TestClient(create_app(services))
         texts = []
@@ -55,17 +55,18 @@ def test_board_slides_reach_an_anthias_player_and_leave_it_when_withdrawn(cli, c
     assert all(a["mimetype"] == "webpage" and a["is_enabled"] for a in assets)
     assert assets[0]["start_date"] == "2026-11-22T17:00:00Z"  # 00:00 local, the rotation's start
     pages = dict(zip([a["name"].split(" (")[0] for a in assets],
-                     _pages(config_dir, "09:00", [a["uri"] for a in assets]), strict=True))
+                     _pages(config_dir, "09:00", [a["uri"] for a in assets], cli.database_url), strict=True))
     assert "tiêm chủng cho trẻ em" in pages[KEPT]
     assert "cắt điện từ 7 giờ" in pages[WITHDRAWN]
 
     cli("piece", "retire", str(withdrawn), "--note", "Lịch cắt điện đã hoãn", now=at("09:30"), user=APPROVER2)
     after = dict(zip([a["name"].split(" (")[0] for a in assets],
-                     _pages(config_dir, "09:31", [a["uri"] for a in assets]), strict=True))
+                     _pages(config_dir, "09:31", [a["uri"] for a in assets], cli.database_url), strict=True))
     assert "tiêm chủng cho trẻ em" in after[KEPT]
     assert "cắt điện" not in after[WITHDRAWN]
 
-    services = open_services(load_settings(config_dir, env={}), now=moment("09:32"))
+    services = open_services(load_settings(config_dir, database_url=cli.database_url or None, env={}),
+                             now=moment("09:32"))
     try:
         client = TestClient(create_app(services))
         page = urlsplit(assets[0]["uri"]).path.rsplit("/", 1)[1]

@@ -126,7 +126,8 @@ def test_configured_feeds_are_polled_with_etags_and_a_failing_feed_is_reported(c
         assert f"{server.url('/xa.rss')}: not modified since the last poll" in second.stdout
         assert len(pieces(cli)) == 1
     assert "hong.rss: this is not an RSS or Atom feed (it looks like an HTML page)" in second.stderr
-    with unit_of_work(open_services(load_settings(config_dir, env={})).sessions) as session:
+    settings = load_settings(config_dir, database_url=cli.database_url or None, env={})
+    with unit_of_work(open_services(settings).sessions) as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("ingest.%"))
                                   .order_by(AuditEvent.id)).all()
         results = dict(session.execute(select(FeedState.url, FeedState.last_result)).all())

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from content import audit
 from content.models import AuditEvent
@@ -33,8 +32,9 @@ def log(cli):
     return cli
 
 
-def database(cli) -> Path:
-    return cli.config_dir.parent / "var" / "loa.db"
+def database_url(cli) -> str:
+    """The database the CLI writes: the suite's (``--db``) or the config's SQLite file."""
+    return cli.database_url or f"sqlite:///{cli.config_dir.parent / 'var' / 'loa.db'}"
 
 
 def entries(cli, *filters: str) -> list[dict]:
@@ -42,8 +42,24 @@ def entries(cli, *filters: str) -> list[dict]:
 
 
 def run_sql(cli, statement: str, params: tuple = ()) -> None:
-    with sqlite3.connect(database(cli)) as connection:
-        connection.execute(statement, params)
+    """Tamper with the database directly, as someone with access to it would (``?`` placeholders)."""
+    parts = statement.split("?")
+    named = "".join(part + (f":p{n}" if n < len(parts) - 1 else "") for n, part in enumerate(parts))
+    engine = create_engine(database_url(cli))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(named), {f"p{n}": value for n, value in enumerate(params)})
+    finally:
+        engine.dispose()
+
+
+def count_pieces(cli) -> int:
+    engine = create_engine(database_url(cli))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM pieces")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def test_an_untouched_log_is_intact_and_names_its_last_entry(log) -> None:
@@ -119,7 +135,8 @@ def test_list_refuses_a_time_that_is_not_one(log) -> None:
 
 
 def invoke(cli, *args: str, key: str | None):
-    env = {"LOA_DATABASE_URL": "", "LOA_NOW": "", "LOA_USER": "", "LOA_SECRET_KEY": "", "LOA_AUDIT_KEY": key or ""}
+    env = {"LOA_DATABASE_URL": cli.database_url, "LOA_NOW": "", "LOA_USER": "", "LOA_SECRET_KEY": "",
+           "LOA_AUDIT_KEY": key or ""}
     return cli.runner.invoke(app, ["--config", str(cli.config_dir), *args], env=env)
 
 
@@ -135,8 +152,7 @@ def test_with_an_audit_key_a_forgery_with_a_recomputed_hash_and_checkpoint_is_fo
 
     refused = invoke(cli, "--as", EDITOR, "piece", "add", "--title", "Tin 2", "--body", "Nội dung.", key=None)
     assert refused.exit_code != 0 and "LOA_AUDIT_KEY" in refused.stderr
-    with sqlite3.connect(database(cli)) as connection:
-        assert connection.execute("SELECT count(*) FROM pieces").fetchone() == (1,)
+    assert count_pieces(cli) == 1
 
     last = json.loads(invoke(cli, "--json", "audit", "list", key=key).stdout)[-1]
     fake = AuditEvent(id=last["id"] + 1, at=datetime(2026, 11, 23, tzinfo=UTC), actor=EDITOR, action="piece.approve",
