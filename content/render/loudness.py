@@ -70,6 +70,17 @@ def _block_peaks(signal: np.ndarray, block: int, floor: float) -> np.ndarray:
     return peaks
 
 
+def _fine_peaks(signal: np.ndarray, block: int, floor: float) -> np.ndarray:
+    """The true peak of each ``block`` frames, found around every other frame (as :func:`true_peak_db`
+    does) rather than only around each block's largest sample."""
+    fine = 2 if block % 2 == 0 else 1
+    peaks = _block_peaks(signal, fine, floor)
+    per_block = block // fine
+    padded = np.zeros(-(-peaks.size // per_block) * per_block)
+    padded[: peaks.size] = peaks
+    return padded.reshape(-1, per_block).max(axis=1)
+
+
 def true_peak_db(signal: np.ndarray) -> float:
     """The true peak of a float signal (frames, channels) in dBTP, by 4x polyphase oversampling."""
     if signal.size == 0:
@@ -201,6 +212,14 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
         previous = (gain_db, estimate)
         gain_db = min(most_db, gain_db + (target_lufs - estimate) / slope)
     limited = signal * scale if curve is None else signal * (curve * scale)[:, None]
+    # Deep gain changes between blocks overshoot between samples: check the limited signal, and hold
+    # what still passes the ceiling (rarely more than a few blocks, so loudness barely moves).
+    for _ in range(3):
+        again = _limit(_fine_peaks(limited, block, 10 ** ((ceiling_db - _MARGIN_DB) / 20) / 2), block,
+                       signal.shape[0], ceiling_db - _MARGIN_DB)
+        if again is None:
+            break
+        limited *= again[:, None]
     out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
     final = _as_float(out)
     return out, Loudness(integrated_lufs(final, rate), true_peak_db(final))
