@@ -91,6 +91,23 @@ def decode(path: Path) -> AudioSegment:
     return segment
 
 
+def decode_pcm(path: Path, *, rate: int, channels: int) -> bytes:
+    """Decode any audio file straight to 16-bit PCM at ``rate`` Hz and ``channels``, in one ffmpeg call.
+
+    For joining: no WAV header to repair and no resampling in Python afterwards. Errors as :func:`decode`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no audio file at {path}")
+    process = _ffmpeg(["-i", f"file:{path}", "-map", "0:a:0", "-map_metadata", "-1", "-ar", str(rate),
+                       "-ac", str(channels), "-c:a", "pcm_s16le", "-f", "s16le", "-"])
+    if process.returncode != 0:
+        raise ValueError(f"{path.name} is not an audio file ffmpeg can read: {_stderr_tail(process)}")
+    if not process.stdout:
+        raise ValueError(f"{path.name} holds no audio")
+    return process.stdout
+
+
 def write_mp3(
     segment: AudioSegment, path: Path, *, bitrate: str = "128k", tags: dict[str, str] | None = None
 ) -> None:

@@ -108,14 +108,13 @@ def assemble_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, 
     fmt = {"rate": cfg.sample_rate, "channels": cfg.channels}
     pieces = []
     if (intro := _jingle(cfg.intro)) is not None:
-        pieces.append(audio.conform(audio.decode(intro), **fmt))
-    gap = audio.silence(cfg.gap_s, **fmt)
+        pieces.append(audio.decode_pcm(intro, **fmt))
+    gap = audio.silence(cfg.gap_s, **fmt).raw_data
     for part in parts:
-        pieces += [audio.conform(audio.decode(part.path), **fmt), gap]
+        pieces += [audio.decode_pcm(part.path, **fmt), gap]
     if (outro := _jingle(cfg.outro)) is not None:
-        pieces.append(audio.conform(audio.decode(outro), **fmt))
-    joined = audio.silence(0, **fmt)
-    joined = joined._spawn(b"".join(piece.raw_data for piece in pieces))  # one copy, not one per +
+        pieces.append(audio.decode_pcm(outro, **fmt))
+    joined = audio.silence(0, **fmt)._spawn(b"".join(pieces))  # one copy, not one per +
     fade_ms = int(cfg.fade_s * 1000)
     if fade_ms and len(joined) > 4 * fade_ms:
         joined = joined.fade_in(fade_ms).fade_out(fade_ms)
