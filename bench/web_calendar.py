@@ -148,11 +148,16 @@ def main() -> None:
             csrf = re.search(r'name="csrf" value="([^"]+)"', login)[1]
             browser.post(f"{base}/login", data={"name": "duyet", "password": PASSWORD, "csrf": csrf}).raise_for_status()
             week = f"{base}/calendar?week=2026-11-23"
+            first = time.perf_counter()
             page = browser.get(week).text
+            first = time.perf_counter() - first
             assert page.count('class="program') >= args.stations * 7, "the calendar is missing programs"
             browser.get(f"{base}/healthz")
             print(f"{args.stations} stations, {args.pieces} approved pieces, a week planned; "
                   f"calendar page {len(page) // 1024} KiB", flush=True)
+            # The page is cached per plan version: the first load is what an editor sees after any change.
+            print(f"calendar week page, first load (nothing cached, templates compiling): {first * 1000:.1f} ms",
+                  flush=True)
             health = [_timed(browser, f"{base}/healthz") for _ in range(args.pages)]
             print(_line("baseline /healthz, one client", health), flush=True)
             calendar = [_timed(browser, week) for _ in range(args.pages)]
