@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10, help="calendar page loads")
     parser.add_argument("--requests", type=int, default=400, help="API requests under concurrency")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--identity", action="store_true", help="ask the API for plain JSON, not gzip")
     args = parser.parse_args()
     if args.quick:
         args.stations, args.pieces, args.pages, args.requests = 5, 2, 2, 40
@@ -162,10 +163,12 @@ def main() -> None:
             print(_line("baseline /healthz, one client", health), flush=True)
             calendar = [_timed(browser, week) for _ in range(args.pages)]
             print(_line("calendar week page, one client", calendar), flush=True)
-            auth = {"Authorization": f"Bearer {token}"}
+            auth = {"Authorization": f"Bearer {token}", **({"Accept-Encoding": "identity"} if args.identity else {})}
             schedule_url = f"{base}/api/schedule"
-            programs = len(browser.get(schedule_url, headers=auth).json())
-            print(f"/api/schedule returns {programs} programs (the next 24 h)", flush=True)
+            answer = browser.get(schedule_url, headers=auth)  # requests accepts gzip, as browsers and curl do
+            print(f"/api/schedule returns {len(answer.json())} programs (the next 24 h), "
+                  f"{len(answer.content) // 1024} KiB JSON sent as {answer.headers['content-length']} bytes "
+                  f"({answer.headers.get('content-encoding', 'identity')})", flush=True)
             health_c = _concurrent(f"{base}/healthz", auth, args.clients, args.requests)
             print(_line(f"baseline /healthz, {args.clients} clients", health_c), flush=True)
             api_c = _concurrent(schedule_url, auth, args.clients, args.requests)
