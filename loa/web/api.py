@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -15,6 +14,7 @@ from content.db import unit_of_work
 from content.errors import InputError
 from content.models import Piece, PieceState, User
 from loa.web.auth import current_user, needs, sees_station
+from loa.web.encoded import Encoded, encode_json, json_response
 
 # Declares the bearer scheme in the OpenAPI schema; the check itself is in loa.web.auth.
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(HTTPBearer(auto_error=False))])
@@ -232,15 +232,14 @@ def schedule(request: Request, station: Annotated[str | None, Query(max_length=1
     scope = (user.role, tuple(user.stations or ()))
     reads = request.app.state.reads
 
-    def compute() -> bytes:
+    def compute() -> Encoded:
         programs = programs_between(session, start=start, end=start + timedelta(days=days), station=station,
                                     outlet=outlet)
-        return json.dumps([p.to_dict() for p in programs if sees_station(user, p.station_code)],
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        return encode_json([p.to_dict() for p in programs if sees_station(user, p.station_code)])
 
     with reads.session() as session:
         body = reads.cached(session, ("schedule", start, station, outlet, days, scope), compute)
-    return Response(body, media_type="application/json")
+    return json_response(request, body)
 
 
 @router.get("/deliveries")

@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 
 from content.db import unit_of_work
 from content.errors import InputError, NotFound
 from content.models import User
-from loa.web.auth import current_user, needs, require_station, sees_station
-from loa.web.view import back, render
+from loa.web.auth import csrf_token, current_user, needs, require_station, sees_station
+from loa.web.view import back, language, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PLANNERS = ("approver",)
@@ -42,16 +43,34 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
     if station:
         require_station(user, station)
         codes = [station]
-    with request.app.state.reads.session() as session:
-        grid = week_grid(session, monday=monday, zone=services.settings.zone, stations=codes,
-                         outlet=outlet or None, detail=len(codes) <= DETAIL_STATIONS)
+    detail = len(codes) <= DETAIL_STATIONS  # beyond a few stations: counts and totals; one station: every title
+    can_plan = user.role in ("approver", "admin")
+    lang = language(request)
+    csrf = csrf_token(request) if can_plan and station and detail else ""  # only the item forms carry it
+    reads = request.app.state.reads
+    with reads.session() as session:
+        grid = reads.cached(session, ("week", monday, tuple(codes), outlet, detail), lambda: week_grid(
+            session, monday=monday, zone=services.settings.zone, stations=codes, outlet=outlet or None,
+            detail=detail))
+        # The grid's HTML is the page's bulk (thousands of programs): rendered once per plan version and view.
+        table = reads.cached(session, ("week-html", monday, tuple(codes), outlet, detail, lang, can_plan, station,
+                                       csrf), lambda: _table(request, lang, {
+                                           "grid": grid, "station": station, "outlet": outlet, "detail": detail,
+                                           "can_plan": can_plan, "csrf": csrf}))
     return render(request, "calendar.html", {
-        "grid": grid, "station": station, "outlet": outlet, "stations": visible,
+        "grid": grid, "table": table, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
-        "can_plan": user.role in ("approver", "admin"),
-        # Beyond a few stations the week shows counts and totals; a station's own week shows every title.
-        "detail": len(codes) <= DETAIL_STATIONS,
+        "can_plan": can_plan, "detail": detail,
     })
+
+
+def _table(request: Request, lang: str, context: dict) -> Markup:
+    from loa.web import i18n, templates
+
+    zone = request.app.state.services.settings.zone
+    gettext = i18n.translations(lang).gettext
+    return Markup(templates.get_template("calendar_table.html").render(
+        _=gettext, time=lambda m: i18n.fmt_time(m, zone), duration=i18n.fmt_duration, **context))
 
 
 def _return_to(request: Request) -> str:

@@ -49,7 +49,10 @@ def fmt_datetime(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def fmt_time(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M") if moment else ""
+    if not moment:
+        return ""
+    local = moment.astimezone(zone)
+    return f"{local.hour:02d}:{local.minute:02d}"  # faster than strftime; the calendar calls it 1000s of times
 
 
 def fmt_duration(seconds: float) -> str:

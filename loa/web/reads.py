@@ -44,6 +44,7 @@ class Reads:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
+        self._version: int | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -61,10 +62,19 @@ class Reads:
                 return self._cache[full_key]
         value = compute()
         with self._lock:
+            if version != self._version:
+                if self._version is not None and (version is None or version < self._version):
+                    return value  # computed on a snapshot older than what is cached now: use it, keep nothing
+                # Entries of older versions are never asked for again; big ones (a week's HTML) would pile up.
+                self._cache.clear()
+                self._version = version
             self._cache[full_key] = value
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         return value
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     def close(self) -> None:
         self.engine.dispose()
