@@ -1,7 +1,8 @@
 """One HTTP call of an outlet adapter, with its failure mapped to TransientError or PermanentError.
 
-Used by the Anthias and WordPress adapters; kept private so it can be folded into the shared
-HTTP helper of the outbox work (``channels/http.py``) without changing the adapters' behaviour.
+Used by the Anthias and WordPress adapters, which make several calls per delivery (list, create,
+update, upload) where the webhook outlets of ``channels/http.py`` make one POST; ``Retry-After`` is
+read by the shared helper there.
 
 Mapping (SPEC §9): timeouts, refused or reset connections, 5xx, 408 and 429 are transient
 (``Retry-After`` honoured, in seconds or as an HTTP date); every other 4xx is permanent.
@@ -9,17 +10,15 @@ Mapping (SPEC §9): timeouts, refused or reset connections, 5xx, 408 and 429 are
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
 from channels.base import PermanentError, TransientError
+from channels.http import retry_after_seconds
 from channels.signing import IDEMPOTENCY_HEADER, signed_headers
 
 _TRANSIENT_STATUS = {408, 429}
@@ -31,25 +30,6 @@ def env_secret(name: str, what: str) -> str:
     if not value:
         raise PermanentError(f"{what}: environment variable {name} is not set (it holds the secret)")
     return value
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date; ``None`` if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return max(0.0, (when - current).total_seconds())
 
 
 def json_body(document: Any) -> bytes:
