@@ -239,7 +239,7 @@ class AnthiasBoard(Channel):
         """
         folder = self.options.pages_dir / station
         base = self.options.pages_url.rstrip("/") + f"/{station}"
-        cutoff = time.time() - 3600
+        cutoff = self.clock() - 3600
         with os_errors(f"cannot tidy slide pages in {folder}"):
             for page in folder.glob("*.html"):
                 if f"{base}/{page.name}" not in in_use and page.stat().st_mtime < cutoff:
