@@ -21,8 +21,8 @@ from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.calendar import CampaignRule, SlotRule, StationRule, instances
-from scheduler.planner import Candidate, Existing, PlanInputs, key_of, plan
+from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule, instances
+from scheduler.planning.planner import Candidate, Existing, PlanInputs, key_of, plan
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = date(2026, 4, 20)  # the week of Reading Culture Day (21 April): two campaigns are on, one is not

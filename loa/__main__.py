@@ -1,5 +1,5 @@
 """Runs the command line as ``python -m loa``."""
 
-from loa.cli import main
+from loa.cli.app import main
 
 main()

@@ -17,8 +17,8 @@ from loa import database
 from loa.clock import Clock
 from loa.settings import Settings
 from scheduler.catalog import SyncReport, sync_config
-from scheduler.dispatcher import Dispatcher
-from scheduler.planning import PlanChanges, Progress, replan
+from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.planning.replan import PlanChanges, Progress, replan
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, type_coerce, update
 from content import audit
 from content.db import UTCDateTime, unit_of_work
 from loa.wiring import Services
-from scheduler import notify, outbox
+from scheduler.dispatch import notify, outbox
 from scheduler.models import Delivery, DeliveryState
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import audit
-from scheduler.calendar import CampaignRule, SlotRule, StationRule
 from scheduler.config import CampaignSpec, SlotSpec, StationSpec
 from scheduler.models import Campaign, Slot, Station
+from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.db import unit_of_work
 from scheduler.config import DispatchSettings
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.models import Delivery, DeliveryState
 
 log = logging.getLogger(__name__)

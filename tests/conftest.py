@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from loa.cli import app
+from loa.cli.app import app
 from loa.settings import Settings, load_settings
 from loa.wiring import Services, open_services
 

@@ -223,7 +223,7 @@ def schedule(request: Request, station: Annotated[str | None, Query(max_length=1
              user: User = Depends(current_user)) -> Response:
     """The coming programs of the user's stations (or one of them), each with its items and totals."""
     from loa.web.auth import require_station
-    from scheduler.week import programs_between
+    from scheduler.views.week import programs_between
 
     services = request.app.state.services
     if station:
@@ -248,7 +248,7 @@ def list_deliveries(request: Request, state: Literal["pending", "sending", "deli
                     days: Annotated[int, Query(ge=1, le=90)] = 7,
                     user: User = Depends(current_user)) -> list[dict[str, Any]]:
     """Deliveries of the user's stations whose slot started in the last ``days`` days or starts in the next day."""
-    from scheduler.delivery_view import deliveries, delivery_dict
+    from scheduler.views.deliveries import deliveries, delivery_dict
 
     services = request.app.state.services
     now = services.now().astimezone(UTC)
@@ -264,8 +264,8 @@ def retry_delivery(request: Request, delivery_id: Annotated[str, Path(max_length
                    user: User = needs("approver")) -> dict[str, Any]:
     """Put a dead, refused or missed delivery back in the outbox."""
     from loa.web.deliveries import _find
-    from scheduler.delivery_view import delivery_dict
-    from scheduler.outbox import retry_delivery as retry
+    from scheduler.dispatch.outbox import retry_delivery as retry
+    from scheduler.views.deliveries import delivery_dict
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from channels.board.kiosk import current_rotation, load_board
 
 router = APIRouter(tags=["boards"])
-#: Slide refs are ``piece-<id>-r<revision>-<n>`` (see scheduler.dispatcher).
+#: Slide refs are ``piece-<id>-r<revision>-<n>`` (see scheduler.dispatch.dispatcher).
 _PIECE_REF = re.compile(r"^piece-(\d+)-")
 
 

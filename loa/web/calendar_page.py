@@ -20,7 +20,7 @@ DETAIL_STATIONS = 10
 
 
 def _monday(request: Request, week: str) -> date:
-    from scheduler.week import monday_of
+    from scheduler.views.week import monday_of
 
     services = request.app.state.services
     if week:
@@ -34,7 +34,7 @@ def _monday(request: Request, week: str) -> date:
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(request: Request, week: str = "", station: str = "", outlet: str = "",
              user: User = Depends(current_user)) -> HTMLResponse:
-    from scheduler.week import week_grid
+    from scheduler.views.week import week_grid
 
     services = request.app.state.services
     monday = _monday(request, week)
@@ -94,7 +94,7 @@ def _check_airing(session, user: User, airing_id: int) -> None:
 
 @router.post("/calendar/airings/{airing_id}/pin")
 async def pin(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
-    from scheduler.editing import pin_airing
+    from scheduler.planning.editing import pin_airing
 
     services = request.app.state.services
     pinned = (await request.form()).get("pinned", "1") != "0"
@@ -106,7 +106,7 @@ async def pin(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -
 
 @router.post("/calendar/airings/{airing_id}/remove")
 def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
-    from scheduler.editing import remove_airing
+    from scheduler.planning.editing import remove_airing
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
@@ -117,7 +117,7 @@ def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> R
 
 @router.post("/calendar/airings/{airing_id}/move")
 async def move(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
-    from scheduler.editing import move_airing
+    from scheduler.planning.editing import move_airing
 
     services = request.app.state.services
     target = str((await request.form()).get("delivery") or "").strip()

@@ -18,7 +18,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 @router.get("/deliveries", response_class=HTMLResponse)
 def deliveries_page(request: Request, state: str = "", user: User = Depends(current_user)) -> HTMLResponse:
-    from scheduler.delivery_view import deliveries
+    from scheduler.views.deliveries import deliveries
 
     services = request.app.state.services
     now = services.now()
@@ -32,7 +32,7 @@ def deliveries_page(request: Request, state: str = "", user: User = Depends(curr
 
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery_page(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
-    from scheduler.schedule_view import upcoming
+    from scheduler.views.schedule import upcoming
 
     with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
@@ -55,7 +55,7 @@ def _find(session, user: User, delivery_id: str):
 
 @router.post("/deliveries/{delivery_id}/retry")
 def retry(request: Request, delivery_id: str, user: User = needs("approver")) -> RedirectResponse:
-    from scheduler.outbox import retry_delivery
+    from scheduler.dispatch.outbox import retry_delivery
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:

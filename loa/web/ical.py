@@ -28,7 +28,7 @@ def ical(request: Request, token: str) -> Response:
     from icalendar import Calendar, Event
 
     from loa.web.auth import sees_station
-    from scheduler.schedule_view import upcoming
+    from scheduler.views.schedule import upcoming
 
     try:
         user_id = _serializer(request.app).loads(token)["u"]

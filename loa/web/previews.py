@@ -65,7 +65,7 @@ def revision_preview(request: Request, revision_id: int, user: User = Depends(cu
 def program_preview(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
     """A program's items in order, each with its audio, and the total against the slot."""
     from loa.web.deliveries import _find
-    from scheduler.schedule_view import upcoming
+    from scheduler.views.schedule import upcoming
 
     with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)

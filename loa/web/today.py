@@ -20,8 +20,8 @@ def visible_stations(request: Request, user: User) -> list:
 
 @router.get("/", response_class=HTMLResponse)
 def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
-    from scheduler.delivery_view import NEEDS_ACTION, deliveries
-    from scheduler.schedule_view import upcoming
+    from scheduler.views.deliveries import NEEDS_ACTION, deliveries
+    from scheduler.views.schedule import upcoming
 
     services = request.app.state.services
     now = services.now()

@@ -109,7 +109,7 @@ def probe_config(target: Path, stations: int, receiver_url: str) -> Path:
 
 def loa(config_dir: Path, database_url: str, *args: str) -> str:
     """``loa`` in-process on ``config_dir`` and ``database_url``; returns stdout, raises on failure."""
-    from loa.cli import app
+    from loa.cli.app import app
 
     result = CliRunner().invoke(app, ["--config", str(config_dir), "--db", database_url, *args],
                                 env={"LOA_DATABASE_URL": "", "LOA_NOW": "", "LOA_USER": ""})
@@ -143,7 +143,7 @@ def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: in
     from content.models import Piece
     from loa.settings import load_settings
     from loa.wiring import open_services
-    from scheduler import notify
+    from scheduler.dispatch import notify
     from scheduler.models import Airing, Delivery, DeliveryState, Station
 
     services = open_services(load_settings(config_dir, database_url=database_url, env={}), now=now)
@@ -172,7 +172,7 @@ def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: in
 def start_loa(config_dir: Path, database_url: str, *args: str, log: Path) -> subprocess.Popen[bytes]:
     """``loa ARGS`` as a separate process that also knows the probe outlet; output goes to ``log``."""
     code = ("import sys, scale_support; scale_support.register(); sys.argv = ['loa', *sys.argv[1:]]; "
-            "from loa.cli import main; main()")
+            "from loa.cli.app import main; main()")
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": database_url, "LOA_NOW": "",
            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
     with log.open("ab") as out:

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from content import audit
 from content.models import AuditEvent
-from loa.cli import app
+from loa.cli.app import app
 
 EDITOR, APPROVER = "bien-tap", "duyet"
 

@@ -9,7 +9,7 @@ HEAVY = ("sqlalchemy", "fastapi", "pydub", "apscheduler", "alembic", "feedgen", 
 
 
 def test_importing_the_cli_loads_no_heavy_library():
-    code = f"import sys, loa.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys, loa.cli.app; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == ""
 

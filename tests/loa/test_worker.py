@@ -13,7 +13,7 @@ from content.models import AuditEvent
 from loa.settings import load_settings
 from loa.wiring import open_services
 from loa.worker import Waker, Worker
-from scheduler import notify
+from scheduler.dispatch import notify
 from scheduler.models import Delivery
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.calendar import CampaignRule, SlotRule, StationRule, campaign_active, instances
+from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule, campaign_active, instances
 
 from conftest import MONDAY, ZONE
 
@@ -215,7 +215,7 @@ def test_reading_culture_day_with_the_weeks_around_it(day: date, active: bool) -
 
 
 def test_leap_day_fallback_years_are_named() -> None:
-    from scheduler.calendar import leap_day_fallbacks
+    from scheduler.planning.calendar import leap_day_fallbacks
 
     rule = CampaignRule("nhuan", 5, yearly="02-29..03-01")
     assert leap_day_fallbacks(rule, date(2027, 2, 1), date(2029, 3, 1)) == [2027, 2029]

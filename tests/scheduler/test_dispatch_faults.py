@@ -17,8 +17,8 @@ from content.errors import NotFound, StateError
 from content.models import AuditEvent
 from content.pieces import retire
 from content.users import get_user
+from scheduler.dispatch.outbox import retry_delivery
 from scheduler.models import DeliveryState
-from scheduler.outbox import retry_delivery
 
 from conftest import MONDAY
 from servers.outbox_world import (
@@ -280,7 +280,7 @@ def test_a_missed_program_is_not_pushed_late_unless_an_editor_retries_it(world):
 
 
 def test_backoff_grows_with_jitter_up_to_its_ceiling_and_retry_after_can_ask_for_more():
-    from scheduler.outbox import backoff_seconds
+    from scheduler.dispatch.outbox import backoff_seconds
 
     rng = random.Random(1)
     draws = [backoff_seconds(attempt, 30, rng, max_s=600) for attempt in range(1, 40)]

@@ -12,7 +12,7 @@ import channels
 from channels.base import ChannelOptions
 from content.render import audio
 from content.render.loudness import measure
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatch.dispatcher import Dispatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from e2e_support import EDITOR, at, setup_accounts

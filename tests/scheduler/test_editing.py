@@ -13,8 +13,8 @@ from content.models import AuditEvent, Piece, Revision
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.render.program import program_overhead_s
 from content.users import add_user, get_user
-from scheduler.editing import move_airing, pin_airing, remove_airing
 from scheduler.models import Airing, Delivery, DeliveryState, Slot, Station
+from scheduler.planning.editing import move_airing, pin_airing, remove_airing
 
 BODIES = [("Lịch tiêm chủng", "Trạm y tế xã tiêm chủng cho trẻ em vào sáng thứ Bảy."),
           ("Thu gom rác", "Xe thu gom rác đi qua các thôn vào chiều thứ Năm."),

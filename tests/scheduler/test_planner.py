@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece, approve, retire, submit
 from content.users import add_user
-from scheduler.calendar import CampaignRule, Instance
 from scheduler.models import Airing, Delivery, DeliveryState
-from scheduler.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning.calendar import CampaignRule, Instance
+from scheduler.planning.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
 
 from conftest import MONDAY, ZONE
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from scheduler.calendar import CampaignRule, Instance, campaign_active
-from scheduler.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
+from scheduler.planning.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
 
 from conftest import ZONE
 

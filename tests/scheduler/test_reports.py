@@ -245,7 +245,7 @@ def test_cli_report_mistakes_are_one_line(cli) -> None:
 
 
 def test_report_modules_load_matplotlib_and_openpyxl_only_when_used() -> None:
-    code = ("import sys, loa.cli, scheduler.reports; "
+    code = ("import sys, loa.cli.app, scheduler.reports; "
             "print(sorted(m for m in ('matplotlib', 'openpyxl') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

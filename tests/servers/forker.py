@@ -17,8 +17,8 @@ import sys
 import channels.board.http
 import channels.loudspeaker.http  # noqa: F401
 import loa.wiring  # noqa: F401
-import scheduler.dispatcher  # noqa: F401
-from loa.cli import main as loa_main
+import scheduler.dispatch.dispatcher  # noqa: F401
+from loa.cli.app import main as loa_main
 
 
 def _child(argv: list[str]) -> None:

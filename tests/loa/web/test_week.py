@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from content.db import unit_of_work
 from scheduler.models import Airing
-from scheduler.schedule_view import upcoming
-from scheduler.week import programs_between, week_grid
+from scheduler.views.schedule import upcoming
+from scheduler.views.week import programs_between, week_grid
 
 
 def test_programs_between_matches_upcoming_and_leaves_out_removed_airings(web):

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.models import Revision
-from scheduler.calendar import CampaignRule, campaign_active
 from scheduler.models import Airing, Campaign, Delivery, Station
-from scheduler.schedule_view import ItemView, ProgramView
+from scheduler.planning.calendar import CampaignRule, campaign_active
+from scheduler.views.schedule import ItemView, ProgramView
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Week:
 
 def programs_between(session: Session, *, start: datetime, end: datetime, station: str | None = None,
                      outlet: str | None = None) -> list[ProgramView]:
-    """What ``scheduler.schedule_view.upcoming`` returns, read as plain rows in three queries (no ORM
+    """What ``scheduler.views.schedule.upcoming`` returns, read as plain rows in three queries (no ORM
     objects), so a week of a hundred stations with thousands of airings loads in a blink."""
     where = [Delivery.end_at > start, Delivery.start_at < end]
     if station:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from loa.cli_state import State, state_of
+from loa.cli.state import State, state_of
 
 
 def _moment(state: State, text: str, option: str, *, end_of_day: bool) -> datetime:

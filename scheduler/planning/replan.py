@@ -20,13 +20,14 @@ from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
-from scheduler import calendar, notify
-from scheduler.calendar import Instance
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
+from scheduler.dispatch import notify
 from scheduler.models import Airing, Delivery, DeliveryState, Station
-from scheduler.plan_changes import AiringKey, PlanChanges, diff
-from scheduler.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning import calendar
+from scheduler.planning.calendar import Instance
+from scheduler.planning.changes import AiringKey, PlanChanges, diff
+from scheduler.planning.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
 
 __all__ = ["PlanChanges", "Progress", "board_profile", "replan"]
 

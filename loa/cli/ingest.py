@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from loa.cli_pieces import pieces_app
-from loa.cli_state import state_of
+from loa.cli.pieces import pieces_app
+from loa.cli.state import state_of
 
 if TYPE_CHECKING:
     from content.ingest.drafts import IngestResult

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from loa.cli_state import State, state_of
+from loa.cli.state import State, state_of
 
 if TYPE_CHECKING:
     from content.models import Piece

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from loa.cli_state import state_of
+from loa.cli.state import state_of
 
 deliveries_app = typer.Typer(no_args_is_help=True)
 STATES = ("pending", "sending", "delivered", "dead", "refused", "missed")
@@ -77,7 +77,7 @@ def show(ctx: typer.Context,
          delivery_id: Annotated[str, typer.Argument(help="Id (or its first 6+ characters).")]) -> None:
     """One delivery: its state, receipt (the as-run record), last error and the programme it carries."""
     from content.db import unit_of_work
-    from scheduler.outbox import get_delivery
+    from scheduler.dispatch.outbox import get_delivery
 
     app_state = state_of(ctx)
     services = app_state.services()
@@ -100,7 +100,7 @@ def retry(ctx: typer.Context,
           delivery_ids: Annotated[list[str], typer.Argument(help="Ids (or their first 6+ characters).")]) -> None:
     """Put dead, refused or missed deliveries back in the outbox, under the same id; the next dispatch pushes them."""
     from content.db import unit_of_work
-    from scheduler.outbox import get_delivery, retry_delivery
+    from scheduler.dispatch.outbox import get_delivery, retry_delivery
 
     app_state = state_of(ctx)
     services = app_state.services()

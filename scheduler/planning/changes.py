@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from scheduler.planner_types import Shortfall, Unplaced
+from scheduler.planning.planner_types import Shortfall, Unplaced
 
 #: Past this many, lists in the report are cut (the counts stay exact) so a province's first plan stays readable.
 LIST_LIMIT = 1000

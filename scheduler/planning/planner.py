@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 
-from scheduler.calendar import CampaignRule, Instance, campaign_active
-from scheduler.placement import GroupInputs, place_group
-from scheduler.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
+from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
+from scheduler.planning.placement import GroupInputs, place_group
+from scheduler.planning.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
 
 __all__ = ["Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem", "Shortfall",
            "Unplaced", "key_of", "plan"]

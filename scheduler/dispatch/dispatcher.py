@@ -34,11 +34,11 @@ from content.render.article import make_article
 from content.render.program import ProgramPart, assemble_program
 from content.render.renditions import ensure_speech
 from content.render.slides import make_slides
-from scheduler import outbox
-from scheduler.breaker import CircuitBreaker
 from scheduler.config import DispatchSettings, StationSpec
+from scheduler.dispatch import outbox
+from scheduler.dispatch.breaker import CircuitBreaker
+from scheduler.dispatch.pushing import Job, Outcome, Pusher
 from scheduler.models import Campaign, Delivery, DeliveryState
-from scheduler.pushing import Job, Outcome, Pusher
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import channels
-from scheduler.breaker import CircuitBreaker
+from scheduler.dispatch.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from loa.cli_state import state_of
+from loa.cli.state import state_of
 
 
 def _day(text: str, option: str) -> date:

@@ -13,15 +13,15 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from loa import cli_speech
-from loa.cli_airings import airings_app
-from loa.cli_audit import audit_list
-from loa.cli_db import db_app
-from loa.cli_deliveries import deliveries_app
-from loa.cli_ingest import ingest_app
-from loa.cli_pieces import pieces_app
-from loa.cli_reports import report as report_command
-from loa.cli_state import State, state_of
+from loa.cli import speech as cli_speech
+from loa.cli.airings import airings_app
+from loa.cli.audit import audit_list
+from loa.cli.db import db_app
+from loa.cli.deliveries import deliveries_app
+from loa.cli.ingest import ingest_app
+from loa.cli.pieces import pieces_app
+from loa.cli.reports import report as report_command
+from loa.cli.state import State, state_of
 
 
 class _LoaGroup(TyperGroup):
@@ -170,7 +170,7 @@ def schedule(
 
     from content.db import unit_of_work
     from content.errors import InputError
-    from scheduler.schedule_view import upcoming
+    from scheduler.views.schedule import upcoming
 
     state = state_of(ctx)
     services = state.services()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from loa.cli_state import state_of
+from loa.cli.state import state_of
 
 airings_app = typer.Typer(no_args_is_help=True)
 AiringId = Annotated[int, typer.Argument(help="Airing id, as `loa schedule --json` lists it.")]
@@ -16,7 +16,7 @@ AiringId = Annotated[int, typer.Argument(help="Airing id, as `loa schedule --jso
 def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> None:
     from content.db import unit_of_work
     from content.users import get_user, require_role
-    from scheduler import editing
+    from scheduler.planning import editing
 
     state = state_of(ctx)
     services = state.services()

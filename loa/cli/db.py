@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from loa.cli_state import state_of
+from loa.cli.state import state_of
 
 db_app = typer.Typer(no_args_is_help=True)
 

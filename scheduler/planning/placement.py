@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
-from scheduler.calendar import CampaignRule, Instance, campaign_active
-from scheduler.planner_types import Candidate, Existing, PlannedItem
+from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
+from scheduler.planning.planner_types import Candidate, Existing, PlannedItem
 
 #: Why a campaign's daily target was not met, as a code (for machines) and a sentence (for editors).
 TARGET_REASONS = {

@@ -1,0 +1,1 @@
+"""Dispatch: the outbox, claiming and pushing due deliveries, recording what became of each."""

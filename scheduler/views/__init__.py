@@ -1,0 +1,1 @@
+"""What editors read: the upcoming schedule, the week calendar, deliveries."""
