@@ -179,3 +179,9 @@ def test_a_centre_extends_and_overrides_the_builtin_list() -> None:
 def test_impossible_dates_and_times_are_still_read_as_numbers() -> None:
     assert normalize("32/13") == "ba mươi hai/mười ba"
     assert normalize("25h") == "hai mươi lăm h"
+
+
+def test_numbers_written_with_mixed_separators_are_read_not_crashed_on() -> None:
+    assert normalize("các lớp 1,2,3") == "các lớp một, hai, ba"
+    assert normalize("1,234.5") == "một nghìn hai trăm ba mươi tư chấm năm"  # copied from an English source
+    assert normalize("2,5.000") == "hai, năm chấm không không không"
