@@ -40,8 +40,10 @@ _ROMAN_AFTER = re.compile(
     r"([IVXLC]+)(?![\w])"
 )
 _ROMAN_HEADING = re.compile(r"^([IVXL]+)([.)])(?=\s)")
+_ROMAN_WORD = re.compile(r"\b[IVXLC]+\b")
 _RANGE = re.compile(rf"(?<![\w.,/])({_NUM})\s*[-–—]\s*({_NUM})(?=oC\b|(?![\w/]))")
 _NUMBER = re.compile(_NUM)
+_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
@@ -190,13 +192,7 @@ def _spaced_number(match: re.Match[str]) -> str:
     return f"{before}{number(match.group(0))}{after}"
 
 
-def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -> str:
-    line = _SPACES.sub(" ", line).strip()
-    line = read_phone_numbers(line)
-    line = _DOCUMENT.sub(lambda m: _document(m, table), line)
-    line = abbreviations.sub(lambda m: table[m.group(0)], line)
-    line = _RATE.sub(_rate, line)
-    line = _UNIT_RATE.sub(_rate, line)
+def _times_and_dates(line: str) -> str:
     line = _TIME_RANGE.sub(_time_range, line)
     line = _TIME_H.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
     line = _TIME_COLON.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
@@ -208,14 +204,33 @@ def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -
     line = _DAY_WORD.sub(lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 31, day) or m.group(2)}", line)
     line = _MONTH_WORD.sub(
         lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 12, month) or m.group(2)}", line)
-    line = _ORDINAL.sub(lambda m: f"{m.group(1)} {ordinal(int(m.group(2)))}", line)
-    line = _ROMAN_AFTER.sub(_roman_after, line)
-    line = _ROMAN_HEADING.sub(_roman_heading, line)
-    line = _RANGE.sub(r"\1 đến \2", line)  # numbers stay digits so a unit after the second still applies
-    line = _UNIT.sub(lambda m: f"{number(m.group(1))} {_UNITS[m.group(2)]}", line)
-    line = _SQUARE_CUBE.sub(lambda m: _UNITS[m.group(0)], line)
+    return _ORDINAL.sub(lambda m: f"{m.group(1)} {ordinal(int(m.group(2)))}", line)
+
+
+def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -> str:
+    line = _SPACES.sub(" ", line).strip()
+    # Most lines of a bulletin have no digit, "/" or ²: the rules that need one are skipped there.
+    if _DIGIT.search(line):
+        line = read_phone_numbers(line)
+        line = _DOCUMENT.sub(lambda m: _document(m, table), line)
+    line = abbreviations.sub(lambda m: table[m.group(0)], line)
+    if "/" in line:
+        line = _RATE.sub(_rate, line)
+        line = _UNIT_RATE.sub(_rate, line)
+    has_digit = _DIGIT.search(line) is not None
+    if has_digit:
+        line = _times_and_dates(line)
+    if _ROMAN_WORD.search(line):
+        line = _ROMAN_AFTER.sub(_roman_after, line)
+        line = _ROMAN_HEADING.sub(_roman_heading, line)
+    if has_digit:
+        line = _RANGE.sub(r"\1 đến \2", line)  # numbers stay digits so a unit after the second still applies
+        line = _UNIT.sub(lambda m: f"{number(m.group(1))} {_UNITS[m.group(2)]}", line)
+    if "²" in line or "³" in line:
+        line = _SQUARE_CUBE.sub(lambda m: _UNITS[m.group(0)], line)
     line = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(0)], line)
-    line = _NUMBER.sub(_spaced_number, line)
+    if has_digit:
+        line = _NUMBER.sub(_spaced_number, line)
     return _SPACES.sub(" ", line).strip()
 
 

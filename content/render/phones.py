@@ -80,4 +80,5 @@ def _short_numbers(text: str) -> str:
 def read_phone_numbers(text: str) -> str:
     """``text`` with each telephone number in words: "0912 345 678" → "không chín một hai, ba bốn năm,
     sáu bảy tám"; "gọi 113" → "gọi một một ba". Money, years, dates and decimals are left alone."""
-    return _short_numbers(_CANDIDATE.sub(_spoken, text))
+    text = _CANDIDATE.sub(_spoken, text)
+    return _short_numbers(text) if "11" in text else text
