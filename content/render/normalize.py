@@ -1,21 +1,23 @@
 """Turns Vietnamese text as plans write it into the words a speech engine should read aloud.
 
-Numbers, dates, times, ranges, percentages, units, Roman numerals, document numbers and the
-abbreviations of public administration are written out, one output line per input line, NFC.
+Telephone numbers, numbers, dates, times and hour ranges, ranges, percentages, units and rates, Roman
+numerals, document numbers and the abbreviations of public administration are written out, one output
+line per input line, NFC.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 
 from content.render.numbers import cardinal, day, month, number, ordinal, roman
+from content.render.phones import read_phone_numbers
 
 #: Part of every rendition key: bump it when the output of ``normalize`` changes for any input.
-VERSION = "2"
+VERSION = "3"
 
 _NUM = r"\d+(?:[.,]\d+)*"
 _CODE = r"[A-ZĐ][A-Za-zĐđ&]*(?:-[A-Za-zĐđ&]+)*"
@@ -23,6 +25,9 @@ _CODE = r"[A-ZĐ][A-Za-zĐđ&]*(?:-[A-Za-zĐđ&]+)*"
 _DOCUMENT = re.compile(rf"(?<![\w/.,])(\d+)(?:/(\d{{4}}))?[/-]({_CODE})(?:/({_CODE}))?(?![\w/])")
 _TIME_H = re.compile(r"(?<![\w.,/])(\d{1,2})\s?h\s?(\d{2})?(?:ph|p|')?(?!\w)")
 _TIME_COLON = re.compile(r"(?<![\w.,/:])(\d{1,2}):(\d{2})(?![\d:])")
+# 7h-11h · 7h30 - 11h · 7-11h · 7:30-11:00: the second end says it is a time, the first may not
+_CLOCK = r"(\d{1,2})(?:\s?h\s?(\d{2})?(?:ph|p|')?|:(\d{2}))"
+_TIME_RANGE = re.compile(rf"(?<![\w.,/:])(?:{_CLOCK}|(\d{{1,2}}))\s*[-–—]\s*{_CLOCK}(?![\w:])")
 _DATE_FULL = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})([/.-])(\d{1,2})\3(\d{4})(?![\d/])", re.I)
 _DAY_RANGE = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])", re.I)
 _DATE_DAY_MONTH = re.compile(r"(?<![\w/.,])(?:(ngày)\s+)?(\d{1,2})/(\d{1,2})(?![\d/])", re.I)
@@ -35,19 +40,11 @@ _ROMAN_AFTER = re.compile(
     r"([IVXLC]+)(?![\w])"
 )
 _ROMAN_HEADING = re.compile(r"^([IVXL]+)([.)])(?=\s)")
-_RANGE = re.compile(rf"(?<![\w.,/])({_NUM})\s*[-–—]\s*({_NUM})(?![\w/])")
+_ROMAN_WORD = re.compile(r"\b[IVXLC]+\b")
+_RANGE = re.compile(rf"(?<![\w.,/])({_NUM})\s*[-–—]\s*({_NUM})(?=oC\b|(?![\w/]))")
 _NUMBER = re.compile(_NUM)
+_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-
-_UNITS = {
-    "km/h": "ki lô mét một giờ", "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "km": "ki lô mét",
-    "m²": "mét vuông", "m2": "mét vuông", "m³": "mét khối", "m3": "mét khối", "ha": "héc ta",
-    "kg": "ki lô gam", "cm": "xen ti mét", "mm": "mi li mét", "m": "mét", "VNĐ": "đồng", "VND": "đồng",
-    "vnđ": "đồng", "đ": "đồng", "USD": "đô la Mỹ", "kW": "ki lô oát", "kWh": "ki lô oát giờ",
-}
-_UNIT = re.compile(
-    rf"({_NUM})\s?({'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))})(?![\w²³/])"
-)
 
 
 @cache
@@ -62,6 +59,22 @@ def _table(name: str) -> dict[str, str]:
     return table
 
 
+def _either(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+_UNITS = _table("units.tsv")
+_PER = {**_table("rates.tsv"), **_UNITS}
+_UNIT = re.compile(rf"({_NUM})\s?({_either(_UNITS)})(?![\w²³/])")
+_SQUARE_CUBE = re.compile(rf"(?<!\w)(?:{_either(u for u in _UNITS if u[-1] in '²³')})(?!\w)")  # "giá mỗi m²"
+_WORD = r"[^\W\d_][^\W_]*[²³]?"
+# 15.000.000 đồng/lớp · 60 km/h · 100.000 đồng/người/ngày · 20 học sinh/lớp · 0,5%/tháng: "/" is "một" (per)
+_RATE = re.compile(rf"(?<=\d)(\s?(?:{_WORD}\s){{0,2}})({_WORD}|%|‰)((?:/(?:{_either(_PER)}))+)(?![\w²³/])")
+_UNIT_RATE = re.compile(rf"(?<![\w/])()({_either(_UNITS)})((?:/(?:{_either(_PER)}))+)(?![\w²³/])")  # "(kg/ha)"
+_SYMBOLS = {"°C": " độ C", "°": " độ", "%": " phần trăm", "‰": " phần nghìn", "&": " và "}
+_SYMBOL = re.compile(r"°C|[°%‰&]")
+
+
 def builtin_abbreviations() -> dict[str, str]:
     """The abbreviation list shipped in ``content/render/data/abbreviations.tsv``."""
     return dict(_table("abbreviations.tsv"))
@@ -74,9 +87,9 @@ def document_kinds() -> dict[str, str]:
 
 @cache
 def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
-    # Longest first so "QĐ-TTg" wins over "TTg"; \w-boundaries keep "TP" inside "TPHCM" untouched.
-    alternatives = "|".join(re.escape(key) for key in sorted(keys, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+    # Longest first so "QĐ-TTg" wins over "TTg" and "TT&TT" over any part of it; \w-boundaries keep "TP"
+    # inside "TPHCM" untouched. An "&" compound not in the list is read part by part: "UBND&HĐND".
+    return re.compile(rf"(?<![\w-])(?:{_either(keys)})(?![\w-])")
 
 
 def _document(match: re.Match[str], table: Mapping[str, str]) -> str:
@@ -109,6 +122,22 @@ def _time(hour: str, minute: str | None, original: str) -> str:
     if h > 24 or m > 59:
         return original
     return f"{cardinal(h)} giờ" + (f" {cardinal(m)} phút" if minute and m else "")
+
+
+def _time_range(match: re.Match[str]) -> str:
+    first_h, first_hm, first_cm, bare, last_h, last_hm, last_cm = match.groups()
+    last = _time(last_h, last_hm or last_cm, "")
+    if first_h is None:
+        first = cardinal(int(bare)) if int(bare) <= 24 else ""  # "7-11h": "bảy đến mười một giờ"
+    else:
+        first = _time(first_h, first_hm or first_cm, "")
+    return f"{first} đến {last}" if first and last else match.group(0)
+
+
+def _rate(match: re.Match[str]) -> str:
+    words, unit, per = match.groups()
+    spoken = _PER.get(unit) or _SYMBOLS.get(unit, unit).strip()
+    return f"{words}{spoken} một " + " một ".join(_PER[item] for item in per[1:].split("/"))
 
 
 def _date(match: re.Match[str], word: str | None, d: int | None, m: int, y: int | None) -> str:
@@ -163,10 +192,8 @@ def _spaced_number(match: re.Match[str]) -> str:
     return f"{before}{number(match.group(0))}{after}"
 
 
-def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -> str:
-    line = _SPACES.sub(" ", line).strip()
-    line = _DOCUMENT.sub(lambda m: _document(m, table), line)
-    line = abbreviations.sub(lambda m: table[m.group(0)], line)
+def _times_and_dates(line: str) -> str:
+    line = _TIME_RANGE.sub(_time_range, line)
     line = _TIME_H.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
     line = _TIME_COLON.sub(lambda m: _time(m.group(1), m.group(2), m.group(0)), line)
     line = _DAY_RANGE.sub(_day_range, line)
@@ -177,13 +204,33 @@ def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -
     line = _DAY_WORD.sub(lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 31, day) or m.group(2)}", line)
     line = _MONTH_WORD.sub(
         lambda m: f"{m.group(1)} {_in_range(int(m.group(2)), 1, 12, month) or m.group(2)}", line)
-    line = _ORDINAL.sub(lambda m: f"{m.group(1)} {ordinal(int(m.group(2)))}", line)
-    line = _ROMAN_AFTER.sub(_roman_after, line)
-    line = _ROMAN_HEADING.sub(_roman_heading, line)
-    line = _RANGE.sub(lambda m: f"{number(m.group(1))} đến {number(m.group(2))}", line)
-    line = _UNIT.sub(lambda m: f"{number(m.group(1))} {_UNITS[m.group(2)]}", line)
-    line = line.replace("%", " phần trăm").replace("&", " và ")
-    line = _NUMBER.sub(_spaced_number, line)
+    return _ORDINAL.sub(lambda m: f"{m.group(1)} {ordinal(int(m.group(2)))}", line)
+
+
+def _line(line: str, table: Mapping[str, str], abbreviations: re.Pattern[str]) -> str:
+    line = _SPACES.sub(" ", line).strip()
+    # Most lines of a bulletin have no digit, "/" or ²: the rules that need one are skipped there.
+    if _DIGIT.search(line):
+        line = read_phone_numbers(line)
+        line = _DOCUMENT.sub(lambda m: _document(m, table), line)
+    line = abbreviations.sub(lambda m: table[m.group(0)], line)
+    if "/" in line:
+        line = _RATE.sub(_rate, line)
+        line = _UNIT_RATE.sub(_rate, line)
+    has_digit = _DIGIT.search(line) is not None
+    if has_digit:
+        line = _times_and_dates(line)
+    if _ROMAN_WORD.search(line):
+        line = _ROMAN_AFTER.sub(_roman_after, line)
+        line = _ROMAN_HEADING.sub(_roman_heading, line)
+    if has_digit:
+        line = _RANGE.sub(r"\1 đến \2", line)  # numbers stay digits so a unit after the second still applies
+        line = _UNIT.sub(lambda m: f"{number(m.group(1))} {_UNITS[m.group(2)]}", line)
+    if "²" in line or "³" in line:
+        line = _SQUARE_CUBE.sub(lambda m: _UNITS[m.group(0)], line)
+    line = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(0)], line)
+    if has_digit:
+        line = _NUMBER.sub(_spaced_number, line)
     return _SPACES.sub(" ", line).strip()
 
 

@@ -7,6 +7,7 @@ import re
 _DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 _SCALES = ((10**9, "tỷ"), (10**6, "triệu"), (10**3, "nghìn"))
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_ENGLISH = re.compile(r"\d{1,3}(?:,\d{3})+\.\d+")
 _ROMAN_FORM = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
 
 
@@ -60,6 +61,12 @@ def digits(text: str) -> str:
 def number(text: str) -> str:
     """A number as written in Vietnamese text: "3.321", "1,5", "0,05", "1.000.000", "2021", "0912"."""
     whole, comma, fraction = text.partition(",")
+    if "," in fraction or "." in fraction:
+        if _ENGLISH.fullmatch(text):  # "1,234.5" copied from an English source
+            whole, _, fraction = text.replace(",", "").partition(".")
+            return f"{number(whole)} chấm {number(fraction)}"
+        # "lớp 1,2,3": a list written without spaces, each number on its own
+        return ", ".join(" chấm ".join(number(piece) for piece in item.split(".")) for item in text.split(","))
     if "." in whole:
         groups = whole.split(".")
         if all(len(g) == 3 for g in groups[1:]) and groups[0] and not comma:

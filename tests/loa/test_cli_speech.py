@@ -26,6 +26,16 @@ def test_normalize_prints_one_spoken_line_per_input_line(cli, tmp_path: Path) ->
     ]
 
 
+def test_normalize_shows_phones_units_hours_and_compound_abbreviations_as_heard(cli, tmp_path: Path) -> None:
+    assert cli("normalize", "Sở TT&TT mở cửa 7h-11h, trời 25°C, gọi 0912 345 678").stdout == (
+        "Sở Thông tin và Truyền thông mở cửa bảy giờ đến mười một giờ, trời hai mươi lăm độ C, "
+        "gọi không chín một hai, ba bốn năm, sáu bảy tám\n")
+    source = tmp_path / "thong-bao.txt"
+    source.write_text("Học phí 15.000.000 đồng/lớp\nCấp cứu 115\n115 hộ\n", "utf-8")
+    assert cli("normalize", "--file", str(source)).stdout == (
+        "Học phí mười lăm triệu đồng một lớp\nCấp cứu một một năm\nmột trăm mười lăm hộ\n")
+
+
 def test_normalize_needs_text_or_a_readable_file(cli, tmp_path: Path) -> None:
     assert "TEXT or --file" in cli("normalize", ok=False).stderr
     missing = cli("normalize", "--file", str(tmp_path / "none.txt"), ok=False)
