@@ -176,6 +176,7 @@
     pending = {slides: slidesOf(answer), version: answer.version, since: new Date().getTime()};
     for (var i = 0; i < pending.slides.length; i++) { box.appendChild(pending.slides[i]); } // hidden: images load
     if (slides.length === 1 && slides[0].className.indexOf("empty") >= 0) {   // nothing to miss: at once
+      pending.since = 0;                                                      // (pictures may pop in)
       window.clearTimeout(timer);
       next();
     }
