@@ -181,3 +181,13 @@ def test_the_board_fits_tv_and_phone_screens(web, served, tmp_path):
                     assert image and image["loaded"] == 1200 and image["width"] > width / 5, where
                     assert image["right"] <= width and image["bottom"] <= height, where
             page.context.close()
+
+
+def test_a_board_set_up_before_the_first_push_shows_it_as_soon_as_it_comes(web, served):
+    with chromium() as browser:
+        page = _open(browser, f"{served.url}/boards/99001")
+        assert [s["text"] for s in _shown(page)] == ["Chưa có bản tin."]
+        deliver(web.services.settings, "board-1", slides(3), web.services.now())
+        _wait(page, lambda shown: len(shown) >= 2, "the first push", timeout=12)  # not after the placeholder's 15 s
+        shown = _wait(page, lambda shown: len(shown) >= 4, "the first three slides")
+        assert [s["title"] for s in shown[1:4]] == ["Tin số 1", "Tin số 2", "Tin số 3"]
