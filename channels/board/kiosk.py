@@ -56,6 +56,8 @@ class KioskOptions(ChannelOptions):
     slide_seconds: Annotated[int, Field(ge=1)] = 15
     #: How many rotations (the newest by ``valid_from``) the document keeps.
     keep: Annotated[int, Field(ge=1)] = 14
+    #: How often the board's page asks loa whether its slides changed (a cheap request answered 304 if not).
+    poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
 
 
 def board_path(dir: Path, station_code: str) -> Path:

@@ -84,18 +84,46 @@ def web(services, monkeypatch) -> Iterator[Web]:
     yield Web(services)
 
 
+class Served:
+    """The app under uvicorn in a thread on a port of its own, which can be stopped and started again
+    on the same port (a kiosk browser sees loa go away and come back)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Served:
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                     log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            assert self._thread.is_alive(), f"uvicorn did not start on port {self.port}"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            assert not self._thread.is_alive(), "uvicorn did not stop"
+        self._server = self._thread = None
+
+
 @pytest.fixture
-def server(web) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+def served(web) -> Iterator[Served]:
+    served = Served(web.app).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def server(served) -> str:
+    return served.url
