@@ -111,7 +111,7 @@ def _bare(url: str, bodies: list[bytes], workers: int) -> float:
     import requests
     from requests.adapters import HTTPAdapter
 
-    from channels.signing import signed_headers
+    from channels.signing import push_headers
 
     session = requests.Session()
     session.mount("http://", HTTPAdapter(pool_maxsize=workers))
@@ -119,7 +119,7 @@ def _bare(url: str, bodies: list[bytes], workers: int) -> float:
 
     def post(body: bytes) -> None:
         headers = {"Content-Type": "application/json; charset=utf-8",
-                   **signed_headers("k", body, secret, int(time.time()))}
+                   **push_headers("k", body, secret, int(time.time()))}
         session.post(url, data=body, headers=headers, timeout=(5, 20)).raise_for_status()
 
     started = time.perf_counter()

@@ -4,9 +4,10 @@ Errors raised by adapters::
 
     ChannelError            anything an adapter could not do
     ├── TransientError      worth retrying later: timeouts, refused connections, 5xx, 408, 429
-    └── PermanentError      retrying will not help: other 4xx, malformed settings, unwritable target
+    └── PermanentError      retrying will not help: other 4xx, a redirect, malformed settings, unwritable target
 
-The dispatcher owns retries: an adapter makes one attempt and raises, never loops.
+The dispatcher owns retries: an adapter makes one attempt and raises, never loops. Adapters that speak
+HTTP map answers and failures through ``channels/http.py``, the one place that decides which is which.
 """
 
 from __future__ import annotations

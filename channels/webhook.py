@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import requests
 from pydantic import Field
 
 from channels.base import ChannelOptions, Delivery, Receipt
-from channels.http import new_session, post_json, secret_from_env
+from channels.http import HttpOutlet, json_body, signing_secret
 from channels.signing import media_signature
 
 
@@ -32,27 +30,16 @@ class WebhookOptions(ChannelOptions):
     pool_size: int = Field(16, ge=1, le=256)
 
 
-def canonical_json(document: Any) -> bytes:
-    """The same document always gives the same bytes (sorted keys, no spaces, UTF-8): a retry's body is identical."""
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
 class WebhookSender:
-    """Posts one outlet's bodies through one ``requests.Session`` (created on first use, shared by threads)."""
+    """Posts one outlet's bodies through its :class:`~channels.http.HttpOutlet` (shared by the pushing threads)."""
 
     def __init__(self, options: WebhookOptions) -> None:
         self.options = options
-        self._session: requests.Session | None = None
-
-    @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = new_session(self.options.pool_size)
-        return self._session
+        self.http = HttpOutlet(timeout=(options.connect_timeout_s, options.timeout_s), pool_size=options.pool_size)
 
     @property
     def secret(self) -> str:
-        return secret_from_env(self.options.secret_env)
+        return signing_secret(self.options.secret_env, f"{self.options.type} outlet {self.options.url}")
 
     def media_url(self, delivery: Delivery, sha256: str, suffix: str) -> str:
         """A signed link to the file ``sha256`` that stops working ``media_ttl_hours`` after the slot ends.
@@ -65,9 +52,9 @@ class WebhookSender:
         return f"{base}/{quote(delivery.station_code)}/{sha256}{suffix}?expires={expires}&signature={signature}"
 
     def send(self, delivery: Delivery, document: dict[str, Any]) -> Receipt:
-        body = canonical_json(document)
-        response = post_json(self.session, self.options.url, body, secret=self.secret, delivery_id=delivery.id,
-                             timeout=(self.options.connect_timeout_s, self.options.timeout_s))
+        body = json_body(document)
+        response = self.http.request("POST", self.options.url, what=f"push {delivery.id}", body=body,
+                                     delivery_id=delivery.id, secret=self.secret)
         remote_id = None
         try:
             answer = response.json()
@@ -81,6 +68,4 @@ class WebhookSender:
                        details={"body_sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)})
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self.http.close()

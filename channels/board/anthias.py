@@ -28,12 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-import requests
 from pydantic import Field
 
-from channels._outlet_http import call, document, env_secret, json_body, push_headers
 from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
 from channels.files import os_errors, safe_name, station_folder, store_media, write_atomic
+from channels.http import HttpOutlet, document, json_body, secret_from_env, signing_secret
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class AnthiasOptions(ChannelOptions):
     #: Basic-auth user when the player has authentication on; its password in ``password_env``.
     user: str | None = None
     password_env: str | None = None
-    #: Environment variable holding the HMAC secret for X-Loa-Signature; unsigned when not set.
+    #: Environment variable holding the secret that signs pushes (channels/signing.py); unsigned when not set.
     secret_env: str | None = None
     #: How long a slide stays up when the slide itself does not say.
     slide_seconds: Annotated[int, Field(ge=1)] = 15
@@ -109,26 +108,25 @@ class AnthiasBoard(Channel):
     kind = "board.anthias"
     Options = AnthiasOptions
     options: AnthiasOptions
-    #: Unix time for the signature timestamp; tests may replace it.
+    #: Unix time for the signature timestamp and page ages; tests may replace it.
     clock: ClassVar = staticmethod(time.time)
 
     def __init__(self, options: AnthiasOptions) -> None:
         super().__init__(options)
-        self.session = requests.Session()
+        self.http = HttpOutlet(timeout=(options.connect_timeout_s, options.read_timeout_s), clock=self._now)
         self._assets = options.url.rstrip("/") + "/api/v2/assets"
 
-    @property
-    def timeout(self) -> tuple[float, float]:
-        return (self.options.connect_timeout_s, self.options.read_timeout_s)
+    def _now(self) -> float:
+        return self.clock()
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
         station = station_folder(delivery, delivery.slides, "slides")
         if self.options.password_env:
-            self.session.auth = (self.options.user or "", env_secret(self.options.password_env, WHAT))
-        secret = env_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+            self.http.session.auth = (self.options.user or "", secret_from_env(self.options.password_env, WHAT))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
         showing = [s for s in delivery.slides if s.valid_until is None or s.valid_until > delivery.start_at]
         pages = self._write_pages(delivery, station, showing)
 
@@ -190,7 +188,7 @@ class AnthiasBoard(Channel):
 
     def _list(self) -> list[dict[str, Any]]:
         what = f"{WHAT} list assets"
-        found = document(call(self.session, "GET", self._assets, what=what, timeout=self.timeout), what)
+        found = document(self.http.request("GET", self._assets, what=what), what)
         if not isinstance(found, list):
             raise PermanentError(f"{what}: {self._assets} did not answer a list of assets")
         return [a for a in found if isinstance(a, dict) and "asset_id" in a]
@@ -212,14 +210,13 @@ class AnthiasBoard(Channel):
         if existing is None:
             what = f"{WHAT} create asset {tag}"
             body = json_body({**fields, "uri": uri, "mimetype": "webpage"})
-            response = call(self.session, "POST", self._assets, what=what, timeout=self.timeout, body=body,
-                            headers=push_headers(delivery.id, body, secret, self.clock))
+            response = self.http.request("POST", self._assets, what=what, body=body, delivery_id=delivery.id,
+                                         secret=secret)
         else:
             what = f"{WHAT} update asset {existing['asset_id']} {tag}"
             body = json_body(fields)
-            response = call(self.session, "PATCH", f"{self._assets}/{existing['asset_id']}", what=what,
-                            timeout=self.timeout, body=body, headers=push_headers(delivery.id, body, secret,
-                                                                                 self.clock))
+            response = self.http.request("PATCH", f"{self._assets}/{existing['asset_id']}", what=what, body=body,
+                                         delivery_id=delivery.id, secret=secret)
         asset = document(response, what)
         if not isinstance(asset, dict) or not asset.get("asset_id"):
             raise PermanentError(f"{what}: answer has no asset_id: {str(asset)[:200]!r}")
@@ -228,8 +225,8 @@ class AnthiasBoard(Channel):
 
     def _delete(self, asset_id: str, delivery: Delivery, secret: str | None) -> str:
         what = f"{WHAT} delete asset {asset_id}"
-        call(self.session, "DELETE", f"{self._assets}/{asset_id}", what=what, timeout=self.timeout,
-             headers=push_headers(delivery.id, b"", secret, self.clock), also_ok=(404,))  # gone already
+        self.http.request("DELETE", f"{self._assets}/{asset_id}", what=what, delivery_id=delivery.id, secret=secret,
+                          also_ok=(404,))  # gone already
         return asset_id
 
     def _prune_pages(self, station: str, in_use: set[Any]) -> None:

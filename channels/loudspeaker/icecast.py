@@ -30,11 +30,20 @@ from typing import Annotated, Literal
 from urllib.parse import quote, urlsplit
 
 import imageio_ffmpeg
-import requests
 from pydantic import Field, model_validator
 
-from channels.base import AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt, TransientError
+from channels.base import (
+    AudioClip,
+    Channel,
+    ChannelError,
+    ChannelOptions,
+    Delivery,
+    PermanentError,
+    Receipt,
+    TransientError,
+)
 from channels.files import safe_name, sha256_file
+from channels.http import HttpOutlet, document
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,10 @@ class IcecastLoudspeaker(Channel):
         #: The current time (aware); tests replace it, with ``sleep``, to skip the wait for the slot.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.sleep: Callable[[float], None] = time.sleep
+        self.http = HttpOutlet(timeout=(options.timeout_s, options.timeout_s), pool_size=2)
+
+    def close(self) -> None:
+        self.http.close()
 
     def mount_for(self, station_code: str) -> str:
         try:
@@ -155,9 +168,11 @@ class IcecastLoudspeaker(Channel):
     def _live_description(self, mount: str) -> str | None:
         """The description of the source now live on ``mount`` (from Icecast's status page), if any."""
         url = f"http://{self.options.host}:{self.options.port}/status-json.xsl"
+        what = "Icecast status"
         try:
-            stats = requests.get(url, timeout=self.options.timeout_s).json().get("icestats", {})
-        except (requests.RequestException, ValueError, AttributeError):
+            stats = document(self.http.request("GET", url, what=what), what).get("icestats", {})
+        except (ChannelError, AttributeError) as error:
+            log.info("no live status from %s: %s", url, error)
             return None  # no status page: streaming will tell what is wrong
         sources = stats.get("source") or []
         for source in sources if isinstance(sources, list) else [sources]:

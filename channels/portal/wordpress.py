@@ -22,12 +22,11 @@ import unicodedata
 from datetime import UTC
 from typing import Annotated, Any, ClassVar, Literal
 
-import requests
 from pydantic import Field
 
-from channels._outlet_http import call, document, env_secret, json_body, push_headers
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.files import sha256_file
+from channels.http import HttpOutlet, document, json_body, secret_from_env, signing_secret
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class WordPressOptions(ChannelOptions):
     user: str
     #: Environment variable holding the Application Password (never the password itself).
     password_env: str
-    #: Environment variable holding the HMAC secret for X-Loa-Signature; unsigned when not set.
+    #: Environment variable holding the secret that signs pushes (channels/signing.py); unsigned when not set.
     secret_env: str | None = None
     #: Campaign name → WordPress category id; a campaign not listed gets no category unless
     #: ``campaign_categories`` is on.
@@ -76,21 +75,21 @@ class WordPressPortal(Channel):
 
     def __init__(self, options: WordPressOptions) -> None:
         super().__init__(options)
-        self.session = requests.Session()
+        self.http = HttpOutlet(timeout=(options.connect_timeout_s, options.read_timeout_s), clock=self._now)
         self._api = options.url.rstrip("/") + "/wp-json/wp/v2"
         self._category_ids: dict[str, int] = dict(options.categories)
 
-    @property
-    def timeout(self) -> tuple[float, float]:
-        return (self.options.connect_timeout_s, self.options.read_timeout_s)
+    def _now(self) -> float:
+        return self.clock()
 
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.start_at.tzinfo is None:
             raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no articles to deliver")
-        self.session.auth = (self.options.user, env_secret(self.options.password_env, f"{WHAT} {self.options.url}"))
-        secret = env_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        self.http.session.auth = (self.options.user,
+                                  secret_from_env(self.options.password_env, f"{WHAT} {self.options.url}"))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
         posts = [self._publish(delivery, article, secret) for article in delivery.articles]
         log.info("delivery %s: %d WordPress posts on %s", delivery.id, len(posts), self.options.url)
         return Receipt(
@@ -102,7 +101,7 @@ class WordPressPortal(Channel):
         )
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def _publish(self, delivery: Delivery, article: Article, secret: str | None) -> dict[str, Any]:
         slug = post_slug(delivery.id, article.ref)
@@ -120,16 +119,14 @@ class WordPressPortal(Channel):
         if article.image_path is not None:
             fields["featured_media"] = self._image(article, delivery.id, secret)
         body = json_body(fields)
-        headers = push_headers(delivery.id, body, secret, self.clock)
         existing = self._find(slug)
         if existing is None:
             what = f"{WHAT} create post {slug}"
-            response = call(self.session, "POST", f"{self._api}/posts", what=what, timeout=self.timeout,
-                            body=body, headers=headers)
+            url = f"{self._api}/posts"
         else:
             what = f"{WHAT} update post {existing} ({slug})"
-            response = call(self.session, "POST", f"{self._api}/posts/{existing}", what=what,
-                            timeout=self.timeout, body=body, headers=headers)
+            url = f"{self._api}/posts/{existing}"
+        response = self.http.request("POST", url, what=what, body=body, delivery_id=delivery.id, secret=secret)
         post = document(response, what)
         if not isinstance(post, dict) or "id" not in post:
             raise PermanentError(f"{what}: answer has no post id: {str(post)[:200]!r}")
@@ -140,8 +137,8 @@ class WordPressPortal(Channel):
     def _find(self, slug: str) -> int | None:
         """The id of the post with ``slug`` in any status (drafts and scheduled ones too), if there is one."""
         what = f"{WHAT} find post {slug}"
-        response = call(self.session, "GET", f"{self._api}/posts", what=what, timeout=self.timeout,
-                        params={"slug": slug, "status": "any", "context": "edit", "_fields": "id,slug"})
+        response = self.http.request("GET", f"{self._api}/posts", what=what,
+                                     params={"slug": slug, "status": "any", "context": "edit", "_fields": "id,slug"})
         found = document(response, what)
         ids = [p["id"] for p in found if isinstance(p, dict) and p.get("slug") == slug] if isinstance(found, list) \
             else []
@@ -155,18 +152,16 @@ class WordPressPortal(Channel):
             raise PermanentError(f"article {article.ref!r} ({article.title}): image missing: {path}")
         slug = f"loa-img-{sha256_file(path)[:20]}"
         what = f"{WHAT} find image {slug}"
-        response = call(self.session, "GET", f"{self._api}/media", what=what, timeout=self.timeout,
-                        params={"slug": slug, "_fields": "id,slug"})
+        response = self.http.request("GET", f"{self._api}/media", what=what,
+                                     params={"slug": slug, "_fields": "id,slug"})
         for media in document(response, what):
             if isinstance(media, dict) and media.get("slug") == slug:
                 return int(media["id"])
         what = f"{WHAT} upload image {slug}"
-        body = path.read_bytes()
-        headers = {**push_headers(delivery_id, body, secret, self.clock),
-                   "Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        headers = {"Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                    "Content-Disposition": f'attachment; filename="{slug}{path.suffix.lower()}"'}
-        response = call(self.session, "POST", f"{self._api}/media", what=what, timeout=self.timeout, body=body,
-                        headers=headers)
+        response = self.http.request("POST", f"{self._api}/media", what=what, body=path.read_bytes(), headers=headers,
+                                     delivery_id=delivery_id, secret=secret)
         media = document(response, what)
         if not isinstance(media, dict) or "id" not in media:
             raise PermanentError(f"{what}: answer has no media id: {str(media)[:200]!r}")
@@ -180,16 +175,16 @@ class WordPressPortal(Channel):
         if name in self._category_ids or not self.options.campaign_categories:
             return self._category_ids.get(name)
         what = f"{WHAT} find category {name!r}"
-        response = call(self.session, "GET", f"{self._api}/categories", what=what, timeout=self.timeout,
-                        params={"search": name, "per_page": 100, "_fields": "id,name"})
+        response = self.http.request("GET", f"{self._api}/categories", what=what,
+                                     params={"search": name, "per_page": 100, "_fields": "id,name"})
         for category in document(response, what):
             if _nfc(str(category.get("name", ""))).strip() == name:
                 self._category_ids[name] = int(category["id"])
                 return self._category_ids[name]
         what = f"{WHAT} create category {name!r}"
         body = json_body({"name": name})
-        response = call(self.session, "POST", f"{self._api}/categories", what=what, timeout=self.timeout,
-                        body=body, headers=push_headers(delivery_id, body, secret, self.clock), also_ok=(400,))
+        response = self.http.request("POST", f"{self._api}/categories", what=what, body=body,
+                                     delivery_id=delivery_id, secret=secret, also_ok=(400,))
         created = document(response, what)
         if response.status_code == 400:  # another worker made it first: WordPress says which term it is
             if created.get("code") != "term_exists":

@@ -254,16 +254,16 @@ def test_a_category_made_meanwhile_by_another_worker_is_used(wordpress, portal) 
     name = "Phòng chống thiên tai"
     made = requests.post(f"{wordpress.api}/categories", auth=(wordpress.user, wordpress.password),
                          json={"name": name}, timeout=30).json()
-    portal.session.auth = (wordpress.user, wordpress.password)
+    portal.http.session.auth = (wordpress.user, wordpress.password)
     assert portal._category(name, "d-cat-1", None) == made["id"]  # found by its name
     portal._category_ids.clear()
     # now the search misses it, as when another worker creates it between our search and our create
-    original = portal.session.request
+    original = portal.http.session.request
 
     def search_misses(method, url, **kwargs):
         if method == "GET" and url.endswith("/categories"):
             kwargs["params"] = {**kwargs["params"], "search": "không-có-gì-như-thế"}
         return original(method, url, **kwargs)
 
-    portal.session.request = search_misses
+    portal.http.session.request = search_misses
     assert portal._category(name, "d-cat-2", None) == made["id"]

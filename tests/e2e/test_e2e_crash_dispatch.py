@@ -54,7 +54,8 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     def respond(request: Request) -> Answer:
         status = 503 if flaky.random() < 0.1 else 200
         with lock:
-            answered[request.key].append((status, request.body, request.signed))
+            both_ways = request.signed and request.standard and request.headers.get("webhook-id") == request.key
+            answered[request.key].append((status, request.body, both_ways))
         return Answer(status, delay_s=0.005)
 
     receiver.respond = respond
@@ -142,7 +143,7 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     for key, answers in answered.items():
         assert any(status == 200 for status, _, _ in answers), key  # ...and was accepted at least once
         assert len({body for _, body, _ in answers}) == 1, f"{key} was sent with different bodies"
-        assert all(signed for _, _, signed in answers), key
+        assert all(signed for _, _, signed in answers), f"{key}: an attempt not signed both ways under its id"
     repeats = sum(len(answers) - 1 for answers in answered.values())
     print(f"{time.monotonic() - began:.1f} s: {kills} kills ({mid_push} while pushing), "
           f"{len(ids)} deliveries, {repeats} repeated posts")

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import requests
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, TransientError
+from channels.base import Channel, ChannelOptions, Delivery, Receipt
+from channels.http import HttpOutlet, json_body
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -41,16 +41,11 @@ class ProbePortal(Channel):
 
     def __init__(self, options: ChannelOptions) -> None:
         super().__init__(options)
-        self.http = requests.Session()
+        self.http = HttpOutlet(timeout=(5.0, 10.0))
 
     def deliver(self, delivery: Delivery) -> Receipt:
-        try:
-            response = self.http.post(self.options.url, json={"id": delivery.id, "station": delivery.station_code},
-                                      headers={"Idempotency-Key": delivery.id}, timeout=10)
-        except requests.RequestException as error:
-            raise TransientError(str(error)) from error
-        if response.status_code >= 400:
-            raise PermanentError(f"HTTP {response.status_code}")
+        body = json_body({"id": delivery.id, "station": delivery.station_code})
+        response = self.http.request("POST", self.options.url, what="probe", body=body, delivery_id=delivery.id)
         return Receipt(delivery.id, self.options.url, status=response.status_code)
 
     def close(self) -> None:

@@ -81,8 +81,9 @@ def test_a_500_is_retried_later_with_the_same_key_and_body_then_the_receipt_is_k
 
     first, second = world.receiver.requests
     assert first.key == second.key == delivery_id
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery_id
     assert first.body == second.body
-    assert first.signed and second.signed
+    assert first.signed and second.signed and first.standard and second.standard  # X-Loa and Standard Webhooks
     done = delivery(world.services, delivery_id)
     assert done.state == "delivered" and done.attempts == 2
     assert done.receipt["status"] == 200
@@ -159,7 +160,7 @@ def test_a_refused_connection_is_a_transient_failure(world, config_dir, monkeypa
     world.receiver.close()  # nothing listens on that port any more
 
     assert world.run() == {"pending": 1}
-    assert "connection failed" in delivery(world.services, delivery_id).last_error
+    assert "cannot connect" in delivery(world.services, delivery_id).last_error
 
 
 def test_an_open_circuit_keeps_a_dead_outlet_from_using_attempts_and_spares_the_healthy_one(

@@ -7,12 +7,16 @@ Behaviours, per request (``Receiver.script`` is consulted in order, then ``defau
 - ``respond(request) -> Answer``, when set, decides once the script is used up;
 - ``HANG`` accepts the connection, reads the request and never answers (until the server stops).
 
-It also verifies each request's signature with the shared secret and keeps the bodies per
+It answers every method the adapters use (GET, POST, PUT, PATCH, DELETE) the same way. It checks
+each request's two signatures with the shared secret, each as a receiver would: X-Loa with
+``channels.signing.verify`` and Standard Webhooks with the ``standardwebhooks`` library, given the
+secret as the README says (``whsec_`` + base64 of its UTF-8 bytes), and keeps the bodies per
 idempotency key, so tests can check that a repeat carries the same key and body.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -21,10 +25,25 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from channels.signing import verify
 
 SECRET = "bí-mật-của-loa-thử"
+
+
+def whsec(secret: str) -> str:
+    """The Standard Webhooks form of an outlet secret, as the README tells receivers to write it."""
+    return secret if secret.startswith("whsec_") else "whsec_" + base64.b64encode(secret.encode()).decode()
+
+
+def standard_signed(body: bytes, headers: dict[str, str], secret: str) -> bool:
+    """Whether the ``standardwebhooks`` library accepts the request (timestamp within its 5 minutes)."""
+    try:
+        Webhook(whsec(secret)).verify(body, headers, json_parse=False)
+    except (WebhookVerificationError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,11 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: The X-Loa signature checks out.
     signed: bool
+    #: The Standard Webhooks signature checks out.
+    standard: bool = False
+    method: str = "POST"
 
     @property
     def key(self) -> str:
@@ -77,7 +100,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 if len(body) < length:  # the sender died mid-request: nothing was received
@@ -85,7 +108,8 @@ class Receiver:
                     return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 signed = verify(body, receiver.secret, headers, now=int(time.time()))
-                answer = receiver._next(Request(self.path, headers, body, signed))
+                standard = standard_signed(body, headers, receiver.secret)
+                answer = receiver._next(Request(self.path, headers, body, signed, standard, self.command))
                 if answer is HANG:
                     receiver._stop.wait(60)
                     self.close_connection = True
@@ -101,6 +125,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
             def log_message(self, *args: object) -> None:
                 pass
