@@ -1,7 +1,10 @@
 # loa — the two commands of the README, and the steps they are made of.
 #   make run    set up .venv, load the demo, serve on http://127.0.0.1:8080 with the scheduler running
-#   make test   install the test tools, lint, check the layering, run the whole suite on SQLite, then the
-#               database-facing part again on PostgreSQL (127.0.0.1:5432; LOA_TEST_POSTGRES_URL to change)
+#   make test   set the machine up for the tests (scripts/test-setup.sh: as root it installs the missing Debian
+#               packages and starts PostgreSQL and MariaDB; otherwise it prints the sudo line and stops), install
+#               the test tools, lint, check the layering, run the whole suite on SQLite, then the database-facing
+#               part again on PostgreSQL (127.0.0.1:5432; LOA_TEST_POSTGRES_URL to change). Every run fails if
+#               a server a test started is still running at its end (tests/servers/processes.py).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +18,10 @@ PG_TESTS    ?= tests/content tests/scheduler tests/e2e tests/loa --ignore=tests/
                --ignore=tests/loa/test_db_copy.py --ignore=tests/loa/test_worker.py \
                --ignore=tests/loa/test_migrations.py --ignore=tests/loa/test_postgres.py
 
-.PHONY: run test lint pytest pytest-postgresql demo clean
+# Playwright drives Debian's Chromium; it must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: run test test-setup lint pytest pytest-postgresql demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -41,7 +47,10 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/loa demo
 
-test: $(VENV)/.installed-dev lint pytest pytest-postgresql
+test: test-setup $(VENV)/.installed-dev lint pytest pytest-postgresql
+
+test-setup:
+	@bash scripts/test-setup.sh
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
