@@ -10,6 +10,8 @@ import pytest
 import scale_support
 from scale_support import Receiver, fill_outbox, probe_config, start_loa, states
 
+from servers import processes
+
 DELIVERIES = 5000
 WORKERS = 4
 
@@ -27,9 +29,9 @@ def test_four_workers_push_five_thousand_deliveries_exactly_once(tmp_path, postg
             assert all(worker.poll() is None for worker in workers), [log.read_text() for log in logs]
             time.sleep(0.5)
     finally:
-        for worker in workers:
+        for worker in workers:  # all at once: each finishes its push and hands back its claims
             worker.send_signal(signal.SIGTERM)
-        codes = [worker.wait(timeout=60) for worker in workers]
+        codes = [processes.stop(worker, grace_s=60) for worker in workers]
         receiver.close()
     output = "\n".join(log.read_text() for log in logs)
     assert codes == [0] * WORKERS, output[-3000:]
