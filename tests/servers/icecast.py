@@ -196,6 +196,14 @@ class IcecastServer:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def running(self) -> Icecast:
+        """The server, started again first if it died since it was started (on a new port then)."""
+        if self.alive() and self.info is not None:
+            return self.info
+        log.warning("icecast2 was no longer running (exit code %s): starting it again",
+                    self.process.returncode if self.process else None)
+        return self.start()
+
     def stop(self) -> None:
         if self.process is not None:
             processes.stop(self.process)
@@ -216,8 +224,9 @@ class IcecastServer:
         config.write_text(_CONFIG.format(port=port, password=password, logdir=self.log_dir, changeowner=changeowner))
         os.chmod(config, 0o644)
         user = {"user": "nobody", "group": "nogroup", "extra_groups": []} if root and not changeowner else {}
-        self.process = processes.start([self.binary, "-c", str(config)], stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, cwd=self.log_dir, **user)
+        with (self.log_dir / "output.log").open("wb") as output:  # a file, not a pipe nobody reads
+            self.process = processes.start([self.binary, "-c", str(config)], stdout=output,
+                                           stderr=subprocess.STDOUT, cwd=self.log_dir, **user)
         info = Icecast("127.0.0.1", port, password, self.log_dir)
         deadline = time.monotonic() + 20
         answered = 0
@@ -239,19 +248,17 @@ class IcecastServer:
 
     def _check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
-            code = self.process.returncode
-            processes.stop(self.process)
-            self.process = None
+            code, logs = self.process.returncode, self._logs()
+            self.stop()
             how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-            raise IcecastDied(f"{how}; {self._logs()}")
+            raise IcecastDied(f"{how}; {logs}")
 
     def _logs(self) -> str:
-        output = ""
-        if self.process is not None and self.process.stdout is not None and self.process.poll() is not None:
-            output = self.process.stdout.read().decode(errors="replace")[-1500:]
-        error_log = self.log_dir / "error.log"
-        errors = error_log.read_text(errors="replace")[-1500:] if error_log.exists() else ""
-        return f"output: {output.strip() or '-'}; error.log: {errors.strip() or '-'}"
+        def tail(name: str) -> str:
+            path = self.log_dir / name
+            return (path.read_text(errors="replace")[-1500:].strip() if path.exists() else "") or "-"
+
+        return f"output: {tail('output.log')}; error.log: {tail('error.log')}"
 
 
 def icecast_binary() -> str:
@@ -276,12 +283,7 @@ def icecast_server() -> Iterator[IcecastServer]:
 @pytest.fixture
 def icecast(icecast_server: IcecastServer) -> Icecast:
     """The session's icecast2, started again first if it died since the last test (a new port then)."""
-    if not icecast_server.alive():
-        log.warning("icecast2 was no longer running (exit code %s): starting it again",
-                    icecast_server.process.returncode if icecast_server.process else None)
-        return icecast_server.start()
-    assert icecast_server.info is not None
-    return icecast_server.info
+    return icecast_server.running()
 
 
 def main() -> None:
