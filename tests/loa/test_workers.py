@@ -29,9 +29,13 @@ def test_four_workers_push_five_thousand_deliveries_exactly_once(tmp_path, postg
             assert all(worker.poll() is None for worker in workers), [log.read_text() for log in logs]
             time.sleep(0.5)
     finally:
-        for worker in workers:  # all at once: each finishes its push and hands back its claims
+        for worker in workers:
             worker.send_signal(signal.SIGTERM)
-        codes = [processes.stop(worker, grace_s=60) for worker in workers]
+        try:
+            codes = [worker.wait(timeout=60) for worker in workers]
+        finally:  # once only: a second SIGTERM while Python shuts down would kill it
+            for worker in workers:
+                processes.stop(worker)
         receiver.close()
     output = "\n".join(log.read_text() for log in logs)
     assert codes == [0] * WORKERS, output[-3000:]
