@@ -98,3 +98,20 @@ def test_what_a_dead_run_left_is_killed_when_the_next_run_starts(tmp_path):
     finally:
         stale.kill()
         stale.wait()
+
+
+def test_a_server_left_by_an_xdist_worker_is_found_when_the_run_ends(tmp_path):
+    # make test runs the suite on two workers; what a worker leaves is found by the run that started them
+    seconds = _sleep_seconds()
+    result = _run_pytest(tmp_path, f"""
+        import subprocess
+
+        def test_one():
+            subprocess.Popen(["sleep", "{seconds}"])
+
+        def test_two():
+            pass
+    """, "-p", "xdist", "-n", "2")
+    assert result.returncode == 1, result.stdout
+    assert f"sleep {seconds}" in result.stdout and "2 passed, 1 left running" in result.stdout
+    assert _alive(seconds) == []

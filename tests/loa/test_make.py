@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_make_pytest_exits_non_zero_when_a_test_fails(tmp_path):
     failing = tmp_path / "test_fails.py"
     failing.write_text("def test_fails():\n    assert 1 + 1 == 3\n")
-    result = subprocess.run(["make", "-s", "pytest", f"PYTEST_ARGS={failing} -p no:cacheprovider"],
+    result = subprocess.run(["make", "-s", "pytest", "PYTEST_WORKERS=0", f"PYTEST_ARGS={failing} -p no:cacheprovider"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0
     assert "1 failed" in result.stdout
