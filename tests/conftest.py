@@ -76,5 +76,5 @@ def cli(config_dir: Path, database_url: str | None) -> Cli:
     return Cli(config_dir, database_url)
 
 
-pytest_plugins = ["servers.postgres", "servers.receiver", "servers.wordpress", "servers.icecast",
+pytest_plugins = ["servers.processes", "servers.postgres", "servers.receiver", "servers.wordpress", "servers.icecast",
                   "servers.anthias", "servers.web"]

@@ -12,6 +12,13 @@ An item is ``{"guid", "ref", "delivery_id", "station", "station_name", "title", 
 "campaign", "image", "published"}``: ``guid`` is :func:`item_guid` (a UUID string, also the last
 segment of the item link ``<link>/articles/<guid>``), ``published`` is the delivery's ``start_at``
 in ISO 8601, ``image`` is ``null`` or a path relative to ``dir``.
+
+The all-stations feed has one item per article (``ref``) however many communes it went to: its
+``guid`` is ``item_guid("_all", ref)``; ``places`` lists each publication (``{"code", "name",
+"delivery_id", "guid", "published"}``, the guid being the station feed's, so its links still find the
+article); ``published`` is the first publication and ``updated`` the latest; ``station_name`` joins the
+communes' names (each is also a category in RSS and Atom); ``station``, ``delivery_id`` and ``image``
+are the first publication's.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -129,7 +137,7 @@ class FeedPortal(Channel):
                 }
                 prune_media(station_dir / MEDIA_DIR, referenced)
             with locked(all_dir / ".lock"):
-                self._update(all_dir, delivery, items, self.options.all_title)
+                self._update(all_dir, delivery, items, self.options.all_title, merge=_merge_all)
 
         rss, _ = feed_paths(self.options.dir, delivery.station_code)
         log.info("delivery %s: %d articles in %s", delivery.id, len(items), rss)
@@ -160,7 +168,7 @@ class FeedPortal(Channel):
         }
 
     def _update(
-        self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str
+        self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str, merge: _Merge = None
     ) -> list[dict[str, Any]]:
         """Merge ``items`` into ``folder``'s items.json and regenerate its feeds; caller holds the lock.
 
@@ -173,7 +181,10 @@ class FeedPortal(Channel):
         except ValueError as exc:
             raise PermanentError(f"feed items {path} are not valid JSON: {exc}") from exc
         old = document.get("items", []) if isinstance(document, dict) else []
-        merged = [i for i in old if i.get("delivery_id") != delivery.id] + items
+        if merge is None:
+            merged = [i for i in old if i.get("delivery_id") != delivery.id] + items
+        else:
+            merged = merge(old, delivery, items)
         merged.sort(key=_published, reverse=True)
         merged = merged[: self.options.keep]
         station = folder.name
@@ -188,6 +199,51 @@ class FeedPortal(Channel):
         write_atomic(folder / RSS_FILE, rss)
         write_atomic(folder / ATOM_FILE, atom)
         return merged
+
+
+_Merge = Callable[[list[dict[str, Any]], Delivery, list[dict[str, Any]]], list[dict[str, Any]]] | None
+
+
+def _merge_all(old: list[dict[str, Any]], delivery: Delivery, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The all-stations items with ``delivery``'s articles added: one item per article, whatever the commune."""
+    by_ref: dict[str, dict[str, Any]] = {}
+
+    def add(item: dict[str, Any]) -> None:
+        current = by_ref.setdefault(item["ref"], {**item, "guid": item_guid(ALL, item["ref"]), "places": []})
+        current["places"] += [p for p in item["places"] if p not in current["places"]]
+        _summarise(current)
+
+    for item in old:
+        if (kept := _without_delivery(item, delivery.id)) is not None:
+            add(kept)
+    for item in items:
+        add({**item, "places": [_place(item)]})
+    return list(by_ref.values())
+
+
+def _place(item: dict[str, Any]) -> dict[str, Any]:
+    """Where and when a station feed's item was published, as the all-stations item records it."""
+    return {"code": item["station"], "name": item["station_name"], "delivery_id": item["delivery_id"],
+            "guid": item["guid"], "published": item["published"]}
+
+
+def _without_delivery(item: dict[str, Any], delivery_id: str) -> dict[str, Any] | None:
+    """``item`` without what ``delivery_id`` contributed (an earlier attempt of it); None if nothing is left.
+
+    An item written before articles were merged (one per delivery, no ``places``) is read as one place.
+    """
+    kept = [p for p in item.get("places") or [_place(item)] if p["delivery_id"] != delivery_id]
+    return {**item, "places": kept} if kept else None
+
+
+def _summarise(item: dict[str, Any]) -> dict[str, Any]:
+    """Fill the fields that follow from the item's places: first and latest publication, the communes."""
+    places = sorted(item["places"], key=lambda p: (p["published"], p["code"]))
+    first = places[0]
+    item.update(places=places, published=first["published"], updated=places[-1]["published"],
+                delivery_id=first["delivery_id"], station=first["code"],
+                station_name=", ".join(dict.fromkeys(p["name"] for p in places)))
+    return item
 
 
 def _generator(
@@ -216,6 +272,8 @@ def _generator(
             entry.summary(item["summary"])
         if item["campaign"]:
             entry.category(term=item["campaign"])
+        for code, name in dict.fromkeys((p["code"], p["name"]) for p in item.get("places", ())):
+            entry.category(term=name, scheme=f"urn:loa:station:{code}")
         entry.published(published)
-        entry.updated(published)
+        entry.updated(datetime.fromisoformat(item.get("updated", item["published"])))
     return fg

@@ -21,11 +21,19 @@ from loa.cli.deliveries import deliveries_app
 from loa.cli.ingest import ingest_app
 from loa.cli.pieces import pieces_app
 from loa.cli.reports import report as report_command
-from loa.cli.state import State, state_of
+from loa.cli.state import State, hoist_global_options, note_global_options, state_of
 
 
 class _LoaGroup(TyperGroup):
-    """Every command runs inside ``report_errors``: a user's mistake is one line, never a traceback."""
+    """Every command runs inside ``report_errors``: a user's mistake is one line, never a traceback; the global
+    options are accepted after a command as well as before it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        note_global_options(self)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, ctx, args))
 
     def invoke(self, ctx: typer.Context) -> Any:
         from loa.errors import report_errors
@@ -38,7 +46,8 @@ app = typer.Typer(
     cls=_LoaGroup,
     name="loa",
     help="Schedules approved public-information content and pushes it to commune loudspeakers, "
-         "bulletin boards and web portals.",
+         "bulletin boards and web portals. The options below may also follow the command "
+         "(loa dispatch --now 2026-11-23T06:00).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

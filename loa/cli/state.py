@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -68,3 +68,52 @@ class State:
 
 def state_of(ctx: typer.Context) -> State:
     return ctx.find_root().obj
+
+
+def _value_count(option: Any) -> int:
+    """How many of the following words ``option`` takes as its value (0 for a flag)."""
+    return 0 if getattr(option, "is_flag", False) or getattr(option, "count", False) else max(option.nargs, 1)
+
+
+def hoist_global_options(root: Any, ctx: typer.Context, args: list[str]) -> list[str]:
+    """``args`` with the root's options that were written after a (sub)command moved before it.
+
+    ``loa dispatch --now T`` becomes ``loa --now T dispatch``. The words are walked with each command's own
+    options in mind, so an option's value is never taken for a global option, a command's own option of the
+    same name keeps its meaning, and nothing after ``--`` moves.
+    """
+    from typer.core import TyperGroup
+
+    global_options = {name: p for p in root.get_params(ctx) if p.name != "help" for name in getattr(p, "opts", ())}
+    front: list[str] = []
+    rest: list[str] = []
+    command, at = root, 0
+    while at < len(args):
+        word = args[at]
+        at += 1
+        if word == "--":
+            rest += args[at - 1:]
+            break
+        if not word.startswith("--"):
+            rest.append(word)
+            if isinstance(command, TyperGroup) and (sub := command.get_command(ctx, word)) is not None:
+                command = sub
+            continue
+        name, has_value, _ = word.partition("=")
+        own = next((p for p in command.get_params(ctx)
+                    if name in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))), None)
+        option = own or global_options.get(name)
+        taken = 0 if option is None or has_value else _value_count(option)
+        (rest if own is not None or option is None else front).extend(args[at - 1:at + taken])
+        at += taken
+    return front + rest
+
+
+
+def note_global_options(group: Any, names: str = "") -> None:
+    """Say in the help of every command below ``group`` (the root) that the global options may follow it."""
+    names = names or ", ".join(opt for p in group.params for opt in getattr(p, "opts", ()))
+    for command in group.commands.values():
+        command.epilog = command.epilog or f"Global options ({names}) may come before or after the command."
+        if hasattr(command, "commands"):
+            note_global_options(command, names)

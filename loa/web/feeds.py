@@ -54,4 +54,9 @@ def article(request: Request, guid: str) -> HTMLResponse:
         for item in load_items(directory, "_all"):
             if item.get("guid") == guid:
                 return templates.TemplateResponse(request, "article.html", {"item": item})
+            # a station feed links to its own guid; the all-stations item lists it among its places
+            for place in item.get("places", ()):
+                if place.get("guid") == guid:
+                    return templates.TemplateResponse(request, "article.html",
+                                                      {"item": {**item, "station_name": place["name"]}})
     raise HTTPException(404, "no such article")

@@ -117,6 +117,32 @@ def test_the_all_feed_gathers_every_station_newest_first(tmp_path: Path) -> None
     assert document["station_name"] == "Xã Bình Minh"
 
 
+def test_the_all_feed_lists_an_article_sent_to_several_communes_once(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path)
+    communes = [("xa-an-binh", "Xã An Bình"), ("xa-binh-minh", "Xã Bình Minh"), ("xa-cam-lo", "Xã Cam Lộ")]
+    for n, (code, name) in enumerate(communes):
+        feed_portal.deliver(delivery(f"d-{n}", TIEM_CHUNG, PHONG_LU, code=code, name=name,
+                                     start=START + timedelta(minutes=30 * n)))
+    feed_portal.deliver(delivery("d-1", TIEM_CHUNG, PHONG_LU, code="xa-binh-minh", name="Xã Bình Minh",
+                                 start=START + timedelta(minutes=30)))  # a retry of one of them
+
+    for feed in parsed(tmp_path, "_all"):
+        assert not feed.bozo, feed.get("bozo_exception")
+        assert sorted(e.title for e in feed.entries) == ["Chủ động phòng chống lũ quét",
+                                                           "Lịch tiêm chủng mở rộng tháng 3"]
+        tiem_chung = next(e for e in feed.entries if e.title.startswith("Lịch tiêm chủng"))
+        assert tiem_chung.id == f"urn:uuid:{item_guid('_all', 'tiem-chung')}"
+        assert [t.term for t in tiem_chung.tags] == ["Y tế cộng đồng", "Xã An Bình", "Xã Bình Minh", "Xã Cam Lộ"]
+        assert datetime(*tiem_chung.published_parsed[:6]) == datetime(2025, 3, 14, 0, 0)  # the first publication
+    [item] = [i for i in load_items(tmp_path, "_all") if i["ref"] == "tiem-chung"]
+    assert item["station_name"] == "Xã An Bình, Xã Bình Minh, Xã Cam Lộ"
+    # each commune's own feed still has its own item, which the all-stations item points back to
+    for n, (code, _) in enumerate(communes):
+        [own] = [i for i in load_items(tmp_path, code) if i["ref"] == "tiem-chung"]
+        assert own["guid"] == item_guid(f"d-{n}", "tiem-chung")
+    assert [p["guid"] for p in item["places"]] == [item_guid(f"d-{n}", "tiem-chung") for n in range(3)]
+
+
 def test_only_the_newest_items_are_kept(tmp_path: Path) -> None:
     feed_portal = portal(tmp_path, keep=3)
     for n in (2, 5, 1, 4, 3):

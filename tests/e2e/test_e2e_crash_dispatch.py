@@ -24,6 +24,7 @@ from content.db import unit_of_work
 from scheduler.models import Delivery
 
 from conftest import MONDAY, ROOT
+from servers import processes
 from servers.outbox_world import SECRET_ENV, add_deliveries, approved_revision, open_http_services, write_config
 from servers.receiver import SECRET, Answer, Request
 
@@ -33,7 +34,7 @@ FORKER = ROOT / "tests" / "servers" / "forker.py"
 KILLS = 20
 
 
-def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(config_dir, receiver):
+def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(config_dir, receiver, request):
     rng = random.Random(20261123)
     write_config(config_dir, dict.fromkeys(STATIONS, receiver.url), dispatch={
         "lease_minutes": 1, "max_attempts": 100, "retry_base_s": 1, "retry_max_s": 60, "claim_batch": 20, "workers": 4,
@@ -62,8 +63,9 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     env = {**os.environ, SECRET_ENV: SECRET, "LOA_DATABASE_URL": "", "LOA_USER": "", "LOA_NOW": ""}
 
     log = (config_dir.parent / "dispatch.log").open("w+b")
-    forker = subprocess.Popen([sys.executable, str(FORKER)], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+    forker = processes.start([sys.executable, str(FORKER)], env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+    request.addfinalizer(lambda: processes.stop(forker))  # the forker and any child still running, on failure too
 
     def ask(line: str) -> int:
         forker.stdin.write(line + "\n")

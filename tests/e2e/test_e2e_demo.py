@@ -67,5 +67,10 @@ def test_the_demo_pushes_to_every_outlet_of_every_station_within_minutes(cli, co
     everyone = feedparser.parse((out / "feeds" / "_all" / "rss.xml").read_bytes())
     assert not everyone.bozo
     assert {entry.title for entry in everyone.entries} <= demo_titles
-    assert len(everyone.entries) == sum(
-        len(feedparser.parse((out / "feeds" / s / "rss.xml").read_bytes()).entries) for s in STATIONS)
+    # one entry per article, however many communes it went to, each commune a category of it
+    per_station = {s: feedparser.parse((out / "feeds" / s / "rss.xml").read_bytes()).entries for s in STATIONS}
+    assert sorted(entry.title for entry in everyone.entries) == sorted(
+        {entry.title for entries in per_station.values() for entry in entries})
+    for entry in everyone.entries:
+        communes = [tag.term for tag in entry.tags if (tag.get("scheme") or "").startswith("urn:loa:station:")]
+        assert len(communes) == sum(any(e.title == entry.title for e in entries) for entries in per_station.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import feedparser
 from e2e_support import (
@@ -140,7 +141,11 @@ def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir, sett
             station_feed = feedparser.parse(client.get("/feeds/99001.rss").content)
             assert len(station_feed.entries) == 1  # published once per station, not once per re-run
             all_feed = feedparser.parse(client.get("/feeds/all.rss").content)
-            assert len(all_feed.entries) == 3
+            assert len(all_feed.entries) == 1  # one article, sent to three communes, listed once
+            communes = {station.name for station in settings.stations if station.portal is not None}
+            assert {tag.term for tag in all_feed.entries[0].tags} >= communes
+            article = client.get(urlsplit(station_feed.entries[0].link).path)  # a commune's link finds it
+            assert article.status_code == 200 and TITLE in article.text
             health = client.get("/healthz")
             assert health.status_code == 200 and health.json()["status"] == "ok"
     finally:

@@ -165,14 +165,16 @@ def add_deliveries(config_dir: Path, database_url: str, count: int, *, piece: in
 
 
 def start_loa(config_dir: Path, database_url: str, *args: str, log: Path) -> subprocess.Popen[bytes]:
-    """``loa ARGS`` as a separate process that also knows the probe outlet; output goes to ``log``."""
+    """``loa ARGS`` as a separate process that also knows the probe outlet; output goes to ``log``.
+
+    It runs in a process group of its own: end it with ``servers.processes.stop`` (which ends the whole group)."""
     code = ("import sys, scale_support; scale_support.register(); sys.argv = ['loa', *sys.argv[1:]]; "
             "from loa.cli.app import main; main()")
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": database_url, "LOA_NOW": "",
            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=ROOT)
+                                cwd=ROOT, start_new_session=True)
 
 
 def states(database_url: str) -> Counter[str]:

@@ -16,6 +16,8 @@ from content.db import make_engine
 from content.models import AuditEvent
 from scheduler.models import Delivery
 
+from servers import processes
+
 TAKEOVER_S = 30  # the lock is free as soon as PostgreSQL sees the dead session; followers retry every second
 
 
@@ -93,9 +95,7 @@ def test_killing_the_leader_hands_the_scheduler_to_another_serve(tmp_path, postg
         time.sleep(2)  # a second firing, if there were one, would land by now
     finally:
         for server in servers:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
+            processes.stop(server, grace_s=30)
         receiver.close()
     assert takeover_s < TAKEOVER_S
     assert sorted(receiver.keys) == sorted(slot1 + slot2)

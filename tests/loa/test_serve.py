@@ -14,6 +14,8 @@ from pathlib import Path
 import feedparser
 import requests
 
+from servers import processes
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -36,8 +38,8 @@ def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
     loa = [sys.executable, "-m", "loa"]
     subprocess.run([*loa, "demo", "--first-push-in", "0"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = processes.start([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
 
     def get(path: str):
@@ -60,12 +62,8 @@ def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
         parsed = feedparser.parse(feed.content)
         assert not parsed.bozo and parsed.entries
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            output, _ = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output, _ = server.communicate()
+        processes.stop(server, grace_s=20)
+        output = server.stdout.read()
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Traceback" not in output, output
 
@@ -75,8 +73,8 @@ def test_a_second_serve_on_the_same_sqlite_file_is_refused(config_dir: Path):
     loa = [sys.executable, "-m", "loa"]
     subprocess.run([*loa, "init"], env=env, check=True, capture_output=True)
     port = _free_port()
-    first = subprocess.Popen([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    first = processes.start([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the first server")
         second = subprocess.run([*loa, "serve", "--port", str(_free_port())], env=env, capture_output=True,
@@ -86,8 +84,7 @@ def test_a_second_serve_on_the_same_sqlite_file_is_refused(config_dir: Path):
         assert "Traceback" not in second.stderr
         assert _answers(f"http://127.0.0.1:{port}/healthz")  # the first one is untouched
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=20)
+        processes.stop(first, grace_s=20)
 
 
 def _answers(url: str) -> bool:

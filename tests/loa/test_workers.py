@@ -10,6 +10,8 @@ import pytest
 import scale_support
 from scale_support import Receiver, fill_outbox, probe_config, start_loa, states
 
+from servers import processes
+
 DELIVERIES = 5000
 WORKERS = 4
 
@@ -29,7 +31,11 @@ def test_four_workers_push_five_thousand_deliveries_exactly_once(tmp_path, postg
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
-        codes = [worker.wait(timeout=60) for worker in workers]
+        try:
+            codes = [worker.wait(timeout=60) for worker in workers]
+        finally:  # once only: a second SIGTERM while Python shuts down would kill it
+            for worker in workers:
+                processes.stop(worker)
         receiver.close()
     output = "\n".join(log.read_text() for log in logs)
     assert codes == [0] * WORKERS, output[-3000:]

@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from servers import processes
+
 WORDPRESS = Path("/usr/share/wordpress")
 CONFIG_DIR = Path("/etc/wordpress")
 MARIADB_HOST = os.environ.get("LOA_TEST_MARIADB_HOST", "127.0.0.1")
@@ -189,19 +191,15 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
         except (ValueError, IndexError):
             _fail(f"wp_install printed no account: {installed.stdout[-1000:]} {installed.stderr[-1000:]}")
         log = work / "php-server.log"
-        with log.open("wb") as out:
-            server = subprocess.Popen([php, "-S", f"127.0.0.1:{port}", "-t", str(WORDPRESS), str(work / "router.php")],
-                                      stdout=out, stderr=subprocess.STDOUT, cwd=work,
-                                      env={**os.environ, "PHP_CLI_SERVER_WORKERS": "2"})
+        with log.open("wb") as out:  # php -S forks its workers: stopped with their group, never left to init
+            server = processes.start([php, "-S", f"127.0.0.1:{port}", "-t", str(WORDPRESS), str(work / "router.php")],
+                                     stdout=out, stderr=subprocess.STDOUT, cwd=work,
+                                     env={**os.environ, "PHP_CLI_SERVER_WORKERS": "2"})
         _wait_until_up(url, server, log)
         yield WordPress(url=url, user=account["user"], password=account["password"], database=database,
                         uploads=work / "uploads")
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            processes.stop(server)
         config.unlink(missing_ok=True)
         _mariadb(f"DROP DATABASE IF EXISTS `{database}`")
