@@ -4,7 +4,8 @@ One run: mark what was missed, then repeatedly claim a batch (one short transact
 first pushes need with no transaction open (``payloads.Payloads.render_ahead``), prepare each payload
 in one transaction (re-check approvals and hashes; build it from stored renditions on the first attempt
 and store it, reuse the stored one on a retry), push the batch concurrently, and record every outcome in
-one transaction. The next batch is claimed and prepared while the current one is being pushed.
+one transaction. The next batch is claimed, rendered and prepared while the current one is pushed and
+recorded, so the receipts of a batch never wait for the next one's rendering.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class _Run:
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+
 class _PreparingFailed(Exception):
     """Rendering ahead failed for this delivery; the message says how."""
 
@@ -93,9 +95,7 @@ class Dispatcher:
     ) -> None:
         self.sessions = sessions
         self.stations = stations
-        self.render = render
         self.settings = dispatch
-        self.zone = zone
         self.worker = worker
         self.payloads = Payloads(stations=stations, render=render, zone=zone, abbreviations=abbreviations)
         self.rng = rng or random.Random()
@@ -166,18 +166,24 @@ class Dispatcher:
             log.warning("delivery %s missed its slot", delivery_id)
         if self._background is None:
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-batch")
-        pushing: Future[list[Outcome]] | None = None
+        pushing: Future[DispatchSummary] | None = None
         while True:
             jobs = None if run.stopping else self._claim_and_prepare(run)
             if pushing is not None:
-                self._record(pushing.result(), now, summary)
+                summary.counts.update(pushing.result().counts)
                 pushing = None
             if jobs is None:
                 return summary
             if run.stopping:  # told to stop while this batch was prepared: none of it is pushed
                 self._record([Outcome(job, handed_back=True) for job in jobs], now, summary)
                 return summary
-            pushing = self._background.submit(self.pusher.push_all, jobs, now, run.stop)
+            pushing = self._background.submit(self._push_and_record, jobs, now, run.stop)
+
+    def _push_and_record(self, jobs: list[Job], now: datetime, stop: threading.Event | None) -> DispatchSummary:
+        """Push a batch and record what became of it; what it recorded, to add to the run's summary."""
+        recorded = DispatchSummary()
+        self._record(self.pusher.push_all(jobs, now, stop), now, recorded)
+        return recorded
 
     def _claim_and_prepare(self, run: _Run) -> list[Job] | None:
         """Claim the next batch, render what it needs, prepare it; None when nothing more is due."""
