@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.config import RenderSettings
 from content.db import unit_of_work
-from content.errors import InputError, NotFound
+from content.errors import InputError, LoaError, NotFound
 from content.models import Rendition, Revision
 from content.render import normalize
 
@@ -129,6 +129,9 @@ def render_speech(sessions: sessionmaker[Session], revision_ids: Iterable[int], 
                 with unit_of_work(sessions) as session:
                     rendition = _store(session, values, now)
             out[revision_id] = rendition
+        except LoaError as error:  # a user's matter (e.g. a recording gone from disk): one line, no traceback
+            log.warning("could not render the speech of revision %s: %s", revision_id, error)
+            out[revision_id] = error
         except Exception as error:
             log.exception("could not render the speech of revision %s", revision_id)
             out[revision_id] = error
