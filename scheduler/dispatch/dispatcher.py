@@ -193,8 +193,19 @@ class Dispatcher:
                                    lease=timedelta(minutes=self.settings.lease_minutes))
         if not ids:
             return None
-        failed = self.payloads.render_ahead(self.sessions, ids, run.now)
-        return self._prepare(ids, failed, run)
+        try:
+            failed = self.payloads.render_ahead(self.sessions, ids, run.now)
+            return self._prepare(ids, failed, run)
+        except Exception:  # e.g. the database stayed locked: hand the batch back now rather than at the lease's end
+            self._hand_back(ids, run.now, "preparing the batch failed; handed back to be tried again")
+            raise
+
+    def _hand_back(self, ids: list[str], now: datetime, reason: str) -> None:
+        try:
+            with unit_of_work(self.sessions) as session:
+                outbox.release(session, ids, now=now, actor=self.worker, reason=reason)
+        except Exception:
+            log.exception("could not hand back %d claimed deliveries; they return when their lease ends", len(ids))
 
     def _prepare(self, ids: list[str], failed: Mapping[str, str], run: _Run) -> list[Job]:
         """Check and build (or load) the payload of each claimed delivery, all in one transaction.
