@@ -87,7 +87,9 @@ class Delivery:
     Only the tuple that matters to the outlet is filled: ``clips`` for loudspeakers,
     ``slides`` for boards, ``articles`` for portals. A loudspeaker delivery may also carry
     ``program``: the whole program assembled into one MP3 (jingles, spoken titles, gaps,
-    loudness-normalised), for outlets that play one stream rather than a playlist.
+    loudness-normalised), for outlets that play one stream rather than a playlist; and the
+    station's ``intro`` and ``outro`` jingles that program opens and closes with, for outlets
+    that play a playlist of files.
     """
 
     id: str
@@ -100,6 +102,8 @@ class Delivery:
     slides: tuple[Slide, ...] = ()
     articles: tuple[Article, ...] = ()
     program: AudioClip | None = None
+    intro: AudioClip | None = None
+    outro: AudioClip | None = None
 
 
 @dataclass(frozen=True)

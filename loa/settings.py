@@ -191,7 +191,7 @@ def _check_references(stations: StationsFile, schedule: ScheduleFile, campaigns:
     for index, name in enumerate(names):
         if names.index(name) != index:
             raise ConfigError(f"{config_dir / 'schedule.toml'}: slot[{index}].name: {name!r} is used twice")
-    _check_loudspeaker_overlaps(stations, schedule, config_dir / "schedule.toml")
+    _check_overlaps(stations, schedule, config_dir / "schedule.toml")
     campaign_codes: set[str] = set()
     for index, campaign in enumerate(campaigns.campaign):
         if campaign.code in campaign_codes:
@@ -200,13 +200,14 @@ def _check_references(stations: StationsFile, schedule: ScheduleFile, campaigns:
         campaign_codes.add(campaign.code)
 
 
-def _check_loudspeaker_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) -> None:
-    """Two loudspeaker programs cannot play at once on one commune's speakers."""
+def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) -> None:
+    """Two programs of an outlet that plays one at a time (a commune's loudspeakers) cannot overlap."""
     from scheduler.config import WEEKDAYS, parse_clock
+    from scheduler.outlets import rules_of
 
     spans = []
     for index, slot in enumerate(schedule.slot):
-        if slot.outlet != "loudspeaker":
+        if not rules_of(slot.outlet).one_at_a_time:
             continue
         selectors = set(slot.station_selectors)
         codes = {s.code for s in stations.station
@@ -217,14 +218,14 @@ def _check_loudspeaker_overlaps(stations: StationsFile, schedule: ScheduleFile, 
         spans.append((index, slot, codes, days, start, start + slot.length_s / 60))
     for position, (i, first, codes_i, days_i, start_i, end_i) in enumerate(spans):
         for j, second, codes_j, days_j, start_j, end_j in spans[position + 1:]:
-            if first.on and second.on and first.on != second.on:
+            if first.outlet != second.outlet or (first.on and second.on and first.on != second.on):
                 continue
             shared_days, shared_codes = days_i & days_j, codes_i & codes_j
             if shared_days and shared_codes and start_i < end_j and start_j < end_i:
                 raise ConfigError(
                     f"{path}: slot[{j}]: overlaps slot[{i}] ({first.default_name(i)} at {first.at}, "
                     f"{first.length}) on {WEEKDAYS[min(shared_days)]} at station {min(shared_codes)}; "
-                    "one loudspeaker cannot play two programs at once")
+                    f"one {first.outlet} cannot play two programs at once")
 
 
 def load_settings(

@@ -6,15 +6,13 @@ import logging
 import select as selectors
 import signal
 import threading
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce, update
+from sqlalchemy import func, select, type_coerce
 
-from content import audit
 from content.db import UTCDateTime, unit_of_work
 from loa.wiring import Services
-from scheduler.dispatch import notify, outbox
+from scheduler.dispatch import notify
 from scheduler.models import Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -59,9 +57,10 @@ class Waker:
 
 
 class Worker:
-    """Claims due deliveries with ``FOR UPDATE SKIP LOCKED`` (``outbox.claim_due``) and pushes a pool's round at a time.
+    """The dispatcher's loop (``Dispatcher.run_once``: claims with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+    run whenever something may be due, until stopped.
 
-    On stop, the round under way finishes and the claims not yet pushed are handed back to the outbox.
+    On stop, the pushes under way finish and the claims not yet pushed are handed back to the outbox.
     """
 
     def __init__(self, services: Services, *, name: str | None = None) -> None:
@@ -74,45 +73,9 @@ class Worker:
 
     def drain(self) -> int:
         """Push everything due now; returns how many deliveries were pushed (whatever became of them)."""
-        sessions, now = self.services.sessions, self.services.now()
-        with unit_of_work(sessions) as session:
-            outbox.mark_missed(session, now=now, grace=timedelta(minutes=self.settings.grace_minutes),
-                               actor=self.name)
-        count = 0
-        while not self.stop.is_set():
-            now = self.services.now()
-            with unit_of_work(sessions) as session:
-                ids = outbox.claim_due(session, now=now, due_by=now, worker=self.name,
-                                       limit=self.settings.claim_batch,
-                                       lease=timedelta(minutes=self.settings.lease_minutes))
-            if not ids:
-                break
-            step = max(1, self.settings.workers)  # one round of the push pool at a time
-            for start in range(0, len(ids), step):
-                if self.stop.is_set():
-                    self.release(ids[start:])
-                    break
-                self.dispatcher.push_claimed(ids[start:start + step], now)
-                count += len(ids[start:start + step])
-        self.pushed += count
-        return count
-
-    def release(self, ids: list[str]) -> None:
-        """Hand claimed but unpushed deliveries back, as if never claimed, so another worker takes them at once."""
-        now = self.services.now()
-        with unit_of_work(self.services.sessions) as session:
-            released = list(session.scalars(
-                update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.SENDING, Delivery.claimed_by == self.name)
-                .values(state=DeliveryState.PENDING, claimed_by=None, claimed_at=None, updated_at=now,
-                        attempts=Delivery.attempts - 1)
-                .returning(Delivery.id)))
-            for delivery_id in released:
-                audit.record(session, actor=self.name, action="delivery.release", subject=f"delivery:{delivery_id}",
-                             at=now, details={"reason": "worker stopping"})
-            if released:
-                notify.outbox_changed(session)
-        log.info("handed back %d claimed deliveries", len(released))
+        summary = self.dispatcher.run_once(self.services.now(), stop=self.stop)
+        self.pushed += summary.pushed
+        return summary.pushed
 
     def next_due_in(self) -> float:
         """Seconds until the next pending delivery is due (or a retry comes up), capped at the poll interval."""

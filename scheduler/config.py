@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from channels import options_model
 from channels.base import ChannelOptions
+from scheduler.outlets import OUTLETS, Outlet
 
-OutletName = Literal["loudspeaker", "board", "portal"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LENGTH = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -66,24 +66,23 @@ def parse_month_day(value: str) -> tuple[int, int]:
     return month, day
 
 
-def _outlet_options(outlet: str) -> Any:
-    def validate(value: Any) -> ChannelOptions | None:
-        if value is None or isinstance(value, ChannelOptions):
-            return value
-        if not isinstance(value, dict) or "type" not in value:
-            raise ValueError(f"[{outlet}] needs a `type`")
-        try:
-            model = options_model(f"{outlet}.{value['type']}")
-        except KeyError as error:
-            raise ValueError(str(error.args[0])) from None
-        try:
-            return model.model_validate(value)
-        except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise ValueError(f"{where}: {problem['msg']}") from None
-
-    return validate
+def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
+    """``[station.<outlet>]``: the options model its ``type`` names among the channels of that outlet."""
+    outlet = info.field_name
+    if value is None or isinstance(value, ChannelOptions):
+        return value
+    if not isinstance(value, dict) or "type" not in value:
+        raise ValueError(f"[{outlet}] needs a `type`")
+    try:
+        model = options_model(f"{outlet}.{value['type']}")
+    except KeyError as error:
+        raise ValueError(str(error.args[0])) from None
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ValueError(f"{where}: {problem['msg']}") from None
 
 
 class StationSpec(_Section):
@@ -93,27 +92,26 @@ class StationSpec(_Section):
     name: str
     province: str = ""
     groups: list[str] = []
+    # One field per outlet kind (scheduler.outlets.Outlet), named like it.
     loudspeaker: ChannelOptions | None = None
     board: ChannelOptions | None = None
     portal: ChannelOptions | None = None
 
-    _loudspeaker = field_validator("loudspeaker", mode="before")(_outlet_options("loudspeaker"))
-    _board = field_validator("board", mode="before")(_outlet_options("board"))
-    _portal = field_validator("portal", mode="before")(_outlet_options("portal"))
+    _outlets = field_validator(*OUTLETS, mode="before")(_outlet_options)
 
     def outlet(self, name: str) -> ChannelOptions | None:
         return getattr(self, name)
 
     @property
     def outlets(self) -> list[str]:
-        return [name for name in ("loudspeaker", "board", "portal") if getattr(self, name) is not None]
+        return [str(name) for name in Outlet if getattr(self, name) is not None]
 
 
 class SlotSpec(_Section):
     """``[[slot]]`` in schedule.toml: a recurring window on one outlet (``on`` makes it one-off)."""
 
     name: str | None = None
-    outlet: OutletName
+    outlet: Outlet
     stations: list[str] | str = "*"
     days: str = "mon-sun"
     at: str
@@ -164,7 +162,7 @@ class CampaignSpec(_Section):
     lead_days: int = Field(0, ge=0, le=90)
     priority: int = Field(5, ge=1, le=9)
     per_day: int = Field(0, ge=0, le=50)
-    outlets: list[OutletName] = ["loudspeaker", "board", "portal"]
+    outlets: list[Outlet] = list(Outlet)
 
     @field_validator("yearly")
     @classmethod

@@ -21,8 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from content.db import Base, UTCDateTime
 
-OUTLETS = ("loudspeaker", "board", "portal")
-
 
 class DeliveryState:
     """Where a delivery is in the outbox.

@@ -4,7 +4,8 @@ Layout, for a delivery starting 06:30 on 2025-03-14 (in the time zone of ``start
 
     <dir>/<station_code>/2025-03-14/0630.m3u8           extended M3U, written last
     <dir>/<station_code>/2025-03-14/0630.json           sidecar for operators, written just before
-    <dir>/<station_code>/2025-03-14/0630-01-<sha12>.mp3 the clips, in playing order
+    <dir>/<station_code>/2025-03-14/0630-01-<sha12>.mp3 the files, in playing order: the intro jingle,
+                                                        the clips, the outro jingle (as the program has them)
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ class FolderOptions(ChannelOptions):
 
 @dataclass(frozen=True)
 class _Placed:
-    """One clip and the file name it gets beside the playlist."""
+    """One file of the playlist (a jingle or a clip) and the file name it gets beside the playlist."""
 
     clip: AudioClip
     file: str
+    kind: str = "piece"  # "intro", "piece" or "outro"
 
 
 def _one_line(text: str) -> str:
@@ -75,14 +77,16 @@ class FolderLoudspeaker(Channel):
 
     def deliver(self, delivery: Delivery) -> Receipt:
         station = station_folder(delivery, delivery.clips, "clips")
-        for clip in delivery.clips:
+        items = [("intro", delivery.intro), *(("piece", clip) for clip in delivery.clips), ("outro", delivery.outro)]
+        playing = [(kind, clip) for kind, clip in items if clip is not None]
+        for _, clip in playing:
             _check_clip(clip)
 
         stem = delivery.start_at.strftime("%H%M")
         slot_dir = self.options.dir / station / delivery.start_at.strftime("%Y-%m-%d")
         placed = [
-            _Placed(clip, f"{stem}-{n:02d}-{clip.sha256.lower()[:12]}.mp3")
-            for n, clip in enumerate(delivery.clips, start=1)
+            _Placed(clip, f"{stem}-{n:02d}-{clip.sha256.lower()[:12]}.mp3", kind)
+            for n, (kind, clip) in enumerate(playing, start=1)
         ]
         playlist = slot_dir / f"{stem}.m3u8"
         with os_errors(f"cannot write playlist {playlist}"):
@@ -93,8 +97,8 @@ class FolderLoudspeaker(Channel):
             write_atomic(playlist, playlist_text(placed).encode("utf-8"))
             _remove_stale(slot_dir, stem, {p.file for p in placed})
 
-        total = round(sum(c.duration_s for c in delivery.clips), 3)
-        log.info("delivery %s: playlist %s (%d clips, %.1f s)", delivery.id, playlist, len(placed), total)
+        total = round(sum(p.clip.duration_s for p in placed), 3)
+        log.info("delivery %s: playlist %s (%d files, %.1f s)", delivery.id, playlist, len(placed), total)
         return Receipt(
             delivery_id=delivery.id,
             location=str(playlist),
@@ -113,6 +117,7 @@ def _sidecar(delivery: Delivery, placed: list[_Placed]) -> dict[str, object]:
         "items": [
             {
                 "ref": p.clip.ref,
+                "kind": p.kind,
                 "title": _one_line(p.clip.title),
                 "file": p.file,
                 "sha256": p.clip.sha256.lower(),

@@ -60,6 +60,31 @@ def _jingle(path: Path | None) -> Path | None:
     return path
 
 
+@dataclass(frozen=True)
+class Jingle:
+    """A station jingle as a program plays it: its file, SHA-256 and decoded seconds."""
+
+    path: Path
+    sha256: str
+    duration_s: float
+
+
+@functools.cache
+def _jingle_of(path: Path, size: int, mtime_ns: int) -> Jingle:
+    return Jingle(path, file_sha256(path), round(_jingle_seconds(path, size, mtime_ns), 3))
+
+
+def program_jingles(settings: RenderSettings) -> tuple[Jingle | None, Jingle | None]:
+    """The intro and outro jingles around every program (None where none is configured)."""
+    def one(path: Path | None) -> Jingle | None:
+        if path is None:
+            return None
+        stat = path.stat()
+        return _jingle_of(path, stat.st_size, stat.st_mtime_ns)
+
+    return one(_jingle(settings.audio.intro)), one(_jingle(settings.audio.outro))
+
+
 def program_overhead_s(session: Session | None, settings: RenderSettings) -> float:
     """Seconds a program spends on its jingles (intro + outro, as decoded); 0 without jingles."""
     total = 0.0
@@ -86,21 +111,37 @@ def program_key(parts: Sequence[ProgramPart], settings: RenderSettings, tags: Ma
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
+def _program_path(parts: Sequence[ProgramPart], settings: RenderSettings, *, station: str, day: date,
+                  title: str) -> tuple[Path, dict[str, str]]:
+    if not parts:
+        raise ValueError("a program needs at least one piece")
+    tags = {"title": title, "artist": station, "album": "loa", "date": day.isoformat()}
+    key = program_key(parts, settings, tags)
+    return settings.renditions_dir / "programs" / key[:2] / f"{key}.mp3", tags
+
+
+def find_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, station: str, day: date,
+                 title: str) -> ProgramFile | None:
+    """The program of ``parts`` if it was assembled before, else None (a lookup: nothing is built)."""
+    path, _ = _program_path(parts, settings, station=station, day=day, title=title)
+    meta = path.with_suffix(".json")
+    if path.is_file() and meta.is_file():
+        return ProgramFile(path=path, **json.loads(meta.read_text("utf-8")))
+    return None
+
+
 def assemble_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, station: str, day: date,
                      title: str) -> ProgramFile:
     """The program of ``parts`` as one MP3 under ``renditions/programs``, built once per content.
 
     Loudness is brought to the configured target with the true peak under the ceiling; the MP3 carries
-    ID3 title, station (artist) and date tags.
+    ID3 title, station (artist) and date tags. Slow (ffmpeg): never call it inside a write transaction.
     """
-    if not parts:
-        raise ValueError("a program needs at least one piece")
-    tags = {"title": title, "artist": station, "album": "loa", "date": day.isoformat()}
-    key = program_key(parts, settings, tags)
-    path = settings.renditions_dir / "programs" / key[:2] / f"{key}.mp3"
+    found = find_program(parts, settings, station=station, day=day, title=title)
+    if found is not None:
+        return found
+    path, tags = _program_path(parts, settings, station=station, day=day, title=title)
     meta = path.with_suffix(".json")
-    if path.is_file() and meta.is_file():
-        return ProgramFile(path=path, **json.loads(meta.read_text("utf-8")))
     from content.render import audio
     from content.render.loudness import normalize_loudness
 

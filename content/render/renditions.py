@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from content.config import RenderSettings
-from content.errors import InputError
+from content.db import unit_of_work
+from content.errors import InputError, LoaError, NotFound
 from content.models import Rendition, Revision
 from content.render import normalize
 
@@ -97,10 +98,49 @@ def ensure_speech(
     now: datetime,
     abbreviations: Mapping[str, str] | None = None,
 ) -> Rendition:
-    """The speech MP3 of ``revision``: found if rendered before, otherwise synthesised once."""
+    """The speech MP3 of ``revision``: found if rendered before, otherwise synthesised once.
+
+    Synthesis is slow: a caller holding a write transaction should call :func:`render_speech` first.
+    """
     existing = find_speech(session, revision, settings)
     if existing is not None:
         return existing
+    return _store(session, _speak(revision, settings, abbreviations), now)
+
+
+def render_speech(sessions: sessionmaker[Session], revision_ids: Iterable[int], settings: RenderSettings, *,
+                  now: datetime, abbreviations: Mapping[str, str] | None = None) -> dict[int, Rendition | Exception]:
+    """The speech rendition of each revision, rendered where missing with no transaction open while it is
+    synthesised: looked up in a short transaction, spoken outside any, stored in another short one.
+
+    On SQLite every transaction holds the one write lock, so an approval never waits for a synthesis.
+    A revision that cannot be rendered maps to the error (logged), so one bad piece stops nothing else.
+    """
+    out: dict[int, Rendition | Exception] = {}
+    for revision_id in dict.fromkeys(revision_ids):
+        try:
+            with unit_of_work(sessions) as session:
+                revision = session.get(Revision, revision_id)
+                if revision is None:
+                    raise NotFound(f"revision {revision_id} no longer exists")
+                rendition = find_speech(session, revision, settings)
+            if rendition is None:
+                values = _speak(revision, settings, abbreviations)
+                with unit_of_work(sessions) as session:
+                    rendition = _store(session, values, now)
+            out[revision_id] = rendition
+        except LoaError as error:  # a user's matter (e.g. a recording gone from disk): one line, no traceback
+            log.warning("could not render the speech of revision %s: %s", revision_id, error)
+            out[revision_id] = error
+        except Exception as error:
+            log.exception("could not render the speech of revision %s", revision_id)
+            out[revision_id] = error
+    return out
+
+
+def _speak(revision: Revision, settings: RenderSettings, abbreviations: Mapping[str, str] | None,
+           ) -> dict[str, object]:
+    """Synthesise ``revision``'s speech into its content-addressed MP3 (no database); the rendition's values."""
     from content.render import audio  # pydub, numpy and ctypes load only when rendering
     from content.render.loudness import normalize_loudness
 
@@ -135,16 +175,20 @@ def ensure_speech(
             details["fallback"] = {"wanted": settings.speech.engine, "used": spoken.engine.name,
                                    "reason": spoken.fallback_reason}
     duration = audio.mp3_duration(path)
-    values = dict(key=key, revision_id=revision.id, kind="speech", path=str(path), sha256=file_sha256(path),
-                  duration_s=round(duration, 3), engine=engine_name, details=details, created_at=now)
+    log.info("rendered revision %s to %s (%.1f s)", revision.id, path, duration)
+    return dict(key=key, revision_id=revision.id, kind="speech", path=str(path), sha256=file_sha256(path),
+                duration_s=round(duration, 3), engine=engine_name, details=details)
+
+
+def _store(session: Session, values: dict[str, object], now: datetime) -> Rendition:
+    """Keep a rendered file's rendition row (or the one another worker stored for the same key meanwhile)."""
     try:
         with session.begin_nested():
-            rendition = Rendition(**values)
+            rendition = Rendition(**values, created_at=now)
             session.add(rendition)
     except DatabaseIntegrityError:
         # Another worker rendered the same revision meanwhile; its file is byte-identical.
-        rendition = session.scalars(select(Rendition).where(Rendition.key == key)).one()
-    log.info("rendered revision %s to %s (%.1f s)", revision.id, path, duration)
+        rendition = session.scalars(select(Rendition).where(Rendition.key == values["key"])).one()
     return rendition
 
 

@@ -179,14 +179,15 @@ def schedule(
 
     from content.db import unit_of_work
     from content.errors import InputError
+    from scheduler.outlets import OUTLETS, rules_of
     from scheduler.views.schedule import upcoming
 
     state = state_of(ctx)
     services = state.services()
     if station is not None:
         services.settings.station(station)  # a clear error for a code that is not in stations.toml
-    if outlet is not None and outlet not in ("loudspeaker", "board", "portal"):
-        raise InputError(f"{outlet!r} is not an outlet; use loudspeaker, board or portal", where="--outlet")
+    if outlet is not None and outlet not in OUTLETS:
+        raise InputError(f"{outlet!r} is not an outlet; use {', '.join(OUTLETS)}", where="--outlet")
     now = services.now()
     with unit_of_work(services.sessions) as session:
         programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
@@ -202,7 +203,7 @@ def schedule(
     zone = services.settings.zone
     for program in programs:
         titles = "\n".join(f"#{i.airing_id} {i.title}" + (" 📌" if i.pinned else "") for i in program.items)
-        length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if program.outlet != "portal" else ""
+        length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if rules_of(program.outlet).timed else ""
         table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
                       f"{program.station_code} {program.station_name}", program.outlet, program.state,
                       titles, length)

@@ -49,17 +49,20 @@ def render(
 
     from content.db import unit_of_work
     from content.pieces import get_piece
-    from content.render.renditions import ensure_speech
+    from content.render.renditions import render_speech
 
     state = state_of(ctx)
     services = state.services()
     with unit_of_work(services.sessions) as session:
         revision = get_piece(session, piece).current_revision
         assert revision is not None
-        rendition = ensure_speech(session, revision, services.settings.render, now=services.now(),
-                                  abbreviations=services.settings.loa.normalize.abbreviations)
-        details = dict(rendition.details or {})
-        path, duration, engine, sha256 = Path(rendition.path), rendition.duration_s, rendition.engine, rendition.sha256
+    # Synthesised with no transaction open: a running `loa serve` goes on approving meanwhile.
+    rendition = render_speech(services.sessions, [revision.id], services.settings.render, now=services.now(),
+                              abbreviations=services.settings.loa.normalize.abbreviations)[revision.id]
+    if isinstance(rendition, Exception):
+        raise rendition
+    details = dict(rendition.details or {})
+    path, duration, engine, sha256 = Path(rendition.path), rendition.duration_s, rendition.engine, rendition.sha256
     if out:
         shutil.copyfile(path, out)
         path = out

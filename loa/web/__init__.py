@@ -9,10 +9,19 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from loa.wiring import Services
+from scheduler.outlets import OUTLETS, Form, rules_of
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.trim_blocks = templates.env.lstrip_blocks = True  # no template indentation in big pages
+
+
+def _spoken(outlet: str) -> bool:
+    """Whether a program of ``outlet`` is spoken: its length and audio matter to an editor."""
+    return rules_of(outlet).form is Form.SPEECH
+
+
+templates.env.globals.update(spoken=_spoken, outlets=OUTLETS)  # the outlets' rules, as pages need them
 
 
 def create_app(services: Services) -> FastAPI:

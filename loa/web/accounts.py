@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from content.db import unit_of_work
-from content.errors import NotAllowed
 from content.models import User
 from loa.web import i18n
-from loa.web.auth import CSRF_FIELD, csrf_token, current_user
+from loa.web.auth import CSRF_FIELD, check_csrf, csrf_token, current_user
+from loa.web.forms import Form
 from loa.web.view import back, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -29,14 +28,11 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+def login(request: Request, form: Form) -> Response:
     from content.accounts import authenticate
 
     services = request.app.state.services
-    form = await request.form()
-    expected = request.session.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(expected, str(form.get(CSRF_FIELD, ""))):
-        raise NotAllowed("the form has expired or did not come from loa; reload the page and try again")
+    check_csrf(request, form)
     next_url = _safe_next(str(form.get("next") or "/"))
     with unit_of_work(services.sessions) as session:
         user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
@@ -50,7 +46,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+def logout(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
     from content import audit
 
     services = request.app.state.services
@@ -87,11 +83,11 @@ def account_page(request: Request, user: User = Depends(current_user)) -> HTMLRe
 
 
 @router.post("/account/tokens")
-async def new_token(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+def new_token(request: Request, form: Form, user: User = Depends(current_user)) -> RedirectResponse:
     from content.accounts import create_token
 
     services = request.app.state.services
-    name = str((await request.form()).get("name") or "")
+    name = str(form.get("name") or "")
     with unit_of_work(services.sessions) as session:
         token = create_token(session, user, name, now=services.now())
     request.session["new_token"] = token  # shown once on the next page, then gone

@@ -15,11 +15,12 @@ from content.errors import InputError
 from content.models import Piece, PieceState, User
 from loa.web.auth import current_user, needs, sees_station
 from loa.web.encoded import Encoded, encode_json, json_response
+from scheduler.outlets import Outlet
 
 # Declares the bearer scheme in the OpenAPI schema; the check itself is in loa.web.auth.
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(HTTPBearer(auto_error=False))])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Channel = Literal["loudspeaker", "board", "portal"]
+Channel = Outlet
 WRITERS = ("editor", "approver")
 
 
@@ -41,7 +42,7 @@ class PieceIn(BaseModel):
     title: str = Field(max_length=300)
     body: str = Field(max_length=100_000)
     campaign: str | None = Field(None, max_length=64)
-    channels: list[Channel] = ["loudspeaker", "board", "portal"]
+    channels: list[Channel] = list(Outlet)
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     priority: int = Field(5, ge=1, le=9)

@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from content.errors import NotAllowed
 from content.models import User
 from content.users import require_role
+from loa.web.forms import Form
 
 log = logging.getLogger(__name__)
 CSRF_FIELD = "csrf"
@@ -67,23 +69,25 @@ def _load(request: Request) -> User | None:
         return session.get(User, user_id)
 
 
-async def _check_csrf(request: Request) -> None:
+def check_csrf(request: Request, form: FormData) -> None:
+    """A form post (or a cookie-authenticated API write) carries this session's CSRF token."""
     expected = request.session.get(CSRF_FIELD, "")
     if request.url.path.startswith("/api/"):
         given = request.headers.get(CSRF_HEADER, "")
     else:
-        given = str((await request.form()).get(CSRF_FIELD, ""))
+        given = str(form.get(CSRF_FIELD, ""))
     if not expected or not hmac.compare_digest(expected, given):
         raise NotAllowed("the form has expired or did not come from loa; reload the page and try again")
 
 
-async def current_user(request: Request) -> User:
-    """The signed-in user; form posts (and cookie-authenticated API writes) must carry the CSRF token."""
+def current_user(request: Request, form: Form) -> User:
+    """The signed-in user; form posts (and cookie-authenticated API writes) must carry the CSRF token.
+    Plain ``def``: it reads the database, so FastAPI runs it in its thread pool, off the event loop."""
     user = _load(request)
     if user is None:
         raise LoginRequired(quote(request.url.path))
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.state.via_token:
-        await _check_csrf(request)
+        check_csrf(request, form)
     request.state.user = user
     return user
 

@@ -12,6 +12,7 @@ from content.db import unit_of_work
 from content.errors import InputError, NotFound
 from content.models import User
 from loa.web.auth import csrf_token, current_user, needs, require_station, sees_station
+from loa.web.forms import Form
 from loa.web.view import back, language, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -93,11 +94,11 @@ def _check_airing(session, user: User, airing_id: int) -> None:
 
 
 @router.post("/calendar/airings/{airing_id}/pin")
-async def pin(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
+def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
     from scheduler.planning.editing import pin_airing
 
     services = request.app.state.services
-    pinned = (await request.form()).get("pinned", "1") != "0"
+    pinned = form.get("pinned", "1") != "0"
     with unit_of_work(services.sessions) as session:
         _check_airing(session, user, airing_id)
         pin_airing(session, airing_id, actor=user.name, now=services.now(), pinned=pinned)
@@ -116,11 +117,11 @@ def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> R
 
 
 @router.post("/calendar/airings/{airing_id}/move")
-async def move(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
+def move(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
     from scheduler.planning.editing import move_airing
 
     services = request.app.state.services
-    target = str((await request.form()).get("delivery") or "").strip()
+    target = str(form.get("delivery") or "").strip()
     if not target:
         raise InputError("choose the program to move it to", where="delivery")
     with unit_of_work(services.sessions) as session:

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from content.errors import InputError
 from content.models import CHANNELS
 
 DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form (empty for a request without one), read on the event loop, since reading a body
+    is async, and handed to plain ``def`` handlers and dependencies, which FastAPI runs in its thread
+    pool: database work never blocks the event loop. FastAPI reads it once per request."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return FormData()
+    return await request.form()
+
+
+#: A handler's parameter for the posted form.
+Form = Annotated[FormData, Depends(posted_form)]
 
 
 def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: bool = False) -> datetime | None:

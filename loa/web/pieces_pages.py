@@ -5,15 +5,16 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from content import pieces
 from content.db import unit_of_work
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
-from loa.web.forms import piece_fields
+from loa.web.forms import Form, piece_fields
 from loa.web.view import back, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -65,9 +66,9 @@ def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
 
 
 @router.post("/pieces/new")
-async def create(request: Request, user: User = needs(*WRITERS)) -> RedirectResponse:
+def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     services = request.app.state.services
-    fields = piece_fields(await request.form(), services.settings.zone)
+    fields = piece_fields(form, services.settings.zone)
     with unit_of_work(services.sessions) as session:
         piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
         piece_id = piece.id
@@ -116,27 +117,27 @@ def edit_page(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> 
 
 
 @router.post("/pieces/{piece_id}/edit")
-async def edit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+def edit(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     services = request.app.state.services
-    fields = piece_fields(await request.form(), services.settings.zone)
+    fields = piece_fields(form, services.settings.zone)
     with unit_of_work(services.sessions) as session:
         pieces.edit_piece(session, piece_id, fields, actor=user, now=services.now())
     return back(f"/pieces/{piece_id}")
 
 
 @router.post("/pieces/{piece_id}/upload")
-async def upload(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+def upload(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision."""
     from content.errors import InputError
     from loa.web.uploads import store_upload
 
     services = request.app.state.services
-    form = await request.form()
     kind = str(form.get("kind") or "")
     file = form.get("file")
-    if not isinstance(file, UploadFile) and not hasattr(file, "read"):
+    if not isinstance(file, StarletteUploadFile):
         raise InputError("choose a file to upload", where="file")
-    data = await file.read()  # type: ignore[union-attr]
+    file.file.seek(0)
+    data = file.file.read()  # the parsed upload, spooled in memory or a temporary file: this is a worker thread
     sha = store_upload(services.settings.media_dir, data, kind=kind, name=getattr(file, "filename", "") or "")
     with unit_of_work(services.sessions) as session:
         pieces.edit_piece(session, piece_id, {f"{kind}_sha256": sha}, actor=user, now=services.now())
@@ -152,27 +153,27 @@ def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> Red
 
 
 @router.post("/pieces/{piece_id}/approve")
-async def approve(request: Request, piece_id: int, user: User = needs("approver")) -> RedirectResponse:
+def approve(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
     services = request.app.state.services
-    note = str((await request.form()).get("note") or "")
+    note = str(form.get("note") or "")
     with unit_of_work(services.sessions) as session:
         pieces.approve(session, piece_id, actor=user, now=services.now(), note=note)
     return back(f"/pieces/{piece_id}")
 
 
 @router.post("/pieces/{piece_id}/reject")
-async def reject(request: Request, piece_id: int, user: User = needs("approver")) -> RedirectResponse:
+def reject(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
     services = request.app.state.services
-    note = str((await request.form()).get("note") or "")
+    note = str(form.get("note") or "")
     with unit_of_work(services.sessions) as session:
         pieces.reject(session, piece_id, actor=user, now=services.now(), note=note)
     return back(f"/pieces/{piece_id}")
 
 
 @router.post("/pieces/{piece_id}/retire")
-async def retire(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+def retire(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     services = request.app.state.services
-    note = str((await request.form()).get("note") or "")
+    note = str(form.get("note") or "")
     with unit_of_work(services.sessions) as session:
         pieces.retire(session, piece_id, actor=user, now=services.now(), note=note)
     return back(f"/pieces/{piece_id}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from content.db import unit_of_work
 from content.errors import NotFound
 from content.models import Revision, User
 from loa.web.auth import current_user
@@ -25,15 +24,18 @@ def _revision(session, revision_id: int) -> Revision:
 def speech(request: Request, revision_id: int, user: User = Depends(current_user)) -> FileResponse:
     """The revision as the loudspeakers will say it: its uploaded recording, else synthetic speech."""
     from content.media import find_media
-    from content.render.renditions import ensure_speech
+    from content.render.renditions import render_speech
 
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id)
-        if revision.audio_sha256:
-            return FileResponse(find_media(services.settings.media_dir, revision.audio_sha256))
-        rendition = ensure_speech(session, revision, services.settings.render, now=services.now(),
-                                  abbreviations=services.settings.loa.normalize.abbreviations)
+    if revision.audio_sha256:
+        return FileResponse(find_media(services.settings.media_dir, revision.audio_sha256))
+    # Synthesised (the first time) with no transaction open, so approvals do not wait for it.
+    rendition = render_speech(services.sessions, [revision_id], services.settings.render, now=services.now(),
+                              abbreviations=services.settings.loa.normalize.abbreviations)[revision_id]
+    if isinstance(rendition, Exception):
+        raise rendition
     return FileResponse(rendition.path, media_type="audio/mpeg")
 
 

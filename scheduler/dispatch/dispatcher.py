@@ -1,9 +1,11 @@
-"""The dispatcher: turns claimed deliveries into channel payloads, checks them, pushes, records.
+"""The dispatcher: the claim, push and record loop over the outbox.
 
-One run: mark what was missed, then repeatedly claim a batch (one transaction), prepare each
-payload (re-check approvals and hashes; build it on the first attempt and store it, reuse the
-stored one on a retry), push the batch concurrently, and record every outcome in one transaction.
-The next batch is claimed and prepared while the current one is being pushed.
+One run: mark what was missed, then repeatedly claim a batch (one short transaction), render what its
+first pushes need with no transaction open (``payloads.Payloads.render_ahead``), prepare each payload
+in one transaction (re-check approvals and hashes; build it from stored renditions on the first attempt
+and store it, reuse the stored one on a retry), push the batch concurrently, and record every outcome in
+one transaction. The next batch is claimed, rendered and prepared while the current one is pushed and
+recorded, so the receipts of a batch never wait for the next one's rendering.
 """
 
 from __future__ import annotations
@@ -16,31 +18,29 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 import channels
-from channels import snapshot
 from content.config import RenderSettings
 from content.db import unit_of_work
-from content.errors import IntegrityError, NotFound
-from content.media import find_media
-from content.models import Revision
-from content.pieces import check_airable
-from content.render.article import make_article
-from content.render.program import ProgramPart, assemble_program
-from content.render.renditions import ensure_speech
-from content.render.slides import make_slides
+from content.errors import IntegrityError
 from scheduler.config import DispatchSettings, StationSpec
 from scheduler.dispatch import outbox
+from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
+from scheduler.dispatch.payloads import NotReady, Payloads, Refusal
 from scheduler.dispatch.pushing import Job, Outcome, Pusher
-from scheduler.models import Campaign, Delivery, DeliveryState
+from scheduler.models import Delivery, DeliveryState
+
+__all__ = ["DispatchSummary", "Dispatcher", "Refusal"]
 
 log = logging.getLogger(__name__)
+#: Summary counts besides the delivery states: pushes put off while an outlet's circuit is open, and
+#: claims handed back untried because the dispatcher was told to stop.
+DEFERRED, HANDED_BACK = "deferred", "handed_back"
 
 
 @dataclass
@@ -53,9 +53,28 @@ class DispatchSummary:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def pushed(self) -> int:
+        """Deliveries this run took in hand, whatever became of them: not those missed, deferred or handed back."""
+        return self.total - sum(self.counts[key] for key in (DeliveryState.MISSED, DEFERRED, HANDED_BACK))
 
-class Refusal(Exception):
-    """The delivery must not go out; the message says why."""
+
+@dataclass
+class _Run:
+    now: datetime
+    due_by: datetime
+    stop: threading.Event | None
+    summary: DispatchSummary = field(default_factory=DispatchSummary)
+    #: Deliveries handed back once this run because their program changed while being prepared.
+    requeued: set[str] = field(default_factory=set)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+class _PreparingFailed(Exception):
+    """Rendering ahead failed for this delivery; the message says how."""
 
 
 class Dispatcher:
@@ -76,18 +95,15 @@ class Dispatcher:
     ) -> None:
         self.sessions = sessions
         self.stations = stations
-        self.render = render
         self.settings = dispatch
-        self.zone = zone
         self.worker = worker
-        self.abbreviations = dict(abbreviations or {})
+        self.payloads = Payloads(stations=stations, render=render, zone=zone, abbreviations=abbreviations)
         self.rng = rng or random.Random()
         # Adapters (and their HTTP sessions) and breakers are shared by stations with identical options.
         self._channels: dict[str, channels.Channel] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._pusher: Pusher | None = None
         self._background: ThreadPoolExecutor | None = None
-        self._memo: dict[object, object] = {}
         # APScheduler may fire the sweep and a due-time job together: one run at a time per dispatcher.
         self._running = threading.Lock()
 
@@ -129,13 +145,18 @@ class Dispatcher:
             channel.close()
         self._channels.clear()
 
-    def run_once(self, now: datetime, *, due_by: datetime | None = None) -> DispatchSummary:
-        """Push everything due by ``due_by`` (default ``now``) once; returns what happened."""
-        with self._running:
-            return self._run_once(now, due_by)
+    def run_once(self, now: datetime, *, due_by: datetime | None = None,
+                 stop: threading.Event | None = None) -> DispatchSummary:
+        """Push everything due by ``due_by`` (default ``now``) once; returns what happened.
 
-    def _run_once(self, now: datetime, due_by: datetime | None) -> DispatchSummary:
-        summary = DispatchSummary()
+        Once ``stop`` is set, the pushes under way finish and every other claim is handed back to the
+        outbox untried (``loa worker`` on SIGTERM).
+        """
+        with self._running:
+            return self._run_once(_Run(now, due_by or now, stop))
+
+    def _run_once(self, run: _Run) -> DispatchSummary:
+        summary, now = run.summary, run.now
         with unit_of_work(self.sessions) as session:
             missed = outbox.mark_missed(session, now=now, grace=timedelta(minutes=self.settings.grace_minutes),
                                         actor=self.worker)
@@ -145,50 +166,62 @@ class Dispatcher:
             log.warning("delivery %s missed its slot", delivery_id)
         if self._background is None:
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-batch")
-        pushing: Future[list[Outcome]] | None = None
+        pushing: Future[DispatchSummary] | None = None
         while True:
-            jobs = self._claim_and_prepare(now, due_by or now, summary)
+            jobs = None if run.stopping else self._claim_and_prepare(run)
             if pushing is not None:
-                self._record(pushing.result(), now, summary)
+                summary.counts.update(pushing.result().counts)
                 pushing = None
             if jobs is None:
                 return summary
-            pushing = self._background.submit(self.pusher.push_all, jobs, now)
+            if run.stopping:  # told to stop while this batch was prepared: none of it is pushed
+                self._record([Outcome(job, handed_back=True) for job in jobs], now, summary)
+                return summary
+            pushing = self._background.submit(self._push_and_record, jobs, now, run.stop)
 
-    def push_claimed(self, ids: list[str], now: datetime) -> DispatchSummary:
-        """Prepare, push (concurrently) and record deliveries this dispatcher has already claimed.
+    def _push_and_record(self, jobs: list[Job], now: datetime, stop: threading.Event | None) -> DispatchSummary:
+        """Push a batch and record what became of it; what it recorded, to add to the run's summary."""
+        recorded = DispatchSummary()
+        self._record(self.pusher.push_all(jobs, now, stop), now, recorded)
+        return recorded
 
-        For a caller that claims by itself, such as ``loa worker``, which hands back what it has not
-        pushed when it is told to stop.
-        """
-        summary = DispatchSummary()
-        with self._running:
-            jobs = self._prepare(ids, now, summary)
-            if jobs:
-                self._record(self.pusher.push_all(jobs, now), now, summary)
-        return summary
-
-    def _claim_and_prepare(self, now: datetime, due_by: datetime, summary: DispatchSummary) -> list[Job] | None:
-        """Claim the next batch and prepare it; None when nothing more is due."""
+    def _claim_and_prepare(self, run: _Run) -> list[Job] | None:
+        """Claim the next batch, render what it needs, prepare it; None when nothing more is due."""
         with unit_of_work(self.sessions) as session:
-            ids = outbox.claim_due(session, now=now, due_by=due_by, worker=self.worker,
+            ids = outbox.claim_due(session, now=run.now, due_by=run.due_by, worker=self.worker,
                                    limit=self.settings.claim_batch,
                                    lease=timedelta(minutes=self.settings.lease_minutes))
         if not ids:
             return None
-        return self._prepare(ids, now, summary)
+        try:
+            failed = self.payloads.render_ahead(self.sessions, ids, run.now)
+            return self._prepare(ids, failed, run)
+        except Exception:  # e.g. the database stayed locked: hand the batch back now rather than at the lease's end
+            self._hand_back(ids, run.now, "preparing the batch failed; handed back to be tried again")
+            raise
 
-    def _prepare(self, ids: list[str], now: datetime, summary: DispatchSummary) -> list[Job]:
+    def _hand_back(self, ids: list[str], now: datetime, reason: str) -> None:
+        try:
+            with unit_of_work(self.sessions) as session:
+                outbox.release(session, ids, now=now, actor=self.worker, reason=reason)
+        except Exception:
+            log.exception("could not hand back %d claimed deliveries; they return when their lease ends", len(ids))
+
+    def _prepare(self, ids: list[str], failed: Mapping[str, str], run: _Run) -> list[Job]:
         """Check and build (or load) the payload of each claimed delivery, all in one transaction.
 
         The payloads are committed before anything is pushed, so a crash after a push finds the
         very body that went out. Each delivery has its own savepoint: one that fails is refused
-        (or retried, for an unexpected error) without undoing the others.
+        (or retried, for an unexpected error) without undoing the others. Nothing slow happens
+        here: speech and programs were rendered ahead, and one found missing is handed back to be
+        rendered again (once per run; a second time it is retried later like a transient error).
         """
+        now, summary = run.now, run.summary
         jobs = []
         stored: list[dict[str, object]] = []
+        requeue: list[str] = []
         with unit_of_work(self.sessions) as session:
-            self._memo = {}
+            batch = Batch(session)
             # Held here: the session's identity map keeps loaded objects only while someone refers to them.
             deliveries = {d.id: d for d in session.scalars(
                 select(Delivery).where(Delivery.id.in_(ids))
@@ -197,22 +230,25 @@ class Dispatcher:
                 delivery = deliveries[delivery_id]
                 try:
                     with session.begin_nested():
-                        payload, first = self._checked_payload(session, delivery, now)
+                        if delivery.payload is None and delivery_id in failed:
+                            raise _PreparingFailed(failed[delivery_id])
+                        payload, first = self.payloads.checked(batch, delivery, now)
                         key = self.outlet_key(payload.station_code, payload.outlet)
                         channel = self.channel(payload.station_code, payload.outlet)
+                except NotReady as missing:
+                    if delivery_id not in run.requeued:
+                        run.requeued.add(delivery_id)
+                        requeue.append(delivery_id)
+                        continue
+                    self._failed_to_prepare(session, delivery, missing, now, summary)
+                    continue
                 except (Refusal, IntegrityError, channels.ChannelError, KeyError) as refusal:
                     log.error("ALERT: delivery %s refused: %s", delivery_id, refusal)
                     outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker)
                     summary.counts[DeliveryState.REFUSED] += 1
                     continue
                 except Exception as error:  # e.g. rendering failed: try again later, like a transient error
-                    log.exception("delivery %s could not be prepared", delivery_id)
-                    state = outbox.record_failure(
-                        session, delivery, error=f"preparing failed: {type(error).__name__}: {error}",
-                        transient=True, now=now, max_attempts=self.settings.max_attempts,
-                        base_s=self.settings.retry_base_s, rng=self.rng, max_s=self.settings.retry_max_s,
-                        actor=self.worker)
-                    summary.counts[state] += 1
+                    self._failed_to_prepare(session, delivery, error, now, summary)
                     continue
                 stored_payload = first if first is not None else delivery.payload or {}
                 if first is not None:
@@ -221,60 +257,35 @@ class Dispatcher:
                                 skipped=tuple(stored_payload.get("skipped", []))))
             # New payloads are written together, and committed with the batch before anything is pushed.
             outbox.store_payloads(session, stored)
+            outbox.release(session, requeue, now=now, actor=self.worker,
+                           reason="its program changed while it was being prepared; prepared again at once")
         return jobs
 
-    def _checked_payload(self, session: Session, delivery: Delivery,
-                         now: datetime) -> tuple[channels.Delivery, dict[str, object] | None]:
-        """The payload to send: the stored one on a retry (after re-checking it), else built now and
-        returned with the document to store (the second item, None on a retry)."""
-        if delivery.payload is None:
-            payload, skipped = self._payload(session, delivery, now)
-            moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-            included = sorted({a.revision_id for a in delivery.airings
-                               if not a.removed and self._airable(session, a.revision_id, moment) is None})
-            return payload, {"delivery": snapshot.dump(payload), "revisions": included, "skipped": skipped}
-        moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-        for revision_id in delivery.payload.get("revisions", []):
-            reason = self._airable(session, revision_id, moment)  # raises on tampering
-            if reason:
-                raise Refusal(f"{reason} since the first attempt; the program as first pushed must not go out "
-                              "again (re-plan and retry to push the rest)")
-        return snapshot.load(delivery.payload["delivery"]), None
-
-    def _airable(self, session: Session, revision_id: int, moment: datetime) -> str | None:
-        """``check_airable``, asked once per revision and moment within one prepared batch."""
-        key = ("airable", revision_id, moment)
-        if key not in self._memo:
-            self._memo[key] = check_airable(session, revision_id, moment)  # raises on tampering: not kept
-        reason = self._memo[key]
-        assert reason is None or isinstance(reason, str)
-        return reason
-
-    def _revision(self, session: Session, revision_id: int) -> Revision:
-        """The revision, loaded once per prepared batch (and held, so the session does not forget it)."""
-        key = ("revision", revision_id)
-        if key not in self._memo:
-            self._memo[key] = session.get(Revision, revision_id)
-        revision = self._memo[key]
-        assert isinstance(revision, Revision)
-        return revision
-
-    def _campaign_names(self, session: Session) -> dict[str, str]:
-        if "campaigns" not in self._memo:
-            self._memo["campaigns"] = dict(session.execute(select(Campaign.code, Campaign.name)).all())
-        names = self._memo["campaigns"]
-        assert isinstance(names, dict)
-        return names
+    def _failed_to_prepare(self, session: Session, delivery: Delivery, error: Exception, now: datetime,
+                           summary: DispatchSummary) -> None:
+        if isinstance(error, _PreparingFailed):
+            log.error("delivery %s could not be prepared: %s", delivery.id, error)
+            message = f"preparing failed: {error}"
+        else:
+            log.error("delivery %s could not be prepared", delivery.id, exc_info=error)
+            message = f"preparing failed: {type(error).__name__}: {error}"
+        state = outbox.record_failure(
+            session, delivery, error=message, transient=True, now=now, max_attempts=self.settings.max_attempts,
+            base_s=self.settings.retry_base_s, rng=self.rng, max_s=self.settings.retry_max_s, actor=self.worker)
+        summary.counts[state] += 1
 
     def _record(self, outcomes: list[Outcome], now: datetime, summary: DispatchSummary) -> None:
         """Write every outcome of a batch in one transaction: the receipts and their audit entries in bulk."""
         deferred: dict[datetime, list[str]] = {}
+        handed_back: list[str] = []
         delivered: list[Outcome] = []
         failed: list[Outcome] = []
         for outcome in outcomes:
             if outcome.deferred_until is not None:
                 deferred.setdefault(outcome.deferred_until, []).append(outcome.job.delivery_id)
-                summary.counts["deferred"] += 1
+                summary.counts[DEFERRED] += 1
+            elif outcome.handed_back:
+                handed_back.append(outcome.job.delivery_id)
             elif outcome.receipt is not None:
                 delivered.append(outcome)
             else:
@@ -307,71 +318,9 @@ class Dispatcher:
                 summary.counts[state] += 1
                 log.warning("delivery %s failed (%s): %s", job.delivery_id, state, outcome.error)
             for until, ids in deferred.items():
-                outbox.release(session, ids, until=until, now=now)
-
-    def _image(self, revision: Revision) -> Path | None:
-        """The uploaded image approved with ``revision`` (its SHA-256 is covered by the content hash)."""
-        if not revision.image_sha256 or self.render.media_dir is None:
-            return None
-        try:
-            return find_media(self.render.media_dir, revision.image_sha256)
-        except NotFound as gone:  # the approved image was deleted from disk: refuse rather than push less
-            raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
-
-    def _payload(self, session: Session, delivery: Delivery, now: datetime) -> tuple[channels.Delivery, list[str]]:
-        station = self.stations.get(delivery.station.code)
-        if station is None:
-            raise Refusal(f"station {delivery.station.code} is no longer in stations.toml")
-        moment = now if delivery.outlet == "board" else max(now, delivery.start_at)
-        names = self._campaign_names(session)
-        revisions: list[Revision] = []
-        skipped: list[str] = []
-        for airing in delivery.airings:
-            if airing.removed:
-                continue
-            reason = self._airable(session, airing.revision_id, moment)  # raises on tampering
-            if reason:
-                skipped.append(reason)
-                continue
-            revision = self._revision(session, airing.revision_id)
-            revisions.append(revision)
-        if not revisions:
-            raise Refusal("nothing approved is left to push" + (f": {'; '.join(skipped)}" if skipped else ""))
-        for reason in skipped:
-            log.warning("delivery %s: left out a piece: %s", delivery.id, reason)
-        clips, slides, articles = [], [], []
-        for revision in revisions:
-            ref = f"piece-{revision.piece_id}-r{revision.number}"
-            campaign = names.get(revision.campaign or "", "")
-            if delivery.outlet == "loudspeaker":
-                rendition = ensure_speech(session, revision, self.render, now=now,
-                                          abbreviations=self.abbreviations)
-                clips.append(channels.AudioClip(ref, revision.title, Path(rendition.path), rendition.sha256,
-                                                rendition.duration_s))
-            elif delivery.outlet == "board":
-                options = station.board
-                chars, seconds = getattr(options, "slide_chars", 280), getattr(options, "slide_seconds", 15)
-                until = revision.valid_until.astimezone(self.zone) if revision.valid_until else None
-                image = self._image(revision)
-                slides.extend(channels.Slide(f"{ref}-{n}", part.text, part.seconds, revision.title, campaign,
-                                             image_path=image if n == 1 else None, valid_until=until)
-                              for n, part in enumerate(make_slides(revision.body, max_chars=chars,
-                                                                   seconds=seconds), start=1))
-            else:
-                article = make_article(revision.body)
-                articles.append(channels.Article(ref, revision.title, article.html, article.summary, campaign,
-                                                 image_path=self._image(revision)))
-        start_at = delivery.start_at.astimezone(self.zone)
-        program = None
-        if clips:
-            built = assemble_program([ProgramPart(c.title, c.path, c.sha256) for c in clips], self.render,
-                                     station=station.name, day=start_at.date(),
-                                     title=f"{station.name} {start_at:%H:%M %d/%m/%Y}")
-            program = channels.AudioClip(f"program-{delivery.id}", f"{station.name} {start_at:%H:%M}",
-                                         built.path, built.sha256, built.duration_s)
-        payload = channels.Delivery(
-            id=delivery.id, station_code=station.code, station_name=station.name, outlet=delivery.outlet,
-            start_at=start_at, end_at=delivery.end_at.astimezone(self.zone),
-            clips=tuple(clips), slides=tuple(slides), articles=tuple(articles), program=program,
-        )
-        return payload, skipped
+                outbox.release(session, ids, until=until, now=now, actor=self.worker,
+                               reason=f"the outlet's circuit is open until {until.isoformat()}")
+            if handed_back:
+                released = outbox.release(session, handed_back, now=now, actor=self.worker, reason="worker stopping")
+                summary.counts[HANDED_BACK] += len(released)
+                log.info("handed back %d claimed deliveries", len(released))

@@ -9,7 +9,7 @@ Life of a delivery (``scheduler.models.DeliveryState``)::
        │                  ├─ approval or hash check fails ─────────────────► refused
        │                  └─ process killed ─► stays "sending" until the lease ends, then pending again
        │
-    missed (slot passed beyond grace while nobody pushed it) / dead / refused ──retry_delivery──► pending
+    missed (nobody pushed it in time: its outlet's lateness rule) / dead / refused ──retry_delivery──► pending
 
 The delivery id is the idempotency key and never changes; the payload of the first attempt is
 stored (``Delivery.payload``) and re-sent as it is on every retry.
@@ -21,12 +21,15 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from content import audit
 from content.errors import NotFound, StateError
-from scheduler.models import Delivery, DeliveryState
+from content.models import Revision
+from scheduler.dispatch import notify
+from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.outlets import RULES, Lateness, rules_of
 
 RETRYABLE = (DeliveryState.DEAD, DeliveryState.REFUSED, DeliveryState.MISSED)
 
@@ -43,25 +46,41 @@ def backoff_seconds(attempt: int, base_s: float, rng: random.Random, retry_after
     return max(delay, retry_after or 0.0)
 
 
-def mark_missed(session: Session, *, now: datetime, grace: timedelta, actor: str) -> list[str]:
-    """Deliveries whose moment passed beyond ``grace`` while nobody pushed them become ``missed``.
+#: Why a delivery was missed, by its outlet's lateness rule.
+_MISSED = {
+    Lateness.GRACE: "the slot passed while loa was not running (beyond the grace period)",
+    Lateness.UNTIL_END: "the window ended while loa was not running (or beyond the grace period of a retry)",
+    Lateness.UNTIL_EXPIRY: "every piece in it expired before it could go out",
+}
 
-    A board rotation is a window, so it stays deliverable until its end. After an editor's
-    retry, the grace period counts from the retry instead of the slot's start.
+
+def _too_late(lateness: Lateness, *, now: datetime, cutoff: datetime) -> ColumnElement[bool]:
+    """The deliveries of an outlet with ``lateness`` that may no longer go out at ``now``."""
+    if lateness is Lateness.GRACE:
+        return or_(and_(Delivery.retried_at.is_(None), Delivery.start_at < cutoff), Delivery.retried_at < cutoff)
+    if lateness is Lateness.UNTIL_END:
+        return and_(Delivery.end_at <= now, or_(Delivery.retried_at.is_(None), Delivery.retried_at < cutoff))
+    still_valid = (select(Airing.id).join(Revision, Revision.id == Airing.revision_id)
+                   .where(Airing.delivery_id == Delivery.id, Airing.removed.is_(False),
+                          or_(Revision.valid_until.is_(None), Revision.valid_until > now)))
+    return and_(Delivery.start_at <= now, ~exists(still_valid))
+
+
+def mark_missed(session: Session, *, now: datetime, grace: timedelta, actor: str) -> list[str]:
+    """Pending deliveries that nobody pushed in time become ``missed``, by their outlet's lateness rule
+    (``scheduler.outlets``): a loudspeaker program ``grace`` after its start; a board rotation, a window,
+    at its end; a portal article, which is not time-critical, only once every piece in it has expired
+    (until then it is published late). After an editor's retry, the grace period counts from the retry.
     """
     cutoff = now - grace
-    late = or_(
-        and_(Delivery.outlet != "board", Delivery.retried_at.is_(None), Delivery.start_at < cutoff),
-        and_(Delivery.outlet != "board", Delivery.retried_at < cutoff),
-        and_(Delivery.outlet == "board", Delivery.end_at <= now,
-             or_(Delivery.retried_at.is_(None), Delivery.retried_at < cutoff)),
-    )
-    rows = session.execute(select(Delivery.id, Delivery.attempts, Delivery.last_error)
+    late = or_(*(and_(Delivery.outlet == str(outlet), _too_late(rules.lateness, now=now, cutoff=cutoff))
+                 for outlet, rules in RULES.items()))
+    rows = session.execute(select(Delivery.id, Delivery.outlet, Delivery.attempts, Delivery.last_error)
                            .where(Delivery.state == DeliveryState.PENDING, late)).all()
-    for delivery_id, attempts, last_error in rows:
-        reason = "the slot passed while loa was not running (beyond the grace period)"
+    for delivery_id, outlet, attempts, last_error in rows:
+        reason = _MISSED[rules_of(outlet).lateness]
         if attempts:
-            reason = f"the slot passed beyond the grace period after {attempts} failed attempts; last: {last_error}"
+            reason = f"{reason}, after {attempts} failed attempts; last: {last_error}"
         session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
             state=DeliveryState.MISSED, updated_at=now, next_attempt_at=None, last_error=reason))
         audit.record(session, actor=actor, action="delivery.missed", subject=f"delivery:{delivery_id}", at=now,
@@ -104,13 +123,28 @@ def store_payloads(session: Session, rows: list[dict[str, Any]]) -> None:
                         .values(payload=bindparam("new_payload", type_=table.c.payload.type)), rows)
 
 
-def release(session: Session, delivery_ids: list[str], *, until: datetime, now: datetime) -> None:
-    """Give claimed deliveries back untried (their outlet's circuit is open): no attempt is used up."""
-    if delivery_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids),
-                                               Delivery.state == DeliveryState.SENDING).values(
-            state=DeliveryState.PENDING, claimed_by=None, next_attempt_at=until,
-            attempts=Delivery.attempts - 1, updated_at=now))
+def release(session: Session, delivery_ids: list[str], *, now: datetime, actor: str, reason: str,
+            until: datetime | None = None) -> list[str]:
+    """Hand deliveries that ``actor`` claimed back untried, as if never claimed: no attempt is used up.
+
+    With ``until`` they wait till then (their outlet's circuit is open); without it any worker may take
+    them at once (this one is stopping, or a program changed while it was being prepared), and sleeping
+    workers are woken. Returns the ids handed back (not those another worker took back meanwhile).
+    """
+    if not delivery_ids:
+        return []
+    released = list(session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.state == DeliveryState.SENDING, Delivery.claimed_by == actor)
+        .values(state=DeliveryState.PENDING, claimed_by=None, claimed_at=None, next_attempt_at=until,
+                attempts=Delivery.attempts - 1, updated_at=now)
+        .returning(Delivery.id)))
+    details = {"reason": reason, "until": until.isoformat() if until else None}
+    audit.record_many(session, [audit.Entry(actor=actor, action="delivery.release", subject=f"delivery:{delivery_id}",
+                                            at=now, details=details) for delivery_id in released])
+    if released and until is None:
+        notify.outbox_changed(session)
+    return released
 
 
 def record_delivered(session: Session, delivery: Delivery, *, receipt: dict[str, Any], now: datetime,

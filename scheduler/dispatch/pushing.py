@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,7 +30,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one push came to. Exactly one of ``receipt``, ``error`` or ``deferred_until`` is set."""
+    """What one push came to. Exactly one of ``receipt``, ``error``, ``deferred_until`` or ``handed_back`` is set
+    (``handed_back``: never started, because the dispatcher was told to stop)."""
 
     job: Job
     receipt: channels.Receipt | None = None
@@ -37,6 +39,7 @@ class Outcome:
     transient: bool = False
     retry_after: float | None = None
     deferred_until: datetime | None = None
+    handed_back: bool = False
 
 
 def _deliver(job: Job) -> Outcome:
@@ -60,8 +63,11 @@ class Pusher:
         self.breaker = breaker
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-push")
 
-    def push_all(self, jobs: Iterable[Job], now: datetime) -> list[Outcome]:
-        """Push every job once (or defer it while its outlet's circuit is open); returns one outcome each."""
+    def push_all(self, jobs: Iterable[Job], now: datetime, stop: threading.Event | None = None) -> list[Outcome]:
+        """Push every job once (or defer it while its outlet's circuit is open); returns one outcome each.
+
+        Once ``stop`` is set no other push starts: those under way finish, the rest are handed back.
+        """
         queues: dict[str, deque[Job]] = {}
         for job in jobs:
             queues.setdefault(job.outlet_key, deque()).append(job)
@@ -69,6 +75,9 @@ class Pusher:
         futures: dict[Future[Outcome], Job] = {}
         outcomes: list[Outcome] = []
         while queues or futures:
+            if stop is not None and stop.is_set():
+                outcomes.extend(Outcome(job, handed_back=True) for queue in queues.values() for job in queue)
+                queues.clear()
             self._start_more(queues, in_flight, futures, outcomes, now)
             if not futures:
                 continue

@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, YEARLY, rrule
 
 from scheduler.config import parse_clock, parse_month_day
+from scheduler.outlets import OUTLETS
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class CampaignRule:
     date_to: date | None = None
     lead_days: int = 0
     per_day: int = 0
-    outlets: tuple[str, ...] = ("loudspeaker", "board", "portal")
+    outlets: tuple[str, ...] = OUTLETS
 
 
 def leap_day_fallbacks(rule: CampaignRule, first: date, last: date) -> list[int]:

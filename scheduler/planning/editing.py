@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from content import audit
 from content.errors import InputError, NotFound, StateError
 from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.outlets import rules_of
 
 
 def _airing(session: Session, airing_id: int) -> Airing:
@@ -30,8 +31,8 @@ def _live(delivery: Delivery) -> list[Airing]:
 
 
 def _check_room(delivery: Delivery, seconds: float, what: str) -> None:
-    """Boards and loudspeakers have a length; the pieces' measured seconds must fit in it."""
-    if delivery.outlet == "portal":
+    """A timed program (loudspeaker, board) has a length; the pieces' measured seconds must fit in it."""
+    if not rules_of(delivery.outlet).timed:
         return
     length = (delivery.end_at - delivery.start_at).total_seconds()
     used = sum(a.seconds for a in _live(delivery))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
+from scheduler.outlets import rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
 from scheduler.planning.planner_types import Candidate, Existing, PlannedItem
 
@@ -76,8 +77,10 @@ class _Group:
         self.last: dict[int, int] = {}  # piece → when it was last placed (a running number)
         self.sequence = 0
         self.published = set(inputs.published)
-        self.portal = inputs.outlet == "portal"
-        self.overhead = inputs.overhead_s if inputs.outlet == "loudspeaker" else 0.0
+        self.rules = rules_of(inputs.outlet)
+        self.once = self.rules.once_per_station  # each piece once per station (published), not in rotation
+        self.timed = self.rules.timed  # pieces take measured seconds of the program's length
+        self.overhead = self.rules.overhead_s(inputs.overhead_s)
         self._active: dict[tuple[str, date], bool] = {}
         self._klass = {c.piece_id: self._rank_class(c) for c in inputs.candidates}
         self._items = inputs.items if inputs.items is not None else {}
@@ -116,25 +119,20 @@ class _Group:
             return False
         if candidate.campaign is not None and not self.campaign_on(candidate.campaign, instance.day):
             return False
-        if self.portal:
-            if candidate.piece_id in self.published:
-                return False
-        elif candidate.seconds.get(self.inputs.seconds_key) is None:
+        if self.once and candidate.piece_id in self.published:
             return False
-        if self.inputs.outlet == "board":  # a rotation shows whatever is valid at some point of it
-            return ((candidate.valid_from is None or candidate.valid_from < instance.end_at)
-                    and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
-        return ((candidate.valid_from is None or candidate.valid_from <= instance.start_at)
-                and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+        if self.timed and candidate.seconds.get(self.inputs.seconds_key) is None:
+            return False
+        return self.rules.valid_in(candidate.valid_from, candidate.valid_until, instance.start_at, instance.end_at)
 
     def seconds(self, candidate: Candidate) -> float:
-        return 0.0 if self.portal else float(candidate.seconds[self.inputs.seconds_key])
+        return float(candidate.seconds[self.inputs.seconds_key]) if self.timed else 0.0
 
     def need(self, program: _Program, seconds: float) -> float:
         return seconds + (self.inputs.gap_s if program.items else self.overhead)
 
     def fits(self, program: _Program, seconds: float) -> bool:
-        return self.portal or program.used + self.need(program, seconds) <= program.instance.length_s + 1e-9
+        return not self.timed or program.used + self.need(program, seconds) <= program.instance.length_s + 1e-9
 
     # --- changing a program ------------------------------------------------------------------------
 
@@ -153,7 +151,7 @@ class _Group:
         self.aired_today[candidate.piece_id] += 1
         self.sequence += 1
         self.last[candidate.piece_id] = self.sequence
-        if self.portal:
+        if self.once:
             self.published.add(candidate.piece_id)
 
     def _recount(self, program: _Program) -> None:
@@ -164,7 +162,7 @@ class _Group:
     def make_room(self, program: _Program, candidate: Candidate) -> bool:
         """Take out unprotected pieces ranked strictly below ``candidate``, lowest first, if that makes
         it fit; otherwise change nothing."""
-        if self.portal:
+        if not self.timed:
             return True
         klass = self.klass(candidate)
         movable = sorted(
@@ -203,7 +201,7 @@ def _kept(group: _Group, program: _Program, previous: Sequence[PlannedItem]) -> 
 
 
 def _target_rules(group: _Group, day: date) -> list[CampaignRule]:
-    if group.portal:
+    if not group.rules.daily_targets:
         return []
     return sorted((rule for rule in group.inputs.campaigns.values()
                    if rule.per_day > 0 and group.campaign_on(rule.code, day)),
@@ -281,7 +279,7 @@ def _fill(group: _Group, program: _Program) -> None:
     present = program.pieces()
     choices = sorted((c for c in group.inputs.candidates if c.piece_id not in present and group.eligible(c, program)),
                      key=group.rank)
-    if group.portal:
+    if not group.timed:
         for candidate in choices:
             if candidate.piece_id not in group.published:
                 group.add(program, candidate)
@@ -328,7 +326,7 @@ def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
                 program.present.add(item.piece_id)
                 program.protected.add(item.piece_id)
                 group.aired[item.piece_id] += 1
-                if group.portal:
+                if group.once:
                     group.published.add(item.piece_id)
         group._recount(program)
         programs.append(program)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 
+from scheduler.outlets import OUTLETS, rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
 from scheduler.planning.placement import GroupInputs, place_group
 from scheduler.planning.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
@@ -44,9 +45,7 @@ class PlanInputs:
 
 
 def _seconds_key(outlet: str, station: str, inputs: PlanInputs) -> str:
-    if outlet == "board":
-        return f"board:{inputs.board_profiles.get(station, '')}"
-    return outlet
+    return rules_of(outlet).duration_key(inputs.board_profiles.get(station, ""))
 
 
 def plan(inputs: PlanInputs) -> PlanResult:
@@ -59,8 +58,7 @@ def plan(inputs: PlanInputs) -> PlanResult:
     shortfalls: list[Shortfall] = []
     placed: dict[tuple[int, str], set[str]] = defaultdict(set)  # (piece, outlet) → stations
     candidates = sorted(inputs.candidates, key=lambda c: c.piece_id)
-    by_outlet = {outlet: [c for c in candidates if outlet in c.channels] for outlet in ("loudspeaker", "board",
-                                                                                          "portal")}
+    by_outlet = {outlet: [c for c in candidates if outlet in c.channels] for outlet in OUTLETS}
     published: dict[str, set[int]] = defaultdict(set)
     for station, piece in inputs.published:
         published[station].add(piece)
@@ -70,7 +68,7 @@ def plan(inputs: PlanInputs) -> PlanResult:
     for (station, outlet), group in groupby(ordered, key=lambda i: (i.station_code, i.outlet)):
         instances = list(group)
         existing = tuple(inputs.existing.get(key_of(i), _OPEN) for i in instances)
-        mine = frozenset(published.get(station, ())) if outlet == "portal" else frozenset()
+        mine = frozenset(published.get(station, ())) if rules_of(outlet).once_per_station else frozenset()
         seconds_key = _seconds_key(outlet, station, inputs)
         signature = (outlet, seconds_key, mine, existing,
                      tuple((i.start_at, i.end_at, i.day) for i in instances))
@@ -97,11 +95,8 @@ def plan(inputs: PlanInputs) -> PlanResult:
 # --- what could not be placed, and why ---------------------------------------------------------------
 
 def _in_validity(candidate: Candidate, instance: Instance) -> bool:
-    if instance.outlet == "board":
-        return ((candidate.valid_from is None or candidate.valid_from < instance.end_at)
-                and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
-    return ((candidate.valid_from is None or candidate.valid_from <= instance.start_at)
-            and (candidate.valid_until is None or candidate.valid_until > instance.start_at))
+    return rules_of(instance.outlet).valid_in(candidate.valid_from, candidate.valid_until, instance.start_at,
+                                              instance.end_at)
 
 
 def _campaign_ok(candidate: Candidate, instance: Instance, campaigns: Mapping[str, CampaignRule]) -> bool:
@@ -123,12 +118,13 @@ def _why_not(candidate: Candidate, outlet: str, mine: Sequence[tuple[Instance, s
         return "campaign_off", f"campaign {candidate.campaign!r} is not on between {days[0]} and {days[-1]}"
     if not any(_in_validity(candidate, i) for i, _ in mine):
         return "not_valid", "outside its validity window for these days"
-    if outlet == "portal":
-        return "published", "already published on these portals"
+    rules = rules_of(outlet)
+    if rules.once_per_station:
+        return "published", f"already published on these {outlet}s"
     seconds = [candidate.seconds.get(key) for _, key in mine]
     if all(s is None for s in seconds):
         return "not_measured", "its length could not be measured (rendering failed)"
-    overhead = inputs.overhead_s if outlet == "loudspeaker" else 0.0
+    overhead = rules.overhead_s(inputs.overhead_s)
     longest = max(i.length_s for i, _ in mine)
     shortest_need = min(s for s in seconds if s is not None) + overhead
     if shortest_need > longest:
@@ -153,7 +149,7 @@ def _unplaced(inputs: PlanInputs, candidates: Sequence[Candidate],
     for candidate in candidates:
         for outlet in sorted(candidate.channels):
             missing = stations_by_outlet.get(outlet, set()) - placed.get((candidate.piece_id, outlet), set())
-            if outlet == "portal":
+            if rules_of(outlet).once_per_station:
                 missing -= already.get(candidate.piece_id, set())
             if missing or not stations_by_outlet.get(outlet):
                 code, reason = _why_not(candidate, outlet, mine.get(outlet, []), inputs)

@@ -24,6 +24,7 @@ from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.dispatch import notify
 from scheduler.models import Airing, Delivery, DeliveryState, Station
+from scheduler.outlets import RULES, Form, Outlet, rules_of
 from scheduler.planning import calendar
 from scheduler.planning.calendar import Instance
 from scheduler.planning.changes import AiringKey, PlanChanges, diff
@@ -38,10 +39,10 @@ Progress = Callable[[int, int], None]
 
 def board_profile(spec: StationSpec) -> tuple[int, int] | None:
     """(characters per slide, seconds per slide) of a station's board, or None without a board."""
-    options = spec.board
-    if options is None:
+    options, slides = spec.board, RULES[Outlet.BOARD].slides
+    if options is None or slides is None:
         return None
-    return int(getattr(options, "slide_chars", 280)), int(getattr(options, "slide_seconds", 15))
+    return slides.of(options)
 
 
 def _candidates(session: Session, revisions: Sequence[Revision], render: RenderSettings,
@@ -52,16 +53,17 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
         if progress:
             progress(done, len(revisions))
         seconds: dict[str, float] = {}
-        if "loudspeaker" in revision.channels:
-            try:
-                seconds["loudspeaker"] = ensure_speech(session, revision, render, now=now,
-                                                       abbreviations=abbreviations).duration_s
-            except Exception:  # one bad piece must not stop the plan; it is reported unplaced
-                log.exception("could not render revision %s for planning", revision.id)
-        if "board" in revision.channels:
-            for chars, per_slide in profiles:
-                slides = make_slides(revision.body, max_chars=chars, seconds=per_slide)
-                seconds[f"board:{chars}/{per_slide}"] = float(sum(s.seconds for s in slides))
+        for rules in (rules_of(channel) for channel in revision.channels):
+            if rules.form is Form.SPEECH:
+                try:
+                    seconds[rules.duration_key()] = ensure_speech(session, revision, render, now=now,
+                                                                  abbreviations=abbreviations).duration_s
+                except Exception:  # one bad piece must not stop the plan; it is reported unplaced
+                    log.exception("could not render revision %s for planning", revision.id)
+            elif rules.form is Form.SLIDES:
+                for chars, per_slide in profiles:
+                    slides = make_slides(revision.body, max_chars=chars, seconds=per_slide)
+                    seconds[rules.duration_key((chars, per_slide))] = float(sum(s.seconds for s in slides))
         out.append(Candidate(
             piece_id=revision.piece_id, revision_id=revision.id, title=revision.title,
             campaign=revision.campaign, channels=frozenset(revision.channels),
@@ -147,13 +149,17 @@ def replan(
 
     window_start = min((i.start_at for i in instances), default=now)
     stored, existing = _stored(session, window_start, fresh=fresh)
-    replanned = {key for key, d in stored.items() if d.state == DeliveryState.PENDING and d.payload is None}
+    # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
+    # its outlet's lateness rule), not the planner's to move or delete.
+    replanned = {key for key, d in stored.items()
+                 if d.state == DeliveryState.PENDING and d.payload is None and d.end_at > now}
     published = frozenset(
         (code, piece_id)
         for code, outlet, start, piece_id in session.execute(
             select(Station.code, Delivery.outlet, Delivery.start_at, Airing.piece_id)
             .join(Delivery, Airing.delivery_id == Delivery.id).join(Station)
-            .where(Delivery.outlet == "portal", Airing.removed.is_(False))
+            .where(Delivery.outlet.in_([str(o) for o, rules in RULES.items() if rules.once_per_station]),
+                   Airing.removed.is_(False))
         )
         if (code, outlet, start) not in replanned
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
+from scheduler.outlets import rules_of
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
 FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
@@ -89,16 +90,12 @@ class _Tally:
         self.failed: dict[Any, set[str]] = defaultdict(set)
 
     def delivered(self, station: str, campaign: str | None, outlet: str, airings: int, seconds: float) -> None:
+        count_field, seconds_field = rules_of(outlet).tally
         for key in ((station, campaign), station, None):
             line = self.counts[key]
-            if outlet == "loudspeaker":
-                line.airings += airings
-                line.seconds_aired += seconds
-            elif outlet == "board":
-                line.slides += airings
-                line.slide_seconds += seconds
-            elif outlet == "portal":
-                line.articles += airings
+            setattr(line, count_field, getattr(line, count_field) + airings)
+            if seconds_field is not None:
+                setattr(line, seconds_field, getattr(line, seconds_field) + seconds)
 
     def unsent(self, station: str, campaign: str | None, delivery_id: str, state: str) -> None:
         for key in ((station, campaign), station, None):

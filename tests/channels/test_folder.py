@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,6 +77,40 @@ def test_playlist_is_extended_m3u_with_verified_clips_beside_it(tmp_path: Path, 
         copied = slot / entry
         assert hashlib.sha256(copied.read_bytes()).hexdigest() == clip.sha256
     assert sorted(p.name for p in slot.iterdir()) == sorted([*entries, "0630.json", "0630.m3u8"])
+
+
+def test_the_jingles_of_the_program_open_and_close_the_playlist_with_their_durations(tmp_path: Path,
+                                                                                     clips) -> None:
+    src = tmp_path / "src"
+    intro = make_clip(src, "intro", "Nhạc hiệu mở đầu", 2.5, b"ID3 rising chime")
+    outro = make_clip(src, "outro", "Nhạc hiệu kết thúc", 2.1, b"ID3 falling chime")
+    delivery = replace(make_delivery("d-1", clips), intro=intro, outro=outro)
+
+    receipt = adapter(tmp_path).deliver(delivery)
+
+    slot = tmp_path / "out" / "xa-an-binh" / "2025-03-14"
+    names = [f"0630-{n:02d}-{clip.sha256[:12]}.mp3" for n, clip in enumerate((intro, *clips, outro), start=1)]
+    assert (slot / "0630.m3u8").read_text(encoding="utf-8") == (
+        "#EXTM3U\n"
+        f"#EXTINF:3,Nhạc hiệu mở đầu\n{names[0]}\n"
+        f"#EXTINF:62,Thông báo lịch tiêm chủng\n{names[1]}\n"
+        f"#EXTINF:30,Tin thời tiết, mưa lớn\n{names[2]}\n"
+        f"#EXTINF:3,Nhạc hiệu kết thúc\n{names[3]}\n"
+    )
+    assert (slot / names[0]).read_bytes() == b"ID3 rising chime"
+    assert (slot / names[3]).read_bytes() == b"ID3 falling chime"
+    assert receipt.details == {"files": 4, "duration_s": 95.8}
+    sidecar = json.loads((slot / "0630.json").read_text(encoding="utf-8"))
+    assert [item["kind"] for item in sidecar["items"]] == ["intro", "piece", "piece", "outro"]
+
+
+def test_a_damaged_jingle_is_refused_like_a_damaged_clip(tmp_path: Path, clips) -> None:
+    intro = make_clip(tmp_path / "src", "intro", "Nhạc hiệu mở đầu", 2.5, b"ID3 rising chime")
+    intro.path.write_bytes(b"another file")
+
+    with pytest.raises(PermanentError, match="Nhạc hiệu mở đầu"):
+        adapter(tmp_path).deliver(replace(make_delivery("d-1", clips), intro=intro))
+    assert not list(tmp_path.rglob("*.m3u8"))
 
 
 def test_sidecar_tells_the_operator_what_is_in_the_playlist(tmp_path: Path, clips) -> None:

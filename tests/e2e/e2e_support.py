@@ -18,6 +18,8 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = datetime(2026, 11, 23, tzinfo=ZONE).date()
 
 EDITOR, APPROVER, APPROVER2 = "bien-tap-lan", "duyet-hung", "duyet-mai"
+#: The titles of the demo jingles in a loudspeaker playlist, which open and close every program.
+INTRO, OUTRO = "Nhạc hiệu mở đầu", "Nhạc hiệu kết thúc"
 STATIONS = ("99001", "99002", "99003")
 
 

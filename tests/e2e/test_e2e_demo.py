@@ -47,10 +47,12 @@ def test_the_demo_pushes_to_every_outlet_of_every_station_within_minutes(cli, co
     stem = first.strftime("%H%M")
     for station in STATIONS:
         entries = read_playlist(out / "loudspeaker" / station / first.strftime("%Y-%m-%d") / f"{stem}.m3u8")
-        assert entries and {title for _, title, _ in entries} <= demo_titles
-        seconds, _, mp3 = entries[0]
-        assert mp3.is_file()
-        assert abs(decode(mp3).duration_seconds - seconds) <= 1.0
+        # The program's jingles open and close the playlist, as they open and close the assembled program.
+        assert [title for _, title, _ in (entries[0], entries[-1])] == ["Nhạc hiệu mở đầu", "Nhạc hiệu kết thúc"]
+        assert len(entries) > 2 and {title for _, title, _ in entries[1:-1]} <= demo_titles
+        for seconds, _, mp3 in (entries[0], entries[1], entries[-1]):
+            assert mp3.is_file()
+            assert abs(decode(mp3).duration_seconds - seconds) <= 1.0
 
         document = load_board(out / "boards", station)
         assert document is not None

@@ -11,6 +11,8 @@ import feedparser
 from e2e_support import (
     APPROVER2,
     EDITOR,
+    INTRO,
+    OUTRO,
     STATIONS,
     ZONE,
     at,
@@ -76,12 +78,12 @@ def test_a_reviewed_piece_goes_out_on_every_outlet_on_time(cli, config_dir, sett
     for station in STATIONS:
         assert not playlist(config_dir, station, "1700").exists()  # not due yet
         entries = read_playlist(playlist(config_dir, station, "0600"))
-        assert [title for _, title, _ in entries] == [TITLE]
-        seconds, _, mp3 = entries[0]
-        assert mp3.is_file() and mp3.parent == playlist(config_dir, station, "0600").parent
-        audio = decode(mp3)
-        assert audio.duration_seconds > 1.0
-        assert abs(audio.duration_seconds - seconds) <= 1.0, (audio.duration_seconds, seconds)
+        assert [title for _, title, _ in entries] == [INTRO, TITLE, OUTRO]  # as the assembled program plays them
+        for seconds, _, mp3 in entries:
+            assert mp3.is_file() and mp3.parent == playlist(config_dir, station, "0600").parent
+            audio = decode(mp3)
+            assert audio.duration_seconds > 1.0
+            assert abs(audio.duration_seconds - seconds) <= 1.0, (audio.duration_seconds, seconds)
     assert not (out_dir(config_dir) / "feeds").exists() or not any((out_dir(config_dir) / "feeds").rglob("rss.xml"))
 
     # Idempotent: the same run again pushes nothing and leaves the playlist as it was.

@@ -6,6 +6,8 @@ from e2e_support import (
     APPROVER,
     APPROVER2,
     EDITOR,
+    INTRO,
+    OUTRO,
     STATIONS,
     add_piece,
     approved_piece,
@@ -72,7 +74,8 @@ def test_drafts_unapproved_rejected_retired_and_expired_pieces_never_go_out(cli,
     assert APPROVED in published  # the control: what was approved did go out
     for station in STATIONS:
         for hhmm in ("0600", "1700"):
-            assert [title for _, title, _ in read_playlist(playlist(config_dir, station, hhmm))] == [APPROVED]
+            assert [title for _, title, _ in read_playlist(playlist(config_dir, station, hhmm))] == [
+                INTRO, APPROVED, OUTRO]
     for state, title in never.items():
         assert title not in published, f"the {state} piece «{title}» was pushed"
 

@@ -28,14 +28,19 @@ def test_a_stopping_worker_finishes_its_push_and_hands_back_the_rest(tmp_path):
     register()
     services = open_services(load_settings(config_dir, database_url=url, env={}))
     worker = Worker(services, name="w1")
-    push = worker.dispatcher.push_claimed
     round_size = worker.settings.workers
+    first_round = threading.Barrier(round_size, action=worker.stop.set)  # set before any of the round goes on
+    open_channel = worker.dispatcher.channel
 
-    def push_then_stop(ids, moment):  # SIGTERM arrives during the first round of pushes
-        worker.stop.set()
-        return push(ids, moment)
+    class SignalledDuringTheFirstRound:  # SIGTERM arrives while the first round of pushes is in flight
+        def __init__(self, channel):
+            self.channel = channel
 
-    worker.dispatcher.push_claimed = push_then_stop
+        def deliver(self, delivery):
+            first_round.wait(timeout=60)
+            return self.channel.deliver(delivery)
+
+    worker.dispatcher.channel = lambda code, outlet: SignalledDuringTheFirstRound(open_channel(code, outlet))
     try:
         assert worker.drain() == round_size
         with unit_of_work(services.sessions) as session:

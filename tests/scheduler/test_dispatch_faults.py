@@ -290,3 +290,31 @@ def test_backoff_grows_with_jitter_up_to_its_ceiling_and_retry_after_can_ask_for
         assert ceiling / 2 <= wait <= ceiling
     assert len(set(draws)) == len(draws)  # jittered, not one fixed schedule
     assert backoff_seconds(50, 30, rng, retry_after=7200, max_s=600) == 7200
+
+
+def test_a_batch_whose_preparation_fails_is_handed_back_at_once_not_left_claimed(world, monkeypatch):
+    """A database error while preparing (SQLite stayed locked by a long write) ends the run; the batch it had
+    claimed goes back to pending untried, so the next run pushes it instead of waiting out the lease."""
+    from sqlalchemy.exc import OperationalError
+
+    from scheduler.dispatch.dispatcher import Dispatcher
+    from scheduler.models import Delivery
+
+    ids = world.boards(2)
+    prepare = Dispatcher._prepare
+
+    def locked(self, *args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(Dispatcher, "_prepare", locked)
+    with pytest.raises(OperationalError):
+        world.run()
+    with unit_of_work(world.services.sessions) as session:
+        rows = session.execute(select(Delivery.state, Delivery.attempts, Delivery.claimed_by)
+                               .where(Delivery.id.in_(ids))).all()
+        handed_back = session.scalars(select(AuditEvent.subject).where(AuditEvent.action == "delivery.release")).all()
+    assert set(rows) == {(DeliveryState.PENDING, 0, None)} and len(handed_back) == 2
+
+    monkeypatch.setattr(Dispatcher, "_prepare", prepare)
+    assert world.run() == {"delivered": 2}
+    assert sorted(world.receiver.keys()) == sorted(ids)

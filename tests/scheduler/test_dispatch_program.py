@@ -84,3 +84,41 @@ def test_a_full_slot_is_planned_so_its_assembled_program_fits(cli, config_dir: P
         assert 1 <= len(delivery.clips) < 6  # the slot is too short for all six pieces
         assert delivery.program is not None
         assert len(audio.decode(delivery.program.path)) / 1000 <= 40.0
+
+
+def test_a_program_missing_when_prepared_is_handed_back_and_rendered_first_not_under_the_lock(
+        cli, services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preparing a payload only reads stored renditions: a program not assembled by then (it changed after
+    rendering ahead) is handed back untried, rendered outside the transaction, and pushed in the same run."""
+    from sqlalchemy import select
+
+    from content.db import unit_of_work
+    from content.models import AuditEvent
+    from scheduler.dispatch.payloads import Payloads
+
+    early = at("05:00")
+    setup_accounts(cli, early)
+    piece = cli("piece", "add", "--title", "Ngày Sách", "--body", BODY, "--channels", "loudspeaker",
+                now=early, user=EDITOR).stdout.strip()
+    cli("piece", "submit", piece, now=early, user=EDITOR)
+    cli("piece", "approve", piece, now=early, user="duyet-hung")
+    cli("plan", "--days", "1", now=early)
+    render_ahead, calls = Payloads.render_ahead, []
+
+    def late_the_first_time(self, sessions, ids, now):
+        calls.append(list(ids))
+        return {} if len(calls) == 1 else render_ahead(self, sessions, ids, now)
+
+    monkeypatch.setattr(Payloads, "render_ahead", late_the_first_time)
+    Recorder.seen = []
+    monkeypatch.setattr(Dispatcher, "channel", lambda self, code, outlet: Recorder(ChannelOptions(
+        type="recorder")))
+    counts = cli.json("dispatch", now=at("05:58:30"))
+
+    speakers = [d for d in Recorder.seen if d.outlet == "loudspeaker"]
+    assert counts == {"delivered": 3} and len(speakers) == 3, counts
+    assert all(d.program is not None and d.program.path.is_file() for d in speakers)
+    assert len(calls) == 2 and sorted(calls[1]) == sorted(d.id for d in speakers)
+    with unit_of_work(services.sessions) as session:
+        released = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "delivery.release")).all()
+    assert len(released) == 3 and all("changed while it was being prepared" in d["reason"] for d in released)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -12,13 +13,13 @@ DAY = {"start": "2026-11-23", "end": "2026-11-23"}
 
 @pytest.fixture
 def went_out(web):
-    """One approved piece of the role-model campaign, planned and pushed at 08:00 on Monday: the day's board
-    rotation goes out, the 06:00 loudspeaker programs are recorded as missed."""
+    """One approved piece of the role-model campaign, planned at 08:00 on Monday, and loa down until 18:00: the
+    day's board rotation and the 07:30 portal article still go out, the 17:00 loudspeaker programs are missed."""
     web.piece("Gương sáng ở thôn Đông", approved=True)
     web.services.plan(days=1)
     dispatcher = web.services.dispatcher("test")
     try:
-        dispatcher.run_once(web.services.now())
+        dispatcher.run_once(web.services.now() + timedelta(hours=10))
     finally:
         dispatcher.close()
     return web
@@ -27,7 +28,7 @@ def went_out(web):
 def test_the_reports_page_totals_what_went_out_and_offers_the_files(went_out):
     client = went_out.client("hung")
     total = client.get("/reports/download", params={"fmt": "json", **DAY}).json()["total"]
-    assert total["slides"] > 0 and total["missed"] > 0
+    assert total["slides"] > 0 and total["articles"] > 0 and total["missed"] > 0
 
     page = client.get("/reports", params=DAY)
     assert page.status_code == 200 and "Báo cáo" in page.text and "Gương điển hình" in page.text

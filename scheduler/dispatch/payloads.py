@@ -1,0 +1,220 @@
+"""Builds what a delivery pushes: its pieces checked at the outlet's moment, then spoken clips, jingles
+and the assembled program, or slides, or articles.
+
+Speech synthesis and program assembly are slow, so :meth:`Payloads.render_ahead` does them first with
+no transaction open; building the payload inside the dispatcher's transaction then only reads what is
+stored (a rendition or program still missing there is :class:`NotReady`, never rendered under the lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
+
+import channels
+from channels import snapshot
+from content.config import RenderSettings
+from content.db import unit_of_work
+from content.errors import NotFound
+from content.media import find_media
+from content.models import Rendition, Revision
+from content.render.article import make_article
+from content.render.program import Jingle, ProgramPart, assemble_program, find_program, program_jingles
+from content.render.renditions import find_speech, render_speech
+from content.render.slides import make_slides
+from scheduler.config import StationSpec
+from scheduler.dispatch.batch import Batch
+from scheduler.models import Delivery
+from scheduler.outlets import RULES, Form, SlideProfile, rules_of
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """The delivery must not go out; the message says why."""
+
+
+class NotReady(Exception):
+    """A speech rendition or the assembled program is not stored (the program changed after it was
+    rendered ahead); the delivery is prepared again, after rendering, instead of rendering here."""
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a delivery's payload is made of: its station and the approved revisions that may go out."""
+
+    station: StationSpec
+    revisions: tuple[Revision, ...]
+    skipped: tuple[str, ...]  # why each left-out piece is left out
+
+
+class Payloads:
+    """Payloads of first attempts, and the stored payloads of retries re-checked."""
+
+    def __init__(self, *, stations: Mapping[str, StationSpec], render: RenderSettings, zone: ZoneInfo,
+                 abbreviations: Mapping[str, str] | None = None) -> None:
+        self.stations = stations
+        self.render = render
+        self.zone = zone
+        self.abbreviations = dict(abbreviations or {})
+
+    def contents(self, batch: Batch, delivery: Delivery, now: datetime) -> Contents:
+        """The station and revisions of ``delivery`` that may go out, checked at its outlet's moment;
+        Refusal when nothing may."""
+        station = self.stations.get(delivery.station.code)
+        if station is None:
+            raise Refusal(f"station {delivery.station.code} is no longer in stations.toml")
+        moment = rules_of(delivery.outlet).check_moment(now, delivery.start_at)
+        revisions: list[Revision] = []
+        skipped: list[str] = []
+        for airing in delivery.airings:
+            if airing.removed:
+                continue
+            reason = batch.airable(airing.revision_id, moment)  # raises on tampering
+            if reason:
+                skipped.append(reason)
+            else:
+                revisions.append(batch.revision(airing.revision_id))
+        if not revisions:
+            raise Refusal("nothing approved is left to push" + (f": {'; '.join(skipped)}" if skipped else ""))
+        return Contents(station, tuple(revisions), tuple(skipped))
+
+    # --- before the transaction: the slow part --------------------------------------------------------
+
+    def render_ahead(self, sessions: sessionmaker[Session], ids: Sequence[str], now: datetime) -> dict[str, str]:
+        """Render the speech and assemble the programs the first push of these deliveries needs, with no
+        transaction open while it runs (on SQLite one would hold the only write lock). Returns the
+        deliveries whose rendering failed, with the error; those that cannot be built for another
+        reason are left to :meth:`checked`, which says why."""
+        spoken = [str(outlet) for outlet, rules in RULES.items() if rules.form is Form.SPEECH]
+        wanted: dict[str, tuple[Delivery, Contents]] = {}
+        with unit_of_work(sessions) as session:
+            batch = Batch(session)
+            for delivery in session.scalars(
+                    select(Delivery).where(Delivery.id.in_(ids), Delivery.payload.is_(None),
+                                           Delivery.outlet.in_(spoken))
+                    .options(selectinload(Delivery.airings), joinedload(Delivery.station))).all():
+                try:
+                    wanted[delivery.id] = (delivery, self.contents(batch, delivery, now))
+                except Exception:  # refused, or failing, when prepared: it says why there
+                    continue
+        if not wanted:
+            return {}
+        renditions = render_speech(sessions, [r.id for _, c in wanted.values() for r in c.revisions], self.render,
+                                   now=now, abbreviations=self.abbreviations)
+        failed: dict[str, str] = {}
+        for delivery_id, (delivery, contents) in wanted.items():
+            try:
+                found = [renditions[revision.id] for revision in contents.revisions]
+                for error in found:
+                    if isinstance(error, Exception):
+                        raise error
+                clips = self._clips(contents.revisions, [r for r in found if isinstance(r, Rendition)])
+                self._program(delivery, contents.station, clips, build=True)
+            except Exception as error:
+                log.error("delivery %s: rendering its program failed: %s", delivery_id, error)
+                failed[delivery_id] = f"rendering failed: {type(error).__name__}: {error}"
+        return failed
+
+    # --- inside the transaction: from what is stored ----------------------------------------------------
+
+    def checked(self, batch: Batch, delivery: Delivery,
+                now: datetime) -> tuple[channels.Delivery, dict[str, object] | None]:
+        """The payload to send: the stored one on a retry (after re-checking its pieces), else built now
+        from stored renditions and returned with the document to store (the second item, None on a retry)."""
+        moment = rules_of(delivery.outlet).check_moment(now, delivery.start_at)
+        if delivery.payload is None:
+            contents = self.contents(batch, delivery, now)
+            payload = self.build(batch, delivery, contents)
+            included = sorted({revision.id for revision in contents.revisions})
+            return payload, {"delivery": snapshot.dump(payload), "revisions": included,
+                             "skipped": list(contents.skipped)}
+        for revision_id in delivery.payload.get("revisions", []):
+            reason = batch.airable(revision_id, moment)  # raises on tampering
+            if reason:
+                raise Refusal(f"{reason} since the first attempt; the program as first pushed must not go out "
+                              "again (re-plan and retry to push the rest)")
+        return snapshot.load(delivery.payload["delivery"]), None
+
+    def build(self, batch: Batch, delivery: Delivery, contents: Contents) -> channels.Delivery:
+        """The channel payload of ``contents``, in the form of the delivery's outlet."""
+        station, form = contents.station, rules_of(delivery.outlet).form
+        for reason in contents.skipped:
+            log.warning("delivery %s: left out a piece: %s", delivery.id, reason)
+        start_at = delivery.start_at.astimezone(self.zone)
+        payload = channels.Delivery(id=delivery.id, station_code=station.code, station_name=station.name,
+                                    outlet=delivery.outlet, start_at=start_at,
+                                    end_at=delivery.end_at.astimezone(self.zone))
+        if form is Form.SPEECH:
+            renditions = [find_speech(batch.session, revision, self.render) for revision in contents.revisions]
+            if any(rendition is None for rendition in renditions):
+                raise NotReady(f"delivery {delivery.id}: a speech rendition is not stored yet")
+            clips = self._clips(contents.revisions, [r for r in renditions if r is not None])
+            intro, outro = program_jingles(self.render)
+            return replace(payload, clips=clips, program=self._program(delivery, station, clips, build=False),
+                           intro=_jingle(intro, "intro", "Nhạc hiệu mở đầu"),
+                           outro=_jingle(outro, "outro", "Nhạc hiệu kết thúc"))
+        names = batch.campaign_names()
+        if form is Form.SLIDES:
+            profile = rules_of(delivery.outlet).slides or SlideProfile()
+            chars, seconds = profile.of(station.outlet(delivery.outlet))
+            return replace(payload, slides=tuple(
+                slide for revision in contents.revisions
+                for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
+        articles = []
+        for revision in contents.revisions:
+            article = make_article(revision.body)
+            articles.append(channels.Article(_ref(revision), revision.title, article.html, article.summary,
+                                             names.get(revision.campaign or "", ""), image_path=self._image(revision)))
+        return replace(payload, articles=tuple(articles))
+
+    # --- the parts --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _clips(revisions: Sequence[Revision], renditions: Sequence[Rendition]) -> tuple[channels.AudioClip, ...]:
+        return tuple(channels.AudioClip(_ref(revision), revision.title, Path(rendition.path), rendition.sha256,
+                                        rendition.duration_s)
+                     for revision, rendition in zip(revisions, renditions, strict=True))
+
+    def _program(self, delivery: Delivery, station: StationSpec, clips: Sequence[channels.AudioClip], *,
+                 build: bool) -> channels.AudioClip:
+        """The whole program as one MP3: assembled (slow, ffmpeg) when ``build``, else looked up."""
+        start = delivery.start_at.astimezone(self.zone)
+        parts = [ProgramPart(clip.title, clip.path, clip.sha256) for clip in clips]
+        where = dict(station=station.name, day=start.date(), title=f"{station.name} {start:%H:%M %d/%m/%Y}")
+        built = assemble_program(parts, self.render, **where) if build else find_program(parts, self.render, **where)
+        if built is None:
+            raise NotReady(f"delivery {delivery.id}: its program is not assembled yet")
+        return channels.AudioClip(f"program-{delivery.id}", f"{station.name} {start:%H:%M}", built.path,
+                                  built.sha256, built.duration_s)
+
+    def _slides(self, revision: Revision, campaign: str, chars: int, seconds: int) -> list[channels.Slide]:
+        until = revision.valid_until.astimezone(self.zone) if revision.valid_until else None
+        image = self._image(revision)
+        return [channels.Slide(f"{_ref(revision)}-{n}", part.text, part.seconds, revision.title, campaign,
+                               image_path=image if n == 1 else None, valid_until=until)
+                for n, part in enumerate(make_slides(revision.body, max_chars=chars, seconds=seconds), start=1)]
+
+    def _image(self, revision: Revision) -> Path | None:
+        """The uploaded image approved with ``revision`` (its SHA-256 is covered by the content hash)."""
+        if not revision.image_sha256 or self.render.media_dir is None:
+            return None
+        try:
+            return find_media(self.render.media_dir, revision.image_sha256)
+        except NotFound as gone:  # the approved image was deleted from disk: refuse rather than push less
+            raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
+
+
+def _ref(revision: Revision) -> str:
+    return f"piece-{revision.piece_id}-r{revision.number}"
+
+
+def _jingle(jingle: Jingle | None, ref: str, title: str) -> channels.AudioClip | None:
+    return None if jingle is None else channels.AudioClip(ref, title, jingle.path, jingle.sha256, jingle.duration_s)
