@@ -92,12 +92,14 @@ def show(ctx: typer.Context,
     """One delivery: its state, receipt (the as-run record), last error and the programme it carries."""
     from content.db import unit_of_work
     from scheduler.dispatch.outbox import get_delivery
+    from scheduler.planning.succession import successor_of
 
     app_state = state_of(ctx)
     services = app_state.services()
     with unit_of_work(services.sessions) as session:
         delivery = get_delivery(session, delivery_id)
         data = {**_row(delivery, services.settings.zone), "receipt": delivery.receipt,
+                "superseded_by": successor_of(session, delivery.id) if delivery.superseded_at else None,
                 "items": [{"piece": a.piece_id, "revision": a.revision_id, "removed": a.removed}
                           for a in delivery.airings]}
     if app_state.as_json:
