@@ -156,6 +156,10 @@ def test_a_withdrawal_pushes_the_rotation_again_without_the_piece(cli, config_di
     assert asset["name"].startswith(OTHER)
     [page] = _anthias_pages(cli, anthias, "09:32")
     assert OTHER_BODY in page
+    # the report counts what each board showed once: the withdrawn piece (shown until 09:30) and the other
+    report = cli.json("report", "--from", "2026-11-23", "--to", "2026-11-23", now=at("23:59"))
+    board = {line["station"]: line["slides"] for line in report["by_station"]}
+    assert board == {"99001": 2, "99002": 2, "99003": 2}
 
 
 def test_a_rotation_waiting_for_a_retry_is_superseded_and_never_sent(cli, config_dir, receiver, anthias,
