@@ -48,8 +48,8 @@ def test_serve_pushes_a_mid_day_correction_to_the_kiosk_and_the_http_board(cli, 
     stations = config_dir / "stations.toml"
     text = stations.read_text(encoding="utf-8")
     assert text.count(KIOSK) == 2
-    stations.write_text(text.replace(
-        KIOSK, f'board = {{ type = "http", url = "{receiver.url}", secret_env = "{SECRET_ENV}" }}', 1), encoding="utf-8")
+    http = f'board = {{ type = "http", url = "{receiver.url}", secret_env = "{SECRET_ENV}" }}'
+    stations.write_text(text.replace(KIOSK, http, 1), encoding="utf-8")  # 99001 posts; 99002 stays a kiosk
     settings = config_dir / "loa.toml"
     settings.write_text(settings.read_text(encoding="utf-8").replace("[dispatch]\n", "[dispatch]\npoll_seconds = 1\n"),
                         encoding="utf-8")
