@@ -89,7 +89,9 @@ class Delivery:
     ``program``: the whole program assembled into one MP3 (jingles, spoken titles, gaps,
     loudness-normalised), for outlets that play one stream rather than a playlist; and the
     station's ``intro`` and ``outro`` jingles that program opens and closes with, for outlets
-    that play a playlist of files.
+    that play a playlist of files. ``replaces`` names earlier deliveries of the same window that this
+    one supersedes (a board rotation pushed again after its content changed): the outlet takes down
+    what they put up.
     """
 
     id: str
@@ -104,6 +106,7 @@ class Delivery:
     program: AudioClip | None = None
     intro: AudioClip | None = None
     outro: AudioClip | None = None
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

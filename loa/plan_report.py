@@ -21,7 +21,9 @@ def print_plan(changes: Any, echo: Callable[[str], Any]) -> None:
     echo(f"plan {changes.first_day} → {changes.last_day}: {changes.instances} slot instances, "
          f"{changes.programs_changed} programs changed; airings +{changes.airings_added} added, "
          f"~{changes.airings_moved} moved, −{changes.airings_dropped} dropped; "
-         f"{changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed")
+         f"{changes.deliveries_created} deliveries created, {changes.deliveries_deleted} removed"
+         + (f"; {changes.deliveries_superseded} running board rotations pushed again (superseding the old)"
+            if changes.deliveries_superseded else ""))
     for kind in ("added", "moved", "dropped"):
         found = [c for c in changes.changes if c.kind == kind]
         for change in found[:SHOWN]:

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +27,9 @@ class DeliveryState:
 
     pending → sending → delivered; a transient failure puts it back to pending with a later
     ``next_attempt_at``; ``dead`` after a permanent error or too many attempts; ``refused``
-    when integrity checks failed; ``missed`` when its slot passed beyond the grace period.
+    when integrity checks failed; ``missed`` when its slot passed beyond the grace period;
+    ``superseded`` when a newer delivery of the same running board rotation replaced it before it
+    went out (one that did go out stays ``delivered``, with ``superseded_at`` set).
     """
 
     PENDING = "pending"
@@ -36,7 +38,8 @@ class DeliveryState:
     DEAD = "dead"
     REFUSED = "refused"
     MISSED = "missed"
-    FINAL = ("delivered", "dead", "refused", "missed")
+    SUPERSEDED = "superseded"
+    FINAL = ("delivered", "dead", "refused", "missed", "superseded")
 
 
 class Station(Base):
@@ -89,12 +92,16 @@ class Slot(Base):
 class Delivery(Base):
     """One slot instance on one outlet of one station: the unit the outbox pushes.
 
-    ``id`` doubles as the idempotency key receivers see, so it never changes once created.
+    ``id`` doubles as the idempotency key receivers see, so it never changes once created. A running
+    board rotation whose content changed is pushed again as a new delivery of the same instance
+    (``replaces`` names the one it supersedes, which gets ``superseded_at``); only one delivery per
+    instance is not superseded.
     """
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("station_id", "outlet", "start_at", name="uq_deliveries_instance"),
+        Index("uq_deliveries_instance", "station_id", "outlet", "start_at", unique=True,
+              sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
         Index("ix_deliveries_due", "state", "due_at"),
     )
 
@@ -119,6 +126,10 @@ class Delivery(Base):
     retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The delivery of the same instance this one supersedes (a running board rotation pushed again).
+    replaces: Mapped[str | None] = mapped_column(ForeignKey("deliveries.id", name="fk_deliveries_replaces"))
+    #: When a newer delivery of the same instance took this one's place.
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     station: Mapped[Station] = relationship()
     airings: Mapped[list[Airing]] = relationship(

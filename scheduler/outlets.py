@@ -66,6 +66,10 @@ class OutletRules:
     #: Two programs of one station cannot overlap (one loudspeaker plays one program at a time).
     one_at_a_time: bool = False
     lateness: Lateness = Lateness.GRACE
+    #: A program already pushed is pushed again, as a new delivery superseding the old one, when a re-plan
+    #: changes it before its window ends (a board rotation follows the day). Without it, what was pushed
+    #: stays as it went out (a loudspeaker program, a published article).
+    replaceable_while_running: bool = False
     slides: SlideProfile | None = None
     #: The report's counters this outlet's airings and their seconds add to (``Counts`` fields).
     tally: tuple[str, str | None] = ("airings", None)
@@ -111,7 +115,7 @@ RULES: Mapping[Outlet, OutletRules] = {
     Outlet.LOUDSPEAKER: OutletRules(Outlet.LOUDSPEAKER, Form.SPEECH, jingles=True, one_at_a_time=True,
                                     lateness=Lateness.GRACE, tally=("airings", "seconds_aired")),
     Outlet.BOARD: OutletRules(Outlet.BOARD, Form.SLIDES, window=True, lateness=Lateness.UNTIL_END,
-                              slides=SlideProfile(), tally=("slides", "slide_seconds")),
+                              replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds")),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
                                lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
 }

@@ -13,7 +13,8 @@ piece stops being valid), ``duration`` the slide's seconds.
 Never a duplicate: the player chooses asset ids itself, so every asset name ends with a tag
 ``[loa:<delivery hash>.<slide hash>]`` derived from the delivery id (the idempotency key) and the
 slide ref. Each attempt lists the player's assets first and updates the ones carrying its tags;
-assets of the same delivery whose slide is gone (a piece withdrawn before a retry) are deleted.
+assets of the same delivery whose slide is gone (a piece withdrawn before a retry) are deleted, and so
+are the assets of the deliveries it supersedes (``Delivery.replaces``: the rotation pushed again).
 """
 
 from __future__ import annotations
@@ -131,12 +132,16 @@ class AnthiasBoard(Channel):
         pages = self._write_pages(delivery, station, showing)
 
         rotation_tag = asset_tag(delivery.id, "")[5:17]
+        replaced = {asset_tag(old, "")[5:17] for old in delivery.replaces}
         existing: dict[str, list[dict[str, Any]]] = {}
+        superseded: list[dict[str, Any]] = []
         listed = self._list()
         for asset in listed:
             match = _TAG.search(str(asset.get("name", "")))
             if match and match.group(1) == rotation_tag:
                 existing.setdefault(match.group(0), []).append(asset)
+            elif match and match.group(1) in replaced:
+                superseded.append(asset)
 
         placed: list[dict[str, Any]] = []
         deleted: set[str] = set()
@@ -151,6 +156,8 @@ class AnthiasBoard(Channel):
         for gone in existing.values():  # slides of this rotation that are no longer in it
             for asset in gone:
                 deleted.add(self._delete(asset["asset_id"], delivery, secret))
+        for asset in superseded:  # the rotation this one replaces, taken down once the new one is up
+            deleted.add(self._delete(asset["asset_id"], delivery, secret))
         in_use = {a.get("uri") for a in listed if a["asset_id"] not in deleted} | set(pages.values())
         self._prune_pages(station, in_use)
 
@@ -160,7 +167,8 @@ class AnthiasBoard(Channel):
             location=self._assets,
             status=placed[0]["http_status"] if placed else None,
             remote_id=",".join(p["asset_id"] for p in placed),
-            details={"assets": placed, "left_out": len(delivery.slides) - len(showing)},
+            details={"assets": placed, "left_out": len(delivery.slides) - len(showing),
+                     "replaced": len(superseded)},
         )
 
     def _write_pages(self, delivery: Delivery, station: str, slides: list[Slide]) -> dict[str, str]:

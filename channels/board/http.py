@@ -3,7 +3,11 @@
 Body (SPEC §10)::
 
     {"id": <delivery id>, "station": "99001", "valid_from": ..., "valid_until": ...,
-     "slides": [{"text": ..., "seconds": 15, "image_url": <signed loa media URL or null>, ...}]}
+     "slides": [{"text": ..., "seconds": 15, "image_url": <signed loa media URL or null>, ...}],
+     "replaces": [<ids of earlier rotations of this window it supersedes>]}   (only when it supersedes some)
+
+A rotation pushed again during its window (its content changed: a correction, a withdrawal) comes
+under a new id with ``replaces``: the receiver shows it instead of those.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def rotation_document(delivery: Delivery, sender: WebhookSender) -> dict[str, ob
         "valid_from": delivery.start_at.isoformat(),
         "valid_until": delivery.end_at.isoformat(),
         "slides": slides,
+        **({"replaces": list(delivery.replaces)} if delivery.replaces else {}),
     }
 
 

@@ -91,7 +91,8 @@ def current_rotation(document: dict[str, Any], at: datetime) -> dict[str, Any] |
 
 
 class KioskBoard(Channel):
-    """Adds or replaces one rotation per delivery in the station's board document."""
+    """Adds or replaces one rotation per delivery in the station's board document; the rotations a
+    delivery supersedes (``Delivery.replaces``) leave the document as it enters."""
 
     kind = "board.kiosk"
     Options = KioskOptions
@@ -121,7 +122,8 @@ class KioskBoard(Channel):
                 "valid_until": delivery.end_at.isoformat(),
                 "slides": [self._slide(s, station_dir) for s in delivery.slides],
             }
-            rotations = [r for r in document.get("rotations", []) if r.get("id") != delivery.id]
+            gone = {delivery.id, *delivery.replaces}  # a retry, or the rotations this one supersedes
+            rotations = [r for r in document.get("rotations", []) if r.get("id") not in gone]
             rotations.append(rotation)
             rotations.sort(key=lambda r: datetime.fromisoformat(r["valid_from"]))
             document = {

@@ -10,7 +10,7 @@ import typer
 from loa.cli.state import state_of
 
 deliveries_app = typer.Typer(no_args_is_help=True)
-STATES = ("pending", "sending", "delivered", "dead", "refused", "missed")
+STATES = ("pending", "sending", "delivered", "dead", "refused", "missed", "superseded")
 
 
 def _row(delivery: Any, zone: Any) -> dict[str, Any]:
@@ -22,7 +22,21 @@ def _row(delivery: Any, zone: Any) -> dict[str, Any]:
         "next_attempt_at": delivery.next_attempt_at.astimezone(zone).isoformat() if delivery.next_attempt_at else None,
         "delivered_at": delivery.delivered_at.astimezone(zone).isoformat() if delivery.delivered_at else None,
         "status": receipt.get("status"), "remote_id": receipt.get("remote_id"), "last_error": delivery.last_error,
+        "superseded_at": delivery.superseded_at.astimezone(zone).isoformat() if delivery.superseded_at else None,
+        "replaces": delivery.replaces,
     }
+
+
+def _detail(row: dict[str, Any]) -> str:
+    """The table's last column: the receipt, the error or the next try; and what superseded it or what it replaces."""
+    detail = (f"{row['status']} {row['remote_id'] or ''}".strip() if row["state"] == "delivered"
+              else (row["last_error"] or (f"next try {row['next_attempt_at'][11:16]}"
+                                          if row["next_attempt_at"] else "")))
+    if row["superseded_at"]:
+        detail = f"superseded {row['superseded_at'][11:16]} by a newer push · {detail}"
+    if row["replaces"]:
+        detail = f"replaces {row['replaces'][:12]} · {detail}"
+    return detail.strip(" ·")
 
 
 @deliveries_app.command("list")
@@ -32,7 +46,8 @@ def list_(
     station: Annotated[Optional[str], typer.Option(help="Only this station code.")] = None,  # noqa: UP045
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
 ) -> None:
-    """Deliveries, failures first within the most recent slots: state, attempts, receipt, last error."""
+    """Deliveries, failures first within the most recent slots: state, attempts, receipt, last error.
+    ``--state superseded`` lists the ones a newer push of their window replaced, delivered or not."""
     from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 
@@ -47,7 +62,9 @@ def list_(
     if station is not None:
         services.settings.station(station)
     query = select(Delivery).options(joinedload(Delivery.station)).order_by(Delivery.start_at.desc(), Delivery.id)
-    if state:
+    if state == "superseded":
+        query = query.where(Delivery.superseded_at.is_not(None))
+    elif state:
         query = query.where(Delivery.state == state)
     if station:
         query = query.join(Station).where(Station.code == station)
@@ -64,11 +81,8 @@ def list_(
     for column in ("id", "start", "station", "outlet", "state", "tries", "receipt / error"):
         table.add_column(column, no_wrap=column != "receipt / error", overflow="fold")
     for row in rows:
-        detail = (f"{row['status']} {row['remote_id'] or ''}".strip() if row["state"] == "delivered"
-                  else (row["last_error"] or (f"next try {row['next_attempt_at'][11:16]}"
-                                              if row["next_attempt_at"] else "")))
         table.add_row(row["id"][:12], row["start_at"][:16].replace("T", " "), row["station"], row["outlet"],
-                      row["state"], str(row["attempts"]), detail[:160])
+                      row["state"], str(row["attempts"]), _detail(row)[:160])
     Console().print(table)
 
 
@@ -78,12 +92,14 @@ def show(ctx: typer.Context,
     """One delivery: its state, receipt (the as-run record), last error and the programme it carries."""
     from content.db import unit_of_work
     from scheduler.dispatch.outbox import get_delivery
+    from scheduler.planning.succession import successor_of
 
     app_state = state_of(ctx)
     services = app_state.services()
     with unit_of_work(services.sessions) as session:
         delivery = get_delivery(session, delivery_id)
         data = {**_row(delivery, services.settings.zone), "receipt": delivery.receipt,
+                "superseded_by": successor_of(session, delivery.id) if delivery.superseded_at else None,
                 "items": [{"piece": a.piece_id, "revision": a.revision_id, "removed": a.removed}
                           for a in delivery.airings]}
     if app_state.as_json:

@@ -32,14 +32,17 @@ def deliveries_page(request: Request, state: str = "", user: User = Depends(curr
 
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery_page(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
+    from scheduler.planning.succession import successor_of
     from scheduler.views.schedule import upcoming
 
     with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
         program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
-                                           station=station.code, outlet=delivery.outlet)
+                                           station=station.code, outlet=delivery.outlet, superseded=True)
                        if p.delivery_id == delivery_id)
+        successor = successor_of(session, delivery_id) if delivery.superseded_at else None
     return render(request, "delivery.html", {"delivery": delivery, "station": station, "program": program,
+                                             "successor": successor,
                                              "can_retry": user.role in ("approver", "admin")})
 
 

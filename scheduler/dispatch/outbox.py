@@ -11,6 +11,10 @@ Life of a delivery (``scheduler.models.DeliveryState``)::
        │
     missed (nobody pushed it in time: its outlet's lateness rule) / dead / refused ──retry_delivery──► pending
 
+    A re-plan that changes a running board rotation supersedes its delivery (scheduler.planning.succession):
+    one that went out stays delivered with ``superseded_at``; one still pending becomes ``superseded``;
+    a new delivery (its own id) takes over, due at once. A superseded delivery is never retried.
+
 The delivery id is the idempotency key and never changes; the payload of the first attempt is
 stored (``Delivery.payload``) and re-sent as it is on every retry.
 """
@@ -225,6 +229,9 @@ def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datet
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id!r}")
+    if delivery.superseded_at is not None:
+        raise StateError(f"delivery {delivery_id} was superseded by a newer push of its window "
+                         f"({delivery.superseded_at.isoformat()}); retry that one instead")
     if delivery.state not in RETRYABLE:
         raise StateError(f"delivery {delivery_id} is {delivery.state}; only dead, refused or missed "
                          "deliveries can be retried")

@@ -33,6 +33,7 @@ from scheduler.config import StationSpec
 from scheduler.dispatch.batch import Batch
 from scheduler.models import Delivery
 from scheduler.outlets import RULES, Form, SlideProfile, rules_of
+from scheduler.planning.succession import predecessors
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ class Payloads:
         start_at = delivery.start_at.astimezone(self.zone)
         payload = channels.Delivery(id=delivery.id, station_code=station.code, station_name=station.name,
                                     outlet=delivery.outlet, start_at=start_at,
-                                    end_at=delivery.end_at.astimezone(self.zone))
+                                    end_at=delivery.end_at.astimezone(self.zone),
+                                    replaces=predecessors(batch.session, delivery))
         if form is Form.SPEECH:
             renditions = [find_speech(batch.session, revision, self.render) for revision in contents.revisions]
             if any(rendition is None for rendition in renditions):

@@ -67,6 +67,8 @@ class PlanChanges:
     airings_dropped: int = 0
     deliveries_created: int = 0
     deliveries_deleted: int = 0
+    #: Running programs pushed again (board rotations) as a new delivery superseding the one that went out.
+    deliveries_superseded: int = 0
     changes: list[AiringChange] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
     shortfalls: list[Shortfall] = field(default_factory=list)
@@ -83,7 +85,8 @@ class PlanChanges:
                 "instances": self.instances, "programs_changed": self.programs_changed,
                 "airings_added": self.airings_added, "airings_moved": self.airings_moved,
                 "airings_dropped": self.airings_dropped, "deliveries_created": self.deliveries_created,
-                "deliveries_deleted": self.deliveries_deleted, "unplaced": len(self.unplaced),
+                "deliveries_deleted": self.deliveries_deleted,
+                "deliveries_superseded": self.deliveries_superseded, "unplaced": len(self.unplaced),
                 "shortfalls": len(self.shortfalls)}
 
     def to_dict(self) -> dict:

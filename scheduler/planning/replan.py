@@ -25,7 +25,7 @@ from scheduler.config import StationSpec
 from scheduler.dispatch import notify
 from scheduler.models import Airing, Delivery, DeliveryState, Station
 from scheduler.outlets import RULES, Form, Outlet, rules_of
-from scheduler.planning import calendar
+from scheduler.planning import calendar, succession
 from scheduler.planning.calendar import Instance
 from scheduler.planning.changes import AiringKey, PlanChanges, diff
 from scheduler.planning.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
@@ -75,17 +75,19 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
     return out
 
 
-def _stored(session: Session, since: datetime, *, fresh: bool = False,
+def _stored(session: Session, since: datetime, now: datetime, *, fresh: bool = False,
             ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
-    rows = session.execute(select(Delivery, Station.code).join(Station).where(Delivery.start_at >= since)).all()
+    rows = session.execute(select(Delivery, Station.code).join(Station)
+                           .where(Delivery.start_at >= since, Delivery.superseded_at.is_(None))).all()
     for delivery, code in rows:
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
         live = [a for a in delivery.airings if not a.removed]
-        # A delivery already attempted keeps its program: its stored payload is what retries re-send.
-        frozen = delivery.state != DeliveryState.PENDING or delivery.payload is not None
+        # A delivery already attempted keeps its program: its stored payload is what retries re-send;
+        # unless its outlet follows the day (a running board rotation), then a changed one is pushed again.
+        frozen = succession.attempted(delivery) and not succession.replaceable(delivery, now)
 
         def item(a: Airing) -> PlannedItem:
             return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
@@ -148,7 +150,7 @@ def replan(
                              abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
-    stored, existing = _stored(session, window_start, fresh=fresh)
+    stored, existing = _stored(session, window_start, now, fresh=fresh)
     # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
     # its outlet's lateness rule), not the planner's to move or delete.
     replanned = {key for key, d in stored.items()
@@ -171,7 +173,9 @@ def replan(
     changes.unplaced = result.unplaced
     changes.shortfalls = result.shortfalls
 
-    before: list[AiringKey] = [(*key, a.piece_id) for key in replanned for a in stored[key].airings if not a.removed]
+    running = {key for key, d in stored.items() if succession.replaceable(d, now)}
+    before: list[AiringKey] = [(*key, a.piece_id) for key in replanned | running
+                               for a in stored[key].airings if not a.removed]
     after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items]
     titles = {c.piece_id: c.title for c in candidates}
     gone = {piece for *_, piece in before} - titles.keys()
@@ -180,7 +184,8 @@ def replan(
                                       .where(Revision.piece_id.in_(gone)).order_by(Revision.number)).all())
     changes.record(diff(before, after, titles))
     _write(session, changes, result.programs, stored, replanned,
-           {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes))
+           {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes),
+           actor)
     audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details=changes.counts())
     if changes.deliveries_created or changes.programs_changed:
         notify.outbox_changed(session)  # wakes the workers when this commits
@@ -189,12 +194,19 @@ def replan(
 
 def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey, list[PlannedItem]],
            stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, Instance],
-           station_ids: Mapping[str, int], now: datetime, lead: timedelta) -> None:
+           station_ids: Mapping[str, int], now: datetime, lead: timedelta, actor: str) -> None:
     """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction."""
     new_deliveries: list[dict] = []
     filled: list[tuple[str, list[PlannedItem]]] = []  # programs whose unpinned airings are (re)written
     for key, items in programs.items():
         delivery = stored.get(key)
+        if delivery is not None and succession.replaceable(delivery, now):  # pushed, and still on screen
+            if _changed(delivery, items, by_key[key]) and items:
+                succession.supersede(session, delivery, items, end_at=by_key[key].end_at,
+                                     slot_name=by_key[key].slot_name, now=now, actor=actor)
+                changes.programs_changed += 1
+                changes.deliveries_superseded += 1
+            continue
         if delivery is not None:
             instance = by_key[key]
             if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
@@ -240,3 +252,10 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
         session.execute(insert(Airing), chunk)
     changes.deliveries_created = len(new_deliveries)
+
+
+def _changed(delivery: Delivery, items: Sequence[PlannedItem], instance: Instance) -> bool:
+    """Whether a stored program differs from the planned ``items`` or its slot changed."""
+    live = [(a.piece_id, a.revision_id, a.pinned) for a in delivery.airings if not a.removed]
+    return (live != [(i.piece_id, i.revision_id, i.pinned) for i in items]
+            or (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name))

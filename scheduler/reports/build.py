@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
@@ -121,7 +121,10 @@ def build_report(
 
     A delivery belongs to the day its slot starts. Delivered airings count by outlet; a missed,
     dead or refused delivery counts once for each campaign it held (and once in station totals).
-    Removed airings (an editor took them out) never count.
+    Removed airings (an editor took them out) never count. A board rotation pushed again during its
+    window (superseded) counts once: a piece in both the old and the new delivery counts in the new
+    one only, a piece that left (withdrawn, corrected) counts in the old one; a superseded delivery
+    never counts as missed or failed.
     """
     if end < start:
         raise InputError(f"the period ends ({end}) before it starts ({start})", where="--to")
@@ -140,13 +143,21 @@ def build_report(
         scope.append(Station.code.in_(list(stations)))
     if campaigns:
         scope.append(Airing.campaign.in_(list(campaigns)))
+    later, later_airing = aliased(Delivery), aliased(Airing)
+    shown_later = exists(
+        select(later_airing.id).join(later, later.id == later_airing.delivery_id)
+        .where(later.station_id == Delivery.station_id, later.outlet == Delivery.outlet,
+               later.start_at == Delivery.start_at, later.id != Delivery.id, later.state == DeliveryState.DELIVERED,
+               or_(later.superseded_at.is_(None), later.superseded_at > Delivery.superseded_at),
+               later_airing.piece_id == Airing.piece_id, later_airing.removed.is_(False)))
     tally = _Tally()
     # Delivered airings are summed by the database; unsent deliveries are few and counted distinctly here.
     delivered = (
         select(Station.code, Airing.campaign, Delivery.outlet, func.count(Airing.id),
                func.coalesce(func.sum(Airing.seconds), 0.0))
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
-        .where(Delivery.state == DeliveryState.DELIVERED, *scope)
+        .where(Delivery.state == DeliveryState.DELIVERED, or_(Delivery.superseded_at.is_(None), ~shown_later),
+               *scope)
         .group_by(Station.code, Airing.campaign, Delivery.outlet)
     )
     for code, campaign, outlet, airings, seconds in session.execute(delivered):
@@ -154,7 +165,7 @@ def build_report(
     unsent = (
         select(Station.code, Airing.campaign, Delivery.id, Delivery.state).distinct()
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).outerjoin(Airing, live)
-        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), *scope)
+        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), Delivery.superseded_at.is_(None), *scope)
     )
     for code, campaign, delivery_id, state in session.execute(unsent.execution_options(yield_per=20_000)):
         tally.unsent(code, campaign, delivery_id, state)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Delivery, DeliveryState, Station
@@ -21,7 +21,17 @@ def delivery_dict(delivery: Delivery, station: Station) -> dict[str, Any]:
         "state": delivery.state, "attempts": delivery.attempts, "last_error": delivery.last_error,
         "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
         "receipt": delivery.receipt,
+        "superseded_at": delivery.superseded_at.isoformat() if delivery.superseded_at else None,
+        "replaces": delivery.replaces,
     }
+
+
+def _in_states(states: Collection[str]) -> ColumnElement[bool]:
+    """Deliveries in ``states``; ``superseded`` also matches one that went out and was then replaced."""
+    condition = Delivery.state.in_(list(states))
+    if DeliveryState.SUPERSEDED in states:
+        condition = or_(condition, Delivery.superseded_at.is_not(None))
+    return condition
 
 
 def deliveries(session: Session, *, start: datetime | None = None, end: datetime | None = None,
@@ -34,7 +44,7 @@ def deliveries(session: Session, *, start: datetime | None = None, end: datetime
     if end is not None:
         query = query.where(Delivery.start_at < end)
     if states:
-        query = query.where(Delivery.state.in_(list(states)))
+        query = query.where(_in_states(states))
     if stations is not None:
         query = query.where(Station.code.in_(list(stations)))
     return [(d, s) for d, s in session.execute(query).all()]

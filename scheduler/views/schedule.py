@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, selectinload
 
 from content.models import Revision
@@ -64,12 +64,15 @@ def upcoming(
     end: datetime,
     station: str | None = None,
     outlet: str | None = None,
+    superseded: bool = False,
 ) -> list[ProgramView]:
-    """Programs that end after ``start`` and begin before ``end``, in time order."""
+    """Programs that end after ``start`` and begin before ``end``, in time order; with ``superseded``
+    also the deliveries a newer push of the same window replaced (not on the plan any more)."""
     query = (
         select(Delivery, Station)
         .join(Station)
-        .where(Delivery.end_at > start, Delivery.start_at < end)
+        .where(Delivery.end_at > start, Delivery.start_at < end,
+               true() if superseded else Delivery.superseded_at.is_(None))
         .options(selectinload(Delivery.airings))
         .order_by(Delivery.start_at, Station.code, Delivery.outlet)
     )

@@ -73,7 +73,7 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
                      outlet: str | None = None) -> list[ProgramView]:
     """What ``scheduler.views.schedule.upcoming`` returns, read as plain rows in three queries (no ORM
     objects), so a week of a hundred stations with thousands of airings loads in a blink."""
-    where = [Delivery.end_at > start, Delivery.start_at < end]
+    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None)]
     if station:
         where.append(Station.code == station)
     if outlet:
@@ -101,7 +101,7 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:
-    where = [Delivery.end_at > start, Delivery.start_at < end]
+    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None)]
     if outlet:
         where.append(Delivery.outlet == outlet)
     return where

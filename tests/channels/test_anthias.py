@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -181,3 +182,17 @@ def test_a_player_that_is_off_is_transient(board) -> None:
 
     with pytest.raises(TransientError, match="cannot connect"):
         off.deliver(rotation("b-11"))
+
+
+def test_a_rotation_that_supersedes_another_takes_the_old_assets_down(anthias, board) -> None:
+    board.deliver(rotation("b-old"))
+    board.deliver(rotation("b-other"))  # another rotation on the same player is not touched
+    others = {a["asset_id"] for a in anthias.assets.values() if asset_tag("b-other", "")[5:17] in a["name"]}
+    receipt = board.deliver(replace(rotation("b-new"), replaces=("b-old",)))
+
+    assert receipt.details["replaced"] == 2
+    names = anthias.names()
+    assert not any(asset_tag("b-old", "")[5:17] in name for name in names)
+    assert sum(asset_tag("b-new", "")[5:17] in name for name in names) == 2
+    assert others <= set(anthias.assets)
+    assert board.deliver(replace(rotation("b-new"), replaces=("b-old",))).details["replaced"] == 0  # a retry

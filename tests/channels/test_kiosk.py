@@ -152,3 +152,15 @@ def test_a_slide_leaves_the_board_when_its_piece_expires(tmp_path: Path) -> None
     document = load_board(tmp_path, "xa-an-binh")
     assert [s["ref"] for s in current_rotation(document, at(9, 59))["slides"]] == ["hop-dan", "thu-vien"]
     assert [s["ref"] for s in current_rotation(document, at(10))["slides"]] == ["thu-vien"]
+
+
+def test_a_rotation_that_supersedes_another_replaces_it_in_the_document(tmp_path: Path) -> None:
+    kiosk = board(tmp_path)
+    kiosk.deliver(rotation("r-old", at(0), at(23, 59), Slide("a", "68 tuổi", 15)))
+    kiosk.deliver(rotation("r-tomorrow", at(0, day=DAY + timedelta(days=1)), at(23, 59, DAY + timedelta(days=1))))
+    new = rotation("r-new", at(0), at(23, 59), Slide("a", "69 tuổi", 15))
+    kiosk.deliver(Delivery(**{**new.__dict__, "replaces": ("r-old",)}))
+
+    document = load_board(tmp_path, "xa-an-binh")
+    assert [r["id"] for r in document["rotations"]] == ["r-new", "r-tomorrow"]
+    assert [s["text"] for s in current_rotation(document, at(10))["slides"]] == ["69 tuổi"]

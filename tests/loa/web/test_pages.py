@@ -226,3 +226,24 @@ def test_text_typed_by_editors_is_shown_as_text_never_run_as_html(web):
         page = client.get(path).text
         assert "<script>alert(" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in client.get(f"/pieces/{piece}").text
+
+
+def test_a_board_rotation_pushed_again_shows_which_delivery_superseded_it(web):
+    web.piece(approved=True)
+    web.services.plan(days=1)
+    with unit_of_work(web.services.sessions) as session:
+        board = session.scalar(select(Delivery).join(Delivery.station).where(Delivery.outlet == "board")
+                               .order_by(Delivery.station_id))
+        board.state, old = "delivered", board.id  # the morning push went out
+    web.piece("Lịch trực ban của Ủy ban xã", approved=True)
+    assert web.services.plan(days=1).deliveries_superseded == 1  # the two not yet pushed are simply re-planned
+    with unit_of_work(web.services.sessions) as session:
+        new = session.scalar(select(Delivery.id).where(Delivery.replaces == old))
+    hung = web.client("hung")
+    page = hung.get(f"/deliveries/{old}").text
+    assert "Được thay bằng bản mới lúc" in page and f'href="/deliveries/{new}"' in page
+    assert "Gửi lại" not in page
+    assert f'href="/deliveries/{old}"' in hung.get(f"/deliveries/{new}").text
+    listed = hung.get("/deliveries?state=superseded").text
+    assert f"/deliveries/{old}" in listed and f"/deliveries/{new}" not in listed
+    assert "đã được thay bằng bản mới" in listed
