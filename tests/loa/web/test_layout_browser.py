@@ -14,6 +14,7 @@ from content.db import unit_of_work
 from content.models import User
 from content.pieces import get_piece, reject
 from scheduler.models import Delivery
+
 from servers.browser import SHOTS, chromium
 from servers.web import PASSWORD, csrf_of
 
@@ -78,7 +79,8 @@ def _check(page: Page, width: int, where: str) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{where}: the page is {scroll} px wide on a {width} px screen"
     outside = page.evaluate("""(width) => [...document.querySelectorAll(
-            'main button, main .button, main input:not([type=hidden]), main select, main textarea, .top a, .top button')]
+            'main button, main .button, main input:not([type=hidden]), main select, main textarea, .top a, '
+            + '.top button')]
         .filter(e => e.offsetParent !== null)
         .map(e => [e.textContent.trim() || e.name || e.tagName, e.getBoundingClientRect()])
         .filter(([, r]) => r.left < 0 || r.right > width + 0.5)
@@ -132,13 +134,16 @@ def test_phone_pages_read_like_a_product(web, server):
             button = page.get_by_role("button", name=name, exact=True)
             button.scroll_into_view_if_needed()
             box = button.bounding_box()
-            assert box and 0 <= box["x"] and box["x"] + box["width"] <= 360, (name, box)
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (name, box)
         page.goto(f"{server}/pieces/{w['approved']}")
         numbers = page.evaluate("""() => [...document.querySelectorAll('.diff .line')]
             .filter(l => l.textContent.includes('15.000.000')).map(l => {
-                const range = document.createRange(); const node = [...l.childNodes].find(n => n.textContent.includes('15.000.000'));
-                const text = node.nodeType === 3 ? node : node.firstChild; const at = text.textContent.indexOf('15.000.000');
-                range.setStart(text, at); range.setEnd(text, at + 10); return range.getClientRects().length; })""")
+                const range = document.createRange();
+                const node = [...l.childNodes].find(n => n.textContent.includes('15.000.000'));
+                const text = node.nodeType === 3 ? node : node.firstChild;
+                const at = text.textContent.indexOf('15.000.000');
+                range.setStart(text, at); range.setEnd(text, at + 10);
+                return range.getClientRects().length; })""")
         assert numbers and all(n == 1 for n in numbers), numbers  # "15.000.000" never split over two lines
         # the uploaded 2400×1600 image is shown as a resized rendition
         image = page.locator("img.piece-image")
