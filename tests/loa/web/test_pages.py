@@ -230,13 +230,17 @@ def test_icalendar_subscription_lists_the_users_programs(web):
     client = web.client("xa-khac")
     page = client.get("/account").text
     link = page.split('id="ical"')[0].rsplit('value="', 1)[1].split('"')[0]
-    path = link.split("8080", 1)[1]
+    assert link.startswith("http://testserver/ical/")  # the address the request came to, not 127.0.0.1
+    path = link.removeprefix("http://testserver")
     response = web.client().get(path)  # calendar apps cannot log in: the signed address is the key
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
     from icalendar import Calendar
 
     events = Calendar.from_ical(response.content).walk("VEVENT")
     assert events and all("Phú Xuân" in str(e["summary"]) for e in events)
+    summaries = {str(e["summary"]) for e in events}  # names, never the codes sang/loudspeaker
+    assert any(s.startswith("Bản tin sáng · ") and s.endswith("· loa truyền thanh") for s in summaries), summaries
+    assert not any("loudspeaker" in s or "sang ·" in s for s in summaries)
     assert web.client().get(path.replace(".ics", "x.ics")).status_code == 404
 
 
