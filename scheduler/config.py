@@ -111,6 +111,8 @@ class SlotSpec(_Section):
     """``[[slot]]`` in schedule.toml: a recurring window on one outlet (``on`` makes it one-off)."""
 
     name: str | None = None
+    #: What editors read for this slot ("Bản tin sáng"); the name is its code.
+    label: str | None = None
     outlet: Outlet
     stations: list[str] | str = "*"
     days: str = "mon-sun"

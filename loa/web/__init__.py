@@ -32,6 +32,7 @@ def create_app(services: Services) -> FastAPI:
     from loa.web import (
         accounts,
         api,
+        assets,
         boards,
         calendar_page,
         deliveries,
@@ -51,7 +52,7 @@ def create_app(services: Services) -> FastAPI:
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "
-                  "make a token on your account page).")
+                  "make a token on your account page).", docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.secret_key = secret_key(services.settings)
     app.state.reads = Reads(services.engine)
@@ -67,5 +68,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)
     app.include_router(media_links.router)
+    app.include_router(assets.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(assets.DOCS_ASSETS, StaticFiles(directory=assets.docs_assets_dir()), name="docs-assets")
     return app

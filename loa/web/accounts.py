@@ -66,9 +66,9 @@ def switch_language(request: Request, code: str, next: str = "/") -> RedirectRes
 
 def ical_link(request: Request, user: User) -> str:
     from loa.web.ical import feed_token
+    from loa.web.view import public_base
 
-    base = request.app.state.services.settings.loa.web.base_url.rstrip("/")
-    return f"{base}/ical/{feed_token(request.app, user)}.ics"
+    return f"{public_base(request)}/ical/{feed_token(request.app, user)}.ics"
 
 
 @router.get("/account", response_class=HTMLResponse)

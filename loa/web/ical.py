@@ -28,6 +28,9 @@ def ical(request: Request, token: str) -> Response:
     from icalendar import Calendar, Event
 
     from loa.web.auth import sees_station
+    from loa.web.i18n import translations
+    from loa.web.names import Names
+    from loa.web.view import language
     from scheduler.views.schedule import upcoming
 
     try:
@@ -42,6 +45,7 @@ def ical(request: Request, token: str) -> Response:
             raise HTTPException(404, "no such calendar")
         programs = [p for p in upcoming(session, start=now - timedelta(days=1), end=now + timedelta(days=DAYS))
                     if sees_station(user, p.station_code)]
+    names = Names(services.settings, translations(language(request)).gettext)
     calendar = Calendar()
     calendar.add("prodid", "-//loa//lich phat//VI")
     calendar.add("version", "2.0")
@@ -52,7 +56,8 @@ def ical(request: Request, token: str) -> Response:
         event.add("dtstamp", now)
         event.add("dtstart", program.start_at)
         event.add("dtend", program.end_at)
-        event.add("summary", f"{program.station_name} · {program.outlet} · {program.slot_name}")
+        event.add("summary", f"{names.slot(program.slot_name)} · {program.station_name} · "
+                             f"{names.outlet(program.outlet)}")
         event.add("description", "\n".join(f"- {item.title}" for item in program.items) or "(trống / empty)")
         calendar.add_component(event)
     return Response(calendar.to_ical(), media_type="text/calendar; charset=utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +14,8 @@ from content.db import unit_of_work
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
 from loa.web.forms import Form, piece_fields
-from loa.web.view import back, render
+from loa.web.names import Names
+from loa.web.view import back, language, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 WRITERS = ("editor", "approver")
@@ -27,18 +27,21 @@ def _campaigns(session: Any) -> list[tuple[str, str]]:
     return list(session.execute(select(Campaign.code, Campaign.name).order_by(Campaign.code)).all())
 
 
-def revision_lines(revision: Revision | None, date: Any) -> list[str]:
-    """A revision as lines of text, the form the review diff compares."""
+def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[str]:
+    """A revision as lines of text in the reader's language, the form the review diff compares."""
     if revision is None:
         return []
+    _ = names._
+    valid = (f"{date(revision.valid_from) or '…'} → {date(revision.valid_until) or '…'}"
+             if revision.valid_from or revision.valid_until else _("no limit"))
     return [
-        f"Tiêu đề / Title: {revision.title}",
-        f"Chiến dịch / Campaign: {revision.campaign or '-'}",
-        f"Kênh / Channels: {', '.join(revision.channels)}",
-        f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
-        f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}",
-        f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
-        f"Ảnh / Image: {revision.image_sha256 or '-'}",
+        f"{_('Title')}: {revision.title}",
+        f"{_('Campaign')}: {names.campaign(revision.campaign) or '–'}",
+        f"{_('Channels')}: {names.outlets(revision.channels)}",
+        f"{_('Valid')}: {valid}",
+        f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}",
+        f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
+        f"{_('Image')}: {revision.image_sha256[:12] if revision.image_sha256 else '–'}",
         "",
         *revision.body.splitlines(),
     ]
@@ -88,16 +91,17 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
             .join(Revision, Revision.id == Review.revision_id)
             .where(Revision.piece_id == piece_id).order_by(Review.id.desc())).all())
         campaigns = _campaigns(session)
-    from loa.web.i18n import fmt_date
+    from loa.web.diff import html_diff
+    from loa.web.i18n import fmt_date, translations
 
     def date(moment: Any) -> str:
         return fmt_date(moment, services.settings.zone)
 
     diff = None
     if approved is not None and current is not None and approved.id != current.id:
-        diff = difflib.HtmlDiff(wrapcolumn=70).make_table(
-            revision_lines(approved, date), revision_lines(current, date),
-            f"r{approved.number}", f"r{current.number}", context=True, numlines=2)
+        names = Names(services.settings, translations(language(request)).gettext)
+        diff = html_diff(revision_lines(approved, date, names), revision_lines(current, date, names),
+                         removed=f"r{approved.number}", added=f"r{current.number}")
     can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
                   and user.id not in (piece.author_id, current.created_by_id if current else None))
     return render(request, "piece.html", {

@@ -40,15 +40,23 @@ def speech(request: Request, revision_id: int, user: User = Depends(current_user
 
 
 @router.get("/previews/image/{revision_id}")
-def image(request: Request, revision_id: int, user: User = Depends(current_user)) -> FileResponse:
+def image(request: Request, revision_id: int, w: int = 0, user: User = Depends(current_user)) -> FileResponse:
+    """The revision's image as uploaded (the board's size), or ``w`` pixels wide (320, 640 or 1280) for pages."""
     from content.media import find_media
+    from content.render.images import WIDTHS, image_rendition
 
     services = request.app.state.services
     with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id)
         if not revision.image_sha256:
             raise NotFound(f"revision {revision_id} has no image")
-    return FileResponse(find_media(services.settings.media_dir, revision.image_sha256))
+    source = find_media(services.settings.media_dir, revision.image_sha256)
+    if not w:
+        return FileResponse(source)
+    if w not in WIDTHS:
+        raise NotFound(f"no image {w} pixels wide; widths: {', '.join(map(str, WIDTHS))}")
+    path = image_rendition(source, revision.image_sha256, w, services.settings.render.renditions_dir)
+    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/previews/revision/{revision_id}", response_class=HTMLResponse)

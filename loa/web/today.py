@@ -1,21 +1,79 @@
-"""The start page: what goes out today per station and outlet, and the failures that need someone."""
+"""The start page: what needs this user (reviews waiting, pieces sent back, failures), then today in counts."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
-from content.models import User
+from content.models import Piece, PieceState, Review, User
 from loa.web.auth import current_user, sees_station
 from loa.web.view import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+#: How many of a list Today shows before "and N more" links to the full page.
+SHOWN = 5
+#: Beyond this many stations, today's programs are counted per outlet only (the calendar has the rest).
+STATION_CARDS = 12
+
+
+@dataclass
+class StationDay:
+    """One station's day in counts: programs per outlet, items, and how many went out or failed."""
+
+    code: str
+    name: str
+    programs: Counter = field(default_factory=Counter)
+    items: int = 0
+    delivered: int = 0
+    failed: int = 0
+    next_at: datetime | None = None
 
 
 def visible_stations(request: Request, user: User) -> list:
     return [s for s in request.app.state.services.settings.stations if sees_station(user, s.code)]
+
+
+def _to_review(session: Session, user: User) -> list[Piece]:
+    """Submitted pieces this user may decide on (an approver never reviews their own)."""
+    if user.role not in ("approver", "admin"):
+        return []
+    rows = session.scalars(select(Piece).options(joinedload(Piece.current_revision))
+                           .where(Piece.state == PieceState.SUBMITTED).order_by(Piece.updated_at)).unique()
+    return [p for p in rows if user.id not in (p.author_id, p.current_revision and p.current_revision.created_by_id)]
+
+
+def _sent_back(session: Session, user: User) -> list[tuple[Piece, str]]:
+    """This user's pieces an approver sent back, with the approver's note."""
+    pieces = list(session.scalars(select(Piece).options(joinedload(Piece.current_revision))
+                                  .where(Piece.state == PieceState.REJECTED, Piece.author_id == user.id)
+                                  .order_by(Piece.updated_at.desc())).unique())
+    notes = {}
+    if pieces:
+        for revision_id, note in session.execute(
+                select(Review.revision_id, Review.note).where(
+                    Review.revision_id.in_([p.current_revision_id for p in pieces]),
+                    Review.decision == "reject").order_by(Review.id)):
+            notes[revision_id] = note
+    return [(p, notes.get(p.current_revision_id, "")) for p in pieces]
+
+
+def _days(programs: list, stations: list, now: datetime) -> list[StationDay]:
+    days = {s.code: StationDay(s.code, s.name) for s in stations}
+    for p in programs:
+        day = days[p.station_code]
+        day.programs[p.outlet] += 1
+        day.items += len(p.items)
+        day.delivered += p.state == "delivered"
+        day.failed += p.state in ("dead", "refused", "missed")
+        if p.start_at >= now and (day.next_at is None or p.start_at < day.next_at):
+            day.next_at = p.start_at
+    return [d for d in days.values() if d.programs]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -32,4 +90,12 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         programs = [p for p in upcoming(session, start=start, end=start + timedelta(days=1))
                     if p.station_code in codes]
         failures = deliveries(session, start=now - timedelta(days=7), states=NEEDS_ACTION, stations=codes)
-    return render(request, "today.html", {"programs": programs, "failures": failures, "stations": stations})
+        to_review = _to_review(session, user)
+        sent_back = _sent_back(session, user)
+    days = _days(programs, stations, now)
+    outlets = Counter(p.outlet for p in programs)
+    return render(request, "today.html", {
+        "to_review": to_review, "sent_back": sent_back, "failures": failures, "shown": SHOWN,
+        "days": days if len(days) <= STATION_CARDS else [], "outlet_counts": sorted(outlets.items()),
+        "program_count": len(programs), "item_count": sum(len(p.items) for p in programs),
+        "stations": stations})

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from content.errors import InputError, IntegrityError, LoaError, NotAllowed, NotFound, StateError
 from loa.web import i18n
 from loa.web.auth import LoginRequired, csrf_token
+from loa.web.names import Names
 
 STATUS = ((NotFound, 404), (InputError, 400), (NotAllowed, 403), (StateError, 409), (IntegrityError, 409))
 
@@ -30,8 +31,19 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "csrf": csrf_token(request), "now": services.now(),
         "date": lambda m: i18n.fmt_date(m, zone), "datetime": lambda m: i18n.fmt_datetime(m, zone),
         "time": lambda m: i18n.fmt_time(m, zone), "duration": i18n.fmt_duration,
+        "names": Names(services.settings, gettext), "flash": _flash(request),
     }
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)
+
+
+def _flash(request: Request) -> str:
+    """A one-time message left by the last form (e.g. why the calendar refused a move)."""
+    session = request.scope.get("session")
+    return session.pop("flash", "") if session is not None else ""
+
+
+def flash(request: Request, message: str) -> None:
+    request.session["flash"] = message
 
 
 def status_of(error: LoaError) -> int:
@@ -56,6 +68,18 @@ async def login_required(request: Request, error: Exception) -> Any:
         return JSONResponse({"detail": "login required: send 'Authorization: Bearer <token>'"}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
     return RedirectResponse(f"/login?next={error.next_url}", status_code=303)
+
+
+def public_base(request: Request) -> str:
+    """The address others reach loa at: ``[web] base_url`` when loa.toml sets it, else the one this request
+    came to (honouring ``X-Forwarded-Proto``/``-Host`` from a proxy), so a link made on a phone works there."""
+    web = request.app.state.services.settings.loa.web
+    if "base_url" in web.model_fields_set:
+        return web.base_url.rstrip("/")
+    scheme = request.headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip() or request.headers.get("host") \
+        or request.url.netloc
+    return f"{scheme}://{host}"
 
 
 def back(url: str) -> RedirectResponse:

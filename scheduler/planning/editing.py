@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -39,6 +40,19 @@ def _check_room(delivery: Delivery, seconds: float, what: str) -> None:
     if used + seconds > length + 1e-9:
         raise InputError(f"no room for {what}: program {delivery.id} holds {used:.0f} s of {length:.0f} s and "
                          f"the piece lasts {seconds:.0f} s; remove something first", where="airing")
+
+
+def move_problem(*, state: str, outlet: str, length_s: float, used_s: float, piece_ids: Collection[int],
+                 piece_id: int, seconds: float) -> str | None:
+    """Why a program would refuse a piece moved into it, or None if it takes it: ``"sent"`` (no longer
+    pending), ``"already-there"``, ``"no-room"``. The calendar offers only programs where this is None."""
+    if state != DeliveryState.PENDING:
+        return "sent"
+    if piece_id in piece_ids:
+        return "already-there"
+    if rules_of(outlet).timed and used_s + seconds > length_s + 1e-9:
+        return "no-room"
+    return None
 
 
 def _subject(airing: Airing) -> str:
@@ -99,9 +113,15 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: st
                          f"{target.outlet}); an airing moves only between programs of {source.station.code} "
                          f"{source.outlet}", where="--to")
     _open(target)
-    if any(a.piece_id == airing.piece_id for a in _live(target)):
+    problem = move_problem(state=target.state, outlet=target.outlet,
+                           length_s=(target.end_at - target.start_at).total_seconds(),
+                           used_s=sum(a.seconds for a in _live(target)),
+                           piece_ids={a.piece_id for a in _live(target)}, piece_id=airing.piece_id,
+                           seconds=airing.seconds)
+    if problem == "already-there":
         raise InputError(f"piece {airing.piece_id} is already in program {delivery_id}", where="--to")
-    _check_room(target, airing.seconds, f"piece {airing.piece_id}")
+    if problem == "no-room":
+        _check_room(target, airing.seconds, f"piece {airing.piece_id}")
 
     # A tombstone where it was, so re-plans do not put it back there.
     session.add(Airing(delivery_id=source.id, position=airing.position, piece_id=airing.piece_id,

@@ -36,6 +36,8 @@ class ProgramView:
     attempts: int
     last_error: str | None
     items: tuple[ItemView, ...]
+    #: Airings an editor took out (or moved away), which can be restored; only the calendar reads them.
+    removed: tuple[ItemView, ...] = ()
 
     @property
     def total_s(self) -> float:

@@ -70,9 +70,10 @@ class Week:
 
 
 def programs_between(session: Session, *, start: datetime, end: datetime, station: str | None = None,
-                     outlet: str | None = None) -> list[ProgramView]:
+                     outlet: str | None = None, removed: bool = False) -> list[ProgramView]:
     """What ``scheduler.views.schedule.upcoming`` returns, read as plain rows in three queries (no ORM
-    objects), so a week of a hundred stations with thousands of airings loads in a blink."""
+    objects), so a week of a hundred stations with thousands of airings loads in a blink; ``removed``
+    adds each program's removed airings (for restoring them)."""
     where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None)]
     if station:
         where.append(Station.code == station)
@@ -84,20 +85,23 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
         .join(Station, Station.id == Delivery.station_id).where(*where)
         .order_by(Delivery.start_at, Station.code, Delivery.outlet)).all()
     items: dict[str, list[tuple]] = defaultdict(list)
+    gone: dict[str, list[tuple]] = defaultdict(list)
     for row in session.execute(
         select(Airing.delivery_id, Airing.id, Airing.piece_id, Airing.revision_id, Airing.campaign, Airing.seconds,
-               Airing.pinned)
+               Airing.pinned, Airing.removed)
         .join(Delivery, Delivery.id == Airing.delivery_id).join(Station, Station.id == Delivery.station_id)
-        .where(*where, Airing.removed.is_(False)).order_by(Airing.delivery_id, Airing.position)):
-        items[row[0]].append(row)
-    revision_ids = {row[3] for rows in items.values() for row in rows}
+        .where(*where, *([] if removed else [Airing.removed.is_(False)]))
+        .order_by(Airing.delivery_id, Airing.position)):
+        (gone if row[7] else items)[row[0]].append(row)
+    revision_ids = {row[3] for rows in (*items.values(), *gone.values()) for row in rows}
     titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids))).all()) \
         if revision_ids else {}
-    return [
-        ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9],
-                    tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6]) for a in items[d[0]]))
-        for d in deliveries
-    ]
+
+    def views(rows: list[tuple]) -> tuple[ItemView, ...]:
+        return tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6]) for a in rows)
+
+    return [ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], views(items[d[0]]),
+                        views(gone[d[0]])) for d in deliveries]
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:
@@ -146,7 +150,7 @@ def week_grid(session: Session, *, monday: date, zone: ZoneInfo, stations: Colle
     days = [monday + timedelta(days=n) for n in range(7)]
     start = datetime.combine(monday, time(0), tzinfo=zone)
     end = start + timedelta(days=7)
-    programs: list[Any] = (programs_between(session, start=start, end=end, outlet=outlet) if detail
+    programs: list[Any] = (programs_between(session, start=start, end=end, outlet=outlet, removed=True) if detail
                            else summaries_between(session, start=start, end=end, outlet=outlet))
     by_campaign = _campaign_counts(session, start, end, outlet)
     wanted = set(stations) if stations is not None else None

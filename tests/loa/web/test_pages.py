@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -92,7 +93,9 @@ def test_review_shows_a_diff_against_the_last_approved_revision(web):
     assert _post(lan, f"/pieces/{piece}/edit", form, page=f"/pieces/{piece}/edit").status_code == 303
     page = lan.get(f"/pieces/{piece}").text
     assert "Thay đổi so với bản đã duyệt" in page
-    assert "8" in page and "9" in page and 'class="diff_chg"' in page
+    # the changed word is marked on both lines; the campaign reads by its name, never its code
+    assert "<del>8</del>" in page and "<ins>9</ins>" in page
+    assert "Gương điển hình trong học tập, khuyến học" in page and "guong-dien-hinh" not in page
     assert "bản đã duyệt: 1" in page
 
 
@@ -120,25 +123,56 @@ def test_calendar_shows_the_placed_piece_with_totals_and_targets(web):
     page = web.client("lan").get("/calendar?week=2026-11-23").text
     assert "Thông báo tiêm chủng" in page
     assert "T2 23/11" in page and "CN 29/11" in page
-    assert "guong-dien-hinh" in page and ("✓" in page or "✗" in page)
+    assert "Gương điển hình trong học tập, khuyến học" in page and ("✓" in page or "✗" in page)
+    assert "guong-dien-hinh" not in page and "Bản tin sáng" in page and ">sang<" not in page
     assert "/30:00" in page  # a 30-minute loudspeaker slot shows its planned total against its length
 
 
-def test_pin_and_remove_show_on_the_calendar_and_are_refused_once_pushed(web):
-    _, airing, _, station = _planned(web)
-    hung = web.client("hung")
+def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_vietnamese(web):
+    piece, airing, _, station = _planned(web)
+    lan = web.client("lan")  # an editor may pin and move, as on the command line
     week = f"/calendar?week=2026-11-23&station={station}"
-    assert "Chọn một xã" in hung.get("/calendar?week=2026-11-23").text  # controls live in one station's view
-    assert _post(hung, f"/calendar/airings/{airing}/pin", {"pinned": "1"}, page=week).status_code == 303
-    assert f'class="pinned" data-airing="{airing}"' in hung.get(week).text
-    assert _post(hung, f"/calendar/airings/{airing}/remove", {}, page=week).status_code == 303
-    assert f'data-airing="{airing}"' not in hung.get(week).text
+    page = lan.get(week).text
+    assert page.count('<details class="menu">') >= 7  # each item's actions behind one small menu
+    assert _post(lan, f"/calendar/airings/{airing}/pin", {"pinned": "1"}, page=week).status_code == 303
+    assert f'class="pinned" data-airing="{airing}"' in lan.get(week).text
+    assert _post(lan, f"/calendar/airings/{airing}/remove", {}, page=week).status_code == 303
+    page = lan.get(week).text
+    assert f'data-airing="{airing}"' not in page and f'data-removed="{airing}"' in page
+    assert f'action="/calendar/airings/{airing}/restore"' in page  # undo for a removal
+    assert _post(lan, f"/calendar/airings/{airing}/restore", {}, page=week).status_code == 303
+    assert f'data-airing="{airing}"' in lan.get(week).text
+    # the move offers only programs that take the piece: here the piece is in every program of the row
+    assert "Tuần này không còn chương trình nào khác có chỗ" in lan.get(week).text
     with unit_of_work(web.services.sessions) as session:
-        other = session.scalar(select(Airing).where(Airing.removed.is_(False)))
-        other.delivery.state = "delivered"
+        source = session.get(Airing, airing).delivery
+        second = session.scalar(select(Airing).join(Delivery).where(
+            Airing.piece_id == piece, Airing.removed.is_(False), Airing.delivery_id != source.id,
+            Delivery.station_id == source.station_id, Delivery.outlet == source.outlet))
+        freed = second.delivery_id
+    assert _post(lan, f"/calendar/airings/{second.id}/remove", {}, page=week).status_code == 303
+    menu = re.search(rf'data-airing="{airing}".*?</details>', lan.get(week).text, re.S)[0]
+    offered = set(re.findall(r'<option value="([^"]+)"', menu))
+    assert offered == {freed}  # the one program of this station and outlet without the piece
+    target = sorted(offered)[0]
+    assert _post(lan, f"/calendar/airings/{airing}/move", {"delivery": target}, page=week).status_code == 303
+    with unit_of_work(web.services.sessions) as session:
+        assert session.get(Airing, airing).delivery_id == target
+    # a stale page: the target was sent meanwhile; the refusal is Vietnamese and names no internal id
+    with unit_of_work(web.services.sessions) as session:
+        other = session.scalar(select(Airing).join(Delivery).where(
+            Airing.removed.is_(False), Airing.delivery_id != target, Delivery.station_id == source.station_id,
+            Delivery.outlet == source.outlet, Delivery.state == "pending"))
+        session.get(Delivery, target).state = "delivered"
         other_id = other.id
-    response = _post(hung, f"/calendar/airings/{other_id}/pin", {}, page=week)
-    assert response.status_code == 409 and "delivered" in response.text
+    response = _post(lan, f"/calendar/airings/{other_id}/move", {"delivery": target}, page=week)
+    assert response.status_code == 303
+    said = re.search(r'<p class="flash" role="status">(.*?)</p>', lan.get(week).text)[1]
+    assert "Chương trình này đã được gửi đi" in said and target not in said and "program" not in said
+    response = _post(lan, f"/calendar/airings/{airing}/pin", {}, page=week)  # its program is now delivered
+    assert response.status_code == 303 and "đã được gửi đi" in lan.get(week).text
+    with unit_of_work(web.services.sessions) as session:
+        assert session.get(Airing, other_id).delivery_id != target
 
 
 def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
@@ -149,7 +183,7 @@ def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
         row.start_at = web.services.now() - timedelta(hours=1)
     hung = web.client("hung")
     today = hung.get("/").text
-    assert "Cần xử lý" in today and "HTTP 500 from the gateway" in today
+    assert "Cần xử lý" in today and "HTTP 500 from the gateway" in today and "Gửi không thành" in today
     page = hung.get(f"/deliveries/{delivery}").text
     assert "gửi hỏng" in page and "Gửi lại" in page
     assert _post(hung, f"/deliveries/{delivery}/retry", {}, page=f"/deliveries/{delivery}").status_code == 303
@@ -196,13 +230,17 @@ def test_icalendar_subscription_lists_the_users_programs(web):
     client = web.client("xa-khac")
     page = client.get("/account").text
     link = page.split('id="ical"')[0].rsplit('value="', 1)[1].split('"')[0]
-    path = link.split("8080", 1)[1]
+    assert link.startswith("http://testserver/ical/")  # the address the request came to, not 127.0.0.1
+    path = link.removeprefix("http://testserver")
     response = web.client().get(path)  # calendar apps cannot log in: the signed address is the key
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
     from icalendar import Calendar
 
     events = Calendar.from_ical(response.content).walk("VEVENT")
     assert events and all("Phú Xuân" in str(e["summary"]) for e in events)
+    summaries = {str(e["summary"]) for e in events}  # names, never the codes sang/loudspeaker
+    assert any(s.startswith("Bản tin sáng · ") and s.endswith("· loa truyền thanh") for s in summaries), summaries
+    assert not any("loudspeaker" in s or "sang ·" in s for s in summaries)
     assert web.client().get(path.replace(".ics", "x.ics")).status_code == 404
 
 
