@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from content.errors import StateError
 from loa.wiring import Services
@@ -52,6 +53,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
 
     from loa.ingest_jobs import add_feed_jobs
     from loa.leader import Leadership
+    from loa.live import start_live
     from loa.logs import configure_logging
     from loa.web import create_app
     from scheduler.runtime import Runtime
@@ -59,24 +61,31 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     configure_logging()
     settings = services.settings
     host, port = host or settings.loa.web.host, port or settings.loa.web.port
-    runtimes: list[Runtime] = []
+    runtimes: list[tuple[Runtime, Any]] = []
     guard = threading.Lock()
 
     def lead() -> None:
         with guard:
+            planners: list[Any] = []  # the daily re-plan waits for a live one under way, and the other way round
             runtime = Runtime(
-                sessions=services.sessions, dispatcher=services.dispatcher(), replan=services.plan,
+                sessions=services.sessions, dispatcher=services.dispatcher(),
+                replan=lambda: planners[0].exclusive(services.plan),
                 clock=services.now, zone=settings.zone, settings=settings.dispatch, offset=services.clock.offset,
             )
             runtime.start()
+            planner, watcher = start_live(services, runtime.scheduler, after=runtime.schedule_due_times,
+                                          offset=services.clock.offset)  # changes reach the plan by themselves
+            planners.append(planner)
             add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
-            runtimes.append(runtime)
+            runtimes.append((runtime, watcher))
         log.info("scheduler started")
 
     def step_down() -> None:
         with guard:
             while runtimes:
-                runtimes.pop().shutdown()
+                runtime, watcher = runtimes.pop()
+                watcher.stop()
+                runtime.shutdown()
         log.info("scheduler stopped; this process no longer leads")
 
     with only_server(services):

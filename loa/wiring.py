@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
@@ -18,7 +19,9 @@ from loa.clock import Clock
 from loa.settings import Settings
 from scheduler.catalog import SyncReport, sync_config
 from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.planning import triggers
 from scheduler.planning.replan import PlanChanges, Progress, replan
+from scheduler.planning.triggers import Scope
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class Services:
     settings: Settings
     engine: Engine
     clock: Clock
+    #: Set when this process commits a change that may alter what airs (see ``scheduler.planning.triggers``).
+    plan_requested: threading.Event = field(default_factory=threading.Event)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -37,6 +42,7 @@ class Services:
 
         factory = session_factory(self.engine)
         factory.configure(info={"audit_key": audit_key(self.settings)})  # content.audit seals entries with it
+        triggers.install(factory, self.settings.zone, self.plan_requested)  # changes queue their re-plan
         return factory
 
     def now(self) -> datetime:
@@ -50,7 +56,8 @@ class Services:
                                campaigns=self.settings.campaigns, now=self.now(), actor=actor)
 
     def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
-             progress: Progress | None = None, fresh: bool = False) -> PlanChanges:
+             progress: Progress | None = None, fresh: bool = False, stations_only: frozenset[str] | None = None,
+             outlets_only: frozenset[str] | None = None) -> PlanChanges:
         settings = self.settings
         with unit_of_work(self.sessions) as session:
             return replan(
@@ -58,8 +65,18 @@ class Services:
                 first_day=first_day, render=settings.render, stations=settings.stations,
                 lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
                 abbreviations=settings.loa.normalize.abbreviations, actor=actor, progress=progress,
-                fresh=fresh,
+                fresh=fresh, stations_only=stations_only, outlets_only=outlets_only,
             )
+
+    def plan_scope(self, scope: Scope) -> PlanChanges | None:
+        """Re-plan what ``scope`` covers, from its first day (never before today) to the end of the plan's days;
+        None when that is beyond them."""
+        today = self.now().astimezone(self.settings.zone).date()
+        first = max(scope.first_day or today, today)
+        days = self.settings.dispatch.plan_days - (first - today).days
+        if days < 1:
+            return None
+        return self.plan(first_day=first, days=days, stations_only=scope.stations, outlets_only=scope.outlets)
 
     def dispatcher(self, worker: str | None = None) -> Dispatcher:
         return Dispatcher(

@@ -202,6 +202,10 @@ class DispatchSettings(_Section):
     claim_batch: int = Field(50, ge=1, le=10_000)
     lease_minutes: int = Field(10, ge=1, le=24 * 60)
     plan_days: int = Field(7, ge=1, le=62)
+    #: A change that alters what airs is re-planned this long after the last of a burst of changes, and
+    #: at most ``replan_longest_s`` after the first (see ``scheduler.live``).
+    replan_quiet_s: float = Field(1.0, ge=0, le=3600)
+    replan_longest_s: float = Field(5.0, ge=0, le=3600)
     #: Pushes in flight at once, over all outlets, and at most per outlet.
     workers: int = Field(8, ge=1, le=256)
     per_outlet: int = Field(4, ge=1, le=256)

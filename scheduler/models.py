@@ -154,3 +154,24 @@ class Airing(Base):
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     delivery: Mapped[Delivery] = relationship(back_populates="airings")
+
+
+class PlanRequest(Base):
+    """A change that may alter what airs, waiting for the scheduler leader to re-plan it (see
+    ``scheduler.planning.triggers``): written in the transaction of the change, marked done by the re-plan.
+
+    ``stations`` / ``outlets`` are None for "all"; ``first_day`` None for "from today". ``unplaced`` keeps,
+    for the request's piece, what the re-plan could not place and why (shown after an approval).
+    """
+
+    __tablename__ = "plan_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(32))
+    piece_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    stations: Mapped[list[str] | None] = mapped_column(JSON)
+    outlets: Mapped[list[str] | None] = mapped_column(JSON)
+    first_day: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unplaced: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

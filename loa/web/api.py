@@ -167,13 +167,32 @@ def review_queue(request: Request, user: User = needs("approver")) -> list[Piece
         return [_out(p) for p in pieces.list_pieces(session, [PieceState.SUBMITTED]) if p.author_id != user.id]
 
 
-@router.post("/review/{piece_id}/approve", response_model=PieceOut)
-def approve_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> PieceOut:
-    """Approve the submitted revision; refused to its author."""
+class AiringsOut(BaseModel):
+    """When the piece will air per outlet, or why not: status planned, partly, not_airing or scheduling."""
+
+    status: str
+    message: str
+    lines: list[str]
+    outlets: list[dict[str, Any]]
+
+
+class ApprovalOut(PieceOut):
+    airings: AiringsOut
+
+
+@router.post("/review/{piece_id}/approve", response_model=ApprovalOut)
+def approve_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> ApprovalOut:
+    """Approve the submitted revision (refused to its author); the answer says when it will air, once the
+    scheduler re-planned it (a few seconds at most), or why it will not."""
+    from loa.airing_words import newest_request
+    from loa.web.pieces_pages import approval_answer
+
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
+        since = newest_request(session)
         pieces.approve(session, piece_id, actor=user, now=services.now(), note=body.note)
-    return _one(request, piece_id)
+    answer = approval_answer(request, piece_id, since)
+    return ApprovalOut(**_one(request, piece_id).model_dump(), airings=AiringsOut(**answer.to_dict()))
 
 
 @router.post("/review/{piece_id}/reject", response_model=PieceOut)

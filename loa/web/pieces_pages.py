@@ -91,6 +91,11 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
             .join(Revision, Revision.id == Review.revision_id)
             .where(Revision.piece_id == piece_id).order_by(Review.id.desc())).all())
         campaigns = _campaigns(session)
+        from loa.airing_words import words
+        from scheduler.views.piece_airings import piece_airings
+
+        airings = words(piece_airings(session, piece_id, now=services.now()), now=services.now(),
+                        zone=services.settings.zone)
     from loa.web.diff import html_diff
     from loa.web.i18n import fmt_date, translations
 
@@ -107,7 +112,7 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
     return render(request, "piece.html", {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
-        "can_write": user.role in ("editor", "approver", "admin"),
+        "can_write": user.role in ("editor", "approver", "admin"), "airings": airings,
     })
 
 
@@ -158,11 +163,27 @@ def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> Red
 
 @router.post("/pieces/{piece_id}/approve")
 def approve(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
+    """Approve, wait a moment for the re-plan, then show the piece with when it will air (or why not)."""
+    from loa.airing_words import newest_request
+
     services = request.app.state.services
     note = str(form.get("note") or "")
     with unit_of_work(services.sessions) as session:
+        since = newest_request(session)
         pieces.approve(session, piece_id, actor=user, now=services.now(), note=note)
-    return back(f"/pieces/{piece_id}")
+    approval_answer(request, piece_id, since)
+    return back(f"/pieces/{piece_id}#airings")
+
+
+def approval_answer(request: Request, piece_id: int, since: int) -> Any:
+    """When the approved piece will air, once the leader re-planned it (waits a few seconds at most)."""
+    from loa.airing_words import after_approval, leader_running
+
+    services = request.app.state.services
+    leadership = getattr(request.app.state, "leadership", None)
+    leader = leader_running(services.sessions, here=bool(leadership and leadership.leader))
+    return after_approval(services.sessions, piece_id, since=since, clock=services.now, zone=services.settings.zone,
+                          wait_s=services.settings.dispatch.replan_longest_s + 5, leader=leader)
 
 
 @router.post("/pieces/{piece_id}/reject")

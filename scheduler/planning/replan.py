@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -101,6 +101,10 @@ def _stored(session: Session, since: datetime, now: datetime, *, fresh: bool = F
     return stored, existing
 
 
+def _within(station: str, outlet: str, stations: Collection[str] | None, outlets: Collection[str] | None) -> bool:
+    return (stations is None or station in stations) and (outlets is None or outlet in outlets)
+
+
 def replan(
     session: Session,
     *,
@@ -117,6 +121,8 @@ def replan(
     progress: Progress | None = None,
     overhead_s: float | None = None,
     fresh: bool = False,
+    stations_only: Collection[str] | None = None,
+    outlets_only: Collection[str] | None = None,
 ) -> PlanChanges:
     """Recompute the plan from ``first_day`` (default: today) for ``days`` days.
 
@@ -127,6 +133,7 @@ def replan(
     program is laid out ``intro · (piece · gap)… · outro``.
     ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
     removals still hold), for when newly approved pieces should take the room of older ones.
+    ``stations_only`` / ``outlets_only`` limit the re-plan to those programs (the rest is left as it is).
     """
     first_day = first_day or now.astimezone(zone).date()
     if overhead_s is None:
@@ -140,7 +147,7 @@ def replan(
     instances = [
         instance for instance in calendar.instances(slot_rules, station_rules, first_day=first_day, days=days,
                                                     zone=zone, blackout=blackout)
-        if instance.end_at > now
+        if instance.end_at > now and _within(instance.station_code, instance.outlet, stations_only, outlets_only)
     ]
     changes.instances = len(instances)
     station_ids = dict(session.execute(select(Station.code, Station.id)).all())
@@ -151,6 +158,7 @@ def replan(
 
     window_start = min((i.start_at for i in instances), default=now)
     stored, existing = _stored(session, window_start, now, fresh=fresh)
+    stored = {key: d for key, d in stored.items() if _within(key[0], key[1], stations_only, outlets_only)}
     # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
     # its outlet's lateness rule), not the planner's to move or delete.
     replanned = {key for key, d in stored.items()
