@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -75,11 +75,14 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
     return out
 
 
-def _stored(session: Session, since: datetime, *, fresh: bool = False,
+def _stored(session: Session, since: datetime, until: datetime, *, fresh: bool = False,
             ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
+    """The programs stored for instances starting in [since, until): those beyond the window are not this
+    re-plan's to change (a re-plan of one day keeps the days after it)."""
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
-    rows = session.execute(select(Delivery, Station.code).join(Station).where(Delivery.start_at >= since)).all()
+    rows = session.execute(select(Delivery, Station.code).join(Station).where(
+        Delivery.start_at >= since, Delivery.start_at < until)).all()
     for delivery, code in rows:
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
@@ -148,7 +151,8 @@ def replan(
                              abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
-    stored, existing = _stored(session, window_start, fresh=fresh)
+    window_end = datetime.combine(changes.last_day + timedelta(days=1), time(0), tzinfo=zone)
+    stored, existing = _stored(session, window_start, window_end, fresh=fresh)
     # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
     # its outlet's lateness rule), not the planner's to move or delete.
     replanned = {key for key, d in stored.items()
