@@ -51,14 +51,22 @@ class Services:
 
     def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
              progress: Progress | None = None, fresh: bool = False) -> PlanChanges:
+        """Re-plan: render the missing speech first (short transactions, none while speaking), then plan
+        from the stored renditions in one short write transaction."""
+        from content.render.program import program_overhead_s
+        from scheduler.planning.prerender import render_airable
+
         settings = self.settings
+        abbreviations = settings.loa.normalize.abbreviations
+        render_airable(self.sessions, settings.render, now=self.now(), abbreviations=abbreviations,
+                       progress=progress)
+        overhead_s = program_overhead_s(None, settings.render) + settings.render.audio.gap_s  # decodes jingles
         with unit_of_work(self.sessions) as session:
             return replan(
                 session, now=self.now(), zone=settings.zone, days=days or settings.dispatch.plan_days,
                 first_day=first_day, render=settings.render, stations=settings.stations,
                 lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
-                abbreviations=settings.loa.normalize.abbreviations, actor=actor, progress=progress,
-                fresh=fresh,
+                abbreviations=abbreviations, actor=actor, overhead_s=overhead_s, fresh=fresh,
             )
 
     def dispatcher(self, worker: str | None = None) -> Dispatcher:

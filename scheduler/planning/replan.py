@@ -18,7 +18,7 @@ from content.config import RenderSettings
 from content.models import Revision
 from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
-from content.render.renditions import ensure_speech
+from content.render.renditions import find_speech
 from content.render.slides import make_slides
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
@@ -55,11 +55,13 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
         seconds: dict[str, float] = {}
         for rules in (rules_of(channel) for channel in revision.channels):
             if rules.form is Form.SPEECH:
-                try:
-                    seconds[rules.duration_key()] = ensure_speech(session, revision, render, now=now,
-                                                                  abbreviations=abbreviations).duration_s
-                except Exception:  # one bad piece must not stop the plan; it is reported unplaced
-                    log.exception("could not render revision %s for planning", revision.id)
+                # Measured from the stored rendition only: speech is rendered before the plan's write
+                # transaction (scheduler.planning.prerender). Without one the piece is reported unmeasured.
+                rendition = find_speech(session, revision, render)
+                if rendition is None:
+                    log.warning("revision %s has no speech rendered; it is not placed on loudspeakers", revision.id)
+                else:
+                    seconds[rules.duration_key()] = rendition.duration_s
             elif rules.form is Form.SLIDES:
                 for chars, per_slide in profiles:
                     slides = make_slides(revision.body, max_chars=chars, seconds=per_slide)
@@ -128,6 +130,8 @@ def replan(
     program is laid out ``intro · (piece · gap)… · outro``.
     ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
     removals still hold), for when newly approved pieces should take the room of older ones.
+    Speech is measured from stored renditions, never synthesised here (this runs in a write
+    transaction): render first with :func:`scheduler.planning.prerender.render_airable`.
     """
     first_day = first_day or now.astimezone(zone).date()
     if overhead_s is None:
