@@ -27,8 +27,9 @@ from scheduler.models import Airing, Delivery, DeliveryState, Station
 from scheduler.outlets import RULES, Form, Outlet, rules_of
 from scheduler.planning import calendar
 from scheduler.planning.calendar import Instance
-from scheduler.planning.changes import AiringKey, PlanChanges, diff
+from scheduler.planning.changes import AiringKey, HeldPin, PlanChanges, diff
 from scheduler.planning.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning.planner_types import Held
 
 __all__ = ["PlanChanges", "Progress", "board_profile", "replan"]
 
@@ -93,12 +94,14 @@ def _stored(session: Session, since: datetime, until: datetime, *, fresh: bool =
         frozen = delivery.state != DeliveryState.PENDING or delivery.payload is not None
 
         def item(a: Airing) -> PlannedItem:
-            return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
+            return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned,
+                               Held.of(a.held) if a.held else None)
 
+        held = [a for a in delivery.airings if a.removed and a.pinned and a.held]  # pins tried again
         existing[key] = Existing(
             frozen=frozen,
-            items=tuple(item(a) for a in live if frozen or a.pinned),
-            removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
+            items=tuple(item(a) for a in live if frozen or a.pinned) + (() if frozen else tuple(map(item, held))),
+            removed=frozenset(a.piece_id for a in delivery.airings if a.removed and a not in held),
             kept=() if frozen or fresh else tuple(item(a) for a in live if not a.pinned),
         )
     return stored, existing
@@ -180,13 +183,18 @@ def replan(
     changes.shortfalls = result.shortfalls
 
     before: list[AiringKey] = [(*key, a.piece_id) for key in replanned for a in stored[key].airings if not a.removed]
-    after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items]
+    after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items
+                              if item.held is None]
     titles = {c.piece_id: c.title for c in candidates}
-    gone = {piece for *_, piece in before} - titles.keys()
+    held = [(key, item) for key, items in result.programs.items() for item in items if item.held is not None]
+    gone = ({piece for *_, piece in before} | {item.piece_id for _, item in held}) - titles.keys()
     if gone:
         titles.update(session.execute(select(Revision.piece_id, Revision.title)
                                       .where(Revision.piece_id.in_(gone)).order_by(Revision.number)).all())
     changes.record(diff(before, after, titles))
+    changes.held = [HeldPin(code, outlet, start, item.piece_id, titles.get(item.piece_id, f"piece {item.piece_id}"),
+                            item.held) for (code, outlet, start), item in sorted(held, key=lambda pair: pair[0])
+                    if item.held is not None]
     _write(session, changes, result.programs, stored, replanned,
            {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes))
     audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details=changes.counts())
@@ -208,15 +216,21 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
                 delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
             live = [a for a in delivery.airings if not a.removed]
+            held = [a for a in delivery.airings if a.removed and a.pinned and a.held]
             if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
-                    (i.piece_id, i.revision_id, i.pinned) for i in items]:
+                    (i.piece_id, i.revision_id, i.pinned) for i in items if i.held is None] and \
+                    [(a.piece_id, a.revision_id, a.held) for a in held] == [
+                    (i.piece_id, i.revision_id, i.held.to_dict()) for i in items if i.held is not None]:
                 continue
             session.execute(delete(Airing).where(Airing.delivery_id == delivery.id, Airing.pinned.is_(False),
                                                  Airing.removed.is_(False)))
-            pinned = {a.piece_id: a for a in live if a.pinned}
+            pinned = {a.piece_id: a for a in live + held if a.pinned}
             for position, item in enumerate(items):
-                if item.pinned and item.piece_id in pinned:
-                    pinned[item.piece_id].position = position
+                if item.pinned and item.piece_id in pinned:  # a pin follows its piece: revision, length, held
+                    row = pinned[item.piece_id]
+                    row.position, row.revision_id, row.campaign, row.seconds = (
+                        position, item.revision_id, item.campaign, item.seconds)
+                    row.removed, row.held = item.held is not None, item.held.to_dict() if item.held else None
             delivery_id = delivery.id
             delivery.updated_at = now
         else:
@@ -243,7 +257,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     if new_deliveries:
         session.execute(insert(Delivery), new_deliveries)
     rows = (dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
-                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False)
+                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False, held=None)
             for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned)
     while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
         session.execute(insert(Airing), chunk)
