@@ -48,8 +48,8 @@ def pinned(web):
     ids = []
     for title in ("Cụ Lan 68 tuổi vẫn đọc sách", "Lịch tiêm chủng", "Phòng cháy rừng"):
         with unit_of_work(services.sessions) as session:
-            piece = add_piece(session, PieceContent(title, SHORT, channels=("loudspeaker",)), author=_as(session, "lan"),
-                              now=now)
+            piece = add_piece(session, PieceContent(title, SHORT, channels=("loudspeaker",)),
+                              author=_as(session, "lan"), now=now)
             submit(session, piece.id, actor=_as(session, "lan"), now=now)
             approve(session, piece.id, actor=_as(session, "hung"), now=now)
             ids.append(piece.id)
@@ -154,7 +154,7 @@ def test_a_correction_too_long_for_the_pinned_place_is_held_out_with_the_reason(
 
 def test_a_held_pin_returns_when_a_shorter_correction_is_approved_and_can_be_let_go(web, pinned, cli) -> None:
     services = web.services
-    piece_id, airing_id, delivery_id = pinned
+    piece_id, airing_id, _ = pinned
     _correct(services, piece_id, body=LONG)
     services.plan(days=2)
     shorter = _correct(services, piece_id, body=SHORT + " Bà con chú ý.")
