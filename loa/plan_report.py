@@ -50,5 +50,11 @@ def print_plan(changes: Any, echo: Callable[[str], Any]) -> None:
         first = found[0]
         echo(f"  target not met: campaign {campaign} on {outlet}, {len(found)} station-days "
              f"(e.g. {first.station} {first.day}: {first.placed} of {first.wanted} a day): {reason}")
+    for pin in changes.held[:SHOWN]:
+        echo(f"  pin held out: piece {pin.piece_id} «{pin.title}» {pin.station} {pin.outlet} "
+             f"{_when(pin.start_at, changes)}: {pin.reason}; it does not air there until it fits "
+             "(or unpin it: `loa airing unpin`)")
+    if len(changes.held) > SHOWN:
+        echo(f"  … and {len(changes.held) - SHOWN} more pins held out (`loa --json plan` lists them)")
     for warning in changes.warnings:
         echo(f"  warning: {warning}")

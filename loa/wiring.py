@@ -58,14 +58,23 @@ class Services:
     def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
              progress: Progress | None = None, fresh: bool = False, stations_only: frozenset[str] | None = None,
              outlets_only: frozenset[str] | None = None) -> PlanChanges:
+        """Re-plan: render the missing speech first (short transactions, none while speaking), then plan
+        from the stored renditions in one short write transaction."""
+        from content.render.program import program_overhead_s
+        from scheduler.planning.prerender import render_airable
+
         settings = self.settings
+        abbreviations = settings.loa.normalize.abbreviations
+        render_airable(self.sessions, settings.render, now=self.now(), abbreviations=abbreviations,
+                       progress=progress)
+        overhead_s = program_overhead_s(None, settings.render) + settings.render.audio.gap_s  # decodes jingles
         with unit_of_work(self.sessions) as session:
             return replan(
                 session, now=self.now(), zone=settings.zone, days=days or settings.dispatch.plan_days,
                 first_day=first_day, render=settings.render, stations=settings.stations,
                 lead_minutes=settings.dispatch.lead_minutes, blackout=settings.blackout,
-                abbreviations=settings.loa.normalize.abbreviations, actor=actor, progress=progress,
-                fresh=fresh, stations_only=stations_only, outlets_only=outlets_only,
+                abbreviations=abbreviations, actor=actor, overhead_s=overhead_s, fresh=fresh,
+                stations_only=stations_only, outlets_only=outlets_only,
             )
 
     def plan_scope(self, scope: Scope) -> PlanChanges | None:

@@ -139,7 +139,9 @@ class Delivery(Base):
 
 class Airing(Base):
     """A revision placed in a delivery at a position. ``removed`` airings are kept as
-    tombstones so a re-plan does not put back what an editor took out."""
+    tombstones so a re-plan does not put back what an editor took out. A pin that its piece's
+    approved revision cannot take (it no longer fits, expired, was withdrawn) is ``removed`` and
+    still ``pinned``, with ``held`` saying why; each re-plan tries it again."""
 
     __tablename__ = "airings"
 
@@ -152,6 +154,8 @@ class Airing(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why a pinned airing is held out of its program (scheduler.planning.planner_types.Held), else None.
+    held: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     delivery: Mapped[Delivery] = relationship(back_populates="airings")
 

@@ -1,4 +1,4 @@
-"""What a re-plan changed, for the editor: airings added, moved and dropped, and what fell short."""
+"""What a re-plan changed, for the editor: airings added, moved and dropped, pins held out, and what fell short."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from scheduler.planning.planner_types import Shortfall, Unplaced
+from scheduler.planning.planner_types import Held, Shortfall, Unplaced
 
 #: Past this many, lists in the report are cut (the counts stay exact) so a province's first plan stays readable.
 LIST_LIMIT = 1000
@@ -54,6 +54,26 @@ def diff(before: Iterable[AiringKey], after: Iterable[AiringKey], titles: Mappin
     return out
 
 
+@dataclass(frozen=True)
+class HeldPin:
+    """A pinned piece whose approved revision cannot take its pinned place, and why (it does not air there)."""
+
+    station: str
+    outlet: str
+    start_at: datetime
+    piece_id: int
+    title: str
+    held: Held
+
+    @property
+    def reason(self) -> str:
+        return self.held.reason
+
+    def to_dict(self) -> dict:
+        return {"station": self.station, "outlet": self.outlet, "start_at": self.start_at.isoformat(),
+                "piece": self.piece_id, "title": self.title, "reason": self.reason, **self.held.to_dict()}
+
+
 @dataclass
 class PlanChanges:
     """What a re-plan did: counts, each airing change, what could not be placed and unmet targets."""
@@ -73,6 +93,7 @@ class PlanChanges:
     unplaced: list[Unplaced] = field(default_factory=list)
     shortfalls: list[Shortfall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    held: list[HeldPin] = field(default_factory=list)  # pins their piece's approved revision cannot take
     zone: tzinfo | None = None  # for showing times to the editor
 
     def record(self, changes: list[AiringChange]) -> None:
@@ -87,7 +108,7 @@ class PlanChanges:
                 "airings_dropped": self.airings_dropped, "deliveries_created": self.deliveries_created,
                 "deliveries_deleted": self.deliveries_deleted,
                 "deliveries_superseded": self.deliveries_superseded, "unplaced": len(self.unplaced),
-                "shortfalls": len(self.shortfalls)}
+                "shortfalls": len(self.shortfalls), "pins_held": len(self.held)}
 
     def to_dict(self) -> dict:
         data = self.counts()
@@ -100,6 +121,7 @@ class PlanChanges:
             unmet_targets=[s.to_dict() for s in self.shortfalls[:LIST_LIMIT]],
             unmet_targets_total=len(self.shortfalls),
             warnings=list(self.warnings),
+            pins_held=[h.to_dict() for h in self.held[:LIST_LIMIT]],
             truncated=max(self.airings_added, self.airings_moved, self.airings_dropped,
                           len(self.shortfalls)) > LIST_LIMIT,
         )

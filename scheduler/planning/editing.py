@@ -11,6 +11,7 @@ from content import audit
 from content.errors import InputError, NotFound, StateError
 from scheduler.models import Airing, Delivery, DeliveryState
 from scheduler.outlets import rules_of
+from scheduler.planning.planner_types import Held
 
 
 def _airing(session: Session, airing_id: int) -> Airing:
@@ -64,7 +65,14 @@ def pin_airing(session: Session, airing_id: int, *, actor: str, now: datetime, p
     airing = _airing(session, airing_id)
     delivery = airing.delivery
     _open(delivery)
-    if airing.removed:
+    if airing.held is not None and not pinned:  # a pin held out, let go: the planner places the piece freely
+        audit.record(session, actor=actor, action="airing.unpin", subject=_subject(airing), at=now,
+                     details={"delivery": delivery.id, "piece": airing.piece_id, "held": airing.held})
+        session.delete(airing)
+        delivery.updated_at = now
+        session.flush()
+        return
+    if airing.removed and airing.held is None:
         raise StateError(f"airing {airing_id} was removed; restore it before pinning it")
     if airing.pinned == pinned:
         return
@@ -80,7 +88,10 @@ def remove_airing(session: Session, airing_id: int, *, actor: str, now: datetime
     airing = _airing(session, airing_id)
     delivery = airing.delivery
     _open(delivery)
-    if airing.removed == removed:
+    if airing.held is not None and not removed:
+        raise StateError(f"airing {airing_id} is a pin held out of its program: {Held.of(airing.held).reason}; "
+                         "make room and re-plan, or unpin it so the planner places the piece elsewhere")
+    if airing.removed == removed and airing.held is None:
         return
     if not removed:
         if any(a.piece_id == airing.piece_id for a in _live(delivery)):
@@ -89,6 +100,7 @@ def remove_airing(session: Session, airing_id: int, *, actor: str, now: datetime
         airing.position = max((a.position for a in _live(delivery)), default=-1) + 1
     airing.removed = removed
     airing.pinned = False
+    airing.held = None  # a held pin removed becomes an editor's tombstone: the piece is not put back there
     delivery.updated_at = now
     audit.record(session, actor=actor, action="airing.remove" if removed else "airing.restore",
                  subject=_subject(airing), at=now, details={"delivery": delivery.id, "piece": airing.piece_id})
@@ -102,7 +114,7 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: st
     source = airing.delivery
     _open(source)
     if airing.removed:
-        raise StateError(f"airing {airing_id} was removed; restore it before moving it")
+        raise StateError(f"airing {airing_id} is out of its program; restore it (or unpin a held pin) first")
     target = session.get(Delivery, delivery_id)
     if target is None:
         raise NotFound(f"no program {delivery_id!r}; `loa schedule --json` lists program ids", where="--to")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import groupby
 
 from scheduler.outlets import rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
-from scheduler.planning.planner_types import Candidate, Existing, PlannedItem
+from scheduler.planning.planner_types import Candidate, Existing, Held, PlannedItem
 
 #: Why a campaign's daily target was not met, as a code (for machines) and a sentence (for editors).
 TARGET_REASONS = {
@@ -46,6 +46,7 @@ class _Program:
     protected: set[int] = field(default_factory=set)  # pieces that may not be displaced
     present: set[int] = field(default_factory=set)  # the pieces in ``items``
     used: float = 0.0
+    held: list[PlannedItem] = field(default_factory=list)  # pins held out of the program, with why
 
     def pieces(self) -> set[int]:
         return self.present
@@ -313,21 +314,75 @@ def _order(group: _Group, program: _Program) -> list[PlannedItem]:
     return [item for _, item in sorted(enumerate(program.items), key=key)]
 
 
+def _keep(group: _Group, program: _Program, item: PlannedItem) -> None:
+    program.items.append(item)
+    program.present.add(item.piece_id)
+    program.protected.add(item.piece_id)
+    group.aired[item.piece_id] += 1
+    if group.once:
+        group.published.add(item.piece_id)
+
+
+def _why_held(group: _Group, program: _Program, candidate: Candidate | None, check_room: bool) -> Held | None:
+    """Why ``candidate`` (the piece's approved revision) cannot take its pin in ``program``, or None."""
+    instance = program.instance
+    if candidate is None:
+        return Held("gone")
+    if candidate.campaign is not None and not group.campaign_on(candidate.campaign, instance.day):
+        return Held("campaign_off")
+    if group.timed and candidate.seconds.get(group.inputs.seconds_key) is None:
+        return Held("not_measured")
+    if not group.rules.valid_in(candidate.valid_from, candidate.valid_until, instance.start_at, instance.end_at):
+        return Held("not_valid")
+    seconds = group.seconds(candidate)
+    if check_room and not group.fits(program, seconds):
+        room = instance.length_s - program.used - (group.inputs.gap_s if program.items else group.overhead)
+        return Held("no_room", seconds=seconds, room=max(room, 0.0), length=instance.length_s)
+    return None
+
+
+def _pins(group: _Group, program: _Program, pins: Sequence[PlannedItem]) -> None:
+    """A pin belongs to the piece: the approved revision takes the pinned place if it may air there and,
+    when it is not the revision pinned, if it fits beside the other pins; otherwise the pin is held out
+    of the program (it does not air) with the reason, and tried again at the next re-plan."""
+    settled = [item for item in pins if item.held is None and (c := group.by_piece.get(item.piece_id)) is not None
+               and c.revision_id == item.revision_id]
+    for item in settled:
+        candidate = group.by_piece[item.piece_id]
+        held = _why_held(group, program, candidate, check_room=False)
+        if held is None:
+            _keep(group, program, item)
+        else:
+            program.held.append(replace(item, held=held))
+    group._recount(program)
+    for item in pins:
+        if item in settled:
+            continue
+        candidate = group.by_piece.get(item.piece_id)
+        held = _why_held(group, program, candidate, check_room=True)
+        if candidate is not None:
+            item = PlannedItem(candidate.piece_id, candidate.revision_id, candidate.campaign,
+                               group.seconds(candidate), pinned=True)
+        if held is None:
+            _keep(group, program, item)
+            group._recount(program)
+        else:
+            program.held.append(replace(item, held=held))
+
+
 def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
                 ) -> tuple[list[list[PlannedItem] | None], list[DayShortfall]]:
-    """The items of each instance (None for a frozen one, which is never changed) and the unmet targets."""
+    """The items of each instance (None for a frozen one, which is never changed; pins held out last, with
+    ``held`` set) and the unmet targets."""
     group = _Group(inputs)
     programs = []
     for instance, existing in zip(inputs.instances, inputs.existing, strict=True):
         program = _Program(instance, existing.frozen, existing.removed, existing.kept)
-        for item in existing.items:
-            if existing.frozen or item.pinned:
-                program.items.append(item)
-                program.present.add(item.piece_id)
-                program.protected.add(item.piece_id)
-                group.aired[item.piece_id] += 1
-                if group.once:
-                    group.published.add(item.piece_id)
+        if existing.frozen:
+            for item in existing.items:
+                _keep(group, program, item)
+        else:
+            _pins(group, program, [item for item in existing.items if item.pinned])
         group._recount(program)
         programs.append(program)
     shortfalls: list[DayShortfall] = []
@@ -335,4 +390,4 @@ def place_group(inputs: GroupInputs, progress: Callable[[], None] | None = None,
         todays = list(day_programs)
         group.aired_today = Counter(item.piece_id for p in todays for item in p.items)
         shortfalls += _day(group, todays, day)
-    return [None if p.frozen else _order(group, p) for p in programs], shortfalls
+    return [None if p.frozen else _order(group, p) + p.held for p in programs], shortfalls

@@ -28,6 +28,40 @@ class Candidate:
     seconds: Mapping[str, float] = field(default_factory=dict)
 
 
+#: Why a pin is held out of its program, by code; ``Held.reason`` fills in the seconds.
+HELD_REASONS = {
+    "gone": "the piece has no approved revision for this outlet any more (withdrawn, or its channels changed)",
+    "campaign_off": "its campaign is not on that day",
+    "not_valid": "the approved revision is not valid at that time",
+    "not_measured": "the length of the approved revision could not be measured (rendering failed)",
+    "no_room": "the approved revision lasts {seconds:.0f} s, but beside the other pinned pieces only {room:.0f} s "
+               "of the {length:.0f} s program are left",
+}
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a pinned piece's approved revision cannot take its pinned place; the pin waits for a re-plan
+    where it can (more room, a shorter revision) or for the editor to unpin it."""
+
+    code: str
+    seconds: float = 0.0  # what the approved revision needs in the program (no_room)
+    room: float = 0.0  # what the program has left beside the other pins (no_room)
+    length: float = 0.0  # the program's length (no_room)
+
+    @property
+    def reason(self) -> str:
+        return HELD_REASONS[self.code].format(seconds=self.seconds, room=self.room, length=self.length)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "seconds": round(self.seconds, 1), "room": round(self.room, 1),
+                "length": round(self.length, 1)}
+
+    @classmethod
+    def of(cls, data: Mapping[str, object]) -> Held:
+        return cls(str(data["code"]), *(float(data.get(k) or 0.0) for k in ("seconds", "room", "length")))
+
+
 @dataclass(frozen=True)
 class PlannedItem:
     piece_id: int
@@ -35,6 +69,7 @@ class PlannedItem:
     campaign: str | None
     seconds: float
     pinned: bool = False
+    held: Held | None = None  # a pin held out of the program (it does not air), and why
 
 
 @dataclass(frozen=True)
@@ -42,7 +77,7 @@ class Existing:
     """What is already stored for one instance.
 
     ``frozen`` when its delivery has left the pending state (it is never changed; ``items`` are
-    what it holds). Otherwise ``items`` are the pinned items, ``kept`` the rest of the last plan
+    what it holds). Otherwise ``items`` are the pinned items (held ones too), ``kept`` the rest of the last plan
     (kept while they may still air, so a re-plan changes only what it must) and ``removed`` the
     pieces an editor took out (never put back).
     """

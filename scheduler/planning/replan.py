@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from content.config import RenderSettings
 from content.models import Revision
 from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
-from content.render.renditions import ensure_speech
+from content.render.renditions import find_speech
 from content.render.slides import make_slides
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
@@ -27,8 +27,9 @@ from scheduler.models import Airing, Delivery, DeliveryState, Station
 from scheduler.outlets import RULES, Form, Outlet, rules_of
 from scheduler.planning import calendar, succession
 from scheduler.planning.calendar import Instance
-from scheduler.planning.changes import AiringKey, PlanChanges, diff
+from scheduler.planning.changes import AiringKey, HeldPin, PlanChanges, diff
 from scheduler.planning.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning.planner_types import Held
 
 __all__ = ["PlanChanges", "Progress", "board_profile", "replan"]
 
@@ -55,11 +56,13 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
         seconds: dict[str, float] = {}
         for rules in (rules_of(channel) for channel in revision.channels):
             if rules.form is Form.SPEECH:
-                try:
-                    seconds[rules.duration_key()] = ensure_speech(session, revision, render, now=now,
-                                                                  abbreviations=abbreviations).duration_s
-                except Exception:  # one bad piece must not stop the plan; it is reported unplaced
-                    log.exception("could not render revision %s for planning", revision.id)
+                # Measured from the stored rendition only: speech is rendered before the plan's write
+                # transaction (scheduler.planning.prerender). Without one the piece is reported unmeasured.
+                rendition = find_speech(session, revision, render)
+                if rendition is None:
+                    log.warning("revision %s has no speech rendered; it is not placed on loudspeakers", revision.id)
+                else:
+                    seconds[rules.duration_key()] = rendition.duration_s
             elif rules.form is Form.SLIDES:
                 for chars, per_slide in profiles:
                     slides = make_slides(revision.body, max_chars=chars, seconds=per_slide)
@@ -75,12 +78,14 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
     return out
 
 
-def _stored(session: Session, since: datetime, now: datetime, *, fresh: bool = False,
+def _stored(session: Session, since: datetime, until: datetime, now: datetime, *, fresh: bool = False,
             ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
+    """The programs stored for instances starting in [since, until): those beyond the window are not this
+    re-plan's to change (a re-plan of one day keeps the days after it)."""
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
-    rows = session.execute(select(Delivery, Station.code).join(Station)
-                           .where(Delivery.start_at >= since, Delivery.superseded_at.is_(None))).all()
+    rows = session.execute(select(Delivery, Station.code).join(Station).where(
+        Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None))).all()
     for delivery, code in rows:
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
@@ -90,12 +95,14 @@ def _stored(session: Session, since: datetime, now: datetime, *, fresh: bool = F
         frozen = succession.attempted(delivery) and not succession.replaceable(delivery, now)
 
         def item(a: Airing) -> PlannedItem:
-            return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned)
+            return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned,
+                               Held.of(a.held) if a.held else None)
 
+        held = [a for a in delivery.airings if a.removed and a.pinned and a.held]  # pins tried again
         existing[key] = Existing(
             frozen=frozen,
-            items=tuple(item(a) for a in live if frozen or a.pinned),
-            removed=frozenset(a.piece_id for a in delivery.airings if a.removed),
+            items=tuple(item(a) for a in live if frozen or a.pinned) + (() if frozen else tuple(map(item, held))),
+            removed=frozenset(a.piece_id for a in delivery.airings if a.removed and a not in held),
             kept=() if frozen or fresh else tuple(item(a) for a in live if not a.pinned),
         )
     return stored, existing
@@ -134,6 +141,8 @@ def replan(
     ``fresh`` recomputes the programs not yet sent as if nothing had been planned (pins and
     removals still hold), for when newly approved pieces should take the room of older ones.
     ``stations_only`` / ``outlets_only`` limit the re-plan to those programs (the rest is left as it is).
+    Speech is measured from stored renditions, never synthesised here (this runs in a write
+    transaction): render first with :func:`scheduler.planning.prerender.render_airable`.
     """
     first_day = first_day or now.astimezone(zone).date()
     if overhead_s is None:
@@ -157,7 +166,8 @@ def replan(
                              abbreviations or {}, progress)
 
     window_start = min((i.start_at for i in instances), default=now)
-    stored, existing = _stored(session, window_start, now, fresh=fresh)
+    window_end = datetime.combine(changes.last_day + timedelta(days=1), time(0), tzinfo=zone)
+    stored, existing = _stored(session, window_start, window_end, now, fresh=fresh)
     stored = {key: d for key, d in stored.items() if _within(key[0], key[1], stations_only, outlets_only)}
     # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
     # its outlet's lateness rule), not the planner's to move or delete.
@@ -184,13 +194,18 @@ def replan(
     running = {key for key, d in stored.items() if succession.replaceable(d, now)}
     before: list[AiringKey] = [(*key, a.piece_id) for key in replanned | running
                                for a in stored[key].airings if not a.removed]
-    after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items]
+    after: list[AiringKey] = [(*key, item.piece_id) for key, items in result.programs.items() for item in items
+                              if item.held is None]
     titles = {c.piece_id: c.title for c in candidates}
-    gone = {piece for *_, piece in before} - titles.keys()
+    held = [(key, item) for key, items in result.programs.items() for item in items if item.held is not None]
+    gone = ({piece for *_, piece in before} | {item.piece_id for _, item in held}) - titles.keys()
     if gone:
         titles.update(session.execute(select(Revision.piece_id, Revision.title)
                                       .where(Revision.piece_id.in_(gone)).order_by(Revision.number)).all())
     changes.record(diff(before, after, titles))
+    changes.held = [HeldPin(code, outlet, start, item.piece_id, titles.get(item.piece_id, f"piece {item.piece_id}"),
+                            item.held) for (code, outlet, start), item in sorted(held, key=lambda pair: pair[0])
+                    if item.held is not None]
     _write(session, changes, result.programs, stored, replanned,
            {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes),
            actor)
@@ -220,15 +235,21 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
                 delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
             live = [a for a in delivery.airings if not a.removed]
+            held = [a for a in delivery.airings if a.removed and a.pinned and a.held]
             if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
-                    (i.piece_id, i.revision_id, i.pinned) for i in items]:
+                    (i.piece_id, i.revision_id, i.pinned) for i in items if i.held is None] and \
+                    [(a.piece_id, a.revision_id, a.held) for a in held] == [
+                    (i.piece_id, i.revision_id, i.held.to_dict()) for i in items if i.held is not None]:
                 continue
             session.execute(delete(Airing).where(Airing.delivery_id == delivery.id, Airing.pinned.is_(False),
                                                  Airing.removed.is_(False)))
-            pinned = {a.piece_id: a for a in live if a.pinned}
+            pinned = {a.piece_id: a for a in live + held if a.pinned}
             for position, item in enumerate(items):
-                if item.pinned and item.piece_id in pinned:
-                    pinned[item.piece_id].position = position
+                if item.pinned and item.piece_id in pinned:  # a pin follows its piece: revision, length, held
+                    row = pinned[item.piece_id]
+                    row.position, row.revision_id, row.campaign, row.seconds = (
+                        position, item.revision_id, item.campaign, item.seconds)
+                    row.removed, row.held = item.held is not None, item.held.to_dict() if item.held else None
             delivery_id = delivery.id
             delivery.updated_at = now
         else:
@@ -255,7 +276,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     if new_deliveries:
         session.execute(insert(Delivery), new_deliveries)
     rows = (dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
-                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False)
+                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False, held=None)
             for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned)
     while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
         session.execute(insert(Airing), chunk)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from content.models import Revision
 from scheduler.models import Delivery, Station
+from scheduler.planning.planner_types import Held
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ItemView:
     campaign: str | None
     seconds: float
     pinned: bool
+    held: Held | None = None  # a pin held out of the program: it does not air, and why
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ProgramView:
     items: tuple[ItemView, ...]
     #: Airings an editor took out (or moved away), which can be restored; only the calendar reads them.
     removed: tuple[ItemView, ...] = ()
+    held: tuple[ItemView, ...] = ()  # pins their piece's approved revision cannot take (not in the push)
 
     @property
     def total_s(self) -> float:
@@ -56,6 +59,9 @@ class ProgramView:
             "items": [{"airing": i.airing_id, "piece": i.piece_id, "revision": i.revision_id, "title": i.title,
                        "campaign": i.campaign, "seconds": round(i.seconds, 1), "pinned": i.pinned}
                       for i in self.items],
+            "held": [{"airing": i.airing_id, "piece": i.piece_id, "revision": i.revision_id, "title": i.title,
+                      "seconds": round(i.seconds, 1), "reason": i.held.reason, **i.held.to_dict()}
+                     for i in self.held if i.held is not None],
         }
 
 
@@ -92,6 +98,8 @@ def upcoming(
             delivery.end_at, delivery.state, delivery.attempts, delivery.last_error,
             tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
                            a.seconds, a.pinned) for a in delivery.airings if not a.removed),
+            tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
+                           a.seconds, a.pinned, Held.of(a.held)) for a in delivery.airings if a.removed and a.held),
         )
         for delivery, st in rows
     ]

@@ -9,12 +9,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from content.models import Revision
 from scheduler.models import Airing, Campaign, Delivery, Station
 from scheduler.planning.calendar import CampaignRule, campaign_active
+from scheduler.planning.planner_types import Held
 from scheduler.views.schedule import ItemView, ProgramView
 
 
@@ -85,23 +86,26 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
         .join(Station, Station.id == Delivery.station_id).where(*where)
         .order_by(Delivery.start_at, Station.code, Delivery.outlet)).all()
     items: dict[str, list[tuple]] = defaultdict(list)
-    gone: dict[str, list[tuple]] = defaultdict(list)
+    gone: dict[str, list[tuple]] = defaultdict(list)  # removed by an editor: restorable on the calendar
+    held: dict[str, list[tuple]] = defaultdict(list)  # pins held out: shown with why, not in the push
+    shown = [] if removed else [or_(Airing.removed.is_(False), Airing.held.is_not(None))]
     for row in session.execute(
         select(Airing.delivery_id, Airing.id, Airing.piece_id, Airing.revision_id, Airing.campaign, Airing.seconds,
-               Airing.pinned, Airing.removed)
+               Airing.pinned, Airing.removed, Airing.held)
         .join(Delivery, Delivery.id == Airing.delivery_id).join(Station, Station.id == Delivery.station_id)
-        .where(*where, *([] if removed else [Airing.removed.is_(False)]))
+        .where(*where, *shown)
         .order_by(Airing.delivery_id, Airing.position)):
-        (gone if row[7] else items)[row[0]].append(row)
-    revision_ids = {row[3] for rows in (*items.values(), *gone.values()) for row in rows}
+        (held if row[8] else gone if row[7] else items)[row[0]].append(row)
+    revision_ids = {row[3] for rows in (*items.values(), *gone.values(), *held.values()) for row in rows}
     titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids))).all()) \
         if revision_ids else {}
 
     def views(rows: list[tuple]) -> tuple[ItemView, ...]:
-        return tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6]) for a in rows)
+        return tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6],
+                              Held.of(a[8]) if a[8] else None) for a in rows)
 
     return [ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], views(items[d[0]]),
-                        views(gone[d[0]])) for d in deliveries]
+                        views(gone[d[0]]), views(held[d[0]])) for d in deliveries]
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:

@@ -81,7 +81,6 @@ def test_serve_pushes_a_mid_day_correction_to_the_kiosk_and_the_http_board(cli, 
         cli("piece", "edit", str(piece), "--body", NEW, user=EDITOR)
         cli("piece", "submit", str(piece), user=EDITOR)
         cli("piece", "approve", str(piece), user=APPROVER)
-        cli("plan", "--days", "1")  # LIVE-TRIGGER: remove once the re-plan trigger lands
 
         assert _wait_for(lambda: kiosk() == [NEW], "the corrected rotation on the kiosk")
         second = _wait_for(lambda: _posted(receiver, NEW), "the corrected rotation on the http board")

@@ -76,20 +76,23 @@ def test_removed_airing_stays_out_through_replans_until_restored(services, plann
     assert audit_actions(services) == [("airing.remove", f"airing:{airing}"), ("airing.restore", f"airing:{airing}")]
 
 
-def test_pinned_airing_stays_when_its_piece_would_otherwise_leave(services, planned) -> None:
+def test_pinned_airing_of_an_expired_piece_is_held_out_with_the_reason_until_unpinned(services, planned) -> None:
+    """The push would refuse an expired piece, so the pin cannot keep it in the program: it is held out
+    (not on the calendar's program, not in the push) with the reason, and unpinning lets it go."""
     first = programs(services)[0]
     airing, piece = first[1][-1][0], first[1][-1][1]
     edit(services, pin_airing, airing)
     with unit_of_work(services.sessions) as session:  # the piece expires before the program
         revision_id = session.scalar(select(Piece.approved_revision_id).where(Piece.id == piece))
         session.execute(update(Revision).where(Revision.id == revision_id).values(valid_until=services.now()))
-    services.plan(days=2)
+    changes = services.plan(days=2)
     after = programs(services)
-    assert (airing, piece, True, False) in after[0][1]
-    assert all(piece not in live(p) for p in after[1:])
+    assert (airing, piece, True, True) in after[0][1]
+    assert [(h.piece_id, h.held.code) for h in changes.held] == [(piece, "not_valid")]
+    assert all(piece not in live(p) for p in after)
     edit(services, pin_airing, airing, pinned=False)
-    services.plan(days=2)
-    assert piece not in live(programs(services)[0])
+    assert services.plan(days=2).held == []
+    assert all(a != airing for a, *_ in programs(services)[0][1])
     assert [a for a, _ in audit_actions(services)] == ["airing.pin", "airing.unpin"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from content.users import add_user
 from scheduler.models import Airing, Delivery, DeliveryState
 from scheduler.planning.calendar import CampaignRule, Instance
 from scheduler.planning.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
+from scheduler.planning.planner_types import Held
 
 from conftest import MONDAY, ZONE
 
@@ -242,10 +244,33 @@ def test_the_same_piece_is_never_twice_in_one_program() -> None:
 
 def test_pinned_items_stay_first_and_count_against_the_length() -> None:
     instance = inst(length_s=300)
-    pinned = PlannedItem(9, 900, None, 100.0, pinned=True)  # no longer a candidate at all
-    result = run([instance], [cand(1, 150, priority=9), cand(2, 150)],
+    pinned = PlannedItem(9, 900, None, 100.0, pinned=True)
+    result = run([instance], [cand(1, 150, priority=9), cand(2, 150), cand(9, 100)],
                  existing={key_of(instance): Existing(frozen=False, items=(pinned,))})
     assert result.programs[key_of(instance)] == [pinned, PlannedItem(1, 100, None, 150.0)]
+
+
+def test_a_pin_whose_piece_can_no_longer_air_is_held_out_and_takes_no_room() -> None:
+    instance = inst(length_s=300)
+    pinned = PlannedItem(9, 900, None, 100.0, pinned=True)  # no longer a candidate at all (withdrawn)
+    result = run([instance], [cand(1, 150, priority=9), cand(2, 140)],
+                 existing={key_of(instance): Existing(frozen=False, items=(pinned,))})
+    assert result.programs[key_of(instance)] == [PlannedItem(1, 100, None, 150.0), PlannedItem(2, 200, None, 140.0),
+                                                 replace(pinned, held=Held("gone"))]
+
+
+def test_a_pin_takes_the_new_revision_if_it_fits_beside_the_other_pins() -> None:
+    instance = inst(length_s=300)
+    pins = (PlannedItem(8, 800, None, 100.0, pinned=True), PlannedItem(9, 900, None, 100.0, pinned=True))
+    fits = run([instance], [cand(8, 100), Candidate(9, 901, "Tin số 9", None, frozenset(ALL[:1]), None, None, 5,
+                                                    False, {"loudspeaker": 198.0}), cand(1, 10)],
+               existing={key_of(instance): Existing(frozen=False, items=pins)}, gap_s=1.0)
+    assert fits.programs[key_of(instance)] == [pins[0], PlannedItem(9, 901, None, 198.0, pinned=True)]
+    too_long = run([instance], [cand(8, 100), Candidate(9, 901, "Tin số 9", None, frozenset(ALL[:1]), None, None, 5,
+                                                        False, {"loudspeaker": 199.5}), cand(1, 10)],
+                   existing={key_of(instance): Existing(frozen=False, items=pins)}, gap_s=1.0)
+    assert too_long.programs[key_of(instance)] == [pins[0], PlannedItem(1, 100, None, 10.0), PlannedItem(
+        9, 901, None, 199.5, pinned=True, held=Held("no_room", seconds=199.5, room=199.0, length=300))]
 
 
 def test_frozen_instances_are_untouched_and_count_for_rotation() -> None:

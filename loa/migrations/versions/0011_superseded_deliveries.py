@@ -3,8 +3,8 @@
 Deliveries get ``replaces`` (the delivery of the same instance a new one supersedes) and
 ``superseded_at``; the one-delivery-per-instance rule now holds for deliveries not superseded.
 
-Revision ID: 0014
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-23
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import content.db
 
-revision = "0014"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
