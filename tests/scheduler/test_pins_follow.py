@@ -78,7 +78,7 @@ def _calendar_program(web, delivery_id: str) -> str:
     page = web.client("hung").get("/calendar", params={"week": MONDAY.date().isoformat(), "station": "99001",
                                                        "outlet": "loudspeaker"})
     assert page.status_code == 200, page.text
-    match = re.search(rf'data-delivery="{delivery_id}">(.*?)</div>', page.text, re.S)
+    match = re.search(rf'data-delivery="{delivery_id}">(.*?)(?=data-delivery=|</td>)', page.text, re.S)
     assert match, "the program is not on the calendar"
     return match[1]
 
@@ -146,7 +146,7 @@ def test_a_correction_too_long_for_the_pinned_place_is_held_out_with_the_reason(
                      program), program
     delivery, payload = _push(services, delivery_id)
     assert delivery.state == "delivered", delivery.last_error
-    aired = re.findall(r"<a href=\"/pieces/\d+\">([^<]+)</a>", _ol(program))
+    aired = re.findall(r"<a class=\"title\" href=\"/pieces/\d+\">([^<]+)</a>", _ol(program))
     assert aired and all(title in payload for title in aired)  # the calendar's items all went out
     assert "Cụ Lan" not in payload  # and the piece held out did not, neither old nor new
     assert "not the approved one" not in (delivery.last_error or "") + json.dumps(delivery.receipt or {})
