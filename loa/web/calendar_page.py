@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from content.db import unit_of_work
-from content.errors import InputError, NotFound
+from content.errors import InputError
 from content.models import User
 from loa.web.auth import csrf_token, current_user, needs, require_station, sees_station
 from loa.web.forms import Form
@@ -84,15 +84,6 @@ def _return_to(request: Request) -> str:
     return "/calendar"
 
 
-def _check_airing(session, user: User, airing_id: int) -> None:
-    from scheduler.models import Airing
-
-    airing = session.get(Airing, airing_id)
-    if airing is None:
-        raise NotFound(f"no airing with id {airing_id}")
-    require_station(user, airing.delivery.station.code)
-
-
 @router.post("/calendar/airings/{airing_id}/pin")
 def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
     from scheduler.planning.editing import pin_airing
@@ -100,8 +91,7 @@ def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNE
     services = request.app.state.services
     pinned = form.get("pinned", "1") != "0"
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        pin_airing(session, airing_id, actor=user.name, now=services.now(), pinned=pinned)
+        pin_airing(session, airing_id, actor=user, now=services.now(), pinned=pinned)
     return back(_return_to(request))
 
 
@@ -111,8 +101,7 @@ def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> R
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        remove_airing(session, airing_id, actor=user.name, now=services.now())
+        remove_airing(session, airing_id, actor=user, now=services.now())
     return back(_return_to(request))
 
 
@@ -125,6 +114,5 @@ def move(request: Request, airing_id: int, form: Form, user: User = needs(*PLANN
     if not target:
         raise InputError("choose the program to move it to", where="delivery")
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        move_airing(session, airing_id, delivery_id=target, actor=user.name, now=services.now())
+        move_airing(session, airing_id, delivery_id=target, actor=user, now=services.now())
     return back(_return_to(request))
