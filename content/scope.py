@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy import ColumnElement, exists, not_, or_, select, true
 
 from content.errors import InputError, NotAllowed
 from content.models import Piece, RevisionStation, User
@@ -69,7 +69,7 @@ def piece_stations(piece: Piece) -> set[str]:
 def visible_clause(user: User) -> ColumnElement[bool]:
     """An SQL condition on ``pieces`` true for the pieces the user's scope covers (for listings)."""
     if whole_centre(user):
-        return and_(True)
+        return true()
     outside = [or_(RevisionStation.revision_id == Piece.current_revision_id,
                    RevisionStation.revision_id == Piece.approved_revision_id),
                RevisionStation.station.not_in(sorted(set(user.stations)))]

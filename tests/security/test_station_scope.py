@@ -238,3 +238,25 @@ def test_api_pieces_carry_their_stations(web):
     assert made["id"] in listed and grouped["id"] not in listed
     edited = client.patch(f"/api/pieces/{grouped['id']}", headers=web.token("lan"), json={"stations": ["*"]})
     assert edited.json()["stations"] == ["*"]
+
+
+def test_the_stations_are_part_of_what_was_approved(services):
+    """Widening a piece's stations in SQL, as an attacker would, makes its push refused like any altered content."""
+    import pytest
+    from sqlalchemy import text
+
+    from content.errors import IntegrityError
+    from content.pieces import check_airable
+
+    now = services.now()
+    with unit_of_work(services.sessions) as session:
+        editor = add_user(session, "lan", "editor", now=now)
+        piece = add_piece(session, PieceContent("Tin", "Nội dung.", stations=("99001",)), author=editor, now=now)
+        submit(session, piece.id, actor=editor, now=now)
+        approve(session, piece.id, actor=add_user(session, "hung", "approver", now=now), now=now)
+        revision_id = piece.approved_revision_id
+    with unit_of_work(services.sessions) as session:
+        assert check_airable(session, revision_id, now) is None
+        session.execute(text("UPDATE revision_stations SET station = '*' WHERE revision_id = :r"), {"r": revision_id})
+    with unit_of_work(services.sessions) as session, pytest.raises(IntegrityError):
+        check_airable(session, revision_id, now)
