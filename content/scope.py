@@ -44,6 +44,13 @@ def covers(user: User, stations: Iterable[str]) -> bool:
     return set(stations) <= set(user.stations)
 
 
+def touches(user: User, stations: Iterable[str]) -> bool:
+    """Whether a piece for ``stations`` airs somewhere the user works: enough to listen to or preview it
+    (their own programs hold pieces for every station), never to change it."""
+    stations = set(stations)
+    return whole_centre(user) or ALL in stations or bool(stations & set(user.stations))
+
+
 def _named(stations: Iterable[str]) -> str:
     codes = sorted(set(stations))
     return "mọi xã của trung tâm" if ALL in codes else "xã " + ", ".join(codes)

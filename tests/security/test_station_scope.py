@@ -260,3 +260,15 @@ def test_the_stations_are_part_of_what_was_approved(services):
         session.execute(text("UPDATE revision_stations SET station = '*' WHERE revision_id = :r"), {"r": revision_id})
     with unit_of_work(services.sessions) as session, pytest.raises(IntegrityError):
         check_airable(session, revision_id, now)
+
+
+def test_web_previews_show_only_pieces_that_air_on_the_users_stations(web):
+    _web_people(web)
+    other, everywhere = _web_piece(web, ("99001",)), _web_piece(web, ("*",))
+    with unit_of_work(web.services.sessions) as session:
+        other_rev, everywhere_rev = (session.get(Piece, p).current_revision_id for p in (other, everywhere))
+    ba = web.client("ba")
+    assert ba.get(f"/previews/revision/{other_rev}").status_code == 404
+    assert ba.get(f"/previews/speech/{other_rev}.mp3").status_code == 404
+    assert ba.get(f"/previews/revision/{everywhere_rev}").status_code == 200  # it airs on 99002 too
+    assert web.client("lan").get(f"/previews/revision/{other_rev}").status_code == 200
