@@ -55,13 +55,17 @@ def test_cli_an_approver_of_99002_cannot_approve_a_piece_airing_on_99001(cli, se
     assert _state(services, piece) == "approved"
 
 
-def test_cli_an_editor_of_99002_cannot_retire_or_edit_a_piece_airing_on_99001(cli, services):
+def test_cli_an_editor_of_99002_cannot_retire_edit_or_upload_to_a_piece_airing_on_99001(cli, services, tmp_path):
+    from PIL import Image
+
     _cli_people(cli)
     piece = _cli_piece(cli, "99001")
     cli("piece", "submit", str(piece), user="lan")
     cli("piece", "approve", str(piece), user="hung")
+    poster = tmp_path / "poster.png"
+    Image.new("RGB", (64, 48), "red").save(poster)
     for args in (("piece", "retire", str(piece)), ("piece", "edit", str(piece), "--title", "Đổi tên"),
-                 ("piece", "show", str(piece))):
+                 ("piece", "upload", str(piece), "--image", str(poster)), ("piece", "show", str(piece))):
         refused = cli(*args, user="ba", ok=False)
         assert refused.exit_code == 4, args
         assert REFUSED in refused.stderr, args
