@@ -276,3 +276,25 @@ def test_web_previews_show_only_pieces_that_air_on_the_users_stations(web):
     assert ba.get(f"/previews/speech/{other_rev}.mp3").status_code == 404
     assert ba.get(f"/previews/revision/{everywhere_rev}").status_code == 200  # it airs on 99002 too
     assert web.client("lan").get(f"/previews/revision/{other_rev}").status_code == 200
+
+
+def test_web_today_and_api_schedule_show_a_scoped_user_only_their_stations(web):
+    _web_people(web)
+    _web_piece(web, ("99001",), approved=True)
+    with unit_of_work(web.services.sessions) as session:
+        writer, approver = session.get(User, web.ids["lan"]), session.get(User, web.ids["hung"])
+        everywhere = add_piece(session, PieceContent("Phòng cháy", "Mùa khô, bà con chú ý phòng cháy."),
+                               author=writer, now=web.services.now())
+        submit(session, everywhere.id, actor=writer, now=web.services.now())
+        approve(session, everywhere.id, actor=approver, now=web.services.now())
+    web.services.plan(days=2)
+    names = {spec.code: spec.name for spec in web.services.settings.stations}
+    today = web.client("ba").get("/").text
+    assert names["99002"] in today and names["99001"] not in today and names["99003"] not in today
+    assert names["99001"] in web.client("lan").get("/").text
+    schedule = web.client().get("/api/schedule?days=2", headers=web.token("ba")).json()
+    assert schedule and {p["station"] for p in schedule} == {"99002"}
+    titles = {item["title"] for p in schedule for item in p["items"]}
+    assert "Phòng cháy" in titles and "Thu gom rác" not in titles  # that one airs on 99001 only
+    everyone = web.client().get("/api/schedule?days=2", headers=web.token("lan")).json()
+    assert {p["station"] for p in everyone if any(i["title"] == "Thu gom rác" for i in p["items"])} == {"99001"}
