@@ -84,6 +84,23 @@ class Revision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     piece: Mapped[Piece] = relationship(foreign_keys=[piece_id])
+    targets: Mapped[list[RevisionStation]] = relationship(
+        lazy="selectin", order_by="RevisionStation.station", cascade="all, delete-orphan")
+
+    @property
+    def stations(self) -> tuple[str, ...]:
+        """The station codes this revision targets; ``("*",)`` is every station of the centre."""
+        return tuple(t.station for t in self.targets)
+
+
+class RevisionStation(Base):
+    """One station a revision targets (``*``: every station). Part of the revision, so covered by its hash:
+    moving a piece to other stations is an edit that needs approval again."""
+
+    __tablename__ = "revision_stations"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
 
 class Review(Base):

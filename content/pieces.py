@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from content import audit
+from content import audit, scope
 from content.errors import InputError, IntegrityError, NotAllowed, NotFound, StateError
-from content.models import CHANNELS, Piece, PieceState, Review, Revision, User
+from content.models import CHANNELS, Piece, PieceState, Review, Revision, RevisionStation, User
 from content.users import require_role
 
 MAX_TITLE = 300
@@ -36,6 +36,8 @@ class PieceContent:
     urgent: bool = False
     audio_sha256: str | None = None
     image_sha256: str | None = None
+    #: Station codes the piece targets, ``("*",)`` for every station; None: the author's whole scope.
+    stations: tuple[str, ...] | None = None
     # Only for error messages: where the content came from (a file name, a feed item).
     origin: str | None = field(default=None, compare=False)
 
@@ -70,8 +72,9 @@ class PieceContent:
         channels = tuple(c for c in CHANNELS if c in self.channels)
         valid_from = self.valid_from.astimezone(UTC) if self.valid_from else None
         valid_until = self.valid_until.astimezone(UTC) if self.valid_until else None
+        stations = None if self.stations is None else scope.normalized(self.stations, where=where("stations"))
         return replace(self, title=title, body=body, campaign=campaign, channels=channels,
-                       valid_from=valid_from, valid_until=valid_until)
+                       valid_from=valid_from, valid_until=valid_until, stations=stations)
 
 
 def content_of(revision: Revision) -> PieceContent:
@@ -86,6 +89,8 @@ def content_hash(content: PieceContent) -> str:
         if f.name == "origin":
             continue
         value = getattr(content, f.name)
+        if f.name == "stations" and (value is None or tuple(value) == scope.EVERYWHERE):
+            continue  # every station: left out, so revisions hashed before pieces had stations keep their hash
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
@@ -104,7 +109,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
         channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
         priority=content.priority, urgent=content.urgent, audio_sha256=content.audio_sha256,
         image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
-        created_at=now,
+        created_at=now, targets=[RevisionStation(station=code) for code in content.stations or scope.EVERYWHERE],
     )
     session.add(revision)
     session.flush()
@@ -119,27 +124,36 @@ def add_piece(
     """Store a new piece as a draft with its first revision."""
     require_role(author, "editor", "approver")
     content = content.checked()
+    if content.stations is None:
+        content = replace(content, stations=scope.scope_of(author))
+    scope.require_covers(author, content.stations or (), "tin mới")
     piece = Piece(state=PieceState.DRAFT, author_id=author.id, source_ref=source_ref, created_at=now, updated_at=now)
     session.add(piece)
     session.flush()
     revision = _new_revision(session, piece, content, author, now)
     audit.record(session, actor=author.name, action="piece.create", subject=f"piece:{piece.id}", at=now,
-                 details={"revision": revision.number, "sha256": revision.sha256, "title": content.title})
+                 details={"revision": revision.number, "sha256": revision.sha256, "title": content.title,
+                          "stations": list(revision.stations)})
     return piece
 
 
-def get_piece(session: Session, piece_id: int) -> Piece:
-    """The piece with ``piece_id``, with its revisions loaded, or NotFound."""
+def get_piece(session: Session, piece_id: int, actor: User | None = None) -> Piece:
+    """The piece with ``piece_id``, with its revisions loaded, or NotFound; with an ``actor``, NotAllowed
+    unless the actor's scope covers every station the piece targets (the one check of every action)."""
     piece = session.get(Piece, piece_id, options=[joinedload(Piece.current_revision),
                                                   joinedload(Piece.approved_revision)])
     if piece is None:
         raise NotFound(f"no piece with id {piece_id}; see `loa piece list`")
+    if actor is not None:
+        scope.require_covers(actor, scope.piece_stations(piece), f"tin {piece_id}")
     return piece
 
 
-def list_pieces(session: Session, states: Iterable[str] | None = None) -> list[Piece]:
-    """Pieces, newest first, optionally only those in ``states``."""
+def list_pieces(session: Session, states: Iterable[str] | None = None, actor: User | None = None) -> list[Piece]:
+    """Pieces, newest first, optionally only those in ``states`` and only those ``actor``'s scope covers."""
     query = select(Piece).options(joinedload(Piece.current_revision)).order_by(Piece.id.desc())
+    if actor is not None:
+        query = query.where(scope.visible_clause(actor))
     if states:
         query = query.where(Piece.state.in_(list(states)))
     return list(session.scalars(query).unique())
@@ -149,7 +163,7 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
     """A new revision with ``changes`` applied; an approved piece keeps airing its approved
     revision until the new one is approved."""
     require_role(actor, "editor", "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state == PieceState.RETIRED:
         raise StateError(f"piece {piece_id} is retired; retired pieces cannot be edited")
     assert piece.current_revision is not None
@@ -157,6 +171,7 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
     if unknown:
         raise InputError(f"unknown field {unknown[0]!r}", where=unknown[0])
     content = replace(content_of(piece.current_revision), **changes).checked()
+    scope.require_covers(actor, content.stations or (), f"bản sửa của tin {piece_id}")
     if content_hash(content) == piece.current_revision.sha256:
         raise InputError("nothing changed: the edit is identical to the current revision")
     revision = _new_revision(session, piece, content, actor, now)
@@ -169,7 +184,7 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
 def submit(session: Session, piece_id: int, *, actor: User, now: datetime) -> Piece:
     """Send the current revision for review."""
     require_role(actor, "editor", "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state not in (PieceState.DRAFT, PieceState.REJECTED):
         raise StateError(f"piece {piece_id} is {piece.state}; only drafts and rejected pieces can be submitted")
     piece.state = PieceState.SUBMITTED
@@ -184,7 +199,7 @@ _DECISION_ACTIONS = {PieceState.APPROVED: "piece.approve", PieceState.REJECTED: 
 
 def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str) -> Piece:
     require_role(actor, "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     revision = session.get(Revision, piece.current_revision_id)
     assert revision is not None
     if actor.id in (piece.author_id, revision.created_by_id):
@@ -222,7 +237,7 @@ def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note:
 def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
     """Withdraw a piece: it is never planned or pushed again."""
     require_role(actor, "approver", "editor")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state == PieceState.RETIRED:
         raise StateError(f"piece {piece_id} is already retired")
     piece.state = PieceState.RETIRED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -121,6 +121,12 @@ class Settings:
             speech=self.loa.speech,
             audio=audio.model_copy(update=absolute),
         )
+
+    def resolve_stations(self, selectors: Iterable[str], *, where: str) -> tuple[str, ...]:
+        """Station codes from codes, group names or ``*`` (every station); an unknown one is refused."""
+        from content.scope import resolve
+
+        return resolve(selectors, {spec.code: spec.groups for spec in self.stations}, where=where)
 
     def station(self, code: str) -> StationSpec:
         for spec in self.stations:

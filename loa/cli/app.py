@@ -191,6 +191,14 @@ def schedule(
     now = services.now()
     with unit_of_work(services.sessions) as session:
         programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
+        if state.user:  # an acting user sees only the stations they work on
+            from content.scope import require_covers, sees_station
+            from content.users import get_user
+
+            user = get_user(session, state.user)
+            if station is not None:
+                require_covers(user, [station], "lịch này")
+            programs = [p for p in programs if sees_station(user, p.station_code)]
     if state.as_json:
         _print_json([program.to_dict() for program in programs])
         return
@@ -259,7 +267,8 @@ def user_add(
     ctx: typer.Context,
     name: str,
     role: Annotated[str, typer.Option(help="editor, approver or admin.")],
-    station: Annotated[Optional[list[str]], typer.Option(help="Station codes this user works on.")] = None,  # noqa: UP045
+    station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        help="Station code (or group) this user works on; repeat for more. None: the whole centre.")] = None,
     password_env: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Name of an environment variable holding the web password (never the password itself).")] = None,
     ask_password: Annotated[bool, typer.Option(help="Prompt for the web password.")] = False,
@@ -282,9 +291,10 @@ def user_add(
         if not password:
             raise InputError(f"environment variable {password_env} is not set or empty", where="--password-env")
         password_hash = hash_password(password)
+    codes = services.settings.resolve_stations(station, where="--station") if station else ()
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
-                        stations=station or [], password_hash=password_hash)
+                        stations=[c for c in codes if c != "*"], password_hash=password_hash)
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
 
 

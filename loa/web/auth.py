@@ -103,7 +103,9 @@ def needs(*roles: str) -> Any:
 
 def sees_station(user: User, code: str) -> bool:
     """A user with no stations listed works on all of them; otherwise only on the listed ones."""
-    return user.role == "admin" or not user.stations or code in user.stations
+    from content.scope import sees_station as scoped
+
+    return scoped(user, code)
 
 
 def require_station(user: User, code: str) -> None:

@@ -113,15 +113,6 @@ def _return_to(request: Request) -> str:
     return "/calendar"
 
 
-def _check_airing(session, user: User, airing_id: int) -> None:
-    from scheduler.models import Airing
-
-    airing = session.get(Airing, airing_id)
-    if airing is None:
-        raise NotFound(f"no airing with id {airing_id}")
-    require_station(user, airing.delivery.station.code)
-
-
 @router.post("/calendar/airings/{airing_id}/pin")
 def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
     from scheduler.planning.editing import pin_airing
@@ -129,9 +120,8 @@ def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNE
     services = request.app.state.services
     pinned = form.get("pinned", "1") != "0"
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
         try:
-            pin_airing(session, airing_id, actor=user.name, now=services.now(), pinned=pinned)
+            pin_airing(session, airing_id, actor=user, now=services.now(), pinned=pinned)
         except (InputError, StateError) as error:
             return _refused(request, error)
     return back(_return_to(request))
@@ -153,9 +143,8 @@ def _set_removed(request: Request, airing_id: int, user: User, *, removed: bool)
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
         try:
-            remove_airing(session, airing_id, actor=user.name, now=services.now(), removed=removed)
+            remove_airing(session, airing_id, actor=user, now=services.now(), removed=removed)
         except (InputError, StateError) as error:
             return _refused(request, error)
     return back(_return_to(request))
@@ -189,9 +178,8 @@ def move(request: Request, airing_id: int, form: Form, user: User = needs(*PLANN
     services = request.app.state.services
     target = str(form.get("delivery") or "").strip()
     with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
         try:
-            move_airing(session, airing_id, delivery_id=target, actor=user.name, now=services.now())
+            move_airing(session, airing_id, delivery_id=target, actor=user, now=services.now())
         except (InputError, StateError, NotFound) as error:
             return _refused(request, error)
     return back(_return_to(request))

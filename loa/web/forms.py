@@ -1,4 +1,4 @@
-"""Reading what editors type into forms: dates as dd/mm/yyyy in the configured zone, channels, numbers."""
+"""Reading what editors type into forms: dates as dd/mm/yyyy in the configured zone, channels, stations, numbers."""
 
 from __future__ import annotations
 
@@ -63,3 +63,14 @@ def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
         "priority": priority,
         "urgent": form.get("urgent") in ("on", "1", "true"),
     }
+
+
+def piece_stations(form: Any, settings: Any) -> dict[str, Any]:
+    """``{"stations": codes}`` from the form's station checkboxes (``*``: every station), or ``{}`` when the
+    form has none (a client posting only the older fields keeps the author's scope or the piece's stations)."""
+    if not form.get("stations_shown") and not form.getlist("stations"):
+        return {}
+    chosen = [str(code) for code in form.getlist("stations")]
+    if not chosen:
+        raise InputError("chọn ít nhất một xã", where="stations")
+    return {"stations": settings.resolve_stations(chosen, where="stations")}

@@ -13,7 +13,7 @@ from content import pieces
 from content.db import unit_of_work
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
-from loa.web.forms import Form, piece_fields
+from loa.web.forms import Form, piece_fields, piece_stations
 from loa.web.names import Names
 from loa.web.view import back, language, render
 
@@ -38,6 +38,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[s
         f"{_('Title')}: {revision.title}",
         f"{_('Campaign')}: {names.campaign(revision.campaign) or '–'}",
         f"{_('Channels')}: {names.outlets(revision.channels)}",
+        f"{_('Stations')}: {', '.join(_('All stations') if s == '*' else s for s in revision.stations)}",
         f"{_('Valid')}: {valid}",
         f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}",
         f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
@@ -51,7 +52,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[s
 def list_page(request: Request, state: str = "", q: str = "", user: User = Depends(current_user)) -> HTMLResponse:
     states = [state] if state in vars(PieceState).values() else None
     with request.app.state.reads.session() as session:
-        rows = pieces.list_pieces(session, states)
+        rows = pieces.list_pieces(session, states, user)
     needle = q.strip().lower()
     if needle:
         rows = [p for p in rows if p.current_revision and needle in p.current_revision.title.lower()]
@@ -65,13 +66,22 @@ def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
     with request.app.state.reads.session() as session:
         campaigns = _campaigns(session)
     return render(request, "piece_form.html", {"piece": None, "revision": None, "campaigns": campaigns,
-                                               "channels": CHANNELS})
+                                               "channels": CHANNELS, **_station_choices(request, user, None)})
+
+
+def _station_choices(request: Request, user: User, revision: Revision | None) -> dict[str, Any]:
+    """The stations the user may target (``*`` only for the whole centre) and those ticked."""
+    from content import scope
+
+    codes = [s.code for s in request.app.state.services.settings.stations if scope.sees_station(user, s.code)]
+    choices = ([scope.ALL] if scope.whole_centre(user) else []) + codes
+    return {"station_choices": choices, "stations_ticked": revision.stations if revision else scope.scope_of(user)}
 
 
 @router.post("/pieces/new")
 def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     services = request.app.state.services
-    fields = piece_fields(form, services.settings.zone)
+    fields = {**piece_fields(form, services.settings.zone), **piece_stations(form, services.settings)}
     with unit_of_work(services.sessions) as session:
         piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
         piece_id = piece.id
@@ -83,7 +93,7 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
     """The piece's current revision beside a diff against its last approved one, with the audio player."""
     services = request.app.state.services
     with request.app.state.reads.session() as session:
-        piece = pieces.get_piece(session, piece_id)
+        piece = pieces.get_piece(session, piece_id, user)
         current, approved = piece.current_revision, piece.approved_revision
         author = session.get(User, piece.author_id)
         reviews = list(session.execute(
@@ -119,16 +129,17 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
 @router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> HTMLResponse:
     with request.app.state.reads.session() as session:
-        piece = pieces.get_piece(session, piece_id)
+        piece = pieces.get_piece(session, piece_id, user)
         campaigns = _campaigns(session)
+        choices = _station_choices(request, user, piece.current_revision)
     return render(request, "piece_form.html", {"piece": piece, "revision": piece.current_revision,
-                                               "campaigns": campaigns, "channels": CHANNELS})
+                                               "campaigns": campaigns, "channels": CHANNELS, **choices})
 
 
 @router.post("/pieces/{piece_id}/edit")
 def edit(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
     services = request.app.state.services
-    fields = piece_fields(form, services.settings.zone)
+    fields = {**piece_fields(form, services.settings.zone), **piece_stations(form, services.settings)}
     with unit_of_work(services.sessions) as session:
         pieces.edit_piece(session, piece_id, fields, actor=user, now=services.now())
     return back(f"/pieces/{piece_id}")

@@ -7,17 +7,22 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from content import audit
+from content import audit, scope
 from content.errors import InputError, NotFound, StateError
+from content.models import User
+from content.pieces import get_piece
 from scheduler.models import Airing, Delivery, DeliveryState
 from scheduler.outlets import rules_of
 from scheduler.planning.planner_types import Held
 
 
-def _airing(session: Session, airing_id: int) -> Airing:
+def _airing(session: Session, airing_id: int, actor: User) -> Airing:
+    """The airing, once the actor's scope covers its station and every station its piece targets."""
     airing = session.get(Airing, airing_id)
     if airing is None:
         raise NotFound(f"no airing {airing_id}; `loa schedule --json` lists airing ids", where="airing")
+    scope.require_covers(actor, [airing.delivery.station.code], f"chương trình {airing.delivery.id}")
+    get_piece(session, airing.piece_id, actor)
     return airing
 
 
@@ -60,9 +65,9 @@ def _subject(airing: Airing) -> str:
     return f"airing:{airing.id}"
 
 
-def pin_airing(session: Session, airing_id: int, *, actor: str, now: datetime, pinned: bool = True) -> None:
+def pin_airing(session: Session, airing_id: int, *, actor: User, now: datetime, pinned: bool = True) -> None:
     """Pin an airing so re-plans keep it where it is (or unpin it: re-plans may move it again)."""
-    airing = _airing(session, airing_id)
+    airing = _airing(session, airing_id, actor)
     delivery = airing.delivery
     _open(delivery)
     if airing.held is not None and not pinned:  # a pin held out, let go: the planner places the piece freely
@@ -78,14 +83,15 @@ def pin_airing(session: Session, airing_id: int, *, actor: str, now: datetime, p
         return
     airing.pinned = pinned
     delivery.updated_at = now
-    audit.record(session, actor=actor, action="airing.pin" if pinned else "airing.unpin", subject=_subject(airing),
+    audit.record(session, actor=actor.name, action="airing.pin" if pinned else "airing.unpin",
+                 subject=_subject(airing),
                  at=now, details={"delivery": delivery.id, "piece": airing.piece_id})
     session.flush()
 
 
-def remove_airing(session: Session, airing_id: int, *, actor: str, now: datetime, removed: bool = True) -> None:
+def remove_airing(session: Session, airing_id: int, *, actor: User, now: datetime, removed: bool = True) -> None:
     """Take an airing out of its program (re-plans do not put the piece back there), or restore it."""
-    airing = _airing(session, airing_id)
+    airing = _airing(session, airing_id, actor)
     delivery = airing.delivery
     _open(delivery)
     if airing.held is not None and not removed:
@@ -102,15 +108,15 @@ def remove_airing(session: Session, airing_id: int, *, actor: str, now: datetime
     airing.pinned = False
     airing.held = None  # a held pin removed becomes an editor's tombstone: the piece is not put back there
     delivery.updated_at = now
-    audit.record(session, actor=actor, action="airing.remove" if removed else "airing.restore",
+    audit.record(session, actor=actor.name, action="airing.remove" if removed else "airing.restore",
                  subject=_subject(airing), at=now, details={"delivery": delivery.id, "piece": airing.piece_id})
     session.flush()
 
 
-def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: str, now: datetime) -> None:
+def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: User, now: datetime) -> None:
     """Move an airing to another program of the same station and outlet, where it stays pinned;
     the program it left will not get that piece back from a re-plan."""
-    airing = _airing(session, airing_id)
+    airing = _airing(session, airing_id, actor)
     source = airing.delivery
     _open(source)
     if airing.removed:
@@ -145,6 +151,6 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: st
     airing.delivery = target
     airing.pinned = True
     source.updated_at = target.updated_at = now
-    audit.record(session, actor=actor, action="airing.move", subject=_subject(airing), at=now,
+    audit.record(session, actor=actor.name, action="airing.move", subject=_subject(airing), at=now,
                  details={"from": source.id, "to": target.id, "piece": airing.piece_id})
     session.flush()
