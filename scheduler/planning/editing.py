@@ -71,7 +71,7 @@ def pin_airing(session: Session, airing_id: int, *, actor: User, now: datetime, 
     delivery = airing.delivery
     _open(delivery)
     if airing.held is not None and not pinned:  # a pin held out, let go: the planner places the piece freely
-        audit.record(session, actor=actor, action="airing.unpin", subject=_subject(airing), at=now,
+        audit.record(session, actor=actor.name, action="airing.unpin", subject=_subject(airing), at=now,
                      details={"delivery": delivery.id, "piece": airing.piece_id, "held": airing.held})
         session.delete(airing)
         delivery.updated_at = now
