@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from content.db import unit_of_work
-from content.errors import InputError, NotFound
+from content.errors import InputError, LoaError, NotFound
 from content.models import User
 from loa.web.auth import csrf_token, current_user, needs, require_station, sees_station
 from loa.web.forms import Form
-from loa.web.view import back, language, render
+from loa.web.view import back, language, refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PLANNERS = ("approver",)
@@ -28,13 +29,17 @@ def _monday(request: Request, week: str) -> date:
         try:
             return monday_of(date.fromisoformat(week))
         except ValueError:
-            raise InputError(f"{week!r} is not a date like 2026-11-23", where="week") from None
+            raise InputError("{text!r} is not a date like 2026-11-23", where="week", text=week) from None
     return monday_of(services.now().astimezone(services.settings.zone).date())
 
 
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(request: Request, week: str = "", station: str = "", outlet: str = "",
              user: User = Depends(current_user)) -> HTMLResponse:
+    return render(request, "calendar.html", _calendar_context(request, week, station, outlet, user))
+
+
+def _calendar_context(request: Request, week: str, station: str, outlet: str, user: User) -> dict:
     from scheduler.views.week import week_grid
 
     services = request.app.state.services
@@ -58,11 +63,24 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
                                        csrf), lambda: _table(request, lang, {
                                            "grid": grid, "station": station, "outlet": outlet, "detail": detail,
                                            "can_plan": can_plan, "csrf": csrf}))
-    return render(request, "calendar.html", {
+    return {
         "grid": grid, "table": table, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "can_plan": can_plan, "detail": detail,
-    })
+    }
+
+
+def _calendar_refused(request: Request, user: User, error: LoaError) -> HTMLResponse:
+    """The calendar page the action came from, again, with the refusal above it (in its 4xx status)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(_return_to(request)).query).items()}
+    try:
+        context = _calendar_context(request, query.get("week", ""), query.get("station", ""),
+                                    query.get("outlet", ""), user)
+    except LoaError:
+        context = _calendar_context(request, "", "", "", user)
+    return refused(request, error, "calendar.html", context, aliases={"--to": "", "airing": "", "delivery": ""})
 
 
 def _table(request: Request, lang: str, context: dict) -> Markup:
@@ -89,42 +107,51 @@ def _check_airing(session, user: User, airing_id: int) -> None:
 
     airing = session.get(Airing, airing_id)
     if airing is None:
-        raise NotFound(f"no airing with id {airing_id}")
+        raise NotFound("no airing {id}", where="airing", id=airing_id)
     require_station(user, airing.delivery.station.code)
 
 
-@router.post("/calendar/airings/{airing_id}/pin")
-def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
+def _edit_airing(request: Request, user: User, airing_id: int, change: Any) -> RedirectResponse | HTMLResponse:
+    """Apply ``change(session)`` to an airing the user may plan; a refusal shows the calendar again with it."""
+    services = request.app.state.services
+    try:
+        with unit_of_work(services.sessions) as session:
+            _check_airing(session, user, airing_id)
+            change(session)
+    except LoaError as error:
+        return _calendar_refused(request, user, error)
+    return back(_return_to(request))
+
+
+@router.post("/calendar/airings/{airing_id}/pin", response_model=None)
+def pin(request: Request, airing_id: int, form: Form,
+        user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import pin_airing
 
-    services = request.app.state.services
-    pinned = form.get("pinned", "1") != "0"
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        pin_airing(session, airing_id, actor=user.name, now=services.now(), pinned=pinned)
-    return back(_return_to(request))
+    now, pinned = request.app.state.services.now(), form.get("pinned", "1") != "0"
+    return _edit_airing(request, user, airing_id, lambda session: pin_airing(
+        session, airing_id, actor=user.name, now=now, pinned=pinned))
 
 
-@router.post("/calendar/airings/{airing_id}/remove")
-def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
+@router.post("/calendar/airings/{airing_id}/remove", response_model=None)
+def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import remove_airing
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        remove_airing(session, airing_id, actor=user.name, now=services.now())
-    return back(_return_to(request))
+    now = request.app.state.services.now()
+    return _edit_airing(request, user, airing_id, lambda session: remove_airing(
+        session, airing_id, actor=user.name, now=now))
 
 
-@router.post("/calendar/airings/{airing_id}/move")
-def move(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
+@router.post("/calendar/airings/{airing_id}/move", response_model=None)
+def move(request: Request, airing_id: int, form: Form,
+         user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import move_airing
 
-    services = request.app.state.services
-    target = str(form.get("delivery") or "").strip()
-    if not target:
-        raise InputError("choose the program to move it to", where="delivery")
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        move_airing(session, airing_id, delivery_id=target, actor=user.name, now=services.now())
-    return back(_return_to(request))
+    now, target = request.app.state.services.now(), str(form.get("delivery") or "").strip()
+
+    def change(session: Any) -> None:
+        if not target:
+            raise InputError("choose the program to move it to", where="delivery")
+        move_airing(session, airing_id, delivery_id=target, actor=user.name, now=now)
+
+    return _edit_airing(request, user, airing_id, change)

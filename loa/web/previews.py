@@ -16,7 +16,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def _revision(session, revision_id: int) -> Revision:
     revision = session.get(Revision, revision_id)
     if revision is None:
-        raise NotFound(f"no revision {revision_id}")
+        raise NotFound("no revision {id}", id=revision_id)
     return revision
 
 
@@ -47,7 +47,7 @@ def image(request: Request, revision_id: int, user: User = Depends(current_user)
     with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id)
         if not revision.image_sha256:
-            raise NotFound(f"revision {revision_id} has no image")
+            raise NotFound("revision {id} has no image", id=revision_id)
     return FileResponse(find_media(services.settings.media_dir, revision.image_sha256))
 
 
