@@ -25,7 +25,8 @@ class LoaError(Exception):
 
     ``message`` is an English template with ``{name}`` fields filled from ``params``: the template is the
     message's code, which the web app looks up in its Babel catalog to say the same in the reader's
-    language; a tuple parameter reads as alternatives (``editor or approver``). ``hint`` (e.g. which command lists the ids) is for the command line only.
+    language; a tuple parameter reads as alternatives (``editor or approver``). ``hint`` (e.g. which
+    command lists the ids) is for the command line only.
     """
 
     exit_code = 1
