@@ -98,7 +98,7 @@ def test_a_rejection_without_a_reason_and_an_author_approving_are_shown_on_the_p
     response = mai.post(f"/pieces/{piece}/approve", data={"csrf": csrf_of(mai.get(f"/pieces/{piece}").text),
                                                           "note": "tự duyệt"})
     assert response.status_code == 403
-    assert _form_error(response.text) == "mai là người viết bài số %d; cần một người duyệt khác duyệt bài này" % piece
+    assert _form_error(response.text) == f"mai là người viết bài số {piece}; cần một người duyệt khác duyệt bài này"
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Piece, piece).state == "submitted"
 
@@ -151,8 +151,8 @@ def test_a_conflict_is_a_409_page_that_says_what_to_do(web):
     lan = web.client("lan")
     response = lan.post(f"/pieces/{piece}/submit", data={"csrf": csrf_of(lan.get(f"/pieces/{piece}").text)})
     assert response.status_code == 409
-    assert _form_error(response.text) == ("Bài số %d đang ở trạng thái “chờ duyệt”; chỉ gửi duyệt được bài nháp "
-                                          "hoặc bài bị trả lại" % piece)
+    assert _form_error(response.text) == (f"Bài số {piece} đang ở trạng thái “chờ duyệt”; chỉ gửi duyệt được "
+                                          "bài nháp hoặc bài bị trả lại")
 
 
 def test_a_wrong_password_keeps_the_name_typed(web):
