@@ -46,11 +46,16 @@ def _matches(user: User, password: str) -> bool:
 def change_password(session: Session, user: User, current: str, new: str, repeated: str, *, now: datetime) -> None:
     """A user's own password change: the current password first, the new one typed twice."""
     if not _matches(user, current):
-        audit.record(session, actor=user.name, action="user.password_failed", subject=f"user:{user.id}", at=now)
         raise InputError("the current password is wrong", where="current")
     if new != repeated:
         raise InputError("the two new passwords differ", where="repeated")
     set_password(session, user, new, actor=user.name, now=now)
+
+
+def record_wrong_password(session: Session, user: User, *, now: datetime) -> None:
+    """Audit a password change refused for a wrong current password (in a transaction of its own, since
+    the refused change rolls back)."""
+    audit.record(session, actor=user.name, action="user.password_failed", subject=f"user:{user.id}", at=now)
 
 
 def create_reset(session: Session, user: User, *, actor: str, now: datetime) -> str:

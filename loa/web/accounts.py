@@ -100,6 +100,11 @@ def change_password(request: Request, form: Form, user: User = Depends(current_u
             change(session, session.get(User, user.id), str(form.get("current") or ""),
                    str(form.get("password") or ""), str(form.get("repeated") or ""), now=services.now())
     except LoaError as error:
+        if getattr(error, "where", None) == "current":
+            from content.accounts import record_wrong_password
+
+            with unit_of_work(services.sessions) as session:
+                record_wrong_password(session, user, now=services.now())
         return refused(request, error, "account.html", _account_context(request, user),
                        ("current", "password", "repeated"))
     request.session["password_changed"] = True
