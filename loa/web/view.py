@@ -110,15 +110,20 @@ async def http_error(request: Request, error: Exception) -> Any:
 
 
 async def validation_error(request: Request, error: Exception) -> Any:
-    """A page address with a malformed part (``/pieces/abc``) is a page that does not exist; the API keeps
-    FastAPI's detailed 422."""
+    """A page address with a malformed part (``/pieces/abc``) is a page that does not exist; a malformed
+    query value (``?start=hôm-qua``) is named; the API keeps FastAPI's detailed 422."""
     from fastapi.exception_handlers import request_validation_exception_handler
     from fastapi.exceptions import RequestValidationError
 
     assert isinstance(error, RequestValidationError)
     if wants_json(request):
         return await request_validation_exception_handler(request, error)
-    return error_page(request, i18n.translations(language(request)).gettext("There is no such page."), 404)
+    gettext = i18n.translations(language(request)).gettext
+    places = [problem.get("loc", ()) for problem in error.errors()]
+    if not places or any(place[:1] == ("path",) for place in places):
+        return error_page(request, gettext("There is no such page."), 404)
+    names = ", ".join(str(place[-1]) for place in places)
+    return error_page(request, gettext("This value is not valid: {names}").format(names=names), 400)
 
 
 async def login_required(request: Request, error: Exception) -> Any:
