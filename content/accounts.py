@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from content import audit
 from content.errors import InputError, NotFound, StateError
 from content.models import ApiToken, PasswordReset, User
+from content.users import add_user
 
 MIN_PASSWORD = 8
 #: How long a password reset link works.
@@ -76,22 +77,49 @@ def create_reset(session: Session, user: User, *, actor: str, now: datetime) -> 
     return token
 
 
-def reset_for(session: Session, token: str, *, now: datetime) -> tuple[PasswordReset, User]:
-    """The live reset a token opens, or NotFound when it is unknown, used, expired or its user disabled."""
+def has_admin(session: Session) -> bool:
+    """Whether an enabled admin who can sign in exists."""
+    return session.scalar(select(User.id).where(User.role == "admin", User.disabled.is_(False),
+                                                User.password_hash.is_not(None)).limit(1)) is not None
+
+
+def first_admin_link(session: Session, *, now: datetime) -> str | None:
+    """On an installation with no admin who can sign in, a one-time token (RESET_HOURS) that creates the
+    first admin in the browser, so no password is ever typed on a command line; None once an admin exists.
+    Each call replaces the previous token."""
+    if has_admin(session):
+        return None
+    for earlier in session.scalars(select(PasswordReset).where(PasswordReset.user_id.is_(None),
+                                                               PasswordReset.used_at.is_(None))):
+        earlier.used_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(PasswordReset(user_id=None, token_sha256=_digest(token), created_by="system", created_at=now,
+                              expires_at=now + timedelta(hours=RESET_HOURS)))
+    audit.record(session, actor="system", action="user.first_admin_link", subject="users", at=now)
+    return token
+
+
+def reset_for(session: Session, token: str, *, now: datetime) -> tuple[PasswordReset, User | None]:
+    """The live link a token opens and its user (None: the first admin's link), or NotFound when it is
+    unknown, used, expired, its user disabled, or an admin exists already."""
     row = session.scalar(select(PasswordReset).where(PasswordReset.token_sha256 == _digest(token)))
-    user = session.get(User, row.user_id) if row else None
-    if row is None or user is None or row.used_at is not None or user.disabled \
-            or row.expires_at <= now:
+    user = session.get(User, row.user_id) if row and row.user_id is not None else None
+    if row is None or row.used_at is not None or row.expires_at <= now \
+            or (user.disabled if user is not None else row.user_id is not None or has_admin(session)):
         raise NotFound("this password reset link is unknown, used or expired; ask an admin for a new one")
     return row, user
 
 
-def use_reset(session: Session, token: str, new: str, repeated: str, *, now: datetime) -> User:
-    """Set a new password through a reset link; the link then stops working."""
+def use_reset(session: Session, token: str, new: str, repeated: str, *, now: datetime, name: str = "") -> User:
+    """Set a new password through a link, which then stops working; the first admin's link creates the admin
+    account ``name`` with it."""
     row, user = reset_for(session, token, now=now)
     if new != repeated:
         raise InputError("the two new passwords differ", where="repeated")
-    set_password(session, user, new, actor=user.name, now=now)
+    if user is None:
+        user = add_user(session, name, "admin", now=now, actor="first admin link", password_hash=hash_password(new))
+    else:
+        set_password(session, user, new, actor=user.name, now=now)
     row.used_at = now
     audit.record(session, actor=user.name, action="user.reset_used", subject=f"user:{user.id}", at=now)
     return user

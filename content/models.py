@@ -176,12 +176,13 @@ class ApiToken(Base):
 
 
 class PasswordReset(Base):
-    """A one-time link an admin makes so that a user sets a new password; only its SHA-256 is kept."""
+    """A one-time link an admin makes so that a user sets a new password, or, with no user, the link that
+    creates the first admin on a new installation; only its SHA-256 is kept."""
 
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -121,14 +121,19 @@ def reset_link(request: Request, user_id: int, user: User = needs("admin")) -> R
     return back(f"/users/{user_id}")
 
 
-@router.get("/reset/{token}", response_class=HTMLResponse, name="reset_page")
-def reset_page(request: Request, token: str) -> HTMLResponse:
-    """Anyone holding a live link may choose the password of its account, once."""
+def _reset_context(request: Request, token: str, typed_name: str = "") -> dict[str, Any]:
     from content.accounts import reset_for
 
     with request.app.state.reads.session() as session:
         _, target = reset_for(session, token, now=request.app.state.services.now())
-    return render(request, "reset.html", {"token": token, "name": target.name})
+    # No user: the first admin's link, where the admin also chooses their name.
+    return {"token": token, "name": target.name if target else None, "typed_name": typed_name}
+
+
+@router.get("/reset/{token}", response_class=HTMLResponse, name="reset_page")
+def reset_page(request: Request, token: str) -> HTMLResponse:
+    """Anyone holding a live link may choose the password of its account (or create the first admin), once."""
+    return render(request, "reset.html", _reset_context(request, token))
 
 
 @router.post("/reset/{token}", response_model=None)
@@ -138,18 +143,16 @@ def reset(request: Request, token: str, form: Form) -> RedirectResponse | HTMLRe
 
     services = request.app.state.services
     check_csrf(request, form)
+    name = str(form.get("name") or "")
     try:
         with unit_of_work(services.sessions) as session:
             target = use_reset(session, token, str(form.get("password") or ""), str(form.get("repeated") or ""),
-                               now=services.now())
+                               now=services.now(), name=name)
             name = target.name
     except NotFound:
         raise
     except LoaError as error:
-        with request.app.state.reads.session() as session:
-            from content.accounts import reset_for
-
-            _, target = reset_for(session, token, now=services.now())
-        return refused(request, error, "reset.html", {"token": token, "name": target.name}, ("password", "repeated"))
+        return refused(request, error, "reset.html", _reset_context(request, token, name),
+                       ("name", "password", "repeated"))
     request.session["password_set"] = name
     return back("/login")

@@ -1,4 +1,4 @@
-"""user admin: disabled accounts and one-time password reset links
+"""user admin: disabled accounts, one-time password reset links and the first admin's link
 
 Revision ID: 0016
 Revises: 0009
@@ -23,7 +23,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('disabled', sa.Boolean(), server_default='0', nullable=False))
     op.create_table('password_resets',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('token_sha256', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.String(length=80), nullable=False),
     sa.Column('created_at', content.db.UTCDateTime(timezone=True), nullable=False),
