@@ -26,8 +26,10 @@ def add_user(
     actor: str = SYSTEM,
     stations: list[str] | None = None,
     password_hash: str | None = None,
+    known_stations: set[str] | None = None,
 ) -> User:
-    """Create an account; the name is unique and the role one of editor, approver, admin."""
+    """Create an account; the name is unique, the role one of editor, approver, admin, and the stations
+    among ``known_stations`` (the configured ones) when given."""
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
         raise InputError("a user needs a name", where="name")
@@ -37,8 +39,8 @@ def add_user(
         raise InputError("unknown role {role!r}; use one of {roles}", where="role", role=role, roles=", ".join(ROLES))
     if session.scalar(select(User).where(User.name == name)):
         raise InputError("a user named {name!r} already exists", where="name", name=name)
-    user = User(name=name, role=role, stations=sorted(stations or []), password_hash=password_hash,
-                created_at=now)
+    user = User(name=name, role=role, stations=_checked(stations or [], known_stations),
+                password_hash=password_hash, created_at=now)
     session.add(user)
     try:
         session.flush()
@@ -47,6 +49,14 @@ def add_user(
     audit.record(session, actor=actor, action="user.create", subject=f"user:{user.id}", at=now,
                  details={"name": name, "role": role, "stations": user.stations})
     return user
+
+
+def _checked(stations: list[str], known: set[str] | None) -> list[str]:
+    codes = sorted({code.strip() for code in stations if code.strip()})
+    unknown = [code for code in codes if known is not None and code not in known]
+    if unknown:
+        raise InputError("no station with code {codes}", where="stations", codes=", ".join(unknown))
+    return codes
 
 
 def list_users(session: Session) -> list[User]:
@@ -58,7 +68,7 @@ def _active_admins(session: Session) -> int:
 
 
 def update_user(session: Session, user_id: int, *, role: str, stations: list[str], disabled: bool,
-                actor: str, now: datetime) -> User:
+                actor: str, now: datetime, known_stations: set[str] | None = None) -> User:
     """Change an account's role, stations or whether it is disabled; audited with what changed. The last
     active admin cannot be demoted or disabled, so someone can always manage accounts."""
     user = session.get(User, user_id)
@@ -66,7 +76,7 @@ def update_user(session: Session, user_id: int, *, role: str, stations: list[str
         raise NotFound("no user {id}", id=user_id)
     if role not in ROLES:
         raise InputError("unknown role {role!r}; use one of {roles}", where="role", role=role, roles=", ".join(ROLES))
-    stations = sorted({code.strip() for code in stations if code.strip()})
+    stations = _checked(stations, known_stations)
     before = {"role": user.role, "stations": list(user.stations or []), "disabled": user.disabled}
     after = {"role": role, "stations": stations, "disabled": disabled}
     if before == after:

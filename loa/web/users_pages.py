@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from content.db import unit_of_work
-from content.errors import InputError, LoaError, NotFound
+from content.errors import LoaError, NotFound
 from content.models import ROLES, User
 from loa.web.auth import needs
 from loa.web.forms import Form
@@ -19,14 +19,13 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 FIELDS = ("name", "role", "stations")
 
 
-def _stations(request: Request, text: str) -> list[str]:
-    """Station codes typed as ``99001 99003`` or ``99001, 99003``; each must be a configured station."""
-    codes = sorted({code for code in re.split(r"[\s,;]+", text) if code})
-    known = {station.code for station in request.app.state.services.settings.stations}
-    unknown = [code for code in codes if code not in known]
-    if unknown:
-        raise InputError("no station with code {codes}", where="stations", codes=", ".join(unknown))
-    return codes
+def _stations(text: str) -> list[str]:
+    """Station codes typed as ``99001 99003`` or ``99001, 99003``."""
+    return [code for code in re.split(r"[\s,;]+", text) if code]
+
+
+def _known(request: Request) -> set[str]:
+    return {station.code for station in request.app.state.services.settings.stations}
 
 
 def _typed(form: Any) -> dict[str, Any]:
@@ -64,10 +63,9 @@ def add(request: Request, form: Form, user: User = needs("admin")) -> RedirectRe
     services = request.app.state.services
     values = _typed(form)
     try:
-        stations = _stations(request, values["stations"])
         with unit_of_work(services.sessions) as session:
             added = add_user(session, values["name"], values["role"], now=services.now(), actor=user.name,
-                             stations=stations)
+                             stations=_stations(values["stations"]), known_stations=_known(request))
             _reset_link(request, session, added, user)
             added_id = added.id
     except LoaError as error:
@@ -97,10 +95,10 @@ def update(request: Request, user_id: int, form: Form, user: User = needs("admin
     services = request.app.state.services
     values = _typed(form)
     try:
-        stations = _stations(request, values["stations"])
         with unit_of_work(services.sessions) as session:
-            update_user(session, user_id, role=values["role"], stations=stations, disabled=values["disabled"],
-                        actor=user.name, now=services.now())
+            update_user(session, user_id, role=values["role"], stations=_stations(values["stations"]),
+                        disabled=values["disabled"], actor=user.name, now=services.now(),
+                        known_stations=_known(request))
     except LoaError as error:
         return refused(request, error, "user.html", _user_context(request, user_id, values),
                        ("role", "stations", "disabled"))
