@@ -105,8 +105,9 @@ async def http_error(request: Request, error: Exception) -> Any:
     if wants_json(request) or error.status_code < 400:
         return await http_exception_handler(request, error)
     gettext = i18n.translations(language(request)).gettext
-    message = gettext("There is no such page.") if error.status_code == 404 else str(error.detail)
-    return error_page(request, message, error.status_code)
+    messages = {404: gettext("There is no such page."),
+                405: gettext("This address is not a page to open; go back and use the button on the page.")}
+    return error_page(request, messages.get(error.status_code, str(error.detail)), error.status_code)
 
 
 async def validation_error(request: Request, error: Exception) -> Any:

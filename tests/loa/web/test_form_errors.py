@@ -144,6 +144,8 @@ def test_missing_things_are_friendly_vietnamese_pages_with_a_link_back(web):
         assert 'href="/pieces" id="back">Quay lại</a>' in response.text
         assert "loa piece list" not in response.text and "detail" not in response.text
     assert lan.get("/api/pieces/999", headers=web.token("lan")).json()["detail"].startswith("no piece with id 999")
+    typed_address = lan.get("/pieces/1/approve")  # a button's address typed into the address bar
+    assert typed_address.status_code == 405 and "hãy quay lại và bấm nút trên trang" in typed_address.text
 
 
 def test_a_conflict_is_a_409_page_that_says_what_to_do(web):
