@@ -43,6 +43,11 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def wants_page(request: Request) -> bool:
+    """A person's browser (it asks for HTML), not a kiosk, feed reader or API client."""
+    return not wants_json(request) and "text/html" in request.headers.get("accept", "")
+
+
 def message_of(request: Request, error: LoaError) -> str:
     """The refusal in the reader's language, without command-line hints."""
     return i18n.error_text(error, language(request))
@@ -97,12 +102,13 @@ async def loa_error(request: Request, error: Exception) -> Any:
 
 
 async def http_error(request: Request, error: Exception) -> Any:
-    """Starlette's own refusals (no such page, wrong method) as pages in the reader's language."""
+    """Starlette's own refusals (no such page, wrong method) as pages in the reader's language for a browser;
+    kiosks, feed readers and the API keep FastAPI's JSON."""
     from fastapi.exception_handlers import http_exception_handler
     from starlette.exceptions import HTTPException
 
     assert isinstance(error, HTTPException)
-    if wants_json(request) or error.status_code < 400:
+    if not wants_page(request) or error.status_code < 400:
         return await http_exception_handler(request, error)
     gettext = i18n.translations(language(request)).gettext
     messages = {404: gettext("There is no such page."),
@@ -112,12 +118,12 @@ async def http_error(request: Request, error: Exception) -> Any:
 
 async def validation_error(request: Request, error: Exception) -> Any:
     """A page address with a malformed part (``/pieces/abc``) is a page that does not exist; a malformed
-    query value (``?start=hôm-qua``) is named; the API keeps FastAPI's detailed 422."""
+    query value (``?start=hôm-qua``) is named; the API and other programs keep FastAPI's detailed 422."""
     from fastapi.exception_handlers import request_validation_exception_handler
     from fastapi.exceptions import RequestValidationError
 
     assert isinstance(error, RequestValidationError)
-    if wants_json(request):
+    if not wants_page(request):
         return await request_validation_exception_handler(request, error)
     gettext = i18n.translations(language(request)).gettext
     places = [problem.get("loc", ()) for problem in error.errors()]

@@ -14,6 +14,9 @@ from scheduler.models import Airing, Delivery, DeliveryState
 
 from servers.web import csrf_of
 
+#: What Chromium asks for when a person opens a page.
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
 
 def _field_error(html: str, name: str) -> str:
     match = re.search(rf'id="error-{re.escape(name)}"[^>]*>([^<]*)<', html)
@@ -137,14 +140,15 @@ def test_missing_things_are_friendly_vietnamese_pages_with_a_link_back(web):
     lan = web.client("lan")
     for path, message in (("/pieces/999", "Không có bài số 999"), ("/khong-co-trang-nay", "Không có trang này."),
                           ("/pieces/abc", "Không có trang này.")):
-        response = lan.get(path, headers={"referer": "http://testserver/pieces"})
+        response = lan.get(path, headers={"referer": "http://testserver/pieces", "accept": BROWSER})
         assert response.status_code == 404, path
         assert "<h1>Không tìm thấy</h1>" in response.text
         assert message in response.text
         assert 'href="/pieces" id="back">Quay lại</a>' in response.text
         assert "loa piece list" not in response.text and "detail" not in response.text
     assert lan.get("/api/pieces/999", headers=web.token("lan")).json()["detail"].startswith("no piece with id 999")
-    typed_address = lan.get("/pieces/1/approve")  # a button's address typed into the address bar
+    assert lan.get("/khong-co-trang-nay").json() == {"detail": "Not Found"}  # a program, not a person, asked
+    typed_address = lan.get("/pieces/1/approve", headers={"accept": BROWSER})  # a button's address, typed
     assert typed_address.status_code == 405 and "hãy quay lại và bấm nút trên trang" in typed_address.text
 
 

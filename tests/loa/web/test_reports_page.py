@@ -51,5 +51,5 @@ def test_a_backwards_period_is_refused_naming_the_field(went_out):
 
 
 def test_a_malformed_day_is_named_on_a_vietnamese_page(went_out):
-    answer = went_out.client("hung").get("/reports", params={"start": "hom-qua"})
+    answer = went_out.client("hung").get("/reports", params={"start": "hom-qua"}, headers={"accept": "text/html"})
     assert answer.status_code == 400 and "Giá trị không hợp lệ: start" in answer.text
