@@ -32,8 +32,10 @@ def test_a_second_start_on_the_same_var_dir_accepts_the_first_ones_cookie(web, s
     restarted = create_app(web.services)  # a new process reads the same var/ folder
     assert _accepted(restarted, cookie)
     # and the iCal link on the account page stays the same
-    link = TestClient(web.app).get("/account", cookies={"loa_session": cookie}).text
-    again = TestClient(restarted).get("/account", cookies={"loa_session": cookie}).text
+    before, after = TestClient(web.app), TestClient(restarted)
+    before.cookies.set("loa_session", cookie)
+    after.cookies.set("loa_session", cookie)
+    link, again = before.get("/account").text, after.get("/account").text
     assert csrf_of(link) and "/ical/" in link
     assert [w for w in link.split() if "/ical/" in w] == [w for w in again.split() if "/ical/" in w]
 
