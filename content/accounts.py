@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from content import audit
 from content.errors import InputError, NotFound, StateError
 from content.models import ApiToken, PasswordReset, User
+from content.text import clean_text
 from content.users import add_user
 
 MIN_PASSWORD = 8
@@ -130,10 +130,11 @@ def authenticate(session: Session, name: str, password: str, *, now: datetime) -
 
     The caller says the same for an unknown name and a wrong password, so it tells a stranger nothing.
     """
-    user = session.scalar(select(User).where(User.name == unicodedata.normalize("NFC", name).strip()))
+    name = clean_text(name)
+    user = session.scalar(select(User).where(User.name == name))
     ok = user is not None and not user.disabled and _matches(user, password)
     if not ok or user is None:
-        audit.record(session, actor=name.strip()[:80] or "?", action="user.login_failed", subject="login", at=now)
+        audit.record(session, actor=name[:80] or "?", action="user.login_failed", subject="login", at=now)
         return None
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
@@ -147,7 +148,7 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, user: User, name: str, *, now: datetime) -> str:
     """A new API token acting as ``user``; the plain token is returned once and never stored."""
-    name = name.strip()
+    name = clean_text(name)
     if not name:
         raise InputError("a token needs a name saying which system uses it", where="name")
     token = "loa_" + secrets.token_urlsafe(32)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -16,9 +15,11 @@ from sqlalchemy.orm import Session, joinedload
 from content import audit
 from content.errors import InputError, IntegrityError, NotAllowed, NotFound, StateError
 from content.models import CHANNELS, Piece, PieceState, Review, Revision, User
+from content.text import clean_text
 from content.users import require_role
 
 MAX_TITLE = 300
+MAX_CAMPAIGN = 64
 MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
 
 
@@ -44,8 +45,8 @@ class PieceContent:
         def where(name: str) -> str:
             return f"{self.origin}: {name}" if self.origin else name
 
-        title = unicodedata.normalize("NFC", self.title).strip()
-        body = unicodedata.normalize("NFC", self.body).strip().replace("\r\n", "\n")
+        title = clean_text(self.title)
+        body = clean_text(self.body)
         if not title:
             raise InputError("the title is empty", where=where("title"))
         if len(title) > MAX_TITLE:
@@ -69,7 +70,10 @@ class PieceContent:
         if not 1 <= self.priority <= 9:
             raise InputError("priority must be between 1 and 9; got {priority}", where=where("priority"),
                              priority=self.priority)
-        campaign = (self.campaign or "").strip() or None
+        campaign = clean_text(self.campaign or "") or None
+        if campaign and len(campaign) > MAX_CAMPAIGN:
+            raise InputError("a campaign code has at most {limit} characters", where=where("campaign"),
+                             limit=MAX_CAMPAIGN)
         channels = tuple(c for c in CHANNELS if c in self.channels)
         valid_from = self.valid_from.astimezone(UTC) if self.valid_from else None
         valid_until = self.valid_until.astimezone(UTC) if self.valid_until else None
@@ -213,14 +217,14 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
 
 def approve(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
     """Approve the submitted revision; its hash is stored and checked again before every push."""
-    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=note.strip())
+    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=clean_text(note))
 
 
 def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note: str) -> Piece:
     """Send the submitted revision back to its author with a note saying why."""
-    if not note.strip():
+    if not clean_text(note):
         raise InputError("a rejection needs a note saying why", where="note")
-    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=note.strip())
+    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=clean_text(note))
 
 
 def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
@@ -232,7 +236,7 @@ def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note:
     piece.state = PieceState.RETIRED
     piece.updated_at = now
     audit.record(session, actor=actor.name, action="piece.retire", subject=f"piece:{piece.id}", at=now,
-                 details={"note": note.strip()})
+                 details={"note": clean_text(note)})
     return piece
 
 

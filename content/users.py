@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from content import audit
 from content.errors import InputError, NotAllowed, NotFound, StateError
 from content.models import ROLES, User
+from content.text import clean_text
 
 SYSTEM = "system"
 MAX_NAME = 80
@@ -30,7 +30,7 @@ def add_user(
 ) -> User:
     """Create an account; the name is unique, the role one of editor, approver, admin, and the stations
     among ``known_stations`` (the configured ones) when given."""
-    name = unicodedata.normalize("NFC", name).strip()
+    name = clean_text(name).replace("\n", " ").replace("\t", " ")
     if not name:
         raise InputError("a user needs a name", where="name")
     if len(name) > MAX_NAME:

@@ -167,3 +167,38 @@ def test_a_wrong_password_keeps_the_name_typed(web):
     response = client.post("/login", data={"name": "lan", "password": "sai", "csrf": csrf_of(page.text)})
     assert response.status_code == 401
     assert 'name="name" autocomplete="username" required autofocus value="lan"' in response.text
+
+
+ODD = ("", " ", "abc", "-1", "99999999999999999999", "31/12/99999", "2026-02-30", "\u0000", "x" * 5000,
+       "<script>alert(1)</script>", "../../etc/passwd")
+
+
+def test_odd_values_in_every_form_field_are_refused_with_a_4xx_never_a_500(web):
+    piece = web.piece(submitted=True, author="mai")
+    admin = web.client("quan-tri")
+    token = csrf_of(admin.get("/account").text)
+    forms = {
+        "/pieces/new": ("title", "body", "campaign", "channels", "valid_from", "valid_until", "priority"),
+        f"/pieces/{piece}/edit": ("title", "valid_from", "valid_until", "priority", "channels"),
+        f"/pieces/{piece}/reject": ("note",),
+        f"/pieces/{piece}/upload": ("kind",),
+        "/users": ("name", "role", "stations"),
+        f"/users/{web.ids['lan']}": ("role", "stations"),
+        "/account/password": ("current", "password", "repeated"),
+        "/account/tokens": ("name",),
+        "/calendar/airings/999999/move": ("delivery",),
+    }
+    base = {"title": "Tin", "body": "Nội dung", "channels": "board", "priority": "5", "role": "editor",
+            "name": "moi", "note": "lý do", "kind": "image", "current": "x", "password": "mat-khau-dai-du",
+            "repeated": "mat-khau-dai-du"}
+    anonymous = web.client()
+    for value in ODD:  # the login form too, where the name is written to the audit log
+        response = anonymous.post("/login", data={"csrf": csrf_of(anonymous.get("/login").text), "name": value,
+                                                  "password": value})
+        assert response.status_code == 401, value
+    for path, fields in forms.items():
+        for field in fields:
+            for value in ODD:
+                response = admin.post(path, data={**base, "csrf": token, field: value})
+                assert response.status_code < 500, (path, field, value)
+                assert "Traceback" not in response.text
