@@ -224,10 +224,10 @@ def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datet
     """
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise NotFound(f"no delivery {delivery_id!r}")
+        raise NotFound("no delivery {id!r}", id=delivery_id)
     if delivery.state not in RETRYABLE:
-        raise StateError(f"delivery {delivery_id} is {delivery.state}; only dead, refused or missed "
-                         "deliveries can be retried")
+        raise StateError("delivery {id} is {state}; only dead, refused or missed deliveries can be retried",
+                         id=delivery_id, state=delivery.state)
     previous = delivery.state
     delivery.state = DeliveryState.PENDING
     delivery.attempts = 0
