@@ -47,12 +47,12 @@ def users_page(request: Request, user: User = needs("admin")) -> HTMLResponse:
     return render(request, "users.html", _list_context(request))
 
 
-def _reset_link(request: Request, session: Any, target: User, actor: User) -> None:
-    """Make a reset link for ``target`` and keep it in the session, to be shown once on the next page."""
+def _reset_link(request: Request, session: Any, target: User, actor: User) -> dict[str, str]:
+    """A new reset link for ``target``, to keep in the session once stored and show once on the next page."""
     from content.accounts import create_reset
 
     token = create_reset(session, target, actor=actor.name, now=request.app.state.services.now())
-    request.session["reset_link"] = {"name": target.name, "url": str(request.url_for("reset_page", token=token))}
+    return {"name": target.name, "url": str(request.url_for("reset_page", token=token))}
 
 
 @router.post("/users", response_model=None)
@@ -66,10 +66,11 @@ def add(request: Request, form: Form, user: User = needs("admin")) -> RedirectRe
         with unit_of_work(services.sessions) as session:
             added = add_user(session, values["name"], values["role"], now=services.now(), actor=user.name,
                              stations=_stations(values["stations"]), known_stations=_known(request))
-            _reset_link(request, session, added, user)
+            link = _reset_link(request, session, added, user)
             added_id = added.id
     except LoaError as error:
         return refused(request, error, "users.html", _list_context(request, values), FIELDS)
+    request.session["reset_link"] = link
     return back(f"/users/{added_id}")
 
 
@@ -113,9 +114,10 @@ def reset_link(request: Request, user_id: int, user: User = needs("admin")) -> R
             target = session.get(User, user_id)
             if target is None:
                 raise NotFound("no user {id}", id=user_id)
-            _reset_link(request, session, target, user)
+            link = _reset_link(request, session, target, user)
     except LoaError as error:
         return refused(request, error, "user.html", _user_context(request, user_id))
+    request.session["reset_link"] = link
     return back(f"/users/{user_id}")
 
 
