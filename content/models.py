@@ -34,6 +34,9 @@ class User(Base):
     stations: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A disabled account cannot sign in, and its sessions and API tokens stop working; it stays in the
+    #: audit log and as the author of its pieces.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Piece(Base):
@@ -187,3 +190,18 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """A one-time link an admin makes so that a user sets a new password, or, with no user, the link that
+    creates the first admin on a new installation; only its SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -53,6 +53,8 @@ class WebSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     secret_key_env: str = "LOA_SECRET_KEY"
+    #: Where the generated key is kept when the environment variable is not set (relative to the project).
+    secret_key_file: Path = Path("var/secret_key")
     base_url: str = "http://127.0.0.1:8080"
 
 

@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from loa.cli import speech as cli_speech
+from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
 from loa.cli.audit import audit_list
 from loa.cli.db import db_app
@@ -58,6 +59,8 @@ app.add_typer(deliveries_app, name="delivery", help="The outbox: list deliveries
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+for _name, _command in cli_users.COMMANDS:
+    user_app.command(_name)(_command)
 app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpin, remove, restore or move an airing.")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
@@ -294,7 +297,8 @@ def user_add(
     codes = services.settings.resolve_stations(station, where="--station") if station else ()
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
-                        stations=[c for c in codes if c != "*"], password_hash=password_hash)
+                        stations=[c for c in codes if c != "*"], password_hash=password_hash,
+                        known_stations={s.code for s in services.settings.stations})
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
 
 

@@ -29,16 +29,6 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def secret_key(settings: Any) -> str:
-    """The session signing key from the environment variable named in loa.toml, or a random one."""
-    key = settings.env.get(settings.loa.web.secret_key_env)
-    if not key:
-        log.warning("%s is not set: sessions are signed with a random key and end when loa restarts",
-                    settings.loa.web.secret_key_env)
-        key = secrets.token_urlsafe(32)
-    return key
-
-
 def csrf_token(request: Request) -> str:
     """This session's CSRF token, created on first use; every form carries it in a hidden field."""
     token = request.session.get(CSRF_FIELD)
@@ -66,7 +56,8 @@ def _load(request: Request) -> User | None:
     if not isinstance(user_id, int):
         return None
     with request.app.state.reads.session() as session:
-        return session.get(User, user_id)
+        user = session.get(User, user_id)
+        return user if user is not None and not user.disabled else None  # disabling ends its sessions
 
 
 def check_csrf(request: Request, form: FormData) -> None:
@@ -110,4 +101,4 @@ def sees_station(user: User, code: str) -> bool:
 
 def require_station(user: User, code: str) -> None:
     if not sees_station(user, code):
-        raise NotAllowed(f"user {user.name!r} does not work on station {code}")
+        raise NotAllowed("user {name!r} does not work on station {code}", name=user.name, code=code)

@@ -41,7 +41,7 @@ def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: boo
         if end_of_day and "%H" not in fmt:
             moment = moment.replace(hour=23, minute=59)
         return moment
-    raise InputError(f"{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field)
+    raise InputError("{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field, text=text)
 
 
 def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:

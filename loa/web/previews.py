@@ -19,7 +19,7 @@ def _revision(session, revision_id: int, user: User) -> Revision:
 
     revision = session.get(Revision, revision_id)
     if revision is None or not touches(user, revision.stations):
-        raise NotFound(f"no revision {revision_id}")
+        raise NotFound("no revision {id}", id=revision_id)
     return revision
 
 
@@ -52,12 +52,12 @@ def image(request: Request, revision_id: int, w: int = 0, user: User = Depends(c
     with request.app.state.reads.session() as session:
         revision = _revision(session, revision_id, user)
         if not revision.image_sha256:
-            raise NotFound(f"revision {revision_id} has no image")
+            raise NotFound("revision {id} has no image", id=revision_id)
     source = find_media(services.settings.media_dir, revision.image_sha256)
     if not w:
         return FileResponse(source)
     if w not in WIDTHS:
-        raise NotFound(f"no image {w} pixels wide; widths: {', '.join(map(str, WIDTHS))}")
+        raise NotFound("no image {w} pixels wide; widths: {widths}", w=w, widths=', '.join(map(str, WIDTHS)))
     path = image_rendition(source, revision.image_sha256, w, services.settings.render.renditions_dir)
     return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 

@@ -42,7 +42,8 @@ def store_upload(media_dir: Path, data: bytes, *, kind: str, name: str) -> str:
     if not data:
         raise InputError("the file is empty", where=name)
     if len(data) > MAX_BYTES:
-        raise InputError(f"the file is {len(data) // 1_048_576} MB; at most {MAX_BYTES // 1_048_576} MB", where=name)
+        raise InputError("the file is {size} MB; at most {limit} MB", where=name, size=len(data) // 1_048_576,
+                         limit=MAX_BYTES // 1_048_576)
     if kind == "image":
         suffix = _image_suffix(data)
         if suffix is None:
@@ -50,12 +51,12 @@ def store_upload(media_dir: Path, data: bytes, *, kind: str, name: str) -> str:
     elif kind == "audio":
         seconds = _audio_seconds(data, name)
         if seconds > MAX_AUDIO_S:
-            raise InputError(f"the recording lasts {seconds / 60:.0f} minutes; at most {MAX_AUDIO_S // 60}",
-                             where=name)
+            raise InputError("the recording lasts {minutes:.0f} minutes; at most {limit}", where=name,
+                             minutes=seconds / 60, limit=MAX_AUDIO_S // 60)
         suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".mp3", ".wav", ".ogg", ".m4a") \
             else ".audio"
     else:
-        raise InputError(f"unknown upload kind {kind!r}; audio or image", where="kind")
+        raise InputError("unknown upload kind {kind!r}; audio or image", where="kind", kind=kind)
     sha = hashlib.sha256(data).hexdigest()
     target = media_path(media_dir, sha, suffix)
     if not target.exists():

@@ -20,7 +20,7 @@ def _airing(session: Session, airing_id: int, actor: User) -> Airing:
     """The airing, once the actor's scope covers its station and every station its piece targets."""
     airing = session.get(Airing, airing_id)
     if airing is None:
-        raise NotFound(f"no airing {airing_id}; `loa schedule --json` lists airing ids", where="airing")
+        raise NotFound("no airing {id}", where="airing", id=airing_id, hint="`loa schedule --json` lists airing ids")
     scope.require_covers(actor, [airing.delivery.station.code], f"chương trình {airing.delivery.id}")
     get_piece(session, airing.piece_id, actor)
     return airing
@@ -29,23 +29,25 @@ def _airing(session: Session, airing_id: int, actor: User) -> Airing:
 def _open(delivery: Delivery) -> None:
     """Delivered, in-flight and failed programs are history: nothing in them changes."""
     if delivery.state != DeliveryState.PENDING:
-        raise StateError(f"program {delivery.id} ({delivery.outlet}, {delivery.start_at.isoformat()}) is "
-                         f"{delivery.state}; only programs not yet sent can be changed")
+        raise StateError("program {id} ({outlet}, {start}) is {state}; only programs not yet sent can be changed",
+                         id=delivery.id, outlet=delivery.outlet, start=delivery.start_at.isoformat(),
+                         state=delivery.state)
 
 
 def _live(delivery: Delivery) -> list[Airing]:
     return [a for a in delivery.airings if not a.removed]
 
 
-def _check_room(delivery: Delivery, seconds: float, what: str) -> None:
+def _check_room(delivery: Delivery, seconds: float, piece: int) -> None:
     """A timed program (loudspeaker, board) has a length; the pieces' measured seconds must fit in it."""
     if not rules_of(delivery.outlet).timed:
         return
     length = (delivery.end_at - delivery.start_at).total_seconds()
     used = sum(a.seconds for a in _live(delivery))
     if used + seconds > length + 1e-9:
-        raise InputError(f"no room for {what}: program {delivery.id} holds {used:.0f} s of {length:.0f} s and "
-                         f"the piece lasts {seconds:.0f} s; remove something first", where="airing")
+        raise InputError("no room for piece {piece}: program {id} holds {used:.0f} s of {length:.0f} s and the "
+                         "piece lasts {seconds:.0f} s; remove something first", where="airing", piece=piece,
+                         id=delivery.id, used=used, length=length, seconds=seconds)
 
 
 def move_problem(*, state: str, outlet: str, length_s: float, used_s: float, piece_ids: Collection[int],
@@ -78,7 +80,7 @@ def pin_airing(session: Session, airing_id: int, *, actor: User, now: datetime, 
         session.flush()
         return
     if airing.removed and airing.held is None:
-        raise StateError(f"airing {airing_id} was removed; restore it before pinning it")
+        raise StateError("airing {id} was removed; restore it before pinning it", id=airing_id)
     if airing.pinned == pinned:
         return
     airing.pinned = pinned
@@ -101,8 +103,8 @@ def remove_airing(session: Session, airing_id: int, *, actor: User, now: datetim
         return
     if not removed:
         if any(a.piece_id == airing.piece_id for a in _live(delivery)):
-            raise StateError(f"piece {airing.piece_id} is already in program {delivery.id}")
-        _check_room(delivery, airing.seconds, f"piece {airing.piece_id}")
+            raise StateError("piece {piece} is already in program {id}", piece=airing.piece_id, id=delivery.id)
+        _check_room(delivery, airing.seconds, airing.piece_id)
         airing.position = max((a.position for a in _live(delivery)), default=-1) + 1
     airing.removed = removed
     airing.pinned = False
@@ -120,16 +122,19 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: Us
     source = airing.delivery
     _open(source)
     if airing.removed:
-        raise StateError(f"airing {airing_id} is out of its program; restore it (or unpin a held pin) first")
+        raise StateError("airing {id} is out of its program; restore it (or unpin a held pin) first", id=airing_id)
     target = session.get(Delivery, delivery_id)
     if target is None:
-        raise NotFound(f"no program {delivery_id!r}; `loa schedule --json` lists program ids", where="--to")
+        raise NotFound("no program {id!r}", where="--to", id=delivery_id,
+                       hint="`loa schedule --json` lists program ids")
     if target.id == source.id:
-        raise InputError(f"airing {airing_id} is already in program {delivery_id}", where="--to")
+        raise InputError("airing {airing} is already in program {id}", where="--to", airing=airing_id,
+                         id=delivery_id)
     if (target.station_id, target.outlet) != (source.station_id, source.outlet):
-        raise InputError(f"program {delivery_id} is on another station or outlet ({target.station.code} "
-                         f"{target.outlet}); an airing moves only between programs of {source.station.code} "
-                         f"{source.outlet}", where="--to")
+        raise InputError("program {id} is on another station or outlet ({station} {outlet}); an airing moves only "
+                         "between programs of {source_station} {source_outlet}", where="--to", id=delivery_id,
+                         station=target.station.code, outlet=target.outlet, source_station=source.station.code,
+                         source_outlet=source.outlet)
     _open(target)
     problem = move_problem(state=target.state, outlet=target.outlet,
                            length_s=(target.end_at - target.start_at).total_seconds(),
@@ -137,9 +142,10 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: Us
                            piece_ids={a.piece_id for a in _live(target)}, piece_id=airing.piece_id,
                            seconds=airing.seconds)
     if problem == "already-there":
-        raise InputError(f"piece {airing.piece_id} is already in program {delivery_id}", where="--to")
+        raise InputError("piece {piece} is already in program {id}", where="--to", piece=airing.piece_id,
+                         id=delivery_id)
     if problem == "no-room":
-        _check_room(target, airing.seconds, f"piece {airing.piece_id}")
+        _check_room(target, airing.seconds, airing.piece_id)
 
     # A tombstone where it was, so re-plans do not put it back there.
     session.add(Airing(delivery_id=source.id, position=airing.position, piece_id=airing.piece_id,

@@ -207,10 +207,10 @@ def test_uploads_are_checked_and_a_path_in_the_name_goes_nowhere(web, tmp_path):
     assert not (tmp_path / "etc").exists()
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
                         files={"file": ("photo.png", b"not an image at all", "image/png")})
-    assert response.status_code == 400 and "not an image" in response.text
+    assert response.status_code == 400 and "photo.png: Tệp này không phải ảnh" in response.text
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "audio"},
                         files={"file": ("tin.mp3", b"ID3 but not really audio", "audio/mpeg")})
-    assert response.status_code == 400 and "not audio" in response.text
+    assert response.status_code == 400 and "tin.mp3: Tệp này không phải âm thanh" in response.text
 
 
 def test_the_speech_preview_is_an_mp3(web):
