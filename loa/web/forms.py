@@ -72,5 +72,5 @@ def piece_stations(form: Any, settings: Any) -> dict[str, Any]:
         return {}
     chosen = [str(code) for code in form.getlist("stations")]
     if not chosen:
-        raise InputError("chọn ít nhất một xã", where="stations")
+        raise InputError("choose at least one station", where="stations")
     return {"stations": settings.resolve_stations(chosen, where="stations")}

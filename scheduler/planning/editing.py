@@ -97,8 +97,8 @@ def remove_airing(session: Session, airing_id: int, *, actor: User, now: datetim
     delivery = airing.delivery
     _open(delivery)
     if airing.held is not None and not removed:
-        raise StateError(f"airing {airing_id} is a pin held out of its program: {Held.of(airing.held).reason}; "
-                         "make room and re-plan, or unpin it so the planner places the piece elsewhere")
+        raise StateError("airing {id} is a pin held out of its program: {reason}; make room and re-plan, or unpin it "
+                         "so the planner places the piece elsewhere", id=airing_id, reason=Held.of(airing.held).reason)
     if airing.removed == removed and airing.held is None:
         return
     if not removed:

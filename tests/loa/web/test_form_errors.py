@@ -124,7 +124,8 @@ def test_a_stale_move_shows_the_calendar_again_with_a_vietnamese_message(web):
                          headers={"referer": f"http://testserver{week}"})
     assert response.status_code == 409
     message = _form_error(response.text)
-    assert message == "Chương trình loa này đã ở trạng thái “đã gửi”; chỉ thay đổi được chương trình chưa gửi đi"
+    assert message == ("Chương trình loa truyền thanh này đã ở trạng thái “đã gửi”; "
+                       "chỉ thay đổi được chương trình chưa gửi đi")
     assert target_id not in response.text.split('id="form-error"')[1].split("</p>")[0]
     assert "Thông báo tiêm chủng" in response.text  # the calendar of that station is there again
     response = hung.post(f"/calendar/airings/{airing}/move", data={"csrf": token, "delivery": "khong-co"},

@@ -166,11 +166,11 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
         session.get(Delivery, target).state = "delivered"
         other_id = other.id
     response = _post(lan, f"/calendar/airings/{other_id}/move", {"delivery": target}, page=week)
-    assert response.status_code == 303
-    said = re.search(r'<p class="flash" role="status">(.*?)</p>', lan.get(week).text)[1]
-    assert "Chương trình này đã được gửi đi" in said and target not in said and "program" not in said
+    assert response.status_code == 409  # the calendar again, with the refusal above it
+    said = re.search(r'<p class="error" role="alert" id="form-error">(.*?)</p>', response.text)[1]
+    assert "chỉ thay đổi được chương trình chưa gửi đi" in said and target not in said and "program" not in said
     response = _post(lan, f"/calendar/airings/{airing}/pin", {}, page=week)  # its program is now delivered
-    assert response.status_code == 303 and "đã được gửi đi" in lan.get(week).text
+    assert response.status_code == 409 and "chưa gửi đi" in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Airing, other_id).delivery_id != target
 
