@@ -17,6 +17,16 @@ from content.models import ApiToken, User
 
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made by the current hasher: an unknown name is checked against it,
+    so it costs the same argon2 time as a known one and the answer time tells a stranger nothing."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
 
 
 def hash_password(password: str) -> str:
@@ -27,22 +37,26 @@ def hash_password(password: str) -> str:
 
 
 def set_password(session: Session, user: User, password: str, *, actor: str, now: datetime) -> None:
+    """A new password; every session of the user ends, so whoever held the old one is signed out."""
+    from content.logins import end_sessions_of
+
     user.password_hash = hash_password(password)
     audit.record(session, actor=actor, action="user.password", subject=f"user:{user.id}", at=now)
+    end_sessions_of(session, user.id, why="password", actor=actor, now=now)
 
 
 def authenticate(session: Session, name: str, password: str, *, now: datetime) -> User | None:
     """The user whose name and password match, or None; both outcomes are audited (commit either way).
 
-    The caller says the same for an unknown name and a wrong password, so it tells a stranger nothing.
+    The caller says the same for an unknown name and a wrong password, and both cost one argon2
+    verification, so neither the answer nor its time tells a stranger which names exist.
     """
     user = session.scalar(select(User).where(User.name == name.strip()))
-    ok = False
-    if user is not None and user.password_hash:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+    stored = user.password_hash if user is not None else None
+    try:
+        ok = _hasher.verify(stored or _dummy_hash(), password) and bool(stored)
+    except (VerificationError, InvalidHashError):
+        ok = False
     if not ok or user is None:
         audit.record(session, actor=name.strip()[:80] or "?", action="user.login_failed", subject="login", at=now)
         return None

@@ -47,6 +47,7 @@ def create_app(services: Services) -> FastAPI:
     from loa.web import media as media_links
     from loa.web.auth import LoginRequired, secret_key
     from loa.web.reads import Reads
+    from loa.web.uploads import BodyLimit, body_limit
     from loa.web.view import loa_error, login_required
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
@@ -58,6 +59,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
+    app.add_middleware(BodyLimit, max_bytes=body_limit(services.settings))
     app.add_exception_handler(LoaError, loa_error)
     app.add_exception_handler(LoginRequired, login_required)
     for module in (accounts, today, pieces_pages, calendar_page, deliveries, reports_page, previews, ical, api):

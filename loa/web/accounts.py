@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from content.db import unit_of_work
 from content.models import User
 from loa.web import i18n
-from loa.web.auth import CSRF_FIELD, check_csrf, csrf_token, current_user
+from loa.web.auth import CSRF_FIELD, SESSION_FIELD, check_csrf, csrf_token, current_user
 from loa.web.forms import Form
 from loa.web.view import back, render
 
@@ -27,31 +27,43 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "login.html", {"next": _safe_next(next)})
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 @router.post("/login")
 def login(request: Request, form: Form) -> Response:
-    from content.accounts import authenticate
+    from content.logins import sign_in
 
     services = request.app.state.services
     check_csrf(request, form)
     next_url = _safe_next(str(form.get("next") or "/"))
     with unit_of_work(services.sessions) as session:
-        user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
-                            now=services.now())
-    if user is None:
+        outcome = sign_in(session, str(form.get("name") or ""), str(form.get("password") or ""),
+                          address=_address(request), now=services.now())
+    if outcome.wait_s:
+        response = render(request, "login.html", {"next": next_url, "wait_min": -(-outcome.wait_s // 60)},
+                          status=429)
+        response.headers["Retry-After"] = str(outcome.wait_s)
+        return response
+    if outcome.user is None:
         return render(request, "login.html", {"next": next_url, "error": True}, status=401)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session[SESSION_FIELD] = outcome.token
     request.session[CSRF_FIELD] = secrets.token_urlsafe(24)
     return back(next_url)
 
 
 @router.post("/logout")
 def logout(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
-    from content import audit
+    """Ends the session in the database, not only in this browser: a copied cookie stops working too."""
+    from content.logins import end_session
 
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        audit.record(session, actor=user.name, action="user.logout", subject=f"user:{user.id}", at=services.now())
+    token = request.session.get(SESSION_FIELD)
+    if isinstance(token, str):
+        with unit_of_work(services.sessions) as session:
+            end_session(session, token, actor=user.name, now=services.now())
     request.session.clear()
     return back("/login")
 

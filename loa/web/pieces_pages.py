@@ -6,9 +6,8 @@ import difflib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from content import pieces
 from content.db import unit_of_work
@@ -78,6 +77,11 @@ def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> Redire
 @router.get("/pieces/{piece_id}", response_class=HTMLResponse)
 def piece_page(request: Request, piece_id: int, user: User = Depends(current_user)) -> HTMLResponse:
     """The piece's current revision beside a diff against its last approved one, with the audio player."""
+    return _piece_view(request, piece_id, user)
+
+
+def _piece_view(request: Request, piece_id: int, user: User, extra: dict[str, Any] | None = None,
+                status: int = 200) -> HTMLResponse:
     services = request.app.state.services
     with request.app.state.reads.session() as session:
         piece = pieces.get_piece(session, piece_id)
@@ -103,8 +107,8 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
     return render(request, "piece.html", {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
-        "can_write": user.role in ("editor", "approver", "admin"),
-    })
+        "can_write": user.role in ("editor", "approver", "admin"), **(extra or {}),
+    }, status=status)
 
 
 @router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
@@ -125,22 +129,26 @@ def edit(request: Request, piece_id: int, form: Form, user: User = needs(*WRITER
     return back(f"/pieces/{piece_id}")
 
 
-@router.post("/pieces/{piece_id}/upload")
-def upload(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
-    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision."""
+@router.post("/pieces/{piece_id}/upload", response_model=None)
+def upload(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> Response:
+    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision.
+    The same checks as ``loa piece upload``; a refusal is shown in the upload form, naming the file."""
     from content.errors import InputError
-    from loa.web.uploads import store_upload
+    from content.ingest.uploads import attach
+    from loa.web.i18n import translations
+    from loa.web.uploads import receive_upload, refusal
+    from loa.web.view import language
 
     services = request.app.state.services
-    kind = str(form.get("kind") or "")
-    file = form.get("file")
-    if not isinstance(file, StarletteUploadFile):
-        raise InputError("choose a file to upload", where="file")
-    file.file.seek(0)
-    data = file.file.read()  # the parsed upload, spooled in memory or a temporary file: this is a worker thread
-    sha = store_upload(services.settings.media_dir, data, kind=kind, name=getattr(file, "filename", "") or "")
+    with request.app.state.reads.session() as session:
+        pieces.get_piece(session, piece_id)  # a missing piece is a 404 before any file work
+    try:
+        stored = receive_upload(form, services.settings)
+    except InputError as error:
+        message = refusal(error, translations(language(request)).gettext)
+        return _piece_view(request, piece_id, user, {"upload_error": message}, status=400)
     with unit_of_work(services.sessions) as session:
-        pieces.edit_piece(session, piece_id, {f"{kind}_sha256": sha}, actor=user, now=services.now())
+        attach(session, piece_id, stored, actor=user, now=services.now())
     return back(f"/pieces/{piece_id}")
 
 

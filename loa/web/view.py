@@ -35,6 +35,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
 
 
 def status_of(error: LoaError) -> int:
+    if isinstance(getattr(error, "http_status", None), int):
+        return error.http_status  # type: ignore[attr-defined]
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
 
 

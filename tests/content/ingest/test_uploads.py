@@ -83,8 +83,8 @@ def test_a_three_hour_recording_is_refused_without_decoding_all_of_it(desk, thre
     before = snapshot(desk)
     with pytest.raises(InputError) as refused:
         store_audio(three_hours, "ghi-am-3-gio.mp3", desk.settings.media_dir, SETTINGS)
-    assert str(refused.value) == ("ghi-am-3-gio.mp3: the recording is longer than 30 min, the limit in loa.toml "
-                                  "([ingest] max_audio_minutes)")
+    assert str(refused.value) == ("ghi-am-3-gio.mp3: the recording lasts 3:00:00; at most 30 min "
+                                  "([ingest] max_audio_minutes in loa.toml)")
     assert snapshot(desk) == before and not desk.settings.media_dir.exists()
 
 
@@ -156,6 +156,6 @@ def test_display_names_lose_folders_and_control_characters():
 
 def test_the_size_limit_is_checked_before_decoding(desk):
     small = IngestSettings(max_audio_mb=0.001, max_image_mb=0.001)
-    expected = r"^x\.wav: the file is 0\.0 MB; at most 0\.001 MB \(\[ingest\] max_audio_mb\)"
+    expected = r"^x\.wav: the file is larger than 0\.001 MB, the limit in loa\.toml \(\[ingest\] max_audio_mb\)"
     with pytest.raises(InputError, match=expected):
         store_audio(_wav(1.0), "x.wav", Path(desk.settings.media_dir), small)
