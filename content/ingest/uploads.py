@@ -63,9 +63,10 @@ AUDIO_FORMAT = "%(format)s audio is not accepted; upload mp3, wav, m4a or ogg"
 TOO_LONG = "the recording lasts %(length)s; at most %(limit)s ([ingest] max_audio_minutes in loa.toml)"
 IMAGE_FORMAT = "%(format)s images are not accepted; upload JPEG, PNG, WebP, GIF or BMP"
 TOO_MANY_PIXELS = "the image is %(width)s×%(height)s pixels; at most %(limit)s pixels ([ingest] max_image_pixels)"
+BOMB = "the image has %(pixels)s pixels; at most %(limit)s pixels ([ingest] max_image_pixels)"
 NOT_IMAGE = "this is not an image loa can show: decoding it failed (%(why)s)"
 #: Every message an upload can be refused with, for the web app's catalog.
-MESSAGES = (EMPTY, TOO_BIG, NOT_AUDIO, AUDIO_FORMAT, TOO_LONG, IMAGE_FORMAT, TOO_MANY_PIXELS, NOT_IMAGE)
+MESSAGES = (EMPTY, TOO_BIG, NOT_AUDIO, AUDIO_FORMAT, TOO_LONG, IMAGE_FORMAT, TOO_MANY_PIXELS, BOMB, NOT_IMAGE)
 CHUNK = 1024 * 1024
 
 
@@ -205,8 +206,11 @@ def store_image(source: bytes | BinaryIO, name: str, media_dir: Path, settings: 
                 image.load()
         except UploadRefused:
             raise
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-                Image.DecompressionBombWarning) as error:
+        except Image.DecompressionBombError as error:  # Pillow's own limit, hit while reading the header
+            found = re.search(r"\((\d+) pixels\)", str(error))
+            raise UploadRefused(shown, BOMB, pixels=found[1] if found else "?",
+                                limit=settings.max_image_pixels) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
             raise UploadRefused(shown, NOT_IMAGE, why=str(error)) from None
         image = ImageOps.exif_transpose(image)
         image.thumbnail(settings.board_image, Image.Resampling.LANCZOS)
