@@ -41,7 +41,7 @@ class SignIn:
 
 def _keys(name: str, address: str) -> list[str]:
     keys = [f"user:{name.strip().casefold()[:180]}"]
-    return keys + [f"addr:{address[:180]}"] if address else keys
+    return [*keys, f"addr:{address[:180]}"] if address else keys
 
 
 def _locked(session: Session, keys: list[str], now: datetime) -> int:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 import urllib3
+from requests.adapters import HTTPAdapter
 
 from content.errors import InputError
 from content.ingest.config import IngestSettings
