@@ -20,6 +20,7 @@ from content.users import require_role
 
 MAX_TITLE = 300
 MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
+MAX_ID = 2**31 - 1  # the largest id every supported database stores
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class PieceContent:
         def where(name: str) -> str:
             return f"{self.origin}: {name}" if self.origin else name
 
+        for name in ("title", "body", "campaign"):
+            if "\x00" in (getattr(self, name) or ""):
+                raise InputError("contains a NUL character (\\0), which no text holds; remove it", where=where(name))
         title = unicodedata.normalize("NFC", self.title).strip()
         body = unicodedata.normalize("NFC", self.body).strip().replace("\r\n", "\n")
         if not title:
@@ -130,6 +134,8 @@ def add_piece(
 
 def get_piece(session: Session, piece_id: int) -> Piece:
     """The piece with ``piece_id``, with its revisions loaded, or NotFound."""
+    if not 1 <= piece_id <= MAX_ID:  # a bigger number overflows the database's integer, and is no piece
+        raise NotFound(f"no piece with id {piece_id}; see `loa piece list`")
     piece = session.get(Piece, piece_id, options=[joinedload(Piece.current_revision),
                                                   joinedload(Piece.approved_revision)])
     if piece is None:

@@ -28,6 +28,13 @@ class IngestSettings(_Section):
     max_image_pixels: int = Field(40_000_000, gt=0)
     board_image: tuple[int, int] = (1920, 1080)  # images are shrunk to fit inside this for boards
 
+    @field_validator("board_image")
+    @classmethod
+    def _board(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not all(16 <= side <= 16384 for side in value):
+            raise ValueError(f"{list(value)} is not a board size; give [width, height] in pixels, each 16 to 16384")
+        return value
+
     @field_validator("allowed_hosts", "private_hosts")
     @classmethod
     def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
