@@ -18,9 +18,11 @@ IDLE = timedelta(hours=2)
 ABSOLUTE = timedelta(hours=12)
 #: ``last_seen_at`` is written at most this often, so page views do not each write.
 TOUCH_EVERY = timedelta(minutes=1)
-#: After FREE_FAILURES failures of one name or one address, each further failure locks it for
-#: LOCK_FIRST, doubling up to LOCK_MAX; failures older than FORGET (and no lock) are forgotten.
+#: After FREE_FAILURES failures of one name (FREE_FAILURES_ADDRESS of one address: a commune office shares
+#: one address behind its router), each further failure locks it for LOCK_FIRST, doubling up to LOCK_MAX;
+#: failures older than FORGET (and no lock) are forgotten.
 FREE_FAILURES = 5
+FREE_FAILURES_ADDRESS = 20
 LOCK_FIRST = timedelta(seconds=30)
 LOCK_MAX = timedelta(minutes=15)
 FORGET = timedelta(minutes=15)
@@ -61,7 +63,7 @@ def _fail(session: Session, keys: list[str], now: datetime) -> None:
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
-        over = row.failures - FREE_FAILURES
+        over = row.failures - (FREE_FAILURES_ADDRESS if key.startswith("addr:") else FREE_FAILURES)
         if over >= 0:
             row.locked_until = now + min(LOCK_FIRST * 2 ** min(over, 16), LOCK_MAX)
     session.flush()
