@@ -46,6 +46,7 @@ def create_app(services: Services) -> FastAPI:
     from loa.web import anthias as anthias_pages
     from loa.web import media as media_links
     from loa.web.auth import LoginRequired, secret_key
+    from loa.web.headers import SecurityHeaders
     from loa.web.reads import Reads
     from loa.web.uploads import BodyLimit, body_limit
     from loa.web.view import loa_error, login_required
@@ -60,6 +61,7 @@ def create_app(services: Services) -> FastAPI:
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
     app.add_middleware(BodyLimit, max_bytes=body_limit(services.settings))
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoaError, loa_error)
     app.add_exception_handler(LoginRequired, login_required)
     for module in (accounts, today, pieces_pages, calendar_page, deliveries, reports_page, previews, ical, api):

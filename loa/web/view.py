@@ -49,7 +49,18 @@ async def loa_error(request: Request, error: Exception) -> Any:
     assert isinstance(error, LoaError)
     if wants_json(request):
         return JSONResponse({"detail": str(error)}, status_code=status_of(error))
-    return render(request, "error.html", {"message": str(error)}, status=status_of(error))
+    return render(request, "error.html", {"message": str(error), "back_url": same_site_referer(request)},
+                  status=status_of(error))
+
+
+def same_site_referer(request: Request) -> str | None:
+    """The page the visitor came from, as a path, when it was on this site (a "go back" link without script)."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 async def login_required(request: Request, error: Exception) -> Any:
