@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content import audit
-from content.models import LoginSession, LoginThrottle, User
+from content.models import CalendarLink, LoginSession, LoginThrottle, User
 
 #: A session unused this long ends; so does any session this old, used or not.
 IDLE = timedelta(hours=2)
@@ -136,3 +136,28 @@ def end_sessions_of(session: Session, user_id: int, *, why: str, actor: str, now
         audit.record(session, actor=actor, action="user.sessions_ended", subject=f"user:{user_id}", at=now,
                      details={"why": why, "count": ended})
     return ended
+
+
+def calendar_key(session: Session, user_id: int, *, now: datetime) -> str:
+    """The key of the user's calendar subscription address, made on first use."""
+    row = session.scalar(select(CalendarLink).where(CalendarLink.user_id == user_id))
+    if row is None:
+        row = CalendarLink(user_id=user_id, key=secrets.token_urlsafe(24), created_at=now)
+        session.add(row)
+        session.flush()
+    return row.key
+
+
+def current_calendar_key(session: Session, user_id: int) -> str | None:
+    """The key a calendar address of the user must carry now (None: no address was ever given out)."""
+    return session.scalar(select(CalendarLink.key).where(CalendarLink.user_id == user_id))
+
+
+def reset_calendar_key(session: Session, user: User, *, now: datetime) -> None:
+    """A new calendar address for ``user``; the old one (perhaps shared or leaked) stops working."""
+    row = session.scalar(select(CalendarLink).where(CalendarLink.user_id == user.id))
+    if row is None:
+        calendar_key(session, user.id, now=now)
+    else:
+        row.key, row.created_at = secrets.token_urlsafe(24), now
+    audit.record(session, actor=user.name, action="user.ical_reset", subject=f"user:{user.id}", at=now)

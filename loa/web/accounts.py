@@ -77,10 +77,25 @@ def switch_language(request: Request, code: str, next: str = "/") -> RedirectRes
 
 
 def ical_link(request: Request, user: User) -> str:
+    from content.logins import calendar_key
     from loa.web.ical import feed_token
 
-    base = request.app.state.services.settings.loa.web.base_url.rstrip("/")
-    return f"{base}/ical/{feed_token(request.app, user)}.ics"
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        key = calendar_key(session, user.id, now=services.now())
+    base = services.settings.loa.web.base_url.rstrip("/")
+    return f"{base}/ical/{feed_token(request.app, user, key)}.ics"
+
+
+@router.post("/account/ical/reset")
+def reset_ical(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+    """A new calendar address; the old one stops working (it was shared, or the phone was lost)."""
+    from content.logins import reset_calendar_key
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        reset_calendar_key(session, user, now=services.now())
+    return back("/account")
 
 
 @router.get("/account", response_class=HTMLResponse)

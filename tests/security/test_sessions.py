@@ -138,3 +138,25 @@ def test_an_unknown_name_costs_one_argon2_verification_like_a_known_one(web, mon
         add_user(session, "khong-mat-khau", "editor", now=web.services.now())
         assert authenticate(session, name, "sai-mat-khau", now=web.services.now()) is None
     assert counting.verified == 1
+
+
+def _ical_path(client) -> str:
+    page = client.get("/account").text
+    link = page.split('id="ical"')[0].rsplit('value="', 1)[1].split('"')[0]
+    return link.split("8080", 1)[1]
+
+
+def test_a_calendar_address_stops_working_when_its_user_makes_a_new_one(web):
+    lan = web.client("lan")
+    old = _ical_path(lan)
+    assert _ical_path(lan) == old  # the same address every time the page is shown
+    assert web.client().get(old).status_code == 200
+    reset = lan.post("/account/ical/reset", data={"csrf": csrf_of(lan.get("/account").text)})
+    assert reset.status_code == 303
+    new = _ical_path(lan)
+    assert new != old
+    assert web.client().get(old).status_code == 404
+    assert web.client().get(new).status_code == 200
+    assert "user.ical_reset" in _actions(web)
+    hung = web.client("hung")
+    assert web.client().get(_ical_path(hung)).status_code == 200  # another user's address is untouched

@@ -1,4 +1,4 @@
-"""login sessions kept server side (revocable) and login throttling
+"""login sessions kept server side (revocable), login throttling, revocable calendar links
 
 Revision ID: 0012
 Revises: 0009
@@ -45,9 +45,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_throttles")),
         sa.UniqueConstraint("key", name=op.f("uq_login_throttles_key")),
     )
+    op.create_table(
+        "calendar_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("created_at", content.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_calendar_links_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_links")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_calendar_links_user_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("calendar_links")
     op.drop_table("login_throttles")
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_sessions_user_id"))
