@@ -28,10 +28,9 @@ def ical(request: Request, token: str) -> Response:
     """Calendar apps cannot log in, so the address itself is the key (signed, per user)."""
     from icalendar import Calendar, Event
 
+    from content.logins import current_calendar_key
     from loa.web.auth import sees_station
     from scheduler.views.schedule import upcoming
-
-    from content.logins import current_calendar_key
 
     try:
         signed = _serializer(request.app).loads(token)
