@@ -125,3 +125,34 @@ def test_a_streamed_body_is_stopped_as_soon_as_it_passes_the_limit():
     with pytest.raises(BodyTooLarge, match="tối đa 3 MB"):
         asyncio.run(limited({"type": "http", "headers": []}, receive, None))
     assert len(pulled) == 4  # three chunks fit, the fourth passes the limit; 56 MB never read
+
+
+def test_a_real_server_refuses_a_chunked_upload_while_it_is_still_arriving(web, served):
+    """Over a socket to uvicorn, 60 MB offered without Content-Length: the 413 answer arrives while the
+    upload is still being sent, soon after the 6 MB limit, not after the server has read it all."""
+    import select
+    import socket
+
+    lan = web.client("lan")
+    piece = web.piece()
+    token = csrf_of(lan.get(f"/pieces/{piece}").text)
+    cookie = "; ".join(f"{name}={value}" for name, value in lan.cookies.items())
+    head = (f'--x\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'
+            '--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\nimage\r\n'
+            '--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n').encode()
+    sent, answer = 0, b""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall((f"POST /pieces/{piece}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+                      "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n").encode())
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"\0" * (256 * 1024)
+        try:
+            while sent < 60 * 1024 * 1024 and not select.select([sock], [], [], 0.01)[0]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        while b"\r\n\r\n" not in answer and (data := sock.recv(65536)):
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 30 * 1024 * 1024, f"{sent / 1048576:.0f} MB were sent before the server refused"
