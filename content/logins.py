@@ -74,14 +74,18 @@ def sign_in(session: Session, name: str, password: str, *, address: str, now: da
     caller commits whatever this returns. A locked name or address is refused without a password check."""
     from content.accounts import authenticate
 
+    typed, name = name, name.replace("\x00", "")  # PostgreSQL cannot even compare text holding NUL
     keys = _keys(name, address)
     wait = _locked(session, keys, now)
     if wait:
         audit.record(session, actor=name.strip()[:80] or "?", action="user.login_throttled", subject="login",
                      at=now, details={"address": address, "wait_s": wait})
         return SignIn(wait_s=wait)
-    user = authenticate(session, name, password, now=now)
+    user = authenticate(session, name, password, now=now) if typed == name else None
     if user is None:
+        if typed != name:
+            audit.record(session, actor=name.strip()[:80] or "?", action="user.login_failed", subject="login",
+                         at=now)
         _fail(session, keys, now)
         return SignIn()
     for row in session.scalars(select(LoginThrottle).where(LoginThrottle.key == keys[0])):

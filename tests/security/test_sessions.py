@@ -160,3 +160,9 @@ def test_a_calendar_address_stops_working_when_its_user_makes_a_new_one(web):
     assert "user.ical_reset" in _actions(web)
     hung = web.client("hung")
     assert web.client().get(_ical_path(hung)).status_code == 200  # another user's address is untouched
+
+
+def test_a_nul_character_in_the_user_name_is_a_wrong_login_not_a_crash(web):
+    client = web.client()
+    assert _login(client, "lan\x00", PASSWORD).status_code == 401
+    assert _actions(web)[-1] == "user.login_failed"
