@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from content import audit
@@ -26,6 +26,8 @@ FREE_FAILURES_ADDRESS = 20
 LOCK_FIRST = timedelta(seconds=30)
 LOCK_MAX = timedelta(minutes=15)
 FORGET = timedelta(minutes=15)
+#: Ended or timed-out sessions, and quiet failure counts, are deleted once this old.
+KEEP = timedelta(days=30)
 
 
 def _digest(token: str) -> str:
@@ -90,7 +92,15 @@ def sign_in(session: Session, name: str, password: str, *, address: str, now: da
         return SignIn()
     for row in session.scalars(select(LoginThrottle).where(LoginThrottle.key == keys[0])):
         session.delete(row)  # the name's count starts again; the address keeps its own
+    _prune(session, now)
     return SignIn(user=user, token=start_session(session, user, address=address, now=now))
+
+
+def _prune(session: Session, now: datetime) -> None:
+    """Forget sessions that ended or timed out long ago and failure counts long quiet (run at each login)."""
+    old = now - KEEP
+    session.execute(delete(LoginSession).where(LoginSession.last_seen_at < old))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < old))
 
 
 def start_session(session: Session, user: User, *, address: str, now: datetime) -> str:

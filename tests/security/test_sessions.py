@@ -166,3 +166,16 @@ def test_a_nul_character_in_the_user_name_is_a_wrong_login_not_a_crash(web):
     client = web.client()
     assert _login(client, "lan\x00", PASSWORD).status_code == 401
     assert _actions(web)[-1] == "user.login_failed"
+
+
+def test_sessions_and_failure_counts_long_over_are_deleted_at_a_later_login(web):
+    from content.models import LoginSession, LoginThrottle
+
+    web.client("lan")
+    _login(web.client(), "khong-co-ai", "sai-mat-khau")
+    _later(web, days=31)
+    web.client("hung")
+    with unit_of_work(web.services.sessions) as session:
+        users = list(session.scalars(select(LoginSession.user_id)))
+        keys = list(session.scalars(select(LoginThrottle.key)))
+    assert users == [web.ids["hung"]] and keys == []
