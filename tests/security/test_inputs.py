@@ -32,6 +32,8 @@ def _error_line(result) -> str:
     (["report", "--from", "0001-01-01", "--to", "0001-01-31"], "loa: error: --from: 0001-01-01 is outside"),
     (["report", "--from", "9999-12-01", "--to", "9999-12-31"], "loa: error: --from: 9999-12-01 is outside"),
     (["plan", "--from", "9999-12-31"], "loa: error: --from: 9999-12-31 is outside"),
+    (["piece", "add", "--title", "T", "--body", "B", "--valid-until", "2150-01-01", "--as", "x"],
+     "loa: error: --valid-until: 2150-01-01 is outside"),
     (["--db", "mysql://loa@localhost/loa", "piece", "list"],
      "loa: error: --db: loa runs on SQLite or PostgreSQL, not mysql"),
     (["--db", "khong-phai-url", "piece", "list"], "loa: error: --db: 'khong-phai-url' is not a database URL"),
