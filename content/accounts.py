@@ -21,6 +21,16 @@ MIN_PASSWORD = 8
 #: How long a password reset link works.
 RESET_HOURS = 24
 _hasher = PasswordHasher()
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made by the current hasher: an unknown name is checked against it,
+    so it costs the same argon2 time as a known one and the answer time tells a stranger nothing."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
 
 
 def hash_password(password: str) -> str:
@@ -31,8 +41,12 @@ def hash_password(password: str) -> str:
 
 
 def set_password(session: Session, user: User, password: str, *, actor: str, now: datetime) -> None:
+    """A new password; every session of the user ends, so whoever held the old one is signed out."""
+    from content.logins import end_sessions_of
+
     user.password_hash = hash_password(password)
     audit.record(session, actor=actor, action="user.password", subject=f"user:{user.id}", at=now)
+    end_sessions_of(session, user.id, why="password", actor=actor, now=now)
 
 
 def _matches(user: User, password: str) -> bool:
@@ -128,11 +142,16 @@ def use_reset(session: Session, token: str, new: str, repeated: str, *, now: dat
 def authenticate(session: Session, name: str, password: str, *, now: datetime) -> User | None:
     """The user whose name and password match, or None; both outcomes are audited (commit either way).
 
-    The caller says the same for an unknown name and a wrong password, so it tells a stranger nothing.
+    The caller says the same for an unknown name and a wrong password, and both cost one argon2
+    verification, so neither the answer nor its time tells a stranger which names exist.
     """
     name = clean_text(name)
     user = session.scalar(select(User).where(User.name == name))
-    ok = user is not None and not user.disabled and _matches(user, password)
+    stored = user.password_hash if user is not None and not user.disabled else None
+    try:  # an unknown name costs one verify too, against a dummy hash: the answer time says nothing
+        ok = _hasher.verify(stored or _dummy_hash(), password) and bool(stored)
+    except (VerificationError, InvalidHashError):
+        ok = False
     if not ok or user is None:
         audit.record(session, actor=name[:80] or "?", action="user.login_failed", subject="login", at=now)
         return None

@@ -21,6 +21,7 @@ from content.users import require_role
 MAX_TITLE = 300
 MAX_CAMPAIGN = 64
 MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
+MAX_ID = 2**31 - 1  # the largest id every supported database stores
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class PieceContent:
         def where(name: str) -> str:
             return f"{self.origin}: {name}" if self.origin else name
 
+        for name in ("title", "body", "campaign"):
+            if "\x00" in (getattr(self, name) or ""):
+                raise InputError("contains a NUL character (\\0), which no text holds; remove it", where=where(name))
         title = clean_text(self.title)
         body = clean_text(self.body)
         if not title:
@@ -147,6 +151,8 @@ def add_piece(
 def get_piece(session: Session, piece_id: int, actor: User | None = None) -> Piece:
     """The piece with ``piece_id``, with its revisions loaded, or NotFound; with an ``actor``, NotAllowed
     unless the actor's scope covers every station the piece targets (the one check of every action)."""
+    if not 1 <= piece_id <= MAX_ID:  # a bigger number overflows the database's integer, and is no piece
+        raise NotFound("no piece with id {id}", id=piece_id, hint="see `loa piece list`")
     piece = session.get(Piece, piece_id, options=[joinedload(Piece.current_revision),
                                                   joinedload(Piece.approved_revision)])
     if piece is None:

@@ -236,6 +236,21 @@ def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) 
                     f"one {first.outlet} cannot play two programs at once")
 
 
+def _check_database_url(url: str, source: str) -> None:
+    """ConfigError unless ``url`` names an SQLite or PostgreSQL database, the two loa runs on."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{source}: {url!r} is not a database URL; write sqlite:///var/loa.db or "
+                          "postgresql://user@host/loa") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{source}: loa runs on SQLite or PostgreSQL, not {backend}; write sqlite:///var/loa.db "
+                          "or postgresql://user@host/loa")
+
+
 def load_settings(
     config_dir: Path | str,
     *,
@@ -260,6 +275,8 @@ def load_settings(
     _check_references(stations, schedule, campaigns, config_dir)
 
     url = database_url or env.get("LOA_DATABASE_URL") or loa_file.database.url
+    _check_database_url(url, "--db" if database_url else "LOA_DATABASE_URL" if env.get("LOA_DATABASE_URL")
+                        else f"{config_dir / 'loa.toml'} [database] url")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = f"sqlite:///{base_dir / url.removeprefix('sqlite:///')}"
     resolved_stations = tuple(

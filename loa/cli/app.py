@@ -161,6 +161,10 @@ def plan(
         first_day = date.fromisoformat(from_) if from_ else None
     except ValueError:
         raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
+    if first_day is not None:
+        from loa.clock import check_day
+
+        check_day(first_day, "--from")
     with _progress_bar("measuring pieces") as progress:
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
                                         progress=progress, fresh=fresh)
@@ -285,6 +289,11 @@ def user_add(
 
     state = state_of(ctx)
     services = state.services()
+    known = {spec.code for spec in services.settings.stations}
+    for code in station or []:
+        if code not in known:
+            raise InputError(f"no station with code {code!r} in {services.settings.config_dir / 'stations.toml'} "
+                             f"(known: {', '.join(sorted(known)) or 'none'})", where="--station")
     password_hash = None
     if password_env or ask_password:
         from content.accounts import hash_password

@@ -53,6 +53,9 @@ def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) ->
             day = datetime.fromisoformat(text).date()
         except ValueError:
             raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
+        from loa.clock import check_day
+
+        check_day(day, option)
         zone = state.services().settings.zone
         moment = datetime.combine(day, time(0), tzinfo=zone)
         return moment + timedelta(days=1) if end_of_day else moment

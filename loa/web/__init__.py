@@ -50,8 +50,10 @@ def create_app(services: Services) -> FastAPI:
     from loa.web import anthias as anthias_pages
     from loa.web import media as media_links
     from loa.web.auth import LoginRequired
+    from loa.web.headers import SecurityHeaders
     from loa.web.reads import Reads
     from loa.web.secret_key import secret_key
+    from loa.web.uploads import BodyLimit, body_limit
     from loa.web.view import http_error, loa_error, login_required, validation_error
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
@@ -63,6 +65,8 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
+    app.add_middleware(BodyLimit, max_bytes=body_limit(services.settings))
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoaError, loa_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -11,7 +11,7 @@ from content.db import unit_of_work
 from content.errors import LoaError
 from content.models import User
 from loa.web import i18n
-from loa.web.auth import CSRF_FIELD, check_csrf, csrf_token, current_user
+from loa.web.auth import CSRF_FIELD, SESSION_FIELD, check_csrf, csrf_token, current_user
 from loa.web.forms import Form
 from loa.web.view import back, refused, render
 
@@ -29,32 +29,44 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
                                           "password_set": request.session.pop("password_set", None)})
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 @router.post("/login")
 def login(request: Request, form: Form) -> Response:
-    from content.accounts import authenticate
+    from content.logins import sign_in
 
     services = request.app.state.services
     check_csrf(request, form)
     next_url = _safe_next(str(form.get("next") or "/"))
     with unit_of_work(services.sessions) as session:
-        user = authenticate(session, str(form.get("name") or ""), str(form.get("password") or ""),
-                            now=services.now())
-    if user is None:
+        outcome = sign_in(session, str(form.get("name") or ""), str(form.get("password") or ""),
+                          address=_address(request), now=services.now())
+    if outcome.wait_s:
+        response = render(request, "login.html", {"next": next_url, "wait_min": -(-outcome.wait_s // 60)},
+                          status=429)
+        response.headers["Retry-After"] = str(outcome.wait_s)
+        return response
+    if outcome.user is None:
         return render(request, "login.html", {"next": next_url, "error": True,
                                               "name": str(form.get("name") or "")}, status=401)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session[SESSION_FIELD] = outcome.token
     request.session[CSRF_FIELD] = secrets.token_urlsafe(24)
     return back(next_url)
 
 
 @router.post("/logout")
 def logout(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
-    from content import audit
+    """Ends the session in the database, not only in this browser: a copied cookie stops working too."""
+    from content.logins import end_session
 
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        audit.record(session, actor=user.name, action="user.logout", subject=f"user:{user.id}", at=services.now())
+    token = request.session.get(SESSION_FIELD)
+    if isinstance(token, str):
+        with unit_of_work(services.sessions) as session:
+            end_session(session, token, actor=user.name, now=services.now())
     request.session.clear()
     return back("/login")
 
@@ -68,10 +80,25 @@ def switch_language(request: Request, code: str, next: str = "/") -> RedirectRes
 
 
 def ical_link(request: Request, user: User) -> str:
+    from content.logins import calendar_key
     from loa.web.ical import feed_token
     from loa.web.view import public_base
 
-    return f"{public_base(request)}/ical/{feed_token(request.app, user)}.ics"
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        key = calendar_key(session, user.id, now=services.now())
+    return f"{public_base(request)}/ical/{feed_token(request.app, user, key)}.ics"
+
+
+@router.post("/account/ical/reset")
+def reset_ical(request: Request, user: User = Depends(current_user)) -> RedirectResponse:
+    """A new calendar address; the old one stops working (it was shared, or the phone was lost)."""
+    from content.logins import reset_calendar_key
+
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        reset_calendar_key(session, user, now=services.now())
+    return back("/account")
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -13,8 +13,10 @@ from content import pieces
 from content.db import unit_of_work
 from content.errors import InputError
 from content.models import Piece, PieceState, User
+from loa.clock import FIRST_DAY, LAST_DAY
 from loa.web.auth import current_user, needs, sees_station
 from loa.web.encoded import Encoded, encode_json, json_response
+from scheduler.config import STATION_CODE
 from scheduler.outlets import Outlet
 
 # Declares the bearer scheme in the OpenAPI schema; the check itself is in loa.web.auth.
@@ -31,8 +33,8 @@ def _plain(value: str | None) -> str | None:
 
 
 def _sane(value: datetime | None) -> datetime | None:
-    if value is not None and not 2000 <= value.year <= 2100:
-        raise ValueError("a date between the years 2000 and 2100")
+    if value is not None and not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        raise ValueError(f"a date between the years {FIRST_DAY.year} and {LAST_DAY.year}")
     return value
 
 
@@ -258,7 +260,7 @@ class Program(BaseModel):
 
 
 @router.get("/schedule", response_model=list[Program], response_class=Response)
-def schedule(request: Request, station: Annotated[str | None, Query(max_length=16)] = None,
+def schedule(request: Request, station: Annotated[str | None, Query(max_length=16, pattern=STATION_CODE)] = None,
              outlet: Channel | None = None, days: Annotated[int, Query(ge=1, le=31)] = 1,
              user: User = Depends(current_user)) -> Response:
     """The coming programs of the user's stations (or one of them), each with its items and totals."""

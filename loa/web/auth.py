@@ -18,6 +18,7 @@ from loa.web.forms import Form
 
 log = logging.getLogger(__name__)
 CSRF_FIELD = "csrf"
+SESSION_FIELD = "sid"  # the random token of the server-side session (content/logins.py), in the signed cookie
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -52,12 +53,32 @@ def _load(request: Request) -> User | None:
         with request.app.state.reads.session() as session:
             return user_for_token(session, token)
     request.state.via_token = False
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    token = request.session.get(SESSION_FIELD)
+    if not isinstance(token, str):
         return None
+    return _signed_in(request, token)
+
+
+def _signed_in(request: Request, token: str) -> User | None:
+    """The user of the server-side session the cookie names, if it is live; its use is recorded
+    (at most once a minute) so the idle timeout counts from the last page seen."""
+    from content.db import unit_of_work
+    from content.logins import live_session, needs_touch, touch
+
+    services = request.app.state.services
+    now = services.now()
     with request.app.state.reads.session() as session:
-        user = session.get(User, user_id)
-        return user if user is not None and not user.disabled else None  # disabling ends its sessions
+        row = live_session(session, token, now=now)
+        user = session.get(User, row.user_id) if row is not None else None
+        if user is not None and user.disabled:  # disabling ends its sessions
+            return None
+        stale = row is not None and needs_touch(row, now)
+    if row is None:
+        return None
+    if stale:
+        with unit_of_work(services.sessions) as session:
+            touch(session, row.id, now=now)
+    return user
 
 
 def check_csrf(request: Request, form: FormData) -> None:

@@ -26,10 +26,14 @@ def _monday(request: Request, week: str) -> date:
 
     services = request.app.state.services
     if week:
+        from loa.clock import check_day
+
         try:
-            return monday_of(date.fromisoformat(week))
+            day = date.fromisoformat(week)
         except ValueError:
             raise InputError("{text!r} is not a date like 2026-11-23", where="week", text=week) from None
+        check_day(day, "week")
+        return monday_of(day)
     return monday_of(services.now().astimezone(services.settings.zone).date())
 
 

@@ -40,6 +40,9 @@ def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: boo
             continue
         if end_of_day and "%H" not in fmt:
             moment = moment.replace(hour=23, minute=59)
+        from loa.clock import check_day
+
+        check_day(moment, field)
         return moment
     raise InputError("{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field, text=text)
 

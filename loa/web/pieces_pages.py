@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
-from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from content import pieces
 from content.db import unit_of_work
@@ -202,20 +201,23 @@ def edit(request: Request, piece_id: int, form: Form,
 @router.post("/pieces/{piece_id}/upload", response_model=None)
 def upload(request: Request, piece_id: int, form: Form,
            user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
-    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision."""
-    from loa.web.uploads import store_upload
+    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision.
+    The same checks as ``loa piece upload``; a refusal is shown in the upload form, naming the file."""
+    from content.ingest.uploads import UploadRefused, attach
+    from loa.web.i18n import translations
+    from loa.web.uploads import receive_upload, refusal
 
     services = request.app.state.services
     kind = str(form.get("kind") or "")
-    file = form.get("file")
+    with request.app.state.reads.session() as session:
+        pieces.get_piece(session, piece_id, user)  # 404 or 403 before any file work
     try:
-        if not isinstance(file, StarletteUploadFile):
-            raise InputError("choose a file to upload", where="file")
-        file.file.seek(0)
-        data = file.file.read()  # the parsed upload, spooled in memory or a temporary file: a worker thread
-        sha = store_upload(services.settings.media_dir, data, kind=kind, name=getattr(file, "filename", "") or "")
+        stored = receive_upload(form, services.settings)
         with unit_of_work(services.sessions) as session:
-            pieces.edit_piece(session, piece_id, {f"{kind}_sha256": sha}, actor=user, now=services.now())
+            attach(session, piece_id, stored, actor=user, now=services.now())
+    except UploadRefused as error:  # already in the reader's words, naming the file
+        said = InputError(refusal(error, translations(language(request)).gettext), where="upload")
+        return _piece_refused(request, said, piece_id, user, "upload", {"kind": kind})
     except LoaError as error:
         return _piece_refused(request, error, piece_id, user, "upload", {"kind": kind})
     return back(f"/pieces/{piece_id}")

@@ -23,6 +23,10 @@ def _report(request: Request, user: User, start: date | None, end: date | None):
     today = services.now().astimezone(services.settings.zone).date()
     end = end or today
     start = start or end.replace(day=1)
+    from loa.clock import check_day
+
+    check_day(start, "start")
+    check_day(end, "end")
     if start > end:
         raise InputError("the first day comes after the last", where="start")
     if (end - start) > timedelta(days=366):

@@ -48,6 +48,8 @@ def flash(request: Request, message: str) -> None:
 
 def status_of(error: LoaError) -> int:
     """The HTTP status of a refusal: the one mapping from loa's errors to HTTP, for pages and the API."""
+    if isinstance(getattr(error, "http_status", None), int):
+        return error.http_status  # type: ignore[attr-defined]
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
 
 
