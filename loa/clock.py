@@ -16,8 +16,8 @@ def check_day(moment: date, where: str) -> None:
 
     day = moment.date() if isinstance(moment, datetime) else moment
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InputError(f"{day.isoformat()} is outside the years loa works with "
-                         f"({FIRST_DAY.year}–{LAST_DAY.year})", where=where)
+        raise InputError("{day} is outside the years loa works with ({first}–{last})", where=where,
+                         day=day.isoformat(), first=FIRST_DAY.year, last=LAST_DAY.year)
 
 
 class Clock:

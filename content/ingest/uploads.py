@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -23,6 +24,8 @@ from content.ingest.config import IngestSettings
 from content.media import media_path
 from content.models import Revision, User
 from content.pieces import edit_piece
+
+log = logging.getLogger(__name__)
 
 #: ffmpeg's demuxer name -> the suffix the stored file gets. Nothing else is accepted.
 AUDIO_FORMATS = {"mp3": ".mp3", "wav": ".wav", "ogg": ".ogg", "mov,mp4,m4a,3gp,3g2,mj2": ".m4a"}
@@ -64,7 +67,7 @@ TOO_LONG = "the recording lasts %(length)s; at most %(limit)s ([ingest] max_audi
 IMAGE_FORMAT = "%(format)s images are not accepted; upload JPEG, PNG, WebP, GIF or BMP"
 TOO_MANY_PIXELS = "the image is %(width)s×%(height)s pixels; at most %(limit)s pixels ([ingest] max_image_pixels)"
 BOMB = "the image has %(pixels)s pixels; at most %(limit)s pixels ([ingest] max_image_pixels)"
-NOT_IMAGE = "this is not an image loa can show: decoding it failed (%(why)s)"
+NOT_IMAGE = "this file is not an image (PNG, JPEG, GIF or WebP)"
 #: Every message an upload can be refused with, for the web app's catalog.
 MESSAGES = (EMPTY, TOO_BIG, NOT_AUDIO, AUDIO_FORMAT, TOO_LONG, IMAGE_FORMAT, TOO_MANY_PIXELS, BOMB, NOT_IMAGE)
 CHUNK = 1024 * 1024
@@ -211,7 +214,8 @@ def store_image(source: bytes | BinaryIO, name: str, media_dir: Path, settings: 
             raise UploadRefused(shown, BOMB, pixels=found[1] if found else "?",
                                 limit=settings.max_image_pixels) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
-            raise UploadRefused(shown, NOT_IMAGE, why=str(error)) from None
+            log.info("upload %s is no image: %s", shown, error)  # Pillow's words name temporary paths
+            raise UploadRefused(shown, NOT_IMAGE) from None
         image = ImageOps.exif_transpose(image)
         image.thumbnail(settings.board_image, Image.Resampling.LANCZOS)
         out = io.BytesIO()

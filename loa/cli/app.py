@@ -289,11 +289,8 @@ def user_add(
 
     state = state_of(ctx)
     services = state.services()
-    known = {spec.code for spec in services.settings.stations}
-    for code in station or []:
-        if code not in known:
-            raise InputError(f"no station with code {code!r} in {services.settings.config_dir / 'stations.toml'} "
-                             f"(known: {', '.join(sorted(known)) or 'none'})", where="--station")
+    # Codes and groups are resolved (and unknown ones refused, naming the known codes) in one place.
+    codes = services.settings.resolve_stations(station, where="--station") if station else ()
     password_hash = None
     if password_env or ask_password:
         from content.accounts import hash_password
@@ -303,7 +300,6 @@ def user_add(
         if not password:
             raise InputError(f"environment variable {password_env} is not set or empty", where="--password-env")
         password_hash = hash_password(password)
-    codes = services.settings.resolve_stations(station, where="--station") if station else ()
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,

@@ -122,10 +122,15 @@ def change_password(request: Request, form: Form, user: User = Depends(current_u
     from content.accounts import change_password as change
 
     services = request.app.state.services
+    from content.logins import start_session
+
     try:
         with unit_of_work(services.sessions) as session:
-            change(session, session.get(User, user.id), str(form.get("current") or ""),
+            me = session.get(User, user.id)
+            change(session, me, str(form.get("current") or ""),
                    str(form.get("password") or ""), str(form.get("repeated") or ""), now=services.now())
+            # The change ended every session of the user (a lost phone is signed out); this browser goes on.
+            token = start_session(session, me, address=_address(request), now=services.now())
     except LoaError as error:
         if getattr(error, "where", None) == "current":
             from content.accounts import record_wrong_password
@@ -134,6 +139,7 @@ def change_password(request: Request, form: Form, user: User = Depends(current_u
                 record_wrong_password(session, user, now=services.now())
         return refused(request, error, "account.html", _account_context(request, user),
                        ("current", "password", "repeated"))
+    request.session[SESSION_FIELD] = token
     request.session["password_changed"] = True
     return back("/account")
 

@@ -101,7 +101,7 @@ def test_a_recording_is_attached_and_a_fake_one_refused(cli, tmp_path):
     (tmp_path / "gia.png").write_text("không phải ảnh", encoding="utf-8")
     error = one_line_error(cli("piece", "upload", str(piece), "--image", str(tmp_path / "gia.png"), now=NOW,
                                user=EDITOR, ok=False))
-    assert error.startswith("loa: error: gia.png: this is not an image loa can show: decoding it failed")
+    assert error.startswith("loa: error: gia.png: this file is not an image (PNG, JPEG, GIF or WebP)")
     assert one_line_error(cli("piece", "upload", str(piece), now=NOW, user=EDITOR, ok=False)) == (
         "loa: error: give --audio FILE or --image FILE (one of them)")
 

@@ -143,7 +143,7 @@ def test_an_unknown_name_costs_one_argon2_verification_like_a_known_one(web, mon
 def _ical_path(client) -> str:
     page = client.get("/account").text
     link = page.split('id="ical"')[0].rsplit('value="', 1)[1].split('"')[0]
-    return link.split("8080", 1)[1]
+    return "/ical/" + link.split("/ical/", 1)[1]
 
 
 def test_a_calendar_address_stops_working_when_its_user_makes_a_new_one(web):

@@ -68,7 +68,7 @@ def _upload(web, kind: str, name: str, data: bytes):
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("gia.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "gia.png: đây không phải ảnh loa hiển thị được: giải mã không được"),
+    ("gia.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "gia.png: Tệp này không phải ảnh (PNG, JPEG, GIF hoặc WebP)"),
     ("bom-8k.png", png_header(8_000, 6_000),
      "bom-8k.png: ảnh có 8000×6000 điểm ảnh; tối đa 40000000 điểm ảnh ([ingest] max_image_pixels)"),
     ("bom-30k.png", png_header(30_000, 30_000),

@@ -212,7 +212,7 @@ def test_uploads_are_checked_and_a_path_in_the_name_goes_nowhere(web, tmp_path):
     assert not (tmp_path / "etc").exists()
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
                         files={"file": ("photo.png", b"not an image at all", "image/png")})
-    assert response.status_code == 400 and "photo.png: đây không phải ảnh loa hiển thị được" in response.text
+    assert response.status_code == 400 and "photo.png: Tệp này không phải ảnh" in response.text
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "audio"},
                         files={"file": ("tin.mp3", b"ID3 but not really audio", "audio/mpeg")})
     assert response.status_code == 400 and "tin.mp3: đây không phải bản ghi âm loa phát được" in response.text
