@@ -8,6 +8,7 @@ import socket
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,8 @@ class Services:
     settings: Settings
     engine: Engine
     clock: Clock
+    #: Where ``init`` wrote a new audit key, when it had to.
+    created_key: Path | None = None
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -43,8 +46,20 @@ class Services:
         return self.clock.now()
 
     def init(self, *, actor: str = "system") -> SyncReport:
-        """Create or upgrade the schema and load stations, slots and campaigns from config."""
+        """Create or upgrade the schema and load stations, slots and campaigns from config.
+
+        With no audit key set, a new one is written to ``var/audit.key`` first (``created_key`` says
+        where) and an existing unsealed audit log starts being sealed from here on.
+        """
+        from content import audit
+        from loa.audit_key import create_key_file
+
+        if "sessions" not in self.__dict__:  # the key must be known before the session factory is built
+            self.created_key = create_key_file(self.settings)
         database.upgrade(self.engine)
+        if self.created_key is not None:
+            with unit_of_work(self.sessions) as session:
+                audit.start_sealing(session, actor=actor, at=self.now())
         with unit_of_work(self.sessions) as session:
             return sync_config(session, stations=self.settings.stations, slots=self.settings.slots,
                                campaigns=self.settings.campaigns, now=self.now(), actor=actor)

@@ -6,15 +6,17 @@ import difflib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from content import pieces
 from content.db import unit_of_work
+from content.errors import InputError, Stale
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
 from loa.web.forms import Form, piece_fields
+from loa.web.stale import changed, revision_lines
 from loa.web.view import back, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -25,23 +27,6 @@ def _campaigns(session: Any) -> list[tuple[str, str]]:
     from scheduler.models import Campaign
 
     return list(session.execute(select(Campaign.code, Campaign.name).order_by(Campaign.code)).all())
-
-
-def revision_lines(revision: Revision | None, date: Any) -> list[str]:
-    """A revision as lines of text, the form the review diff compares."""
-    if revision is None:
-        return []
-    return [
-        f"Tiêu đề / Title: {revision.title}",
-        f"Chiến dịch / Campaign: {revision.campaign or '-'}",
-        f"Kênh / Channels: {', '.join(revision.channels)}",
-        f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
-        f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}",
-        f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
-        f"Ảnh / Image: {revision.image_sha256 or '-'}",
-        "",
-        *revision.body.splitlines(),
-    ]
 
 
 @router.get("/pieces", response_class=HTMLResponse)
@@ -78,6 +63,11 @@ def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> Redire
 @router.get("/pieces/{piece_id}", response_class=HTMLResponse)
 def piece_page(request: Request, piece_id: int, user: User = Depends(current_user)) -> HTMLResponse:
     """The piece's current revision beside a diff against its last approved one, with the audio player."""
+    return _piece(request, piece_id, user)
+
+
+def _piece(request: Request, piece_id: int, user: User, stale: Stale | None = None) -> HTMLResponse:
+    """The piece page; with ``stale``, as a 409 that shows how the piece changed since the reviewer opened it."""
     services = request.app.state.services
     with request.app.state.reads.session() as session:
         piece = pieces.get_piece(session, piece_id)
@@ -88,10 +78,14 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
             .join(Revision, Revision.id == Review.revision_id)
             .where(Revision.piece_id == piece_id).order_by(Review.id.desc())).all())
         campaigns = _campaigns(session)
+        since = changed(session, stale) if stale is not None else None
     from loa.web.i18n import fmt_date
 
     def date(moment: Any) -> str:
         return fmt_date(moment, services.settings.zone)
+
+    stale_view = None if since is None else {"seen": since.seen.number if since.seen else "?",
+                                              "now": since.current.number, "diff": since.table(date)}
 
     diff = None
     if approved is not None and current is not None and approved.id != current.id:
@@ -103,8 +97,8 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
     return render(request, "piece.html", {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
-        "can_write": user.role in ("editor", "approver", "admin"),
-    })
+        "can_write": user.role in ("editor", "approver", "admin"), "stale": stale_view,
+    }, status=409 if stale is not None else 200)
 
 
 @router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
@@ -152,22 +146,33 @@ def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> Red
     return back(f"/pieces/{piece_id}")
 
 
-@router.post("/pieces/{piece_id}/approve")
-def approve(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
+def _seen(form: Any) -> pieces.Seen:
+    """The revision the review form was opened on (hidden fields): a decision is about what was read."""
+    revision_id, sha = str(form.get("revision_id") or "").strip(), str(form.get("sha256") or "").strip()
+    if not revision_id.isdigit() or len(revision_id) > 10 or not sha:
+        raise InputError("the form does not say which version you read; open the piece again", where="revision_id")
+    return pieces.Seen(int(revision_id), sha)
+
+
+def _decide(request: Request, piece_id: int, form: Any, user: User, decision: str) -> Response:
     services = request.app.state.services
     note = str(form.get("note") or "")
-    with unit_of_work(services.sessions) as session:
-        pieces.approve(session, piece_id, actor=user, now=services.now(), note=note)
+    try:
+        with unit_of_work(services.sessions) as session:
+            getattr(pieces, decision)(session, piece_id, actor=user, now=services.now(), note=note, seen=_seen(form))
+    except Stale as stale:  # the piece changed after the page was opened: show what changed, decide nothing
+        return _piece(request, piece_id, user, stale)
     return back(f"/pieces/{piece_id}")
+
+
+@router.post("/pieces/{piece_id}/approve")
+def approve(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> Response:
+    return _decide(request, piece_id, form, user, "approve")
 
 
 @router.post("/pieces/{piece_id}/reject")
-def reject(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
-    services = request.app.state.services
-    note = str(form.get("note") or "")
-    with unit_of_work(services.sessions) as session:
-        pieces.reject(session, piece_id, actor=user, now=services.now(), note=note)
-    return back(f"/pieces/{piece_id}")
+def reject(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> Response:
+    return _decide(request, piece_id, form, user, "reject")
 
 
 @router.post("/pieces/{piece_id}/retire")
