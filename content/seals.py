@@ -146,12 +146,18 @@ def approval_problems(session: Session) -> list[str]:
     from content.pieces import content_hash, content_of
 
     latest: dict[str, AuditEvent] = {}
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.action == "piece.approve")
+    retired: set[str] = set()
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.action.in_(("piece.approve", "piece.retire")))
                                  .order_by(AuditEvent.id)):
-        latest[event.subject] = event
+        if event.action == "piece.retire":
+            retired.add(event.subject)
+        else:
+            latest[event.subject] = event
     problems = []
     pieces = session.scalars(select(Piece).where(Piece.approved_revision_id.is_not(None)).order_by(Piece.id))
     for piece in pieces:
+        if f"piece:{piece.id}" in retired and piece.state != "retired":
+            problems.append(f"piece {piece.id}: retired in the audit log but {piece.state} in the database")
         revision = session.get(Revision, piece.approved_revision_id)
         if revision is None:
             problems.append(f"piece {piece.id}: its approved revision {piece.approved_revision_id} is missing")

@@ -221,3 +221,11 @@ def test_an_upgraded_install_seals_its_approvals_once_and_then_pushes(cli, confi
     assert {p["state"] for p in programs(schedule(cli, at("05:59"), "--days", "1"), "loudspeaker", "06:00")} == \
         {"delivered"}
     assert BODY in everything_published(config_dir)
+
+
+def test_a_retired_piece_brought_back_in_sql_is_found_by_audit_verify(cli, planned, attacker):
+    cli("piece", "retire", str(planned), now=at("05:10"), user=EDITOR)
+    with unit_of_work(attacker) as session:
+        session.execute(text("UPDATE pieces SET state = 'approved' WHERE id = :id"), {"id": planned})
+    verified = cli("audit", "verify", ok=False)
+    assert verified.exit_code != 0 and f"piece {planned}: retired in the audit log" in verified.stderr
