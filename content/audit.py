@@ -154,6 +154,12 @@ def record_many(session: Session, entries: list[Entry]) -> None:
     session.flush()
 
 
+def is_sealed(session: Session) -> bool:
+    """Whether the log's checkpoint carries a seal (some key sealed it)."""
+    head = session.get(AuditHead, _HEAD)
+    return head is not None and head.seal is not None
+
+
 def start_sealing(session: Session, *, actor: str, at: datetime) -> AuditEvent | None:
     """With a key, seal an unsealed log from here on: a sealed ``audit.seal-start`` entry pins the
     unsealed entries before it (their count and the last hash). None when the log is empty or sealed."""

@@ -1,7 +1,8 @@
 """Finds the key that seals the audit log, approvals, renditions and payloads, and creates one at init.
 
-In order: ``LOA_AUDIT_KEY``; one derived from the web secret key; the file ``var/audit.key`` (0600) that
-``loa init`` writes when neither variable is set. The key never goes into the database.
+In order: ``LOA_AUDIT_KEY``; the file ``var/audit.key`` (0600) that ``loa init`` writes when no key is
+set; one derived from the web secret key. The file wins over the derived key, so setting the web secret
+later (as ``loa serve`` needs) does not change the key. The key never goes into the database.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ def audit_key(settings: Settings) -> bytes | None:
     the same key."""
     if explicit := settings.env.get(AUDIT_KEY_ENV):
         return explicit.encode()
+    path = key_file(settings)
+    if path.is_file() and (stored := path.read_bytes().strip()):
+        return stored
     if secret := settings.env.get(settings.loa.web.secret_key_env):
         # A derived key, so the web session secret itself is never what seals the log.
         return hmac.new(secret.encode(), b"loa audit log", hashlib.sha256).digest()
-    path = key_file(settings)
-    if path.is_file():
-        return path.read_bytes().strip() or None
     return None
 
 

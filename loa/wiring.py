@@ -52,11 +52,15 @@ class Services:
         where) and an existing unsealed audit log starts being sealed from here on.
         """
         from content import audit
-        from loa.audit_key import create_key_file
+        from loa.audit_key import audit_key, create_key_file
 
-        if "sessions" not in self.__dict__:  # the key must be known before the session factory is built
-            self.created_key = create_key_file(self.settings)
         database.upgrade(self.engine)
+        # The key must be known before the session factory is built; and a log sealed with a key this
+        # process lacks gets no new one (its writes are refused, saying so, instead of breaking it for good).
+        if "sessions" not in self.__dict__ and audit_key(self.settings) is None:
+            with unit_of_work(session_factory(self.engine)) as session:
+                sealed = audit.is_sealed(session)
+            self.created_key = None if sealed else create_key_file(self.settings)
         if self.created_key is not None:
             with unit_of_work(self.sessions) as session:
                 audit.start_sealing(session, actor=actor, at=self.now())
