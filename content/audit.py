@@ -8,7 +8,13 @@ entries cut off the end, nor forged entries appended with hashes recomputed. So:
 - with an audit key (``session.info["audit_key"]``, set by the shell from ``LOA_AUDIT_KEY`` or derived
   from the web secret key), each entry and the checkpoint carry an HMAC-SHA256 seal of their hash:
   whoever writes to the database without the key cannot append, rewrite or re-anchor entries
-  undetected. Entries written before a key was set stay unsealed and are counted as such.
+  undetected. Entries written before a key was set stay unsealed and are counted as such;
+- seals cannot start mid-chain by themselves: loa refuses to append with a key to a log that has
+  unsealed entries, until ``start_sealing`` (``loa init`` creating a key, or ``loa audit
+  seal-approvals``) writes a sealed ``audit.seal-start`` entry naming how many unsealed entries come
+  before it and the hash of the last one. A log whose seals were stripped and whose chain was
+  recomputed therefore fails ``verify`` (and every write) instead of being re-sealed by the next write;
+- ``verify(expect=(id, hash))`` checks the log against a head kept outside the database.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from content.errors import ConfigError
 from content.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+SEAL_START = "audit.seal-start"
 _PG_AUDIT_LOCK = 0x6C6F6131  # "loa1": serialises appends across PostgreSQL writers
 _HEAD = 1
 
@@ -90,7 +97,7 @@ def record(
     event.hash = hashlib.sha256(canonical(event)).hexdigest()
     key = _key(session, None)
     head = session.get(AuditHead, _HEAD)
-    _check_key(head, key)
+    _check_key(head, key, starting=action == SEAL_START)
     event.seal = seal_of(key, event.hash) if key else None
     session.add(event)
     if head is None:
@@ -147,9 +154,37 @@ def record_many(session: Session, entries: list[Entry]) -> None:
     session.flush()
 
 
-def _check_key(head: AuditHead | None, key: bytes | None) -> None:
-    """Refuse to append with no key, or another key, to a sealed log: that would break it for good."""
-    if head is None or head.seal is None:
+def is_sealed(session: Session) -> bool:
+    """Whether the log's checkpoint carries a seal (some key sealed it)."""
+    head = session.get(AuditHead, _HEAD)
+    return head is not None and head.seal is not None
+
+
+def start_sealing(session: Session, *, actor: str, at: datetime) -> AuditEvent | None:
+    """With a key, seal an unsealed log from here on: a sealed ``audit.seal-start`` entry pins the
+    unsealed entries before it (their count and the last hash). None when the log is empty or sealed."""
+    key = _key(session, None)
+    if key is None:
+        raise ConfigError("LOA_AUDIT_KEY: no audit key is set, so the audit log cannot be sealed")
+    head = session.get(AuditHead, _HEAD)
+    if head is None or head.seal is not None:
+        return None
+    return record(session, actor=actor, action=SEAL_START, subject="audit", at=at,
+                  details={"unsealed": head.last_id, "last_hash": head.last_hash})
+
+
+def _check_key(head: AuditHead | None, key: bytes | None, *, starting: bool = False) -> None:
+    """Refuse to append with no key, or another key, to a sealed log: that would break it for good; and
+    refuse to start sealing an unsealed log silently: its seals may have been stripped."""
+    if head is None:
+        return
+    if head.seal is None:
+        if key is not None and not starting:
+            raise ConfigError(
+                f"LOA_AUDIT_KEY: the audit log's {head.last_id} entries carry no seal but this process has an "
+                "audit key: either the key is new, or someone stripped the seals and recomputed the chain. "
+                "Check with `loa audit verify --expect ID:HASH` against a head you kept, then start sealing "
+                "with `loa audit seal-approvals`")
         return
     if key is None:
         raise ConfigError("LOA_AUDIT_KEY: the audit log is sealed but this process has no audit key; set "
@@ -180,9 +215,10 @@ class ChainReport:
         return self.broken_at is None
 
 
-def verify(session: Session, *, key: bytes | None = None) -> ChainReport:
+def verify(session: Session, *, key: bytes | None = None, expect: tuple[int, str] | None = None) -> ChainReport:
     """Walk the log in order and report the first entry whose hash, link or seal does not hold,
-    then check that the log ends where its checkpoint says."""
+    then check that the log ends where its checkpoint says. With ``expect`` (an entry id and hash kept
+    outside the database, e.g. from an earlier ``loa audit verify``), that entry must be in the log as kept."""
     key = _key(session, key)
     previous_hash = GENESIS
     expected_id = 1
@@ -209,11 +245,20 @@ def verify(session: Session, *, key: bytes | None = None) -> ChainReport:
         elif not hmac.compare_digest(event.seal, seal_of(key, event.hash)):
             return broken(event.id, f"entry {event.id} has a wrong seal: it was written without the audit key "
                                     "(or the key changed)")
+        elif not sealing and unsealed and not _starts_sealing(event, unsealed, previous_hash):
+            return broken(event.id, f"seals start mid-chain at entry {event.id} with no sealed start of sealing "
+                                    f"naming the {unsealed} unsealed entries before it: their seals were stripped "
+                                    "and the chain recomputed")
+        if expect is not None and event.id == expect[0] and event.hash != expect[1]:
+            return broken(event.id, f"entry {event.id} is not the one you kept (sha256 {expect[1]}): the log was "
+                                    "rewritten from there or before")
         sealing = sealing or event.seal is not None
         previous_hash = event.hash
         expected_id += 1
         checked += 1
     last_id = expected_id - 1
+    if expect is not None and expect[0] > last_id:
+        return broken(last_id, f"entry {expect[0]} that you kept is missing: the log was cut or rewritten")
     head = session.get(AuditHead, _HEAD)
     if head is None:
         if checked:
@@ -228,12 +273,18 @@ def verify(session: Session, *, key: bytes | None = None) -> ChainReport:
     if key is not None:
         if head.seal is None:  # with a key, loa seals the checkpoint at every append
             return broken(last_id, "the checkpoint carries no seal: its seals were stripped, or the audit key "
-                                   "was set after the last entry (then any new entry seals it)")
+                                   "was set after the last entry (then `loa audit seal-approvals` starts sealing)")
         if head.seal is not None and not hmac.compare_digest(head.seal, seal_of(key, _head_text(
                 head.last_id, head.last_hash))):
             return broken(last_id, "the checkpoint has a wrong seal: it was rewritten without the audit key")
     return ChainReport(checked, head_id=head.last_id, head_hash=head.last_hash, unsealed=unsealed,
                        sealed_unchecked=unchecked)
+
+
+def _starts_sealing(event: AuditEvent, unsealed: int, previous_hash: str) -> bool:
+    """Whether a log's first sealed entry is the start of sealing that pins the unsealed entries before it."""
+    return (event.action == SEAL_START and event.details.get("unsealed") == unsealed
+            and event.details.get("last_hash") == previous_hash)
 
 
 def entries(

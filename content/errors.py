@@ -8,6 +8,7 @@
     │   └── NotFound         a piece, user, station or delivery that does not exist
     ├── NotAllowed           the acting user may not do this (e.g. approve their own piece)
     ├── StateError           the thing is not in a state that allows this (e.g. approve a draft)
+    │   └── Stale            the piece changed since the reviewer opened it (approve what was seen)
     └── IntegrityError       stored content no longer matches what was approved
 
 The command line prints ``str(error)`` on one line and exits non-zero; the web app shows the message
@@ -72,6 +73,18 @@ class StateError(LoaError):
     """The thing exists but its state does not allow this action."""
 
     exit_code = 5
+
+
+class Stale(StateError):
+    """The revision a reviewer saw is no longer the piece's current one; ``seen`` and ``current`` are
+    (revision id, sha256) pairs, so the caller can show what changed."""
+
+    def __init__(self, message: str, *, piece_id: int, seen: tuple[int | None, str | None],
+                 current: tuple[int, str]) -> None:
+        super().__init__(message)
+        self.piece_id = piece_id
+        self.seen = seen
+        self.current = current
 
 
 class IntegrityError(LoaError):

@@ -118,6 +118,7 @@ class Review(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seal: Mapped[str | None] = mapped_column(String(64))  # content.seals: binds piece, revision, hash, reviewer, time
 
     reviewer: Mapped[User] = relationship()
 
@@ -137,6 +138,7 @@ class Rendition(Base):
     engine: Mapped[str] = mapped_column(String(32), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seal: Mapped[str | None] = mapped_column(String(64))  # content.seals: binds key, revision hash, file, duration
 
 
 class AuditEvent(Base):

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from content import audit, scope
-from content.errors import InputError, IntegrityError, NotAllowed, NotFound, StateError
+from content import audit, scope, seals
+from content.errors import InputError, IntegrityError, NotAllowed, NotFound, Stale, StateError
 from content.models import CHANNELS, Piece, PieceState, Review, Revision, RevisionStation, User
 from content.text import clean_text
 from content.users import require_role
@@ -211,11 +211,33 @@ def submit(session: Session, piece_id: int, *, actor: User, now: datetime) -> Pi
 _DECISION_ACTIONS = {PieceState.APPROVED: "piece.approve", PieceState.REJECTED: "piece.reject"}
 
 
-def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str) -> Piece:
+@dataclass(frozen=True)
+class Seen:
+    """The revision a reviewer had in front of them: its id and, optionally, its SHA-256."""
+
+    revision_id: int | None = None
+    sha256: str | None = None
+
+
+def _check_seen(piece: Piece, revision: Revision, seen: Seen | None) -> None:
+    if seen is None:
+        return
+    if (seen.revision_id is not None and seen.revision_id != revision.id) or \
+            (seen.sha256 is not None and seen.sha256.strip().lower() != revision.sha256):
+        shown = f"revision id {seen.revision_id}" if seen.revision_id is not None else f"sha256 {seen.sha256}"
+        raise Stale(f"piece {piece.id} changed since it was opened: you saw {shown}, it is now revision "
+                    f"{revision.number} (id {revision.id}, sha256 {revision.sha256}); read it again before "
+                    "deciding", piece_id=piece.id, seen=(seen.revision_id, seen.sha256),
+                    current=(revision.id, revision.sha256))
+
+
+def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str,
+            seen: Seen | None) -> Piece:
     require_role(actor, "approver")
     piece = get_piece(session, piece_id, actor)
     revision = session.get(Revision, piece.current_revision_id)
     assert revision is not None
+    _check_seen(piece, revision, seen)
     if actor.id in (piece.author_id, revision.created_by_id):
         raise NotAllowed("{name} wrote piece {id}; another approver must review it", name=actor.name, id=piece_id)
     if piece.state != PieceState.SUBMITTED:
@@ -223,8 +245,10 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
     if content_hash(content_of(revision)) != revision.sha256:
         raise IntegrityError("revision {revision} of piece {id} does not match its own hash; it was altered in "
                              "the database", revision=revision.id, id=piece_id)
-    session.add(Review(revision_id=revision.id, reviewer_id=actor.id, decision=decision, note=note,
-                       sha256=revision.sha256, created_at=now))
+    review = Review(revision_id=revision.id, reviewer_id=actor.id, decision=decision, note=note,
+                    sha256=revision.sha256, created_at=now)
+    seals.seal_review(session, review, piece.id)
+    session.add(review)
     if decision == PieceState.APPROVED:
         piece.approved_revision = revision
         piece.approved_sha256 = revision.sha256
@@ -236,16 +260,21 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
     return piece
 
 
-def approve(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
-    """Approve the submitted revision; its hash is stored and checked again before every push."""
-    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=clean_text(note))
+def approve(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "",
+            seen: Seen | None = None) -> Piece:
+    """Approve the submitted revision; its hash is stored, sealed, and checked again before every push.
+
+    ``seen`` names the revision the approver read; if the piece changed since, Stale is raised.
+    """
+    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=clean_text(note), seen=seen)
 
 
-def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note: str) -> Piece:
+def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note: str,
+           seen: Seen | None = None) -> Piece:
     """Send the submitted revision back to its author with a note saying why."""
     if not clean_text(note):
         raise InputError("a rejection needs a note saying why", where="note")
-    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=clean_text(note))
+    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=clean_text(note), seen=seen)
 
 
 def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
@@ -299,6 +328,7 @@ def check_airable(session: Session, revision_id: int, at: datetime) -> str | Non
     if actual != piece.approved_sha256 or revision.sha256 != piece.approved_sha256:
         raise IntegrityError("piece {id} revision {number}: stored content does not match the approved SHA-256; "
                              "it was altered after approval", id=piece.id, number=revision.number)
+    seals.check_approval(session, piece, revision, actual)  # the hashes above can be recomputed; the seal cannot
     if revision.valid_until is not None and revision.valid_until <= at:
         return f"piece {piece.id} expired at {revision.valid_until.isoformat()}"
     return None

@@ -22,12 +22,14 @@ def row_counts(engine: Engine) -> dict[str, int]:
                 for table in Base.metadata.sorted_tables}
 
 
-def copy_database(source: Engine, target: Engine, *, now: datetime, actor: str = "system") -> dict[str, int]:
+def copy_database(source: Engine, target: Engine, *, now: datetime, actor: str = "system",
+                  audit_key: bytes | None = None) -> dict[str, int]:
     """Copy all rows from ``source`` to the empty ``target`` in one transaction, in dependency order.
 
     Keys that close a cycle (a piece's current and approved revision) are filled in once both sides exist;
     PostgreSQL sequences are moved past the copied ids; the row counts are compared before committing.
-    Returns the number of rows per table. The target gets one more audit entry saying it was copied.
+    Returns the number of rows per table. The target gets one more audit entry saying it was copied,
+    sealed with ``audit_key`` (the copied log's, which the seals of the copied rows need too).
     """
     database.upgrade(source)
     database.upgrade(target)
@@ -62,7 +64,9 @@ def copy_database(source: Engine, target: Engine, *, now: datetime, actor: str =
         if copied != counts:
             wrong = {name: (counts[name], copied[name]) for name in counts if counts[name] != copied[name]}
             raise IntegrityError(f"row counts differ after the copy (source, target): {wrong}; nothing was kept")
-    with unit_of_work(session_factory(target)) as session:
+    sessions = session_factory(target)
+    sessions.configure(info={"audit_key": audit_key})
+    with unit_of_work(sessions) as session:
         audit.record(session, actor=actor, action="database.copy", subject="database", at=now,
                      details={"from": source.url.render_as_string(), "rows": sum(counts.values())})
     return counts

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +36,8 @@ class Services:
     clock: Clock
     #: Set when this process commits a change that may alter what airs (see ``scheduler.planning.triggers``).
     plan_requested: threading.Event = field(default_factory=threading.Event)
+    #: Where ``init`` wrote a new audit key, when it had to.
+    created_key: Path | None = None
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -49,8 +52,24 @@ class Services:
         return self.clock.now()
 
     def init(self, *, actor: str = "system") -> SyncReport:
-        """Create or upgrade the schema and load stations, slots and campaigns from config."""
+        """Create or upgrade the schema and load stations, slots and campaigns from config.
+
+        With no audit key set, a new one is written to ``var/audit.key`` first (``created_key`` says
+        where) and an existing unsealed audit log starts being sealed from here on.
+        """
+        from content import audit
+        from loa.audit_key import audit_key, create_key_file
+
         database.upgrade(self.engine)
+        # The key must be known before the session factory is built; and a log sealed with a key this
+        # process lacks gets no new one (its writes are refused, saying so, instead of breaking it for good).
+        if "sessions" not in self.__dict__ and audit_key(self.settings) is None:
+            with unit_of_work(session_factory(self.engine)) as session:
+                sealed = audit.is_sealed(session)
+            self.created_key = None if sealed else create_key_file(self.settings)
+        if self.created_key is not None:
+            with unit_of_work(self.sessions) as session:
+                audit.start_sealing(session, actor=actor, at=self.now())
         with unit_of_work(self.sessions) as session:
             return sync_config(session, stations=self.settings.stations, slots=self.settings.slots,
                                campaigns=self.settings.campaigns, now=self.now(), actor=actor)

@@ -122,6 +122,7 @@ class Delivery(Base):
     receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The exact channel payload of the first attempt (channels.snapshot); every retry re-sends it.
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload_seal: Mapped[str | None] = mapped_column(String(64))  # content.seals, set when the payload is stored
     #: When an editor last asked for a retry; the grace period then counts from this moment.
     retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from content import seals
 from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import InputError, LoaError, NotFound
@@ -105,7 +106,7 @@ def ensure_speech(
     existing = find_speech(session, revision, settings)
     if existing is not None:
         return existing
-    return _store(session, _speak(revision, settings, abbreviations), now)
+    return _store(session, _speak(revision, settings, abbreviations), revision.sha256, now)
 
 
 def render_speech(sessions: sessionmaker[Session], revision_ids: Iterable[int], settings: RenderSettings, *,
@@ -127,7 +128,7 @@ def render_speech(sessions: sessionmaker[Session], revision_ids: Iterable[int], 
             if rendition is None:
                 values = _speak(revision, settings, abbreviations)
                 with unit_of_work(sessions) as session:
-                    rendition = _store(session, values, now)
+                    rendition = _store(session, values, revision.sha256, now)
             out[revision_id] = rendition
         except LoaError as error:  # a user's matter (e.g. a recording gone from disk): one line, no traceback
             log.warning("could not render the speech of revision %s: %s", revision_id, error)
@@ -180,11 +181,12 @@ def _speak(revision: Revision, settings: RenderSettings, abbreviations: Mapping[
                 duration_s=round(duration, 3), engine=engine_name, details=details)
 
 
-def _store(session: Session, values: dict[str, object], now: datetime) -> Rendition:
-    """Keep a rendered file's rendition row (or the one another worker stored for the same key meanwhile)."""
+def _store(session: Session, values: dict[str, object], revision_sha256: str, now: datetime) -> Rendition:
+    """Keep a rendered file's rendition row, sealed (or the one another worker stored for the same key meanwhile)."""
     try:
         with session.begin_nested():
             rendition = Rendition(**values, created_at=now)
+            seals.seal_rendition(session, rendition, revision_sha256)
             session.add(rendition)
     except DatabaseIntegrityError:
         # Another worker rendered the same revision meanwhile; its file is byte-identical.

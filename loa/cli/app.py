@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from loa.cli import speech as cli_speech
 from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
-from loa.cli.audit import audit_list
+from loa.cli.audit import audit_list, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
 from loa.cli.ingest import ingest_app
@@ -65,6 +65,8 @@ app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpi
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
 audit_app.command("list")(audit_list)
+audit_app.command("verify")(audit_verify)
+audit_app.command("seal-approvals")(audit_seal_approvals)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
@@ -95,12 +97,20 @@ def init(ctx: typer.Context) -> None:
     """Create or upgrade the database and load stations, slots and campaigns from config."""
     state = state_of(ctx)
     report = state.services().init(actor=state.user or "system")
+    _say_key(state.services().created_key)
     if state.as_json:
         _print_json({"stations": report.stations, "slots": report.slots, "campaigns": report.campaigns,
                      "changes": list(report.changed)})
         return
     typer.echo(f"database ready; {report.stations} stations, {report.slots} slots, "
                f"{report.campaigns} campaigns ({len(report.changed)} changes)")
+
+
+def _say_key(path: Any) -> None:
+    if path is not None:
+        typer.echo(f"audit key created in {path} (mode 0600): it seals the audit log, approvals, renditions and "
+                   "payloads; every loa process on this database needs it (copy it, or set LOA_AUDIT_KEY)",
+                   err=True)
 
 
 @app.command()
@@ -115,6 +125,7 @@ def demo(
     state = state_of(ctx)
     services = state.services()
     services.init()
+    _say_key(services.created_key)
     result = load_demo(services, first_push_in=first_push_in)
     with _progress_bar("rendering the demo pieces") as progress:
         changes = services.plan(actor="demo", progress=progress)
@@ -305,30 +316,6 @@ def user_add(
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,
                         known_stations={s.code for s in services.settings.stations})
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
-
-
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Check the audit log's hash chain; exits non-zero at the first broken link."""
-    from content import audit
-    from content.db import unit_of_work
-    from content.errors import IntegrityError
-
-    state = state_of(ctx)
-    with unit_of_work(state.services().sessions) as session:
-        report = audit.verify(session)
-    if state.as_json:
-        _print_json({"ok": report.ok, "checked": report.checked, "broken_at": report.broken_at,
-                     "reason": report.reason, "head": {"id": report.head_id, "hash": report.head_hash},
-                     "unsealed": report.unsealed, "sealed_unchecked": report.sealed_unchecked})
-    if not report.ok:
-        raise IntegrityError(f"audit log broken: {report.reason}")
-    if report.sealed_unchecked:
-        typer.echo(f"warning: {report.sealed_unchecked} sealed entries not checked: no audit key here "
-                   "(set LOA_AUDIT_KEY or the web secret key as for loa serve)", err=True)
-    if not state.as_json:
-        head = f"; last entry {report.head_id} sha256 {report.head_hash}" if report.head_id else ""
-        typer.echo(f"audit log intact: {report.checked} entries{head}")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The ``loa audit list`` command: the audit log filtered by actor, subject, action and time."""
+"""The ``loa audit`` commands: list the log, verify it (and the approvals against it), seal an upgraded install."""
 
 from __future__ import annotations
 
@@ -74,3 +74,77 @@ def _short(details: dict) -> str:
             value = value[:12] + "…"
         parts.append(f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
     return " ".join(parts)
+
+
+def _expected(text: str | None) -> tuple[int, str] | None:
+    if not text:
+        return None
+    from content.errors import InputError
+
+    entry, _, digest = text.partition(":")
+    if not entry.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+        raise InputError("expected ID:SHA256, as `loa audit verify` prints it (entry 12, 64 hex digits)",
+                         where="--expect")
+    return int(entry), digest.lower()
+
+
+def audit_verify(
+    ctx: typer.Context,
+    expect: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="ID:SHA256 of an entry kept outside the database (from an earlier verify): it must still be there.")
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain and seals, and every approval against its sealed audit entry;
+    exits non-zero at the first broken link or at any approval that differs."""
+    from content import audit, seals
+    from content.db import unit_of_work
+    from content.errors import IntegrityError
+
+    state = state_of(ctx)
+    expected = _expected(expect)
+    with unit_of_work(state.services().sessions) as session:
+        report = audit.verify(session, expect=expected)
+        problems = seals.approval_problems(session) if report.ok else []
+    if state.as_json:
+        typer.echo(json.dumps({"ok": report.ok and not problems, "checked": report.checked,
+                               "broken_at": report.broken_at, "reason": report.reason,
+                               "head": {"id": report.head_id, "hash": report.head_hash},
+                               "unsealed": report.unsealed, "sealed_unchecked": report.sealed_unchecked,
+                               "approvals": problems}, ensure_ascii=False, indent=2))
+    if not report.ok:
+        raise IntegrityError(f"audit log broken: {report.reason}")
+    if problems:
+        for problem in problems:
+            typer.echo(f"ALERT: {problem}", err=True)
+        raise IntegrityError(f"{len(problems)} approvals differ from the sealed audit log or their seals; the "
+                             "database was altered")
+    if report.sealed_unchecked:
+        typer.echo(f"warning: {report.sealed_unchecked} sealed entries not checked: no audit key here "
+                   "(set LOA_AUDIT_KEY, the web secret key, or keep var/audit.key as for loa serve)", err=True)
+    if not state.as_json:
+        head = f"; last entry {report.head_id} sha256 {report.head_hash}" if report.head_id else ""
+        typer.echo(f"audit log intact: {report.checked} entries{head}; approvals match it")
+
+
+def audit_seal_approvals(ctx: typer.Context) -> None:
+    """Once after upgrading: seal the approvals, renditions and stored payloads written before seals
+    existed (and start sealing an unsealed audit log). Run `loa audit verify` first: this vouches for
+    what is stored now."""
+    from content import audit, seals
+    from content.db import unit_of_work
+    from scheduler.dispatch.outbox import seal_stored_payloads
+
+    state = state_of(ctx)
+    services = state.services()
+    actor = state.user or "system"
+    with unit_of_work(services.sessions) as session:
+        audit.start_sealing(session, actor=actor, at=services.now())
+        counts = seals.seal_existing(session)
+        counts["payloads"] = seal_stored_payloads(session)
+        audit.record(session, actor=actor, action="audit.seal-approvals", subject="audit", at=services.now(),
+                     details=counts)
+    if state.as_json:
+        typer.echo(json.dumps(counts))
+        return
+    typer.echo(f"sealed {counts['reviews']} reviews, {counts['renditions']} renditions and {counts['payloads']} "
+               f"stored payloads; {counts['refused']} left unsealed because their hashes disagree")

@@ -20,13 +20,14 @@ def copy(
     import json
 
     from content.db import make_engine
+    from loa.audit_key import audit_key
     from loa.dbcopy import copy_database
 
     state = state_of(ctx)
     services = state.services()
     target = make_engine(to)
     try:
-        counts = copy_database(services.engine, target, now=services.now())
+        counts = copy_database(services.engine, target, now=services.now(), audit_key=audit_key(services.settings))
     finally:
         target.dispose()
     if state.as_json:

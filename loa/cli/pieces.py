@@ -166,12 +166,23 @@ def _transition(name: str, help_text: str, note_required: bool = False) -> None:
         ctx: typer.Context,
         piece_id: Annotated[int, typer.Argument(metavar="PIECE")],
         note: Annotated[Optional[str], typer.Option(help="A note for the author.")] = None,  # noqa: UP045
+        sha: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            help="approve/reject: the sha256 of the revision you read (`loa piece show`); refused if it changed.")
+        ] = None,
+        revision: Annotated[Optional[int], typer.Option(  # noqa: UP045
+            help="approve/reject: the id of the revision you read; refused if the piece changed since.")] = None,
     ) -> None:
         from content import pieces
 
         state = state_of(ctx)
         action = getattr(pieces, name)
-        kwargs = {} if name == "submit" else {"note": note or ""}
+        kwargs: dict[str, object] = {} if name == "submit" else {"note": note or ""}
+        if name in ("approve", "reject"):
+            kwargs["seen"] = pieces.Seen(revision, sha) if sha or revision else None
+        elif sha or revision:
+            from content.errors import InputError
+
+            raise InputError(f"--sha and --revision are for approve and reject, not {name}", where="--sha")
         piece = _run(ctx, lambda s, u, now: action(s, piece_id, actor=u, now=now, **kwargs))
         typer.echo(json.dumps({"id": piece.id, "state": piece.state}) if state.as_json
                    else f"piece {piece.id}: {piece.state}")

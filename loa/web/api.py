@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
@@ -79,6 +80,14 @@ class Note(BaseModel):
     _text = field_validator("note")(_plain)
 
 
+class Decision(Note):
+    """A decision on the revision the reviewer read: its ``revision_id`` and ``sha256`` as ``GET /api/pieces/{id}``
+    gave them. If the piece changed since, nothing is decided: 409 with the new revision and the diff."""
+
+    revision_id: int = Field(ge=1, le=2**31 - 1)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+
+
 class PieceOut(BaseModel):
     id: int
     state: str
@@ -92,6 +101,7 @@ class PieceOut(BaseModel):
     valid_until: datetime | None
     priority: int
     urgent: bool
+    revision_id: int
     sha256: str
     approved_revision: int | None
     stations: list[str]
@@ -109,8 +119,8 @@ def _out(piece: Piece) -> PieceOut:
                     title=revision.title, body=revision.body, campaign=revision.campaign,
                     channels=list(revision.channels), valid_from=revision.valid_from,
                     valid_until=revision.valid_until, priority=revision.priority, urgent=revision.urgent,
-                    sha256=revision.sha256, approved_revision=approved.number if approved else None,
-                    stations=list(revision.stations))
+                    revision_id=revision.id, sha256=revision.sha256,
+                    approved_revision=approved.number if approved else None, stations=list(revision.stations))
 
 
 def _one(request: Request, piece_id: int, user: User | None = None) -> PieceOut:
@@ -193,28 +203,51 @@ class ApprovalOut(PieceOut):
     airings: AiringsOut
 
 
-@router.post("/review/{piece_id}/approve", response_model=ApprovalOut)
-def approve_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> ApprovalOut:
-    """Approve the submitted revision (refused to its author); the answer says when it will air, once the
-    scheduler re-planned it (a few seconds at most), or why it will not."""
+def _decide(request: Request, piece_id: int, body: Decision, user: User, decision: str) -> int | JSONResponse:
+    """Decide on the revision the reviewer read; the newest plan request before it (to wait for the re-plan the
+    decision asks for), or the 409 answer when the piece changed since."""
+    from content.errors import Stale
     from loa.airing_words import newest_request
-    from loa.web.pieces_pages import approval_answer
+    from loa.web.stale import changed
 
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        since = newest_request(session)
-        pieces.approve(session, piece_id, actor=user, now=services.now(), note=body.note)
+    try:
+        with unit_of_work(services.sessions) as session:
+            since = newest_request(session)
+            getattr(pieces, decision)(session, piece_id, actor=user, now=services.now(), note=body.note,
+                                      seen=pieces.Seen(body.revision_id, body.sha256))
+    except Stale as stale:
+        with request.app.state.reads.session() as session:
+            now_is = changed(session, stale)
+            return JSONResponse({"detail": now_is.message_vi(), "revision_id": now_is.current.id,
+                                 "revision": now_is.current.number, "sha256": now_is.current.sha256,
+                                 "diff": now_is.unified(lambda moment: moment.isoformat() if moment else "")},
+                                status_code=409)
+    return since
+
+
+@router.post("/review/{piece_id}/approve", response_model=ApprovalOut, responses={409: {"description": (
+        "The piece changed since the revision named (đã thay đổi từ khi bạn mở); the body gives the new "
+        "revision_id, sha256 and a unified diff")}})
+def approve_piece(request: Request, piece_id: Id, body: Decision, user: User = needs("approver")) -> Any:
+    """Approve the revision you read (``revision_id``, ``sha256``) if it is still the submitted one;
+    refused to its author. The answer says when it will air, once the scheduler re-planned it (a few
+    seconds at most), or why it will not."""
+    from loa.web.pieces_pages import approval_answer
+
+    since = _decide(request, piece_id, body, user, "approve")
+    if isinstance(since, JSONResponse):
+        return since
     answer = approval_answer(request, piece_id, since)
     return ApprovalOut(**_one(request, piece_id).model_dump(), airings=AiringsOut(**answer.to_dict()))
 
 
-@router.post("/review/{piece_id}/reject", response_model=PieceOut)
-def reject_piece(request: Request, piece_id: Id, body: Note, user: User = needs("approver")) -> PieceOut:
-    """Send the submitted revision back with a note saying why (the note is required)."""
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        pieces.reject(session, piece_id, actor=user, now=services.now(), note=body.note)
-    return _one(request, piece_id)
+@router.post("/review/{piece_id}/reject", response_model=PieceOut, responses={409: {"description": (
+        "The piece changed since the revision named; see approve")}})
+def reject_piece(request: Request, piece_id: Id, body: Decision, user: User = needs("approver")) -> Any:
+    """Send the revision you read back with a note saying why (the note is required)."""
+    answer = _decide(request, piece_id, body, user, "reject")
+    return answer if isinstance(answer, JSONResponse) else _one(request, piece_id)
 
 
 @router.post("/pieces/{piece_id}/retire", response_model=PieceOut)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from content import pieces
 from content.db import unit_of_work
-from content.errors import InputError, LoaError
+from content.errors import InputError, LoaError, Stale
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
 from loa.web.forms import Form, piece_fields, piece_stations
 from loa.web.names import Names
+from loa.web.stale import changed, revision_lines
 from loa.web.view import back, language, refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -27,27 +28,6 @@ def _campaigns(session: Any) -> list[tuple[str, str]]:
     from scheduler.models import Campaign
 
     return list(session.execute(select(Campaign.code, Campaign.name).order_by(Campaign.code)).all())
-
-
-def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[str]:
-    """A revision as lines of text in the reader's language, the form the review diff compares."""
-    if revision is None:
-        return []
-    _ = names._
-    valid = (f"{date(revision.valid_from) or '…'} → {date(revision.valid_until) or '…'}"
-             if revision.valid_from or revision.valid_until else _("no limit"))
-    return [
-        f"{_('Title')}: {revision.title}",
-        f"{_('Campaign')}: {names.campaign(revision.campaign) or '–'}",
-        f"{_('Channels')}: {names.outlets(revision.channels)}",
-        f"{_('Stations')}: {', '.join(_('All stations') if s == '*' else s for s in revision.stations)}",
-        f"{_('Valid')}: {valid}",
-        f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}",
-        f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
-        f"{_('Image')}: {revision.image_sha256[:12] if revision.image_sha256 else '–'}",
-        "",
-        *revision.body.splitlines(),
-    ]
 
 
 @router.get("/pieces", response_class=HTMLResponse)
@@ -127,8 +107,15 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
     return render(request, "piece.html", _piece_context(request, piece_id, user))
 
 
-def _piece_context(request: Request, piece_id: int, user: User) -> dict[str, Any]:
+def _piece_context(request: Request, piece_id: int, user: User, stale: Stale | None = None) -> dict[str, Any]:
+    """What the piece page shows; with ``stale``, also how the piece changed since the reviewer opened it."""
+    from loa.airing_words import words
+    from loa.web.diff import html_diff
+    from loa.web.i18n import translations
+    from scheduler.views.piece_airings import piece_airings
+
     services = request.app.state.services
+    date, names = _date(request), Names(services.settings, translations(language(request)).gettext)
     with request.app.state.reads.session() as session:
         piece = pieces.get_piece(session, piece_id, user)
         current, approved = piece.current_revision, piece.approved_revision
@@ -138,27 +125,22 @@ def _piece_context(request: Request, piece_id: int, user: User) -> dict[str, Any
             .join(Revision, Revision.id == Review.revision_id)
             .where(Revision.piece_id == piece_id).order_by(Review.id.desc())).all())
         campaigns = _campaigns(session)
-        from loa.airing_words import words
-        from scheduler.views.piece_airings import piece_airings
-
         airings = words(piece_airings(session, piece_id, now=services.now()), now=services.now(),
                         zone=services.settings.zone)
-    from loa.web.diff import html_diff
-    from loa.web.i18n import translations
-
-    date = _date(request)
-    diff = None
-    if approved is not None and current is not None and approved.id != current.id:
-        names = Names(services.settings, translations(language(request)).gettext)
-        diff = html_diff(revision_lines(approved, date, names), revision_lines(current, date, names),
-                         removed=f"r{approved.number}", added=f"r{current.number}")
+        since = changed(session, stale) if stale is not None else None
+        stale_view = None if since is None else {"seen": since.seen.number if since.seen else "?",
+                                                  "now": since.current.number, "diff": since.table(date, names)}
+        diff = None
+        if approved is not None and current is not None and approved.id != current.id:
+            diff = html_diff(revision_lines(approved, date, names), revision_lines(current, date, names),
+                             removed=f"r{approved.number}", added=f"r{current.number}")
     can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
                   and user.id not in (piece.author_id, current.created_by_id if current else None))
     return {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
         "can_write": user.role in ("editor", "approver", "admin"), "airings": airings,
-        "typed": {},
+        "typed": {}, "stale": stale_view,
     }
 
 
@@ -234,6 +216,14 @@ def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> Red
     return back(f"/pieces/{piece_id}")
 
 
+def _seen(form: Any) -> pieces.Seen:
+    """The revision the review form was opened on (hidden fields): a decision is about what was read."""
+    revision_id, sha = str(form.get("revision_id") or "").strip(), str(form.get("sha256") or "").strip()
+    if not revision_id.isdigit() or len(revision_id) > 10 or not sha:
+        raise InputError("the form does not say which version you read; open the piece again", where="revision_id")
+    return pieces.Seen(int(revision_id), sha)
+
+
 def _decide(request: Request, piece_id: int, form: Any, user: User, action: str) -> RedirectResponse | HTMLResponse:
     """Approve, send back or withdraw the piece with the note typed; a refusal keeps the note."""
     services = request.app.state.services
@@ -244,7 +234,10 @@ def _decide(request: Request, piece_id: int, form: Any, user: User, action: str)
     try:
         with unit_of_work(services.sessions) as session:
             since = newest_request(session)
-            decide(session, piece_id, actor=user, now=services.now(), note=note)
+            seen = {"seen": _seen(form)} if action in ("approve", "reject") else {}  # a decision on what was read
+            decide(session, piece_id, actor=user, now=services.now(), note=note, **seen)
+    except Stale as stale:  # the piece changed after the page was opened: show what changed, decide nothing
+        return render(request, "piece.html", _piece_context(request, piece_id, user, stale), status=409)
     except LoaError as error:
         return _piece_refused(request, error, piece_id, user, action, {"note": note})
     if action == "approve":  # wait a moment for the re-plan, then show when it will air (or why not)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 import channels
+from content import seals
 from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
@@ -252,7 +253,8 @@ class Dispatcher:
                     continue
                 stored_payload = first if first is not None else delivery.payload or {}
                 if first is not None:
-                    stored.append({"prepared_id": delivery_id, "new_payload": first})
+                    stored.append({"prepared_id": delivery_id, "new_payload": first,
+                                   "new_seal": seals.seal_payload(session, delivery_id, first)})
                 jobs.append(Job(delivery_id, key, channel, payload, attempt=delivery.attempts,
                                 skipped=tuple(stored_payload.get("skipped", []))))
             # New payloads are written together, and committed with the batch before anything is pushed.

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from content import audit
+from content import audit, seals
 from content.errors import NotFound, StateError
 from content.models import Revision
 from scheduler.dispatch import notify
@@ -120,11 +120,26 @@ def claim_due(
 
 
 def store_payloads(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Store the first attempt's payloads (``prepared_id``, ``new_payload`` each) in one multi-row update."""
+    """Store the first attempt's payloads (``prepared_id``, ``new_payload``, ``new_seal`` each: see
+    ``content.seals.seal_payload``) in one multi-row update."""
     if rows:
         table = Delivery.__table__
         session.execute(update(table).where(table.c.id == bindparam("prepared_id"))
-                        .values(payload=bindparam("new_payload", type_=table.c.payload.type)), rows)
+                        .values(payload=bindparam("new_payload", type_=table.c.payload.type),
+                                payload_seal=bindparam("new_seal")), rows)
+
+
+def seal_stored_payloads(session: Session) -> int:
+    """Seal the payloads stored before seals existed (``loa audit seal-approvals``, once after upgrading);
+    how many were sealed."""
+    sealed = 0
+    for delivery in session.scalars(select(Delivery).where(Delivery.payload.is_not(None),
+                                                           Delivery.payload_seal.is_(None))):
+        if delivery.payload is None:  # a JSON null
+            continue
+        delivery.payload_seal = seals.seal_payload(session, delivery.id, delivery.payload)
+        sealed += 1
+    return sealed
 
 
 def release(session: Session, delivery_ids: list[str], *, now: datetime, actor: str, reason: str,
@@ -235,6 +250,8 @@ def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datet
     if delivery.state not in RETRYABLE:
         raise StateError("delivery {id} is {state}; only dead, refused or missed deliveries can be retried",
                          id=delivery_id, state=delivery.state)
+    if delivery.payload is not None:  # refused now, not just at the push: an edited payload never waits
+        seals.check_payload(session, delivery.id, delivery.payload, delivery.payload_seal)
     previous = delivery.state
     delivery.state = DeliveryState.PENDING
     delivery.attempts = 0

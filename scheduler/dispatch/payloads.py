@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 import channels
 from channels import snapshot
+from content import seals
 from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import NotFound
@@ -137,6 +138,7 @@ class Payloads:
             included = sorted({revision.id for revision in contents.revisions})
             return payload, {"delivery": snapshot.dump(payload), "revisions": included,
                              "skipped": list(contents.skipped)}
+        seals.check_payload(batch.session, delivery.id, delivery.payload, delivery.payload_seal)  # raises
         for revision_id in delivery.payload.get("revisions", []):
             reason = batch.airable(revision_id, moment)  # raises on tampering
             if reason:
@@ -158,6 +160,9 @@ class Payloads:
             renditions = [find_speech(batch.session, revision, self.render) for revision in contents.revisions]
             if any(rendition is None for rendition in renditions):
                 raise NotReady(f"delivery {delivery.id}: a speech rendition is not stored yet")
+            for revision, rendition in zip(contents.revisions, renditions, strict=True):
+                assert rendition is not None
+                seals.check_rendition(batch.session, rendition, revision)  # raises when redirected
             clips = self._clips(contents.revisions, [r for r in renditions if r is not None])
             intro, outro = program_jingles(self.render)
             return replace(payload, clips=clips, program=self._program(delivery, station, clips, build=False),

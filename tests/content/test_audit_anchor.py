@@ -138,13 +138,18 @@ def test_without_the_key_sealed_entries_verify_their_chain_but_are_counted_unche
     engine.dispose()
 
 
-def test_a_log_started_without_a_key_keeps_verifying_once_a_key_is_set(tmp_path: Path) -> None:
+def test_a_log_started_without_a_key_is_sealed_from_an_explicit_start_and_verifies(tmp_path: Path) -> None:
     engine, _ = open_log(tmp_path / "a.db", None, entries=3)
     factory = keyed(engine, KEY)
+    with pytest.raises(ConfigError, match="seal-approvals"):  # a new key never silently seals an unsealed log
+        append(factory, 1)
+    with unit_of_work(factory) as session:
+        start = audit.start_sealing(session, actor="admin", at=T0 + timedelta(hours=1))
+        assert start is not None and start.details == {"unsealed": 3, "last_hash": start.prev_hash}
     append(factory, 2)
     report = verify(factory)
     assert report.ok, report.reason
-    assert (report.checked, report.unsealed) == (5, 3)
+    assert (report.checked, report.unsealed) == (6, 3)
     with unit_of_work(factory) as session:
         assert session.get(AuditHead, 1).seal is not None
     engine.dispose()

@@ -78,6 +78,14 @@ def csrf_of(html: str) -> str:
     return match[1]
 
 
+def seen_of(html: str) -> dict[str, str]:
+    """The review form's hidden fields naming the revision on the page (its id and SHA-256)."""
+    revision = re.search(r'name="revision_id" value="(\d+)"', html)
+    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', html)
+    assert revision and sha, "no review form naming the revision on the page"
+    return {"revision_id": revision[1], "sha256": sha[1]}
+
+
 @pytest.fixture
 def web(services, monkeypatch) -> Iterator[Web]:
     monkeypatch.setattr(content.accounts, "_hasher", FAST_HASHER)

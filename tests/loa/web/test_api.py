@@ -14,7 +14,8 @@ def test_a_piece_goes_from_draft_to_the_schedule_through_the_api(web):
     assert piece["state"] == "draft" and piece["revision"] == 1 and len(piece["sha256"]) == 64
     assert api.post(f"/api/pieces/{piece['id']}/submit", headers=lan).json()["state"] == "submitted"
     assert [p["id"] for p in api.get("/api/review", headers=hung).json()] == [piece["id"]]
-    approved = api.post(f"/api/review/{piece['id']}/approve", headers=hung, json={"note": "được"})
+    approved = api.post(f"/api/review/{piece['id']}/approve", headers=hung,
+                        json={"note": "được", "revision_id": piece["revision_id"], "sha256": piece["sha256"]})
     assert approved.status_code == 200 and approved.json()["approved_revision"] == 1
     plan = api.post("/api/plan", headers=hung, json={"days": 2})
     assert plan.status_code == 200 and plan.json()["airings_added"] > 0
@@ -41,8 +42,12 @@ def test_bad_input_is_a_clear_4xx(web):
     assert empty.status_code == 400 and "title" in empty.json()["detail"]
     missing = api.get("/api/pieces/999", headers=lan)
     assert missing.status_code == 404 and "999" in missing.json()["detail"]
-    reject = api.post(f"/api/review/{web.piece(submitted=True)}/reject", headers=web.token("hung"), json={})
+    submitted = api.get(f"/api/pieces/{web.piece(submitted=True)}", headers=lan).json()
+    seen = {"revision_id": submitted["revision_id"], "sha256": submitted["sha256"]}
+    reject = api.post(f"/api/review/{submitted['id']}/reject", headers=web.token("hung"), json=seen)
     assert reject.status_code == 400 and "note" in reject.json()["detail"]
+    unnamed = api.post(f"/api/review/{submitted['id']}/approve", headers=web.token("hung"), json={"note": "ok"})
+    assert unnamed.status_code == 422  # a decision names the revision it is about
 
 
 def test_the_openapi_schema_documents_the_bearer_token_and_every_group(web):

@@ -22,7 +22,8 @@ def test_the_schedule_is_the_same_json_gzipped_or_plain_and_smaller_gzipped(web)
         "title": "Lịch tiêm chủng tháng 12", "body": "Bà con đưa trẻ đến trạm y tế xã sáng thứ Bảy.",
         "campaign": "guong-dien-hinh", "channels": ["loudspeaker"]}).json()
     api.post(f"/api/pieces/{piece['id']}/submit", headers=lan)
-    api.post(f"/api/review/{piece['id']}/approve", headers=hung, json={"note": "được"})
+    api.post(f"/api/review/{piece['id']}/approve", headers=hung,
+             json={"note": "được", "revision_id": piece["revision_id"], "sha256": piece["sha256"]})
     assert api.post("/api/plan", headers=hung, json={"days": 2}).status_code == 200
     gzipped = api.get("/api/schedule?days=2", headers={**lan, "Accept-Encoding": "gzip"})
     plain = api.get("/api/schedule?days=2", headers={**lan, "Accept-Encoding": "identity"})

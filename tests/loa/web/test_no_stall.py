@@ -15,7 +15,7 @@ from content.db import unit_of_work
 from content.models import Piece, Rendition
 from scheduler.models import Delivery
 
-from servers.web import PASSWORD, csrf_of
+from servers.web import PASSWORD, csrf_of, seen_of
 
 #: Generous: an approval takes milliseconds; only a wait for the render (which never ends by itself here) is longer.
 PATIENCE_S = 60
@@ -59,7 +59,8 @@ def test_an_approval_completes_while_a_long_render_holds_the_renderer(web, serve
     try:
         assert rendering.wait(PATIENCE_S), "the dispatcher did not start rendering the evening program"
         page = hung.get(f"{server}/pieces/{waiting}", timeout=PATIENCE_S)
-        approval = hung.post(f"{server}/pieces/{waiting}/approve", data={"csrf": csrf_of(page.text), "note": "Đạt"},
+        approval = hung.post(f"{server}/pieces/{waiting}/approve",
+                             data={"csrf": csrf_of(page.text), "note": "Đạt", **seen_of(page.text)},
                              allow_redirects=False, timeout=PATIENCE_S)
         health = requests.get(f"{server}/healthz", timeout=PATIENCE_S)
         still_rendering = pushing.is_alive() and not finish.is_set()

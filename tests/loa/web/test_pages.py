@@ -11,7 +11,7 @@ from content.db import unit_of_work
 from content.models import AuditEvent, Piece
 from scheduler.models import Airing, Delivery
 
-from servers.web import csrf_of
+from servers.web import csrf_of, seen_of
 
 
 def _post(client, path: str, data: dict, page: str = "/account"):
@@ -64,7 +64,7 @@ def test_editor_writes_and_submits_then_another_approver_approves_with_a_note(we
     review = hung.get(piece_url).text
     assert "chờ duyệt" in review and f'action="{piece_url}/approve"' in review
     assert '<audio id="speech"' in review
-    assert _post(hung, f"{piece_url}/approve", {"note": "Đạt"}, page=piece_url).status_code == 303
+    assert _post(hung, f"{piece_url}/approve", {"note": "Đạt", **seen_of(review)}, page=piece_url).status_code == 303
     page = hung.get(piece_url).text
     assert "đã duyệt" in page and "Đạt" in page
     with unit_of_work(web.services.sessions) as session:

@@ -92,7 +92,9 @@ def test_the_wrong_role_is_refused(web):
 
 def test_the_author_cannot_approve_through_the_api(web):
     piece = web.piece(submitted=True, author="hung")  # an approver who wrote the piece
-    response = web.client().post(f"/api/review/{piece}/approve", headers=web.token("hung"), json={"note": ""})
+    seen = web.client().get(f"/api/pieces/{piece}", headers=web.token("hung")).json()
+    response = web.client().post(f"/api/review/{piece}/approve", headers=web.token("hung"),
+                                 json={"note": "", "revision_id": seen["revision_id"], "sha256": seen["sha256"]})
     assert response.status_code == 403
     assert "another approver" in response.json()["detail"]
     assert web.client().get(f"/api/pieces/{piece}", headers=web.token("hung")).json()["state"] == "submitted"
