@@ -237,11 +237,11 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
     piece = get_piece(session, piece_id, actor)
     revision = session.get(Revision, piece.current_revision_id)
     assert revision is not None
-    _check_seen(piece, revision, seen)
     if actor.id in (piece.author_id, revision.created_by_id):
         raise NotAllowed("{name} wrote piece {id}; another approver must review it", name=actor.name, id=piece_id)
     if piece.state != PieceState.SUBMITTED:
         raise StateError("piece {id} is {state}; only submitted pieces can be reviewed", id=piece_id, state=piece.state)
+    _check_seen(piece, revision, seen)
     if content_hash(content_of(revision)) != revision.sha256:
         raise IntegrityError("revision {revision} of piece {id} does not match its own hash; it was altered in "
                              "the database", revision=revision.id, id=piece_id)

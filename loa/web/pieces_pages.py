@@ -231,12 +231,20 @@ def _decide(request: Request, piece_id: int, form: Any, user: User, action: str)
 
     note = str(form.get("note") or "")
     decide = {"approve": pieces.approve, "reject": pieces.reject, "retire": pieces.retire}[action]
+    seen: dict[str, pieces.Seen] = {}
+    unnamed: InputError | None = None
+    if action in ("approve", "reject"):  # a decision is on the revision that was read
+        try:
+            seen["seen"] = _seen(form)
+        except InputError as error:  # refused after the rules that say more (not yours, not submitted)
+            unnamed, seen["seen"] = error, pieces.Seen(0, "")
     try:
         with unit_of_work(services.sessions) as session:
             since = newest_request(session)
-            seen = {"seen": _seen(form)} if action in ("approve", "reject") else {}  # a decision on what was read
             decide(session, piece_id, actor=user, now=services.now(), note=note, **seen)
     except Stale as stale:  # the piece changed after the page was opened: show what changed, decide nothing
+        if unnamed is not None:
+            return _piece_refused(request, unnamed, piece_id, user, action, {"note": note})
         return render(request, "piece.html", _piece_context(request, piece_id, user, stale), status=409)
     except LoaError as error:
         return _piece_refused(request, error, piece_id, user, action, {"note": note})

@@ -80,7 +80,8 @@ def test_approvals_reach_schedule_and_push_and_a_withdrawal_leaves_without_loa_p
         assert web.post(base + "/login", data={"name": APPROVER, "password": PASSWORD, "csrf": _csrf(login.text)},
                         timeout=10).url.rstrip("/") != base + "/login"
         page = web.get(f"{base}/pieces/{by_web}", timeout=10)
-        approved = web.post(f"{base}/pieces/{by_web}/approve", data={"note": "", "csrf": _csrf(page.text)},
+        read = {name: re.search(rf'name="{name}" value="([^"]+)"', page.text)[1] for name in ("revision_id", "sha256")}
+        approved = web.post(f"{base}/pieces/{by_web}/approve", data={"note": "", "csrf": _csrf(page.text), **read},
                             timeout=30)
         assert approved.status_code == 200 and approved.url.endswith(f"/pieces/{by_web}#airings")
         # The answer after the approval: the leader re-planned it within the wait, so it names the time.

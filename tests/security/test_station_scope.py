@@ -13,6 +13,13 @@ from content.users import add_user
 REFUSED = "chỉ phụ trách xã 99002"
 
 
+def _read(services, piece_id: int) -> dict:
+    """The revision a reviewer reads (as the review form and the API name it)."""
+    with unit_of_work(services.sessions) as session:
+        revision = get_piece(session, piece_id).current_revision
+        return {"revision_id": revision.id, "sha256": revision.sha256}
+
+
 def _state(services, piece_id: int) -> str:
     with unit_of_work(services.sessions) as session:
         return session.get(Piece, piece_id).state
@@ -169,7 +176,8 @@ def test_web_an_approver_of_99002_cannot_approve_and_an_editor_cannot_retire_a_p
     assert dong.get(f"/pieces/{piece}").status_code == 403
 
     hung = web.client("hung")
-    assert hung.post(f"/pieces/{piece}/approve", data=_form(hung, "/account")).status_code == 303
+    assert hung.post(f"/pieces/{piece}/approve", data={**_form(hung, "/account"),
+                                                       **_read(web.services, piece)}).status_code == 303
     ba = web.client("ba")
     response = ba.post(f"/pieces/{piece}/retire", data={**_form(ba, "/account"), "note": "rút"})
     assert response.status_code == 403 and REFUSED in response.text
@@ -211,10 +219,12 @@ def test_api_the_same_attack_is_refused(web):
     _web_people(web)
     piece = _web_piece(web, ("99001",))
     client = web.client()
-    response = client.post(f"/api/review/{piece}/approve", headers=web.token("dong"), json={"note": ""})
+    response = client.post(f"/api/review/{piece}/approve", headers=web.token("dong"),
+                           json={"note": "", **_read(web.services, piece)})
     assert response.status_code == 403 and REFUSED in response.json()["detail"]
     assert piece not in [p["id"] for p in client.get("/api/review", headers=web.token("dong")).json()]
-    assert client.post(f"/api/review/{piece}/approve", headers=web.token("hung"), json={}).status_code == 200
+    assert client.post(f"/api/review/{piece}/approve", headers=web.token("hung"),
+                       json=_read(web.services, piece)).status_code == 200
     response = client.post(f"/api/pieces/{piece}/retire", headers=web.token("ba"), json={"note": "rút"})
     assert response.status_code == 403 and REFUSED in response.json()["detail"]
     assert client.patch(f"/api/pieces/{piece}", headers=web.token("ba"), json={"title": "Đổi"}).status_code == 403

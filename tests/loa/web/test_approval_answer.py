@@ -10,7 +10,7 @@ from content.pieces import PieceContent, add_piece, submit
 from scheduler.live import LivePlanner
 from scheduler.planning import triggers
 
-from servers.web import csrf_of
+from servers.web import csrf_of, seen_of
 
 
 def _submitted(web, title: str, campaign: str, channels=("loudspeaker", "portal")) -> int:
@@ -34,7 +34,9 @@ def _replan(services) -> None:
 
 def test_the_api_says_scheduling_without_a_leader_then_the_page_names_times_and_communes(web):
     piece_id = _submitted(web, "Họp thôn cuối năm", "guong-dien-hinh")
-    answer = web.client().post(f"/api/review/{piece_id}/approve", json={"note": ""}, headers=web.token("hung"))
+    read = web.client().get(f"/api/pieces/{piece_id}", headers=web.token("hung")).json()
+    answer = web.client().post(f"/api/review/{piece_id}/approve", headers=web.token("hung"),
+                               json={"note": "", "revision_id": read["revision_id"], "sha256": read["sha256"]})
     assert answer.status_code == 200, answer.text
     airings = answer.json()["airings"]
     assert airings["status"] == "scheduling"
@@ -53,7 +55,8 @@ def test_a_piece_whose_campaign_is_off_is_told_why_it_will_not_air(web):
     piece_id = _submitted(web, "Tuần lễ học tập", "tuan-hoc-tap", channels=("loudspeaker",))  # 1–7 October only
     hung = web.client("hung")
     page = hung.get(f"/pieces/{piece_id}")
-    assert hung.post(f"/pieces/{piece_id}/approve", data={"note": "", "csrf": csrf_of(page.text)}).status_code == 303
+    assert hung.post(f"/pieces/{piece_id}/approve", data={"note": "", "csrf": csrf_of(page.text),
+                                                            **seen_of(page.text)}).status_code == 303
     assert "Đang xếp lịch" in hung.get(f"/pieces/{piece_id}").text
     _replan(web.services)
     text = hung.get(f"/pieces/{piece_id}").text

@@ -13,7 +13,7 @@ from content.db import unit_of_work
 from content.models import Piece
 from scheduler.models import Airing, Delivery
 
-from servers.web import PASSWORD, csrf_of
+from servers.web import PASSWORD, csrf_of, seen_of
 
 #: Generous: an approval takes milliseconds; only a wait for the render (held until the test lets it go) is longer.
 PATIENCE_S = 60
@@ -49,7 +49,8 @@ def test_an_approval_completes_while_the_replan_holds_the_renderer(web, server, 
     try:
         assert rendering.wait(PATIENCE_S), "the re-plan did not start rendering"
         page = hung.get(f"{server}/pieces/{waiting}", timeout=PATIENCE_S)
-        approval = hung.post(f"{server}/pieces/{waiting}/approve", data={"csrf": csrf_of(page.text), "note": "Đạt"},
+        approval = hung.post(f"{server}/pieces/{waiting}/approve", data={"csrf": csrf_of(page.text), "note": "Đạt",
+                                                                         **seen_of(page.text)},
                              allow_redirects=False, timeout=PATIENCE_S)
         health = requests.get(f"{server}/healthz", timeout=PATIENCE_S)
         still_rendering = planning.is_alive() and not finish.is_set()
