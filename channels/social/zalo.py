@@ -23,11 +23,14 @@ taken as this piece's (an earlier attempt whose answer was lost).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import os
 import re
+import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -35,13 +38,14 @@ from urllib.parse import urlencode
 from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
-from channels.files import write_atomic
 from channels.http import HttpOutlet, document, json_body, secret_from_env
 from channels.social.common import ZALO_TOKEN_INVALID, clip, hashtags, link_for, nfc, zalo_error
 
 log = logging.getLogger(__name__)
 
 WHAT = "Zalo"
+#: Held while a token pair is refreshed (pushing threads share the OA's pair).
+_REFRESHING = threading.Lock()
 
 
 class ZaloOptions(ChannelOptions):
@@ -150,11 +154,12 @@ class ZaloOfficialAccount(Channel):
               params: dict[str, Any] | None = None, refreshed: bool = False) -> Any:
         """One OA call; an invalid access token refreshes the pair and repeats the call once."""
         body = json_body(fields) if fields is not None else None
+        used = self._pair()["access_token"]
         response = self.http.request(method, self._api + path, what=what, body=body, params=params,
-                                     headers={"access_token": self._pair()["access_token"]})
+                                     headers={"access_token": used})
         answer = document(response, what)
         if isinstance(answer, dict) and answer.get("error") == ZALO_TOKEN_INVALID and not refreshed:
-            self._refresh()
+            self._refresh(used)
             return self._call(method, path, what, fields, params=params, refreshed=True)
         error = zalo_error(answer, what)
         if error is not None:
@@ -167,7 +172,15 @@ class ZaloOfficialAccount(Channel):
             return json.loads(path.read_text(encoding="utf-8"))
         return {"access_token": "", "refresh_token": secret_from_env(self.options.refresh_token_env, WHAT)}
 
-    def _refresh(self) -> None:
+    def _refresh(self, stale: str) -> None:
+        """A new token pair, unless another thread already made one since ``stale`` was refused: Zalo spends
+        a refresh token on use, so two threads refreshing with the same one would lock the OA out."""
+        with _REFRESHING:
+            if self._pair()["access_token"] != stale:
+                return
+            self._refresh_now()
+
+    def _refresh_now(self) -> None:
         what = f"{WHAT} refresh access token"
         secret = secret_from_env(self.options.secret_env, WHAT)
         form = {"app_id": self.options.app_id, "refresh_token": self._pair()["refresh_token"],
@@ -182,8 +195,21 @@ class ZaloOfficialAccount(Channel):
             raise PermanentError(f"{what}: Zalo refused ({reason or str(answer)[:200]}): the refresh token is revoked "
                                  f"or spent; authorise the Official Account again, put the new refresh token in "
                                  f"{self.options.refresh_token_env} and delete {self.options.token_file}")
-        pair = json.dumps({"access_token": answer["access_token"], "refresh_token": answer["refresh_token"]})
-        path = self.options.token_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, pair.encode())
-        os.chmod(path, 0o600)
+        _keep(self.options.token_file, {"access_token": answer["access_token"],
+                                        "refresh_token": answer["refresh_token"]})
+
+
+def _keep(path: Path, pair: dict[str, str]) -> None:
+    """Replace ``path`` with ``pair`` atomically; the file is readable by its owner only from its first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(json.dumps(pair).encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
