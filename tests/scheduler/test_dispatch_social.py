@@ -94,3 +94,27 @@ def test_a_revoked_page_token_goes_to_dead_letter_with_the_reason(services, face
     assert "Facebook error 190" in dead.last_error
     assert "expired or revoked" in dead.last_error and "token_env" in dead.last_error
     assert not facebook.posts
+
+
+def test_facebook_throttling_is_retried_no_sooner_than_it_asked(services, facebook) -> None:
+    facebook.faults.append((429, {"Retry-After": "600"}, {"error": {"message": "(#4) Application request limit "
+                                                                                "reached", "code": 4}}))
+    [planned] = _social_deliveries(services)
+
+    dispatcher = services.dispatcher("test-worker")
+    try:
+        assert dispatcher.run_once(planned.start_at).counts == {"pending": 1}
+        [waiting] = _social_deliveries(services)
+        assert waiting.next_attempt_at == planned.start_at + timedelta(seconds=600)
+        assert dispatcher.run_once(planned.start_at + timedelta(seconds=599)).counts == {}
+        assert dispatcher.run_once(planned.start_at + timedelta(seconds=600)).counts == {"delivered": 1}
+    finally:
+        dispatcher.close()
+    assert len(facebook.posts) == 1
+
+
+def test_an_unknown_social_network_is_refused_naming_the_known_ones() -> None:
+    from scheduler.config import StationSpec
+
+    with pytest.raises(ValueError, match=r"unknown outlet type 'social.tiktok'.*social.facebook.*social.viber"):
+        StationSpec.model_validate({"code": "99001", "name": "Xã Tân Lập", "social": {"type": "tiktok"}})
