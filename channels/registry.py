@@ -17,6 +17,9 @@ KINDS: dict[str, str] = {
     "portal.wordpress": "channels.portal.wordpress:WordPressPortal",
     "board.anthias": "channels.board.anthias:AnthiasBoard",
     "loudspeaker.icecast": "channels.loudspeaker.icecast:IcecastLoudspeaker",
+    "social.facebook": "channels.social.facebook:FacebookPage",
+    "social.zalo": "channels.social.zalo:ZaloOfficialAccount",
+    "social.viber": "channels.social.viber:ViberChannel",
 }
 
 

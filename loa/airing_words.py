@@ -15,11 +15,13 @@ from content.db import unit_of_work
 from scheduler.models import PlanRequest
 from scheduler.views.piece_airings import PieceAirings, piece_airings, request_done
 
-OUTLET_NAMES = {"loudspeaker": "loa truyền thanh", "board": "bảng tin", "portal": "cổng thông tin"}
-VERBS = {"loudspeaker": "sẽ phát lúc", "board": "sẽ hiển thị từ", "portal": "sẽ đăng lúc"}
+OUTLET_NAMES = {"loudspeaker": "loa truyền thanh", "board": "bảng tin", "portal": "cổng thông tin",
+                "social": "mạng xã hội"}
+VERBS = {"loudspeaker": "sẽ phát lúc", "board": "sẽ hiển thị từ", "portal": "sẽ đăng lúc",
+         "social": "sẽ đăng lúc"}
 #: When the first program that holds the piece has already begun (a rotation running, a portal time just past).
 VERBS_BEGUN = {"loudspeaker": "có trong chương trình đang phát", "board": "hiển thị ngay trong lượt đang chạy",
-               "portal": "sẽ đăng ngay"}
+               "portal": "sẽ đăng ngay", "social": "sẽ đăng ngay"}
 #: The planner's reasons (``Unplaced.code``), in Vietnamese.
 REASONS = {
     "no_slot": "không có khung giờ nào của kênh này trong những ngày tới",

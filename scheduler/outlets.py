@@ -20,6 +20,7 @@ class Outlet(StrEnum):
     LOUDSPEAKER = "loudspeaker"
     BOARD = "board"
     PORTAL = "portal"
+    SOCIAL = "social"  # a Facebook Page, Zalo Official Account or Viber channel post (channels/social)
 
 
 class Form(StrEnum):
@@ -117,6 +118,9 @@ RULES: Mapping[Outlet, OutletRules] = {
     Outlet.BOARD: OutletRules(Outlet.BOARD, Form.SLIDES, window=True, lateness=Lateness.UNTIL_END,
                               replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds")),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
+                               lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+    # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
+    Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
                                lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
 }
 

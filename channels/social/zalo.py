@@ -1,0 +1,215 @@
+"""Publishes a piece as a Zalo Official Account article through the OA Open API, refreshing the token.
+
+Requests (Zalo OA Open API v2.0, as the official SDK zaloplatform/zalo-java-sdk calls it), with the OA
+access token in the ``access_token`` header::
+
+    POST <api>/v2.0/article/create   {type: "normal", title ≤ 150, author ≤ 50, cover: {cover_type: "photo",
+                                      photo_url, status: "show"}, description ≤ 300, body: [{type: "text",
+                                      content} | {type: "image", url}], status: "show", comment: "show"}
+                                      → {error: 0, data: {token}}
+    POST <api>/v2.0/article/verify   {token} → {data: {id}}
+    GET  <api>/v2.0/article/getslice?offset=0&limit=10&type=normal
+    POST <api>/v2.0/article/remove   {id}
+    POST <oauth>/v4/oa/access_token  secret_key header; app_id, refresh_token, grant_type=refresh_token
+
+The article is shown when created: the dispatcher pushes it at the slot time. An answer with error -216
+(access token invalid or expired) refreshes the pair once and repeats the call. Zalo spends a refresh
+token when it is used, so the new pair is written at once to ``token_file`` (mode 0600, never the
+database); a refresh Zalo refuses is a PermanentError that says to authorise the OA again.
+
+Never a duplicate: before creating, the OA's latest articles are read and one with the same title is
+taken as this piece's (an earlier attempt whose answer was lost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from pydantic import Field
+
+from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.http import HttpOutlet, document, json_body, secret_from_env
+from channels.social.common import ZALO_TOKEN_INVALID, clip, hashtags, link_for, nfc, zalo_error
+
+log = logging.getLogger(__name__)
+
+WHAT = "Zalo"
+#: Held while a token pair is refreshed (pushing threads share the OA's pair).
+_REFRESHING = threading.Lock()
+
+
+class ZaloOptions(ChannelOptions):
+    """``type = "zalo"``: the app, where the token pair lives, the author and the cover."""
+
+    type: Literal["zalo"]
+    app_id: str
+    #: Environment variable holding the app secret (sent as ``secret_key`` when refreshing).
+    secret_env: str
+    #: Environment variable holding the first refresh token, used until ``token_file`` exists.
+    refresh_token_env: str
+    #: File keeping the current token pair (written 0600); Zalo spends refresh tokens, so it must persist.
+    token_file: Path
+    author: Annotated[str, Field(min_length=1, max_length=50)]
+    #: The cover photo when the piece has no image reachable at ``media_url``.
+    cover_url: Annotated[str, Field(pattern=r"^https?://")]
+    media_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://openapi.zalo.me"
+    oauth_url: Annotated[str, Field(pattern=r"^https?://")] = "https://oauth.zaloapp.com"
+    link_template: str | None = None
+    hashtags: tuple[str, ...] = ()
+    connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+
+def _text(fragment: str) -> str:
+    """Plain paragraphs of sanitised HTML."""
+    fragment = re.sub(r"(?i)<br\s*/?>|</p>|</li>|</h\d>", "\n", fragment)
+    return "\n".join(line.strip() for line in html.unescape(re.sub(r"<[^>]+>", "", fragment)).splitlines()
+                     if line.strip())
+
+
+class ZaloOfficialAccount(Channel):
+    """Creates one OA article per piece of a delivery, or finds the one an earlier attempt made."""
+
+    kind = "social.zalo"
+    Options = ZaloOptions
+    options: ZaloOptions
+
+    def __init__(self, options: ZaloOptions) -> None:
+        super().__init__(options)
+        self.http = HttpOutlet(timeout=(options.connect_timeout_s, options.read_timeout_s))
+        self._api = options.api_url.rstrip("/") + "/v2.0/article"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def deliver(self, delivery: Delivery) -> Receipt:
+        if not delivery.articles:
+            raise PermanentError(f"delivery {delivery.id}: no pieces to post")
+        posts = [self._publish(article) for article in delivery.articles]
+        log.info("delivery %s: %d Zalo OA articles", delivery.id, len(posts))
+        return Receipt(delivery_id=delivery.id, location=f"zalo-article:{posts[0]['id']}", status=200,
+                       remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
+
+    def withdraw(self, delivery: Delivery) -> list[str]:
+        """Remove the OA articles of this delivery's pieces (found by title); returns the ids removed."""
+        gone = []
+        for article in delivery.articles:
+            found = self._find(self._title(article))
+            if found:
+                self._call("POST", "/remove", f"{WHAT} remove article {found}", {"id": found})
+                gone.append(found)
+        return gone
+
+    # --- the parts ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _title(article: Article) -> str:
+        return clip(article.title, 150)
+
+    def _publish(self, article: Article) -> dict[str, Any]:
+        title = self._title(article)
+        found = self._find(title)
+        if found:
+            return {"id": found, "ref": article.ref, "found": True}
+        image = (f"{self.options.media_url.rstrip('/')}/{article.image_path.name}"
+                 if article.image_path is not None and self.options.media_url else None)
+        body: list[dict[str, str]] = [{"type": "text", "content": nfc(_text(article.html) or article.summary)}]
+        if image:
+            body.append({"type": "image", "url": image})
+        link = link_for(self.options.link_template, article)
+        tags = " ".join(hashtags(article.campaign, self.options.hashtags))
+        if link or tags:
+            body.append({"type": "text", "content": nfc("\n".join(p for p in (link, tags) if p))})
+        fields = {"type": "normal", "title": title, "author": nfc(self.options.author),
+                  "cover": {"cover_type": "photo", "photo_url": image or self.options.cover_url, "status": "show"},
+                  "description": clip(article.summary or article.title, 300), "body": body,
+                  "status": "show", "comment": "show"}
+        created = self._call("POST", "/create", f"{WHAT} create article {article.ref!r}", fields)
+        token = (created.get("data") or {}).get("token")
+        if not token:
+            raise PermanentError(f"{WHAT} create article {article.ref!r}: answer has no token: {str(created)[:200]}")
+        verified = self._call("POST", "/verify", f"{WHAT} verify article {article.ref!r}", {"token": token})
+        return {"id": str((verified.get("data") or {}).get("id", "")), "ref": article.ref, "found": False}
+
+    def _find(self, title: str) -> str | None:
+        answer = self._call("GET", "/getslice", f"{WHAT} list articles", params={"offset": 0, "limit": 10,
+                                                                                 "type": "normal"})
+        for item in (answer.get("data") or {}).get("medias", []):
+            if nfc(str(item.get("title", ""))) == title:
+                return str(item["id"])
+        return None
+
+    def _call(self, method: str, path: str, what: str, fields: dict[str, Any] | None = None, *,
+              params: dict[str, Any] | None = None, refreshed: bool = False) -> Any:
+        """One OA call; an invalid access token refreshes the pair and repeats the call once."""
+        body = json_body(fields) if fields is not None else None
+        used = self._pair()["access_token"]
+        response = self.http.request(method, self._api + path, what=what, body=body, params=params,
+                                     headers={"access_token": used})
+        answer = document(response, what)
+        if isinstance(answer, dict) and answer.get("error") == ZALO_TOKEN_INVALID and not refreshed:
+            self._refresh(used)
+            return self._call(method, path, what, fields, params=params, refreshed=True)
+        error = zalo_error(answer, what)
+        if error is not None:
+            raise error
+        return answer
+
+    def _pair(self) -> dict[str, str]:
+        path = self.options.token_file
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        return {"access_token": "", "refresh_token": secret_from_env(self.options.refresh_token_env, WHAT)}
+
+    def _refresh(self, stale: str) -> None:
+        """A new token pair, unless another thread already made one since ``stale`` was refused: Zalo spends
+        a refresh token on use, so two threads refreshing with the same one would lock the OA out."""
+        with _REFRESHING:
+            if self._pair()["access_token"] != stale:
+                return
+            self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        what = f"{WHAT} refresh access token"
+        secret = secret_from_env(self.options.secret_env, WHAT)
+        form = {"app_id": self.options.app_id, "refresh_token": self._pair()["refresh_token"],
+                "grant_type": "refresh_token"}
+        response = self.http.request("POST", self.options.oauth_url.rstrip("/") + "/v4/oa/access_token", what=what,
+                                     body=urlencode(form).encode(),
+                                     headers={"secret_key": secret,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+        answer = document(response, what)
+        if not isinstance(answer, dict) or not answer.get("access_token") or not answer.get("refresh_token"):
+            reason = answer.get("error_description") or answer.get("error_name") if isinstance(answer, dict) else ""
+            raise PermanentError(f"{what}: Zalo refused ({reason or str(answer)[:200]}): the refresh token is revoked "
+                                 f"or spent; authorise the Official Account again, put the new refresh token in "
+                                 f"{self.options.refresh_token_env} and delete {self.options.token_file}")
+        _keep(self.options.token_file, {"access_token": answer["access_token"],
+                                        "refresh_token": answer["refresh_token"]})
+
+
+def _keep(path: Path, pair: dict[str, str]) -> None:
+    """Replace ``path`` with ``pair`` atomically; the file is readable by its owner only from its first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(json.dumps(pair).encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,180 @@
+"""The Zalo OA and Viber channel outlets against stand-ins: the article and the post, the token
+refresh, no duplicate after a lost answer, throttling, withdrawal, and revoked credentials."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from channels import Article, Delivery, PermanentError, TransientError, open_channel
+from channels.social.common import marker
+
+from servers.social import Platform, start
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ARTICLE = Article(ref="piece-9-r2", title="Phòng chống sốt xuất huyết mùa mưa",
+                  html="<p>Diệt lăng quăng, bọ gậy.</p><p>Ngủ màn kể cả ban ngày.</p>",
+                  summary="Bà con chủ động diệt lăng quăng và ngủ màn.", campaign="Phòng chống dịch bệnh")
+
+
+def delivery(delivery_id: str, *articles: Article) -> Delivery:
+    start_at = datetime.now(VN)
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="social",
+                    start_at=start_at, end_at=start_at + timedelta(hours=1), articles=articles or (ARTICLE,))
+
+
+@pytest.fixture
+def zalo() -> Iterator[Platform]:
+    yield from start("zalo")
+
+
+@pytest.fixture
+def viber() -> Iterator[Platform]:
+    yield from start("viber")
+
+
+def oa(platform: Platform, monkeypatch, tmp_path: Path, **extra):
+    monkeypatch.setenv("LOA_TEST_ZALO_SECRET", platform.app_secret)
+    monkeypatch.setenv("LOA_TEST_ZALO_REFRESH", platform.refresh_token)
+    return open_channel("social.zalo", {
+        "type": "zalo", "app_id": platform.app_id, "secret_env": "LOA_TEST_ZALO_SECRET",
+        "refresh_token_env": "LOA_TEST_ZALO_REFRESH", "token_file": str(tmp_path / "state" / "zalo.json"),
+        "author": "Trung tâm VH-TT xã Tân Lập", "cover_url": "https://tanlap.gov.vn/logo.png",
+        "media_url": "https://tanlap.gov.vn/media", "api_url": platform.url, "oauth_url": platform.url,
+        "link_template": "https://tanlap.gov.vn/tin/{ref}", **extra})
+
+
+def test_a_zalo_article_is_made_after_refreshing_the_token_and_the_new_pair_is_kept(zalo, monkeypatch,
+                                                                                     tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    first_refresh = zalo.refresh_token
+
+    receipt = channel.deliver(delivery("z-1"))
+
+    [(article_id, article)] = zalo.posts.items()
+    assert receipt.remote_id == article_id
+    assert article["title"] == ARTICLE.title and article["status"] == "show"
+    assert article["author"] == "Trung tâm VH-TT xã Tân Lập"
+    assert article["body"][0] == {"type": "text", "content": "Diệt lăng quăng, bọ gậy.\nNgủ màn kể cả ban ngày."}
+    assert "#PhòngChốngDịchBệnh" in article["body"][-1]["content"]
+    kept = tmp_path / "state" / "zalo.json"
+    assert json.loads(kept.read_text())["refresh_token"] == zalo.refresh_token != first_refresh
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert ("POST", "/v4/oa/access_token") in zalo.requests
+
+
+def test_an_expired_zalo_token_is_refreshed_again_from_the_kept_pair(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    channel.deliver(delivery("z-2"))
+    zalo.expired = True  # 25 hours later
+
+    later = Article(ref="p-2", title="Lịch tiêm phòng dại cho chó mèo", html="<p>Tại nhà văn hoá thôn.</p>",
+                    summary="Tiêm phòng dại miễn phí.", campaign="")
+    channel.deliver(delivery("z-3", later))
+
+    assert len(zalo.posts) == 2
+    assert sum(1 for r in zalo.requests if r == ("POST", "/v4/oa/access_token")) == 2
+
+
+def test_the_piece_image_is_the_zalo_cover_and_a_body_image(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    with_image = Article(ref="p-img", title="Ảnh ra quân diệt lăng quăng", html="<p>Thôn 3 ra quân.</p>",
+                         summary="Thôn 3 ra quân.", campaign="", image_path=tmp_path / "ra-quan.jpg")
+
+    channel.deliver(delivery("z-4", with_image))
+
+    [article] = zalo.posts.values()
+    assert article["cover"]["photo_url"] == "https://tanlap.gov.vn/media/ra-quan.jpg"
+    assert {"type": "image", "url": "https://tanlap.gov.vn/media/ra-quan.jpg"} in article["body"]
+
+
+def test_a_zalo_retry_after_a_timeout_that_reached_zalo_makes_no_duplicate(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path, read_timeout_s=0.5)
+    channel.deliver(delivery("z-warm", Article(ref="p-0", title="Tin cũ", html="<p>x</p>", summary="x", campaign="")))
+    zalo.hang_s = 1.5
+
+    with pytest.raises(TransientError, match="timed out"):
+        channel.deliver(delivery("z-5"))
+    time.sleep(1.2)
+    receipt = channel.deliver(delivery("z-5"))
+
+    assert [a["title"] for a in zalo.posts.values()].count(ARTICLE.title) == 1
+    assert receipt.details["posts"][0]["found"] is True
+
+
+def test_zalo_rate_limit_is_transient(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    zalo.faults.append((429, {"Retry-After": "60"}, {"error": -32, "message": "exceed limit"}))
+
+    with pytest.raises(TransientError) as caught:
+        channel.deliver(delivery("z-6"))
+    assert caught.value.retry_after == 60
+
+
+def test_zalo_withdrawal_removes_the_article(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    channel.deliver(delivery("z-7"))
+
+    gone = channel.withdraw(delivery("z-7"))
+
+    assert len(gone) == 1 and not zalo.posts
+
+
+def test_a_revoked_zalo_refresh_token_is_permanent_and_says_what_to_do(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    zalo.refresh_token = "revoked-by-the-oa-admin"
+
+    with pytest.raises(PermanentError, match=r"refresh token is revoked.*authorise the Official Account again"):
+        channel.deliver(delivery("z-8"))
+    assert not zalo.posts
+
+
+def channel_of(platform: Platform, monkeypatch, **extra):
+    monkeypatch.setenv("LOA_TEST_VIBER_TOKEN", platform.token)
+    return open_channel("social.viber", {"type": "viber", "token_env": "LOA_TEST_VIBER_TOKEN", "admin_id": "adm==",
+                                         "sender_name": "Xã Tân Lập", "api_url": platform.url,
+                                         "media_url": "https://tanlap.gov.vn/media", **extra})
+
+
+def test_a_viber_text_post_carries_the_short_form_and_marker(viber, monkeypatch) -> None:
+    receipt = channel_of(viber, monkeypatch).deliver(delivery("v-1"))
+
+    [(token, post)] = viber.posts.items()
+    assert receipt.remote_id == token
+    assert post["type"] == "text" and post["from"] == "adm==" and post["sender"] == {"name": "Xã Tân Lập"}
+    assert post["text"].startswith(ARTICLE.title) and post["text"].endswith(marker("v-1", ARTICLE.ref))
+
+
+def test_a_viber_picture_keeps_its_caption_within_768(viber, monkeypatch, tmp_path) -> None:
+    long = Article(ref="p-pic", title="Ra quân", html="", summary="Làm sạch môi trường. " * 100, campaign="",
+                   image_path=tmp_path / "a.jpg")
+
+    channel_of(viber, monkeypatch).deliver(delivery("v-2", long))
+
+    [post] = viber.posts.values()
+    assert post["type"] == "picture" and post["media"] == "https://tanlap.gov.vn/media/a.jpg"
+    assert len(post["text"]) <= 768
+
+
+def test_viber_too_many_requests_is_transient(viber, monkeypatch) -> None:
+    viber.faults.append((200, {}, {"status": 12, "status_message": "Too many requests"}))
+
+    with pytest.raises(TransientError, match="Too many requests"):
+        channel_of(viber, monkeypatch).deliver(delivery("v-3"))
+
+
+def test_a_revoked_viber_token_is_permanent_and_withdrawal_is_refused_with_the_reason(viber, monkeypatch) -> None:
+    channel = channel_of(viber, monkeypatch)
+    viber.token = "a-new-token"
+
+    with pytest.raises(PermanentError, match="invalid or revoked"):
+        channel.deliver(delivery("v-4"))
+    with pytest.raises(PermanentError, match="cannot delete"):
+        channel.withdraw(delivery("v-4"))

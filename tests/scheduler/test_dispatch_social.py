@@ -1,0 +1,120 @@
+"""A planned piece reaches a Facebook Page through the dispatcher, and a revoked Page token sends the
+delivery to dead letter with the reason an operator can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from content.db import unit_of_work
+from content.pieces import PieceContent, add_piece, approve, submit
+from content.users import add_user
+from scheduler.models import Delivery
+
+from conftest import MONDAY
+from servers.outbox_world import open_http_services
+from servers.social import Platform, start
+
+TOKEN_ENV = "LOA_TEST_FB_PAGE_TOKEN"
+TITLE = "Lịch thu gom rác thải tuần này"
+BODY = "Xe thu gom rác đi qua các thôn vào sáng thứ Ba và thứ Sáu. Bà con để rác đúng nơi quy định."
+
+
+@pytest.fixture
+def facebook() -> Iterator[Platform]:
+    yield from start("facebook")
+
+
+@pytest.fixture
+def services(config_dir, facebook, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, facebook.token)
+    (config_dir / "stations.toml").write_text(
+        '[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\nprovince = "Tỉnh Thử"\n'
+        f'social = {{ type = "facebook", page_id = "page-1", token_env = "{TOKEN_ENV}", graph_url = "{facebook.url}", '
+        'link_template = "https://tanlap.gov.vn/tin/{ref}", connect_timeout_s = 1, read_timeout_s = 2 }\n',
+        encoding="utf-8")
+    (config_dir / "schedule.toml").write_text(
+        '[[slot]]\nname = "mxh-sang"\nlabel = "Mạng xã hội buổi sáng"\noutlet = "social"\nstations = "*"\n'
+        'days = "mon-sun"\nat = "09:00"\nlength = "1h"\n', encoding="utf-8")
+    services = open_http_services(config_dir, MONDAY)
+    with unit_of_work(services.sessions) as session:
+        editor = add_user(session, "bien-tap", "editor", now=MONDAY)
+        approver = add_user(session, "duyet", "approver", now=MONDAY)
+        piece = add_piece(session, PieceContent(TITLE, BODY, channels=("social",)), author=editor, now=MONDAY)
+        submit(session, piece.id, actor=editor, now=MONDAY)
+        approve(session, piece.id, actor=approver, now=MONDAY)
+    services.plan(days=2)
+    yield services
+    services.close()
+
+
+def _social_deliveries(services) -> list[Delivery]:
+    with unit_of_work(services.sessions) as session:
+        rows = session.scalars(select(Delivery).where(Delivery.outlet == "social").order_by(Delivery.start_at)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def test_a_planned_piece_is_posted_once_on_the_page_at_its_slot(services, facebook) -> None:
+    planned = _social_deliveries(services)
+    assert len(planned) == 1  # once per station, not every day
+    slot = planned[0].start_at
+    assert slot.astimezone(MONDAY.tzinfo).hour == 9
+
+    dispatcher = services.dispatcher("test-worker")
+    try:
+        assert dispatcher.run_once(slot - timedelta(minutes=30)).counts == {}  # not due yet
+        assert dispatcher.run_once(slot).counts == {"delivered": 1}
+        assert dispatcher.run_once(slot + timedelta(hours=1)).counts == {}
+    finally:
+        dispatcher.close()
+
+    [post] = facebook.posts.values()
+    assert post["message"].startswith(TITLE + "\n\n")
+    assert post["link"].startswith("https://tanlap.gov.vn/tin/")
+    [done] = _social_deliveries(services)
+    assert done.state == "delivered" and done.receipt["remote_id"] in facebook.posts
+
+
+def test_a_revoked_page_token_goes_to_dead_letter_with_the_reason(services, facebook) -> None:
+    facebook.token = "the-page-made-a-new-token"
+    [planned] = _social_deliveries(services)
+
+    dispatcher = services.dispatcher("test-worker")
+    try:
+        assert dispatcher.run_once(planned.start_at).counts == {"dead": 1}
+    finally:
+        dispatcher.close()
+
+    [dead] = _social_deliveries(services)
+    assert dead.state == "dead" and dead.attempts == 1
+    assert "Facebook error 190" in dead.last_error
+    assert "expired or revoked" in dead.last_error and "token_env" in dead.last_error
+    assert not facebook.posts
+
+
+def test_facebook_throttling_is_retried_no_sooner_than_it_asked(services, facebook) -> None:
+    facebook.faults.append((429, {"Retry-After": "600"}, {"error": {"message": "(#4) Application request limit "
+                                                                                "reached", "code": 4}}))
+    [planned] = _social_deliveries(services)
+
+    dispatcher = services.dispatcher("test-worker")
+    try:
+        assert dispatcher.run_once(planned.start_at).counts == {"pending": 1}
+        [waiting] = _social_deliveries(services)
+        assert waiting.next_attempt_at == planned.start_at + timedelta(seconds=600)
+        assert dispatcher.run_once(planned.start_at + timedelta(seconds=599)).counts == {}
+        assert dispatcher.run_once(planned.start_at + timedelta(seconds=600)).counts == {"delivered": 1}
+    finally:
+        dispatcher.close()
+    assert len(facebook.posts) == 1
+
+
+def test_an_unknown_social_network_is_refused_naming_the_known_ones() -> None:
+    from scheduler.config import StationSpec
+
+    with pytest.raises(ValueError, match=r"unknown outlet type 'social.tiktok'.*social.facebook.*social.viber"):
+        StationSpec.model_validate({"code": "99001", "name": "Xã Tân Lập", "social": {"type": "tiktok"}})
