@@ -17,6 +17,7 @@ KINDS: dict[str, str] = {
     "portal.wordpress": "channels.portal.wordpress:WordPressPortal",
     "board.anthias": "channels.board.anthias:AnthiasBoard",
     "loudspeaker.icecast": "channels.loudspeaker.icecast:IcecastLoudspeaker",
+    "print.pdf": "channels.print.pdf:PdfPrint",
 }
 
 
