@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from html.parser import HTMLParser
-from pathlib import Path
 
 import segno
 from fpdf import FPDF
 
-#: Debian's fonts-noto-core: Noto Serif covers every Vietnamese letter as a precomposed glyph.
-NOTO = Path("/usr/share/fonts/truetype/noto")
-REGULAR = NOTO / "NotoSerif-Regular.ttf"
-BOLD = NOTO / "NotoSerif-Bold.ttf"
+from channels.print.fonts import font_files
 
 MARGIN = 15.0  # mm on every side
 QR_SIZE = 24.0  # mm, module count varies with the address; 24 mm keeps modules ≥ 0.5 mm for phones
@@ -91,6 +87,14 @@ def paragraphs_of(html: str) -> tuple[str, ...]:
     return tuple(nfc(block) for block in parser.blocks)
 
 
+def texts_of(edition: Edition) -> list[str]:
+    """Every text the edition prints, to choose fonts that have all its letters."""
+    texts = [edition.header, edition.station_name, edition.title]
+    for piece in edition.pieces:
+        texts += [piece.title, piece.campaign.upper(), *piece.paragraphs]
+    return texts
+
+
 def grouped(pieces: Sequence[PrintedPiece]) -> list[tuple[str, list[PrintedPiece]]]:
     """Pieces grouped by campaign, campaigns in order of first appearance, pieces without one last."""
     groups: dict[str, list[PrintedPiece]] = {}
@@ -129,8 +133,10 @@ class _Bulletin(FPDF):
         self.edition = edition
         self.set_margins(MARGIN, MARGIN + 14, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 6)
-        self.add_font("serif", "", REGULAR)
-        self.add_font("serif", "B", BOLD)
+        regular, bold = font_files(texts_of(edition))
+        self.add_font("serif", "", regular)
+        self.add_font("serif", "B", bold)
+        self._widths: dict[tuple[str, float, str], float] = {}
         self.set_title(nfc(f"{edition.title} – {edition.station_name}"))
         self.set_creator("loa")
         if edition.made_at is not None:
@@ -150,6 +156,46 @@ class _Bulletin(FPDF):
         self.set_font("serif", "", 8)
         self.cell(0, 4, f"Trang {self.page_no()}/{{nb}}", align="C")
 
+    def lines(self, text: str, width: float) -> list[str]:
+        """``text`` wrapped at spaces into lines no wider than ``width`` in the current font (a longer
+        word is cut between letters). Word widths are remembered: bulletins repeat their words a lot."""
+        key = (self.font_family + self.font_style, self.font_size_pt)
+        widths = self._widths
+
+        def measure(word: str) -> float:
+            found = widths.get((*key, word))
+            if found is None:
+                found = widths[(*key, word)] = self.get_string_width(word)
+            return found
+
+        space = measure(" ")
+        lines: list[str] = []
+        current: list[str] = []
+        used = 0.0
+        for word in text.split():
+            size = measure(word)
+            while size > width:  # a word wider than the column (a long address): cut it where it overflows
+                cut = next(n for n in range(len(word), 0, -1) if measure(word[:n]) <= width or n == 1)
+                if current:
+                    lines.append(" ".join(current))
+                    current, used = [], 0.0
+                lines.append(word[:cut])
+                word = word[cut:]
+                size = measure(word)
+            if current and used + space + size > width:
+                lines.append(" ".join(current))
+                current, used = [], 0.0
+            used += (space if current else 0.0) + size
+            current.append(word)
+        if current:
+            lines.append(" ".join(current))
+        return lines
+
+    def block(self, text: str, width: float, height: float, **style: object) -> None:
+        """``text`` as wrapped lines of ``height`` from the left margin, breaking pages between lines."""
+        for line in self.lines(text, width):
+            self.cell(width, height, line, new_x="LMARGIN", new_y="NEXT", **style)
+
     def qr(self, url: str, x: float, y: float) -> None:
         """Draw the QR code of ``url`` as vector squares at (x, y), ``QR_SIZE`` wide with its quiet zone."""
         side, runs = _qr_runs(url)
@@ -164,7 +210,7 @@ def render(edition: Edition) -> tuple[bytes, int]:
     pdf = _Bulletin(edition)
     pdf.add_page()
     pdf.set_font("serif", "B", 18)
-    pdf.multi_cell(0, 9, edition.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.block(edition.title, pdf.epw, 9, align="C")
     pdf.ln(3)
     text_w = pdf.epw - QR_SIZE - GUTTER
     for campaign, pieces in grouped(edition.pieces):
@@ -172,7 +218,7 @@ def render(edition: Edition) -> tuple[bytes, int]:
             pdf.add_page()
         pdf.set_font("serif", "B", 13)
         pdf.set_fill_color(230)
-        pdf.multi_cell(0, 7, campaign.upper(), fill=True, new_x="LMARGIN", new_y="NEXT")
+        pdf.block(campaign.upper(), pdf.epw, 7, fill=True)
         pdf.ln(2)
         for piece in pieces:
             if pdf.will_page_break(QR_SIZE + 4):
@@ -180,10 +226,10 @@ def render(edition: Edition) -> tuple[bytes, int]:
             top, page = pdf.get_y(), pdf.page
             pdf.qr(piece.url, pdf.l_margin + text_w + GUTTER, top)
             pdf.set_font("serif", "B", 12)
-            pdf.multi_cell(text_w, 6, piece.title, new_x="LMARGIN", new_y="NEXT")
+            pdf.block(piece.title, text_w, 6)
             pdf.set_font("serif", "", 11)
             for paragraph in piece.paragraphs:
-                pdf.multi_cell(text_w, 5.5, paragraph, new_x="LMARGIN", new_y="NEXT")
+                pdf.block(paragraph, text_w, 5.5)
                 pdf.ln(1)
             if pdf.page == page and pdf.get_y() < top + QR_SIZE:
                 pdf.set_y(top + QR_SIZE)
