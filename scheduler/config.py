@@ -96,6 +96,7 @@ class StationSpec(_Section):
     loudspeaker: ChannelOptions | None = None
     board: ChannelOptions | None = None
     portal: ChannelOptions | None = None
+    print: ChannelOptions | None = None
 
     _outlets = field_validator(*OUTLETS, mode="before")(_outlet_options)
 

@@ -20,6 +20,7 @@ class Outlet(StrEnum):
     LOUDSPEAKER = "loudspeaker"
     BOARD = "board"
     PORTAL = "portal"
+    PRINT = "print"  # the weekly printed bulletin (bản tin tuần): one edition a week, on the slot's day
 
 
 class Form(StrEnum):
@@ -118,6 +119,9 @@ RULES: Mapping[Outlet, OutletRules] = {
                               replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds")),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
                                lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+    # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
+    Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,
+                              lateness=Lateness.UNTIL_END, tally=("printed", None)),
 }
 
 #: Every outlet name, in the order pages and reports list them.

@@ -29,6 +29,7 @@ class Counts:
     slides: int = 0  # board slides shown (pieces in delivered rotations)
     slide_seconds: float = 0.0  # their planned display time
     articles: int = 0  # portal articles published
+    printed: int = 0  # pieces in printed bulletins made
     missed: int = 0
     failed: int = 0
 
