@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.files import os_errors, safe_name, station_folder, write_atomic
 from channels.http import secret_from_env
+from channels.portal.feed import ALL, item_guid
 from channels.print import layout, mail
 
 
@@ -46,8 +47,10 @@ class PdfOptions(ChannelOptions):
     dir: Path
     #: The centre's name, atop every page (e.g. "TRUNG TÂM VĂN HÓA - THÔNG TIN VÀ THỂ THAO HUYỆN ...").
     header: Annotated[str, Field(min_length=1)]
-    #: The portal address of an article; ``{ref}`` is the piece's reference, ``{station}`` the commune code.
-    article_url: str = "http://127.0.0.1:8080/articles/{ref}"
+    #: The portal address of an article (its QR code): ``{guid}`` is the article's id on loa's feed portal
+    #: (its page ``<link>/articles/<guid>`` in loa's web app), ``{ref}`` the piece revision's reference
+    #: ("piece-12-r2"), ``{station}`` the commune code.
+    article_url: str = "http://127.0.0.1:8080/articles/{guid}"
     #: The commune's e-mail address; with it the bulletin is also sent through ``smtp``.
     email: Annotated[str | None, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = None
     smtp: SmtpOptions | None = None
@@ -62,8 +65,12 @@ class PdfOptions(ChannelOptions):
     @field_validator("article_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if "{ref}" not in value or not value.startswith(("http://", "https://")):
-            raise ValueError("article_url must be an http(s) address containing {ref}")
+        if not ("{ref}" in value or "{guid}" in value) or not value.startswith(("http://", "https://")):
+            raise ValueError("article_url must be an http(s) address containing {guid} or {ref}")
+        try:
+            value.format(ref="r", guid="g", station="s")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"article_url: only {{guid}}, {{ref}} and {{station}} may be filled in ({exc})") from None
         return value
 
     @model_validator(mode="after")
@@ -99,7 +106,8 @@ class PdfPrint(Channel):
                 title=layout.nfc(article.title),
                 paragraphs=layout.paragraphs_of(article.html) or (layout.nfc(article.summary),),
                 campaign=layout.nfc(article.campaign),
-                url=self.options.article_url.format(ref=article.ref, station=delivery.station_code),
+                url=self.options.article_url.format(ref=article.ref, station=delivery.station_code,
+                                                    guid=item_guid(ALL, article.ref)),
             )
             for article in delivery.articles
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -112,6 +114,19 @@ def test_qr_codes_scan_to_the_article_addresses(tmp_path):
         found += [barcode.text for barcode in zxingcpp.read_barcodes(image)]
     expected = [f"https://congthongtin.example.vn/bai-viet/99001/{a.ref}" for a in sent.articles]
     assert sorted(found) == sorted(expected)
+
+
+def test_by_default_a_qr_code_opens_the_article_page_of_loa_s_feed_portal(tmp_path):
+    sent = delivery(2)
+    open_channel("portal.feed", {"type": "feed", "dir": str(tmp_path / "feeds"), "link": "https://loa.example.vn/"}
+                 ).deliver(replace(sent, outlet="portal"))
+    items = json.loads((tmp_path / "feeds" / "_all" / "items.json").read_text())["items"]
+    pages = sorted(f"https://loa.example.vn/articles/{item['guid']}" for item in items)
+    channel = open_channel("print.pdf", {"type": "pdf", "dir": str(tmp_path / "print"), "header": HEADER,
+                                         "article_url": "https://loa.example.vn/articles/{guid}"})
+    document = pypdfium2.PdfDocument(channel.deliver(sent).location)
+    found = sorted(code.text for code in zxingcpp.read_barcodes(document[0].render(scale=200 / 72).to_pil()))
+    assert found == pages and len(found) == 2
 
 
 def test_a_forty_piece_week_paginates_without_overflow(tmp_path):
