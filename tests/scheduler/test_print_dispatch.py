@@ -1,4 +1,4 @@
-"""From approval to paper: a weekly print slot is planned, pushed on its day, and the commune's bulletin holds the week."""
+"""From approval to paper: a weekly print slot is planned, pushed on its day, its bulletin holds the week."""
 
 from __future__ import annotations
 
