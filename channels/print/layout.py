@@ -125,11 +125,11 @@ def _qr_runs(url: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     return len(matrix) + 2 * quiet, tuple(runs)
 
 
-class _Bulletin(FPDF):
+class Bulletin(FPDF):
     """An A4 page set with the centre's header and a page-number footer on every page."""
 
-    def __init__(self, edition: Edition) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, edition: Edition, orientation: str = "P", page: str = "A4") -> None:
+        super().__init__(orientation=orientation, unit="mm", format=page)
         self.edition = edition
         self.set_margins(MARGIN, MARGIN + 14, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 6)
@@ -207,7 +207,7 @@ class _Bulletin(FPDF):
 
 def render(edition: Edition) -> tuple[bytes, int]:
     """The PDF bytes and page count of ``edition``: title, then per campaign a heading and its pieces with QR codes."""
-    pdf = _Bulletin(edition)
+    pdf = Bulletin(edition)
     pdf.add_page()
     pdf.set_font("serif", "B", 18)
     pdf.block(edition.title, pdf.epw, 9, align="C")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from channels.base import PermanentError, TransientError
 
 
-def message(*, sender: str, to: str, subject: str, body: str, pdf: bytes, filename: str,
+def message(*, sender: str, to: str, subject: str, body: str, attachments: Sequence[tuple[str, bytes]],
             message_id: str) -> EmailMessage:
-    """The e-mail: a short Vietnamese text and the bulletin as a PDF attachment (UTF-8 headers)."""
+    """The e-mail: a short Vietnamese text and the PDFs (file name, bytes) attached (UTF-8 headers)."""
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
@@ -20,7 +21,8 @@ def message(*, sender: str, to: str, subject: str, body: str, pdf: bytes, filena
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = message_id
     mail.set_content(body, charset="utf-8")
-    mail.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    for filename, pdf in attachments:
+        mail.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return mail
 
 

@@ -3,6 +3,7 @@
 Layout under the configured ``dir``::
 
     <dir>/<station_code>/ban-tin-<YYYY-MM-DD>.pdf        the edition of the week of that Monday
+    <dir>/<station_code>/khau-hieu-<YYYY-MM-DD>.pdf      A3 posters of its slogans, when it has any
     <dir>/<station_code>/.ban-tin-<YYYY-MM-DD>.<id>.sent  marks that this delivery's e-mail was accepted
 
 A retry of the same delivery rewrites the same file (atomically) and does not send the e-mail again once
@@ -13,6 +14,7 @@ one duplicate a crash between the server's acceptance and the mark could cause.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +26,7 @@ from channels.files import os_errors, safe_name, station_folder, write_atomic
 from channels.http import secret_from_env
 from channels.portal.feed import ALL, item_guid
 from channels.print import layout, mail
+from channels.print.poster import render_posters, slogan_text
 
 
 class SmtpOptions(BaseModel):
@@ -54,12 +57,18 @@ class PdfOptions(ChannelOptions):
     #: The commune's e-mail address; with it the bulletin is also sent through ``smtp``.
     email: Annotated[str | None, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = None
     smtp: SmtpOptions | None = None
+    #: Campaigns (by the name editors see) whose short pieces are slogans (khẩu hiệu), also printed as A3 posters.
+    slogan_campaigns: tuple[str, ...] = ()
+    #: The longest slogan, in characters, that still makes a poster.
+    slogan_chars: Annotated[int, Field(ge=10, le=400)] = 160
     #: The e-mail subject; ``{station}`` and ``{week}`` are filled in.
     subject: str = "Bản tin tuần {week} – {station}"
 
-    @field_validator("header", "subject")
+    @field_validator("header", "subject", "slogan_campaigns")
     @classmethod
-    def _nfc(cls, value: str) -> str:
+    def _nfc(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        if isinstance(value, tuple):
+            return tuple(unicodedata.normalize("NFC", item) for item in value)
         return unicodedata.normalize("NFC", value)
 
     @field_validator("article_url")
@@ -124,14 +133,29 @@ class PdfPrint(Channel):
         with os_errors(f"writing {path}"):
             folder.mkdir(parents=True, exist_ok=True)
             write_atomic(path, pdf)
-        details: dict[str, object] = {"pages": pages, "pieces": len(edition.pieces)}
+        details: dict[str, object] = {"pages": pages, "pieces": len(edition.pieces), "posters": 0}
+        files = [(name, pdf)]
+        slogans = self.slogans(edition)
+        if slogans.pieces:
+            posters, details["posters"] = render_posters(slogans)
+            files.append((f"khau-hieu-{_monday(delivery):%Y-%m-%d}.pdf", posters))
+            with os_errors(f"writing {folder / files[1][0]}"):
+                write_atomic(folder / files[1][0], posters)
         if self.options.email and self.options.smtp:
-            details["emailed"] = self._mail(delivery, edition, pdf, name, folder)
+            details["emailed"] = self._mail(delivery, edition, files, folder)
         return Receipt(delivery.id, str(path), details=details)
 
-    def _mail(self, delivery: Delivery, edition: layout.Edition, pdf: bytes, name: str, folder: Path) -> str:
+    def slogans(self, edition: layout.Edition) -> layout.Edition:
+        """The edition's slogans: short pieces of the campaigns configured as slogans."""
+        chosen = set(self.options.slogan_campaigns)
+        return replace(edition, pieces=tuple(
+            piece for piece in edition.pieces
+            if piece.campaign in chosen and len(slogan_text(piece)) <= self.options.slogan_chars))
+
+    def _mail(self, delivery: Delivery, edition: layout.Edition, files: list[tuple[str, bytes]],
+              folder: Path) -> str:
         """Send the bulletin once per delivery; the address it went to."""
-        smtp, to = self.options.smtp, self.options.email
+        smtp, to, name = self.options.smtp, self.options.email, files[0][0]
         assert smtp is not None and to is not None
         try:
             marker = folder / f".{name[:-4]}.{safe_name(delivery.id)}.sent"
@@ -142,8 +166,10 @@ class PdfPrint(Channel):
         password = secret_from_env(smtp.password_env, f"print outlet SMTP {smtp.host}") if smtp.password_env else ""
         subject = layout.nfc(self.options.subject.format(station=edition.station_name, week=_week(delivery)))
         body = layout.nfc(f"Kính gửi {edition.station_name},\n\n{edition.header} gửi {edition.title.lower()}"
-                          f" ({len(edition.pieces)} tin bài) trong tệp đính kèm {name}.\n")
-        message = mail.message(sender=smtp.sender, to=to, subject=subject, body=body, pdf=pdf, filename=name,
+                          f" ({len(edition.pieces)} tin bài) trong tệp đính kèm {name}"
+                          + (f", và các áp phích khẩu hiệu khổ A3 trong tệp {files[1][0]}" if len(files) > 1 else "")
+                          + ".\n")
+        message = mail.message(sender=smtp.sender, to=to, subject=subject, body=body, attachments=files,
                                message_id=mail.message_id(delivery.id, smtp.sender.rpartition("@")[2]))
         mail.send(message, host=smtp.host, port=smtp.port, starttls=smtp.starttls, user=smtp.user,
                   password=password, timeout=smtp.timeout_s)

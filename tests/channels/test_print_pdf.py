@@ -208,3 +208,57 @@ def test_a_busy_mail_server_is_retried_and_a_missing_one_too(tmp_path):
         "host": "127.0.0.1", "port": port, "starttls": False, "sender": "bantin@ttvh.example.vn"}))
     with pytest.raises(TransientError, match="unreachable"):
         channel.deliver(delivery(1, delivery_id="d-print-2"))
+
+
+SLOGANS = ("Toàn dân đoàn kết xây dựng nông thôn mới, đô thị văn minh!",
+           "Tiết kiệm điện là bảo vệ môi trường và chính mình")
+
+
+def slogan_delivery() -> Delivery:
+    """Two slogans, a long piece of the slogan campaign and a short piece of another campaign."""
+    def article(ref: str, text: str, campaign: str) -> Article:
+        made = make_article(text)
+        return Article(ref=ref, title=text[:30], html=made.html, summary=made.summary, campaign=campaign)
+    start = datetime(2026, 11, 27, 7, 0, tzinfo=ZONE)
+    return Delivery(id="d-slogans", station_code="99001", station_name="Xã Tân Lập", outlet="print",
+                    start_at=start, end_at=start + timedelta(hours=12), articles=(
+                        article("s1", SLOGANS[0], "Khẩu hiệu tuyên truyền"),
+                        article("long", BODY, "Khẩu hiệu tuyên truyền"),
+                        article("other", "Họp thôn tối thứ Bảy.", "Phòng chống thiên tai"),
+                        article("s2", unicodedata.normalize("NFD", SLOGANS[1]), "Khẩu hiệu tuyên truyền")))
+
+
+def test_short_pieces_of_slogan_campaigns_become_a3_posters_that_fit(tmp_path):
+    channel = open_channel("print.pdf", options(tmp_path, slogan_campaigns=["Khẩu hiệu tuyên truyền"]))
+    receipt = channel.deliver(slogan_delivery())
+    assert receipt.details["posters"] == 2 and receipt.details["pieces"] == 4  # the bulletin still has all four
+    path = tmp_path / "print" / "99001" / "khau-hieu-2026-11-23.pdf"
+    texts = [squash(page.extract_text()) for page in read_pdf(path).pages]
+    running = f"{HEADER} – Xã Tân Lập "
+    assert [text.removeprefix(running) for text in texts] == list(SLOGANS)
+    mm = 72 / 25.4
+    document = pypdfium2.PdfDocument(path)
+    for page in document:
+        width, height = page.get_size()
+        assert (round(width / mm), round(height / mm)) == (420, 297)  # A3 landscape
+        text = page.get_textpage()
+        rects = [text.get_rect(i) for i in range(text.count_rects())]
+        assert all(left >= 19 * mm and right <= width - 19 * mm and bottom >= 19 * mm and top <= height - 19 * mm
+                   for left, bottom, right, top in rects)
+        assert max(top - bottom for left, bottom, right, top in rects) > 25 * mm  # big letters, not a footnote
+
+
+def test_without_slogan_campaigns_no_posters_are_made(tmp_path):
+    receipt = open_channel("print.pdf", options(tmp_path)).deliver(slogan_delivery())
+    assert receipt.details["posters"] == 0
+    assert [p.name for p in (tmp_path / "print" / "99001").iterdir()] == ["ban-tin-2026-11-23.pdf"]
+
+
+def test_the_posters_travel_with_the_bulletin_by_mail(tmp_path):
+    with running_smtp() as (server, mailbox):
+        smtp = {"host": server.hostname, "port": server.port, "starttls": False, "sender": "bantin@ttvh.example.vn"}
+        open_channel("print.pdf", options(tmp_path, email="xa@example.vn", smtp=smtp,
+                                          slogan_campaigns=["Khẩu hiệu tuyên truyền"])).deliver(slogan_delivery())
+        [(_, message)] = mailbox.messages
+        assert [a.get_filename() for a in message.iter_attachments()] == ["ban-tin-2026-11-23.pdf",
+                                                                          "khau-hieu-2026-11-23.pdf"]
