@@ -43,7 +43,8 @@ class Counts:
 
     def to_dict(self) -> dict[str, Any]:
         return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
-                "slide_minutes": self.slide_minutes, "articles": self.articles, "missed": self.missed,
+                "slide_minutes": self.slide_minutes, "articles": self.articles, "printed": self.printed,
+                "missed": self.missed,
                 "failed": self.failed}
 
 
