@@ -126,7 +126,10 @@ class PdfPrint(Channel):
     def deliver(self, delivery: Delivery) -> Receipt:
         station = station_folder(delivery, delivery.articles, "articles")
         edition = self.edition(delivery)
-        pdf, pages = layout.render(edition)
+        try:
+            pdf, pages = layout.render(edition)
+        except FileNotFoundError as exc:  # the fonts: Debian's fonts-noto-core
+            raise PermanentError(f"print outlet: a font file is missing ({exc}); install fonts-noto-core") from exc
         folder = self.options.dir / station
         name = f"ban-tin-{_monday(delivery):%Y-%m-%d}.pdf"
         path = folder / name

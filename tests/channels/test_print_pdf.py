@@ -262,3 +262,15 @@ def test_the_posters_travel_with_the_bulletin_by_mail(tmp_path):
         [(_, message)] = mailbox.messages
         assert [a.get_filename() for a in message.iter_attachments()] == ["ban-tin-2026-11-23.pdf",
                                                                           "khau-hieu-2026-11-23.pdf"]
+
+
+def test_a_missing_font_is_a_clear_permanent_error(tmp_path, monkeypatch):
+    from channels.print import fonts
+
+    fonts._cut.cache_clear()
+    monkeypatch.setattr(fonts, "REGULAR", tmp_path / "NotoSerif-Regular.ttf")
+    try:
+        with pytest.raises(PermanentError, match="fonts-noto-core"):
+            open_channel("print.pdf", options(tmp_path)).deliver(delivery(1))
+    finally:
+        fonts._cut.cache_clear()
