@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -94,6 +95,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 communes: a smoke test, not a measurement")
     parser.add_argument("--stations", type=int, default=3321)
     parser.add_argument("--pieces", type=int, default=200)
+    parser.add_argument("--targeted", type=int, default=0, metavar="N",
+                        help="N pieces each for one district of 30 communes only (the rest go everywhere)")
     parser.add_argument("--varied", action="store_true",
                         help="give every commune an editor's removal, so no two communes can share their work")
     args = parser.parse_args()
@@ -102,6 +105,10 @@ def main() -> None:
     stations = [StationRule(f"{n:05d}", ("tinh",), ("loudspeaker", "board", "portal"))
                 for n in range(1, stations_count + 1)]
     candidates = _candidates(args.pieces, rng)
+    codes = [s.code for s in stations]
+    districts = [frozenset(codes[n:n + 30]) for n in range(0, len(codes), 30)]
+    candidates = [replace(c, stations=districts[n % len(districts)]) if n < args.targeted else c
+                  for n, c in enumerate(candidates)]
     found = instances(SLOTS, stations, first_day=MONDAY, days=7, zone=ZONE)
     existing = {}
     if args.varied:
@@ -125,6 +132,7 @@ def main() -> None:
     assert inserted == rows
     ratio = planner_s / floor_s
     kind = " (each unlike the others)" if args.varied else ""
+    kind += f" ({args.targeted} pieces for one district each)" if args.targeted else ""
     print(f"communes            : {stations_count}{kind} ({len(found)} slot instances, {len(candidates)} pieces, "
           f"{len(CAMPAIGNS)} campaigns)")
     print(f"airing rows         : {rows}")

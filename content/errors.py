@@ -10,17 +10,34 @@
     ├── StateError           the thing is not in a state that allows this (e.g. approve a draft)
     └── IntegrityError       stored content no longer matches what was approved
 
-The command line prints ``str(error)`` on one line and exits non-zero; the web app shows it
-on the page. Nothing in this tree should ever reach a user as a traceback.
+The command line prints ``str(error)`` on one line and exits non-zero; the web app shows the message
+translated beside the form field it names (``where``), or on a page of its own. Nothing in this tree
+should ever reach a user as a traceback.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LoaError(Exception):
-    """A refusal with a message written for the person who asked."""
+    """A refusal with a message written for the person who asked.
+
+    ``message`` is an English template with ``{name}`` fields filled from ``params``: the template is the
+    message's code, which the web app looks up in its Babel catalog to say the same in the reader's
+    language; a tuple parameter reads as alternatives (``editor or approver``). ``hint`` (e.g. which
+    command lists the ids) is for the command line only.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, **params: Any) -> None:
+        self.template = message
+        self.params = params
+        self.hint = hint
+        self.text = message.format(**{key: " or ".join(value) if isinstance(value, tuple) else value
+                                       for key, value in params.items()}) if params else message
+        super().__init__(f"{self.text}; {hint}" if hint else self.text)
 
 
 class ConfigError(LoaError):
@@ -34,9 +51,11 @@ class InputError(LoaError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        super().__init__(f"{where}: {message}" if where else message)
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None, **params: Any) -> None:
+        super().__init__(message, hint=hint, **params)
         self.where = where
+        if where:
+            self.args = (f"{where}: {self.args[0]}",)
 
 
 class NotFound(InputError):

@@ -34,6 +34,9 @@ class User(Base):
     stations: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A disabled account cannot sign in, and its sessions and API tokens stop working; it stays in the
+    #: audit log and as the author of its pieces.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Piece(Base):
@@ -84,6 +87,23 @@ class Revision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     piece: Mapped[Piece] = relationship(foreign_keys=[piece_id])
+    targets: Mapped[list[RevisionStation]] = relationship(
+        lazy="selectin", order_by="RevisionStation.station", cascade="all, delete-orphan")
+
+    @property
+    def stations(self) -> tuple[str, ...]:
+        """The station codes this revision targets; ``("*",)`` is every station of the centre."""
+        return tuple(t.station for t in self.targets)
+
+
+class RevisionStation(Base):
+    """One station a revision targets (``*``: every station). Part of the revision, so covered by its hash:
+    moving a piece to other stations is an edit that needs approval again."""
+
+    __tablename__ = "revision_stations"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
 
 class Review(Base):
@@ -169,4 +189,58 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(80))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """A one-time link an admin makes so that a user sets a new password, or, with no user, the link that
+    creates the first admin on a new installation; only its SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginSession(Base):
+    """A web sign-in, referenced from the signed cookie by a random token kept here only as its SHA-256;
+    ending it (logout, password change) stops a saved cookie from reading or writing anything."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_why: Mapped[str | None] = mapped_column(String(16))
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per typed user name (``user:…``) and per client address (``addr:…``)."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CalendarLink(Base):
+    """The key inside a user's calendar subscription address; a new key makes every old address stop working."""
+
+    __tablename__ = "calendar_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

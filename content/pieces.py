@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -13,13 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from content import audit
+from content import audit, scope
 from content.errors import InputError, IntegrityError, NotAllowed, NotFound, StateError
-from content.models import CHANNELS, Piece, PieceState, Review, Revision, User
+from content.models import CHANNELS, Piece, PieceState, Review, Revision, RevisionStation, User
+from content.text import clean_text
 from content.users import require_role
 
 MAX_TITLE = 300
+MAX_CAMPAIGN = 64
 MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
+MAX_ID = 2**31 - 1  # the largest id every supported database stores
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class PieceContent:
     urgent: bool = False
     audio_sha256: str | None = None
     image_sha256: str | None = None
+    #: Station codes the piece targets, ``("*",)`` for every station; None: the author's whole scope.
+    stations: tuple[str, ...] | None = None
     # Only for error messages: where the content came from (a file name, a feed item).
     origin: str | None = field(default=None, compare=False)
 
@@ -44,20 +48,25 @@ class PieceContent:
         def where(name: str) -> str:
             return f"{self.origin}: {name}" if self.origin else name
 
-        title = unicodedata.normalize("NFC", self.title).strip()
-        body = unicodedata.normalize("NFC", self.body).strip().replace("\r\n", "\n")
+        for name in ("title", "body", "campaign"):
+            if "\x00" in (getattr(self, name) or ""):
+                raise InputError("contains a NUL character (\\0), which no text holds; remove it", where=where(name))
+        title = clean_text(self.title)
+        body = clean_text(self.body)
         if not title:
             raise InputError("the title is empty", where=where("title"))
         if len(title) > MAX_TITLE:
-            raise InputError(f"the title has {len(title)} characters; at most {MAX_TITLE}", where=where("title"))
+            raise InputError("the title has {count} characters; at most {limit}", where=where("title"),
+                             count=len(title), limit=MAX_TITLE)
         if not body:
             raise InputError("the body is empty", where=where("body"))
         if len(body) > MAX_BODY:
-            raise InputError(f"the body has {len(body)} characters; at most {MAX_BODY}", where=where("body"))
+            raise InputError("the body has {count} characters; at most {limit}", where=where("body"),
+                             count=len(body), limit=MAX_BODY)
         unknown = sorted(set(self.channels) - set(CHANNELS))
         if unknown or not self.channels:
-            raise InputError(f"channels must be some of {', '.join(CHANNELS)}; got {', '.join(self.channels)}",
-                             where=where("channels"))
+            raise InputError("channels must be some of {known}; got {given}", where=where("channels"),
+                             known=", ".join(CHANNELS), given=", ".join(self.channels))
         for name in ("valid_from", "valid_until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
@@ -65,13 +74,18 @@ class PieceContent:
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             raise InputError("valid_until must be after valid_from", where=where("valid_until"))
         if not 1 <= self.priority <= 9:
-            raise InputError(f"priority must be between 1 and 9; got {self.priority}", where=where("priority"))
-        campaign = (self.campaign or "").strip() or None
+            raise InputError("priority must be between 1 and 9; got {priority}", where=where("priority"),
+                             priority=self.priority)
+        campaign = clean_text(self.campaign or "") or None
+        if campaign and len(campaign) > MAX_CAMPAIGN:
+            raise InputError("a campaign code has at most {limit} characters", where=where("campaign"),
+                             limit=MAX_CAMPAIGN)
         channels = tuple(c for c in CHANNELS if c in self.channels)
         valid_from = self.valid_from.astimezone(UTC) if self.valid_from else None
         valid_until = self.valid_until.astimezone(UTC) if self.valid_until else None
+        stations = None if self.stations is None else scope.normalized(self.stations, where=where("stations"))
         return replace(self, title=title, body=body, campaign=campaign, channels=channels,
-                       valid_from=valid_from, valid_until=valid_until)
+                       valid_from=valid_from, valid_until=valid_until, stations=stations)
 
 
 def content_of(revision: Revision) -> PieceContent:
@@ -86,6 +100,8 @@ def content_hash(content: PieceContent) -> str:
         if f.name == "origin":
             continue
         value = getattr(content, f.name)
+        if f.name == "stations" and (value is None or tuple(value) == scope.EVERYWHERE):
+            continue  # every station: left out, so revisions hashed before pieces had stations keep their hash
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
@@ -104,7 +120,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
         channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
         priority=content.priority, urgent=content.urgent, audio_sha256=content.audio_sha256,
         image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
-        created_at=now,
+        created_at=now, targets=[RevisionStation(station=code) for code in content.stations or scope.EVERYWHERE],
     )
     session.add(revision)
     session.flush()
@@ -119,27 +135,38 @@ def add_piece(
     """Store a new piece as a draft with its first revision."""
     require_role(author, "editor", "approver")
     content = content.checked()
+    if content.stations is None:
+        content = replace(content, stations=scope.scope_of(author))
+    scope.require_covers(author, content.stations or (), "tin mới")
     piece = Piece(state=PieceState.DRAFT, author_id=author.id, source_ref=source_ref, created_at=now, updated_at=now)
     session.add(piece)
     session.flush()
     revision = _new_revision(session, piece, content, author, now)
     audit.record(session, actor=author.name, action="piece.create", subject=f"piece:{piece.id}", at=now,
-                 details={"revision": revision.number, "sha256": revision.sha256, "title": content.title})
+                 details={"revision": revision.number, "sha256": revision.sha256, "title": content.title,
+                          "stations": list(revision.stations)})
     return piece
 
 
-def get_piece(session: Session, piece_id: int) -> Piece:
-    """The piece with ``piece_id``, with its revisions loaded, or NotFound."""
+def get_piece(session: Session, piece_id: int, actor: User | None = None) -> Piece:
+    """The piece with ``piece_id``, with its revisions loaded, or NotFound; with an ``actor``, NotAllowed
+    unless the actor's scope covers every station the piece targets (the one check of every action)."""
+    if not 1 <= piece_id <= MAX_ID:  # a bigger number overflows the database's integer, and is no piece
+        raise NotFound("no piece with id {id}", id=piece_id, hint="see `loa piece list`")
     piece = session.get(Piece, piece_id, options=[joinedload(Piece.current_revision),
                                                   joinedload(Piece.approved_revision)])
     if piece is None:
-        raise NotFound(f"no piece with id {piece_id}; see `loa piece list`")
+        raise NotFound("no piece with id {id}", id=piece_id, hint="see `loa piece list`")
+    if actor is not None:
+        scope.require_covers(actor, scope.piece_stations(piece), f"tin {piece_id}")
     return piece
 
 
-def list_pieces(session: Session, states: Iterable[str] | None = None) -> list[Piece]:
-    """Pieces, newest first, optionally only those in ``states``."""
+def list_pieces(session: Session, states: Iterable[str] | None = None, actor: User | None = None) -> list[Piece]:
+    """Pieces, newest first, optionally only those in ``states`` and only those ``actor``'s scope covers."""
     query = select(Piece).options(joinedload(Piece.current_revision)).order_by(Piece.id.desc())
+    if actor is not None:
+        query = query.where(scope.visible_clause(actor))
     if states:
         query = query.where(Piece.state.in_(list(states)))
     return list(session.scalars(query).unique())
@@ -149,14 +176,15 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
     """A new revision with ``changes`` applied; an approved piece keeps airing its approved
     revision until the new one is approved."""
     require_role(actor, "editor", "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state == PieceState.RETIRED:
-        raise StateError(f"piece {piece_id} is retired; retired pieces cannot be edited")
+        raise StateError("piece {id} is retired; retired pieces cannot be edited", id=piece_id)
     assert piece.current_revision is not None
     unknown = sorted(set(changes) - {f.name for f in fields(PieceContent)})
     if unknown:
-        raise InputError(f"unknown field {unknown[0]!r}", where=unknown[0])
+        raise InputError("unknown field {name!r}", where=unknown[0], name=unknown[0])
     content = replace(content_of(piece.current_revision), **changes).checked()
+    scope.require_covers(actor, content.stations or (), f"bản sửa của tin {piece_id}")
     if content_hash(content) == piece.current_revision.sha256:
         raise InputError("nothing changed: the edit is identical to the current revision")
     revision = _new_revision(session, piece, content, actor, now)
@@ -169,9 +197,10 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
 def submit(session: Session, piece_id: int, *, actor: User, now: datetime) -> Piece:
     """Send the current revision for review."""
     require_role(actor, "editor", "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state not in (PieceState.DRAFT, PieceState.REJECTED):
-        raise StateError(f"piece {piece_id} is {piece.state}; only drafts and rejected pieces can be submitted")
+        raise StateError("piece {id} is {state}; only drafts and rejected pieces can be submitted", id=piece_id,
+                         state=piece.state)
     piece.state = PieceState.SUBMITTED
     piece.updated_at = now
     audit.record(session, actor=actor.name, action="piece.submit", subject=f"piece:{piece.id}", at=now,
@@ -184,16 +213,16 @@ _DECISION_ACTIONS = {PieceState.APPROVED: "piece.approve", PieceState.REJECTED: 
 
 def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now: datetime, note: str) -> Piece:
     require_role(actor, "approver")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     revision = session.get(Revision, piece.current_revision_id)
     assert revision is not None
     if actor.id in (piece.author_id, revision.created_by_id):
-        raise NotAllowed(f"{actor.name} wrote piece {piece_id}; another approver must review it")
+        raise NotAllowed("{name} wrote piece {id}; another approver must review it", name=actor.name, id=piece_id)
     if piece.state != PieceState.SUBMITTED:
-        raise StateError(f"piece {piece_id} is {piece.state}; only submitted pieces can be reviewed")
+        raise StateError("piece {id} is {state}; only submitted pieces can be reviewed", id=piece_id, state=piece.state)
     if content_hash(content_of(revision)) != revision.sha256:
-        raise IntegrityError(f"revision {revision.id} of piece {piece_id} does not match its own hash; "
-                             "it was altered in the database")
+        raise IntegrityError("revision {revision} of piece {id} does not match its own hash; it was altered in "
+                             "the database", revision=revision.id, id=piece_id)
     session.add(Review(revision_id=revision.id, reviewer_id=actor.id, decision=decision, note=note,
                        sha256=revision.sha256, created_at=now))
     if decision == PieceState.APPROVED:
@@ -209,26 +238,26 @@ def _decide(session: Session, piece_id: int, decision: str, *, actor: User, now:
 
 def approve(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
     """Approve the submitted revision; its hash is stored and checked again before every push."""
-    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=note.strip())
+    return _decide(session, piece_id, PieceState.APPROVED, actor=actor, now=now, note=clean_text(note))
 
 
 def reject(session: Session, piece_id: int, *, actor: User, now: datetime, note: str) -> Piece:
     """Send the submitted revision back to its author with a note saying why."""
-    if not note.strip():
+    if not clean_text(note):
         raise InputError("a rejection needs a note saying why", where="note")
-    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=note.strip())
+    return _decide(session, piece_id, PieceState.REJECTED, actor=actor, now=now, note=clean_text(note))
 
 
 def retire(session: Session, piece_id: int, *, actor: User, now: datetime, note: str = "") -> Piece:
     """Withdraw a piece: it is never planned or pushed again."""
     require_role(actor, "approver", "editor")
-    piece = get_piece(session, piece_id)
+    piece = get_piece(session, piece_id, actor)
     if piece.state == PieceState.RETIRED:
-        raise StateError(f"piece {piece_id} is already retired")
+        raise StateError("piece {id} is already retired", id=piece_id)
     piece.state = PieceState.RETIRED
     piece.updated_at = now
     audit.record(session, actor=actor.name, action="piece.retire", subject=f"piece:{piece.id}", at=now,
-                 details={"note": note.strip()})
+                 details={"note": clean_text(note)})
     return piece
 
 
@@ -268,8 +297,8 @@ def check_airable(session: Session, revision_id: int, at: datetime) -> str | Non
         return f"revision {revision.number} of piece {piece.id} is not the approved one"
     actual = content_hash(content_of(revision))
     if actual != piece.approved_sha256 or revision.sha256 != piece.approved_sha256:
-        raise IntegrityError(f"piece {piece.id} revision {revision.number}: stored content does not match "
-                             "the approved SHA-256; it was altered after approval")
+        raise IntegrityError("piece {id} revision {number}: stored content does not match the approved SHA-256; "
+                             "it was altered after approval", id=piece.id, number=revision.number)
     if revision.valid_until is not None and revision.valid_until <= at:
         return f"piece {piece.id} expired at {revision.valid_until.isoformat()}"
     return None

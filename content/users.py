@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from content import audit
-from content.errors import InputError, NotAllowed, NotFound
+from content.errors import InputError, NotAllowed, NotFound, StateError
 from content.models import ROLES, User
+from content.text import clean_text
 
 SYSTEM = "system"
+MAX_NAME = 80
 
 
 def add_user(
@@ -23,21 +26,68 @@ def add_user(
     actor: str = SYSTEM,
     stations: list[str] | None = None,
     password_hash: str | None = None,
+    known_stations: set[str] | None = None,
 ) -> User:
-    """Create an account; the name is unique and the role one of editor, approver, admin."""
-    name = name.strip()
+    """Create an account; the name is unique, the role one of editor, approver, admin, and the stations
+    among ``known_stations`` (the configured ones) when given."""
+    name = clean_text(name).replace("\n", " ").replace("\t", " ")
     if not name:
         raise InputError("a user needs a name", where="name")
+    if len(name) > MAX_NAME:
+        raise InputError("a user name has at most {limit} characters", where="name", limit=MAX_NAME)
     if role not in ROLES:
-        raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}", where="role")
+        raise InputError("unknown role {role!r}; use one of {roles}", where="role", role=role, roles=", ".join(ROLES))
     if session.scalar(select(User).where(User.name == name)):
-        raise InputError(f"a user named {name!r} already exists", where="name")
-    user = User(name=name, role=role, stations=sorted(stations or []), password_hash=password_hash,
-                created_at=now)
+        raise InputError("a user named {name!r} already exists", where="name", name=name)
+    user = User(name=name, role=role, stations=_checked(stations or [], known_stations),
+                password_hash=password_hash, created_at=now)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except DatabaseIntegrityError:  # added by someone else at the same moment
+        raise InputError("a user named {name!r} already exists", where="name", name=name) from None
     audit.record(session, actor=actor, action="user.create", subject=f"user:{user.id}", at=now,
                  details={"name": name, "role": role, "stations": user.stations})
+    return user
+
+
+def _checked(stations: list[str], known: set[str] | None) -> list[str]:
+    codes = sorted({code.strip() for code in stations if code.strip()})
+    unknown = [code for code in codes if known is not None and code not in known]
+    if unknown:
+        raise InputError("no station with code {codes}", where="stations", codes=", ".join(unknown))
+    return codes
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def _active_admins(session: Session) -> int:
+    return len(list(session.scalars(select(User.id).where(User.role == "admin", User.disabled.is_(False)))))
+
+
+def update_user(session: Session, user_id: int, *, role: str, stations: list[str], disabled: bool,
+                actor: str, now: datetime, known_stations: set[str] | None = None) -> User:
+    """Change an account's role, stations or whether it is disabled; audited with what changed. The last
+    active admin cannot be demoted or disabled, so someone can always manage accounts."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no user {id}", id=user_id)
+    if role not in ROLES:
+        raise InputError("unknown role {role!r}; use one of {roles}", where="role", role=role, roles=", ".join(ROLES))
+    stations = _checked(stations, known_stations)
+    before = {"role": user.role, "stations": list(user.stations or []), "disabled": user.disabled}
+    after = {"role": role, "stations": stations, "disabled": disabled}
+    if before == after:
+        return user
+    was_admin = user.role == "admin" and not user.disabled
+    if was_admin and (role != "admin" or disabled) and _active_admins(session) <= 1:
+        raise StateError("{name} is the last active admin; make another admin first", name=user.name)
+    user.role, user.stations, user.disabled = role, stations, disabled
+    changed = {key: after[key] for key in after if after[key] != before[key]}
+    audit.record(session, actor=actor, action="user.update", subject=f"user:{user.id}", at=now, details=changed)
+    session.flush()
     return user
 
 
@@ -53,11 +103,12 @@ def get_user(session: Session, name: str | None) -> User:
         raise NotAllowed("no acting user: pass --as NAME or set LOA_USER")
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound(f"no user named {name!r}; create one with `loa user add {name} --role editor`")
+        raise NotFound("no user named {name!r}", name=name, hint=f"create one with `loa user add {name} --role editor`")
     return user
 
 
 def require_role(user: User, *roles: str) -> None:
     """Refuse unless ``user`` holds one of ``roles`` (admins hold every role)."""
     if user.role != "admin" and user.role not in roles:
-        raise NotAllowed(f"user {user.name!r} is {user.role}; this needs {' or '.join(roles)}")
+        raise NotAllowed("user {name!r} is {role}; this needs {roles}", name=user.name, role=user.role,
+                         roles=tuple(roles))

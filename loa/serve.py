@@ -43,6 +43,19 @@ def only_server(services: Services) -> Iterator[None]:
         yield
 
 
+def announce_first_admin(services: Services, base_url: str) -> None:
+    """While no admin can sign in (a new installation), say where to create the first one in the browser:
+    a one-time link, replaced at every start, so no password is typed on a command line."""
+    from content.accounts import RESET_HOURS, first_admin_link
+    from content.db import unit_of_work
+
+    with unit_of_work(services.sessions) as session:
+        token = first_admin_link(session, now=services.now())
+    if token:
+        log.warning("no admin can sign in yet: open %s/reset/%s within %d hours to create the first admin",
+                    base_url.rstrip("/"), token, RESET_HOURS)
+
+
 def run_server(services: Services, *, host: str | None = None, port: int | None = None) -> None:
     """Serve HTTP until interrupted; the scheduler runtime runs while this process is the leader.
 
@@ -90,6 +103,8 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
 
     with only_server(services):
         services.init()  # also proves the database is usable before the port is bound
+        announce_first_admin(services, settings.loa.web.base_url if host == settings.loa.web.host
+                             and port == settings.loa.web.port else f"http://{host}:{port}")
         leadership = Leadership(services.engine, on_gain=lead, on_loss=step_down,
                                 retry_s=float(os.environ.get("LOA_LEADER_RETRY_S", "2")))
         leadership.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,6 +53,8 @@ class WebSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     secret_key_env: str = "LOA_SECRET_KEY"
+    #: Where the generated key is kept when the environment variable is not set (relative to the project).
+    secret_key_file: Path = Path("var/secret_key")
     base_url: str = "http://127.0.0.1:8080"
 
 
@@ -121,6 +123,12 @@ class Settings:
             speech=self.loa.speech,
             audio=audio.model_copy(update=absolute),
         )
+
+    def resolve_stations(self, selectors: Iterable[str], *, where: str) -> tuple[str, ...]:
+        """Station codes from codes, group names or ``*`` (every station); an unknown one is refused."""
+        from content.scope import resolve
+
+        return resolve(selectors, {spec.code: spec.groups for spec in self.stations}, where=where)
 
     def station(self, code: str) -> StationSpec:
         for spec in self.stations:
@@ -228,6 +236,21 @@ def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) 
                     f"one {first.outlet} cannot play two programs at once")
 
 
+def _check_database_url(url: str, source: str) -> None:
+    """ConfigError unless ``url`` names an SQLite or PostgreSQL database, the two loa runs on."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{source}: {url!r} is not a database URL; write sqlite:///var/loa.db or "
+                          "postgresql://user@host/loa") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{source}: loa runs on SQLite or PostgreSQL, not {backend}; write sqlite:///var/loa.db "
+                          "or postgresql://user@host/loa")
+
+
 def load_settings(
     config_dir: Path | str,
     *,
@@ -252,6 +275,8 @@ def load_settings(
     _check_references(stations, schedule, campaigns, config_dir)
 
     url = database_url or env.get("LOA_DATABASE_URL") or loa_file.database.url
+    _check_database_url(url, "--db" if database_url else "LOA_DATABASE_URL" if env.get("LOA_DATABASE_URL")
+                        else f"{config_dir / 'loa.toml'} [database] url")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = f"sqlite:///{base_dir / url.removeprefix('sqlite:///')}"
     resolved_stations = tuple(

@@ -85,10 +85,14 @@ def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
         raise ValueError(f"{where}: {problem['msg']}") from None
 
 
+#: What a station code may be (letters, digits, ``_`` and ``-``, at most 16).
+STATION_CODE = r"^[A-Za-z0-9_-]{1,16}$"
+
+
 class StationSpec(_Section):
     """``[[station]]`` in stations.toml: one commune and its outlets."""
 
-    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    code: Annotated[str, Field(pattern=STATION_CODE)]
     name: str
     province: str = ""
     groups: list[str] = []

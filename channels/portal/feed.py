@@ -23,6 +23,7 @@ are the first publication's.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import unicodedata
@@ -268,8 +269,8 @@ def _generator(
         entry.title(item["title"])
         entry.link(href=f"{base}/articles/{item['guid']}", rel="alternate")
         entry.content(item["html"], type="html")
-        if item["summary"]:
-            entry.summary(item["summary"])
+        if item["summary"]:  # plain text: escaped as HTML, so a reader shows "<b>" rather than rendering it
+            entry.summary(html.escape(item["summary"], quote=False), type="html")
         if item["campaign"]:
             entry.category(term=item["campaign"])
         for code, name in dict.fromkeys((p["code"], p["name"]) for p in item.get("places", ())):

@@ -13,6 +13,9 @@ class IngestSettings(_Section):
     """``[ingest]``: how far loa trusts what it loads."""
 
     allowed_hosts: tuple[str, ...] = ()  # empty: any host; otherwise feeds only from these (and their subdomains)
+    #: hosts, addresses or networks (``"127.0.0.1"``, ``"10.0.0.0/8"``, ``"feeds.lan"``) on a private network
+    #: that feeds may come from; any other loopback, private or link-local address is refused
+    private_hosts: tuple[str, ...] = ()
     connect_timeout_s: float = Field(5.0, gt=0, le=120)
     read_timeout_s: float = Field(15.0, gt=0, le=600)
     total_timeout_s: float = Field(60.0, gt=0, le=3600)
@@ -25,7 +28,14 @@ class IngestSettings(_Section):
     max_image_pixels: int = Field(40_000_000, gt=0)
     board_image: tuple[int, int] = (1920, 1080)  # images are shrunk to fit inside this for boards
 
-    @field_validator("allowed_hosts")
+    @field_validator("board_image")
+    @classmethod
+    def _board(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not all(16 <= side <= 16384 for side in value):
+            raise ValueError(f"{list(value)} is not a board size; give [width, height] in pixels, each 16 to 16384")
+        return value
+
+    @field_validator("allowed_hosts", "private_hosts")
     @classmethod
     def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(host.strip().lower().rstrip(".") for host in value if host.strip())

@@ -1,13 +1,16 @@
-"""Fetches a feed over HTTP with limits: http/https only, allowed hosts, timeouts, size cap, few redirects."""
+"""Fetches a feed over HTTP with limits: http/https, allowed hosts, public addresses only, timeouts, size, redirects."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 
 from content.errors import InputError
 from content.ingest.config import IngestSettings
@@ -41,6 +44,97 @@ def check_url(url: str, settings: IngestSettings) -> None:
         raise InputError(f"host {host} is not in [ingest] allowed_hosts ({', '.join(allowed)})", where=url)
 
 
+class AddressRefused(OSError):
+    """A connection reached (or a name resolved to) an address feeds may not come from."""
+
+
+def _listed(host: str, entries: tuple[str, ...]) -> bool:
+    return any(host == entry or host.endswith("." + entry) for entry in entries)
+
+
+def address_allowed(host: str, address: str, settings: IngestSettings) -> bool:
+    """Whether a feed may be fetched from ``address``: a public one, or one that ``[ingest] private_hosts``
+    names (by host name, address or network). Loopback, private, link-local (169.254.169.254, the cloud
+    metadata service), shared and reserved addresses are refused otherwise."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_global and not ip.is_multicast:
+        return True
+    entries = settings.private_hosts
+    if _listed(host, entries):
+        return True
+    for entry in entries:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _refusal(host: str, address: str) -> str:
+    return (f"{host} is at {address}, a loopback, private or link-local address; feeds are fetched from "
+            "public addresses only unless [ingest] private_hosts lists it")
+
+
+def check_addresses(url: str, settings: IngestSettings) -> None:
+    """InputError unless every address the host of ``url`` resolves to may be fetched from. The connection
+    itself is checked again when it is made, so a name that resolves differently the second time fails too."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        found = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise InputError(f"the host {host} cannot be found ({error})", where=url) from None
+    for *_, sockaddr in found:
+        if not address_allowed(host, str(sockaddr[0]), settings):
+            raise InputError(_refusal(host, str(sockaddr[0])), where=url)
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """Checks the address every connection actually reached, before a byte of the request is sent."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self._settings = settings
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        from urllib3.connection import HTTPConnection, HTTPSConnection
+        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+        super().init_poolmanager(*args, **kwargs)
+        settings = self._settings
+
+        def guard(base: type) -> type:
+            class Guarded(base):  # type: ignore[valid-type,misc]
+                def _new_conn(self):  # type: ignore[no-untyped-def]
+                    sock = super()._new_conn()
+                    address = str(sock.getpeername()[0])
+                    if not address_allowed(str(self.host).strip("[]"), address, settings):
+                        sock.close()
+                        raise AddressRefused(_refusal(str(self.host), address))
+                    return sock
+
+            return Guarded
+
+        plain = type("GuardedPool", (HTTPConnectionPool,), {"ConnectionCls": guard(HTTPConnection)})
+        secure = type("GuardedTLSPool", (HTTPSConnectionPool,), {"ConnectionCls": guard(HTTPSConnection)})
+        self.poolmanager.pool_classes_by_scheme = {"http": plain, "https": secure}
+
+
+def _refused_in(error: BaseException | None, depth: int = 0) -> AddressRefused | None:
+    """The AddressRefused somewhere inside the errors requests and urllib3 wrapped it in."""
+    if error is None or depth > 8:
+        return None
+    if isinstance(error, AddressRefused):
+        return error
+    inner = [a for a in error.args if isinstance(a, BaseException)]
+    inner += [getattr(error, "reason", None), error.__cause__, error.__context__]  # type: ignore[list-item]
+    return next((found for e in inner if (found := _refused_in(e, depth + 1)) is not None), None)
+
+
 def fetch(
     url: str,
     settings: IngestSettings,
@@ -51,6 +145,9 @@ def fetch(
 ) -> Fetched:
     """GET ``url`` within the limits of ``settings``; every refusal is an InputError naming the address."""
     http = session or requests.Session()
+    guarded = _GuardedAdapter(settings)
+    http.mount("http://", guarded)
+    http.mount("https://", guarded)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml, "
                                                   "text/xml;q=0.9, */*;q=0.5"}
     if etag:
@@ -61,6 +158,7 @@ def fetch(
     try:
         for _ in range(settings.max_redirects + 1):
             check_url(url, settings)
+            check_addresses(url, settings)
             response = _get(http, url, headers, settings)
             if response.is_redirect:
                 location = response.headers.get("Location", "")
@@ -84,6 +182,9 @@ def _get(http: requests.Session, url: str, headers: dict[str, str], settings: In
     except requests.exceptions.ReadTimeout:
         raise InputError(f"the server did not answer within {settings.read_timeout_s:g} s", where=url) from None
     except requests.exceptions.ConnectionError as error:
+        refused = _refused_in(error)
+        if refused is not None:
+            raise InputError(str(refused), where=url) from None
         raise InputError(f"could not connect ({_reason(error)})", where=url) from None
     except requests.exceptions.RequestException as error:
         raise InputError(f"the request failed ({_reason(error)})", where=url) from None

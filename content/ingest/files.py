@@ -81,12 +81,32 @@ def _title_and_body(text: str, path: Path, *, markdown: bool) -> tuple[str, str]
     return title, body
 
 
+#: A .docx (a zip) may inflate to at most this much in all; its real text is a tiny part of that.
+MAX_DOCX_INFLATED = 100 * 1024 * 1024
+
+
+def _check_inflation(data: bytes, path: Path) -> None:
+    """Refuse a .docx whose parts would inflate past MAX_DOCX_INFLATED, from the zip's directory, before
+    decompressing anything (a zip bomb); the sizes it declares also bound what reading it can produce."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise InputError(f"not a Word .docx document ({error})", where=str(path)) from None
+    if total > MAX_DOCX_INFLATED:
+        raise InputError(f"the .docx would inflate to {total / 1048576:,.0f} MB; a document's parts may "
+                         f"take at most {MAX_DOCX_INFLATED // 1048576} MB", where=str(path))
+
+
 def _docx_text(data: bytes, path: Path) -> Decoded:
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_inflation(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:

@@ -25,11 +25,11 @@ def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> 
         user = get_user(session, state.user)
         require_role(user, "editor", "approver")
         if action in ("pin", "unpin"):
-            editing.pin_airing(session, airing_id, actor=user.name, now=now, pinned=action == "pin")
+            editing.pin_airing(session, airing_id, actor=user, now=now, pinned=action == "pin")
         elif action in ("remove", "restore"):
-            editing.remove_airing(session, airing_id, actor=user.name, now=now, removed=action == "remove")
+            editing.remove_airing(session, airing_id, actor=user, now=now, removed=action == "remove")
         else:
-            editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user.name, now=now)
+            editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user, now=now)
     done = {"pin": "pinned", "unpin": "unpinned", "remove": "removed", "restore": "restored", "move": "moved"}
     if state.as_json:
         typer.echo(json.dumps({"airing": airing_id, "action": action, **kwargs}))

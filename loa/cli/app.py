@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from loa.cli import speech as cli_speech
+from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
 from loa.cli.audit import audit_list
 from loa.cli.db import db_app
@@ -58,6 +59,8 @@ app.add_typer(deliveries_app, name="delivery", help="The outbox: list deliveries
 user_app = typer.Typer(help="Accounts for editors, approvers and admins.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+for _name, _command in cli_users.COMMANDS:
+    user_app.command(_name)(_command)
 app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpin, remove, restore or move an airing.")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
@@ -158,6 +161,10 @@ def plan(
         first_day = date.fromisoformat(from_) if from_ else None
     except ValueError:
         raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
+    if first_day is not None:
+        from loa.clock import check_day
+
+        check_day(first_day, "--from")
     with _progress_bar("measuring pieces") as progress:
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
                                         progress=progress, fresh=fresh)
@@ -191,6 +198,14 @@ def schedule(
     now = services.now()
     with unit_of_work(services.sessions) as session:
         programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
+        if state.user:  # an acting user sees only the stations they work on
+            from content.scope import require_covers, sees_station
+            from content.users import get_user
+
+            user = get_user(session, state.user)
+            if station is not None:
+                require_covers(user, [station], "lịch này")
+            programs = [p for p in programs if sees_station(user, p.station_code)]
     if state.as_json:
         _print_json([program.to_dict() for program in programs])
         return
@@ -259,7 +274,8 @@ def user_add(
     ctx: typer.Context,
     name: str,
     role: Annotated[str, typer.Option(help="editor, approver or admin.")],
-    station: Annotated[Optional[list[str]], typer.Option(help="Station codes this user works on.")] = None,  # noqa: UP045
+    station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        help="Station code (or group) this user works on; repeat for more. None: the whole centre.")] = None,
     password_env: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Name of an environment variable holding the web password (never the password itself).")] = None,
     ask_password: Annotated[bool, typer.Option(help="Prompt for the web password.")] = False,
@@ -273,6 +289,11 @@ def user_add(
 
     state = state_of(ctx)
     services = state.services()
+    known = {spec.code for spec in services.settings.stations}
+    for code in station or []:
+        if code not in known:
+            raise InputError(f"no station with code {code!r} in {services.settings.config_dir / 'stations.toml'} "
+                             f"(known: {', '.join(sorted(known)) or 'none'})", where="--station")
     password_hash = None
     if password_env or ask_password:
         from content.accounts import hash_password
@@ -282,9 +303,11 @@ def user_add(
         if not password:
             raise InputError(f"environment variable {password_env} is not set or empty", where="--password-env")
         password_hash = hash_password(password)
+    codes = services.settings.resolve_stations(station, where="--station") if station else ()
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
-                        stations=station or [], password_hash=password_hash)
+                        stations=[c for c in codes if c != "*"], password_hash=password_hash,
+                        known_stations={s.code for s in services.settings.stations})
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
 
 

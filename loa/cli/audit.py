@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from loa.cli.state import State, state_of
+from loa.clock import check_day
 
 
 def _moment(state: State, text: str, option: str, *, end_of_day: bool) -> datetime:
@@ -17,6 +18,7 @@ def _moment(state: State, text: str, option: str, *, end_of_day: bool) -> dateti
         day = date.fromisoformat(text)
     except ValueError:
         return state.parse_time(text, option)
+    check_day(day, option)
     zone = state.services().settings.zone
     return datetime.combine(day + timedelta(days=1 if end_of_day else 0), datetime.min.time(), tzinfo=zone)
 

@@ -150,15 +150,15 @@ def upload(
         raise InputError("give --audio FILE or --image FILE (one of them)")
     path = audio or image
     assert path is not None
-    try:
-        data = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        raise InputError("no such file", where=str(path)) from None
     state = state_of(ctx)
     services = state.services()
     settings = services.settings
     store = store_audio if audio else store_image
-    stored = store(data, path.name, settings.media_dir, settings.loa.ingest)
+    try:
+        with path.open("rb") as data:  # streamed: the size limit stops reading, nothing is held whole
+            stored = store(data, path.name, settings.media_dir, settings.loa.ingest)
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("no such file", where=str(path)) from None
     revision = _in_session(ctx, lambda s, u, _: attach(s, piece_id, stored, actor=u, now=services.now()))
     data_out = {"id": piece_id, "revision": revision.number, "kind": stored.kind, "sha256": stored.sha256,
                 "duration_s": stored.duration_s, "size": list(stored.size) if stored.size else None}

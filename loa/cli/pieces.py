@@ -22,6 +22,8 @@ BodyFile = Annotated[Optional[Path], typer.Option(help="Read the body from a UTF
 Campaign = Annotated[Optional[str], typer.Option(help="Campaign code from campaigns.toml.")]  # noqa: UP045
 Channels = Annotated[Optional[str], typer.Option(help="Comma list of loudspeaker, board, portal.")]  # noqa: UP045
 When = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD or an ISO-8601 time.")]  # noqa: UP045
+Stations = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    help="Comma list of station codes or groups it goes to, or * for every station; default: your stations.")]
 Priority = Annotated[Optional[int], typer.Option(help="1 (lowest) to 9 (highest).")]  # noqa: UP045
 
 
@@ -51,6 +53,9 @@ def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) ->
             day = datetime.fromisoformat(text).date()
         except ValueError:
             raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
+        from loa.clock import check_day
+
+        check_day(day, option)
         zone = state.services().settings.zone
         moment = datetime.combine(day, time(0), tzinfo=zone)
         return moment + timedelta(days=1) if end_of_day else moment
@@ -64,6 +69,8 @@ def _changes(state: State, **options: Any) -> dict[str, Any]:
             changes[name] = options[name]
     if options.get("channels") is not None:
         changes["channels"] = tuple(c.strip() for c in options["channels"].split(",") if c.strip())
+    if options.get("stations") is not None:
+        changes["stations"] = state.services().settings.resolve_stations([options["stations"]], where="--stations")
     for name, end in (("valid_from", False), ("valid_until", True)):
         if options.get(name) is not None:
             changes[name] = _moment(state, options[name], f"--{name.replace('_', '-')}", end_of_day=end)
@@ -76,11 +83,19 @@ def _summary(piece: Piece, zone: Any) -> dict[str, Any]:
     return {
         "id": piece.id, "state": piece.state, "title": revision.title, "campaign": revision.campaign,
         "channels": revision.channels, "priority": revision.priority, "urgent": revision.urgent,
-        "revision": revision.number, "sha256": revision.sha256,
+        "revision": revision.number, "sha256": revision.sha256, "stations": list(revision.stations),
         "approved_revision_id": piece.approved_revision_id,
         "valid_from": revision.valid_from.astimezone(zone).isoformat() if revision.valid_from else None,
         "valid_until": revision.valid_until.astimezone(zone).isoformat() if revision.valid_until else None,
     }
+
+
+def _reader(state: State, session: Any) -> Any:
+    """The acting user when one is named (listings then show only the pieces their scope covers), else None:
+    the operator at the console sees the whole centre."""
+    from content.users import get_user
+
+    return get_user(session, state.user) if state.user else None
 
 
 def _run(ctx: typer.Context, action: Any) -> Any:
@@ -106,6 +121,7 @@ def add(
     valid_until: When = None,
     priority: Priority = 5,
     urgent: Annotated[bool, typer.Option(help="Goes at the head of the next programs.")] = False,
+    stations: Stations = None,
 ) -> None:
     """Add a piece as a draft; prints its id."""
     from content.pieces import PieceContent, add_piece
@@ -113,7 +129,7 @@ def add(
     state = state_of(ctx)
     changes = _changes(state, title=title or "", body=_read_body(body, body_file) or "", campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent)
+                       priority=priority, urgent=urgent, stations=stations)
     piece = _run(ctx, lambda s, u, now: add_piece(s, PieceContent(**changes), author=u, now=now))
     typer.echo(json.dumps({"id": piece.id}) if state.as_json else str(piece.id))
 
@@ -131,6 +147,7 @@ def edit(
     valid_until: When = None,
     priority: Priority = None,
     urgent: Annotated[Optional[bool], typer.Option("--urgent/--not-urgent")] = None,  # noqa: UP045
+    stations: Stations = None,
 ) -> None:
     """Make a new revision; it needs approval again (the approved one keeps airing meanwhile)."""
     from content.pieces import edit_piece
@@ -138,7 +155,7 @@ def edit(
     state = state_of(ctx)
     changes = _changes(state, title=title, body=_read_body(body, body_file), campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent)
+                       priority=priority, urgent=urgent, stations=stations)
     revision = _run(ctx, lambda s, u, now: edit_piece(s, piece_id, changes, actor=u, now=now))
     typer.echo(json.dumps({"id": piece_id, "revision": revision.number}) if state.as_json
                else f"piece {piece_id}: revision {revision.number} (draft)")
@@ -182,7 +199,7 @@ def list_(
     services = state.services()
     zone = services.settings.zone
     with unit_of_work(services.sessions) as session:
-        rows = [_summary(piece, zone) for piece in list_pieces(session, state_filter)]
+        rows = [_summary(piece, zone) for piece in list_pieces(session, state_filter, _reader(state, session))]
     if state.as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -201,7 +218,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
     state = state_of(ctx)
     services = state.services()
     with unit_of_work(services.sessions) as session:
-        piece = get_piece(session, piece_id)
+        piece = get_piece(session, piece_id, _reader(state, session))
         data = _summary(piece, services.settings.zone)
         assert piece.current_revision is not None
         data["body"] = piece.current_revision.body
@@ -212,7 +229,8 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         return
     typer.echo(f"#{data['id']} [{data['state']}] r{data['revision']} by {data['author']}: {data['title']}")
     typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
-               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}")
+               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}  "
+               f"stations: {', '.join(data['stations'])}")
     typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
     for fallback in data["speech_fallbacks"]:
         typer.echo(f"speech: {fallback['wanted']} could not speak ({fallback['reason']}); read by {fallback['used']}")

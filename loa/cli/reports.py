@@ -13,11 +13,14 @@ from loa.cli.state import state_of
 
 def _day(text: str, option: str) -> date:
     from content.errors import InputError
+    from loa.clock import check_day
 
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
+    check_day(day, option)
+    return day
 
 
 def report(

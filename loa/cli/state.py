@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from loa.clock import check_day
+
 if TYPE_CHECKING:
     from content.models import User
     from loa.settings import Settings
@@ -38,6 +40,7 @@ class State:
             raise InputError(f"{text!r} is not an ISO-8601 time, e.g. 2026-10-01T06:00", where=option) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.services().settings.zone)
+        check_day(moment, option)
         return moment
 
     def services(self) -> Services:
@@ -55,6 +58,7 @@ class State:
                     raise InputError(f"{self.now_text!r} is not an ISO-8601 time", where="--now") from None
                 if now.tzinfo is None:
                     now = now.replace(tzinfo=settings.zone)
+                check_day(now, "--now")
             self._services = open_services(settings, now=now)
         return self._services
 

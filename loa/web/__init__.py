@@ -26,6 +26,8 @@ templates.env.globals.update(spoken=_spoken, outlets=OUTLETS)  # the outlets' ru
 
 def create_app(services: Services) -> FastAPI:
     """The FastAPI app for ``services``; every router reads them from ``app.state.services``."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
     from starlette.middleware.sessions import SessionMiddleware
 
     from content.errors import LoaError
@@ -43,12 +45,16 @@ def create_app(services: Services) -> FastAPI:
         previews,
         reports_page,
         today,
+        users_pages,
     )
     from loa.web import anthias as anthias_pages
     from loa.web import media as media_links
-    from loa.web.auth import LoginRequired, secret_key
+    from loa.web.auth import LoginRequired
+    from loa.web.headers import SecurityHeaders
     from loa.web.reads import Reads
-    from loa.web.view import loa_error, login_required
+    from loa.web.secret_key import secret_key
+    from loa.web.uploads import BodyLimit, body_limit
+    from loa.web.view import http_error, loa_error, login_required, validation_error
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "
@@ -59,9 +65,14 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
+    app.add_middleware(BodyLimit, max_bytes=body_limit(services.settings))
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoaError, loa_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
-    for module in (accounts, today, pieces_pages, calendar_page, deliveries, reports_page, previews, ical, api):
+    for module in (accounts, users_pages, today, pieces_pages, calendar_page, deliveries, reports_page, previews,
+                   ical, api):
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(boards.router)

@@ -13,8 +13,10 @@ from content import pieces
 from content.db import unit_of_work
 from content.errors import InputError
 from content.models import Piece, PieceState, User
+from loa.clock import FIRST_DAY, LAST_DAY
 from loa.web.auth import current_user, needs, sees_station
 from loa.web.encoded import Encoded, encode_json, json_response
+from scheduler.config import STATION_CODE
 from scheduler.outlets import Outlet
 
 # Declares the bearer scheme in the OpenAPI schema; the check itself is in loa.web.auth.
@@ -31,8 +33,8 @@ def _plain(value: str | None) -> str | None:
 
 
 def _sane(value: datetime | None) -> datetime | None:
-    if value is not None and not 2000 <= value.year <= 2100:
-        raise ValueError("a date between the years 2000 and 2100")
+    if value is not None and not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        raise ValueError(f"a date between the years {FIRST_DAY.year} and {LAST_DAY.year}")
     return value
 
 
@@ -47,6 +49,8 @@ class PieceIn(BaseModel):
     valid_until: AwareDatetime | None = None
     priority: int = Field(5, ge=1, le=9)
     urgent: bool = False
+    #: Station codes or groups, or ``["*"]`` for every station; left out: every station of the author's scope.
+    stations: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=5000)
 
     _text = field_validator("title", "body", "campaign")(_plain)
     _times = field_validator("valid_from", "valid_until")(_sane)
@@ -63,6 +67,7 @@ class PieceEdit(BaseModel):
     valid_until: AwareDatetime | None = None
     priority: int | None = Field(None, ge=1, le=9)
     urgent: bool | None = None
+    stations: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=5000)
 
     _text = field_validator("title", "body", "campaign")(_plain)
     _times = field_validator("valid_from", "valid_until")(_sane)
@@ -89,6 +94,7 @@ class PieceOut(BaseModel):
     urgent: bool
     sha256: str
     approved_revision: int | None
+    stations: list[str]
 
 
 class PlanIn(BaseModel):
@@ -103,12 +109,19 @@ def _out(piece: Piece) -> PieceOut:
                     title=revision.title, body=revision.body, campaign=revision.campaign,
                     channels=list(revision.channels), valid_from=revision.valid_from,
                     valid_until=revision.valid_until, priority=revision.priority, urgent=revision.urgent,
-                    sha256=revision.sha256, approved_revision=approved.number if approved else None)
+                    sha256=revision.sha256, approved_revision=approved.number if approved else None,
+                    stations=list(revision.stations))
 
 
-def _one(request: Request, piece_id: int) -> PieceOut:
+def _one(request: Request, piece_id: int, user: User | None = None) -> PieceOut:
     with request.app.state.reads.session() as session:
-        return _out(pieces.get_piece(session, piece_id))
+        return _out(pieces.get_piece(session, piece_id, user))
+
+
+def _stations(request: Request, given: list[str] | None) -> dict[str, Any]:
+    if given is None:
+        return {}
+    return {"stations": request.app.state.services.settings.resolve_stations(given, where="stations")}
 
 
 @router.get("/pieces", response_model=list[PieceOut])
@@ -116,7 +129,7 @@ def list_pieces(request: Request, state: Literal["draft", "submitted", "approved
                 = None, user: User = Depends(current_user)) -> list[PieceOut]:
     """Pieces, newest first, optionally in one state (``submitted`` is the review queue)."""
     with unit_of_work(request.app.state.services.sessions) as session:
-        return [_out(p) for p in pieces.list_pieces(session, [state] if state else None)]
+        return [_out(p) for p in pieces.list_pieces(session, [state] if state else None, user)]
 
 
 @router.post("/pieces", response_model=PieceOut, status_code=201)
@@ -124,16 +137,15 @@ def create_piece(request: Request, body: PieceIn, user: User = needs(*WRITERS)) 
     """Store a new piece as a draft."""
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        piece = pieces.add_piece(session, pieces.PieceContent(**{**body.model_dump(), "channels":
-                                                                   tuple(body.channels)}),
-                                 author=user, now=services.now())
+        fields = {**body.model_dump(), "channels": tuple(body.channels), **_stations(request, body.stations)}
+        piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
         piece_id = piece.id
     return _one(request, piece_id)
 
 
 @router.get("/pieces/{piece_id}", response_model=PieceOut)
 def get_piece(request: Request, piece_id: Id, user: User = Depends(current_user)) -> PieceOut:
-    return _one(request, piece_id)
+    return _one(request, piece_id, user)
 
 
 @router.patch("/pieces/{piece_id}", response_model=PieceOut)
@@ -141,11 +153,12 @@ def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = nee
     """A new revision with the given fields changed."""
     services = request.app.state.services
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for name in ("title", "body", "channels", "priority", "urgent"):
+    for name in ("title", "body", "channels", "priority", "urgent", "stations"):
         if name in changes and changes[name] is None:
             raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
     if "channels" in changes:
         changes["channels"] = tuple(changes["channels"] or ())
+    changes.update(_stations(request, changes.get("stations")))
     with unit_of_work(services.sessions) as session:
         pieces.edit_piece(session, piece_id, changes, actor=user, now=services.now())
     return _one(request, piece_id)
@@ -164,7 +177,7 @@ def submit_piece(request: Request, piece_id: Id, user: User = needs(*WRITERS)) -
 def review_queue(request: Request, user: User = needs("approver")) -> list[PieceOut]:
     """Submitted pieces this approver may decide on (not their own)."""
     with request.app.state.reads.session() as session:
-        return [_out(p) for p in pieces.list_pieces(session, [PieceState.SUBMITTED]) if p.author_id != user.id]
+        return [_out(p) for p in pieces.list_pieces(session, [PieceState.SUBMITTED], user) if p.author_id != user.id]
 
 
 class AiringsOut(BaseModel):
@@ -204,6 +217,15 @@ def reject_piece(request: Request, piece_id: Id, body: Note, user: User = needs(
     return _one(request, piece_id)
 
 
+@router.post("/pieces/{piece_id}/retire", response_model=PieceOut)
+def retire_piece(request: Request, piece_id: Id, body: Note, user: User = needs(*WRITERS)) -> PieceOut:
+    """Withdraw a piece for good: it is never planned or pushed again."""
+    services = request.app.state.services
+    with unit_of_work(services.sessions) as session:
+        pieces.retire(session, piece_id, actor=user, now=services.now(), note=body.note)
+    return _one(request, piece_id)
+
+
 @router.post("/plan")
 def plan(request: Request, body: PlanIn, user: User = needs("approver")) -> dict[str, Any]:
     """Re-plan the coming days; says what changed and what could not be placed, and why."""
@@ -238,7 +260,7 @@ class Program(BaseModel):
 
 
 @router.get("/schedule", response_model=list[Program], response_class=Response)
-def schedule(request: Request, station: Annotated[str | None, Query(max_length=16)] = None,
+def schedule(request: Request, station: Annotated[str | None, Query(max_length=16, pattern=STATION_CODE)] = None,
              outlet: Channel | None = None, days: Annotated[int, Query(ge=1, le=31)] = 1,
              user: User = Depends(current_user)) -> Response:
     """The coming programs of the user's stations (or one of them), each with its items and totals."""

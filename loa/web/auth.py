@@ -18,6 +18,7 @@ from loa.web.forms import Form
 
 log = logging.getLogger(__name__)
 CSRF_FIELD = "csrf"
+SESSION_FIELD = "sid"  # the random token of the server-side session (content/logins.py), in the signed cookie
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -27,16 +28,6 @@ class LoginRequired(Exception):
     def __init__(self, next_url: str = "/") -> None:
         super().__init__("login required")
         self.next_url = next_url
-
-
-def secret_key(settings: Any) -> str:
-    """The session signing key from the environment variable named in loa.toml, or a random one."""
-    key = settings.env.get(settings.loa.web.secret_key_env)
-    if not key:
-        log.warning("%s is not set: sessions are signed with a random key and end when loa restarts",
-                    settings.loa.web.secret_key_env)
-        key = secrets.token_urlsafe(32)
-    return key
 
 
 def csrf_token(request: Request) -> str:
@@ -62,11 +53,32 @@ def _load(request: Request) -> User | None:
         with request.app.state.reads.session() as session:
             return user_for_token(session, token)
     request.state.via_token = False
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    token = request.session.get(SESSION_FIELD)
+    if not isinstance(token, str):
         return None
+    return _signed_in(request, token)
+
+
+def _signed_in(request: Request, token: str) -> User | None:
+    """The user of the server-side session the cookie names, if it is live; its use is recorded
+    (at most once a minute) so the idle timeout counts from the last page seen."""
+    from content.db import unit_of_work
+    from content.logins import live_session, needs_touch, touch
+
+    services = request.app.state.services
+    now = services.now()
     with request.app.state.reads.session() as session:
-        return session.get(User, user_id)
+        row = live_session(session, token, now=now)
+        user = session.get(User, row.user_id) if row is not None else None
+        if user is not None and user.disabled:  # disabling ends its sessions
+            return None
+        stale = row is not None and needs_touch(row, now)
+    if row is None:
+        return None
+    if stale:
+        with unit_of_work(services.sessions) as session:
+            touch(session, row.id, now=now)
+    return user
 
 
 def check_csrf(request: Request, form: FormData) -> None:
@@ -103,9 +115,11 @@ def needs(*roles: str) -> Any:
 
 def sees_station(user: User, code: str) -> bool:
     """A user with no stations listed works on all of them; otherwise only on the listed ones."""
-    return user.role == "admin" or not user.stations or code in user.stations
+    from content.scope import sees_station as scoped
+
+    return scoped(user, code)
 
 
 def require_station(user: User, code: str) -> None:
     if not sees_station(user, code):
-        raise NotAllowed(f"user {user.name!r} does not work on station {code}")
+        raise NotAllowed("user {name!r} does not work on station {code}", name=user.name, code=code)

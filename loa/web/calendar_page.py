@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from content.db import unit_of_work
-from content.errors import InputError, NotFound, StateError
+from content.errors import InputError, LoaError
 from content.models import User
 from loa.web.auth import csrf_token, current_user, needs, require_station, sees_station
 from loa.web.forms import Form
-from loa.web.view import back, flash, language, render
+from loa.web.view import back, language, refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PLANNERS = ("editor", "approver")  # as on the command line (loa airing …): whoever edits the station's pieces
@@ -25,16 +26,24 @@ def _monday(request: Request, week: str) -> date:
 
     services = request.app.state.services
     if week:
+        from loa.clock import check_day
+
         try:
-            return monday_of(date.fromisoformat(week))
+            day = date.fromisoformat(week)
         except ValueError:
-            raise InputError(f"{week!r} is not a date like 2026-11-23", where="week") from None
+            raise InputError("{text!r} is not a date like 2026-11-23", where="week", text=week) from None
+        check_day(day, "week")
+        return monday_of(day)
     return monday_of(services.now().astimezone(services.settings.zone).date())
 
 
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(request: Request, week: str = "", station: str = "", outlet: str = "",
              user: User = Depends(current_user)) -> HTMLResponse:
+    return render(request, "calendar.html", _calendar_context(request, week, station, outlet, user))
+
+
+def _calendar_context(request: Request, week: str, station: str, outlet: str, user: User) -> dict:
     from scheduler.views.week import week_grid
 
     services = request.app.state.services
@@ -59,11 +68,24 @@ def calendar(request: Request, week: str = "", station: str = "", outlet: str = 
                                            "grid": grid, "station": station, "outlet": outlet, "detail": detail,
                                            "can_plan": can_plan, "csrf": csrf,
                                            "moves": move_targets(grid) if can_plan and detail else {}}))
-    return render(request, "calendar.html", {
+    return {
         "grid": grid, "table": table, "station": station, "outlet": outlet, "stations": visible,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "can_plan": can_plan, "detail": detail,
-    })
+    }
+
+
+def _calendar_refused(request: Request, user: User, error: LoaError) -> HTMLResponse:
+    """The calendar page the action came from, again, with the refusal above it (in its 4xx status)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(_return_to(request)).query).items()}
+    try:
+        context = _calendar_context(request, query.get("week", ""), query.get("station", ""),
+                                    query.get("outlet", ""), user)
+    except LoaError:
+        context = _calendar_context(request, "", "", "", user)
+    return refused(request, error, "calendar.html", context, aliases={"--to": "", "airing": "", "delivery": ""})
 
 
 def move_targets(grid) -> dict[int, list]:
@@ -113,85 +135,57 @@ def _return_to(request: Request) -> str:
     return "/calendar"
 
 
-def _check_airing(session, user: User, airing_id: int) -> None:
-    from scheduler.models import Airing
+def _edit_airing(request: Request, user: User, change: Any) -> RedirectResponse | HTMLResponse:
+    """Apply ``change(session)`` to an airing (the edit checks the user's scope); a refusal shows the calendar
+    again with it."""
+    services = request.app.state.services
+    try:
+        with unit_of_work(services.sessions) as session:
+            change(session)
+    except LoaError as error:
+        return _calendar_refused(request, user, error)
+    return back(_return_to(request))
 
-    airing = session.get(Airing, airing_id)
-    if airing is None:
-        raise NotFound(f"no airing with id {airing_id}")
-    require_station(user, airing.delivery.station.code)
 
-
-@router.post("/calendar/airings/{airing_id}/pin")
-def pin(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
+@router.post("/calendar/airings/{airing_id}/pin", response_model=None)
+def pin(request: Request, airing_id: int, form: Form,
+        user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import pin_airing
 
-    services = request.app.state.services
-    pinned = form.get("pinned", "1") != "0"
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        try:
-            pin_airing(session, airing_id, actor=user.name, now=services.now(), pinned=pinned)
-        except (InputError, StateError) as error:
-            return _refused(request, error)
-    return back(_return_to(request))
+    now, pinned = request.app.state.services.now(), form.get("pinned", "1") != "0"
+    return _edit_airing(request, user, lambda session: pin_airing(
+        session, airing_id, actor=user, now=now, pinned=pinned))
 
 
-@router.post("/calendar/airings/{airing_id}/remove")
-def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
-    return _set_removed(request, airing_id, user, removed=True)
-
-
-@router.post("/calendar/airings/{airing_id}/restore")
-def restore(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse:
-    """Undo a removal: the piece goes back to the end of its program, if it still fits."""
-    return _set_removed(request, airing_id, user, removed=False)
-
-
-def _set_removed(request: Request, airing_id: int, user: User, *, removed: bool) -> RedirectResponse:
+@router.post("/calendar/airings/{airing_id}/remove", response_model=None)
+def remove(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import remove_airing
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        try:
-            remove_airing(session, airing_id, actor=user.name, now=services.now(), removed=removed)
-        except (InputError, StateError) as error:
-            return _refused(request, error)
-    return back(_return_to(request))
+    now = request.app.state.services.now()
+    return _edit_airing(request, user, lambda session: remove_airing(
+        session, airing_id, actor=user, now=now, removed=True))
 
 
-#: What the calendar says when the plan changed under the page (the refusal's own text names internal ids).
-_REFUSALS = {
-    "sent": "This program has already been sent; it can no longer be changed.",
-    "already-there": "That program already has this piece.",
-    "no-room": "That program has no room left for this piece; remove something from it first.",
-}
+@router.post("/calendar/airings/{airing_id}/restore", response_model=None)
+def restore(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
+    """Undo a removal: the piece goes back to the end of its program, if it still fits."""
+    from scheduler.planning.editing import remove_airing
+
+    now = request.app.state.services.now()
+    return _edit_airing(request, user, lambda session: remove_airing(
+        session, airing_id, actor=user, now=now, removed=False))
 
 
-def _refused(request: Request, error: Exception) -> RedirectResponse:
-    """Back to the calendar with the refusal said in the reader's language (no internal ids)."""
-    from loa.web import i18n
-
-    gettext = i18n.translations(language(request)).gettext
-    text = str(error)
-    reason = ("sent" if "only programs not yet sent" in text else "already-there" if "already in program" in text
-              else "no-room" if "no room" in text else "")
-    message = gettext(_REFUSALS[reason]) if reason else gettext("The calendar changed meanwhile; look again.")
-    flash(request, gettext("Not done") + ": " + message)
-    return back(_return_to(request))
-
-
-@router.post("/calendar/airings/{airing_id}/move")
-def move(request: Request, airing_id: int, form: Form, user: User = needs(*PLANNERS)) -> RedirectResponse:
+@router.post("/calendar/airings/{airing_id}/move", response_model=None)
+def move(request: Request, airing_id: int, form: Form,
+         user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import move_airing
 
-    services = request.app.state.services
-    target = str(form.get("delivery") or "").strip()
-    with unit_of_work(services.sessions) as session:
-        _check_airing(session, user, airing_id)
-        try:
-            move_airing(session, airing_id, delivery_id=target, actor=user.name, now=services.now())
-        except (InputError, StateError, NotFound) as error:
-            return _refused(request, error)
-    return back(_return_to(request))
+    now, target = request.app.state.services.now(), str(form.get("delivery") or "").strip()
+
+    def change(session: Any) -> None:
+        if not target:
+            raise InputError("choose the program to move it to", where="delivery")
+        move_airing(session, airing_id, delivery_id=target, actor=user, now=now)
+
+    return _edit_airing(request, user, change)

@@ -51,7 +51,7 @@ def _find(session, user: User, delivery_id: str):
 
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise NotFound(f"no delivery {delivery_id}")
+        raise NotFound("no delivery {id}", id=delivery_id)
     require_station(user, delivery.station.code)
     return delivery, delivery.station
 

@@ -1,4 +1,4 @@
-"""Reading what editors type into forms: dates as dd/mm/yyyy in the configured zone, channels, numbers."""
+"""Reading what editors type into forms: dates as dd/mm/yyyy in the configured zone, channels, stations, numbers."""
 
 from __future__ import annotations
 
@@ -40,8 +40,11 @@ def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: boo
             continue
         if end_of_day and "%H" not in fmt:
             moment = moment.replace(hour=23, minute=59)
+        from loa.clock import check_day
+
+        check_day(moment, field)
         return moment
-    raise InputError(f"{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field)
+    raise InputError("{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field, text=text)
 
 
 def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
@@ -63,3 +66,14 @@ def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
         "priority": priority,
         "urgent": form.get("urgent") in ("on", "1", "true"),
     }
+
+
+def piece_stations(form: Any, settings: Any) -> dict[str, Any]:
+    """``{"stations": codes}`` from the form's station checkboxes (``*``: every station), or ``{}`` when the
+    form has none (a client posting only the older fields keeps the author's scope or the piece's stations)."""
+    if not form.get("stations_shown") and not form.getlist("stations"):
+        return {}
+    chosen = [str(code) for code in form.getlist("stations")]
+    if not chosen:
+        raise InputError("choose at least one station", where="stations")
+    return {"stations": settings.resolve_stations(chosen, where="stations")}

@@ -18,8 +18,9 @@ def _serializer(app) -> URLSafeSerializer:
     return URLSafeSerializer(app.state.secret_key, salt="loa-ical")
 
 
-def feed_token(app, user: User) -> str:
-    return _serializer(app).dumps({"u": user.id})
+def feed_token(app, user: User, key: str) -> str:
+    """The secret part of the user's calendar address: signed, and naming the user's current link key."""
+    return _serializer(app).dumps({"u": user.id, "k": key})
 
 
 @router.get("/ical/{token}.ics")
@@ -27,6 +28,7 @@ def ical(request: Request, token: str) -> Response:
     """Calendar apps cannot log in, so the address itself is the key (signed, per user)."""
     from icalendar import Calendar, Event
 
+    from content.logins import current_calendar_key
     from loa.web.auth import sees_station
     from loa.web.i18n import translations
     from loa.web.names import Names
@@ -34,15 +36,16 @@ def ical(request: Request, token: str) -> Response:
     from scheduler.views.schedule import upcoming
 
     try:
-        user_id = _serializer(request.app).loads(token)["u"]
+        signed = _serializer(request.app).loads(token)
+        user_id, key = signed["u"], signed["k"]
     except (BadSignature, KeyError, TypeError):
         raise HTTPException(404, "no such calendar") from None
     services = request.app.state.services
     now = services.now()
     with request.app.state.reads.session() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise HTTPException(404, "no such calendar")
+        user = session.get(User, user_id) if isinstance(user_id, int) else None
+        if user is None or not isinstance(key, str) or current_calendar_key(session, user.id) != key:
+            raise HTTPException(404, "no such calendar")  # a reset link, or one never given out
         programs = [p for p in upcoming(session, start=now - timedelta(days=1), end=now + timedelta(days=DAYS))
                     if sees_station(user, p.station_code)]
     names = Names(services.settings, translations(language(request)).gettext)

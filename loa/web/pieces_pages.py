@@ -7,18 +7,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
-from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from content import pieces
 from content.db import unit_of_work
+from content.errors import InputError, LoaError
 from content.models import CHANNELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
-from loa.web.forms import Form, piece_fields
+from loa.web.forms import Form, piece_fields, piece_stations
 from loa.web.names import Names
-from loa.web.view import back, language, render
+from loa.web.view import back, language, refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 WRITERS = ("editor", "approver")
+#: The piece form's fields, where an error is shown beside the one it names.
+FIELDS = ("title", "body", "campaign", "channels", "stations", "valid_from", "valid_until", "priority", "urgent")
 
 
 def _campaigns(session: Any) -> list[tuple[str, str]]:
@@ -38,6 +40,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[s
         f"{_('Title')}: {revision.title}",
         f"{_('Campaign')}: {names.campaign(revision.campaign) or '–'}",
         f"{_('Channels')}: {names.outlets(revision.channels)}",
+        f"{_('Stations')}: {', '.join(_('All stations') if s == '*' else s for s in revision.stations)}",
         f"{_('Valid')}: {valid}",
         f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}",
         f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
@@ -51,7 +54,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Names) -> list[s
 def list_page(request: Request, state: str = "", q: str = "", user: User = Depends(current_user)) -> HTMLResponse:
     states = [state] if state in vars(PieceState).values() else None
     with request.app.state.reads.session() as session:
-        rows = pieces.list_pieces(session, states)
+        rows = pieces.list_pieces(session, states, user)
     needle = q.strip().lower()
     if needle:
         rows = [p for p in rows if p.current_revision and needle in p.current_revision.title.lower()]
@@ -60,30 +63,74 @@ def list_page(request: Request, state: str = "", q: str = "", user: User = Depen
                                                       PieceState.REJECTED, PieceState.RETIRED]})
 
 
-@router.get("/pieces/new", response_class=HTMLResponse)
-def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
+def _stored_values(revision: Revision | None, date: Any) -> dict[str, Any]:
+    """The piece form filled from ``revision`` (empty for a new piece)."""
+    if revision is None:
+        return {"title": "", "body": "", "campaign": "", "channels": list(CHANNELS), "valid_from": "",
+                "valid_until": "", "priority": "5", "urgent": False, "stations": None}
+    return {"title": revision.title, "body": revision.body, "campaign": revision.campaign or "",
+            "channels": list(revision.channels), "valid_from": date(revision.valid_from),
+            "valid_until": date(revision.valid_until), "priority": str(revision.priority),
+            "urgent": revision.urgent, "stations": list(revision.stations)}
+
+
+def _typed_values(form: Any) -> dict[str, Any]:
+    """The piece form as the editor typed it, to show again beside an error."""
+    return {**{name: str(form.get(name) or "") for name in FIELDS}, "channels": form.getlist("channels"),
+            "urgent": form.get("urgent") in ("on", "1", "true"), "stations": form.getlist("stations")}
+
+
+def _form_page(request: Request, piece: Any, values: dict[str, Any], user: User) -> dict[str, Any]:
     with request.app.state.reads.session() as session:
         campaigns = _campaigns(session)
-    return render(request, "piece_form.html", {"piece": None, "revision": None, "campaigns": campaigns,
-                                               "channels": CHANNELS})
+    return {"piece": piece, "values": values, "campaigns": campaigns, "channels": CHANNELS,
+            **_station_choices(request, user, values.get("stations"))}
 
 
-@router.post("/pieces/new")
-def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
+def _station_choices(request: Request, user: User, ticked: Any) -> dict[str, Any]:
+    """The stations the user may target (``*`` only for the whole centre) and those ticked."""
+    from content import scope
+
+    codes = [s.code for s in request.app.state.services.settings.stations if scope.sees_station(user, s.code)]
+    choices = ([scope.ALL] if scope.whole_centre(user) else []) + codes
+    return {"station_choices": choices, "stations_ticked": scope.scope_of(user) if ticked is None else ticked}
+
+
+def _date(request: Request) -> Any:
+    from loa.web.i18n import fmt_date
+
+    zone = request.app.state.services.settings.zone
+    return lambda moment: fmt_date(moment, zone)
+
+
+@router.get("/pieces/new", response_class=HTMLResponse)
+def new_page(request: Request, user: User = needs(*WRITERS)) -> HTMLResponse:
+    return render(request, "piece_form.html", _form_page(request, None, _stored_values(None, _date(request)), user))
+
+
+@router.post("/pieces/new", response_model=None)
+def create(request: Request, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
     services = request.app.state.services
-    fields = piece_fields(form, services.settings.zone)
-    with unit_of_work(services.sessions) as session:
-        piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
-        piece_id = piece.id
+    try:
+        fields = {**piece_fields(form, services.settings.zone), **piece_stations(form, services.settings)}
+        with unit_of_work(services.sessions) as session:
+            piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
+            piece_id = piece.id
+    except LoaError as error:
+        return refused(request, error, "piece_form.html", _form_page(request, None, _typed_values(form), user), FIELDS)
     return back(f"/pieces/{piece_id}")
 
 
 @router.get("/pieces/{piece_id}", response_class=HTMLResponse)
 def piece_page(request: Request, piece_id: int, user: User = Depends(current_user)) -> HTMLResponse:
     """The piece's current revision beside a diff against its last approved one, with the audio player."""
+    return render(request, "piece.html", _piece_context(request, piece_id, user))
+
+
+def _piece_context(request: Request, piece_id: int, user: User) -> dict[str, Any]:
     services = request.app.state.services
     with request.app.state.reads.session() as session:
-        piece = pieces.get_piece(session, piece_id)
+        piece = pieces.get_piece(session, piece_id, user)
         current, approved = piece.current_revision, piece.approved_revision
         author = session.get(User, piece.author_id)
         reviews = list(session.execute(
@@ -97,11 +144,9 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
         airings = words(piece_airings(session, piece_id, now=services.now()), now=services.now(),
                         zone=services.settings.zone)
     from loa.web.diff import html_diff
-    from loa.web.i18n import fmt_date, translations
+    from loa.web.i18n import translations
 
-    def date(moment: Any) -> str:
-        return fmt_date(moment, services.settings.zone)
-
+    date = _date(request)
     diff = None
     if approved is not None and current is not None and approved.id != current.id:
         names = Names(services.settings, translations(language(request)).gettext)
@@ -109,70 +154,103 @@ def piece_page(request: Request, piece_id: int, user: User = Depends(current_use
                          removed=f"r{approved.number}", added=f"r{current.number}")
     can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
                   and user.id not in (piece.author_id, current.created_by_id if current else None))
-    return render(request, "piece.html", {
+    return {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
         "can_write": user.role in ("editor", "approver", "admin"), "airings": airings,
-    })
+        "typed": {},
+    }
+
+
+def _piece_refused(request: Request, error: LoaError, piece_id: int, user: User, action: str,
+                   typed: dict[str, str] | None = None) -> HTMLResponse:
+    """The piece page again with the refusal shown inside the form of ``action`` (and what was typed there)."""
+    context = _piece_context(request, piece_id, user)
+    context["typed"] = {action: typed or {}}
+    shown = {"approve": context["can_review"], "reject": context["can_review"],
+             "submit": context["can_write"] and context["piece"].state in ("draft", "rejected"),
+             }.get(action, context["can_write"] and context["piece"].state != PieceState.RETIRED)
+    place = action if shown else ""  # a form no longer on the page: the message goes above the page
+    return refused(request, error, "piece.html", context, (place,),
+                   aliases={"note": place, "kind": place, "file": place}, default=place)
 
 
 @router.get("/pieces/{piece_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> HTMLResponse:
     with request.app.state.reads.session() as session:
-        piece = pieces.get_piece(session, piece_id)
-        campaigns = _campaigns(session)
-    return render(request, "piece_form.html", {"piece": piece, "revision": piece.current_revision,
-                                               "campaigns": campaigns, "channels": CHANNELS})
+        piece = pieces.get_piece(session, piece_id, user)
+    values = _stored_values(piece.current_revision, _date(request))
+    return render(request, "piece_form.html", _form_page(request, piece, values, user))
 
 
-@router.post("/pieces/{piece_id}/edit")
-def edit(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
+@router.post("/pieces/{piece_id}/edit", response_model=None)
+def edit(request: Request, piece_id: int, form: Form,
+         user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
     services = request.app.state.services
-    fields = piece_fields(form, services.settings.zone)
-    with unit_of_work(services.sessions) as session:
-        pieces.edit_piece(session, piece_id, fields, actor=user, now=services.now())
+    try:
+        fields = {**piece_fields(form, services.settings.zone), **piece_stations(form, services.settings)}
+        with unit_of_work(services.sessions) as session:
+            pieces.edit_piece(session, piece_id, fields, actor=user, now=services.now())
+    except LoaError as error:
+        with request.app.state.reads.session() as session:
+            piece = pieces.get_piece(session, piece_id, user)  # a piece that does not exist: the 404 page
+        return refused(request, error, "piece_form.html", _form_page(request, piece, _typed_values(form), user), FIELDS)
     return back(f"/pieces/{piece_id}")
 
 
-@router.post("/pieces/{piece_id}/upload")
-def upload(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
-    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision."""
-    from content.errors import InputError
-    from loa.web.uploads import store_upload
+@router.post("/pieces/{piece_id}/upload", response_model=None)
+def upload(request: Request, piece_id: int, form: Form,
+           user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
+    """Attach a recording (read instead of synthetic speech) or an image; this makes a new revision.
+    The same checks as ``loa piece upload``; a refusal is shown in the upload form, naming the file."""
+    from content.ingest.uploads import UploadRefused, attach
+    from loa.web.i18n import translations
+    from loa.web.uploads import receive_upload, refusal
 
     services = request.app.state.services
     kind = str(form.get("kind") or "")
-    file = form.get("file")
-    if not isinstance(file, StarletteUploadFile):
-        raise InputError("choose a file to upload", where="file")
-    file.file.seek(0)
-    data = file.file.read()  # the parsed upload, spooled in memory or a temporary file: this is a worker thread
-    sha = store_upload(services.settings.media_dir, data, kind=kind, name=getattr(file, "filename", "") or "")
-    with unit_of_work(services.sessions) as session:
-        pieces.edit_piece(session, piece_id, {f"{kind}_sha256": sha}, actor=user, now=services.now())
+    with request.app.state.reads.session() as session:
+        pieces.get_piece(session, piece_id, user)  # 404 or 403 before any file work
+    try:
+        stored = receive_upload(form, services.settings)
+        with unit_of_work(services.sessions) as session:
+            attach(session, piece_id, stored, actor=user, now=services.now())
+    except UploadRefused as error:  # already in the reader's words, naming the file
+        said = InputError(refusal(error, translations(language(request)).gettext), where="upload")
+        return _piece_refused(request, said, piece_id, user, "upload", {"kind": kind})
+    except LoaError as error:
+        return _piece_refused(request, error, piece_id, user, "upload", {"kind": kind})
     return back(f"/pieces/{piece_id}")
 
 
-@router.post("/pieces/{piece_id}/submit")
-def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse:
+@router.post("/pieces/{piece_id}/submit", response_model=None)
+def submit(request: Request, piece_id: int, user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
     services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
-        pieces.submit(session, piece_id, actor=user, now=services.now())
+    try:
+        with unit_of_work(services.sessions) as session:
+            pieces.submit(session, piece_id, actor=user, now=services.now())
+    except LoaError as error:
+        return _piece_refused(request, error, piece_id, user, "submit")
     return back(f"/pieces/{piece_id}")
 
 
-@router.post("/pieces/{piece_id}/approve")
-def approve(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
-    """Approve, wait a moment for the re-plan, then show the piece with when it will air (or why not)."""
+def _decide(request: Request, piece_id: int, form: Any, user: User, action: str) -> RedirectResponse | HTMLResponse:
+    """Approve, send back or withdraw the piece with the note typed; a refusal keeps the note."""
+    services = request.app.state.services
     from loa.airing_words import newest_request
 
-    services = request.app.state.services
     note = str(form.get("note") or "")
-    with unit_of_work(services.sessions) as session:
-        since = newest_request(session)
-        pieces.approve(session, piece_id, actor=user, now=services.now(), note=note)
-    approval_answer(request, piece_id, since)
-    return back(f"/pieces/{piece_id}#airings")
+    decide = {"approve": pieces.approve, "reject": pieces.reject, "retire": pieces.retire}[action]
+    try:
+        with unit_of_work(services.sessions) as session:
+            since = newest_request(session)
+            decide(session, piece_id, actor=user, now=services.now(), note=note)
+    except LoaError as error:
+        return _piece_refused(request, error, piece_id, user, action, {"note": note})
+    if action == "approve":  # wait a moment for the re-plan, then show when it will air (or why not)
+        approval_answer(request, piece_id, since)
+        return back(f"/pieces/{piece_id}#airings")
+    return back(f"/pieces/{piece_id}")
 
 
 def approval_answer(request: Request, piece_id: int, since: int) -> Any:
@@ -186,19 +264,19 @@ def approval_answer(request: Request, piece_id: int, since: int) -> Any:
                           wait_s=services.settings.dispatch.replan_longest_s + 5, leader=leader)
 
 
-@router.post("/pieces/{piece_id}/reject")
-def reject(request: Request, piece_id: int, form: Form, user: User = needs("approver")) -> RedirectResponse:
-    services = request.app.state.services
-    note = str(form.get("note") or "")
-    with unit_of_work(services.sessions) as session:
-        pieces.reject(session, piece_id, actor=user, now=services.now(), note=note)
-    return back(f"/pieces/{piece_id}")
+@router.post("/pieces/{piece_id}/approve", response_model=None)
+def approve(request: Request, piece_id: int, form: Form,
+            user: User = needs("approver")) -> RedirectResponse | HTMLResponse:
+    return _decide(request, piece_id, form, user, "approve")
 
 
-@router.post("/pieces/{piece_id}/retire")
-def retire(request: Request, piece_id: int, form: Form, user: User = needs(*WRITERS)) -> RedirectResponse:
-    services = request.app.state.services
-    note = str(form.get("note") or "")
-    with unit_of_work(services.sessions) as session:
-        pieces.retire(session, piece_id, actor=user, now=services.now(), note=note)
-    return back(f"/pieces/{piece_id}")
+@router.post("/pieces/{piece_id}/reject", response_model=None)
+def reject(request: Request, piece_id: int, form: Form,
+           user: User = needs("approver")) -> RedirectResponse | HTMLResponse:
+    return _decide(request, piece_id, form, user, "reject")
+
+
+@router.post("/pieces/{piece_id}/retire", response_model=None)
+def retire(request: Request, piece_id: int, form: Form,
+           user: User = needs(*WRITERS)) -> RedirectResponse | HTMLResponse:
+    return _decide(request, piece_id, form, user, "retire")

@@ -13,10 +13,13 @@ from loa.web.view import render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _revision(session, revision_id: int) -> Revision:
+def _revision(session, revision_id: int, user: User) -> Revision:
+    """The revision, when it airs on a station of the user's (a preview shows it, nothing changes it)."""
+    from content.scope import touches
+
     revision = session.get(Revision, revision_id)
-    if revision is None:
-        raise NotFound(f"no revision {revision_id}")
+    if revision is None or not touches(user, revision.stations):
+        raise NotFound("no revision {id}", id=revision_id)
     return revision
 
 
@@ -28,7 +31,7 @@ def speech(request: Request, revision_id: int, user: User = Depends(current_user
 
     services = request.app.state.services
     with request.app.state.reads.session() as session:
-        revision = _revision(session, revision_id)
+        revision = _revision(session, revision_id, user)
     if revision.audio_sha256:
         return FileResponse(find_media(services.settings.media_dir, revision.audio_sha256))
     # Synthesised (the first time) with no transaction open, so approvals do not wait for it.
@@ -47,14 +50,14 @@ def image(request: Request, revision_id: int, w: int = 0, user: User = Depends(c
 
     services = request.app.state.services
     with request.app.state.reads.session() as session:
-        revision = _revision(session, revision_id)
+        revision = _revision(session, revision_id, user)
         if not revision.image_sha256:
-            raise NotFound(f"revision {revision_id} has no image")
+            raise NotFound("revision {id} has no image", id=revision_id)
     source = find_media(services.settings.media_dir, revision.image_sha256)
     if not w:
         return FileResponse(source)
     if w not in WIDTHS:
-        raise NotFound(f"no image {w} pixels wide; widths: {', '.join(map(str, WIDTHS))}")
+        raise NotFound("no image {w} pixels wide; widths: {widths}", w=w, widths=', '.join(map(str, WIDTHS)))
     path = image_rendition(source, revision.image_sha256, w, services.settings.render.renditions_dir)
     return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
@@ -66,7 +69,7 @@ def revision_preview(request: Request, revision_id: int, user: User = Depends(cu
     from content.render.slides import make_slides
 
     with request.app.state.reads.session() as session:
-        revision = _revision(session, revision_id)
+        revision = _revision(session, revision_id, user)
     return render(request, "preview.html", {"revision": revision, "slides": make_slides(revision.body),
                                             "article": make_article(revision.body)})
 

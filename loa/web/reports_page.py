@@ -8,10 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from content.errors import InputError
+from content.errors import InputError, LoaError
 from content.models import User
 from loa.web.auth import current_user, sees_station
-from loa.web.view import render
+from loa.web.view import refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -23,6 +23,10 @@ def _report(request: Request, user: User, start: date | None, end: date | None):
     today = services.now().astimezone(services.settings.zone).date()
     end = end or today
     start = start or end.replace(day=1)
+    from loa.clock import check_day
+
+    check_day(start, "start")
+    check_day(end, "end")
     if start > end:
         raise InputError("the first day comes after the last", where="start")
     if (end - start) > timedelta(days=366):
@@ -35,8 +39,13 @@ def _report(request: Request, user: User, start: date | None, end: date | None):
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, start: date | None = None, end: date | None = None,
                  user: User = Depends(current_user)) -> HTMLResponse:
-    report = _report(request, user, start, end)
-    return render(request, "reports.html", {"report": report})
+    try:
+        report = _report(request, user, start, end)
+    except LoaError as error:  # the period as typed, the message beside it, this month's report below
+        typed = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else ""}
+        return refused(request, error, "reports.html", {"report": _report(request, user, None, None),
+                                                        "typed": typed}, ("start", "end"))
+    return render(request, "reports.html", {"report": report, "typed": {}})
 
 
 @router.get("/reports/download")

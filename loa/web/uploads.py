@@ -1,66 +1,86 @@
-"""Storing an uploaded recording or image: checked for what it claims to be, kept by its SHA-256."""
+"""Uploads through the web: the request size limited while it streams in, then content/ingest/uploads.py."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from content.errors import InputError
-from content.media import media_path
+from content.ingest.uploads import Upload, UploadRefused, display_name, store_audio, store_image
 
-MAX_BYTES = 50 * 1024 * 1024
-MAX_AUDIO_S = 60 * 60
-_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF87a", ".gif"),
-                (b"GIF89a", ".gif"))
-
-
-def _image_suffix(data: bytes) -> str | None:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return next((suffix for magic, suffix in _IMAGE_MAGIC if data.startswith(magic)), None)
+#: Room for the form's other fields and the multipart framing around the largest allowed file.
+SLACK_BYTES = 1024 * 1024
+CHOOSE = "choose a file to upload"
+KIND = "attach a recording or an image"
 
 
-def _audio_seconds(data: bytes, name: str) -> float:
-    from content.render.audio import decode
+class BodyTooLarge(InputError):
+    """A request body over the limit, stopped while it was still arriving."""
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload"
-        path.write_bytes(data)
-        try:
-            segment = decode(path)
-        except ValueError:
-            raise InputError("this file is not audio loa can read (mp3, wav, ogg, m4a…)", where=name) from None
-    return segment.duration_seconds
+    http_status = 413
 
 
-def store_upload(media_dir: Path, data: bytes, *, kind: str, name: str) -> str:
-    """Keep ``data`` under the media folder and return its SHA-256; the uploaded file name is never used
-    as a path, so a name like ``../../etc/passwd`` goes nowhere."""
-    name = os.path.basename(name or "upload")[:100] or "upload"
-    if not data:
-        raise InputError("the file is empty", where=name)
-    if len(data) > MAX_BYTES:
-        raise InputError(f"the file is {len(data) // 1_048_576} MB; at most {MAX_BYTES // 1_048_576} MB", where=name)
-    if kind == "image":
-        suffix = _image_suffix(data)
-        if suffix is None:
-            raise InputError("this file is not an image (PNG, JPEG, GIF or WebP)", where=name)
-    elif kind == "audio":
-        seconds = _audio_seconds(data, name)
-        if seconds > MAX_AUDIO_S:
-            raise InputError(f"the recording lasts {seconds / 60:.0f} minutes; at most {MAX_AUDIO_S // 60}",
-                             where=name)
-        suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".mp3", ".wav", ".ogg", ".m4a") \
-            else ".audio"
-    else:
-        raise InputError(f"unknown upload kind {kind!r}; audio or image", where="kind")
-    sha = hashlib.sha256(data).hexdigest()
-    target = media_path(media_dir, sha, suffix)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)
-    return sha
+def _too_large_text(limit: int) -> str:
+    return f"Yêu cầu quá lớn: tối đa {limit / 1048576:.0f} MB (giới hạn [ingest] trong loa.toml)."
+
+
+class BodyLimit:
+    """ASGI middleware refusing a request body larger than ``max_bytes``: at once when Content-Length says
+    so, otherwise as soon as the bytes received pass it, so nothing big is read before the check."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = HTMLResponse(f"<p role=alert>{_too_large_text(self.max_bytes)}</p>", status_code=413,
+                                    headers={"Connection": "close"})
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(_too_large_text(self.max_bytes))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def body_limit(settings: Any) -> int:
+    """The largest request body loa accepts: the largest upload allowed in ``[ingest]`` plus the form."""
+    ingest = settings.loa.ingest
+    return int(max(ingest.max_audio_mb, ingest.max_image_mb) * 1048576) + SLACK_BYTES
+
+
+def receive_upload(form: FormData, settings: Any) -> Upload:
+    """The posted file checked and stored by the same code as ``loa piece upload``; read from the
+    spooled upload a chunk at a time, never whole into memory."""
+    file = form.get("file")
+    if not isinstance(file, StarletteUploadFile) or not (file.filename or file.size):
+        raise UploadRefused("file", CHOOSE)
+    kind = str(form.get("kind") or "")
+    store = {"audio": store_audio, "image": store_image}.get(kind)
+    if store is None:
+        raise UploadRefused(display_name(file.filename or ""), KIND)
+    file.file.seek(0)
+    return store(file.file, file.filename or "", settings.media_dir, settings.loa.ingest)
+
+
+def refusal(error: InputError, gettext: Any) -> str:
+    """An upload refusal in the page's language, naming the file."""
+    if isinstance(error, UploadRefused):
+        return f"{error.name}: {gettext(error.template) % error.params}"
+    return str(error)

@@ -47,6 +47,9 @@ def flash(request: Request, message: str) -> None:
 
 
 def status_of(error: LoaError) -> int:
+    """The HTTP status of a refusal: the one mapping from loa's errors to HTTP, for pages and the API."""
+    if isinstance(getattr(error, "http_status", None), int):
+        return error.http_status  # type: ignore[attr-defined]
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
 
 
@@ -54,12 +57,94 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def wants_page(request: Request) -> bool:
+    """A person's browser (it asks for HTML), not a kiosk, feed reader or API client."""
+    return not wants_json(request) and "text/html" in request.headers.get("accept", "")
+
+
+def message_of(request: Request, error: LoaError) -> str:
+    """The refusal in the reader's language, without command-line hints."""
+    return i18n.error_text(error, language(request))
+
+
+def form_errors(request: Request, error: LoaError, fields: tuple[str, ...] = (), *,
+                aliases: dict[str, str] | None = None, default: str = "") -> dict[str, str]:
+    """``{field: message}`` for a form: the error beside the field its ``where`` names, directly or through
+    ``aliases`` (the CLI's ``--to`` is the form's program choice; ``""``: the form as a whole); any other
+    place named (an uploaded file's name) goes before the message, beside ``default``."""
+    where = getattr(error, "where", None) or ""
+    aliases = aliases or {}
+    field, named = (aliases[where], "") if where in aliases else (where, where)
+    text = message_of(request, error)
+    if field and field in fields:
+        return {field: text}
+    return {default: f"{named}: {text}" if named else text}
+
+
+def refused(request: Request, error: LoaError, name: str, context: dict[str, Any], fields: tuple[str, ...] = (),
+            *, aliases: dict[str, str] | None = None, default: str = "") -> HTMLResponse:
+    """The form page ``name`` again, as typed (``context`` carries the values), with the error beside its
+    field, answered with the error's 4xx status: nothing typed is lost, nothing was stored."""
+    errors = form_errors(request, error, fields, aliases=aliases, default=default)
+    return render(request, name, {**context, "errors": errors}, status=status_of(error))
+
+
+def back_link(request: Request) -> str:
+    """Where "go back" leads: the page the visitor came from on this site, else Today."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer") or "")
+    same_site = referer.netloc in ("", request.url.netloc)
+    if same_site and referer.path.startswith("/") and not referer.path.startswith("//") \
+            and referer.path != request.url.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
+def error_page(request: Request, message: str, status: int) -> HTMLResponse:
+    return render(request, "error.html", {"message": message, "status": status, "back": back_link(request)},
+                  status=status)
+
+
 async def loa_error(request: Request, error: Exception) -> Any:
-    """A refusal shown as a message on the page (or JSON for the API), never a traceback."""
+    """A refusal that no form caught: a page of its own in the reader's language (or JSON for the API),
+    never a traceback."""
     assert isinstance(error, LoaError)
     if wants_json(request):
         return JSONResponse({"detail": str(error)}, status_code=status_of(error))
-    return render(request, "error.html", {"message": str(error)}, status=status_of(error))
+    return error_page(request, message_of(request, error), status_of(error))
+
+
+async def http_error(request: Request, error: Exception) -> Any:
+    """Starlette's own refusals (no such page, wrong method) as pages in the reader's language for a browser;
+    kiosks, feed readers and the API keep FastAPI's JSON."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    assert isinstance(error, HTTPException)
+    if not wants_page(request) or error.status_code < 400:
+        return await http_exception_handler(request, error)
+    gettext = i18n.translations(language(request)).gettext
+    messages = {404: gettext("There is no such page."),
+                405: gettext("This address is not a page to open; go back and use the button on the page.")}
+    return error_page(request, messages.get(error.status_code, str(error.detail)), error.status_code)
+
+
+async def validation_error(request: Request, error: Exception) -> Any:
+    """A page address with a malformed part (``/pieces/abc``) is a page that does not exist; a malformed
+    query value (``?start=hôm-qua``) is named; the API and other programs keep FastAPI's detailed 422."""
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    assert isinstance(error, RequestValidationError)
+    if not wants_page(request):
+        return await request_validation_exception_handler(request, error)
+    gettext = i18n.translations(language(request)).gettext
+    places = [problem.get("loc", ()) for problem in error.errors()]
+    if not places or any(place[:1] == ("path",) for place in places):
+        return error_page(request, gettext("There is no such page."), 404)
+    names = ", ".join(str(place[-1]) for place in places)
+    return error_page(request, gettext("This value is not valid: {names}").format(names=names), 400)
 
 
 async def login_required(request: Request, error: Exception) -> Any:

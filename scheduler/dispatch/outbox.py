@@ -228,13 +228,13 @@ def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datet
     """
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise NotFound(f"no delivery {delivery_id!r}")
+        raise NotFound("no delivery {id!r}", id=delivery_id)
     if delivery.superseded_at is not None:
-        raise StateError(f"delivery {delivery_id} was superseded by a newer push of its window "
-                         f"({delivery.superseded_at.isoformat()}); retry that one instead")
+        raise StateError("delivery {id} was superseded by a newer push of its window ({at}); retry that one instead",
+                         id=delivery_id, at=delivery.superseded_at.isoformat())
     if delivery.state not in RETRYABLE:
-        raise StateError(f"delivery {delivery_id} is {delivery.state}; only dead, refused or missed "
-                         "deliveries can be retried")
+        raise StateError("delivery {id} is {state}; only dead, refused or missed deliveries can be retried",
+                         id=delivery_id, state=delivery.state)
     previous = delivery.state
     delivery.state = DeliveryState.PENDING
     delivery.attempts = 0

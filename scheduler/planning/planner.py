@@ -70,6 +70,8 @@ def plan(inputs: PlanInputs) -> PlanResult:
     placed: dict[tuple[int, str], set[str]] = defaultdict(set)  # (piece, outlet) → stations
     candidates = sorted(inputs.candidates, key=lambda c: c.piece_id)
     by_outlet = {outlet: [c for c in candidates if outlet in c.channels] for outlet in OUTLETS}
+    # Pieces for some stations only (most target all): each group is planned without those not for it.
+    narrow = {outlet: [c for c in found if "*" not in c.stations] for outlet, found in by_outlet.items()}
     published = _published_by_outlet(inputs.published)
     memo: dict[tuple, tuple] = {}
     shared: dict[tuple[int, float], PlannedItem] = {}
@@ -79,11 +81,13 @@ def plan(inputs: PlanInputs) -> PlanResult:
         existing = tuple(inputs.existing.get(key_of(i), _OPEN) for i in instances)
         mine = frozenset(published.get((station, outlet), ())) if rules_of(outlet).once_per_station else frozenset()
         seconds_key = _seconds_key(outlet, station, inputs)
-        signature = (outlet, seconds_key, mine, existing,
+        elsewhere = frozenset(c.piece_id for c in narrow.get(outlet, ()) if not c.targets(station))
+        signature = (outlet, seconds_key, mine, existing, elsewhere,
                      tuple((i.start_at, i.end_at, i.day) for i in instances))
         if signature not in memo:
+            pool = [c for c in by_outlet.get(outlet, []) if c.piece_id not in elsewhere]
             items, short = place_group(GroupInputs(
-                outlet=outlet, instances=instances, existing=existing, candidates=by_outlet.get(outlet, []),
+                outlet=outlet, instances=instances, existing=existing, candidates=pool,
                 campaigns=inputs.campaigns, seconds_key=seconds_key, published=mine, gap_s=inputs.gap_s,
                 overhead_s=inputs.overhead_s, items=shared,
             ))
@@ -141,6 +145,16 @@ def _why_not(candidate: Candidate, outlet: str, mine: Sequence[tuple[Instance, s
     return "no_room", "no room: the slots were full of higher-ranked pieces"
 
 
+def _distinct(inputs: PlanInputs, outlet: str, candidate: Candidate) -> list[tuple[Instance, str]]:
+    """One instance per distinct time and board profile among the stations ``candidate`` targets."""
+    found: dict[tuple, tuple[Instance, str]] = {}
+    for instance in inputs.instances:
+        if instance.outlet == outlet and candidate.targets(instance.station_code):
+            key = _seconds_key(outlet, instance.station_code, inputs)
+            found.setdefault((instance.start_at, instance.end_at, key), (instance, key))
+    return sorted(found.values(), key=lambda pair: (pair[0].start_at, pair[1]))
+
+
 def _unplaced(inputs: PlanInputs, candidates: Sequence[Candidate],
               placed: Mapping[tuple[int, str], set[str]]) -> list[Unplaced]:
     stations_by_outlet: dict[str, set[str]] = defaultdict(set)
@@ -158,10 +172,12 @@ def _unplaced(inputs: PlanInputs, candidates: Sequence[Candidate],
     out = []
     for candidate in candidates:
         for outlet in sorted(candidate.channels):
-            missing = stations_by_outlet.get(outlet, set()) - placed.get((candidate.piece_id, outlet), set())
+            targeted = {s for s in stations_by_outlet.get(outlet, set()) if candidate.targets(s)}
+            missing = targeted - placed.get((candidate.piece_id, outlet), set())
             if rules_of(outlet).once_per_station:
                 missing -= already.get((candidate.piece_id, outlet), set())
-            if missing or not stations_by_outlet.get(outlet):
-                code, reason = _why_not(candidate, outlet, mine.get(outlet, []), inputs)
+            if missing or not targeted:
+                ours = mine.get(outlet, []) if "*" in candidate.stations else _distinct(inputs, outlet, candidate)
+                code, reason = _why_not(candidate, outlet, ours, inputs)
                 out.append(Unplaced(candidate.piece_id, candidate.title, outlet, len(missing), reason, code))
     return out

@@ -13,7 +13,8 @@ class Candidate:
 
     ``seconds`` maps ``"loudspeaker"`` to the measured program time of its speech, and
     ``"board:<profile>"`` to its display time on boards of that profile; a missing entry means
-    the piece cannot be measured for that outlet.
+    the piece cannot be measured for that outlet. ``stations`` are the station codes the piece
+    targets, ``*`` for every station: it is placed nowhere else.
     """
 
     piece_id: int
@@ -26,6 +27,11 @@ class Candidate:
     priority: int
     urgent: bool
     seconds: Mapping[str, float] = field(default_factory=dict)
+    stations: frozenset[str] = frozenset({"*"})
+
+    def targets(self, station: str) -> bool:
+        """Whether the piece may air on ``station``."""
+        return "*" in self.stations or station in self.stations
 
 
 #: Why a pin is held out of its program, by code; ``Held.reason`` fills in the seconds.

@@ -72,6 +72,7 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
             campaign=revision.campaign, channels=frozenset(revision.channels),
             valid_from=revision.valid_from, valid_until=revision.valid_until,
             priority=revision.priority, urgent=revision.urgent, seconds=seconds,
+            stations=frozenset(revision.stations),
         ))
     if progress:
         progress(len(revisions), len(revisions))

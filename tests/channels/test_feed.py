@@ -203,3 +203,23 @@ def test_bad_requests_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         feed_paths(tmp_path, "../x")
     assert feed_paths(tmp_path, "_all") == (tmp_path / "_all" / "rss.xml", tmp_path / "_all" / "atom.xml")
+
+
+def test_a_summary_with_markup_reaches_readers_as_text_not_as_markup(tmp_path: Path) -> None:
+    """RSS <description> is HTML: a plain-text summary is escaped as HTML and then as XML, so a reader that
+    unescapes once and renders HTML shows the characters "<b>" instead of bold text or a running script."""
+    import dataclasses
+    import xml.etree.ElementTree as ET
+
+    text = 'Giá <b>đậm</b> & <script>alert("x")</script> <img src=x onerror=alert(1)>'
+    article = dataclasses.replace(TIEM_CHUNG, summary=text)
+    portal(tmp_path).deliver(delivery("d-1", article))
+    rss, atom = feed_paths(tmp_path, "xa-an-binh")
+    description = ET.parse(rss).find("channel/item/description")
+    assert description is not None and "<" not in description.text and "&lt;b&gt;" in description.text
+    summary = ET.parse(atom).find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
+    assert summary is not None and summary.get("type") == "html" and "<" not in summary.text
+    for feed in parsed(tmp_path, "xa-an-binh"):  # a real reader: no element, no script, the text intact
+        shown = feed.entries[0].summary
+        assert "<b>" not in shown and "<script" not in shown and "<img" not in shown
+        assert "&lt;b&gt;đậm&lt;/b&gt;" in shown

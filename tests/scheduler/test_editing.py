@@ -53,7 +53,7 @@ def live(program) -> list[int]:
 
 def edit(services, function, *args, **kwargs):
     with unit_of_work(services.sessions) as session:
-        function(session, *args, actor="bien-tap", now=services.now(), **kwargs)
+        function(session, *args, actor=get_user(session, "bien-tap"), now=services.now(), **kwargs)
 
 
 def audit_actions(services) -> list[tuple[str, str]]:

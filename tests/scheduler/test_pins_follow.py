@@ -59,7 +59,7 @@ def pinned(web):
             Station.code == "99001", Delivery.outlet == "loudspeaker", Delivery.start_at == EVENING,
             Airing.piece_id == ids[0])).one()
         airing_id, delivery_id = airing.id, airing.delivery_id
-        pin_airing(session, airing_id, actor="hung", now=now)
+        pin_airing(session, airing_id, actor=_as(session, "hung"), now=now)
     return ids[0], airing_id, delivery_id
 
 

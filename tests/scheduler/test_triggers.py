@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from content.db import unit_of_work
+from content.models import User
 from content.pieces import PieceContent, add_piece, approve, edit_piece, reject, retire, submit
 from content.users import add_user
 from scheduler.models import Airing, Delivery, PlanRequest, Station
@@ -22,6 +23,10 @@ def people(services):
     now = services.now()
     with unit_of_work(services.sessions) as session:
         return (add_user(session, "bien-tap", "editor", now=now), add_user(session, "duyet", "approver", now=now))
+
+
+def _user(session, name: str) -> User:
+    return session.scalars(select(User).where(User.name == name)).one()
 
 
 def _requests(services) -> list[tuple[str, int | None, Scope]]:
@@ -100,11 +105,11 @@ def test_pin_remove_and_move_name_their_station_outlet_and_day(services, people)
     (airing, _, start), (later, later_program, later_start) = [
         row for row in rows if row.start_at.astimezone(zone).date() >= tomorrow][:2]
     with unit_of_work(services.sessions) as session:
-        pin_airing(session, airing, actor="bien-tap", now=services.now())
+        pin_airing(session, airing, actor=_user(session, "bien-tap"), now=services.now())
     with unit_of_work(services.sessions) as session:
-        remove_airing(session, later, actor="bien-tap", now=services.now())
+        remove_airing(session, later, actor=_user(session, "bien-tap"), now=services.now())
     with unit_of_work(services.sessions) as session:
-        move_airing(session, airing, delivery_id=later_program, actor="bien-tap", now=services.now())
+        move_airing(session, airing, delivery_id=later_program, actor=_user(session, "bien-tap"), now=services.now())
 
     def scope(*starts) -> Scope:
         return Scope(frozenset({"99002"}), frozenset({"loudspeaker"}), min(s.astimezone(zone).date() for s in starts))

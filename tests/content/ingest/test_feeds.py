@@ -19,7 +19,7 @@ from content.models import AuditEvent, FeedState, Piece, PieceState
 from content.pieces import PieceContent, add_piece
 
 PORTAL = Path(__file__).resolve().parents[2] / "data" / "portal-feed.xml"
-FAST = IngestSettings(connect_timeout_s=1, read_timeout_s=0.5, total_timeout_s=0.8)
+FAST = IngestSettings(connect_timeout_s=1, read_timeout_s=0.5, total_timeout_s=0.8, private_hosts=("127.0.0.1",))
 
 
 @pytest.fixture
@@ -162,3 +162,42 @@ def test_a_huge_feed_file_on_disk_is_refused_before_reading(desk, tmp_path):
     big.write_bytes(b"<rss>" + b" " * (6 * 1024 * 1024))
     with pytest.raises(InputError, match=r"big\.xml: the feed is 6\.0 MB; at most 5 MB"):
         load(desk, str(big), IngestSettings())
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.1.1", "169.254.169.254", "[::1]",
+                                     "[::ffff:127.0.0.1]", "100.64.0.1", "0.0.0.0"])
+def test_loopback_private_and_link_local_addresses_are_refused_unless_listed(desk, server, address):
+    before = snapshot(desk)
+    settings = IngestSettings(connect_timeout_s=1, read_timeout_s=0.5, total_timeout_s=0.8)
+    with pytest.raises(InputError, match=r"a loopback, private or link-local address; feeds are fetched from public "
+                                         r"addresses only unless \[ingest\] private_hosts lists it$"):
+        load(desk, f"http://{address}:{server.httpd.server_address[1]}/rss", settings)
+    assert server.requests == [] and snapshot(desk) == before
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.2:9/",
+                                    "http://10.0.0.1/admin"])
+def test_a_redirect_to_a_private_address_is_refused_at_that_hop(desk, server, target):
+    """The first hop is on the listed address (127.0.0.1); where it sends loa to is checked again."""
+    server.answers["/away"] = Answer(status=302, headers={"Location": target})
+    with pytest.raises(InputError, match=r"a loopback, private or link-local address") as refused:
+        load(desk, server.url("/away"))
+    assert str(refused.value).startswith(f"{target}: ")
+    assert [path for path, _ in server.requests] == ["/away"]
+
+
+def test_a_name_that_resolves_to_loopback_only_when_connecting_is_refused_before_sending(desk, server, monkeypatch):
+    """DNS rebinding: the check before the request saw a public address, the connection reaches loopback."""
+    import content.ingest.fetch
+
+    monkeypatch.setattr(content.ingest.fetch, "check_addresses", lambda url, settings: None)
+    settings = IngestSettings(connect_timeout_s=1, read_timeout_s=0.5, total_timeout_s=0.8)
+    with pytest.raises(InputError, match=r"127\.0\.0\.1 is at 127\.0\.0\.1, a loopback, private or link-local"):
+        load(desk, server.url("/rss"), settings)
+    assert server.requests == []
+
+
+def test_a_listed_private_network_may_be_fetched_from(desk, server):
+    server.answers["/rss"] = Answer(rss(("Họp dân", "<p>Tối thứ Sáu họp dân.</p>")))
+    settings = IngestSettings(private_hosts=("127.0.0.0/8",))
+    assert len(load(desk, server.url("/rss"), settings).added) == 1

@@ -187,3 +187,25 @@ def test_every_loaded_piece_is_a_draft_by_the_named_user(desk, tmp_path):
     with unit_of_work(desk.sessions) as session:
         pieces = session.scalars(select(Piece)).all()
         assert {(p.state, p.author.name) for p in pieces} == {(PieceState.DRAFT, "bien-tap-lan")}
+
+
+def test_a_docx_that_would_inflate_to_gigabytes_is_refused_before_anything_is_decompressed(desk, tmp_path,
+                                                                                            monkeypatch):
+    import zipfile
+
+    path = _docx(tmp_path / "bom.docx", TITLE, "Nội dung.")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
+            archive.open("word/media/pad.bin", "w", force_zip64=True) as pad:
+        for _ in range(160):
+            pad.write(b"\0" * (1024 * 1024))
+    assert path.stat().st_size < 1024 * 1024  # small on disk: only inflating shows what it is
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("python-docx was asked to read a zip bomb")
+
+    monkeypatch.setattr(docx, "Document", no_reading)
+    before = snapshot(desk)
+    with pytest.raises(InputError, match=r"bom\.docx: the \.docx would inflate to 16[01] MB; a document's parts may "
+                                         r"take at most 100 MB$"):
+        load(desk, path)
+    assert snapshot(desk) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import struct
 import subprocess
 import wave
@@ -79,13 +80,30 @@ def test_a_real_mp3_is_accepted(desk, three_hours):
     assert upload.path.suffix == ".mp3" and 59 < upload.duration_s < 61
 
 
-def test_a_three_hour_recording_is_refused_without_decoding_all_of_it(desk, three_hours):
+def test_a_three_hour_recording_is_refused_without_decoding_all_of_it(desk, three_hours, monkeypatch):
+    import content.ingest.uploads
+
+    def no_decoding(*args):
+        raise AssertionError("a recording whose header says 3 hours was decoded")
+
+    monkeypatch.setattr(content.ingest.uploads, "probe_audio", no_decoding)
     before = snapshot(desk)
     with pytest.raises(InputError) as refused:
-        store_audio(three_hours, "ghi-am-3-gio.mp3", desk.settings.media_dir, SETTINGS)
-    assert str(refused.value) == ("ghi-am-3-gio.mp3: the recording is longer than 30 min, the limit in loa.toml "
-                                  "([ingest] max_audio_minutes)")
+        store_audio(io.BytesIO(three_hours), "ghi-am-3-gio.mp3", desk.settings.media_dir, SETTINGS)
+    assert re.fullmatch(r"ghi-am-3-gio\.mp3: the recording lasts 3:00:\d\d; at most 30 min "
+                        r"\(\[ingest\] max_audio_minutes in loa\.toml\)", str(refused.value))
     assert snapshot(desk) == before and not desk.settings.media_dir.exists()
+
+
+def test_a_recording_ten_seconds_over_the_limit_is_refused(desk, tmp_path):
+    """Raw MP3 frames with no length header: ffmpeg's estimate or the bounded decode catches the overrun."""
+    raw = tmp_path / "dai.mp3"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono",
+                    "-t", "130", "-c:a", "libmp3lame", "-b:a", "8k", "-write_xing", "0", "-id3v2_version", "0",
+                    "-f", "mp3", str(raw)], check=True)
+    short = IngestSettings(max_audio_minutes=2)
+    with pytest.raises(InputError, match=r"^dai\.mp3: the recording lasts (> 2 min|2 min \d+ s); at most 2 min"):
+        store_audio(raw.read_bytes(), "dai.mp3", desk.settings.media_dir, short)
 
 
 @pytest.mark.parametrize("data", [b"ID3 this is a text file pretending to be audio" * 50, b"RIFF\x00\x00\x00\x00WAVE"])
@@ -156,6 +174,6 @@ def test_display_names_lose_folders_and_control_characters():
 
 def test_the_size_limit_is_checked_before_decoding(desk):
     small = IngestSettings(max_audio_mb=0.001, max_image_mb=0.001)
-    expected = r"^x\.wav: the file is 0\.0 MB; at most 0\.001 MB \(\[ingest\] max_audio_mb\)"
+    expected = r"^x\.wav: the file is larger than 0\.001 MB, the limit in loa\.toml \(\[ingest\] max_audio_mb\)"
     with pytest.raises(InputError, match=expected):
         store_audio(_wav(1.0), "x.wav", Path(desk.settings.media_dir), small)

@@ -166,11 +166,11 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
         session.get(Delivery, target).state = "delivered"
         other_id = other.id
     response = _post(lan, f"/calendar/airings/{other_id}/move", {"delivery": target}, page=week)
-    assert response.status_code == 303
-    said = re.search(r'<p class="flash" role="status">(.*?)</p>', lan.get(week).text)[1]
-    assert "Chương trình này đã được gửi đi" in said and target not in said and "program" not in said
+    assert response.status_code == 409  # the calendar again, with the refusal above it
+    said = re.search(r'<p class="error" role="alert" id="form-error">(.*?)</p>', response.text)[1]
+    assert "chỉ thay đổi được chương trình chưa gửi đi" in said and target not in said and "program" not in said
     response = _post(lan, f"/calendar/airings/{airing}/pin", {}, page=week)  # its program is now delivered
-    assert response.status_code == 303 and "đã được gửi đi" in lan.get(week).text
+    assert response.status_code == 409 and "chưa gửi đi" in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Airing, other_id).delivery_id != target
 
@@ -195,22 +195,27 @@ def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
 
 
 def test_uploads_are_checked_and_a_path_in_the_name_goes_nowhere(web, tmp_path):
+    import io
+
+    from PIL import Image
+
     piece = web.piece()
     lan = web.client("lan")
     token = csrf_of(lan.get(f"/pieces/{piece}").text)
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = io.BytesIO()
+    Image.new("RGBA", (40, 30), (200, 30, 30, 128)).save(png, "PNG")
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
-                        files={"file": ("../../../etc/evil.png", png, "image/png")})
+                        files={"file": ("../../../etc/evil.png", png.getvalue(), "image/png")})
     assert response.status_code == 303
     stored = list(web.services.settings.media_dir.rglob("*.png"))
     assert len(stored) == 1 and stored[0].is_relative_to(web.services.settings.media_dir)
     assert not (tmp_path / "etc").exists()
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "image"},
                         files={"file": ("photo.png", b"not an image at all", "image/png")})
-    assert response.status_code == 400 and "not an image" in response.text
+    assert response.status_code == 400 and "photo.png: đây không phải ảnh loa hiển thị được" in response.text
     response = lan.post(f"/pieces/{piece}/upload", data={"csrf": token, "kind": "audio"},
                         files={"file": ("tin.mp3", b"ID3 but not really audio", "audio/mpeg")})
-    assert response.status_code == 400 and "not audio" in response.text
+    assert response.status_code == 400 and "tin.mp3: đây không phải bản ghi âm loa phát được" in response.text
 
 
 def test_the_speech_preview_is_an_mp3(web):

@@ -13,9 +13,10 @@ from loa.web import create_app
 
 #: Routes anyone may open: kiosk boards, feeds and their articles, health and metrics (for monitoring), login,
 #: language, the calendar subscription (its address is the secret), the API's own documentation, the favicon,
-#: and what players fetch: Anthias slide pages and media behind signed, expiring links (checked in their own tests).
+#: what players fetch: Anthias slide pages and media behind signed, expiring links, and one-time password reset
+#: links (their token is the secret; checked in their own tests).
 PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|docs|redoc|openapi\.json|anthias|media"
-                    r"|favicon)")
+                    r"|favicon|reset/)")
 
 
 def _flat(routes):
@@ -83,7 +84,8 @@ def test_the_wrong_role_is_refused(web):
         else:
             response = client.request(method, path, data={"csrf": token, "note": "ok", "delivery": "x"})
         assert response.status_code == 403, (path, response.text)
-        assert "is editor; this needs approver" in response.text
+        assert ("is editor; this needs approver" if path.startswith("/api/")
+                else "là biên tập viên; việc này cần quyền người duyệt") in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Piece, piece).state == "submitted"
 
@@ -114,7 +116,7 @@ def test_form_posts_without_the_csrf_token_are_refused(web):
             response = client.request(method, path, data={**data, "title": "x", "body": "y", "note": "n",
                                                           "channels": "board", "name": "t"})
             assert response.status_code == 403, (path, response.status_code)
-            assert "form has expired" in response.text
+            assert "Biểu mẫu đã hết hạn" in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Piece, piece).state == "submitted"
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == before

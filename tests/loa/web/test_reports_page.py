@@ -47,4 +47,10 @@ def test_the_reports_page_totals_what_went_out_and_offers_the_files(went_out):
 
 def test_a_backwards_period_is_refused_naming_the_field(went_out):
     answer = went_out.client("hung").get("/reports", params={"start": "2026-11-23", "end": "2026-11-22"})
-    assert answer.status_code == 400 and "start" in answer.text
+    assert answer.status_code == 400 and "Ngày đầu đang ở sau ngày cuối" in answer.text
+    assert 'name="start" value="2026-11-23"' in answer.text and 'name="end" value="2026-11-22"' in answer.text
+
+
+def test_a_malformed_day_is_named_on_a_vietnamese_page(went_out):
+    answer = went_out.client("hung").get("/reports", params={"start": "hom-qua"}, headers={"accept": "text/html"})
+    assert answer.status_code == 400 and "Giá trị không hợp lệ: start" in answer.text

@@ -1,0 +1,79 @@
+"""``loa user list|set|reset-link``: the accounts pages' work from the command line (``user add`` is in app)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from loa.cli.state import state_of
+
+Name = Annotated[str, typer.Argument(help="The user's name.")]
+
+
+def _named(session, name: str):
+    from content.users import get_user
+
+    return get_user(session, name)
+
+
+def user_list(ctx: typer.Context) -> None:
+    """Every account with its role, stations and whether it can sign in."""
+    from content.users import list_users
+
+    state = state_of(ctx)
+    with state.services().sessions() as session:
+        rows = [{"id": u.id, "name": u.name, "role": u.role, "stations": list(u.stations or []),
+                 "disabled": u.disabled, "password": u.password_hash is not None} for u in list_users(session)]
+    if state.as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        status = "disabled" if row["disabled"] else ("active" if row["password"] else "no password yet")
+        typer.echo(f"{row['name']}\t{row['role']}\t{' '.join(row['stations']) or 'all stations'}\t{status}")
+
+
+def user_set(
+    ctx: typer.Context,
+    name: Name,
+    role: Annotated[Optional[str], typer.Option(help="editor, approver or admin.")] = None,  # noqa: UP045
+    station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        help="Station codes this user works on (replaces the list).")] = None,
+    all_stations: Annotated[bool, typer.Option(help="Work on every station.")] = False,
+    disabled: Annotated[Optional[bool], typer.Option(  # noqa: UP045
+        "--disable/--enable", help="A disabled user cannot sign in; sessions and API tokens stop.")] = None,
+) -> None:
+    """Change a user's role, stations, or disable/enable the account (audited)."""
+    from content.db import unit_of_work
+    from content.users import update_user
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        user = _named(session, name)
+        stations = [] if all_stations else (station if station is not None else list(user.stations or []))
+        update_user(session, user.id, role=role or user.role, stations=stations,
+                    disabled=user.disabled if disabled is None else disabled, actor=state.user or "system",
+                    now=services.now(), known_stations={s.code for s in services.settings.stations})
+        result = {"name": user.name, "role": user.role, "stations": user.stations, "disabled": user.disabled}
+    typer.echo(json.dumps(result, ensure_ascii=False) if state.as_json else
+               f"user {result['name']}: {result['role']}, {' '.join(result['stations']) or 'all stations'}"
+               f"{', disabled' if result['disabled'] else ''}")
+
+
+def user_reset_link(ctx: typer.Context, name: Name) -> None:
+    """A one-time link (24 hours) for the user to choose a new password in the browser."""
+    from content.accounts import create_reset
+    from content.db import unit_of_work
+
+    state = state_of(ctx)
+    services = state.services()
+    with unit_of_work(services.sessions) as session:
+        token = create_reset(session, _named(session, name), actor=state.user or "system", now=services.now())
+    link = f"{services.settings.loa.web.base_url.rstrip('/')}/reset/{token}"
+    typer.echo(json.dumps({"name": name, "link": link}) if state.as_json else link)
+
+
+#: (name, command) pairs app.py adds to ``loa user``.
+COMMANDS = (("list", user_list), ("set", user_set), ("reset-link", user_reset_link))
