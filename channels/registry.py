@@ -20,6 +20,7 @@ KINDS: dict[str, str] = {
     "social.facebook": "channels.social.facebook:FacebookPage",
     "social.zalo": "channels.social.zalo:ZaloOfficialAccount",
     "social.viber": "channels.social.viber:ViberChannel",
+    "print.pdf": "channels.print.pdf:PdfPrint",
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from content.db import Base, UTCDateTime
 
 ROLES = ("editor", "approver", "admin")
-CHANNELS = ("loudspeaker", "board", "portal", "social")
+CHANNELS = ("loudspeaker", "board", "portal", "social", "print")
 
 
 class PieceState:

@@ -101,6 +101,7 @@ class StationSpec(_Section):
     board: ChannelOptions | None = None
     portal: ChannelOptions | None = None
     social: ChannelOptions | None = None
+    print: ChannelOptions | None = None
 
     _outlets = field_validator(*OUTLETS, mode="before")(_outlet_options)
 

@@ -21,6 +21,7 @@ class Outlet(StrEnum):
     BOARD = "board"
     PORTAL = "portal"
     SOCIAL = "social"  # a Facebook Page, Zalo Official Account or Viber channel post (channels/social)
+    PRINT = "print"  # the weekly printed bulletin (bản tin tuần): one edition a week, on the slot's day
 
 
 class Form(StrEnum):
@@ -122,6 +123,9 @@ RULES: Mapping[Outlet, OutletRules] = {
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
                                lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+    # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
+    Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,
+                              lateness=Lateness.UNTIL_END, tally=("printed", None)),
 }
 
 #: Every outlet name, in the order pages and reports list them.

@@ -94,5 +94,5 @@ def fmt_duration(seconds: float) -> str:
 #: Words that reach templates as data (states, outlets, roles, weekdays) rather than as literals;
 #: the catalog test checks these are translated too.
 DYNAMIC = ("draft", "submitted", "approved", "rejected", "retired", "pending", "sending", "delivered", "dead",
-           "refused", "missed", "loudspeaker", "board", "portal", "social", "editor", "approver", "admin",
+           "refused", "missed", "loudspeaker", "board", "portal", "social", "print", "editor", "approver", "admin",
            "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -37,7 +37,8 @@ class PlanInputs:
     candidates: Sequence[Candidate]
     campaigns: Mapping[str, CampaignRule]
     existing: Mapping[InstanceKey, Existing] = field(default_factory=dict)
-    published: frozenset[tuple[str, int]] = frozenset()  # (station, piece) already on a portal
+    #: (station, piece, outlet) already out on that once-per-station outlet; a (station, piece) pair: on all of them.
+    published: frozenset[tuple[str, int] | tuple[str, int, str]] = frozenset()
     board_profiles: Mapping[str, str] = field(default_factory=dict)  # station → board profile
     gap_s: float = 1.0
     #: Fixed seconds of every loudspeaker program that has items (jingles), besides the pieces and gaps.
@@ -46,6 +47,16 @@ class PlanInputs:
 
 def _seconds_key(outlet: str, station: str, inputs: PlanInputs) -> str:
     return rules_of(outlet).duration_key(inputs.board_profiles.get(station, ""))
+
+
+def _published_by_outlet(entries: Iterable[tuple]) -> dict[tuple[str, str], set[int]]:
+    """(station, outlet) → pieces already out there, from ``PlanInputs.published``."""
+    once = [outlet for outlet in OUTLETS if rules_of(outlet).once_per_station]
+    published: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for station, piece, *outlet in entries:
+        for name in outlet or once:
+            published[(station, name)].add(piece)
+    return published
 
 
 def plan(inputs: PlanInputs) -> PlanResult:
@@ -61,16 +72,14 @@ def plan(inputs: PlanInputs) -> PlanResult:
     by_outlet = {outlet: [c for c in candidates if outlet in c.channels] for outlet in OUTLETS}
     # Pieces for some stations only (most target all): each group is planned without those not for it.
     narrow = {outlet: [c for c in found if "*" not in c.stations] for outlet, found in by_outlet.items()}
-    published: dict[str, set[int]] = defaultdict(set)
-    for station, piece in inputs.published:
-        published[station].add(piece)
+    published = _published_by_outlet(inputs.published)
     memo: dict[tuple, tuple] = {}
     shared: dict[tuple[int, float], PlannedItem] = {}
     ordered = sorted(inputs.instances, key=lambda i: (i.station_code, i.outlet, i.start_at))
     for (station, outlet), group in groupby(ordered, key=lambda i: (i.station_code, i.outlet)):
         instances = list(group)
         existing = tuple(inputs.existing.get(key_of(i), _OPEN) for i in instances)
-        mine = frozenset(published.get(station, ())) if rules_of(outlet).once_per_station else frozenset()
+        mine = frozenset(published.get((station, outlet), ())) if rules_of(outlet).once_per_station else frozenset()
         seconds_key = _seconds_key(outlet, station, inputs)
         elsewhere = frozenset(c.piece_id for c in narrow.get(outlet, ()) if not c.targets(station))
         signature = (outlet, seconds_key, mine, existing, elsewhere,
@@ -156,16 +165,17 @@ def _unplaced(inputs: PlanInputs, candidates: Sequence[Candidate],
         distinct[instance.outlet].setdefault((instance.start_at, instance.end_at, key), (instance, key))
     mine = {outlet: sorted(found.values(), key=lambda pair: (pair[0].start_at, pair[1]))
             for outlet, found in distinct.items()}
-    already: dict[int, set[str]] = defaultdict(set)
-    for station, piece in inputs.published:
-        already[piece].add(station)
+    already: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for (station, outlet), pieces in _published_by_outlet(inputs.published).items():
+        for piece in pieces:
+            already[(piece, outlet)].add(station)
     out = []
     for candidate in candidates:
         for outlet in sorted(candidate.channels):
             targeted = {s for s in stations_by_outlet.get(outlet, set()) if candidate.targets(s)}
             missing = targeted - placed.get((candidate.piece_id, outlet), set())
             if rules_of(outlet).once_per_station:
-                missing -= already.get(candidate.piece_id, set())
+                missing -= already.get((candidate.piece_id, outlet), set())
             if missing or not targeted:
                 ours = mine.get(outlet, []) if "*" in candidate.stations else _distinct(inputs, outlet, candidate)
                 code, reason = _why_not(candidate, outlet, ours, inputs)

@@ -175,7 +175,7 @@ def replan(
     replanned = {key for key, d in stored.items()
                  if d.state == DeliveryState.PENDING and d.payload is None and d.end_at > now}
     published = frozenset(
-        (code, piece_id)
+        (code, piece_id, outlet)
         for code, outlet, start, piece_id in session.execute(
             select(Station.code, Delivery.outlet, Delivery.start_at, Airing.piece_id)
             .join(Delivery, Airing.delivery_id == Delivery.id).join(Station)

@@ -29,6 +29,7 @@ class Counts:
     slides: int = 0  # board slides shown (pieces in delivered rotations)
     slide_seconds: float = 0.0  # their planned display time
     articles: int = 0  # portal articles published
+    printed: int = 0  # pieces in printed bulletins made
     missed: int = 0
     failed: int = 0
 
@@ -42,7 +43,8 @@ class Counts:
 
     def to_dict(self) -> dict[str, Any]:
         return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
-                "slide_minutes": self.slide_minutes, "articles": self.articles, "missed": self.missed,
+                "slide_minutes": self.slide_minutes, "articles": self.articles, "printed": self.printed,
+                "missed": self.missed,
                 "failed": self.failed}
 
 

@@ -26,6 +26,7 @@ FIGURES = (
     ("slides", "Lượt trình chiếu bảng tin"),
     ("slide_minutes", "Số phút trình chiếu (dự kiến)"),
     ("articles", "Bài đăng trang thông tin"),
+    ("printed", "Tin in bản tin tuần"),
     ("missed", "Buổi bị lỡ"),
     ("failed", "Lần đẩy thất bại"),
 )
