@@ -98,6 +98,9 @@ def test_killing_the_leader_hands_the_scheduler_to_another_serve(tmp_path, postg
             processes.stop(server, grace_s=30)
         receiver.close()
     assert takeover_s < TAKEOVER_S
-    assert sorted(receiver.keys) == sorted(slot1 + slot2)
+    # Every program reached the receiver once: the two slots added here, and whatever the leader planned itself
+    # from the approval's plan request (a live re-plan at start); none twice, whoever led.
+    assert set(slot1 + slot2) <= set(receiver.keys)
+    assert len(receiver.keys) == len(set(receiver.keys)), sorted(receiver.keys)
     assert set(receiver.keys.values()) == {1}, receiver.keys
     assert "is the scheduler leader" in (tmp_path / "second.log").read_text()
