@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from content.errors import ConfigError
@@ -192,6 +192,29 @@ def _check_key(head: AuditHead | None, key: bytes | None, *, starting: bool = Fa
     if not hmac.compare_digest(head.seal, seal_of(key, _head_text(head.last_id, head.last_hash))):
         raise ConfigError("LOA_AUDIT_KEY: the audit key differs from the one that sealed the audit log (or its "
                           "last entry was rewritten); run loa audit verify")
+
+
+def reseal(session: Session, old: bytes, new: bytes) -> int:
+    """Re-seal every sealed entry and the checkpoint under ``new`` (``loa audit rotate-key``), after checking
+    the whole log under ``old``: a broken log is refused (ConfigError), never laundered under a new key.
+    Unsealed entries before the start of sealing stay unsealed. How many entries were re-sealed."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    report = verify(session, key=old)
+    if not report.ok:
+        raise ConfigError(f"LOA_AUDIT_KEY: the audit log does not verify under the current key, so it is not "
+                          f"re-sealed: {report.reason}")
+    rows = [{"entry_id": entry_id, "new_seal": seal_of(new, digest)} for entry_id, digest in session.execute(
+        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.seal.is_not(None)))]
+    if rows:
+        table = AuditEvent.__table__
+        session.execute(update(table).where(table.c.id == bindparam("entry_id"))
+                        .values(seal=bindparam("new_seal")), rows)
+    head = session.get(AuditHead, _HEAD)
+    if head is not None and head.seal is not None:
+        head.seal = seal_of(new, _head_text(head.last_id, head.last_hash))
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,27 @@ def seal_existing(session: Session) -> dict[str, int]:
         rendition.seal = rendition_seal(key, rendition, revision.sha256)
         counts["renditions"] += 1
     return counts
+
+
+# --- key rotation -------------------------------------------------------------------------------------
+
+def reseal(session: Session, old: bytes, new: bytes) -> dict[str, int]:
+    """Re-seal under ``new`` every review and rendition whose seal holds under ``old`` (``loa audit
+    rotate-key``). A seal that does not hold is left as it is, so what was refused stays refused, and is
+    counted as ``kept_broken``; unsealed rows stay unsealed."""
+    counts = {"reviews": 0, "renditions": 0, "kept_broken": 0}
+    for review, piece_id in session.execute(select(Review, Revision.piece_id).join(
+            Revision, Revision.id == Review.revision_id).where(Review.seal.is_not(None))):
+        if _same(review.seal, review_seal(old, review, piece_id, review.sha256)):
+            review.seal = review_seal(new, review, piece_id, review.sha256)
+            counts["reviews"] += 1
+        else:
+            counts["kept_broken"] += 1
+    for rendition, revision_sha256 in session.execute(select(Rendition, Revision.sha256).join(
+            Revision, Revision.id == Rendition.revision_id).where(Rendition.seal.is_not(None))):
+        if _same(rendition.seal, rendition_seal(old, rendition, revision_sha256)):
+            rendition.seal = rendition_seal(new, rendition, revision_sha256)
+            counts["renditions"] += 1
+        else:
+            counts["kept_broken"] += 1
+    return counts

@@ -49,3 +49,27 @@ def create_key_file(settings: Settings) -> Path | None:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     return path
+
+
+def key_id(key: bytes) -> str:
+    """A short name of a key for the audit log and messages, from which the key cannot be found."""
+    return hmac.new(key, b"loa audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+def pending_key_file(settings: Settings) -> Path:
+    """Where ``loa audit rotate-key`` writes a generated key until the re-sealing has committed."""
+    return key_file(settings).with_name(KEY_FILE.name + ".new")
+
+
+def write_pending_key(settings: Settings) -> tuple[bytes, Path]:
+    """A new random key, written to ``var/audit.key.new`` (mode 0600); refused (FileExistsError) when that
+    file is left from an earlier rotation, since it may hold the key the database is sealed with now."""
+    path = pending_key_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key.encode(), path

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from loa.cli import speech as cli_speech
 from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
-from loa.cli.audit import audit_list, audit_seal_approvals, audit_verify
+from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
 from loa.cli.ingest import ingest_app
@@ -67,6 +67,7 @@ app.command("report")(report_command)
 audit_app.command("list")(audit_list)
 audit_app.command("verify")(audit_verify)
 audit_app.command("seal-approvals")(audit_seal_approvals)
+audit_app.command("rotate-key")(audit_rotate_key)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")

@@ -148,3 +148,71 @@ def audit_seal_approvals(ctx: typer.Context) -> None:
         return
     typer.echo(f"sealed {counts['reviews']} reviews, {counts['renditions']} renditions and {counts['payloads']} "
                f"stored payloads; {counts['refused']} left unsealed because their hashes disagree")
+
+
+def audit_rotate_key(
+    ctx: typer.Context,
+    new_key_env: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Take the new key from this environment variable (then set LOA_AUDIT_KEY to it everywhere); "
+             "without it a new key is generated into var/audit.key.")] = None,
+) -> None:
+    """Admin: re-seal the audit log, approvals, renditions and stored payloads under a new audit key, in one
+    transaction, with a sealed audit.key-rotated entry; then restart every loa process with the new key."""
+    from content import audit, seals
+    from content.db import unit_of_work
+    from content.errors import ConfigError, InputError
+    from content.users import require_role
+    from loa.audit_key import AUDIT_KEY_ENV, audit_key, key_file, key_id, pending_key_file, write_pending_key
+    from scheduler.dispatch.outbox import reseal_payloads
+
+    state = state_of(ctx)
+    services = state.services()
+    settings = services.settings
+    if state.user:
+        require_role(state.acting_user(), "admin")
+    old = audit_key(settings)
+    if old is None:
+        raise ConfigError("LOA_AUDIT_KEY: no audit key is set, so there is nothing to rotate (loa init creates one)")
+    pending = None
+    if new_key_env:
+        new = (settings.env.get(new_key_env) or "").strip().encode()
+        if len(new) < 32:
+            raise InputError(f"{new_key_env} must hold the new key, at least 32 characters", where="--new-key-env")
+    elif settings.env.get(AUDIT_KEY_ENV):
+        raise InputError(f"{AUDIT_KEY_ENV} is set and wins over var/audit.key: give the new key with "
+                         "--new-key-env VAR, then set LOA_AUDIT_KEY to it", where="--new-key-env")
+    else:
+        try:
+            new, pending = write_pending_key(settings)
+        except FileExistsError:
+            raise ConfigError(f"{pending_key_file(settings)} is left from an earlier rotation and may hold the key "
+                              "the database is sealed with now: check with loa audit verify using it, then move "
+                              "it to var/audit.key or remove it") from None
+    if new == old:
+        raise InputError("the new key is the current key", where="--new-key-env")
+    actor = state.user or "system"
+    try:
+        with unit_of_work(services.sessions) as session:
+            entries = audit.reseal(session, old, new)
+            counts = seals.reseal(session, old, new)
+            counts["payloads"], broken = reseal_payloads(session, old, new)
+            counts["kept_broken"] += broken
+            counts["entries"] = entries
+            session.info["audit_key"] = new
+            audit.record(session, actor=actor, action="audit.key-rotated", subject="audit", at=services.now(),
+                         details={**counts, "old_key": key_id(old), "new_key": key_id(new)})
+    except BaseException:
+        if pending is not None:
+            pending.unlink(missing_ok=True)
+        raise
+    where = f"set {AUDIT_KEY_ENV} to the value of {new_key_env} for every loa process"
+    if pending is not None:
+        pending.replace(key_file(settings))
+        where = f"the new key is in {key_file(settings)} (mode 0600)"
+    if state.as_json:
+        typer.echo(json.dumps({**counts, "new_key": key_id(new)}))
+        return
+    typer.echo(f"re-sealed {entries} audit entries, {counts['reviews']} approvals, {counts['renditions']} "
+               f"renditions and {counts['payloads']} stored payloads under key {key_id(new)}; "
+               f"{counts['kept_broken']} seals that did not hold were left as they were (still refused)")
+    typer.echo(f"{where}; restart every loa process (loa serve, workers) so they use it", err=True)

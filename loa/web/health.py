@@ -40,6 +40,8 @@ def metrics(request: Request) -> Response:
           registry=registry).set(figures.queue_age_s)
     Gauge("loa_last_plan_timestamp_seconds", "When the plan last changed (Unix time; 0 if never).",
           registry=registry).set(figures.last_plan.timestamp() if figures.last_plan else 0)
+    Gauge("loa_integrity_alerts", "Pushes refused in the last 7 days because a seal or hash did not hold (ALERT).",
+          registry=registry).set(figures.integrity_alerts)
     leadership = getattr(request.app.state, "leadership", None)
     Gauge("loa_scheduler_leader", "1 when this process runs the scheduler jobs.",
           registry=registry).set(1 if leadership is not None and leadership.leader else 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content.db import UTCDateTime, unit_of_work
 from content.models import AuditEvent
 from scheduler.models import Delivery, DeliveryState
+from scheduler.views.deliveries import integrity_alerts
 
 STATES = (DeliveryState.PENDING, DeliveryState.SENDING, *DeliveryState.FINAL)
 
@@ -20,6 +21,7 @@ class OutboxFigures:
     by_state: dict[str, int]
     queue_age_s: float
     last_plan: datetime | None
+    integrity_alerts: int = 0
 
 
 def outbox_figures(sessions: sessionmaker[Session], now: datetime) -> OutboxFigures:
@@ -29,8 +31,10 @@ def outbox_figures(sessions: sessionmaker[Session], now: datetime) -> OutboxFigu
             Delivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)), Delivery.due_at <= now))
         last_plan = session.scalar(select(type_coerce(func.max(AuditEvent.at), UTCDateTime())).where(
             AuditEvent.action == "plan.change"))
+        alerts = len(integrity_alerts(session, since=now - timedelta(days=7)))
     return OutboxFigures(
         by_state={state: counts.get(state, 0) for state in STATES} | counts,
         queue_age_s=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
         last_plan=last_plan,
+        integrity_alerts=alerts,
     )

@@ -78,7 +78,7 @@ def _days(programs: list, stations: list, now: datetime) -> list[StationDay]:
 
 @router.get("/", response_class=HTMLResponse)
 def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
-    from scheduler.views.deliveries import NEEDS_ACTION, deliveries
+    from scheduler.views.deliveries import NEEDS_ACTION, deliveries, integrity_alerts
     from scheduler.views.schedule import upcoming
 
     services = request.app.state.services
@@ -90,12 +90,13 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         programs = [p for p in upcoming(session, start=start, end=start + timedelta(days=1))
                     if p.station_code in codes]
         failures = deliveries(session, start=now - timedelta(days=7), states=NEEDS_ACTION, stations=codes)
+        alerts = integrity_alerts(session, since=now - timedelta(days=7), stations=codes)
         to_review = _to_review(session, user)
         sent_back = _sent_back(session, user)
     days = _days(programs, stations, now)
     outlets = Counter(p.outlet for p in programs)
     return render(request, "today.html", {
-        "to_review": to_review, "sent_back": sent_back, "failures": failures, "shown": SHOWN,
+        "to_review": to_review, "sent_back": sent_back, "failures": failures, "alerts": alerts, "shown": SHOWN,
         "days": days if len(days) <= STATION_CARDS else [], "outlet_counts": sorted(outlets.items()),
         "program_count": len(programs), "item_count": sum(len(p.items) for p in programs),
         "stations": stations})

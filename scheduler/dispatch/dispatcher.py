@@ -245,7 +245,8 @@ class Dispatcher:
                     continue
                 except (Refusal, IntegrityError, channels.ChannelError, KeyError) as refusal:
                     log.error("ALERT: delivery %s refused: %s", delivery_id, refusal)
-                    outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker)
+                    outbox.record_refused(session, delivery, reason=str(refusal), now=now, actor=self.worker,
+                                          integrity=isinstance(refusal, IntegrityError))
                     summary.counts[DeliveryState.REFUSED] += 1
                     continue
                 except Exception as error:  # e.g. rendering failed: try again later, like a transient error

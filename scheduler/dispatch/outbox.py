@@ -21,6 +21,7 @@ stored (``Delivery.payload``) and re-sent as it is on every retry.
 
 from __future__ import annotations
 
+import hmac
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,6 +143,20 @@ def seal_stored_payloads(session: Session) -> int:
     return sealed
 
 
+def reseal_payloads(session: Session, old: bytes, new: bytes) -> tuple[int, int]:
+    """Re-seal under ``new`` the stored payloads whose seal holds under ``old`` (``loa audit rotate-key``);
+    (re-sealed, kept broken). A payload whose seal does not hold keeps it, so it stays refused."""
+    resealed = broken = 0
+    for delivery in session.scalars(select(Delivery).where(Delivery.payload_seal.is_not(None))):
+        if delivery.payload is not None and hmac.compare_digest(
+                delivery.payload_seal, seals.payload_seal(old, delivery.id, delivery.payload)):
+            delivery.payload_seal = seals.payload_seal(new, delivery.id, delivery.payload)
+            resealed += 1
+        else:
+            broken += 1
+    return resealed, broken
+
+
 def release(session: Session, delivery_ids: list[str], *, now: datetime, actor: str, reason: str,
             until: datetime | None = None) -> list[str]:
     """Hand deliveries that ``actor`` claimed back untried, as if never claimed: no attempt is used up.
@@ -224,13 +239,20 @@ def record_failure(session: Session, delivery: Delivery, *, error: str, transien
     return delivery.state
 
 
-def record_refused(session: Session, delivery: Delivery, *, reason: str, now: datetime, actor: str) -> None:
+#: ``details["alert"]`` of a ``delivery.refused`` entry for a seal or hash that did not hold (shown on Today).
+INTEGRITY_ALERT = "integrity"
+
+
+def record_refused(session: Session, delivery: Delivery, *, reason: str, now: datetime, actor: str,
+                   integrity: bool = False) -> None:
+    """Refuse a delivery, audited; ``integrity`` when a seal or hash did not hold (an ALERT: tampering)."""
     delivery.state = DeliveryState.REFUSED
     delivery.last_error = reason
     delivery.claimed_by = None
     delivery.updated_at = now
+    details = {"reason": reason} | ({"alert": INTEGRITY_ALERT} if integrity else {})
     audit.record(session, actor=actor, action="delivery.refused", subject=f"delivery:{delivery.id}", at=now,
-                 details={"reason": reason})
+                 details=details)
 
 
 def retry_delivery(session: Session, delivery_id: str, *, actor: str, now: datetime) -> None:

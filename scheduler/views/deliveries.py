@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from content.models import AuditEvent
+from scheduler.dispatch.outbox import INTEGRITY_ALERT
 from scheduler.models import Delivery, DeliveryState, Station
 
 NEEDS_ACTION = (DeliveryState.DEAD, DeliveryState.REFUSED, DeliveryState.MISSED)
@@ -48,3 +50,17 @@ def deliveries(session: Session, *, start: datetime | None = None, end: datetime
     if stations is not None:
         query = query.where(Station.code.in_(list(stations)))
     return [(d, s) for d, s in session.execute(query).all()]
+
+
+def integrity_alerts(session: Session, *, since: datetime,
+                     stations: Collection[str] | None = None) -> list[tuple[AuditEvent, Delivery, Station]]:
+    """Pushes refused since ``since`` because a seal or hash did not hold (read from the audit log, so a
+    retry does not hide them), newest first, optionally on ``stations`` only."""
+    events = [e for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "delivery.refused", AuditEvent.at >= since).order_by(AuditEvent.id.desc()))
+        if e.details.get("alert") == INTEGRITY_ALERT]
+    ids = {e.subject.removeprefix("delivery:") for e in events}
+    found = {d.id: (d, s) for d, s in session.execute(
+        select(Delivery, Station).join(Station).where(Delivery.id.in_(ids))).all()} if ids else {}
+    return [(e, *found[key]) for e in events if (key := e.subject.removeprefix("delivery:")) in found
+            and (stations is None or found[key][1].code in stations)]
