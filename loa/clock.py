@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 #: The days loa plans, reports and runs in; a date outside them is a typing mistake, and far enough out
@@ -18,6 +18,47 @@ def check_day(moment: date, where: str) -> None:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InputError("{day} is outside the years loa works with ({first}–{last})", where=where,
                          day=day.isoformat(), first=FIRST_DAY.year, last=LAST_DAY.year)
+
+
+#: A day as the app shows it (31/12/2026) or in ISO (2026-12-31); a time adds `` HH:MM`` or ISO's ``T06:00``.
+DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def parse_day(text: str, where: str) -> date:
+    """The day written ``dd/mm/yyyy`` or ``yyyy-mm-dd``; InputError naming ``where`` otherwise."""
+    from content.errors import InputError
+
+    for fmt in DAY_FORMATS:
+        try:
+            day = datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC).date()
+        except ValueError:
+            continue
+        check_day(day, where)
+        return day
+    raise InputError("{text!r} is not a date; write 31/12/2026 or 2026-12-31", where=where, text=text)
+
+
+def parse_moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool = False) -> datetime:
+    """A day (its local midnight, or the next one for ``end_of_day``), ``dd/mm/yyyy HH:MM`` or an ISO-8601
+    time; a time without an offset is in ``zone``."""
+    from content.errors import InputError
+
+    text = text.strip()
+    if len(text) == 10:
+        day = parse_day(text, where)
+        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), datetime.min.time(), tzinfo=zone)
+    try:
+        moment = datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=zone)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError("{text!r} is not a time; write 31/12/2026 06:00 or 2026-12-31T06:00", where=where,
+                             text=text) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    check_day(moment, where)
+    return moment
 
 
 class Clock:

@@ -71,7 +71,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     from loa.web import create_app
     from scheduler.runtime import Runtime
 
-    configure_logging()
+    configure_logging(services.settings.zone)
     settings = services.settings
     host, port = host or settings.loa.web.host, port or settings.loa.web.port
     runtimes: list[tuple[Runtime, Any]] = []

@@ -114,7 +114,7 @@ def run_worker(services: Services) -> None:
     """``loa worker`` until SIGTERM or SIGINT: the push under way finishes, unpushed claims are handed back."""
     from loa.logs import configure_logging
 
-    configure_logging()
+    configure_logging(services.settings.zone)
     worker = Worker(services)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop.set())

@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -160,23 +159,17 @@ def _print_plan(changes: Any) -> None:
 @app.command()
 def plan(
     ctx: typer.Context,
-    from_: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), default today.")] = None,  # noqa: UP045
+    from_: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--from", help="First day (31/12/2026 or 2026-12-31), default today.")] = None,
     days: Annotated[Optional[int], typer.Option(min=1, max=62, help="How many days.")] = None,  # noqa: UP045
     fresh: Annotated[bool, typer.Option(help="Recompute programs not yet sent from scratch (pins and removals "
                                              "hold), instead of keeping what the last plan placed.")] = False,
 ) -> None:
     """(Re)compute the plan; keeps pinned and delivered airings; says what could not be placed."""
-    from content.errors import InputError
+    from loa.clock import parse_day
 
     state = state_of(ctx)
-    try:
-        first_day = date.fromisoformat(from_) if from_ else None
-    except ValueError:
-        raise InputError(f"{from_!r} is not a date; write YYYY-MM-DD", where="--from") from None
-    if first_day is not None:
-        from loa.clock import check_day
-
-        check_day(first_day, "--from")
+    first_day = parse_day(from_, "--from") if from_ else None
     with _progress_bar("measuring pieces") as progress:
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
                                         progress=progress, fresh=fresh)

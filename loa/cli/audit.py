@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Optional
 
 import typer
 
 from loa.cli.state import State, state_of
-from loa.clock import check_day
 
 
 def _moment(state: State, text: str, option: str, *, end_of_day: bool) -> datetime:
-    """An ISO time, or a date meaning its local midnight (for --until, the end of that day)."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return state.parse_time(text, option)
-    check_day(day, option)
-    zone = state.services().settings.zone
-    return datetime.combine(day + timedelta(days=1 if end_of_day else 0), datetime.min.time(), tzinfo=zone)
+    """A time, or a date meaning its local midnight (for --until, the end of that day)."""
+    return state.parse_time(text, option, end_of_day=end_of_day)
 
 
 def audit_list(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -21,7 +21,7 @@ Body = Annotated[Optional[str], typer.Option(help="Body text.")]  # noqa: UP045
 BodyFile = Annotated[Optional[Path], typer.Option(help="Read the body from a UTF-8 text file.")]  # noqa: UP045
 Campaign = Annotated[Optional[str], typer.Option(help="Campaign code from campaigns.toml.")]  # noqa: UP045
 Channels = Annotated[Optional[str], typer.Option(help="Comma list of loudspeaker, board, portal.")]  # noqa: UP045
-When = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD or an ISO-8601 time.")]  # noqa: UP045
+When = Annotated[Optional[str], typer.Option(help="31/12/2026, 31/12/2026 06:00 or ISO 2026-12-31.")]  # noqa: UP045
 Stations = Annotated[Optional[str], typer.Option(  # noqa: UP045
     help="Comma list of station codes or groups it goes to, or * for every station; default: your stations.")]
 Priority = Annotated[Optional[int], typer.Option(help="1 (lowest) to 9 (highest).")]  # noqa: UP045
@@ -46,20 +46,7 @@ def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) ->
     """A date means the start of that day (or the end of it, for --valid-until) in the zone."""
     if text is None or text == "":
         return None
-    if len(text) == 10:
-        from content.errors import InputError
-
-        try:
-            day = datetime.fromisoformat(text).date()
-        except ValueError:
-            raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
-        from loa.clock import check_day
-
-        check_day(day, option)
-        zone = state.services().settings.zone
-        moment = datetime.combine(day, time(0), tzinfo=zone)
-        return moment + timedelta(days=1) if end_of_day else moment
-    return state.parse_time(text, option)
+    return state.parse_time(text, option, end_of_day=end_of_day)
 
 
 def _changes(state: State, **options: Any) -> dict[str, Any]:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from loa.cli.state import state_of
-
-
-def _day(text: str, option: str) -> date:
-    from content.errors import InputError
-    from loa.clock import check_day
-
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=option) from None
-    check_day(day, option)
-    return day
+from loa.clock import parse_day
 
 
 def report(
     ctx: typer.Context,
-    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD), local time.")],
-    to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD), included.")],
+    from_: Annotated[str, typer.Option("--from", help="First day (31/12/2026 or 2026-12-31), local time.")],
+    to: Annotated[str, typer.Option("--to", help="Last day (31/12/2026 or 2026-12-31), included.")],
     station: Annotated[Optional[list[str]], typer.Option(help="Only these station codes.")] = None,  # noqa: UP045
     campaign: Annotated[Optional[list[str]], typer.Option(help="Only these campaign codes.")] = None,  # noqa: UP045
     fmt: Annotated[Optional[str], typer.Option("--format", help="table, csv, xlsx or json.")] = None,  # noqa: UP045
@@ -45,7 +33,7 @@ def report(
         raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
     if fmt == "xlsx" and out is None:
         raise InputError("an XLSX report needs a file; add --out report.xlsx", where="--out")
-    start, end = _day(from_, "--from"), _day(to, "--to")
+    start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     services = state.services()
     with unit_of_work(services.sessions) as session:
         result = build_report(session, start=start, end=end, zone=services.settings.zone,

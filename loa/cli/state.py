@@ -31,17 +31,11 @@ class State:
 
         return load_settings(self.config_dir, database_url=self.db)
 
-    def parse_time(self, text: str, option: str) -> datetime:
-        from content.errors import InputError
+    def parse_time(self, text: str, option: str, *, end_of_day: bool = False) -> datetime:
+        """``dd/mm/yyyy``, ``dd/mm/yyyy HH:MM`` or ISO, in the configured zone (loa.clock.parse_moment)."""
+        from loa.clock import parse_moment
 
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise InputError(f"{text!r} is not an ISO-8601 time, e.g. 2026-10-01T06:00", where=option) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.services().settings.zone)
-        check_day(moment, option)
-        return moment
+        return parse_moment(text, self.services().settings.zone, option, end_of_day=end_of_day)
 
     def services(self) -> Services:
         if self._services is None:

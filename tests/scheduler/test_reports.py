@@ -238,7 +238,7 @@ def test_cli_report_writes_csv_and_a_chart_with_the_same_totals(services, month,
 
 def test_cli_report_mistakes_are_one_line(cli) -> None:
     cli("init")
-    for args, message in [(("--from", "1/11/2026", "--to", "2026-11-30"), "--from"),
+    for args, message in [(("--from", "31/11/2026", "--to", "2026-11-30"), "--from"),
                           (("--from", "2026-11-01", "--to", "2026-11-30", "--format", "pdf"), "pdf"),
                           (("--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx"), "--out"),
                           (("--from", "2026-11-01", "--to", "2026-11-30", "--station", "00000"), "00000")]:
