@@ -98,8 +98,11 @@ def leader_running(sessions: sessionmaker[Session], here: bool) -> bool:
     with unit_of_work(sessions) as session:
         if session.get_bind().dialect.name != "postgresql":
             return False
-        return bool(session.execute(text("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                         "AND classid = 0 AND objid = :key"), {"key": LEADER_KEY}).first())
+        # Advisory locks are per database: another loa on the same PostgreSQL server leads its own install.
+        return bool(session.execute(text(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = :key "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+            {"key": LEADER_KEY}).first())
 
 
 def newest_request(session: Session) -> int:
