@@ -40,7 +40,7 @@ TITLE = "Thông báo lịch tiếp công dân của Chủ tịch UBND xã"
 BODY = "Chủ tịch UBND xã tiếp công dân vào sáng thứ Năm hằng tuần tại trụ sở xã."
 UNAPPROVED = "Bản nháp chưa duyệt: không được phát."
 RETIRED = "Tin đã gỡ: không được phát lại."
-EXAMPLES = int(os.environ.get("LOA_ROW_CHANGE_EXAMPLES", "25"))  # ~2.5 s each, a fresh install each
+EXAMPLES = int(os.environ.get("LOA_ROW_CHANGE_EXAMPLES", "15"))  # a fresh install each: ~4 s alone
 MARK = "GIẢ-MẠO"  # starts every text the attacker writes, so the outlets can be searched for it
 
 HEX = st.text("0123456789abcdef", min_size=64, max_size=64)
