@@ -84,6 +84,9 @@ def check_approval(session: Session, piece: Piece, revision: Revision, actual_sh
     if review.seal is None:
         raise IntegrityError(f"{where}: its approval carries no seal (written in the database without the key, "
                              "or before seals: an admin runs `loa audit seal-approvals` once after upgrading)")
+    if review.sha256 != actual_sha256:  # the seal covers the content hash, not this record of it: compare too
+        raise IntegrityError(f"{where}: its approval records content sha256 {review.sha256[:12]}…, not the stored "
+                             f"content's {actual_sha256[:12]}…; the approval was altered in the database")
     if not _same(review.seal, review_seal(key, review, piece.id, actual_sha256)):
         raise IntegrityError(f"{where}: its approval's seal does not match the stored content, approver or time; "
                              "the content or the approval was altered in the database")
