@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -16,25 +15,9 @@ from e2e_support import APPROVER, APPROVER2, EDITOR, add_piece, at, playlist, pr
 
 from conftest import Cli
 from servers import processes
+from servers.processes import free_port, wait_for
 
 PASSWORD = "mat-khau-du-dai-1"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _csrf(html: str) -> str:
@@ -60,7 +43,7 @@ def test_approvals_reach_schedule_and_push_and_a_withdrawal_leaves_without_loa_p
     for piece in (by_web, by_cli):
         cli("piece", "submit", str(piece), now=start, user=EDITOR)
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": url, "LOA_NOW": at("16:57:00"),
            "LOA_USER": "", "LOA_SECRET_KEY": "khoa-bi-mat-thu-nghiem", "LOA_LEADER_RETRY_S": "1"}
     log = (config_dir.parent / "serve.log").open("w+")
@@ -74,7 +57,7 @@ def test_approvals_reach_schedule_and_push_and_a_withdrawal_leaves_without_loa_p
             except requests.RequestException:
                 return False
 
-        _wait(healthy, "/healthz")
+        wait_for(healthy, "/healthz")
         web = requests.Session()
         login = web.get(base + "/login", timeout=10)
         assert web.post(base + "/login", data={"name": APPROVER, "password": PASSWORD, "csrf": _csrf(login.text)},
@@ -93,11 +76,11 @@ def test_approvals_reach_schedule_and_push_and_a_withdrawal_leaves_without_loa_p
             found = programs(cli.json("schedule", "--station", "99001", now=at("16:57:15")), "loudspeaker", "17:00")
             return titles(found[0]) if found else []
 
-        _wait(lambda: {"Họp thôn cuối năm", "Lịch tiêm chủng"} <= set(at_five()), "both approvals in the schedule",
+        wait_for(lambda: {"Họp thôn cuối năm", "Lịch tiêm chủng"} <= set(at_five()), "both approvals in the schedule",
               timeout=30)
         # The 17:00 program is pushed at 16:58 (lead 2 minutes): the playlist holds both pieces.
         path = playlist(config_dir, "99001", "1700")
-        _wait(path.exists, "the 17:00 playlist", timeout=120)
+        wait_for(path.exists, "the 17:00 playlist", timeout=120)
         pushed = [title for _, title, _ in read_playlist(path)]
         assert "Họp thôn cuối năm" in pushed and "Lịch tiêm chủng" in pushed
 
@@ -108,7 +91,7 @@ def test_approvals_reach_schedule_and_push_and_a_withdrawal_leaves_without_loa_p
                              "loudspeaker", "06:00")
             return titles(found[0]) if found else []
 
-        _wait(lambda: tomorrow_morning() == ["Lịch tiêm chủng"], "the withdrawn piece to leave tomorrow's program",
+        wait_for(lambda: tomorrow_morning() == ["Lịch tiêm chủng"], "the withdrawn piece to leave tomorrow's program",
               timeout=30)
     finally:
         processes.stop(server, grace_s=20)

@@ -5,37 +5,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import requests
 from e2e_support import APPROVER, EDITOR, approved_piece
 
 from servers import processes
+from servers.processes import free_port, wait_for
 from servers.receiver import SECRET
 
 OLD, NEW = "Cụ Nguyễn Văn An, 68 tuổi, hiến đất làm đường.", "Cụ Nguyễn Văn An, 69 tuổi, hiến đất làm đường."
 TITLE = "Gương sáng hiến đất làm đường liên thôn"
 KIOSK = 'board = { type = "kiosk", dir = "var/out/boards", slide_chars = 280, slide_seconds = 15 }'
 SECRET_ENV = "LOA_E2E_SERVE_BOARD_SECRET"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _posted(receiver, text: str):
@@ -62,7 +45,7 @@ def test_serve_pushes_a_mid_day_correction_to_the_kiosk_and_the_http_board(cli, 
 
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": cli.database_url, "LOA_NOW": "",
            SECRET_ENV: SECRET}
-    port = _free_port()
+    port = free_port()
     server = processes.start([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -75,15 +58,15 @@ def test_serve_pushes_a_mid_day_correction_to_the_kiosk_and_the_http_board(cli, 
         return [slide["text"] for slide in rotation["slides"]] if rotation else None
 
     try:
-        assert _wait_for(lambda: kiosk() == [OLD], "the morning rotation on the kiosk")
-        first = _wait_for(lambda: _posted(receiver, OLD), "the morning rotation on the http board")
+        assert wait_for(lambda: kiosk() == [OLD], "the morning rotation on the kiosk")
+        first = wait_for(lambda: _posted(receiver, OLD), "the morning rotation on the http board")
 
         cli("piece", "edit", str(piece), "--body", NEW, user=EDITOR)
         cli("piece", "submit", str(piece), user=EDITOR)
         cli("piece", "approve", str(piece), user=APPROVER)
 
-        assert _wait_for(lambda: kiosk() == [NEW], "the corrected rotation on the kiosk")
-        second = _wait_for(lambda: _posted(receiver, NEW), "the corrected rotation on the http board")
+        assert wait_for(lambda: kiosk() == [NEW], "the corrected rotation on the kiosk")
+        second = wait_for(lambda: _posted(receiver, NEW), "the corrected rotation on the http board")
         assert second.key != first.key and second.json()["replaces"] == [first.key] and second.signed
     finally:
         processes.stop(server, grace_s=20)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -18,14 +17,9 @@ from pathlib import Path
 import requests
 
 from servers import processes
+from servers.processes import free_port
 
 LINK = re.compile(r"open (http://\S+/reset/\S+) within 24 hours to create the first admin")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _Serve:
@@ -34,7 +28,7 @@ class _Serve:
     def __init__(self, config_dir: Path) -> None:
         env = {key: value for key, value in os.environ.items() if key != "LOA_SECRET_KEY"}
         env.update(LOA_CONFIG=str(config_dir), LOA_DATABASE_URL="", LOA_NOW="")
-        self.base = f"http://127.0.0.1:{(port := _free_port())}"
+        self.base = f"http://127.0.0.1:{(port := free_port())}"
         self.process = processes.start([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()

@@ -17,14 +17,9 @@ from content.models import AuditEvent
 from scheduler.models import Delivery
 
 from servers import processes
+from servers.processes import free_port, wait_for
 
 TAKEOVER_S = 30  # the lock is free as soon as PostgreSQL sees the dead session; followers retry every second
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _leader(port: int) -> float | None:
@@ -35,15 +30,6 @@ def _leader(port: int) -> float | None:
         return None
     return next(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                 if sample.name == "loa_scheduler_leader")
-
-
-def _wait(predicate, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _pushed_by(url: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -68,29 +54,31 @@ def test_killing_the_leader_hands_the_scheduler_to_another_serve(tmp_path, postg
     loa_toml = config_dir / "loa.toml"
     loa_toml.write_text(loa_toml.read_text().replace("max_attempts = 5", "max_attempts = 5\npoll_seconds = 1"))
     piece = approved_piece(config_dir, postgres_url)
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     first = start_loa(config_dir, postgres_url, "serve", "--port", str(ports[0]), log=tmp_path / "first.log")
     servers = [first]
     try:
-        _wait(lambda: _leader(ports[0]) == 1, "the first serve to lead")
+        wait_for(lambda: _leader(ports[0]) == 1, "the first serve to lead", timeout=90)
         second = start_loa(config_dir, postgres_url, "serve", "--port", str(ports[1]), log=tmp_path / "second.log")
         servers.append(second)
-        _wait(lambda: _leader(ports[1]) == 0, "the second serve to answer as a follower")
+        wait_for(lambda: _leader(ports[1]) == 0, "the second serve to answer as a follower", timeout=90)
 
         now = datetime.now(UTC)
         slot1 = add_deliveries(config_dir, postgres_url, 3, piece=piece, due_at=now, now=now)
-        _wait(lambda: {s for s, _ in _pushed_by(postgres_url, slot1).values()} == {"delivered"}, "the first slot")
+        wait_for(lambda: {s for s, _ in _pushed_by(postgres_url, slot1).values()} == {"delivered"}, "the first slot",
+                 timeout=90)
         assert {by for _, by in _pushed_by(postgres_url, slot1).values()} == {f"{socket.gethostname()}:{first.pid}"}
 
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         killed = time.monotonic()
-        _wait(lambda: _leader(ports[1]) == 1, "the second serve to take over", timeout=TAKEOVER_S)
+        wait_for(lambda: _leader(ports[1]) == 1, "the second serve to take over", timeout=TAKEOVER_S)
         takeover_s = time.monotonic() - killed
 
         now = datetime.now(UTC)
         slot2 = add_deliveries(config_dir, postgres_url, 3, piece=piece, due_at=now + timedelta(seconds=2), now=now)
-        _wait(lambda: {s for s, _ in _pushed_by(postgres_url, slot2).values()} == {"delivered"}, "the next slot")
+        wait_for(lambda: {s for s, _ in _pushed_by(postgres_url, slot2).values()} == {"delivered"}, "the next slot",
+                 timeout=90)
         assert {by for _, by in _pushed_by(postgres_url, slot2).values()} == {f"{socket.gethostname()}:{second.pid}"}
         time.sleep(2)  # a second firing, if there were one, would land by now
     finally:

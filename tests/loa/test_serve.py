@@ -5,39 +5,22 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import feedparser
 import requests
 
 from servers import processes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from servers.processes import free_port, wait_for
 
 
 def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": ""}
     loa = [sys.executable, "-m", "loa"]
     subprocess.run([*loa, "demo", "--first-push-in", "0"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = processes.start([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -49,15 +32,15 @@ def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
             return None
 
     try:
-        health = _wait_for(lambda: (r := get("/healthz")) is not None and r.status_code == 200 and r, "/healthz")
+        health = wait_for(lambda: (r := get("/healthz")) is not None and r.status_code == 200 and r, "/healthz")
         assert health.json()["status"] == "ok"
         out = config_dir.parent / "var" / "out"
-        playlists = _wait_for(lambda: list((out / "loudspeaker" / "99001").glob("*/*.m3u8")), "a playlist")
+        playlists = wait_for(lambda: list((out / "loudspeaker" / "99001").glob("*/*.m3u8")), "a playlist")
         assert playlists[0].read_text(encoding="utf-8").startswith("#EXTM3U")
-        board = _wait_for(lambda: (r := get("/boards/99001.json")) is not None and r.json()["rotation"] and r,
+        board = wait_for(lambda: (r := get("/boards/99001.json")) is not None and r.json()["rotation"] and r,
                           "the board rotation")
         assert board.json()["rotation"]["slides"]
-        feed = _wait_for(lambda: (r := get("/feeds/99001.rss")) is not None and r.status_code == 200 and r,
+        feed = wait_for(lambda: (r := get("/feeds/99001.rss")) is not None and r.status_code == 200 and r,
                          "the portal feed")
         parsed = feedparser.parse(feed.content)
         assert not parsed.bozo and parsed.entries
@@ -72,12 +55,12 @@ def test_a_second_serve_on_the_same_sqlite_file_is_refused(config_dir: Path):
     env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": ""}
     loa = [sys.executable, "-m", "loa"]
     subprocess.run([*loa, "init"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     first = processes.start([*loa, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the first server")
-        second = subprocess.run([*loa, "serve", "--port", str(_free_port())], env=env, capture_output=True,
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the first server")
+        second = subprocess.run([*loa, "serve", "--port", str(free_port())], env=env, capture_output=True,
                                 text=True, timeout=60)
         assert second.returncode != 0
         assert f"another `loa serve` (pid {first.pid}) is already running" in second.stderr

@@ -10,17 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
 
-from content.db import unit_of_work
-from content.pieces import PieceContent, add_piece, approve, retire, submit
-from content.users import add_user
-from scheduler.models import Airing, Delivery, DeliveryState
 from scheduler.planning.calendar import CampaignRule, Instance
 from scheduler.planning.planner import Candidate, Existing, PlanInputs, PlannedItem, key_of, plan
 from scheduler.planning.planner_types import Held
 
-from conftest import MONDAY, ZONE
+from conftest import ZONE
 
 DAY = date(2026, 11, 23)  # a Monday; no yearly campaign is on
 ALL = ("loudspeaker", "board", "portal")
@@ -339,65 +334,3 @@ def test_unplaced_counts_the_stations_missed() -> None:
     result = run(instances, [cand(1, 500)])
     assert [(u.piece_id, u.outlet, u.stations) for u in result.unplaced] == [(1, "loudspeaker", 3)]
 
-
-# --- through the database ------------------------------------------------------------------------------
-
-@pytest.fixture
-def approved(services):
-    """Two approved pieces in the services' database; returns their ids."""
-    now = services.now()
-    with unit_of_work(services.sessions) as session:
-        editor = add_user(session, "bien-tap", "editor", now=now)
-        approver = add_user(session, "duyet", "approver", now=now)
-        ids = [add_piece(session, PieceContent(title, body), author=editor, now=now).id for title, body in (
-            ("Lịch tiêm chủng", "Trạm y tế xã tiêm chủng cho trẻ em vào sáng thứ Bảy."),
-            ("Thu gom rác", "Xe thu gom rác đi qua các thôn vào chiều thứ Năm."),
-        )]
-    for piece_id in ids:
-        with unit_of_work(services.sessions) as session:
-            submit(session, piece_id, actor=editor, now=now)
-        with unit_of_work(services.sessions) as session:
-            approve(session, piece_id, actor=approver, now=now)
-    return ids
-
-
-def stored_airings(services) -> set[tuple]:
-    with unit_of_work(services.sessions) as session:
-        return set(session.execute(select(Delivery.id, Delivery.outlet, Airing.position, Airing.piece_id,
-                                          Airing.revision_id).join(Airing)).all())
-
-
-def test_replanning_with_nothing_changed_changes_nothing(services, approved) -> None:
-    first = services.plan()
-    assert first.programs_changed > 0 and first.deliveries_created > 0
-    before = stored_airings(services)
-    assert {piece for *_, piece, _ in before} == set(approved)
-    again = services.plan()
-    assert (again.programs_changed, again.airings_added, again.airings_dropped, again.deliveries_created,
-            again.deliveries_deleted) == (0, 0, 0, 0, 0)
-    assert stored_airings(services) == before
-
-
-def test_delivered_programs_keep_their_airings_after_a_replan(services, approved) -> None:
-    services.plan()
-    with unit_of_work(services.sessions) as session:
-        delivered_id = session.scalars(select(Delivery.id).where(Delivery.outlet == "loudspeaker")
-                                       .order_by(Delivery.start_at, Delivery.id)).first()
-        session.execute(update(Delivery).where(Delivery.id == delivered_id)
-                        .values(state=DeliveryState.DELIVERED, delivered_at=MONDAY))
-        kept = list(session.execute(select(Airing.position, Airing.piece_id, Airing.revision_id)
-                                    .where(Airing.delivery_id == delivered_id).order_by(Airing.position)).all())
-        editor = add_user(session, "truong-tram", "admin", now=services.now())
-    assert approved[0] in [piece for _, piece, _ in kept]
-    with unit_of_work(services.sessions) as session:
-        retire(session, approved[0], actor=editor, now=services.now())
-
-    changes = services.plan()
-    assert changes.programs_changed > 0
-    with unit_of_work(services.sessions) as session:
-        delivery = session.get(Delivery, delivered_id)
-        assert delivery.state == DeliveryState.DELIVERED
-        assert [(a.position, a.piece_id, a.revision_id) for a in delivery.airings] == kept
-        pending = set(session.scalars(select(Airing.piece_id).join(Delivery)
-                                      .where(Delivery.state == DeliveryState.PENDING)))
-    assert pending == {approved[1]}

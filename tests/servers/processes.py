@@ -17,6 +17,7 @@ import atexit
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -30,6 +31,24 @@ MARK = "LOA_TEST_RUN"
 #: Process groups made by ``start`` that may still have members.
 _groups: dict[int, str] = {}
 _left_behind = pytest.StashKey[list["Running"]]()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, what: str, timeout: float = 60.0, every: float = 0.3):
+    """``predicate()``'s first truthy value, asked every ``every`` seconds; AssertionError naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start(argv: list[str], **popen: object) -> subprocess.Popen:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -76,6 +77,16 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF field on the page"
     return match[1]
+
+
+def signed_in(base: str, name: str, timeout: float = 60) -> requests.Session:
+    """A requests session logged in as ``name`` on the app served at ``base`` (login page, CSRF, password)."""
+    client = requests.Session()
+    page = client.get(f"{base}/login", timeout=timeout)
+    response = client.post(f"{base}/login", data={"name": name, "password": PASSWORD, "csrf": csrf_of(page.text)},
+                           allow_redirects=False, timeout=timeout)
+    assert response.status_code == 303, response.text
+    return client
 
 
 def seen_of(html: str) -> dict[str, str]:

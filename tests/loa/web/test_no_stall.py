@@ -15,19 +15,10 @@ from content.db import unit_of_work
 from content.models import Piece, Rendition
 from scheduler.models import Delivery
 
-from servers.web import PASSWORD, csrf_of, seen_of
+from servers.web import csrf_of, seen_of, signed_in
 
 #: Generous: an approval takes milliseconds; only a wait for the render (which never ends by itself here) is longer.
 PATIENCE_S = 60
-
-
-def _signed_in(base: str, name: str) -> requests.Session:
-    client = requests.Session()
-    page = client.get(f"{base}/login", timeout=PATIENCE_S)
-    response = client.post(f"{base}/login", data={"name": name, "password": PASSWORD, "csrf": csrf_of(page.text)},
-                           allow_redirects=False, timeout=PATIENCE_S)
-    assert response.status_code == 303, response.text
-    return client
 
 
 def test_an_approval_completes_while_a_long_render_holds_the_renderer(web, server, monkeypatch):
@@ -50,7 +41,7 @@ def test_an_approval_completes_while_a_long_render_holds_the_renderer(web, serve
         return synthesize(text, settings)
 
     monkeypatch.setattr(renditions, "synthesize", long_synthesis)
-    hung = _signed_in(server, "hung")
+    hung = signed_in(server, "hung")
     evening = datetime.combine(services.now().date(), time(16, 58, 30), tzinfo=services.settings.zone)
     dispatcher = services.dispatcher("test")
     outcome: dict[str, object] = {}

@@ -13,19 +13,10 @@ from content.db import unit_of_work
 from content.models import Piece
 from scheduler.models import Airing, Delivery
 
-from servers.web import PASSWORD, csrf_of, seen_of
+from servers.web import csrf_of, seen_of, signed_in
 
 #: Generous: an approval takes milliseconds; only a wait for the render (held until the test lets it go) is longer.
 PATIENCE_S = 60
-
-
-def _signed_in(base: str, name: str) -> requests.Session:
-    client = requests.Session()
-    page = client.get(f"{base}/login", timeout=PATIENCE_S)
-    response = client.post(f"{base}/login", data={"name": name, "password": PASSWORD, "csrf": csrf_of(page.text)},
-                           allow_redirects=False, timeout=PATIENCE_S)
-    assert response.status_code == 303, response.text
-    return client
 
 
 def test_an_approval_completes_while_the_replan_holds_the_renderer(web, server, monkeypatch):
@@ -42,7 +33,7 @@ def test_an_approval_completes_while_the_replan_holds_the_renderer(web, server, 
         return synthesize(text, settings)
 
     monkeypatch.setattr(renditions, "synthesize", long_synthesis)
-    hung = _signed_in(server, "hung")
+    hung = signed_in(server, "hung")
     outcome: dict[str, object] = {}
     planning = threading.Thread(target=lambda: outcome.update(changes=services.plan(days=1)))
     planning.start()
