@@ -253,6 +253,9 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
                     row.removed, row.held = item.held is not None, item.held.to_dict() if item.held else None
             delivery_id = delivery.id
             delivery.updated_at = now
+            # The bulk delete above bypassed the loaded collection: reload it, so deleting an emptied program
+            # below cascades to the rows that are left, not to those already gone.
+            session.expire(delivery, ["airings"])
         else:
             if not items:
                 continue
