@@ -38,6 +38,9 @@ class Services:
     plan_requested: threading.Event = field(default_factory=threading.Event)
     #: Where ``init`` wrote a new audit key, when it had to.
     created_key: Path | None = None
+    #: One plan written at a time in this process (the API's, the live re-plan, the daily one): two that
+    #: overlap would each rewrite programs the other just changed.
+    plan_writing: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -87,7 +90,7 @@ class Services:
         render_airable(self.sessions, settings.render, now=self.now(), abbreviations=abbreviations,
                        progress=progress)
         overhead_s = program_overhead_s(None, settings.render) + settings.render.audio.gap_s  # decodes jingles
-        with unit_of_work(self.sessions) as session:
+        with self.plan_writing, unit_of_work(self.sessions) as session:
             return replan(
                 session, now=self.now(), zone=settings.zone, days=days or settings.dispatch.plan_days,
                 first_day=first_day, render=settings.render, stations=settings.stations,
