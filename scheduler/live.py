@@ -11,6 +11,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.db import unit_of_work
@@ -95,8 +96,11 @@ class LivePlanner:
                 changes = self.replan(scope)
                 with unit_of_work(self.sessions) as session:
                     triggers.mark_done(session, ids, now=self.clock(), unplaced=_unplaced(changes, scope))
-            except Exception:
-                log.exception("live re-plan failed; trying again in %.0f s", RETRY_S)
+            except Exception as error:
+                if isinstance(error, OperationalError):  # the database busy or away a moment: an expected retry
+                    log.warning("live re-plan could not write (%s); trying again in %.0f s", error.orig, RETRY_S)
+                else:
+                    log.exception("live re-plan failed; trying again in %.0f s", RETRY_S)
                 self.add([(i, scope) for i in ids] or [(None, scope)], delay_s=RETRY_S)
                 return
             self.runs += 1
