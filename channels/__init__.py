@@ -1,6 +1,8 @@
 """Delivery adapters: push one slot instance's plain data to one outlet and return a receipt."""
 
 from channels.base import (
+    LEVELS,
+    Alert,
     Article,
     AudioClip,
     Channel,
@@ -15,6 +17,8 @@ from channels.registry import KINDS, open_channel, options_model
 
 __all__ = [
     "KINDS",
+    "LEVELS",
+    "Alert",
     "Article",
     "AudioClip",
     "Channel",

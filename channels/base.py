@@ -78,6 +78,34 @@ class Article:
     image_path: Path | None = None
 
 
+#: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,
+#: priority ones lead the programs they are valid for, an emergency is pushed at once, outside any plan.
+LEVELS = ("normal", "priority", "emergency")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An emergency bulletin (khẩn cấp) or its all-clear (hết cảnh báo), pushed at once to every outlet it
+    is aimed at, outside any plan.
+
+    ``ref`` is the emergency's id: the same on its first push, its repeats and its all-clear, so an outlet
+    replaces or ends what that emergency put up. ``text`` is what a board shows and a portal publishes
+    (NFC Vietnamese); a loudspeaker plays ``audio`` (the spoken text or an uploaded recording), or relays
+    ``stream_url`` when the emergency is a live stream. ``until`` is when it ends by itself (``None``: it
+    lasts until its all-clear). ``repeat`` counts the pushes before this one (0 on the first).
+    """
+
+    ref: str
+    title: str
+    text: str
+    issued_at: datetime
+    until: datetime | None = None
+    all_clear: bool = False
+    audio: AudioClip | None = None
+    stream_url: str | None = None
+    repeat: int = 0
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One push of one slot instance to one outlet.
@@ -92,6 +120,10 @@ class Delivery:
     that play a playlist of files. ``replaces`` names earlier deliveries of the same window that this
     one supersedes (a board rotation pushed again after its content changed): the outlet takes down
     what they put up.
+
+    ``level`` is one of :data:`LEVELS`. An emergency delivery carries ``alert`` and nothing else: the
+    outlet plays or shows it now, ahead of and instead of what it is doing (``start_at`` is the moment
+    it was issued, ``end_at`` when it stops being shown).
     """
 
     id: str
@@ -107,6 +139,8 @@ class Delivery:
     intro: AudioClip | None = None
     outro: AudioClip | None = None
     replaces: tuple[str, ...] = ()
+    level: str = "normal"
+    alert: Alert | None = None
 
 
 @dataclass(frozen=True)
