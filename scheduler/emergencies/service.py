@@ -177,6 +177,28 @@ def store_speech(session: Session, emergency: Emergency, path: Path, sha256: str
 
 # --- the public API -----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Reach:
+    """Who an emergency reaches: the station codes, and how many outlets of each kind."""
+
+    stations: tuple[str, ...]
+    outlets: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.outlets.values())
+
+
+def preview(session: Session, request: EmergencyRequest, *, now: datetime) -> Reach:
+    """Check ``request`` as :func:`issue` would and say what it would reach; nothing is stored (the confirmation
+    shows it before anything is sent)."""
+    stations = _validated(session, request, now)["stations"]
+    outlets: dict[str, int] = {}
+    for _, _, outlet in fanout.reach(session, stations):
+        outlets[outlet] = outlets.get(outlet, 0) + 1
+    return Reach(tuple(stations), outlets)
+
+
 def issue(session: Session, request: EmergencyRequest, *, actor: User | None, now: datetime,
           draft: bool = False) -> Emergency:
     """Store an emergency and, unless ``draft``, send it at once (its pushes are due at its start)."""
