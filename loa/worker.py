@@ -97,6 +97,7 @@ class Worker:
     def run(self) -> None:
         """Drain, then sleep until woken, until ``stop`` is set."""
         waker = Waker(self.services)
+        self.dispatcher.emergencies.warm_up()
         log.info("worker %s started (%s)", self.name,
                  "LISTEN/NOTIFY" if waker.connection is not None else "polling")
         try:

@@ -62,6 +62,7 @@ class Runtime:
         )
 
     def start(self) -> None:
+        self.dispatcher.emergencies.warm_up()
         self.scheduler.add_job(self.dispatch_due, IntervalTrigger(seconds=self.settings.poll_seconds),
                                id="sweep", name="push due deliveries and retries")
         self.scheduler.add_job(self.dispatch_emergencies, IntervalTrigger(seconds=self.settings.emergency_poll_s),

@@ -57,6 +57,16 @@ class EmergencyLane:
                                   probe=True)
         return self._pusher
 
+    def warm_up(self) -> None:
+        """Load the audio libraries in the background (about 5 s of imports on a 2-core machine), so the first
+        spoken emergency of a long-running process does not wait for them (``loa serve``, ``loa worker``)."""
+        def load() -> None:
+            from content.render import alerts, audio, loudness  # noqa: F401
+
+            log.info("emergency lane ready: audio libraries loaded")
+
+        threading.Thread(target=load, name="loa-alert-warm-up", daemon=True).start()
+
     def close(self) -> None:
         if self._pusher is not None:
             self._pusher.close()
