@@ -218,7 +218,8 @@ def issue(session: Session, request: EmergencyRequest, *, actor: User | None, no
     return emergency
 
 
-def _get(session: Session, emergency_id: int) -> Emergency:
+def get(session: Session, emergency_id: int) -> Emergency:
+    """The emergency ``emergency_id``; NotFound when there is none."""
     emergency = session.get(Emergency, emergency_id)
     if emergency is None:
         raise NotFound("no emergency {id}", id=emergency_id, hint="`loa emergency list` shows them")
@@ -238,7 +239,7 @@ def _send(session: Session, emergency: Emergency, name: str, now: datetime) -> N
 
 def send(session: Session, emergency_id: int, *, actor: User, now: datetime) -> Emergency:
     """A draft goes out (one click or ``loa emergency send --draft ID``)."""
-    emergency = _get(session, emergency_id)
+    emergency = get(session, emergency_id)
     if emergency.state != EmergencyState.DRAFT:
         raise StateError("emergency {id} is {state}; only a draft can be sent", id=emergency_id, state=emergency.state)
     _send(session, emergency, _require_right(session, actor, emergency.stations), now)
@@ -248,7 +249,7 @@ def send(session: Session, emergency_id: int, *, actor: User, now: datetime) -> 
 def clear(session: Session, emergency_id: int, *, actor: User | None, now: datetime) -> Emergency:
     """The all-clear (hết cảnh báo): pushed to every outlet the emergency reached; its repeats stop. A draft
     is discarded without any push."""
-    emergency = _get(session, emergency_id)
+    emergency = get(session, emergency_id)
     if emergency.state not in EmergencyState.OPEN:
         raise StateError("emergency {id} is {state}; only a draft or an active emergency can be cleared",
                          id=emergency_id, state=emergency.state)
@@ -274,7 +275,7 @@ def replace(session: Session, emergency_id: int, request: EmergencyRequest, *, a
             now: datetime) -> Emergency:
     """End an emergency (its all-clear goes out when it was active) and issue its successor, sent when the
     ended one was (a CAP ``Update``)."""
-    old = _get(session, emergency_id)
+    old = get(session, emergency_id)
     if old.state not in EmergencyState.OPEN:
         raise StateError("emergency {id} is {state}; only a draft or an active emergency can be replaced",
                          id=emergency_id, state=old.state)
