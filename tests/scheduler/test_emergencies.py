@@ -252,3 +252,24 @@ def test_a_text_emergency_reaches_boards_and_loudspeakers_get_it_spoken(world):
     spoken = bodies[True]["alert"]["audio"]
     assert spoken["duration_s"] > 1 and spoken["audio_url"].startswith("http://loa.test/media/99001/")
     assert bodies[False]["alert"]["text"] == "Cấm đốt nương rẫy từ hôm nay."
+
+
+def test_replace_ends_one_and_sends_its_successor_found_by_its_cap_identifier(world):
+    world.open({"99001": ("a", "g")})
+    with unit_of_work(world.services.sessions) as session:
+        first = service.issue(session, stream(source="cap", cap_identifier="kttv/1"), actor=None, now=NOW)
+    world.run()
+    later = NOW + timedelta(minutes=3)
+    with unit_of_work(world.services.sessions) as session:
+        found = service.find_by_cap(session, "kttv/1")
+        assert found is not None and found.id == first.id
+        second = service.replace(session, found.id, stream(title="Cập nhật: lũ lên nhanh", source="cap",
+                                                            cap_identifier="kttv/1"), actor=None, now=later)
+        assert [e.id for e in service.active(session, later)] == [second.id]
+    world.run(later)
+    bodies = [p.json() for p in world.pushes()]
+    assert sorted((b["alert"]["ref"], b["all_clear"]) for b in bodies[2:]) == sorted(
+        [(f"emergency-{second.id}", False)] * 2 + [(f"emergency-{first.id}", True)] * 2)
+    with unit_of_work(world.services.sessions) as session:
+        assert service.get(session, first.id).replaced_by == second.id
+        assert service.find_by_cap(session, "kttv/1").id == second.id
