@@ -131,6 +131,10 @@ def send(
                    f"người có quyền gửi bằng `loa emergency confirm {emergency_id}`.")
         return
     typer.echo(f"Tin khẩn cấp {emergency_id} đã phát lệnh tới {_describe(reach)}.")
+    if starts_at is not None and starts_at > now:
+        typer.echo(f"Bắt đầu phát lúc {starts_at.astimezone(services.settings.zone):%H:%M %d/%m/%Y}; "
+                   "loa serve (hoặc loa worker) sẽ đẩy đi đúng giờ.")
+        return
     counts = _push_now(app_state)
     if app_state.as_json:
         typer.echo(json.dumps({"id": emergency_id, "pushes": counts}))
