@@ -135,7 +135,8 @@ class Settings:
             if spec.code == code:
                 return spec
         known = ", ".join(spec.code for spec in self.stations) or "none"
-        raise NotFound(f"no station with code {code!r} in {self.config_dir / 'stations.toml'} (known: {known})")
+        raise NotFound("no station with code {code!r} in {path} (known: {known})", code=code,
+                       path=str(self.config_dir / "stations.toml"), known=known)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
