@@ -1,7 +1,7 @@
 """Vietnamese (default) and English for every layer that speaks to a person: the web pages and the command line.
 
-One set of Babel catalogs (``loa/web/locales/{vi,en}/LC_MESSAGES/*.po``), compiled in memory when first used (no
-build step for .mo files). Their English message ids are the codes: an error's template (``content.errors``), a
+One set of Babel catalogs (``loa/web/locales/{vi,en}/LC_MESSAGES/*.po``), read when first used (no build step for
+.mo files). Their English message ids are the codes: an error's template (``content.errors``), a
 planner reason's template (``scheduler.planning.reasons``), a page's words, a command's help. This module imports
 only the standard library at import time, so the command line can use it without slowing ``loa --help``.
 """
@@ -24,10 +24,11 @@ LOCALES = Path(__file__).parent / "web" / "locales"
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 
-#: The committed catalogs of a language: the pages' words, loa's errors, the planner's reasons (the web piece
-#: page and ``loa plan`` say them alike) and the command line's help and output. ``tests/loa/web/test_catalogs.py``
-#: and ``tests/loa/test_cli_catalog.py`` check that everything used has a Vietnamese translation.
-DOMAINS = ("messages", "errors", "planner", "cli")
+#: The committed catalogs of a language: the command line's help and words, the planner's reasons (the web piece
+#: page and ``loa plan`` say them alike), the pages' words and loa's errors; merged into one, a later one winning
+#: for a message two hold (none should). ``tests/loa/web/test_catalogs.py`` and ``tests/loa/test_cli_catalog.py``
+#: check that everything used has a Vietnamese translation.
+DOMAINS = ("cli", "planner", "messages", "errors")
 
 #: The environment variable that picks the command line's language (``--lang`` wins over it).
 LANG_ENV = "LOA_LANG"

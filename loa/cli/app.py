@@ -120,15 +120,20 @@ def init(ctx: typer.Context) -> None:
         _print_json({"stations": report.stations, "slots": report.slots, "campaigns": report.campaigns,
                      "changes": list(report.changed)})
         return
-    typer.echo(f"database ready; {report.stations} stations, {report.slots} slots, "
-               f"{report.campaigns} campaigns ({len(report.changed)} changes)")
+    from loa.cli.lang import say
+
+    typer.echo(say("database ready; {stations} stations, {slots} slots, {campaigns} campaigns ({changes} changes)",
+                   stations=report.stations, slots=report.slots, campaigns=report.campaigns,
+                   changes=len(report.changed)))
 
 
 def _say_key(path: Any) -> None:
     if path is not None:
-        typer.echo(f"audit key created in {path} (mode 0600): it seals the audit log, approvals, renditions and "
-                   "payloads; every loa process on this database needs it (copy it, or set LOA_AUDIT_KEY)",
-                   err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("audit key created in {path} (mode 0600): it seals the audit log, approvals, renditions and "
+                       "payloads; every loa process on this database needs it (copy it, or set LOA_AUDIT_KEY)",
+                       path=path), err=True)
 
 
 @app.command()
@@ -150,8 +155,10 @@ def demo(
     if state.as_json:
         _print_json({**result, "plan": _plan_json(changes)})
         return
-    typer.echo(f"demo loaded: {result['pieces_added']} new pieces approved, first slot at "
-               f"{result['first_slot']} on {', '.join(result['stations'])}")
+    from loa.cli.lang import say
+
+    typer.echo(say("demo loaded: {count} new pieces approved, first slot at {at} on {stations}",
+                   count=result["pieces_added"], at=result["first_slot"], stations=", ".join(result["stations"])))
     _print_plan(changes)
 
 
@@ -275,7 +282,9 @@ def dispatch(
     if state.as_json:
         _print_json(dict(summary.counts))
     else:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items())) or "nothing was due"
+        from loa.cli.lang import say, word
+
+        counts = ", ".join(f"{n} {word(s)}" for s, n in sorted(summary.counts.items())) or say("nothing was due")
         typer.echo(f"dispatch: {counts}")
     if summary.counts.get("dead") or summary.counts.get("refused"):
         raise typer.Exit(code=7)
@@ -338,7 +347,10 @@ def user_add(
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,
                         known_stations={s.code for s in services.settings.stations})
-    typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
+    from loa.cli.lang import say
+
+    typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json
+               else say("user {name} added", name=user.name))
 
 
 def main() -> None:

@@ -36,6 +36,11 @@ def say(message: str, **params: Any) -> str:
         return message.format(**params)
 
 
+def word(value: str) -> str:
+    """A word loa keeps as data (a state, an outlet, a role) in the current language."""
+    return _gettext(value)
+
+
 def _gettext(message: str) -> str:
     return translations(current).gettext(message)
 

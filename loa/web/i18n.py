@@ -1,4 +1,4 @@
-"""Vietnamese (default) and English for the web pages: Babel catalogs compiled in memory, dates dd/mm/yyyy."""
+"""Vietnamese (default) and English for the web pages: the shared catalogs (``loa.i18n``), dates dd/mm/yyyy."""
 
 from __future__ import annotations
 
