@@ -146,7 +146,7 @@ def render(template: str, params: Mapping[str, Any], lang: str, *, fallback: str
     gettext = translations(lang).gettext
 
     def word(value: object) -> object:
-        if isinstance(value, str) and value in DYNAMIC:
+        if isinstance(value, str) and (value in DYNAMIC or value in _plain_reasons()):
             return gettext(value)
         if days and isinstance(value, str) and _ISO_DAY.fullmatch(value):
             return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
@@ -164,6 +164,15 @@ def render(template: str, params: Mapping[str, Any], lang: str, *, fallback: str
             return template.format(**params)
         except (KeyError, IndexError, ValueError):
             return template
+
+
+@cache
+def _plain_reasons() -> frozenset[str]:
+    """The planner's reasons that have no fields: an error that quotes one (a held pin's reason) says it in the
+    reader's language too."""
+    from scheduler.planning.reasons import TEMPLATES
+
+    return frozenset(t for templates in TEMPLATES.values() for t in templates.values() if "{" not in t)
 
 
 def error_text(error: LoaError, lang: str) -> str:

@@ -36,7 +36,7 @@ class _LoaGroup(TyperGroup):
         lang.set_language(cli_language(args))
         note_global_options(self, say=lang.say)
         lang.translate_tree(self, ctx)
-        if lang.wants_help(args):
+        if lang.wants_help(self, args):
             lang.install_typer_words()
         try:
             return super().parse_args(ctx, hoist_global_options(self, ctx, args))

@@ -146,10 +146,18 @@ def install_typer_words() -> None:
             setattr(rich_utils, name, _gettext(message))
 
 
-def wants_help(args: list[str]) -> bool:
-    """Whether the command line will print help (no words at all, or ``--help`` before any ``--``)."""
+def wants_help(root: Any, args: list[str]) -> bool:
+    """Whether the command line will print help: no words at all, ``--help`` before any ``--``, or a group of
+    commands named without one of its commands (``loa piece``)."""
     words = args[:args.index("--")] if "--" in args else args
-    return not args or "--help" in words
+    if not words or "--help" in words:
+        return True
+    command = root
+    for word in words:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is not None:
+            command = sub
+    return hasattr(command, "commands")
 
 
 def _value_word(param: Any) -> str | None:

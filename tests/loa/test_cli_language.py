@@ -85,6 +85,13 @@ def test_every_command_s_help_is_vietnamese_and_shows_no_type_markers(cli):
         assert not [m for m in MARKERS if m in text], (path, text)
 
 
+def test_a_group_named_without_a_command_shows_its_help_in_vietnamese(cli):
+    result = cli("piece", ok=False, lang=None)
+    said = result.stdout + result.stderr
+    assert "Cách dùng:" in said and "Tuỳ chọn" in said and "Lệnh" in said, said
+    assert "Options" not in said and "Commands" not in said
+
+
 def test_click_s_usage_errors_read_in_vietnamese(cli):
     bad = cli("plan", "--days", "x", ok=False, lang=None)
     assert bad.exit_code == 2
@@ -181,3 +188,14 @@ def test_a_stored_reason_without_parameters_still_reads():
     assert reason_text("unplaced", "campaign_off", None, "vi", fallback="campaign 'x' is not on") == \
         "campaign 'x' is not on"
     assert reason_text("unplaced", "unheard_of", {}, "vi", fallback="why") == "why"
+
+
+def test_an_error_quoting_a_planner_reason_says_the_reason_in_the_reader_s_language():
+    from content.errors import StateError
+    from loa.i18n import error_text
+    from scheduler.planning.planner_types import Held
+
+    error = StateError("airing {id} is a pin held out of its program: {reason}; make room and re-plan, or unpin it "
+                       "so the planner places the piece elsewhere", id=3, reason=Held("campaign_off").reason)
+    assert "(chiến dịch của bài không diễn ra ngày hôm đó)" in error_text(error, "vi")
+    assert "its campaign is not on that day" in error_text(error, "en")
