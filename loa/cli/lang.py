@@ -45,10 +45,6 @@ def _gettext(message: str) -> str:
     return translations(current).gettext(message)
 
 
-def _ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(current).ngettext(singular, plural, n)
-
-
 def _install_usage_prefix() -> None:
     """click writes "Usage: " in English; have it ask the catalog (once per process, in the current language)."""
     from typer._click.formatting import HelpFormatter
