@@ -199,3 +199,20 @@ def test_an_error_quoting_a_planner_reason_says_the_reason_in_the_reader_s_langu
                        "so the planner places the piece elsewhere", id=3, reason=Held("campaign_off").reason)
     assert "(chiến dịch của bài không diễn ra ngày hôm đó)" in error_text(error, "vi")
     assert "its campaign is not on that day" in error_text(error, "en")
+
+
+def test_a_refused_file_in_a_folder_reads_in_vietnamese_naming_the_file(cli, tmp_path):
+    cli("init")
+    cli("user", "add", "bien-tap", "--role", "editor")
+    folder = tmp_path / "bai"
+    folder.mkdir()
+    (folder / "1-tot.txt").write_text("Họp dân\nTối thứ Sáu họp dân tại nhà văn hóa thôn.\n", encoding="utf-8")
+    (folder / "2-hong.txt").write_bytes(b"\x00\x01\x02binary")
+    result = cli("ingest", "folder", str(folder), user="bien-tap", ok=False, lang=None)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"loa: lỗi: {folder / '2-hong.txt'}: đây là tệp nhị phân, không phải văn bản "
+                                     "(có byte NUL)")
+    csv = tmp_path / "bai.csv"
+    csv.write_text("tieu_de,body\nTin,Nội dung\n", encoding="utf-8")
+    refused = cli("ingest", "file", str(csv), user="bien-tap", ok=False, lang=None)
+    assert refused.stderr.startswith(f"loa: lỗi: {csv}:1: thiếu cột “title”; các cột gồm title, body")
