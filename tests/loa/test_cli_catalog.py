@@ -56,7 +56,8 @@ KEYWORDS = {name: None for name in ("say", "LoaError", "InputError", "NotFound",
 
 def _said() -> set[str]:
     found: set[str] = set()
-    for source in (*SAID_IN, "loa/clock.py", "content/ingest/files.py", "content/ingest/encodings.py"):
+    for source in (*SAID_IN, "loa/clock.py", "loa/settings.py", "content/ingest/files.py",
+                   "content/ingest/encodings.py"):
         path = ROOT / source
         if path.is_dir():
             messages = [m for _, _, m, _, _ in extract_from_dir(str(path), method_map=[("*.py", "python")],

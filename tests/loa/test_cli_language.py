@@ -216,3 +216,13 @@ def test_a_refused_file_in_a_folder_reads_in_vietnamese_naming_the_file(cli, tmp
     csv.write_text("tieu_de,body\nTin,Nội dung\n", encoding="utf-8")
     refused = cli("ingest", "file", str(csv), user="bien-tap", ok=False, lang=None)
     assert refused.stderr.startswith(f"loa: lỗi: {csv}:1: thiếu cột “title”; các cột gồm title, body")
+
+
+def test_a_configuration_error_reads_in_vietnamese_naming_the_file_and_key(cli, config_dir):
+    stations = config_dir / "stations.toml"
+    text = stations.read_text(encoding="utf-8")
+    stations.write_text(text + text[text.index("[[station]]"):], encoding="utf-8")  # the first station again
+    result = cli("init", ok=False, lang=None)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"loa: lỗi: {stations}: station[")
+    assert "đã được một xã khác dùng" in result.stderr
