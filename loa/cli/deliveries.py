@@ -58,7 +58,8 @@ def list_(
     app_state = state_of(ctx)
     services = app_state.services()
     if state is not None and state not in STATES:
-        raise InputError(f"{state!r} is not a delivery state; use one of {', '.join(STATES)}", where="--state")
+        raise InputError("{state!r} is not a delivery state; use one of {states}", where="--state", state=state,
+                         states=", ".join(STATES))
     if station is not None:
         services.settings.station(station)
     query = select(Delivery).options(joinedload(Delivery.station)).order_by(Delivery.start_at.desc(), Delivery.id)
