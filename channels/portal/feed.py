@@ -163,6 +163,8 @@ class FeedPortal(Channel):
                     if item is None:
                         continue
                     _summarise(item)
+                    if item.get("image"):  # the first publication left may be another commune's: its copy
+                        item["image"] = f"{safe_name(item['station'])}/{MEDIA_DIR}/{Path(item['image']).name}"
                 out.append(item)
             return out
 
@@ -170,9 +172,10 @@ class FeedPortal(Channel):
         with os_errors(f"cannot write feed in {station_dir}"):
             with locked(station_dir / ".lock"):
                 kept = self._update(station_dir, delivery, [], self._title(delivery), merge=station_merge)
-                self._prune(station_dir, delivery, kept)
             with locked(all_dir / ".lock"):
                 self._update(all_dir, delivery, [], self.options.all_title, merge=all_merge)
+            with locked(station_dir / ".lock"):
+                self._prune(station_dir, delivery, load_items(self.options.dir, delivery.station_code))
         rss, _ = feed_paths(self.options.dir, delivery.station_code)
         log.info("delivery %s: %d articles taken out of %s", delivery.id, len(gone), rss)
         return Receipt(delivery_id=delivery.id, location=str(rss), details={"items": len(kept), "removed": gone})
