@@ -215,3 +215,22 @@ def test_nothing_went_out_so_the_withdrawal_is_done_without_a_push(world, platfo
     assert done.state == "delivered" and done.payload is None
     assert "nothing to take down" in done.receipt["details"]["why"]
     assert len(platforms["facebook"].requests) == requests  # no call at all
+
+
+def test_the_deliveries_pages_show_a_withdrawal_and_what_it_takes_down(world) -> None:
+    from servers.web import Web
+
+    _retire(world)
+    world.worker.run_once(RETIRED_AT)
+    withdrawal = _withdrawals(world)["99001/social"]
+    hung = Web(world).client("hung")
+
+    listed = hung.get("/deliveries").text
+    row = next(r for r in listed.split("<tr") if f"/deliveries/{withdrawal.id}" in r)
+    assert "đợt gỡ bài" in row and "đã gửi" in row  # a withdrawal, delivered
+    page = hung.get(f"/deliveries/{withdrawal.id}")
+    assert page.status_code == 200
+    assert f'href="/deliveries/{withdrawal.withdraws}"' in page.text and "Gỡ bài đã đăng của lần gửi" in page.text
+    assert '"deleted"' in page.text  # the receipt: the post deleted
+    dead = _withdrawals(world)["99003/social"]
+    assert "admin must delete them in the Viber app" in hung.get(f"/deliveries/{dead.id}").text
