@@ -38,7 +38,7 @@ def platforms() -> Iterator[dict[str, Platform]]:
 
 
 @pytest.fixture
-def world(config_dir: Path, platforms, monkeypatch):
+def world(config_dir: Path, database_url: str | None, platforms, monkeypatch):
     fb, zalo, viber = platforms["facebook"], platforms["zalo"], platforms["viber"]
     monkeypatch.setenv("LOA_TEST_FB", fb.token)
     monkeypatch.setenv("LOA_TEST_ZALO_SECRET", zalo.app_secret)
@@ -63,7 +63,7 @@ def world(config_dir: Path, platforms, monkeypatch):
     (config_dir / "schedule.toml").write_text(
         '[[slot]]\nname = "cong-9h"\noutlet = "portal"\nat = "09:00"\nlength = "1h"\n'
         '[[slot]]\nname = "mxh-9h"\noutlet = "social"\nat = "09:00"\nlength = "1h"\n', encoding="utf-8")
-    services = open_http_services(config_dir, MONDAY)
+    services = open_http_services(config_dir, MONDAY, env={"LOA_DATABASE_URL": database_url} if database_url else None)
     with unit_of_work(services.sessions) as session:
         editor = add_user(session, "bien-tap", "editor", now=MONDAY)
         approver = add_user(session, "duyet", "approver", now=MONDAY)
