@@ -79,7 +79,7 @@ def print_page(request: Request, revision_id: int, what: str, user: User = Depen
     path = print_page_png(revision, services.settings.stations, name, what, now=services.now(),
                           zone=services.settings.zone, cache_dir=services.settings.render.renditions_dir)
     if path is None:
-        raise NotFound("revision {id} is printed as no {what}", id=revision_id, what=what)
+        raise NotFound("revision {id} makes no printed {what}", id=revision_id, what=what)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
