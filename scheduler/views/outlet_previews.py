@@ -18,6 +18,7 @@ import channels
 from channels import snapshot
 from channels.social.common import Post, marker
 from content import scope
+from content.errors import ConfigError
 from content.models import Revision
 from scheduler.config import StationSpec
 from scheduler.dispatch.payloads import article_of
@@ -126,7 +127,11 @@ def print_page_png(revision: Revision, stations: Sequence[StationSpec], campaign
     path = cache_dir / "print" / key[:2] / f"{key}.png"
     if path.is_file():
         return path
-    pdf, _pages = (render_posters if what == "poster" else layout.render)(edition)
+    try:
+        pdf, _pages = (render_posters if what == "poster" else layout.render)(edition)
+    except FileNotFoundError as missing:  # the fonts, as the print outlet itself says
+        raise ConfigError("a font file of the printed bulletin is missing ({missing}); install fonts-noto-core",
+                          missing=str(missing)) from missing
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".png")
     with os.fdopen(handle, "wb") as out:
