@@ -76,6 +76,8 @@ class Article:
     summary: str
     campaign: str = ""
     image_path: Path | None = None
+    #: The piece is a slogan (khẩu hiệu): print outlets also make an A3 poster of it.
+    slogan: bool = False
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,

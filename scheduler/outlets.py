@@ -126,7 +126,7 @@ RULES: Mapping[Outlet, OutletRules] = {
                                lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("posts", None)),
     # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
     Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,
                               lateness=Lateness.UNTIL_END, tally=("printed", None)),

@@ -18,6 +18,8 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from channels.base import Article, ChannelError, PermanentError, TransientError
@@ -26,6 +28,23 @@ from channels.base import Article, ChannelError, PermanentError, TransientError
 THROTTLE_WAIT_S = 300.0
 MARKER = re.compile(r"\[loa:([0-9a-f]{12})\]")
 ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Post:
+    """One piece's post as an adapter sends it, and as a preview draws it: ``text`` within ``limit``
+    characters (Zalo: the article's description, under its ``title``), the ``link`` it leads to, and the
+    picture it shows: the piece's own ``image`` file, fetched by the platform from ``image_url`` (or, for
+    Zalo, the account's cover photo at ``image_url`` when the piece has none it can reach)."""
+
+    platform: str
+    text: str
+    limit: int
+    title: str = ""
+    title_limit: int = 0
+    link: str | None = None
+    image: Path | None = None
+    image_url: str | None = None
 
 
 def nfc(text: str) -> str:

@@ -31,7 +31,7 @@ from urllib3 import encode_multipart_formdata
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
-from channels.social.common import MARKER, facebook_error, hashtags, link_for, marker, short_form
+from channels.social.common import MARKER, Post, facebook_error, hashtags, link_for, marker, short_form
 
 log = logging.getLogger(__name__)
 
@@ -141,22 +141,28 @@ class FacebookPage(Channel):
                     found.setdefault(match.group(0), str(post["id"]))
         return found
 
+    def compose(self, article: Article, tag: str) -> Post:
+        """The Page post of ``article`` ending with the marker ``tag``: what :meth:`deliver` sends."""
+        link = link_for(self.options.link_template, article)
+        text = short_form(article, limit=self.options.message_chars, link=link,
+                          tags=hashtags(article.campaign, self.options.hashtags), tag=tag)
+        return Post("facebook", text, self.options.message_chars, link=link, image=article.image_path)
+
     def _post(self, delivery: Delivery, article: Article, found: dict[str, str]) -> dict[str, Any]:
         tag = marker(delivery.id, article.ref)
         if tag in found:
             return {"id": found[tag], "ref": article.ref, "found": True}
-        link = link_for(self.options.link_template, article)
-        fields: dict[str, Any] = {"message": short_form(
-            article, limit=self.options.message_chars, link=link,
-            tags=hashtags(article.campaign, self.options.hashtags), tag=tag)}
+        post = self.compose(article, tag)
+        link = post.link
+        fields: dict[str, Any] = {"message": post.text}
         ahead = delivery.start_at.timestamp() - self.clock()
         if ahead > self.options.schedule_max_s:
             raise PermanentError(f"delivery {delivery.id}: {ahead / 86400:.0f} days ahead; Facebook schedules "
                                  f"at most {self.options.schedule_max_s // 86400} days ahead")
         if ahead >= self.options.schedule_min_s:
             fields.update(published="false", scheduled_publish_time=str(int(delivery.start_at.timestamp())))
-        if article.image_path is not None:
-            path = article.image_path
+        if post.image is not None:
+            path = post.image
             if not path.is_file():
                 raise PermanentError(f"piece {article.ref!r}: image missing: {path}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

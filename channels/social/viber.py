@@ -21,9 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import clip, hashtags, link_for, marker, nfc, short_form, viber_error
+from channels.social.common import Post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +71,12 @@ class ViberChannel(Channel):
         posts: list[dict[str, Any]] = []
         for article in delivery.articles:
             tag = marker(delivery.id, article.ref)
-            tags = hashtags(article.campaign, self.options.hashtags)
-            link = link_for(self.options.link_template, article)
+            post = self.compose(article, tag)
             message: dict[str, Any] = {"from": self.options.admin_id, "sender": {"name": nfc(self.options.sender_name)}}
-            if article.image_path is not None and self.options.media_url:
-                message.update(type="picture", media=f"{self.options.media_url.rstrip('/')}/{article.image_path.name}",
-                               text=short_form(article, limit=CAPTION_LIMIT, link=link, tags=tags, tag=tag))
+            if post.image_url:
+                message.update(type="picture", media=post.image_url, text=post.text)
             else:
-                limit = min(self.options.text_chars, TEXT_LIMIT)
-                message.update(type="text", text=short_form(article, limit=limit, link=link, tags=tags, tag=tag))
+                message.update(type="text", text=post.text)
             what = f"{WHAT} post {tag}"
             response = self.http.request("POST", f"{self.options.api_url.rstrip('/')}/pa/post", what=what,
                                          body=json_body(message), headers={"X-Viber-Auth-Token": token})
@@ -92,6 +89,18 @@ class ViberChannel(Channel):
         log.info("delivery %s: %d Viber posts", delivery.id, len(posts))
         return Receipt(delivery_id=delivery.id, location="viber://channel", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
+
+    def compose(self, article: Article, tag: str) -> Post:
+        """The channel post of ``article`` ending with the marker ``tag``: a picture with a caption when the
+        piece's image is reachable at ``media_url``, else a text message. What :meth:`deliver` sends."""
+        tags = hashtags(article.campaign, self.options.hashtags)
+        link = link_for(self.options.link_template, article)
+        if article.image_path is not None and self.options.media_url:
+            text = short_form(article, limit=CAPTION_LIMIT, link=link, tags=tags, tag=tag)
+            return Post("viber", text, CAPTION_LIMIT, link=link, image=article.image_path,
+                        image_url=f"{self.options.media_url.rstrip('/')}/{article.image_path.name}")
+        limit = min(self.options.text_chars, TEXT_LIMIT)
+        return Post("viber", short_form(article, limit=limit, link=link, tags=tags, tag=tag), limit, link=link)
 
     def withdraw(self, delivery: Delivery) -> Receipt:
         """Viber's Channels Post API has no delete: refused at once, naming the posts an admin must delete."""

@@ -176,12 +176,9 @@ class Payloads:
             return replace(payload, slides=tuple(
                 slide for revision in contents.revisions
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
-        articles = []
-        for revision in contents.revisions:
-            article = make_article(revision.body)
-            articles.append(channels.Article(_ref(revision), revision.title, article.html, article.summary,
-                                             names.get(revision.campaign or "", ""), image_path=self._image(revision)))
-        return replace(payload, articles=tuple(articles))
+        return replace(payload, articles=tuple(
+            article_of(revision, names.get(revision.campaign or "", ""), self._image(revision))
+            for revision in contents.revisions))
 
     # --- the parts --------------------------------------------------------------------------------------
 
@@ -218,6 +215,13 @@ class Payloads:
             return find_media(self.render.media_dir, revision.image_sha256)
         except NotFound as gone:  # the approved image was deleted from disk: refuse rather than push less
             raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
+
+
+def article_of(revision: Revision, campaign_name: str, image: Path | None) -> channels.Article:
+    """What a portal, social or print outlet is handed of ``revision``: its sanitised article."""
+    article = make_article(revision.body)
+    return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
+                            image_path=image, slogan=revision.slogan)
 
 
 def _ref(revision: Revision) -> str:
