@@ -156,7 +156,8 @@ class EmergencyLane:
         with unit_of_work(self.dispatcher.sessions) as session:
             deliveries = session.scalars(select(EmergencyDelivery).where(EmergencyDelivery.id.in_(ids)).options(
                 joinedload(EmergencyDelivery.emergency), joinedload(EmergencyDelivery.station))).all()
-            for delivery in sorted(deliveries, key=lambda d: ids.index(d.id)):
+            order = {delivery_id: position for position, delivery_id in enumerate(ids)}
+            for delivery in sorted(deliveries, key=lambda d: order[d.id]):
                 emergency = delivery.emergency
                 if emergency.id not in checked:
                     try:
