@@ -101,7 +101,12 @@ class EmergencyLane:
                     rendering.result()
                     rendering = None
                     continue
-                jobs = self._prepare(ids, now, counts)
+                try:
+                    jobs = self._prepare(ids, now, counts)
+                except Exception:  # e.g. the database went away: hand the batch back now, not at the lease's end
+                    with unit_of_work(self.dispatcher.sessions) as session:
+                        outbox.release(session, ids, until=now, now=now, actor=self.worker)
+                    raise
                 self._record(self.pusher.push_all(jobs, now), now, counts)
         finally:
             self._lock.release()
