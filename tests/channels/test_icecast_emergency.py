@@ -17,9 +17,9 @@ import imageio_ffmpeg
 import numpy
 import pytest
 import requests
+from test_icecast import START, FakeTime, program, speaker, tone
 
 from channels import Alert, Delivery, TransientError
-from test_icecast import PASSWORD_ENV, START, FakeTime, program, speaker, tone
 
 PROGRAM_HZ, EMERGENCY_HZ, ALL_CLEAR_HZ = 440, 1000, 660
 ADMIN_ENV = "LOA_TEST_ICECAST_ADMIN"
@@ -99,7 +99,7 @@ def in_thread(call) -> tuple[threading.Thread, list]:
     def run() -> None:
         try:
             result.append(call())
-        except Exception as error:  # noqa: BLE001 - handed to the test
+        except Exception as error:
             result.append(error)
 
     thread = threading.Thread(target=run, daemon=True)

@@ -4,7 +4,6 @@ changes (a superseding rotation, a withdrawn piece); the page polls it instead o
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 from kiosk_support import alert, deliver, slides
