@@ -44,6 +44,7 @@ from channels.files import (
     write_atomic,
     write_json,
 )
+from channels.loudspeaker.played import JINGLES, cut_at
 
 log = logging.getLogger(__name__)
 
@@ -228,10 +229,12 @@ def _take_over_slot(day_dir: Path, moment: datetime) -> tuple[str | None, dict[s
         kept = playlist.with_name(playlist.name + ".interrupted")
         if not kept.exists():
             os.link(playlist, kept)  # the program as it was, for the operator; the slot's name gets the emergency
-        program_s = round(sum(item.get("duration_s", 0) for item in document.get("items", [])), 3)
-        played = min((moment - start).total_seconds(), program_s)
-        return playlist.name, {"delivery": document.get("delivery_id"), "played_s": round(played, 3),
-                               "program_s": program_s}
+        items = [(str(item.get("kind") if item.get("kind") in JINGLES else item.get("ref")),
+                  float(item.get("duration_s", 0))) for item in document.get("items", [])]
+        program_s = round(sum(seconds for _, seconds in items), 3)
+        played = round(min((moment - start).total_seconds(), program_s), 3)
+        return playlist.name, {"delivery": document.get("delivery_id"), "played_s": played,
+                               "program_s": program_s, **cut_at(items, played)}
     return None, None
 
 

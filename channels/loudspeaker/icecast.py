@@ -61,6 +61,7 @@ from channels.base import (
 )
 from channels.files import safe_name, sha256_file
 from channels.http import HttpOutlet, document, secret_from_env
+from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ class IcecastLoudspeaker(Channel):
                                    "program_s": expected, "started_at": started.isoformat(),
                                    "source": "program" if delivery.program is not None else "clips"}
         if cut_by is not None:
-            details["interrupted"] = {**cut_by, "played_s": round(sent_s, 3)}
+            details["interrupted"] = {**cut_by, "played_s": round(sent_s, 3), **cut_at(_timeline(delivery), sent_s)}
             log.warning("delivery %s: cut after %.1f s of %.1f s by emergency %s on %s", delivery.id, sent_s,
                         expected, cut_by.get("alert"), where)
         else:
@@ -466,6 +467,20 @@ def _file_input(clips: tuple[AudioClip, ...]) -> _Input:
 def _relay_input(url: str, seconds: float | None) -> _Input:
     """Relay the live stream at ``url`` (for ``seconds``, or until it is cut)."""
     return _Input(lambda scratch: ["-i", url, *(["-t", f"{seconds:.3f}"] if seconds is not None else [])])
+
+
+def _timeline(delivery: Delivery) -> list[tuple[str, float]]:
+    """The program's items in playing order with their seconds: the assembled program is ``intro ·
+    (piece · gap)… · outro`` (the gap is what its length leaves over), the clips alone follow one another."""
+    if delivery.program is None:
+        return [(clip.ref, clip.duration_s) for clip in delivery.clips]
+    jingles = [("intro", delivery.intro), ("outro", delivery.outro)]
+    fixed = sum(clip.duration_s for _, clip in jingles if clip is not None)
+    spoken = sum(clip.duration_s for clip in delivery.clips)
+    gap = max(0.0, (delivery.program.duration_s - fixed - spoken) / len(delivery.clips)) if delivery.clips else 0.0
+    return ([("intro", delivery.intro.duration_s)] if delivery.intro else []) + \
+        [(clip.ref, clip.duration_s + gap) for clip in delivery.clips] + \
+        ([("outro", delivery.outro.duration_s)] if delivery.outro else [])
 
 
 def _basic(user: str, password: str) -> str:

@@ -29,7 +29,7 @@ from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
 from scheduler.config import DispatchSettings, StationSpec
-from scheduler.dispatch import outbox
+from scheduler.dispatch import interruptions, outbox
 from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
 from scheduler.dispatch.payloads import NotReady, Payloads, Refusal
@@ -305,6 +305,8 @@ class Dispatcher:
                 }))
                 log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
             outbox.record_delivered_many(session, receipts, now=now, actor=self.worker)
+            interruptions.record_interruptions(session, [(delivery_id, receipt) for delivery_id, _, _, receipt
+                                                         in receipts], now=now, actor=self.worker)
             if delivered:
                 summary.counts[DeliveryState.DELIVERED] += len(delivered)
             if failed:

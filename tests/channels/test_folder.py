@@ -241,7 +241,8 @@ def test_an_emergency_is_written_beside_the_days_playlists_and_takes_over_the_sl
     assert (day / "1730.m3u8").read_text() == program.replace("0630", "1730")  # later slots untouched
     assert receipt.location == str(day / "emergency.m3u8")
     assert receipt.details["replaced"] == "0630.m3u8"
-    assert receipt.details["interrupted"] == {"delivery": "sang", "played_s": 40.0, "program_s": 91.2}
+    assert receipt.details["interrupted"] == {"delivery": "sang", "played_s": 40.0, "program_s": 91.2,
+                                             "played": [], "remaining": ["tiem-chung", "thoi-tiet"]}
     sidecar = json.loads((day / "emergency.json").read_text())
     assert sidecar["ref"] == "khan-1" and sidecar["replaced"] == "0630.m3u8" and sidecar["until"] is None
 
