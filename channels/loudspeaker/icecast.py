@@ -204,23 +204,27 @@ class IcecastLoudspeaker(Channel):
             raise TransientError(f"delivery {delivery.id}: an emergency is on air on {where}; the program waits "
                                  "until it ends", retry_after=60)
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
-        started = self.clock()
+        started, began = self.clock(), time.monotonic()
         source = _file_input(clips)
         try:
             with source as inputs:
                 budget = sum(c.duration_s for c in clips) + 2 * self.options.timeout_s + 30
                 sent_bytes, sent_s, cut_by = self._stream(delivery, inputs, mount, password, budget)
         except TransientError:
-            # the status page can lag behind a source that connected a moment ago: a mount refused
-            # because this very delivery went on air meanwhile is a success, not a retry
-            live = self._live(mount)
-            if live is not None and live.description == _description(delivery):
+            if time.monotonic() - began > 1.0:
+                # on air a while, then dropped: perhaps cut by an emergency pushed by another process
+                cut_by = self._cut_from_elsewhere(mount, began)
+                if cut_by is None:
+                    raise
+                sent_bytes, sent_s = 0, cut_by.pop("played_s", 0.0) or 0.0
+            else:
+                # refused at once: the status page can lag behind a source that connected a moment ago, and a
+                # mount refused because this very delivery went on air meanwhile is a success, not a retry
+                live = self._live(mount)
+                if live is None or live.description != _description(delivery):
+                    raise
                 log.warning("delivery %s went on air from another worker on %s", delivery.id, where)
                 return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
-            cut_by = self._cut_from_elsewhere(mount, started)
-            if cut_by is None:
-                raise
-            sent_bytes, sent_s = 0, cut_by.pop("played_s", 0.0) or 0.0
         expected = round(sum(c.duration_s for c in clips), 3)
         details: dict[str, Any] = {"mount": mount, "bytes": sent_bytes, "duration_s": round(sent_s, 3),
                                    "program_s": expected, "started_at": started.isoformat(),
@@ -320,6 +324,13 @@ class IcecastLoudspeaker(Channel):
         if only_alert is not None and not (described and described[1:] == ("alert", only_alert)):
             return None
         if not self.options.admin_password_env:
+            # a source that has just ended stays on the status page a moment: give it that moment
+            deadline = time.monotonic() + 2.0
+            while live is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                live = self._live(mount)
+            if live is None:
+                return None
             raise TransientError(f"{self._where(mount)} is held by a source of another process "
                                  f"({live.description!r}); set admin_password_env so an emergency can cut it",
                                  retry_after=5)
@@ -337,15 +348,17 @@ class IcecastLoudspeaker(Channel):
                                      f"{self.options.emergency_connect_s:.0f} s of cutting its source")
             time.sleep(0.05)
 
-    def _cut_from_elsewhere(self, mount: str, started: datetime) -> dict[str, Any] | None:
-        """After our source failed: the emergency that took the mount (cut from another process), if one did."""
+    def _cut_from_elsewhere(self, mount: str, began: float) -> dict[str, Any] | None:
+        """After our source (started at ``time.monotonic()`` ``began``) failed: the emergency that took the
+        mount (cut from another process), if one did."""
+        played = round(time.monotonic() - began, 3)
         deadline = time.monotonic() + _CUT_WATCH_S
         while True:
             live = self._live(mount)
             described = live.described if live is not None else None
             if described and described[1] is not None:
                 return {"by": described[0], "alert": described[2], "all_clear": described[1] == "all-clear",
-                        "played_s": round((self.clock() - started).total_seconds(), 3)}
+                        "played_s": played}
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.1)

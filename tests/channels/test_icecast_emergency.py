@@ -222,3 +222,32 @@ def test_a_live_stream_is_relayed_until_the_all_clear(icecast, monkeypatch, tmp_
     finally:
         upstream.kill()
         upstream.wait()
+
+
+def test_a_program_cut_by_an_emergency_of_another_process_is_not_retried(icecast, monkeypatch, tmp_path) -> None:
+    import channels.loudspeaker.icecast as icecast_module
+
+    monkeypatch.setenv(ADMIN_ENV, icecast.password)
+    playing_here = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-hai.mp3")
+    elsewhere = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-hai.mp3",
+                        admin_password_env=ADMIN_ENV)
+    listener = Speaker(f"{icecast.url}/99001-hai.mp3").start()
+    playing, program_result = in_thread(lambda: playing_here.deliver(
+        program("chuong-trinh-5", whole=tone(tmp_path / "program.mp3", 30.0, PROGRAM_HZ))))
+    listener.wait_for_part(1, 20)
+    time.sleep(2.0)
+    with icecast_module._ON_AIR_LOCK:  # as if the program streamed from another loa process
+        hidden = dict(icecast_module._ON_AIR)
+        icecast_module._ON_AIR.clear()
+
+    alarm, alarm_result = in_thread(lambda: elsewhere.deliver(
+        emergency("khan-5", audio=tone(tmp_path / "khan.mp3", 4.0, EMERGENCY_HZ))))
+    playing.join(15)
+    alarm.join(20)
+    listener.stop.set()
+
+    assert hidden, "the program was not registered as on air"
+    cut = program_result[0]
+    assert not isinstance(cut, Exception), cut
+    assert cut.details["interrupted"]["by"] == "khan-5" and cut.details["interrupted"]["played_s"] >= 1.5
+    assert alarm_result[0].details["interrupted"]["how"] == "killsource"
