@@ -113,12 +113,12 @@ def test_an_emergency_cuts_the_program_and_a_listener_hears_it_within_5_s_until_
     listener = Speaker(f"{icecast.url}/99001-khan.mp3").start()
     playing, program_result = in_thread(lambda: channel.deliver(
         program("chuong-trinh-1", whole=tone(tmp_path / "program.mp3", 30.0, PROGRAM_HZ))))
+    alarm_audio = tone(tmp_path / "khan.mp3", 30.0, EMERGENCY_HZ)
     listener.wait_for_part(1, 20)
     time.sleep(2.5)  # the program has been on air a while
 
     issued = time.monotonic()
-    alarm, alarm_result = in_thread(lambda: channel.deliver(
-        emergency("khan-1", audio=tone(tmp_path / "khan.mp3", 30.0, EMERGENCY_HZ))))
+    alarm, alarm_result = in_thread(lambda: channel.deliver(emergency("khan-1", audio=alarm_audio)))
     heard = listener.wait_for_part(2, 5)
 
     assert heard.first_byte_at - issued <= 5.0
@@ -132,8 +132,7 @@ def test_an_emergency_cuts_the_program_and_a_listener_hears_it_within_5_s_until_
     assert pitch(heard.data) == pytest.approx(EMERGENCY_HZ, abs=15)
 
     # a repeat while it still plays leaves it playing; a program that comes due meanwhile waits
-    again = channel.deliver(emergency("khan-1-lap-1", audio=tone(tmp_path / "khan.mp3", 30.0, EMERGENCY_HZ),
-                                      repeat=1))
+    again = channel.deliver(emergency("khan-1-lap-1", audio=alarm_audio, repeat=1))
     assert again.details["already_live"] is True
     with pytest.raises(TransientError, match="emergency is on air"):
         channel.deliver(program("chuong-trinh-2", whole=tone(tmp_path / "p2.mp3", 3.0, PROGRAM_HZ)))
@@ -180,12 +179,12 @@ def test_a_program_streamed_by_another_process_is_cut_through_icecast_admin(icec
                               f"icecast://source:{icecast.password}@{icecast.host}:{icecast.port}/99001-xa.mp3"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        alarm_audio = tone(tmp_path / "khan.mp3", 3.0, EMERGENCY_HZ)
         listener = Speaker(f"{icecast.url}/99001-xa.mp3").start()
         listener.wait_for_part(1, 20)
         time.sleep(1.5)
         issued = time.monotonic()
-        alarm, result = in_thread(lambda: channel.deliver(
-            emergency("khan-9", audio=tone(tmp_path / "khan.mp3", 3.0, EMERGENCY_HZ))))
+        alarm, result = in_thread(lambda: channel.deliver(emergency("khan-9", audio=alarm_audio)))
         heard = listener.wait_for_part(2, 5)
         assert heard.first_byte_at - issued <= 5.0
         alarm.join(20)
@@ -232,6 +231,7 @@ def test_a_program_cut_by_an_emergency_of_another_process_is_not_retried(icecast
     elsewhere = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-hai.mp3",
                         admin_password_env=ADMIN_ENV)
     listener = Speaker(f"{icecast.url}/99001-hai.mp3").start()
+    alarm_audio = tone(tmp_path / "khan.mp3", 4.0, EMERGENCY_HZ)
     playing, program_result = in_thread(lambda: playing_here.deliver(
         program("chuong-trinh-5", whole=tone(tmp_path / "program.mp3", 30.0, PROGRAM_HZ))))
     listener.wait_for_part(1, 20)
@@ -240,8 +240,7 @@ def test_a_program_cut_by_an_emergency_of_another_process_is_not_retried(icecast
         hidden = dict(icecast_module._ON_AIR)
         icecast_module._ON_AIR.clear()
 
-    alarm, alarm_result = in_thread(lambda: elsewhere.deliver(
-        emergency("khan-5", audio=tone(tmp_path / "khan.mp3", 4.0, EMERGENCY_HZ))))
+    alarm, alarm_result = in_thread(lambda: elsewhere.deliver(emergency("khan-5", audio=alarm_audio)))
     playing.join(15)
     alarm.join(20)
     listener.stop.set()
