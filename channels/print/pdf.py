@@ -126,6 +126,10 @@ class PdfPrint(Channel):
                               title=f"BẢN TIN TUẦN {_week(delivery)}", pieces=pieces, made_at=delivery.start_at)
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:  # a weekly printed bulletin cannot warn anyone in time
+            return Receipt(delivery_id=delivery.id, location=str(self.options.dir),
+                           details={"alert": delivery.alert.ref, "ignored": True,
+                                    "reason": "the printed bulletin does not carry emergencies"})
         station = station_folder(delivery, delivery.articles, "articles")
         edition = self.edition(delivery)
         try:

@@ -31,7 +31,7 @@ from urllib3 import encode_multipart_formdata
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
-from channels.social.common import MARKER, Post, facebook_error, hashtags, link_for, marker, short_form
+from channels.social.common import MARKER, Post, alert_post, facebook_error, hashtags, link_for, marker, short_form
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,16 @@ class FacebookPage(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:  # posted now; its repeats find this post by its marker
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         self._authorise()
         found = self._find_all()
         posts = [self._post(delivery, article, found) for article in delivery.articles]
-        log.info("delivery %s: %d Facebook posts on Page %s", delivery.id, len(posts), self.options.page_id)
-        return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{posts[0]['id']}",
+        log.info("delivery %s: %d Facebook posts on Page %s", receipt_id, len(posts), self.options.page_id)
+        return Receipt(delivery_id=receipt_id, location=f"https://www.facebook.com/{posts[0]['id']}",
                        status=200, remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
     def withdraw(self, delivery: Delivery) -> Receipt:
@@ -156,6 +159,8 @@ class FacebookPage(Channel):
         link = post.link
         fields: dict[str, Any] = {"message": post.text}
         ahead = delivery.start_at.timestamp() - self.clock()
+        if delivery.alert is not None:
+            ahead = 0.0  # an emergency is never scheduled
         if ahead > self.options.schedule_max_s:
             raise PermanentError(f"delivery {delivery.id}: {ahead / 86400:.0f} days ahead; Facebook schedules "
                                  f"at most {self.options.schedule_max_s // 86400} days ahead")

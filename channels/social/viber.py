@@ -11,7 +11,8 @@ A text holds at most 7,000 characters, a picture's caption 768; the sender's nam
 
 The API posts at once: the dispatcher pushes at the slot time. It cannot list or delete channel posts,
 so a retry after a lost answer may post twice (the marker in the text lets an admin find the pair),
-and a withdrawal is refused with that reason.
+and a withdrawal is refused with that reason. For the same reason an emergency is posted on its first
+push and its all-clear, never on its repeats.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import Post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
+from channels.social.common import Post, alert_post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,14 @@ class ViberChannel(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:
+            if delivery.alert.repeat > 0 and not delivery.alert.all_clear:
+                # the API cannot look up the first push's post, so a repeat would post it again every time
+                return Receipt(delivery_id=receipt_id, location="viber://channel",
+                               details={"alert": delivery.alert.ref, "repeat": delivery.alert.repeat,
+                                        "posted": False, "reason": "repeats are not posted again on Viber"})
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         token = secret_from_env(self.options.token_env, f"{WHAT} channel")
@@ -86,8 +95,8 @@ class ViberChannel(Channel):
                 raise error
             posts.append({"id": str(answer.get("message_token", "")), "ref": article.ref, "type": message["type"],
                           "title": clip(article.title, 80)})
-        log.info("delivery %s: %d Viber posts", delivery.id, len(posts))
-        return Receipt(delivery_id=delivery.id, location="viber://channel", status=200,
+        log.info("delivery %s: %d Viber posts", receipt_id, len(posts))
+        return Receipt(delivery_id=receipt_id, location="viber://channel", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
     def compose(self, article: Article, tag: str) -> Post:

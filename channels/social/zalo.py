@@ -39,7 +39,7 @@ from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import ZALO_TOKEN_INVALID, Post, clip, hashtags, link_for, nfc, zalo_error
+from channels.social.common import ZALO_TOKEN_INVALID, Post, alert_post, clip, hashtags, link_for, nfc, zalo_error
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +97,14 @@ class ZaloOfficialAccount(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:  # shown at once; its repeats find this article by its title
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         posts = [self._publish(article) for article in delivery.articles]
-        log.info("delivery %s: %d Zalo OA articles", delivery.id, len(posts))
-        return Receipt(delivery_id=delivery.id, location=f"zalo-article:{posts[0]['id']}", status=200,
+        log.info("delivery %s: %d Zalo OA articles", receipt_id, len(posts))
+        return Receipt(delivery_id=receipt_id, location=f"zalo-article:{posts[0]['id']}", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
     def withdraw(self, delivery: Delivery) -> Receipt:

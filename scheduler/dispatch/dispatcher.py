@@ -31,7 +31,7 @@ from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
 from scheduler.config import DispatchSettings, StationSpec
-from scheduler.dispatch import outbox, withdrawals
+from scheduler.dispatch import interruptions, outbox, withdrawals
 from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
 from scheduler.dispatch.payloads import NotReady, Payloads, Refusal
@@ -345,6 +345,8 @@ class Dispatcher:
                          job.delivery_id, receipt.location)
             outbox.record_delivered_many(session, receipts[False], now=now, actor=self.worker)
             outbox.record_delivered_many(session, receipts[True], now=now, actor=self.worker, action=withdrawals.DONE)
+            interruptions.record_interruptions(session, [(delivery_id, receipt) for delivery_id, _, _, receipt
+                                                         in receipts[False]], now=now, actor=self.worker)
             if delivered:
                 summary.counts[DeliveryState.DELIVERED] += len(delivered)
             if failed:
