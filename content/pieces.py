@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from content import audit, scope, seals
 from content.errors import InputError, IntegrityError, NotAllowed, NotFound, Stale, StateError
-from content.models import CHANNELS, Piece, PieceState, Review, Revision, RevisionStation, User
+from content.models import CHANNELS, LEVELS, Piece, PieceState, Review, Revision, RevisionStation, User
 from content.text import clean_text
 from content.users import require_role
 
@@ -35,7 +35,8 @@ class PieceContent:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     priority: int = 5
-    urgent: bool = False
+    #: One of :data:`content.models.LEVELS`: normal, priority (leads its programs), emergency (never planned).
+    level: str = "normal"
     audio_sha256: str | None = None
     image_sha256: str | None = None
     #: Station codes the piece targets, ``("*",)`` for every station; None: the author's whole scope.
@@ -76,6 +77,9 @@ class PieceContent:
         if not 1 <= self.priority <= 9:
             raise InputError("priority must be between 1 and 9; got {priority}", where=where("priority"),
                              priority=self.priority)
+        if self.level not in LEVELS:
+            raise InputError("level must be {known}; got {given}", where=where("level"), known=LEVELS,
+                             given=str(self.level))
         campaign = clean_text(self.campaign or "") or None
         if campaign and len(campaign) > MAX_CAMPAIGN:
             raise InputError("a campaign code has at most {limit} characters", where=where("campaign"),
@@ -102,6 +106,13 @@ def content_hash(content: PieceContent) -> str:
         value = getattr(content, f.name)
         if f.name == "stations" and (value is None or tuple(value) == scope.EVERYWHERE):
             continue  # every station: left out, so revisions hashed before pieces had stations keep their hash
+        if f.name == "level":
+            # Hashed as the urgent flag it replaced, so revisions approved before levels keep their hash (a
+            # priority piece is what an urgent one was); emergency, which had no flag, is hashed by name.
+            document["urgent"] = value == "priority"
+            if value not in ("normal", "priority"):
+                document["level"] = value
+            continue
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
@@ -118,7 +129,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
     revision = Revision(
         piece_id=piece.id, number=number, title=content.title, body=content.body, campaign=content.campaign,
         channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
-        priority=content.priority, urgent=content.urgent, audio_sha256=content.audio_sha256,
+        priority=content.priority, level=content.level, audio_sha256=content.audio_sha256,
         image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
         created_at=now, targets=[RevisionStation(station=code) for code in content.stations or scope.EVERYWHERE],
     )

@@ -32,6 +32,13 @@ REASONS = {
     "not_measured": "không đo được độ dài của bài (tạo âm thanh không thành)",
     "too_long": "bài dài hơn mọi chương trình",
     "no_room": "các chương trình đã kín bởi những bài ưu tiên cao hơn",
+    "emergency": "gửi bằng phát khẩn cấp, không xếp lịch",
+}
+#: What the level (Circular 39/2020) does to the piece's airings.
+LEVEL_LINES = {
+    "priority": "Bài ưu tiên: đứng đầu mọi chương trình mà bài còn hiệu lực, trên mọi kênh; giữa các bài ưu tiên, "
+                "bài của chiến dịch ưu tiên cao hơn phát trước, rồi bài có mức ưu tiên cao hơn.",
+    "emergency": "Bài khẩn cấp: gửi bằng phát khẩn cấp, không xếp lịch.",
 }
 
 
@@ -58,6 +65,8 @@ def words(found: PieceAirings, *, now: datetime, zone: ZoneInfo) -> AiringAnswer
     """The answer for one piece from what is planned and what the last re-plan said."""
     if found.state == "retired":
         return AiringAnswer("not_airing", ["Bài đã bị thu hồi: không phát nữa."])
+    if found.level == "emergency":
+        return AiringAnswer("not_airing", [LEVEL_LINES["emergency"]])
     outlets: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for outlet, start, end, station in found.airings:
         outlets.setdefault(outlet, []).append((start, end, station))
@@ -85,6 +94,8 @@ def words(found: PieceAirings, *, now: datetime, zone: ZoneInfo) -> AiringAnswer
         if found.state != "approved" and not found.unplaced:
             return AiringAnswer("not_airing", ["Bài chưa được duyệt: chưa có lịch phát."])
         return AiringAnswer("not_airing", lines or ["Bài chưa có lượt phát nào trong những ngày tới."])
+    if found.level in LEVEL_LINES:
+        lines.append(LEVEL_LINES[found.level])
     return AiringAnswer("partly" if found.unplaced else "planned", lines, described)
 
 

@@ -37,6 +37,12 @@ def print_plan(changes: Any, echo: Callable[[str], Any]) -> None:
             echo(f"  {kind}: piece {change.piece_id} «{change.title}» {where} {at}")
         if len(found) > SHOWN:
             echo(f"  … and {len(found) - SHOWN} more {kind} (`loa --json plan` lists them)")
+    if changes.leading:
+        from scheduler.planning.planner import LEADING_RULE
+
+        order = ", ".join(f"piece {piece} «{title}»" for piece, title in changes.leading[:SHOWN])
+        more = f" and {len(changes.leading) - SHOWN} more" if len(changes.leading) > SHOWN else ""
+        echo(f"  priority: {order}{more} ({LEADING_RULE})")
     grouped: dict[tuple[int, str, str], list[str]] = {}
     for item in changes.unplaced:
         grouped.setdefault((item.piece_id, item.title, item.reason), []).append(

@@ -95,4 +95,4 @@ def fmt_duration(seconds: float) -> str:
 #: the catalog test checks these are translated too.
 DYNAMIC = ("draft", "submitted", "approved", "rejected", "retired", "pending", "sending", "delivered", "dead",
            "refused", "missed", "loudspeaker", "board", "portal", "social", "print", "editor", "approver", "admin",
-           "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+           "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "normal", "priority", "emergency")

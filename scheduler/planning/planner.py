@@ -10,11 +10,11 @@ from itertools import groupby
 
 from scheduler.outlets import OUTLETS, rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
-from scheduler.planning.placement import GroupInputs, place_group
+from scheduler.planning.placement import GroupInputs, place_group, rank_class
 from scheduler.planning.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
 
-__all__ = ["Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem", "Shortfall",
-           "Unplaced", "key_of", "plan"]
+__all__ = ["LEADING_RULE", "Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem",
+           "Shortfall", "Unplaced", "key_of", "leading_order", "plan"]
 
 InstanceKey = tuple[str, str, datetime]  # station code, outlet, start (UTC)
 _OPEN = Existing(frozen=False)
@@ -29,6 +29,19 @@ class PlanResult:
     programs: dict[InstanceKey, list[PlannedItem]]
     unplaced: list[Unplaced]
     shortfalls: list[Shortfall] = field(default_factory=list)
+    #: The priority-level pieces, in the order they lead a program they share (see :func:`leading_order`).
+    leading: list[Candidate] = field(default_factory=list)
+
+
+#: How priority-level pieces are ordered among themselves, in words (plan report, API).
+LEADING_RULE = ("priority pieces lead every program they are valid for; among them: higher campaign priority "
+                "first, then higher piece priority, then the one aired least that day, then the lower piece id")
+
+
+def leading_order(candidates: Iterable[Candidate], campaigns: Mapping[str, CampaignRule]) -> list[Candidate]:
+    """The priority-level pieces by the planner's rank: campaign priority, piece priority, then piece id (within
+    one program, the one aired least that day goes before an equal one aired more)."""
+    return sorted((c for c in candidates if c.leads), key=lambda c: (*rank_class(c, campaigns), c.piece_id))
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,9 @@ def _published_by_outlet(entries: Iterable[tuple]) -> dict[tuple[str, str], set[
 
 def plan(inputs: PlanInputs) -> PlanResult:
     """Place candidates into instances. The same inputs always give the same result.
+
+    Priority-level pieces lead the programs they are valid for on every outlet; emergency-level ones are never
+    placed and are reported unplaced with the code ``emergency``.
 
     Stations whose instances, stored state and portal history are alike get the same programs,
     so each distinct kind of station is worked out once.
@@ -102,10 +118,14 @@ def plan(inputs: PlanInputs) -> PlanResult:
                           for s in short)
         for piece in pieces:
             placed[(piece, outlet)].add(station)
-    return PlanResult(programs, _unplaced(inputs, candidates, placed), shortfalls)
+    return PlanResult(programs, _unplaced(inputs, candidates, placed), shortfalls,
+                      leading_order(candidates, inputs.campaigns))
 
 
 # --- what could not be placed, and why ---------------------------------------------------------------
+
+#: Why an emergency-level piece is in no program: it goes out at once, through the emergency broadcast.
+EMERGENCY_REASON = "an emergency: sent by the emergency broadcast, not scheduled"
 
 def _in_validity(candidate: Candidate, instance: Instance) -> bool:
     return rules_of(instance.outlet).valid_in(candidate.valid_from, candidate.valid_until, instance.start_at,
@@ -122,6 +142,8 @@ def _campaign_ok(candidate: Candidate, instance: Instance, campaigns: Mapping[st
 def _why_not(candidate: Candidate, outlet: str, mine: Sequence[tuple[Instance, str]],
              inputs: PlanInputs) -> tuple[str, str]:
     """(code, sentence); ``mine`` holds one instance per distinct time and board profile."""
+    if candidate.emergency:
+        return "emergency", EMERGENCY_REASON
     if not mine:
         return "no_slot", f"no {outlet} slot in these days"
     if candidate.campaign and candidate.campaign not in inputs.campaigns:
