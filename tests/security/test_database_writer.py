@@ -102,7 +102,8 @@ def test_a_level_changed_in_the_database_is_refused_at_push(cli, config_dir, pla
         session.execute(text("UPDATE revisions SET level = 'priority' WHERE id = :id"), {"id": revision.id})
         if rehash:
             forged = content_hash(replace(content_of(revision), level="priority"))
-            session.execute(text("UPDATE revisions SET sha256 = :sha WHERE id = :id"), {"sha": forged, "id": revision.id})
+            session.execute(text("UPDATE revisions SET sha256 = :sha WHERE id = :id"),
+                            {"sha": forged, "id": revision.id})
             session.execute(text("UPDATE pieces SET approved_sha256 = :sha WHERE id = :id"),
                             {"sha": forged, "id": planned})
             session.execute(text("UPDATE reviews SET sha256 = :sha WHERE revision_id = :id"),
