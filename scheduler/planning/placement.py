@@ -1,8 +1,5 @@
 """Fills the programs of one station and outlet over the planned days: priority pieces, kept, targets, rotation.
-
-Priority pieces (the level of Circular 39/2020) lead: placed first, displacing the lowest-ranked pieces that are
-not pinned, and played first. Among them, as among all pieces, the rank decides: campaign priority, then the
-piece's own priority, then rotation (fewest airings), then the piece id. Emergency pieces are never placed."""
+Priority-level pieces (Circular 39/2020) are placed first, by rank, and lead; emergency ones are never placed."""
 
 from __future__ import annotations
 
@@ -74,8 +71,7 @@ class GroupInputs:
 
 
 def rank_class(candidate: Candidate, campaigns: Mapping[str, CampaignRule]) -> tuple[bool, int, int]:
-    """The rank that decides displacement and order, lowest first: priority level, campaign priority, piece
-    priority (rotation breaks ties within a program, then the piece id)."""
+    """Displacement and order, lowest first: priority level, campaign priority, piece priority (then rotation)."""
     rule = campaigns.get(candidate.campaign or "")
     return (not candidate.leads, -(rule.priority if rule else 0), -candidate.priority)
 
@@ -103,8 +99,7 @@ class _Group:
         return rank_class(candidate, self.inputs.campaigns)
 
     def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
-        """The rank that decides displacement: priority level, then campaign priority, then piece priority."""
-        return self._klass[candidate.piece_id]
+        return self._klass[candidate.piece_id]  # rank_class, worked out once per piece
 
     def rank(self, candidate: Candidate) -> tuple:
         """Rotation among equals: fewest airings today, then over the window, then the least recently aired."""
