@@ -216,4 +216,4 @@ def reason_text(kind: str, code: str, params: Mapping[str, Any] | None, lang: st
 #: the catalog test checks these are translated too.
 DYNAMIC = ("draft", "submitted", "approved", "rejected", "retired", "pending", "sending", "delivered", "dead",
            "refused", "missed", "loudspeaker", "board", "portal", "social", "print", "editor", "approver", "admin",
-           "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+           "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "normal", "priority", "emergency")

@@ -131,7 +131,7 @@ def test_a_csv_level_column_takes_the_names_or_the_vietnamese_ones(desk, tmp_pat
     (CSV + "Tin lỗi,Nội dung,,,,,12,\n", "tin.csv:5: priority: priority must be between 1 and 9; got 12"),
     (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:5: valid_from: 'ngày mai' is not a date (YYYY-MM-DD) or "
                                                 "an ISO-8601 time"),
-    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:4: title: the title is empty"),
+    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:5: title: the title is empty"),
     ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, "
                                 "channels, valid_from, valid_until, priority, level, slogan (title and body required)"),
     (LEVELS_CSV + "Tin lỗi,Nội dung,gấp\n", "tin.csv:6: level: level must be normal or priority or emergency; "
