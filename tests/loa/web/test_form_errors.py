@@ -146,7 +146,7 @@ def test_missing_things_are_friendly_vietnamese_pages_with_a_link_back(web):
         assert "<h1>Không tìm thấy</h1>" in response.text
         assert message in response.text
         assert 'href="/pieces" id="back">Quay lại</a>' in response.text
-        assert "loa piece list" not in response.text and "detail" not in response.text
+        assert "loa piece list" not in response.text and '"detail"' not in response.text  # no JSON refusal
     assert lan.get("/api/pieces/999", headers=web.token("lan")).json()["detail"].startswith("no piece with id 999")
     assert lan.get("/khong-co-trang-nay").json() == {"detail": "Not Found"}  # a program, not a person, asked
     typed_address = lan.get("/pieces/1/approve", headers={"accept": BROWSER})  # a button's address, typed
