@@ -70,9 +70,10 @@ def test_editor_writes_and_submits_then_another_approver_approves_with_a_note(we
     with unit_of_work(web.services.sessions) as session:
         piece = session.get(Piece, int(piece_url.rsplit("/", 1)[1]))
         assert piece.state == "approved" and piece.approved_revision.valid_until is not None
-        # 31/12/2026 typed in the form means the end of that day in the configured zone
+        # 31/12/2026 typed in the form means the whole of that day in the configured zone: until the midnight
+        # that closes it, as on the command line
         local = piece.approved_revision.valid_until.astimezone(web.services.settings.zone)
-        assert (local.day, local.month, local.hour) == (31, 12, 23)
+        assert (local.year, local.month, local.day, local.hour, local.minute) == (2027, 1, 1, 0, 0)
 
 
 def test_a_bad_form_names_the_field_and_stores_nothing(web):
