@@ -26,15 +26,19 @@ _built: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
 _built_lock = threading.Lock()
 
 
-def _feed_dirs(request: Request) -> dict[str, Path]:
+def _with_feeds(request: Request) -> list[Any]:
+    """The stations whose portal is a feed served by loa."""
     stations = request.app.state.services.settings.stations
-    return {s.code: s.portal.dir for s in stations if s.portal is not None and s.portal.type == "feed"}
+    return [s for s in stations if s.portal is not None and s.portal.type == "feed"]
+
+
+def _feed_dirs(request: Request) -> dict[str, Path]:
+    return {s.code: s.portal.dir for s in _with_feeds(request)}
 
 
 def _options(request: Request, station: str) -> tuple[Any, str]:
     """The feed settings holding ``station``'s feed (``all``: the first station's) and its folder's code."""
-    stations = [s for s in request.app.state.services.settings.stations
-                if s.portal is not None and s.portal.type == "feed"]
+    stations = _with_feeds(request)
     if station == ALL and stations:
         return stations[0].portal, ALL_DIR
     spec = next((s for s in stations if s.code == station), None)
@@ -43,17 +47,21 @@ def _options(request: Request, station: str) -> tuple[Any, str]:
     return spec.portal, station
 
 
+def _resized(request: Request, source: Path, width: int) -> Path:
+    """A published image (named by its content) ``width`` pixels wide, made once (content.render.images)."""
+    from content.render.images import image_rendition
+
+    return image_rendition(source, source.stem, width, request.app.state.services.settings.render.renditions_dir)
+
+
 def _image(request: Request, directory: Path, base: str, item: dict[str, Any]) -> Enclosure | None:
     """The item's image as a feed carries it: the 640-pixel rendition, at an address reachable from outside."""
     from PIL import Image
 
-    from content.render.images import image_rendition
-
     url, source = _image_url(item), directory / item["image"]
     if url is None or not source.is_file():
         return None
-    path = image_rendition(source, source.stem, FEED_IMAGE_WIDTH,
-                           request.app.state.services.settings.render.renditions_dir)
+    path = _resized(request, source, FEED_IMAGE_WIDTH)
     with Image.open(path) as picture:
         width, height = picture.size
     return Enclosure(f"{base}{url}?w={FEED_IMAGE_WIDTH}", path.stat().st_size, _IMAGE_TYPES[path.suffix[1:]],
@@ -126,7 +134,7 @@ def article(request: Request, guid: str) -> HTMLResponse:
 def article_media(request: Request, station: str, name: str, w: int = 0) -> FileResponse:
     """An image published with the articles of a station's feed, by its content-addressed name: as published,
     or ``w`` pixels wide (320, 640 or 1280), as the article page and the feeds show it."""
-    from content.render.images import WIDTHS, image_rendition
+    from content.render.images import WIDTHS
 
     match = _IMAGE.match(name)
     directory = _feed_dirs(request).get(station)
@@ -136,6 +144,6 @@ def article_media(request: Request, station: str, name: str, w: int = 0) -> File
     if w:
         if w not in WIDTHS:
             raise HTTPException(404, f"no image {w} pixels wide")
-        path = image_rendition(path, Path(name).stem, w, request.app.state.services.settings.render.renditions_dir)
+        path = _resized(request, path, w)
     return FileResponse(path, media_type=_IMAGE_TYPES[path.suffix[1:]],
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})
