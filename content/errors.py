@@ -27,7 +27,7 @@ class LoaError(Exception):
     ``message`` is an English template with ``{name}`` fields filled from ``params``: the template is the
     message's code, which the web app looks up in its Babel catalog to say the same in the reader's
     language; a tuple parameter reads as alternatives (``editor or approver``). ``hint`` (e.g. which
-    command lists the ids) is for the command line only.
+    command lists the ids) is for the command line only; it is a template too, filled from the same ``params``.
     """
 
     exit_code = 1
@@ -36,9 +36,10 @@ class LoaError(Exception):
         self.template = message
         self.params = params
         self.hint = hint
-        self.text = message.format(**{key: " or ".join(value) if isinstance(value, tuple) else value
-                                       for key, value in params.items()}) if params else message
-        super().__init__(f"{self.text}; {hint}" if hint else self.text)
+        filled = {key: " or ".join(value) if isinstance(value, tuple) else value for key, value in params.items()}
+        self.text = message.format(**filled) if params else message
+        hint_text = hint.format(**filled) if hint and params else hint
+        super().__init__(f"{self.text}; {hint_text}" if hint_text else self.text)
 
 
 class ConfigError(LoaError):

@@ -103,7 +103,7 @@ def get_user(session: Session, name: str | None) -> User:
         raise NotAllowed("no acting user: pass --as NAME or set LOA_USER")
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound("no user named {name!r}", name=name, hint=f"create one with `loa user add {name} --role editor`")
+        raise NotFound("no user named {name!r}", name=name, hint="create one with `loa user add {name} --role editor`")
     return user
 
 

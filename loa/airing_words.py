@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.db import unit_of_work
+from loa.i18n import reason_text
 from scheduler.models import PlanRequest
 from scheduler.views.piece_airings import PieceAirings, piece_airings, request_done
 
@@ -22,17 +23,9 @@ VERBS = {"loudspeaker": "sẽ phát lúc", "board": "sẽ hiển thị từ", "p
 #: When the first program that holds the piece has already begun (a rotation running, a portal time just past).
 VERBS_BEGUN = {"loudspeaker": "có trong chương trình đang phát", "board": "hiển thị ngay trong lượt đang chạy",
                "portal": "sẽ đăng ngay", "social": "sẽ đăng ngay"}
-#: The planner's reasons (``Unplaced.code``), in Vietnamese.
-REASONS = {
-    "no_slot": "không có khung giờ nào của kênh này trong những ngày tới",
-    "campaign_unknown": "chiến dịch của bài chưa được khai báo trong campaigns.toml",
-    "campaign_off": "chiến dịch của bài không diễn ra trong những ngày tới",
-    "not_valid": "ngoài thời hạn hiệu lực của bài trong những ngày tới",
-    "published": "đã đăng trên cổng thông tin này rồi",
-    "not_measured": "không đo được độ dài của bài (tạo âm thanh không thành)",
-    "too_long": "bài dài hơn mọi chương trình",
-    "no_room": "các chương trình đã kín bởi những bài ưu tiên cao hơn",
-}
+#: The language of these answers; the planner's reasons (``Unplaced.code`` and its parameters) are said through
+#: the catalogs (``planner.po``), the same sentences ``loa plan`` prints.
+LANG = "vi"
 
 
 @dataclass
@@ -75,7 +68,8 @@ def words(found: PieceAirings, *, now: datetime, zone: ZoneInfo) -> AiringAnswer
         described.append({"outlet": outlet, "name": OUTLET_NAMES[outlet], "next_at": first.isoformat(),
                           "stations": stations, "airings": len(rows)})
     for item in found.unplaced:
-        reason = REASONS.get(item.get("code", ""), item.get("reason", ""))
+        reason = reason_text("unplaced", item.get("code", ""), item.get("params"), LANG,
+                             fallback=item.get("reason", ""))
         lines.append(f"{OUTLET_NAMES.get(item['outlet'], item['outlet']).capitalize()}: không phát tại "
                      f"{item.get('stations', 0)} xã — {reason}.")
     if found.waiting:

@@ -62,6 +62,22 @@ class NormalizeSection(_Section):
     abbreviations: dict[str, str] = {}
 
 
+class EmergencySection(_Section):
+    """``[emergency]``: who holds the right to issue an emergency (approvers and admins unless said otherwise)."""
+
+    roles: list[str] = ["approver", "admin"]
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        from content.models import ROLES
+
+        unknown = [role for role in value if role not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r}; use {', '.join(ROLES)}")
+        return value
+
+
 class LoaFile(_Section):
     """loa.toml."""
 
@@ -75,6 +91,7 @@ class LoaFile(_Section):
     normalize: NormalizeSection = NormalizeSection()
     ingest: IngestSettings = IngestSettings()
     feed: list[FeedSpec] = []
+    emergency: EmergencySection = EmergencySection()
 
 
 class StationsFile(_Section):
@@ -135,7 +152,8 @@ class Settings:
             if spec.code == code:
                 return spec
         known = ", ".join(spec.code for spec in self.stations) or "none"
-        raise NotFound(f"no station with code {code!r} in {self.config_dir / 'stations.toml'} (known: {known})")
+        raise NotFound("no station with code {code!r} in {path} (known: {known})", code=code,
+                       path=str(self.config_dir / "stations.toml"), known=known)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -156,7 +174,8 @@ def _read(path: Path, model: type[M]) -> M:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        raise ConfigError("{path}: not UTF-8 text ({reason} at byte {byte})", path=str(path), reason=error.reason,
+                          byte=error.start) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from None
     try:
@@ -185,26 +204,28 @@ def _check_references(stations: StationsFile, schedule: ScheduleFile, campaigns:
     seen: set[str] = set()
     for index, station in enumerate(stations.station):
         if station.code in seen:
-            raise ConfigError(f"{config_dir / 'stations.toml'}: station[{index}].code: "
-                              f"{station.code!r} is used by another station")
+            raise ConfigError("{path}: station[{index}].code: {code!r} is used by another station",
+                              path=str(config_dir / "stations.toml"), index=index, code=station.code)
         seen.add(station.code)
     groups = {group for station in stations.station for group in station.groups}
     for index, slot in enumerate(schedule.slot):
         for selector in slot.station_selectors:
             if selector != "*" and selector not in seen and selector not in groups:
                 raise ConfigError(
-                    f"{config_dir / 'schedule.toml'}: slot[{index}].stations: no station or group "
-                    f"{selector!r} (stations: {', '.join(codes) or 'none'})")
+                    "{path}: slot[{index}].stations: no station or group {selector!r} (stations: {codes})",
+                    path=str(config_dir / "schedule.toml"), index=index, selector=selector,
+                    codes=", ".join(codes) or "none")
     names = [slot.default_name(index) for index, slot in enumerate(schedule.slot)]
     for index, name in enumerate(names):
         if names.index(name) != index:
-            raise ConfigError(f"{config_dir / 'schedule.toml'}: slot[{index}].name: {name!r} is used twice")
+            raise ConfigError("{path}: slot[{index}].name: {name!r} is used twice",
+                              path=str(config_dir / "schedule.toml"), index=index, name=name)
     _check_overlaps(stations, schedule, config_dir / "schedule.toml")
     campaign_codes: set[str] = set()
     for index, campaign in enumerate(campaigns.campaign):
         if campaign.code in campaign_codes:
-            raise ConfigError(f"{config_dir / 'campaigns.toml'}: campaign[{index}].code: "
-                              f"{campaign.code!r} is used twice")
+            raise ConfigError("{path}: campaign[{index}].code: {code!r} is used twice",
+                              path=str(config_dir / "campaigns.toml"), index=index, code=campaign.code)
         campaign_codes.add(campaign.code)
 
 
@@ -231,9 +252,10 @@ def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) 
             shared_days, shared_codes = days_i & days_j, codes_i & codes_j
             if shared_days and shared_codes and start_i < end_j and start_j < end_i:
                 raise ConfigError(
-                    f"{path}: slot[{j}]: overlaps slot[{i}] ({first.default_name(i)} at {first.at}, "
-                    f"{first.length}) on {WEEKDAYS[min(shared_days)]} at station {min(shared_codes)}; "
-                    f"one {first.outlet} cannot play two programs at once")
+                    "{path}: slot[{second}]: overlaps slot[{first}] ({name} at {at}, {length}) on {day} at station "
+                    "{station}; one {outlet} cannot play two programs at once", path=str(path), second=j, first=i,
+                    name=first.default_name(i), at=first.at, length=first.length, day=WEEKDAYS[min(shared_days)],
+                    station=min(shared_codes), outlet=first.outlet)
 
 
 def _check_database_url(url: str, source: str) -> None:
@@ -244,11 +266,11 @@ def _check_database_url(url: str, source: str) -> None:
     try:
         backend = make_url(url).get_backend_name()
     except (ArgumentError, ValueError):
-        raise ConfigError(f"{source}: {url!r} is not a database URL; write sqlite:///var/loa.db or "
-                          "postgresql://user@host/loa") from None
+        raise ConfigError("{source}: {url!r} is not a database URL; write sqlite:///var/loa.db or "
+                          "postgresql://user@host/loa", source=source, url=url) from None
     if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(f"{source}: loa runs on SQLite or PostgreSQL, not {backend}; write sqlite:///var/loa.db "
-                          "or postgresql://user@host/loa")
+        raise ConfigError("{source}: loa runs on SQLite or PostgreSQL, not {backend}; write sqlite:///var/loa.db "
+                          "or postgresql://user@host/loa", source=source, backend=backend)
 
 
 def load_settings(
@@ -266,7 +288,8 @@ def load_settings(
     env = dict(os.environ if env is None else env)
     config_dir = Path(config_dir).resolve()
     if not config_dir.is_dir():
-        raise ConfigError(f"{config_dir}: no such configuration folder; pass --config DIR or set LOA_CONFIG")
+        raise ConfigError("{path}: no such configuration folder; pass --config DIR or set LOA_CONFIG",
+                          path=str(config_dir))
     base_dir = config_dir.parent
     loa_file = _read(config_dir / "loa.toml", LoaFile)
     stations = _read(config_dir / "stations.toml", StationsFile)

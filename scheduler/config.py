@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -78,11 +78,17 @@ def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
     except KeyError as error:
         raise ValueError(str(error.args[0])) from None
     try:
-        return model.model_validate(value)
+        options = model.model_validate(value)
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         raise ValueError(f"{where}: {problem['msg']}") from None
+    if options.lead is not None:
+        try:
+            parse_length(options.lead)
+        except ValueError as error:
+            raise ValueError(f"lead: {error}") from None
+    return options
 
 
 #: What a station code may be (letters, digits, ``_`` and ``-``, at most 16).
@@ -107,6 +113,14 @@ class StationSpec(_Section):
 
     def outlet(self, name: str) -> ChannelOptions | None:
         return getattr(self, name)
+
+    def lead(self, name: str, default_minutes: int) -> timedelta:
+        """How long before its slot a push to the outlet ``name`` is due: its own ``lead`` when it has one
+        (a Facebook Page schedules posts only from 10 minutes ahead), else ``[dispatch] lead_minutes``."""
+        options = self.outlet(name)
+        if options is None or options.lead is None:
+            return timedelta(minutes=default_minutes)
+        return timedelta(seconds=parse_length(options.lead))
 
     @property
     def outlets(self) -> list[str]:
@@ -218,3 +232,12 @@ class DispatchSettings(_Section):
     #: Consecutive transient failures that open an outlet's circuit, and how long it stays open.
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_cooldown_s: float = Field(60.0, gt=0, le=24 * 3600)
+    #: The emergency lane (scheduler.emergencies.lane): its own pushing threads and cap per outlet, its claim
+    #: batch, how soon a failed emergency push is tried again and how often, and how often it looks for work.
+    emergency_workers: int = Field(32, ge=1, le=512)
+    emergency_per_outlet: int = Field(16, ge=1, le=512)
+    emergency_claim_batch: int = Field(500, ge=1, le=10_000)
+    emergency_retry_s: float = Field(5.0, gt=0, le=600)
+    emergency_max_attempts: int = Field(30, ge=1, le=1000)
+    emergency_lease_s: float = Field(120.0, ge=5, le=3600)
+    emergency_poll_s: float = Field(1.0, ge=0.1, le=60)

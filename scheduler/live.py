@@ -137,7 +137,7 @@ def _unplaced(changes: PlanChanges | None, scope: Scope) -> dict[int, list[dict[
     for u in changes.unplaced if changes is not None else ():
         if scope.outlets is None or u.outlet in scope.outlets:  # other outlets were not planned this time
             out.setdefault(u.piece_id, []).append({"outlet": u.outlet, "stations": u.stations, "code": u.code,
-                                                   "reason": u.reason})
+                                                   "params": dict(u.params), "reason": u.reason})
     return out
 
 

@@ -72,6 +72,10 @@ class OutletRules:
     #: changes it before its window ends (a board rotation follows the day). Without it, what was pushed
     #: stays as it went out (a loudspeaker program, a published article).
     replaceable_while_running: bool = False
+    #: What went out can be taken down again when its piece is withdrawn (a published article or post): a
+    #: withdrawal goes through the outbox (``scheduler.dispatch.withdrawals``). A program that played, a
+    #: bulletin printed, cannot be; a board rotation is pushed again without the piece instead.
+    withdrawable: bool = False
     slides: SlideProfile | None = None
     #: The report's counters this outlet's airings and their seconds add to (``Counts`` fields).
     tally: tuple[str, str | None] = ("airings", None)
@@ -119,10 +123,10 @@ RULES: Mapping[Outlet, OutletRules] = {
     Outlet.BOARD: OutletRules(Outlet.BOARD, Form.SLIDES, window=True, lateness=Lateness.UNTIL_END,
                               replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds")),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
     # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
     Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,
                               lateness=Lateness.UNTIL_END, tally=("printed", None)),

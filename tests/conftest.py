@@ -46,7 +46,12 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 class Cli:
-    """Runs ``loa`` in-process against one config folder, as a user would type it."""
+    """Runs ``loa`` in-process against one config folder, as a user would type it.
+
+    The command line speaks Vietnamese unless told otherwise; these runs ask for English (``LOA_LANG=en``) so the
+    tests can match its messages by their English message ids. ``lang=None`` runs it as configured by nothing
+    (Vietnamese), ``lang="vi"`` asks for Vietnamese (tests/loa/test_cli_language.py).
+    """
 
     def __init__(self, config_dir: Path, database_url: str | None = None) -> None:
         self.config_dir = config_dir
@@ -54,14 +59,14 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, now: datetime | str | None = None, user: str | None = None,
-                 ok: bool = True):
+                 ok: bool = True, lang: str | None = "en"):
         argv = ["--config", str(self.config_dir)]
         if now is not None:
             argv += ["--now", now if isinstance(now, str) else now.isoformat()]
         if user is not None:
             argv += ["--as", user]
         result = self.runner.invoke(app, [*argv, *args], env={"LOA_DATABASE_URL": self.database_url, "LOA_NOW": "",
-                                                               "LOA_USER": ""})
+                                                               "LOA_USER": "", "LOA_LANG": lang or ""})
         if ok and result.exit_code != 0:
             raise AssertionError(f"loa {' '.join(args)} exited {result.exit_code}\n"
                                  f"stdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}")

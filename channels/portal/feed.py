@@ -19,6 +19,9 @@ The all-stations feed has one item per article (``ref``) however many communes i
 article); ``published`` is the first publication and ``updated`` the latest; ``station_name`` joins the
 communes' names (each is also a category in RSS and Atom); ``station``, ``delivery_id`` and ``image``
 are the first publication's.
+
+A withdrawal (the piece retired) takes the delivery's items out of both feeds and regenerates them; an
+all-stations item stays while another commune's publication of it remains.
 """
 
 from __future__ import annotations
@@ -164,18 +167,12 @@ class FeedPortal(Channel):
                     f"article {article.ref!r} ({article.title}): image missing: {article.image_path}"
                 )
 
-        station_title = feed_title(self.options, delivery.station_code, _clean(delivery.station_name))
         all_dir = self.options.dir / ALL
         with os_errors(f"cannot write feed in {station_dir}"):
             with locked(station_dir / ".lock"):
                 items = [self._item(a, delivery, station_dir) for a in delivery.articles]
-                kept = self._update(station_dir, delivery, items, station_title)
-                referenced = {
-                    Path(i["image"]).name
-                    for i in kept + load_items(self.options.dir, ALL)
-                    if i.get("image") and i["station"] == delivery.station_code
-                }
-                prune_media(station_dir / MEDIA_DIR, referenced)
+                kept = self._update(station_dir, delivery, items, self._title(delivery))
+                self._prune(station_dir, delivery, kept)
             with locked(all_dir / ".lock"):
                 self._update(all_dir, delivery, items, self.options.all_title, merge=_merge_all)
 
@@ -186,6 +183,54 @@ class FeedPortal(Channel):
             location=str(rss),
             details={"items": len(kept), "guids": [i["guid"] for i in items]},
         )
+
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Take ``delivery``'s articles out of its station's feed and the all-stations feed, regenerated at once
+        (RSS, Atom and the article pages read from them); an image nothing refers to any more is removed.
+        Nothing left to take out is no error: a retry changes nothing."""
+        station_dir = self.options.dir / station_folder(delivery, delivery.articles, "articles")
+        refs = {article.ref for article in delivery.articles}
+        gone = [item_guid(delivery.id, ref) for ref in sorted(refs)]
+
+        def station_merge(old: list[dict[str, Any]], _: Delivery, __: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [i for i in old if i.get("guid") not in gone]
+
+        def all_merge(old: list[dict[str, Any]], _: Delivery, __: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for item in old:
+                if item.get("ref") in refs:
+                    item = _without_delivery(item, delivery.id)
+                    if item is None:
+                        continue
+                    _summarise(item)
+                    if item.get("image"):  # the first publication left may be another commune's: its copy
+                        item["image"] = f"{safe_name(item['station'])}/{MEDIA_DIR}/{Path(item['image']).name}"
+                out.append(item)
+            return out
+
+        all_dir = self.options.dir / ALL
+        with os_errors(f"cannot write feed in {station_dir}"):
+            with locked(station_dir / ".lock"):
+                kept = self._update(station_dir, delivery, [], self._title(delivery), merge=station_merge)
+            with locked(all_dir / ".lock"):
+                self._update(all_dir, delivery, [], self.options.all_title, merge=all_merge)
+            with locked(station_dir / ".lock"):
+                self._prune(station_dir, delivery, load_items(self.options.dir, delivery.station_code))
+        rss, _ = feed_paths(self.options.dir, delivery.station_code)
+        log.info("delivery %s: %d articles taken out of %s", delivery.id, len(gone), rss)
+        return Receipt(delivery_id=delivery.id, location=str(rss), details={"items": len(kept), "removed": gone})
+
+    def _title(self, delivery: Delivery) -> str:
+        return feed_title(self.options, delivery.station_code, _clean(delivery.station_name))
+
+    def _prune(self, station_dir: Path, delivery: Delivery, kept: list[dict[str, Any]]) -> None:
+        """Remove the station's images that neither its feed nor the all-stations feed refers to."""
+        referenced = {
+            Path(i["image"]).name
+            for i in kept + load_items(self.options.dir, ALL)
+            if i.get("image") and i["station"] == delivery.station_code
+        }
+        prune_media(station_dir / MEDIA_DIR, referenced)
 
     def _item(self, article: Article, delivery: Delivery, station_dir: Path) -> dict[str, Any]:
         """One article as stored in items.json, its image copied into the station's media folder."""

@@ -10,6 +10,9 @@ rule), so the body is the same on every retry whatever the time.
 Never a duplicate: the post's slug is derived from the idempotency key (delivery id) and the
 article ref (:func:`post_slug`). Each attempt first looks the slug up among posts of any status and
 updates the post it finds, so a retry after a crash or a lost answer edits the same post.
+
+A withdrawal (the piece retired) moves the post to the trash: ``DELETE <url>/wp-json/wp/v2/posts/<id>``
+without ``force``, found by the same slug.
 """
 
 from __future__ import annotations
@@ -99,6 +102,29 @@ class WordPressPortal(Channel):
             remote_id=",".join(str(p["id"]) for p in posts),
             details={"posts": posts},
         )
+
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Move the posts of ``delivery``'s articles to the trash (an editor can restore them there). A post
+        already trashed is not found by its slug any more (``status=any`` leaves the trash out), so a retry
+        trashes nothing twice; the receipt lists the posts trashed."""
+        self.http.session.auth = (self.options.user,
+                                  secret_from_env(self.options.password_env, f"{WHAT} {self.options.url}"))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        trashed = []
+        for article in delivery.articles:
+            slug = post_slug(delivery.id, article.ref)
+            post_id = self._find(slug)
+            if post_id is None:
+                continue
+            what = f"{WHAT} trash post {post_id} ({slug})"
+            response = self.http.request("DELETE", f"{self._api}/posts/{post_id}", what=what, delivery_id=delivery.id,
+                                         secret=secret, also_ok=(410,))  # 410: trashed meanwhile
+            post = document(response, what)
+            trashed.append({"id": post_id, "slug": slug, "ref": article.ref,
+                            "status": post.get("status") if isinstance(post, dict) else None})
+        log.info("delivery %s: %d WordPress posts trashed on %s", delivery.id, len(trashed), self.options.url)
+        return Receipt(delivery_id=delivery.id, location=self.options.url, status=200,
+                       remote_id=",".join(str(p["id"]) for p in trashed) or None, details={"trashed": trashed})
 
     def close(self) -> None:
         self.http.close()

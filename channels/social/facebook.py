@@ -10,6 +10,8 @@ page/photos, page/scheduled_posts), authenticated with the Page access token as 
 
 A slot at least ``schedule_min_s`` (10 minutes, Facebook's lower bound) ahead is sent scheduled
 (``published=false`` + ``scheduled_publish_time`` as Unix seconds); a nearer one is published at once.
+So the outlet's ``lead`` is 30 minutes by default: the dispatcher pushes that long before the slot and the
+post goes out scheduled at the slot's own time.
 
 Never a duplicate: the Graph API takes no idempotency key, so every post's text ends with a marker
 ``[loa:<hash>]`` of the delivery id and piece. Each attempt first looks for the marker among the Page's
@@ -27,7 +29,7 @@ from urllib.parse import urlencode
 from pydantic import Field
 from urllib3 import encode_multipart_formdata
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
 from channels.social.common import MARKER, facebook_error, hashtags, link_for, marker, short_form
 
@@ -51,6 +53,9 @@ class FacebookOptions(ChannelOptions):
     #: Hashtags added after the campaign's own.
     hashtags: tuple[str, ...] = ()
     message_chars: Annotated[int, Field(ge=100, le=MESSAGE_LIMIT)] = 2000
+    #: Pushed this long before the slot, so the post goes out scheduled at the slot's time: Facebook
+    #: schedules a post only from 10 minutes ahead (a nearer push is published at once, early).
+    lead: Lead | None = "30m"
     #: Facebook schedules a post from 10 minutes to 30 days ahead.
     schedule_min_s: Annotated[int, Field(ge=0)] = 600
     schedule_max_s: Annotated[int, Field(ge=0)] = 30 * 24 * 3600
@@ -88,8 +93,9 @@ class FacebookPage(Channel):
         return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{posts[0]['id']}",
                        status=200, remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Delete the posts this delivery made (found by their markers); returns the ids deleted."""
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Delete the posts this delivery made (found by their markers, scheduled or published); the receipt
+        lists the ids deleted (none when they were gone already)."""
         self._authorise()
         found = self._find_all()
         gone = []
@@ -97,8 +103,10 @@ class FacebookPage(Channel):
             post_id = found.get(marker(delivery.id, article.ref))
             if post_id:
                 self._call("DELETE", f"{self._graph}/{post_id}", f"{WHAT} delete post {post_id}")
-                gone.append(post_id)
-        return gone
+                gone.append({"id": post_id, "ref": article.ref})
+        log.info("delivery %s: %d Facebook posts deleted from Page %s", delivery.id, len(gone), self.options.page_id)
+        return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{self.options.page_id}",
+                       status=200, remote_id=",".join(p["id"] for p in gone) or None, details={"deleted": gone})
 
     # --- the parts ------------------------------------------------------------------------------------
 

@@ -93,8 +93,8 @@ class ViberChannel(Channel):
         return Receipt(delivery_id=delivery.id, location="viber://channel", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Viber's Channels Post API has no delete: refused with that reason."""
-        raise PermanentError(f"{WHAT}: the Channels Post API cannot delete a post; a channel admin must delete "
-                             f"the posts of delivery {delivery.id} in the app (their text ends with the "
-                             f"{marker(delivery.id, delivery.articles[0].ref) if delivery.articles else 'loa'} marker)")
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Viber's Channels Post API has no delete: refused at once, naming the posts an admin must delete."""
+        posts = "; ".join(f"{clip(a.title, 80)!r} (ends with {marker(delivery.id, a.ref)})" for a in delivery.articles)
+        raise PermanentError(f"{WHAT} cannot delete channel posts (the Channels Post API has no delete): a channel "
+                             f"admin must delete them in the Viber app: {posts or 'none named'}")

@@ -101,15 +101,18 @@ class ZaloOfficialAccount(Channel):
         return Receipt(delivery_id=delivery.id, location=f"zalo-article:{posts[0]['id']}", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Remove the OA articles of this delivery's pieces (found by title); returns the ids removed."""
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Remove the OA articles of this delivery's pieces (found by title); the receipt lists the ids
+        removed (none when they were gone already)."""
         gone = []
         for article in delivery.articles:
             found = self._find(self._title(article))
             if found:
                 self._call("POST", "/remove", f"{WHAT} remove article {found}", {"id": found})
-                gone.append(found)
-        return gone
+                gone.append({"id": found, "ref": article.ref})
+        log.info("delivery %s: %d Zalo OA articles removed", delivery.id, len(gone))
+        return Receipt(delivery_id=delivery.id, location="zalo-oa", status=200,
+                       remote_id=",".join(p["id"] for p in gone) or None, details={"removed": gone})
 
     # --- the parts ------------------------------------------------------------------------------------
 

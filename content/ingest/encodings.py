@@ -214,8 +214,9 @@ def _legacy(data: bytes, where: str) -> Decoded:
     guess = _charset_guess(data)
     shown = ", ".join(repr(e) for e in examples)
     raise InputError(
-        f"not UTF-8, and read as Windows-1258, VNI or TCVN3 it still has {bad} words that are not Vietnamese "
-        f"(e.g. {shown}){guess}; save it as Unicode (UTF-8) and load it again", where=where)
+        "not UTF-8, and read as Windows-1258, VNI or TCVN3 it still has {bad} words that are not Vietnamese "
+        "(e.g. {shown}){guess}; save it as Unicode (UTF-8) and load it again", where=where, bad=bad, shown=shown,
+        guess=guess)
 
 
 def _charset_guess(data: bytes) -> str:
@@ -231,7 +232,8 @@ def _strict(data: bytes, codec: str, where: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as error:
-        raise InputError(f"not valid {codec.upper()} text (byte {error.start})", where=where) from None
+        raise InputError("not valid {codec} text (byte {byte})", where=where, codec=codec.upper(),
+                         byte=error.start) from None
 
 
 def _finish(text: str, encoding: str) -> Decoded:
@@ -257,5 +259,6 @@ def _named(data: bytes, encoding: str, where: str) -> Decoded:
     if encoding == "tcvn3":
         return _finish(tcvn3_decode(data), "tcvn3")
     if encoding not in ENCODING_NAMES:
-        raise InputError(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODING_NAMES)}", where="--encoding")
+        raise InputError("unknown encoding {encoding!r}; use one of {names}", where="--encoding", encoding=encoding,
+                         names=", ".join(ENCODING_NAMES))
     return _finish(_strict(data, encoding, where), encoding)

@@ -33,15 +33,18 @@ def read_file(path: Path, settings: IngestSettings, *, zone: ZoneInfo, campaign:
     """The pieces one file holds (a .csv holds many), checked, each with what was converted."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"loa loads {', '.join(SUFFIXES)} files, not {suffix or 'files without a suffix'}",
-                         where=str(path))
+        if not suffix:
+            raise InputError("loa loads {suffixes} files, not files without a suffix", where=str(path),
+                             suffixes=", ".join(SUFFIXES))
+        raise InputError("loa loads {suffixes} files, not {suffix}", where=str(path), suffixes=", ".join(SUFFIXES),
+                         suffix=suffix)
     try:
         size = path.stat().st_size
     except FileNotFoundError:
         raise InputError("no such file", where=str(path)) from None
     if size > settings.max_file_mb * 1024 * 1024:
-        raise InputError(f"the file is {size / 1048576:.1f} MB; at most {settings.max_file_mb:g} MB "
-                         "([ingest] max_file_mb)", where=str(path))
+        raise InputError("the file is {size:.1f} MB; at most {limit:g} MB ([ingest] max_file_mb)", where=str(path),
+                         size=size / 1048576, limit=settings.max_file_mb)
     data = path.read_bytes()
     if suffix == ".csv":
         return _csv_rows(decode_text(data, where=str(path), encoding=encoding), path, zone, campaign, channels)
@@ -94,10 +97,10 @@ def _check_inflation(data: bytes, path: Path) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise InputError(f"not a Word .docx document ({error})", where=str(path)) from None
+        raise InputError("not a Word .docx document ({problem})", where=str(path), problem=str(error)) from None
     if total > MAX_DOCX_INFLATED:
-        raise InputError(f"the .docx would inflate to {total / 1048576:,.0f} MB; a document's parts may "
-                         f"take at most {MAX_DOCX_INFLATED // 1048576} MB", where=str(path))
+        raise InputError("the .docx would inflate to {size:,.0f} MB; a document's parts may take at most {limit} MB",
+                         where=str(path), size=total / 1048576, limit=MAX_DOCX_INFLATED // 1048576)
 
 
 def _docx_text(data: bytes, path: Path) -> Decoded:
@@ -110,9 +113,10 @@ def _docx_text(data: bytes, path: Path) -> Decoded:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise InputError(f"not a Word .docx document ({error})", where=str(path)) from None
+        raise InputError("not a Word .docx document ({problem})", where=str(path), problem=str(error)) from None
     except Exception as error:  # a damaged zip or XML part: python-docx has no single error type for these
-        raise InputError(f"the .docx cannot be read ({type(error).__name__}: {error})", where=str(path)) from None
+        raise InputError("the .docx cannot be read ({kind}: {problem})", where=str(path), kind=type(error).__name__,
+                         problem=str(error)) from None
     paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     text = "\n\n".join(paragraphs)
     return repair(decode_text(text.encode("utf-8"), where=str(path)))
@@ -131,9 +135,11 @@ def _csv_rows(decoded: Decoded, path: Path, zone: ZoneInfo, campaign: str | None
     missing = [c for c in ("title", "body") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
-        problem = f"missing column {missing[0]!r}" if missing else f"unknown column {unknown[0]!r}"
-        raise InputError(f"{problem}; the columns are {', '.join(CSV_COLUMNS)} (title and body required)",
-                         where=f"{path}:1")
+        if missing:
+            raise InputError("missing column {column!r}; the columns are {columns} (title and body required)",
+                             where=f"{path}:1", column=missing[0], columns=", ".join(CSV_COLUMNS))
+        raise InputError("unknown column {column!r}; the columns are {columns} (title and body required)",
+                         where=f"{path}:1", column=unknown[0], columns=", ".join(CSV_COLUMNS))
     report = decoded.report() if decoded.converted else ""
     rows: list[Row] = []
     for record in reader:
@@ -166,7 +172,7 @@ def _moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool) -> datet
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time", where=where) from None
+        raise InputError("{text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time", where=where, text=text) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
@@ -174,7 +180,7 @@ def _integer(text: str, where: str) -> int:
     if not text:
         return 5
     if not text.isdigit():
-        raise InputError(f"{text!r} is not a number from 1 to 9", where=where)
+        raise InputError("{text!r} is not a number from 1 to 9", where=where, text=text)
     return int(text)
 
 
@@ -184,4 +190,4 @@ def _flag(text: str, where: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise InputError(f"{text!r} is not yes or no", where=where)
+    raise InputError("{text!r} is not yes or no", where=where, text=text)

@@ -30,11 +30,21 @@ def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> 
             editing.remove_airing(session, airing_id, actor=user, now=now, removed=action == "remove")
         else:
             editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user, now=now)
-    done = {"pin": "pinned", "unpin": "unpinned", "remove": "removed", "restore": "restored", "move": "moved"}
     if state.as_json:
         typer.echo(json.dumps({"airing": airing_id, "action": action, **kwargs}))
+        return
+    from loa.cli.lang import say
+
+    if action == "pin":
+        typer.echo(say("airing {id} pinned", id=airing_id))
+    elif action == "unpin":
+        typer.echo(say("airing {id} unpinned", id=airing_id))
+    elif action == "remove":
+        typer.echo(say("airing {id} removed", id=airing_id))
+    elif action == "restore":
+        typer.echo(say("airing {id} restored", id=airing_id))
     else:
-        typer.echo(f"airing {airing_id} {done[action]}" + (f" to program {kwargs['to']}" if "to" in kwargs else ""))
+        typer.echo(say("airing {id} moved to program {program}", id=airing_id, program=kwargs["to"]))
 
 
 @airings_app.command("pin")

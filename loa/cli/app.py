@@ -18,6 +18,7 @@ from loa.cli.airings import airings_app
 from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
+from loa.cli.emergencies import emergency_app
 from loa.cli.ingest import ingest_app
 from loa.cli.pieces import pieces_app
 from loa.cli.reports import report as report_command
@@ -28,18 +29,34 @@ class _LoaGroup(TyperGroup):
     """Every command runs inside ``report_errors``: a user's mistake is one line, never a traceback; the global
     options are accepted after a command as well as before it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        note_global_options(self)
-
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(self, ctx, args))
+        # The language first (--lang anywhere, else LOA_LANG): help, usage errors and loa's errors speak it.
+        from loa.cli import lang
+        from loa.i18n import cli_language
+
+        lang.set_language(cli_language(args))
+        note_global_options(self, say=lang.say)
+        lang.translate_tree(self, ctx)
+        if lang.wants_help(self, args):
+            lang.install_typer_words()
+        try:
+            return super().parse_args(ctx, hoist_global_options(self, ctx, args))
+        except typer.TyperException as error:
+            lang.install_typer_words()
+            lang.translate_error(error)
+            raise
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from loa.cli import lang
         from loa.errors import report_errors
 
-        with report_errors():
-            return super().invoke(ctx)
+        try:
+            with report_errors():
+                return super().invoke(ctx)
+        except typer.TyperException as error:  # a command's usage error, or its help (a group named without a command)
+            lang.install_typer_words()
+            lang.translate_error(error)
+            raise
 
 
 app = typer.Typer(
@@ -69,6 +86,8 @@ audit_app.command("seal-approvals")(audit_seal_approvals)
 audit_app.command("rotate-key")(audit_rotate_key)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
+app.add_typer(emergency_app, name="emergency",
+              help="Emergencies (khẩn cấp): send one to every outlet now, list them, send a draft, clear one.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
 
 
@@ -84,6 +103,8 @@ def _global(
                                                help="Run as if at this ISO-8601 time.")] = None,
     user: Annotated[Optional[str], typer.Option("--as", envvar="LOA_USER",  # noqa: UP045
                                                 help="The acting user.")] = None,
+    lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--lang", envvar="LOA_LANG", help="Language of messages and help: vi (default) or en.")] = None,
 ) -> None:
     ctx.obj = State(config_dir=config, db=db, as_json=as_json, now_text=now, user=user)
 
@@ -102,15 +123,20 @@ def init(ctx: typer.Context) -> None:
         _print_json({"stations": report.stations, "slots": report.slots, "campaigns": report.campaigns,
                      "changes": list(report.changed)})
         return
-    typer.echo(f"database ready; {report.stations} stations, {report.slots} slots, "
-               f"{report.campaigns} campaigns ({len(report.changed)} changes)")
+    from loa.cli.lang import say
+
+    typer.echo(say("database ready; {stations} stations, {slots} slots, {campaigns} campaigns ({changes} changes)",
+                   stations=report.stations, slots=report.slots, campaigns=report.campaigns,
+                   changes=len(report.changed)))
 
 
 def _say_key(path: Any) -> None:
     if path is not None:
-        typer.echo(f"audit key created in {path} (mode 0600): it seals the audit log, approvals, renditions and "
-                   "payloads; every loa process on this database needs it (copy it, or set LOA_AUDIT_KEY)",
-                   err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("audit key created in {path} (mode 0600): it seals the audit log, approvals, renditions and "
+                       "payloads; every loa process on this database needs it (copy it, or set LOA_AUDIT_KEY)",
+                       path=path), err=True)
 
 
 @app.command()
@@ -130,10 +156,12 @@ def demo(
     with _progress_bar("rendering the demo pieces") as progress:
         changes = services.plan(actor="demo", progress=progress)
     if state.as_json:
-        _print_json({**result, "plan": changes.to_dict()})
+        _print_json({**result, "plan": _plan_json(changes)})
         return
-    typer.echo(f"demo loaded: {result['pieces_added']} new pieces approved, first slot at "
-               f"{result['first_slot']} on {', '.join(result['stations'])}")
+    from loa.cli.lang import say
+
+    typer.echo(say("demo loaded: {count} new pieces approved, first slot at {at} on {stations}",
+                   count=result["pieces_added"], at=result["first_slot"], stations=", ".join(result["stations"])))
     _print_plan(changes)
 
 
@@ -151,9 +179,18 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _print_plan(changes: Any) -> None:
+    from loa.cli import lang
     from loa.plan_report import print_plan
 
-    print_plan(changes, typer.echo)
+    print_plan(changes, typer.echo, lang.current)
+
+
+def _plan_json(changes: Any) -> dict[str, Any]:
+    """The plan's changes for machines: codes and parameters, and each reason also said (``text``)."""
+    from loa.cli import lang
+    from loa.plan_report import with_texts
+
+    return with_texts(changes.to_dict(), lang.current)
 
 
 @app.command()
@@ -174,7 +211,7 @@ def plan(
         changes = state.services().plan(days=days, first_day=first_day, actor=state.user or "system",
                                         progress=progress, fresh=fresh)
     if state.as_json:
-        _print_json(changes.to_dict())
+        _print_json(_plan_json(changes))
     else:
         _print_plan(changes)
 
@@ -199,7 +236,8 @@ def schedule(
     if station is not None:
         services.settings.station(station)  # a clear error for a code that is not in stations.toml
     if outlet is not None and outlet not in OUTLETS:
-        raise InputError(f"{outlet!r} is not an outlet; use {', '.join(OUTLETS)}", where="--outlet")
+        raise InputError("{outlet!r} is not an outlet; use {outlets}", where="--outlet", outlet=outlet,
+                         outlets=", ".join(OUTLETS))
     now = services.now()
     with unit_of_work(services.sessions) as session:
         programs = upcoming(session, start=now, end=now + timedelta(days=days), station=station, outlet=outlet)
@@ -247,7 +285,9 @@ def dispatch(
     if state.as_json:
         _print_json(dict(summary.counts))
     else:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items())) or "nothing was due"
+        from loa.cli.lang import say, word
+
+        counts = ", ".join(f"{n} {word(s)}" for s, n in sorted(summary.counts.items())) or say("nothing was due")
         typer.echo(f"dispatch: {counts}")
     if summary.counts.get("dead") or summary.counts.get("refused"):
         raise typer.Exit(code=7)
@@ -303,13 +343,17 @@ def user_add(
         password = os.environ.get(password_env, "") if password_env else typer.prompt(
             "Password", hide_input=True, confirmation_prompt=True)
         if not password:
-            raise InputError(f"environment variable {password_env} is not set or empty", where="--password-env")
+            raise InputError("environment variable {name} is not set or empty", where="--password-env",
+                             name=password_env)
         password_hash = hash_password(password)
     with unit_of_work(services.sessions) as session:
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,
                         known_stations={s.code for s in services.settings.stations})
-    typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json else f"user {user.name} added")
+    from loa.cli.lang import say
+
+    typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json
+               else say("user {name} added", name=user.name))
 
 
 def main() -> None:

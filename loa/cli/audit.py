@@ -105,12 +105,12 @@ def audit_verify(
                                "unsealed": report.unsealed, "sealed_unchecked": report.sealed_unchecked,
                                "approvals": problems}, ensure_ascii=False, indent=2))
     if not report.ok:
-        raise IntegrityError(f"audit log broken: {report.reason}")
+        raise IntegrityError("audit log broken: {reason}", reason=report.reason)
     if problems:
         for problem in problems:
             typer.echo(f"ALERT: {problem}", err=True)
-        raise IntegrityError(f"{len(problems)} approvals differ from the sealed audit log or their seals; the "
-                             "database was altered")
+        raise IntegrityError("{count} approvals differ from the sealed audit log or their seals; the database was "
+                             "altered", count=len(problems))
     if report.sealed_unchecked:
         typer.echo(f"warning: {report.sealed_unchecked} sealed entries not checked: no audit key here "
                    "(set LOA_AUDIT_KEY, the web secret key, or keep var/audit.key as for loa serve)", err=True)
@@ -170,17 +170,18 @@ def audit_rotate_key(
     if new_key_env:
         new = (settings.env.get(new_key_env) or "").strip().encode()
         if len(new) < 32:
-            raise InputError(f"{new_key_env} must hold the new key, at least 32 characters", where="--new-key-env")
+            raise InputError("{name} must hold the new key, at least 32 characters", where="--new-key-env",
+                             name=new_key_env)
     elif settings.env.get(AUDIT_KEY_ENV):
-        raise InputError(f"{AUDIT_KEY_ENV} is set and wins over var/audit.key: give the new key with "
-                         "--new-key-env VAR, then set LOA_AUDIT_KEY to it", where="--new-key-env")
+        raise InputError("{name} is set and wins over var/audit.key: give the new key with --new-key-env VAR, "
+                         "then set LOA_AUDIT_KEY to it", where="--new-key-env", name=AUDIT_KEY_ENV)
     else:
         try:
             new, pending = write_pending_key(settings)
         except FileExistsError:
-            raise ConfigError(f"{pending_key_file(settings)} is left from an earlier rotation and may hold the key "
-                              "the database is sealed with now: check with loa audit verify using it, then move "
-                              "it to var/audit.key or remove it") from None
+            raise ConfigError("{path} is left from an earlier rotation and may hold the key the database is "
+                              "sealed with now: check with loa audit verify using it, then move it to "
+                              "var/audit.key or remove it", path=str(pending_key_file(settings))) from None
     if new == old:
         raise InputError("the new key is the current key", where="--new-key-env")
     actor = state.user or "system"

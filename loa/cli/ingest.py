@@ -107,14 +107,25 @@ def folder(
                 s, [path], services.settings.loa.ingest, author=u, now=services.now(),
                 zone=services.settings.zone, campaign=campaign, channels=_channels(channels))))
         except InputError as error:
-            failures.append(str(error))
+            failures.append(error)
     _show(ctx, results)
-    for failure in failures:
-        typer.echo(f"loa: error: {failure}", err=True)
+    _say_failures(failures)
     if not files:
-        typer.echo(f"{directory}: no .txt, .md, .docx or .csv files", err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("{folder}: no .txt, .md, .docx or .csv files", folder=directory), err=True)
     if failures:
         raise typer.Exit(2)
+
+
+def _say_failures(failures: list[Any]) -> None:
+    """Each refused file or feed on a line of its own, as ``report_errors`` says an error."""
+    from loa.cli import lang
+    from loa.cli.lang import say
+    from loa.i18n import error_line
+
+    for failure in failures:
+        typer.echo(f"loa: {say('error')}: {error_line(failure, lang.current)}", err=True)
 
 
 @ingest_app.command("poll")
@@ -127,10 +138,11 @@ def poll(ctx: typer.Context) -> None:
     outcomes = [poll_feed(services, spec) for spec in services.settings.loa.feed]
     _show(ctx, [o for o in outcomes if isinstance(o, IngestResult)])
     failures = [o for o in outcomes if not isinstance(o, IngestResult)]
-    for failure in failures:
-        typer.echo(f"loa: error: {failure}", err=True)
+    _say_failures(failures)
     if not outcomes:
-        typer.echo("no feeds to poll: add [[feed]] tables to loa.toml", err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("no feeds to poll: add [[feed]] tables to loa.toml"), err=True)
     if failures:
         raise typer.Exit(2)
 

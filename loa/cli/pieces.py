@@ -39,7 +39,7 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
     except FileNotFoundError:
         raise InputError("no such file", where=str(body_file)) from None
     except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text (byte {error.start})", where=str(body_file)) from None
+        raise InputError("not UTF-8 text (byte {byte})", where=str(body_file), byte=error.start) from None
 
 
 def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) -> datetime | None:
@@ -169,7 +169,7 @@ def _transition(name: str, help_text: str, note_required: bool = False) -> None:
         elif sha or revision:
             from content.errors import InputError
 
-            raise InputError(f"--sha and --revision are for approve and reject, not {name}", where="--sha")
+            raise InputError("--sha and --revision are for approve and reject, not {name}", where="--sha", name=name)
         piece = _run(ctx, lambda s, u, now: action(s, piece_id, actor=u, now=now, **kwargs))
         typer.echo(json.dumps({"id": piece.id, "state": piece.state}) if state.as_json
                    else f"piece {piece.id}: {piece.state}")

@@ -30,7 +30,8 @@ def report(
     state = state_of(ctx)
     fmt = fmt or ("json" if state.as_json else "table")
     if fmt not in FORMATS:
-        raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
+        raise InputError("{format!r} is not a report format; use {formats}", where="--format", format=fmt,
+                         formats=", ".join(FORMATS))
     if fmt == "xlsx" and out is None:
         raise InputError("an XLSX report needs a file; add --out report.xlsx", where="--out")
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
@@ -54,4 +55,5 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror}", where=str(path)) from None
+        raise InputError("cannot write {path}: {problem}", where=str(path), path=str(path),
+                         problem=error.strerror) from None

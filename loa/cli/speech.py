@@ -28,7 +28,7 @@ def normalize(
         except FileNotFoundError:
             raise InputError("no such file", where=str(file)) from None
         except UnicodeDecodeError as error:
-            raise InputError(f"not UTF-8 text (byte {error.start})", where=str(file)) from None
+            raise InputError("not UTF-8 text (byte {byte})", where=str(file), byte=error.start) from None
     state = state_of(ctx)
     extra = state.settings().loa.normalize.abbreviations
     assert text is not None

@@ -49,7 +49,7 @@ class State:
                 try:
                     now = datetime.fromisoformat(self.now_text)
                 except ValueError:
-                    raise InputError(f"{self.now_text!r} is not an ISO-8601 time", where="--now") from None
+                    raise InputError("{text!r} is not an ISO-8601 time", where="--now", text=self.now_text) from None
                 if now.tzinfo is None:
                     now = now.replace(tzinfo=settings.zone)
                 check_day(now, "--now")
@@ -108,10 +108,12 @@ def hoist_global_options(root: Any, ctx: typer.Context, args: list[str]) -> list
 
 
 
-def note_global_options(group: Any, names: str = "") -> None:
-    """Say in the help of every command below ``group`` (the root) that the global options may follow it."""
+def note_global_options(group: Any, names: str = "", *, say: Any = None) -> None:
+    """Say in the help of every command below ``group`` (the root) that the global options may follow it
+    (``say``: the sentence in the command line's language)."""
     names = names or ", ".join(opt for p in group.params for opt in getattr(p, "opts", ()))
+    text = (say or str.format)("Global options ({names}) may come before or after the command.", names=names)
     for command in group.commands.values():
-        command.epilog = command.epilog or f"Global options ({names}) may come before or after the command."
+        command.epilog = command.epilog or text
         if hasattr(command, "commands"):
-            note_global_options(command, names)
+            note_global_options(command, names, say=say)

@@ -9,6 +9,7 @@ stored (a rendition or program still missing there is :class:`NotReady`, never r
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -221,6 +222,15 @@ class Payloads:
 
 def _ref(revision: Revision) -> str:
     return f"piece-{revision.piece_id}-r{revision.number}"
+
+
+_REF = re.compile(r"^piece-(\d+)-r\d+")
+
+
+def piece_of(ref: str) -> int | None:
+    """The piece an article, clip or slide ``ref`` made by this module belongs to (None for a jingle's)."""
+    match = _REF.match(ref)
+    return int(match[1]) if match else None
 
 
 def _jingle(jingle: Jingle | None, ref: str, title: str) -> channels.AudioClip | None:

@@ -117,7 +117,7 @@ class PlanChanges:
             moved=[c.to_dict() for c in self.changes if c.kind == "moved"][:LIST_LIMIT],
             dropped=[c.to_dict() for c in self.changes if c.kind == "dropped"][:LIST_LIMIT],
             unplaced=[{"piece": u.piece_id, "title": u.title, "outlet": u.outlet, "stations": u.stations,
-                       "code": u.code, "reason": u.reason} for u in self.unplaced],
+                       "code": u.code, "params": dict(u.params), "reason": u.reason} for u in self.unplaced],
             unmet_targets=[s.to_dict() for s in self.shortfalls[:LIST_LIMIT]],
             unmet_targets_total=len(self.shortfalls),
             warnings=list(self.warnings),

@@ -11,14 +11,7 @@ from itertools import groupby
 from scheduler.outlets import rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
 from scheduler.planning.planner_types import Candidate, Existing, Held, PlannedItem
-
-#: Why a campaign's daily target was not met, as a code (for machines) and a sentence (for editors).
-TARGET_REASONS = {
-    "no_pieces": "no approved piece of the campaign can air on this outlet that day",
-    "too_long": "every piece of the campaign is longer than the programs of that day",
-    "too_few_pieces": "too few pieces: a piece airs at most once per program",
-    "full": "the programs are full of pinned, urgent or higher-priority pieces",
-}
+from scheduler.planning.reasons import TARGET_REASONS  # why a target was not met, by code (re-exported here)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from scheduler.outlets import OUTLETS, rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
 from scheduler.planning.placement import GroupInputs, place_group
 from scheduler.planning.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
+from scheduler.planning.reasons import sentence
 
 __all__ = ["Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem", "Shortfall",
            "Unplaced", "key_of", "plan"]
@@ -120,29 +121,31 @@ def _campaign_ok(candidate: Candidate, instance: Instance, campaigns: Mapping[st
 
 
 def _why_not(candidate: Candidate, outlet: str, mine: Sequence[tuple[Instance, str]],
-             inputs: PlanInputs) -> tuple[str, str]:
-    """(code, sentence); ``mine`` holds one instance per distinct time and board profile."""
+             inputs: PlanInputs) -> tuple[str, dict[str, object]]:
+    """(code, parameters) of ``UNPLACED_REASONS``; ``mine`` holds one instance per distinct time and board
+    profile."""
     if not mine:
-        return "no_slot", f"no {outlet} slot in these days"
+        return "no_slot", {"outlet": outlet}
     if candidate.campaign and candidate.campaign not in inputs.campaigns:
-        return "campaign_unknown", f"campaign {candidate.campaign!r} is not configured in campaigns.toml"
+        return "campaign_unknown", {"campaign": candidate.campaign}
     days = sorted(i.day for i, _ in mine)
     if not any(_campaign_ok(candidate, i, inputs.campaigns) for i, _ in mine):
-        return "campaign_off", f"campaign {candidate.campaign!r} is not on between {days[0]} and {days[-1]}"
+        return "campaign_off", {"campaign": candidate.campaign, "first": days[0].isoformat(),
+                                "last": days[-1].isoformat()}
     if not any(_in_validity(candidate, i) for i, _ in mine):
-        return "not_valid", "outside its validity window for these days"
+        return "not_valid", {}
     rules = rules_of(outlet)
     if rules.once_per_station:
-        return "published", f"already published on these {outlet}s"
+        return "published", {"outlet": outlet}
     seconds = [candidate.seconds.get(key) for _, key in mine]
     if all(s is None for s in seconds):
-        return "not_measured", "its length could not be measured (rendering failed)"
+        return "not_measured", {}
     overhead = rules.overhead_s(inputs.overhead_s)
     longest = max(i.length_s for i, _ in mine)
     shortest_need = min(s for s in seconds if s is not None) + overhead
     if shortest_need > longest:
-        return "too_long", f"it lasts {shortest_need:.0f} s, longer than every slot ({longest} s)"
-    return "no_room", "no room: the slots were full of higher-ranked pieces"
+        return "too_long", {"seconds": round(shortest_need, 1), "longest": longest}
+    return "no_room", {}
 
 
 def _distinct(inputs: PlanInputs, outlet: str, candidate: Candidate) -> list[tuple[Instance, str]]:
@@ -178,6 +181,7 @@ def _unplaced(inputs: PlanInputs, candidates: Sequence[Candidate],
                 missing -= already.get((candidate.piece_id, outlet), set())
             if missing or not targeted:
                 ours = mine.get(outlet, []) if "*" in candidate.stations else _distinct(inputs, outlet, candidate)
-                code, reason = _why_not(candidate, outlet, ours, inputs)
-                out.append(Unplaced(candidate.piece_id, candidate.title, outlet, len(missing), reason, code))
+                code, params = _why_not(candidate, outlet, ours, inputs)
+                out.append(Unplaced(candidate.piece_id, candidate.title, outlet, len(missing),
+                                    sentence("unplaced", code, params), code, params))
     return out

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from scheduler.planning.reasons import HELD_REASONS  # why a pin is held out, by code (re-exported here)
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -34,17 +36,6 @@ class Candidate:
         return "*" in self.stations or station in self.stations
 
 
-#: Why a pin is held out of its program, by code; ``Held.reason`` fills in the seconds.
-HELD_REASONS = {
-    "gone": "the piece has no approved revision for this outlet any more (withdrawn, or its channels changed)",
-    "campaign_off": "its campaign is not on that day",
-    "not_valid": "the approved revision is not valid at that time",
-    "not_measured": "the length of the approved revision could not be measured (rendering failed)",
-    "no_room": "the approved revision lasts {seconds:.0f} s, but beside the other pinned pieces only {room:.0f} s "
-               "of the {length:.0f} s program are left",
-}
-
-
 @dataclass(frozen=True)
 class Held:
     """Why a pinned piece's approved revision cannot take its pinned place; the pin waits for a re-plan
@@ -54,6 +45,11 @@ class Held:
     seconds: float = 0.0  # what the approved revision needs in the program (no_room)
     room: float = 0.0  # what the program has left beside the other pins (no_room)
     length: float = 0.0  # the program's length (no_room)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """What the sentence of ``code`` fills in (``scheduler.planning.reasons.HELD_REASONS``)."""
+        return {"seconds": self.seconds, "room": self.room, "length": self.length} if self.code == "no_room" else {}
 
     @property
     def reason(self) -> str:
@@ -96,7 +92,8 @@ class Existing:
 
 @dataclass(frozen=True)
 class Unplaced:
-    """A piece that did not reach every station of an outlet, with the reason in words and as a code."""
+    """A piece that did not reach every station of an outlet, with the reason in words and as a code with its
+    parameters (``scheduler.planning.reasons.UNPLACED_REASONS``)."""
 
     piece_id: int
     title: str
@@ -104,6 +101,7 @@ class Unplaced:
     stations: int
     reason: str
     code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,8 @@ def build_report(
     unsent = (
         select(Station.code, Airing.campaign, Delivery.id, Delivery.state).distinct()
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).outerjoin(Airing, live)
-        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), Delivery.superseded_at.is_(None), *scope)
+        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), Delivery.superseded_at.is_(None),
+               Delivery.withdraws.is_(None), *scope)
     )
     for code, campaign, delivery_id, state in session.execute(unsent.execution_options(yield_per=20_000)):
         tally.unsent(code, campaign, delivery_id, state)

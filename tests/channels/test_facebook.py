@@ -150,10 +150,13 @@ def test_withdrawal_deletes_the_post(facebook, fb) -> None:
     fb.deliver(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
     assert len(facebook.posts) == 1
 
-    gone = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
+    receipt = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
 
-    assert len(gone) == 1 and not facebook.posts
-    assert ("DELETE", f"/{gone[0]}") in facebook.requests
+    [gone] = receipt.details["deleted"]
+    assert not facebook.posts and receipt.remote_id == gone["id"]
+    assert ("DELETE", f"/{gone['id']}") in facebook.requests
+    again = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))  # a retry: nothing left, no error
+    assert again.details["deleted"] == []
 
 
 def test_a_revoked_token_is_permanent_and_says_what_to_do(facebook, monkeypatch) -> None:

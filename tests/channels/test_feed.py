@@ -223,3 +223,29 @@ def test_a_summary_with_markup_reaches_readers_as_text_not_as_markup(tmp_path: P
         shown = feed.entries[0].summary
         assert "<b>" not in shown and "<script" not in shown and "<img" not in shown
         assert "&lt;b&gt;đậm&lt;/b&gt;" in shown
+
+
+def test_a_withdrawal_takes_the_article_out_of_both_feeds_at_once(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path)
+    image = tmp_path / "anh.png"
+    image.write_bytes(b"png bytes")
+    with_image = Article(TIEM_CHUNG.ref, TIEM_CHUNG.title, TIEM_CHUNG.html, TIEM_CHUNG.summary, image_path=image)
+    feed_portal.deliver(delivery("d-1", with_image, PHONG_LU))
+    feed_portal.deliver(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))
+
+    receipt = feed_portal.withdraw(delivery("d-1", with_image))  # the piece retired: An Bình's publication
+
+    assert receipt.details["removed"] == [item_guid("d-1", "tiem-chung")]
+    assert [i["ref"] for i in load_items(tmp_path, "xa-an-binh")] == ["phong-lu"]
+    for feed in parsed(tmp_path, "xa-an-binh"):
+        assert not feed.bozo and [e.title for e in feed.entries] == ["Chủ động phòng chống lũ quét"]
+    [kept] = [i for i in load_items(tmp_path, "_all") if i["ref"] == "tiem-chung"]  # Bình Minh's stays
+    assert [p["code"] for p in kept["places"]] == ["xa-binh-minh"] and kept["station_name"] == "Xã Bình Minh"
+    assert (tmp_path / kept["image"]).read_bytes() == b"png bytes"  # Bình Minh's own copy of the image
+    assert not list((tmp_path / "xa-an-binh" / "media").iterdir())  # nothing refers to An Bình's copy any more
+
+    feed_portal.withdraw(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))
+    assert [i["ref"] for i in load_items(tmp_path, "_all")] == ["phong-lu"]
+    before = (tmp_path / "_all" / "rss.xml").read_bytes()
+    feed_portal.withdraw(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))  # a retry
+    assert (tmp_path / "_all" / "rss.xml").read_bytes() == before

@@ -81,6 +81,22 @@ def test_a_retry_updates_the_same_post_instead_of_adding_one(wordpress, portal) 
     assert [first.details["posts"][0]["updated"], again.details["posts"][0]["updated"]] == [False, True]
 
 
+def test_a_withdrawal_trashes_the_post_and_a_retry_trashes_nothing_twice(wordpress, portal) -> None:
+    start = in_days(32)
+    other = dataclasses.replace(ARTICLE, ref="piece-8-r1", title="Bài khác vẫn đăng")
+    portal.deliver(delivery("d-gone-1", start, ARTICLE, other))
+
+    receipt = portal.withdraw(delivery("d-gone-1", start, ARTICLE))  # only the withdrawn piece
+
+    slug = post_slug("d-gone-1", ARTICLE.ref)
+    [post] = wordpress.posts(slug=f"{slug}__trashed", status="trash")  # WordPress renames a trashed post's slug
+    assert receipt.details["trashed"] == [{"id": post["id"], "slug": slug, "ref": ARTICLE.ref, "status": "trash"}]
+    assert not wordpress.posts(slug=post_slug("d-gone-1", ARTICLE.ref))
+    [kept] = wordpress.posts(slug=post_slug("d-gone-1", other.ref))
+    assert kept["status"] == "future"
+    assert portal.withdraw(delivery("d-gone-1", start, ARTICLE)).details["trashed"] == []
+
+
 def test_a_publication_time_already_past_publishes_at_once(wordpress, portal) -> None:
     start = datetime.now(VN) - timedelta(hours=2)
 

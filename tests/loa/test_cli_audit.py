@@ -136,7 +136,7 @@ def test_list_refuses_a_time_that_is_not_one(log) -> None:
 
 def invoke(cli, *args: str, key: str | None):
     env = {"LOA_DATABASE_URL": cli.database_url, "LOA_NOW": "", "LOA_USER": "", "LOA_SECRET_KEY": "",
-           "LOA_AUDIT_KEY": key or ""}
+           "LOA_AUDIT_KEY": key or "", "LOA_LANG": "en"}
     return cli.runner.invoke(app, ["--config", str(cli.config_dir), *args], env=env)
 
 

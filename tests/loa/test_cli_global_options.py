@@ -69,5 +69,5 @@ def test_a_value_that_looks_like_a_global_option_stays_the_commands(loa):
 def test_an_unknown_option_is_still_refused_in_one_line(loa):
     result = loa("dispatch", "--config", loa.config, "--later", "5", ok=False)
     assert result.exit_code == 2
-    assert "No such option: --later" in result.stderr
+    assert "Không có tuỳ chọn --later" in result.stderr  # click's words too, in the command line's language
     assert "Traceback" not in result.stderr

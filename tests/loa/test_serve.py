@@ -52,7 +52,7 @@ def test_serve_pushes_the_demo_slot_to_every_outlet(config_dir: Path):
 
 
 def test_a_second_serve_on_the_same_sqlite_file_is_refused(config_dir: Path):
-    env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": ""}
+    env = {**os.environ, "LOA_CONFIG": str(config_dir), "LOA_DATABASE_URL": "", "LOA_NOW": "", "LOA_LANG": "en"}
     loa = [sys.executable, "-m", "loa"]
     subprocess.run([*loa, "init"], env=env, check=True, capture_output=True)
     port = free_port()

@@ -152,3 +152,13 @@ length = "24h"
     assert "+0 added, ~0 moved, −0 dropped" in text
     assert "target not met: campaign thap on loudspeaker, 3 station-days" in text
     assert f"not placed: piece {long_} «Bài dài» on loudspeaker (3 stations): it lasts" in text
+
+    # The same reasons in the command line's own language (Vietnamese unless asked otherwise), codes kept in JSON.
+    vietnamese = cli("plan", "--days", "1", now=NOW, lang=None).stdout
+    assert "+0 thêm, ~0 dời, −0 bỏ" in vietnamese
+    assert "chưa đạt chỉ tiêu: chiến dịch thap trên loa truyền thanh, 3 ngày-xã" in vietnamese
+    assert f"không xếp được: bài {long_} «Bài dài» trên loa truyền thanh (3 xã): bài dài" in vietnamese
+    said = {(u["piece"], u["outlet"]): (u["code"], u["text"])
+            for u in cli.json("plan", "--days", "1", now=NOW, lang=None)["unplaced"]}
+    assert said[(plain, "portal")] == ("no_slot", "không có khung giờ cổng thông tin nào trong những ngày này")
+    assert said[(later, "loudspeaker")] == ("not_valid", "ngoài thời hạn hiệu lực của bài trong những ngày này")
