@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 #: The days loa plans, reports and runs in; a date outside them is a typing mistake, and far enough out
@@ -44,7 +44,7 @@ def parse_moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool = Fa
     from content.errors import InputError
 
     text = text.strip()
-    if len(text) == 10:
+    if ":" not in text and "T" not in text:  # a day alone, also written 1/12/2026
         day = parse_day(text, where)
         return datetime.combine(day + timedelta(days=1 if end_of_day else 0), datetime.min.time(), tzinfo=zone)
     try:
@@ -59,6 +59,18 @@ def parse_moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool = Fa
         moment = moment.replace(tzinfo=zone)
     check_day(moment, where)
     return moment
+
+
+def format_moment(moment: datetime, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
+    """``moment`` written so that :func:`parse_moment` reads it back unchanged: the day alone at a local
+    midnight (for an end, the day that midnight closes: valid until 31/12/2026 ends at 00:00 on 01/01/2027),
+    else ``dd/mm/yyyy HH:MM`` (ISO when it has seconds)."""
+    local = moment.astimezone(zone)
+    if local.time() == time(0):
+        return f"{local.date() - timedelta(days=1 if end_of_day else 0):%d/%m/%Y}"
+    if local.second or local.microsecond:
+        return local.replace(tzinfo=None).isoformat()
+    return f"{local:%d/%m/%Y %H:%M}"
 
 
 class Clock:

@@ -38,8 +38,8 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -86,6 +86,45 @@ class FeedOptions(ChannelOptions):
     link: str = "http://127.0.0.1:8080/"
     #: How many items (the newest by published time) each feed keeps.
     keep: Annotated[int, Field(ge=1)] = 50
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """An image sent along with a feed item: RSS ``<enclosure>`` and ``<media:content>``, Atom
+    ``<link rel="enclosure">``; ``url`` is absolute, ``length`` in bytes."""
+
+    url: str
+    length: int
+    type: str
+    width: int
+    height: int
+
+
+#: What a feed shows of an item's image (``item["image"]``, relative to the feed dir), or None to show none.
+Enclosures = Callable[[dict[str, Any]], Enclosure | None]
+
+
+def feed_title(options: FeedOptions, station_code: str, station_name: str) -> str:
+    """The title of ``station_code``'s feed (``"_all"``: the all-stations title)."""
+    if station_code == ALL:
+        return options.all_title
+    return f"{options.title} – {station_name}" if options.title else station_name
+
+
+def render_feeds(options: FeedOptions, station_code: str, link: str,
+                 enclosure: Enclosures | None = None) -> tuple[bytes, bytes] | None:
+    """RSS and Atom of what ``station_code``'s feed (or ``"_all"``) holds, with its links under ``link``
+    rather than the configured one, and each item's image as ``enclosure`` gives it; None before the first
+    publication. What the web app serves, built from the same items.json as the files."""
+    path = feed_dir(options.dir, station_code) / ITEMS_FILE
+    document = read_json(path)
+    if not isinstance(document, dict):
+        return None
+    items = list(document.get("items", []))
+    title = feed_title(options, station_code, _clean(document.get("station_name") or ""))
+    written = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # an empty feed's date: when it was written
+    generator = _generator(document.get("station") or station_code, title, link, items, written, enclosure)
+    return generator.rss_str(pretty=True), _atom_str(generator)
 
 
 def item_guid(delivery_id: str, article_ref: str) -> str:
@@ -239,8 +278,7 @@ class FeedPortal(Channel):
         return Receipt(delivery_id=delivery.id, location=str(rss), details={"items": len(kept), "removed": gone})
 
     def _title(self, delivery: Delivery) -> str:
-        station_name = _clean(delivery.station_name)
-        return f"{self.options.title} – {station_name}" if self.options.title else station_name
+        return feed_title(self.options, delivery.station_code, _clean(delivery.station_name))
 
     def _prune(self, station_dir: Path, delivery: Delivery, kept: list[dict[str, Any]]) -> None:
         """Remove the station's images that neither its feed nor the all-stations feed refers to."""
@@ -297,7 +335,7 @@ class FeedPortal(Channel):
         station = folder.name
         generator = _generator(station, title, self.options.link, merged, delivery.start_at)
         try:
-            rss, atom = generator.rss_str(pretty=True), generator.atom_str(pretty=True)
+            rss, atom = generator.rss_str(pretty=True), _atom_str(generator)
         except ValueError as exc:
             raise PermanentError(f"cannot render feed {folder}: {exc}") from exc
         folder.mkdir(parents=True, exist_ok=True)
@@ -306,6 +344,24 @@ class FeedPortal(Channel):
         write_atomic(folder / RSS_FILE, rss)
         write_atomic(folder / ATOM_FILE, atom)
         return merged
+
+
+def _atom_str(generator: FeedGenerator) -> bytes:
+    """The Atom document, with what feedgen 1.0 drops from an entry's ``<link>`` put back for enclosures: its
+    loop over the links rebinds ``link``, so ``rel``, ``type`` and ``length`` never reach the element."""
+    atom = generator.atom_str(pretty=True)
+    enclosures = {e["url"]: e for entry in generator.entry() if (e := entry.enclosure())}
+    if not enclosures:
+        return atom
+    from lxml import etree
+
+    root = etree.fromstring(atom)
+    for link in root.iterfind("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}link"):
+        if (enclosure := enclosures.get(link.get("href"))) is not None:
+            link.set("rel", "enclosure")
+            link.set("type", enclosure["type"])
+            link.set("length", str(enclosure["length"]))
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
 _Merge = Callable[[list[dict[str, Any]], Delivery, list[dict[str, Any]]], list[dict[str, Any]]] | None
@@ -354,11 +410,14 @@ def _summarise(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _generator(
-    station: str, title: str, link: str, items: list[dict[str, Any]], fallback: datetime
+    station: str, title: str, link: str, items: list[dict[str, Any]], fallback: datetime,
+    enclosure: Enclosures | None = None,
 ) -> FeedGenerator:
     """A FeedGenerator holding ``items`` (newest first); its dates come from the items, never the clock."""
     updated = max((_published(i) for i in items), default=fallback)
     fg = FeedGenerator()
+    if enclosure is not None:
+        fg.load_extension("media")
     fg.id(f"urn:loa:feed:{station}")
     fg.title(title)
     fg.description(title)
@@ -383,4 +442,9 @@ def _generator(
             entry.category(term=name, scheme=f"urn:loa:station:{code}")
         entry.published(published)
         entry.updated(datetime.fromisoformat(item.get("updated", item["published"])))
+        image = enclosure(item) if enclosure is not None and item.get("image") else None
+        if image is not None:
+            entry.enclosure(image.url, image.length, image.type)
+            entry.media.content(url=image.url, fileSize=str(image.length), type=image.type, medium="image",
+                                width=str(image.width), height=str(image.height), group=None)
     return fg

@@ -247,9 +247,9 @@ def _decide(request: Request, piece_id: int, body: Decision, user: User, decisio
     except Stale as stale:
         with request.app.state.reads.session() as session:
             now_is = changed(session, stale)
+            diff = now_is.unified(lambda moment, _end=False: moment.isoformat() if moment else "")
             return JSONResponse({"detail": now_is.message_vi(), "revision_id": now_is.current.id,
-                                 "revision": now_is.current.number, "sha256": now_is.current.sha256,
-                                 "diff": now_is.unified(lambda moment: moment.isoformat() if moment else "")},
+                                 "revision": now_is.current.number, "sha256": now_is.current.sha256, "diff": diff},
                                 status_code=409)
     return since
 

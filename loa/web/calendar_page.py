@@ -1,8 +1,8 @@
-"""The calendar: a week grid per station and outlet, with totals, targets and conflicts; pin, remove, restore, move."""
+"""The calendar: a week or a day per station and outlet, with totals, targets and conflicts; pin, remove, move."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,33 +21,21 @@ PLANNERS = ("editor", "approver")  # as on the command line (loa airing …): wh
 DETAIL_STATIONS = 10
 
 
-def _monday(request: Request, week: str) -> date:
-    from scheduler.views.week import monday_of
-
-    services = request.app.state.services
-    if week:
-        from loa.clock import check_day
-
-        try:
-            day = date.fromisoformat(week)
-        except ValueError:
-            raise InputError("{text!r} is not a date like 2026-11-23", where="week", text=week) from None
-        check_day(day, "week")
-        return monday_of(day)
-    return monday_of(services.now().astimezone(services.settings.zone).date())
-
-
 @router.get("/calendar", response_class=HTMLResponse)
-def calendar(request: Request, week: str = "", station: str = "", outlet: str = "",
+def calendar(request: Request, week: str = "", day: str = "", station: str = "", outlet: str = "",
              user: User = Depends(current_user)) -> HTMLResponse:
-    return render(request, "calendar.html", _calendar_context(request, week, station, outlet, user))
+    """The week of ``week`` (this week by default), or with ``day`` that one day, per station and outlet."""
+    return render(request, "calendar.html", _calendar_context(request, week, station, outlet, user, day))
 
 
-def _calendar_context(request: Request, week: str, station: str, outlet: str, user: User) -> dict:
-    from scheduler.views.week import week_grid
+def _calendar_context(request: Request, week: str, station: str, outlet: str, user: User, day: str = "") -> dict:
+    from loa.clock import parse_day
+    from scheduler.views.week import monday_of, week_grid
 
     services = request.app.state.services
-    monday = _monday(request, week)
+    today = services.now().astimezone(services.settings.zone).date()
+    one_day = parse_day(day, "day") if day else None  # 31/12/2026 or 2026-12-31
+    monday = monday_of(one_day or (parse_day(week, "week") if week else today))
     visible = [s for s in services.settings.stations if sees_station(user, s.code)]
     codes = [s.code for s in visible]
     if station:
@@ -63,14 +51,19 @@ def _calendar_context(request: Request, week: str, station: str, outlet: str, us
             session, monday=monday, zone=services.settings.zone, stations=codes, outlet=outlet or None,
             detail=detail))
         # The grid's HTML is the page's bulk (thousands of programs): rendered once per plan version and view.
-        table = reads.cached(session, ("week-html", monday, tuple(codes), outlet, detail, lang, can_plan, station,
-                                       csrf), lambda: _table(request, lang, {
+        table = reads.cached(session, ("week-html", monday, one_day, tuple(codes), outlet, detail, lang, can_plan,
+                                       station, csrf), lambda: _table(request, lang, {
                                            "grid": grid, "station": station, "outlet": outlet, "detail": detail,
-                                           "can_plan": can_plan, "csrf": csrf,
+                                           "can_plan": can_plan, "csrf": csrf, "one_day": one_day,
                                            "moves": move_targets(grid) if can_plan and detail else {}}))
+    step = timedelta(days=1) if one_day else timedelta(days=7)
+    shown = one_day or monday
     return {
         "grid": grid, "table": table, "station": station, "outlet": outlet, "stations": visible,
-        "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
+        "one_day": one_day, "previous": (shown - step).isoformat(), "next": (shown + step).isoformat(),
+        # the two views: the week of the day shown; the day shown, or in a week its today (else its Monday)
+        "week_link": monday.isoformat(),
+        "day_link": (one_day or (today if monday <= today < monday + timedelta(days=7) else monday)).isoformat(),
         "can_plan": can_plan, "detail": detail,
     }
 
@@ -82,7 +75,7 @@ def _calendar_refused(request: Request, user: User, error: LoaError) -> HTMLResp
     query = {key: values[-1] for key, values in parse_qs(urlsplit(_return_to(request)).query).items()}
     try:
         context = _calendar_context(request, query.get("week", ""), query.get("station", ""),
-                                    query.get("outlet", ""), user)
+                                    query.get("outlet", ""), user, query.get("day", ""))
     except LoaError:
         context = _calendar_context(request, "", "", "", user)
     return refused(request, error, "calendar.html", context, aliases={"--to": "", "airing": "", "delivery": ""})
@@ -120,7 +113,8 @@ def _table(request: Request, lang: str, context: dict) -> Markup:
         local = moment.astimezone(zone)
         return f"{gettext(local.strftime('%a'))} {local:%d/%m}"
 
-    return Markup(templates.get_template("calendar_table.html").render(
+    name = "calendar_day.html" if context["one_day"] else "calendar_table.html"
+    return Markup(templates.get_template(name).render(
         _=gettext, time=lambda m: i18n.fmt_time(m, zone), duration=i18n.fmt_duration, day=day,
         names=Names(settings, gettext), **context))
 

@@ -18,7 +18,7 @@ from content.db import unit_of_work
 from content.errors import InputError, LoaError, NotAllowed
 from content.models import User
 from loa.web.auth import current_user
-from loa.web.forms import Form, parse_local
+from loa.web.forms import Form, optional_moment
 from loa.web.view import back, language, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -39,7 +39,7 @@ def _request(form: Form, zone: object) -> object:
         title=str(form.get("title") or "").strip() or "Tin khẩn cấp", text=str(form.get("text") or ""),
         stream_url=str(form.get("stream_url") or "").strip() or None,
         targets=tuple(part.strip() for part in stations.split(",") if part.strip()), repeat_every=repeat,
-        until=parse_local(str(form.get("until") or ""), zone, field="until"), source="web")  # type: ignore[arg-type]
+        until=optional_moment(form, "until", zone), source="web")  # read as loa emergency send --until reads it
 
 
 def _may(request: Request, user: User) -> bool:

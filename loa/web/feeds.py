@@ -2,52 +2,112 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from channels.portal.feed import MEDIA_DIR, feed_paths, load_items
+from channels.portal.feed import ALL as ALL_DIR
+from channels.portal.feed import ITEMS_FILE, MEDIA_DIR, Enclosure, feed_dir, load_items, render_feeds
 from loa.web.boards import _IMAGE, _IMAGE_TYPES
+from loa.web.view import public_base
 
 router = APIRouter(tags=["feeds"])
 ALL = "all"
+#: The width of the image a feed item carries (one of content.render.images.WIDTHS).
+FEED_IMAGE_WIDTH = 640
+
+#: (items.json, its inode/size/mtime, the base the links are built on) → (RSS, Atom): feeds are built again
+#: only when something was published or when asked through another address.
+_built: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
+_built_lock = threading.Lock()
+
+
+def _with_feeds(request: Request) -> list[Any]:
+    """The stations whose portal is a feed served by loa."""
+    stations = request.app.state.services.settings.stations
+    return [s for s in stations if s.portal is not None and s.portal.type == "feed"]
 
 
 def _feed_dirs(request: Request) -> dict[str, Path]:
-    stations = request.app.state.services.settings.stations
-    return {s.code: s.portal.dir for s in stations if s.portal is not None and s.portal.type == "feed"}
+    return {s.code: s.portal.dir for s in _with_feeds(request)}
 
 
-def _paths(request: Request, station: str) -> tuple[Path, Path]:
-    dirs = _feed_dirs(request)
-    if station == ALL and dirs:
-        return feed_paths(next(iter(dirs.values())), "_all")
-    if station not in dirs:
+def _options(request: Request, station: str) -> tuple[Any, str]:
+    """The feed settings holding ``station``'s feed (``all``: the first station's) and its folder's code."""
+    stations = _with_feeds(request)
+    if station == ALL and stations:
+        return stations[0].portal, ALL_DIR
+    spec = next((s for s in stations if s.code == station), None)
+    if spec is None:
         raise HTTPException(404, f"no feed for station {station!r}")
-    return feed_paths(dirs[station], station)
+    return spec.portal, station
 
 
-def _file(path: Path, media_type: str) -> FileResponse:
-    if not path.exists():
+def _resized(request: Request, source: Path, width: int) -> Path:
+    """A published image (named by its content) ``width`` pixels wide, made once (content.render.images)."""
+    from content.render.images import image_rendition
+
+    return image_rendition(source, source.stem, width, request.app.state.services.settings.render.renditions_dir)
+
+
+def _image(request: Request, directory: Path, base: str, item: dict[str, Any]) -> Enclosure | None:
+    """The item's image as a feed carries it: the 640-pixel rendition, at an address reachable from outside."""
+    from PIL import Image
+
+    url, source = _image_url(item), directory / item["image"]
+    if url is None or not source.is_file():
+        return None
+    path = _resized(request, source, FEED_IMAGE_WIDTH)
+    with Image.open(path) as picture:
+        width, height = picture.size
+    return Enclosure(f"{base}{url}?w={FEED_IMAGE_WIDTH}", path.stat().st_size, _IMAGE_TYPES[path.suffix[1:]],
+                     width, height)
+
+
+def _feeds(request: Request, station: str) -> tuple[bytes, bytes]:
+    """RSS and Atom of ``station`` (or ``all``), links and images built from the request's address."""
+    options, code = _options(request, station)
+    path = feed_dir(options.dir, code) / ITEMS_FILE
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise HTTPException(404, "nothing has been published on this feed yet") from None
+    base = public_base(request)
+    key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, base)
+    with _built_lock:
+        if key in _built:
+            _built.move_to_end(key)
+            return _built[key]
+    feeds = render_feeds(options, code, f"{base}/",
+                         lambda item: _image(request, options.dir, base, item))
+    if feeds is None:
         raise HTTPException(404, "nothing has been published on this feed yet")
-    return FileResponse(path, media_type=media_type)
+    with _built_lock:
+        _built[key] = feeds
+        while len(_built) > 64:
+            _built.popitem(last=False)
+    return feeds
 
 
 @router.get("/feeds/{station}.rss")
-def rss(request: Request, station: str) -> FileResponse:
-    """RSS 2.0 of the articles published for a station (``all`` for every station)."""
-    return _file(_paths(request, station)[0], "application/rss+xml; charset=utf-8")
+def rss(request: Request, station: str) -> Response:
+    """RSS 2.0 of the articles published for a station (``all`` for every station), each image enclosed."""
+    return Response(_feeds(request, station)[0], media_type="application/rss+xml; charset=utf-8")
 
 
 @router.get("/feeds/{station}.atom")
-def atom(request: Request, station: str) -> FileResponse:
-    """Atom 1.0 of the articles published for a station (``all`` for every station)."""
-    return _file(_paths(request, station)[1], "application/atom+xml; charset=utf-8")
+def atom(request: Request, station: str) -> Response:
+    """Atom 1.0 of the articles published for a station (``all`` for every station), each image enclosed."""
+    return Response(_feeds(request, station)[1], media_type="application/atom+xml; charset=utf-8")
 
 
 def _image_url(item: dict) -> str | None:
-    """Where the article page finds the item's image (stored as ``<station>/media/<name>`` by the feed)."""
+    """Where the article page finds the item's image (stored as ``<station>/media/<name>`` by the feed);
+    ``?w=640`` and the like ask for a resized rendition."""
     parts = (item.get("image") or "").split("/")
     return f"/articles/media/{parts[0]}/{parts[2]}" if len(parts) == 3 and parts[1] == MEDIA_DIR else None
 
@@ -71,11 +131,19 @@ def article(request: Request, guid: str) -> HTMLResponse:
 
 
 @router.get("/articles/media/{station}/{name}")
-def article_media(request: Request, station: str, name: str) -> FileResponse:
-    """An image published with the articles of a station's feed, by its content-addressed name."""
+def article_media(request: Request, station: str, name: str, w: int = 0) -> FileResponse:
+    """An image published with the articles of a station's feed, by its content-addressed name: as published,
+    or ``w`` pixels wide (320, 640 or 1280), as the article page and the feeds show it."""
+    from content.render.images import WIDTHS
+
     match = _IMAGE.match(name)
     directory = _feed_dirs(request).get(station)
     if match is None or directory is None or not (directory / station / MEDIA_DIR / name).is_file():
         raise HTTPException(404, "no such image")
-    return FileResponse(directory / station / MEDIA_DIR / name, media_type=_IMAGE_TYPES[match[1]],
+    path = directory / station / MEDIA_DIR / name
+    if w:
+        if w not in WIDTHS:
+            raise HTTPException(404, f"no image {w} pixels wide")
+        path = _resized(request, path, w)
+    return FileResponse(path, media_type=_IMAGE_TYPES[path.suffix[1:]],
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})

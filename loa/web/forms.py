@@ -12,8 +12,6 @@ from starlette.datastructures import FormData
 from content.errors import InputError
 from content.models import CHANNELS
 
-DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
-
 
 async def posted_form(request: Request) -> FormData:
     """The posted form (empty for a request without one), read on the event loop, since reading a body
@@ -28,23 +26,13 @@ async def posted_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(posted_form)]
 
 
-def parse_local(text: str | None, zone: ZoneInfo, *, field: str, end_of_day: bool = False) -> datetime | None:
-    """``dd/mm/yyyy`` (optionally ``HH:MM``) in ``zone``; a day alone means its start (or its end)."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=zone)
-        except ValueError:
-            continue
-        if end_of_day and "%H" not in fmt:
-            moment = moment.replace(hour=23, minute=59)
-        from loa.clock import check_day
+def optional_moment(form: Any, field: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime | None:
+    """The form's ``field`` read as the command line reads a time (:func:`loa.clock.parse_moment`: a day alone
+    is its local midnight, or for an end the midnight that closes it); None when left empty."""
+    from loa.clock import parse_moment
 
-        check_day(moment, field)
-        return moment
-    raise InputError("{text!r} is not a date like 31/12/2026 or 31/12/2026 17:00", where=field, text=text)
+    text = str(form.get(field) or "").strip()
+    return parse_moment(text, zone, field, end_of_day=end_of_day) if text else None
 
 
 def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
@@ -61,8 +49,8 @@ def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
         "body": str(form.get("body") or ""),
         "campaign": str(form.get("campaign") or "").strip() or None,
         "channels": channels,
-        "valid_from": parse_local(str(form.get("valid_from") or ""), zone, field="valid_from"),
-        "valid_until": parse_local(str(form.get("valid_until") or ""), zone, field="valid_until", end_of_day=True),
+        "valid_from": optional_moment(form, "valid_from", zone),
+        "valid_until": optional_moment(form, "valid_until", zone, end_of_day=True),
         "priority": priority,
         "level": form_level(form),
         "slogan": form.get("slogan") in ("on", "1", "true"),

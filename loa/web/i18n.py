@@ -26,6 +26,13 @@ def fmt_date(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y") if moment else ""
 
 
+def fmt_bound(moment: datetime | None, zone: ZoneInfo, end: bool = False) -> str:
+    """A validity's start (or ``end``) as the forms take it: 31/12/2026 for a whole day, else with the time."""
+    from loa.clock import format_moment
+
+    return format_moment(moment, zone, end_of_day=end) if moment else ""
+
+
 def fmt_datetime(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
 

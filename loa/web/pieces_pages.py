@@ -51,7 +51,7 @@ def _stored_values(revision: Revision | None, date: Any) -> dict[str, Any]:
                 "valid_until": "", "priority": "5", "level": "normal", "slogan": False, "stations": None}
     return {"title": revision.title, "body": revision.body, "campaign": revision.campaign or "",
             "channels": list(revision.channels), "valid_from": date(revision.valid_from),
-            "valid_until": date(revision.valid_until), "priority": str(revision.priority),
+            "valid_until": date(revision.valid_until, True), "priority": str(revision.priority),
             "level": revision.level, "slogan": revision.slogan, "stations": list(revision.stations)}
 
 
@@ -79,10 +79,11 @@ def _station_choices(request: Request, user: User, ticked: Any) -> dict[str, Any
 
 
 def _date(request: Request) -> Any:
-    from loa.web.i18n import fmt_date
+    """``date(moment, end=False)``: a validity's start or end as the piece form takes it back."""
+    from loa.web.i18n import fmt_bound
 
     zone = request.app.state.services.settings.zone
-    return lambda moment: fmt_date(moment, zone)
+    return lambda moment, end=False: fmt_bound(moment, zone, end)
 
 
 @router.get("/pieces/new", response_class=HTMLResponse)

@@ -18,7 +18,8 @@ MESSAGE_VI = ("Bài #{piece} đã thay đổi từ khi bạn mở: bạn đã đ
 
 def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> list[str]:
     """A revision as lines of text, the form the review diffs compare: in the reader's language with ``names``
-    (``loa.web.names.Names``), else with both languages' labels (the API's diff)."""
+    (``loa.web.names.Names``), else with both languages' labels (the API's diff); ``date(moment, end)`` writes
+    the validity's start and (``end=True``) its end."""
     if revision is None:
         return []
     if names is None:
@@ -28,7 +29,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
             f"Chiến dịch / Campaign: {revision.campaign or '-'}",
             f"Kênh / Channels: {', '.join(revision.channels)}",
             f"Xã / Stations: {stations}",
-            f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
+            f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until, True) or '-'}",
             f"Mức độ / Level: {LEVEL_NAMES[revision.level]} / {revision.level}",
             f"Ưu tiên / Priority: {revision.priority}{' (khẩu hiệu / slogan)' if revision.slogan else ''}",
             f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
@@ -36,7 +37,7 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
         ]
     else:
         _ = names._
-        valid = (f"{date(revision.valid_from) or '…'} → {date(revision.valid_until) or '…'}"
+        valid = (f"{date(revision.valid_from) or '…'} → {date(revision.valid_until, True) or '…'}"
                  if revision.valid_from or revision.valid_until else _("no limit"))
         head = [
             f"{_('Title')}: {revision.title}",

@@ -31,6 +31,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "csrf": csrf_token(request), "now": services.now(),
         "date": lambda m: i18n.fmt_date(m, zone), "datetime": lambda m: i18n.fmt_datetime(m, zone),
         "time": lambda m: i18n.fmt_time(m, zone), "duration": i18n.fmt_duration,
+        "bound": lambda m, end=False: i18n.fmt_bound(m, zone, end),
         "names": Names(services.settings, gettext), "flash": _flash(request),
     }
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)

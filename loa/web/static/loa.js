@@ -3,7 +3,7 @@ document.addEventListener("submit", (event) => {
   const question = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });
-// Only one action menu open at a time; Escape closes it.
+// Only one action menu open at a time; Escape closes it (and the phone's page menu).
 document.addEventListener("toggle", (event) => {
   const menu = event.target;
   if (menu.matches && menu.matches("details.menu") && menu.open) {
@@ -12,7 +12,7 @@ document.addEventListener("toggle", (event) => {
 }, true);
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  document.querySelectorAll("details.menu[open]").forEach((menu) => {
+  document.querySelectorAll("details.menu[open], details.nav-menu[open]").forEach((menu) => {
     menu.open = false;
     menu.querySelector("summary").focus();
   });

@@ -60,8 +60,8 @@ def test_every_page_for_each_role_has_no_serious_accessibility_violation(web, se
 
 
 def test_pages_in_the_states_a_user_brings_them_to_have_no_serious_violation(web, server):
-    """A failed login, a form sent back with an error beside the field, an open calendar menu, the user page with
-    a fresh reset link and the reset page the link opens."""
+    """A failed login, a form sent back with an error beside the field, an open calendar menu (week and day), the
+    phone's page menu open, the user page with a fresh reset link and the reset page the link opens."""
     _world(web)
     problems: list[str] = []
     with chromium() as browser:
@@ -84,6 +84,14 @@ def test_pages_in_the_states_a_user_brings_them_to_have_no_serious_violation(web
         page.locator("details.menu summary").first.click()
         expect(page.get_by_role("button", name="Xoá khỏi chương trình này").first).to_be_visible()
         problems += [f"calendar menu open: {v}" for v in _violations(page)]
+        page.goto(f"{server}/calendar?day=2026-11-24&station=99001")
+        page.locator("details.menu summary").first.click()
+        expect(page.get_by_role("button", name="Xoá khỏi chương trình này").first).to_be_visible()
+        problems += [f"day view menu open: {v}" for v in _violations(page)]
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.locator("details.nav-menu summary").click()
+        expect(page.locator("header.top").get_by_role("link", name="Lịch phát")).to_be_visible()
+        problems += [f"phone page menu open: {v}" for v in _violations(page)]
 
         admin = browser.new_context(locale="vi-VN").new_page()
         _log_in(admin, server, "quan-tri")

@@ -1,6 +1,7 @@
 """Every page at a phone's 360×740 and a desk's 1366×768 in Debian's Chromium, as an editor, an approver and
 the anonymous: nothing scrolls sideways, the main buttons are on screen, no console errors; an approver's
-Today stays short; images are resized renditions; /docs works with the internet cut off.
+Today stays short; the page links fold into a menu on a phone; the calendar's week and day; images are resized
+renditions; /docs works with the internet cut off.
 The demo stations here also post to Facebook, Zalo and Viber and print a weekly bulletin, so the piece page shows
 its social cards and printed first pages, and the reports page its social and print columns.
 Screenshots land in test-output/browser/layout/."""
@@ -77,6 +78,7 @@ def _pages(w: dict, role: str) -> list[str]:
     pages = ["/", "/pieces", "/pieces/new", f"/pieces/{w['approved']}", f"/pieces/{w['waiting']}",
              f"/pieces/{w['slogan']}",
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
+             "/calendar?day=2026-11-24", "/calendar?day=2026-11-24&station=99001",
              "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account",
              f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies"]
     return pages + ([f"/pieces/{w['sent_back']}"] if role == "lan" else [])
@@ -135,6 +137,22 @@ def test_phone_pages_read_like_a_product(web, server):
         _log_in(page, server, "hung")
         # Today for an approver: what waits for them first, in counts and a few links, not a wall
         page.goto(server + "/")
+        # the page links fold into one menu: the bar stays one line, the menu opens and closes from the keyboard
+        bar = page.locator("header.top").bounding_box()
+        assert bar and bar["height"] < 60, bar
+        calendar_link = page.locator("header.top").get_by_role("link", name="Lịch phát")
+        expect(calendar_link).to_be_hidden()
+        page.locator("details.nav-menu summary").focus()
+        page.keyboard.press("Enter")
+        expect(calendar_link).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(calendar_link).to_be_hidden()
+        page.keyboard.press("Enter")  # Escape gave the focus back to "☰ Menu"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        expect(calendar_link).to_be_focused()
         expect(page.locator("#to-review li")).to_have_count(6)  # five titles and "và 8 bài khác"
         expect(page.locator("#needs-action")).to_contain_text("Bài chờ bạn duyệt: 13")
         height = page.evaluate("document.documentElement.scrollHeight")
@@ -198,6 +216,23 @@ def test_phone_pages_read_like_a_product(web, server):
         expect(menus.first.get_by_role("button", name="Xoá khỏi chương trình này")).to_be_visible()
         page.keyboard.press("Escape")
         expect(menus.first.get_by_role("button", name="Xoá khỏi chương trình này")).to_be_hidden()
+        # one day: its programs as blocks, each item's menu reachable with the keyboard
+        page.goto(f"{server}/calendar?day=2026-11-24&station=99001")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Lịch phát: T3 24/11/2026")
+        blocks = page.locator(".day-view .program")
+        assert blocks.count() >= 3
+        first = blocks.first.locator("details.menu")
+        first.locator("summary").focus()
+        page.keyboard.press("Enter")
+        expect(first.get_by_role("button", name="Xoá khỏi chương trình này")).to_be_visible()
+        page.keyboard.press("Escape")
+        page.get_by_role("link", name="ngày sau →").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Lịch phát: T4 25/11/2026")
+        page.get_by_role("link", name="Tuần", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Lịch phát: 23/11/2026 – 29/11/2026")
+        page.set_viewport_size({"width": 1366, "height": 768})  # on a desk the links are in the bar, no menu
+        expect(page.locator("details.nav-menu summary")).to_be_hidden()
+        expect(page.locator("header.top").get_by_role("link", name="Lịch phát")).to_be_visible()
 
 
 def test_api_docs_and_links_work_without_the_internet_and_from_another_host(web, server):

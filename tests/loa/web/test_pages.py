@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -70,9 +70,10 @@ def test_editor_writes_and_submits_then_another_approver_approves_with_a_note(we
     with unit_of_work(web.services.sessions) as session:
         piece = session.get(Piece, int(piece_url.rsplit("/", 1)[1]))
         assert piece.state == "approved" and piece.approved_revision.valid_until is not None
-        # 31/12/2026 typed in the form means the end of that day in the configured zone
+        # 31/12/2026 typed in the form means the whole of that day in the configured zone: until the midnight
+        # that closes it, as on the command line
         local = piece.approved_revision.valid_until.astimezone(web.services.settings.zone)
-        assert (local.day, local.month, local.hour) == (31, 12, 23)
+        assert (local.year, local.month, local.day, local.hour, local.minute) == (2027, 1, 1, 0, 0)
 
 
 def test_a_bad_form_names_the_field_and_stores_nothing(web):
@@ -173,6 +174,40 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
     assert response.status_code == 409 and "chưa gửi đi" in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Airing, other_id).delivery_id != target
+
+
+def test_the_day_view_holds_the_days_programs_as_blocks_with_the_weeks_actions(web):
+    piece, _, _, station = _planned(web)
+    lan = web.client("lan")
+    day = f"/calendar?day=24/11/2026&station={station}"  # written as the app writes days (ISO works too)
+    page = lan.get(day).text
+    assert "T3 24/11/2026" in page and "Bản tin sáng" in page and "/30:00" in page
+    # previous and next day, and the week of that day, one click away
+    assert f'href="/calendar?day=2026-11-23&amp;station={station}' in page
+    assert f'href="/calendar?day=2026-11-25&amp;station={station}' in page
+    assert f'href="/calendar?week=2026-11-23&amp;station={station}&amp;outlet=">Tuần</a>' in page
+    assert f'href="/calendar?day=2026-11-24&amp;station={station}&amp;outlet=" aria-current="page">Ngày</a>' in page
+    # the same programs and items as the calendar's JSON for that station and day
+    api = lan.get("/api/schedule", params={"station": station, "days": 3}, headers=web.token("lan")).json()
+    zone = web.services.settings.zone
+    wanted = [p for p in api if datetime.fromisoformat(p["start_at"]).astimezone(zone).date() == date(2026, 11, 24)]
+    assert wanted and sorted(re.findall(r'data-delivery="([^"]+)"', page)) == sorted(p["delivery"] for p in wanted)
+    items = sorted(str(i["airing"]) for p in wanted for i in p["items"])
+    assert sorted(re.findall(r'<li class="[^"]*" data-airing="(\d+)"', page)) == items
+    assert page.count('<details class="menu">') == len(items)  # each item's actions behind one menu
+    # the week links each day to its day view
+    week = lan.get(f"/calendar?week=2026-11-23&station={station}").text
+    assert f'href="/calendar?day=2026-11-24&amp;station={station}' in week
+    # remove and restore from the day view come back to it
+    on_day = next(i for p in wanted for i in p["items"] if i["piece"] == piece)["airing"]
+    back = {"referer": f"http://testserver{day}"}
+    answer = lan.post(f"/calendar/airings/{on_day}/remove", data={"csrf": csrf_of(page)}, headers=back)
+    assert answer.status_code == 303 and answer.headers["location"] == day
+    page = lan.get(day).text
+    assert f'data-removed="{on_day}"' in page and f'action="/calendar/airings/{on_day}/restore"' in page
+    answer = lan.post(f"/calendar/airings/{on_day}/restore", data={"csrf": csrf_of(page)}, headers=back)
+    assert answer.status_code == 303 and f'data-airing="{on_day}"' in lan.get(day).text
+    assert lan.get("/calendar?day=31/02/2026").status_code == 400  # a day that does not exist is named
 
 
 def test_a_dead_delivery_is_listed_as_needing_action_and_can_be_retried(web):
