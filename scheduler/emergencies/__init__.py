@@ -1,0 +1,1 @@
+"""Emergencies: broadcasts that skip the planner and reach the targeted communes at once."""
