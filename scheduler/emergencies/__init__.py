@@ -1,1 +1,1 @@
-"""Emergencies: broadcasts that skip the planner and reach the targeted communes at once."""
+"""Emergency bulletins (khẩn cấp): issued outside the plan, fanned out to every outlet at once."""

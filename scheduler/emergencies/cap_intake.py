@@ -20,6 +20,9 @@ from typing import Any
 
 from content.ingest.cap import Alert, Geocode
 
+#: An emergency's title is at most this long (``scheduler.emergencies.service.MAX_TITLE``); CAP asks senders to
+#: keep ``<headline>`` under 160 characters, so a longer one is cut.
+MAX_TITLE = 300
 #: Why a message changes nothing (the words for each are in ``loa.alert_words``).
 REASONS = ("not_actual", "not_public", "not_an_alert", "no_info", "expired", "no_stations")
 
@@ -95,7 +98,9 @@ def plan_intake(alert: Alert, table: Mapping[tuple[str, str], tuple[str, ...]], 
     areas = tuple(dict.fromkeys(area.description for area in info.areas if area.description))
     text = "\n\n".join(part for part in (info.description, info.instruction) if part)
     targets, unknown = targets_of(alert, table)
-    found = dict(alert=alert, title=info.headline or info.event, text=text, until=info.expires,
+    title = info.headline or info.event
+    title = title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1].rstrip() + "…"
+    found = dict(alert=alert, title=title, text=text, until=info.expires,
                  starts_at=info.effective if info.effective and info.effective > now else None,
                  references=references, areas=areas, unknown_geocodes=unknown, targets=targets)
     reason = "expired" if info.expires is not None and info.expires <= now else None if targets else "no_stations"

@@ -95,3 +95,12 @@ def test_a_later_effective_time_starts_the_emergency_then():
     assert intake.starts_at == later
     block = dataclasses.replace(flood.infos[1], effective=NOW - dt.timedelta(hours=1))
     assert plan_intake(dataclasses.replace(flood, infos=(block,)), TABLE, now=NOW).starts_at is None
+
+
+def test_a_headline_longer_than_an_emergency_title_is_cut():
+    flood = alert("lu-alert.xml")
+    block = dataclasses.replace(flood.infos[1], headline="Lũ " * 200)
+    intake = plan_intake(dataclasses.replace(flood, infos=(block,)), TABLE, now=NOW)
+    assert len(intake.title) == 300 and intake.title.endswith("…")
+    no_headline = dataclasses.replace(flood.infos[1], headline="")
+    assert plan_intake(dataclasses.replace(flood, infos=(no_headline,)), TABLE, now=NOW).title == "Lũ"
