@@ -22,6 +22,15 @@ from ingest_support import Answer, running_server
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cap"
 NOW = MONDAY.replace(hour=8, minute=30)
+#: The demo's communes by illustrative commune (MA_XA) and district (MA_HUYEN) codes.
+GEOCODES = "".join(f'[[geocode]]\nvalue_name = "{name}"\nvalue = "{value}"\nstations = ["{stations}"]\n\n'
+                   for name, value, stations in (("MA_XA", "99001", "99001"), ("MA_XA", "99002", "99002"),
+                                                 ("MA_XA", "99003", "99003"), ("MA_HUYEN", "999", "demo")))
+
+
+@pytest.fixture(autouse=True)
+def geocodes(config_dir: Path) -> None:
+    (config_dir / "geocodes.toml").write_text(GEOCODES, encoding="utf-8")
 
 
 def add_feed(config_dir: Path, text: str) -> None:
