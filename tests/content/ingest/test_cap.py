@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from ingest_support import make_certificate
 from lxml import etree
 
 from content.errors import InputError
@@ -114,22 +115,6 @@ def test_bad_references_and_entities_are_refused():
     assert str(refusal(b"")).startswith("tin.xml: line 1: not well-formed XML")
 
 
-def _certificate(name: str) -> tuple[bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start)
-            .not_valid_after(start + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
-    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()), cert.public_bytes(serialization.Encoding.PEM))
-
-
 def signed(data: bytes, key: bytes, cert: bytes) -> bytes:
     from signxml import XMLSigner
 
@@ -137,8 +122,8 @@ def signed(data: bytes, key: bytes, cert: bytes) -> bytes:
 
 
 def test_signatures_are_checked_against_the_feeds_certificates():
-    key, cert = _certificate("Đài KTTV minh họa")
-    _, other = _certificate("someone else")
+    key, cert = make_certificate("Đài KTTV minh họa")
+    _, other = make_certificate("someone else")
     message = signed(read("lu-alert.xml"), key, cert)
     assert parse_alert(message, where="s").signed  # the schema accepts the enveloped signature
     verify_signature(message, (other, cert), where="s")  # any one of the feed's certificates will do
