@@ -163,3 +163,10 @@ def test_a_feed_is_polled_from_a_local_server_and_an_unchanged_answer_is_skipped
         assert [headers.get("if-none-match") for _, headers in server.requests] == [None, '"v1"']
         with pytest.raises(InputError, match="is not one this feed accepts"), unit_of_work(services.sessions) as s:
             fetch_alert(s, other, settings, now=NOW)
+
+
+def test_every_reason_and_note_has_its_vietnamese_words():
+    from loa import alert_words
+    from scheduler.emergencies import cap_intake
+
+    assert set(alert_words.REASONS) == set(cap_intake.REASONS)
