@@ -72,6 +72,8 @@ class AlertFeedSpec(_Section):
     name: str = Field(min_length=1, max_length=60)
     url: str
     every_minutes: int = Field(2, ge=1, le=24 * 60)
+    #: an emergency from this feed is played again this often until it ends (none: once)
+    repeat_every_minutes: int | None = Field(None, ge=1, le=24 * 60)
     trusted: bool = False
     #: the ``<sender>`` values accepted from this feed (case-insensitive); empty: any sender
     senders: tuple[str, ...] = ()

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -44,26 +45,69 @@ def import_(
     An Alert becomes an emergency in draft (sent at once when --feed names a trusted feed), an Update replaces the
     one it references, a Cancel ends it. The message is checked against the CAP 1.2 schema first; a refused one
     stores nothing."""
+    from content.db import unit_of_work
+    from content.users import get_user
     from loa.alert_words import describe
     from loa.alerts import read_alert_file
+    from scheduler.emergencies.cap_intake import receive
 
     state = state_of(ctx)
+    received = None
     with in_vietnamese():
         services = state.services()
         settings = services.settings
         spec = settings.alert_feed(feed) if feed else None
-        intake = read_alert_file(path, settings, feed=spec, now=services.now())
+        now = services.now()
+        intake = read_alert_file(path, settings, feed=spec, now=now)
+        draft = not (spec and spec.trusted)
         if not dry_run:
-            raise typer.BadParameter("storing alerts needs the emergency service; use --dry-run for now")
-    draft = not (spec and spec.trusted)
+            repeat = timedelta(minutes=spec.repeat_every_minutes) if spec and spec.repeat_every_minutes else None
+            with unit_of_work(services.sessions) as session:
+                received = receive(session, intake, trusted=not draft, actor=get_user(session, state.user), now=now,
+                                   repeat_every=repeat)
+                issued = received.issued.id if received.issued else None
+            draft = received.draft
     if state.as_json:
-        typer.echo(json.dumps({**intake.as_dict(), "draft": draft, "dry_run": dry_run}, ensure_ascii=False,
-                              indent=2))
+        typer.echo(json.dumps({**intake.as_dict(), "draft": draft, "dry_run": dry_run, "emergency": issued if
+                               received else None, "replaced": list(received.replaced) if received else [],
+                               "cleared": list(received.cleared) if received else [],
+                               "note": received.note if received else None}, ensure_ascii=False, indent=2))
         return
 
     def name(code: str) -> str:
         return settings.station(code).name
 
-    for line in describe(intake, zone=settings.zone, station_name=name, draft=draft, done=not dry_run):
+    for line in describe(intake, zone=settings.zone, station_name=name, draft=draft, received=received):
         typer.echo(line)
-    typer.echo("(chạy thử: chưa lưu gì)")
+    if received is None:
+        typer.echo("(chạy thử: chưa lưu gì)")
+
+
+@alerts_app.command("poll")
+def poll(ctx: typer.Context) -> None:
+    """Poll each [[alert_feed]] of loa.toml once now, as the scheduler does, and say what each one did."""
+    from loa.alert_words import describe
+    from loa.alerts import poll_alert_feed
+    from scheduler.emergencies.cap_intake import Received
+
+    services = state_of(ctx).services()
+    settings = services.settings
+    feeds = settings.loa.alert_feed
+    failed = False
+    for spec in feeds:
+        outcome = poll_alert_feed(services, spec)
+        if outcome is None:
+            typer.echo(f"{spec.name}: không có tin mới")
+        elif isinstance(outcome, Received):
+            for line in describe(outcome.intake, zone=settings.zone, station_name=lambda c: settings.station(c).name,
+                                 draft=outcome.draft, received=outcome):
+                typer.echo(f"{spec.name}: {line}")
+        else:
+            from loa.web.i18n import error_text
+
+            failed = True
+            typer.echo(f"loa: lỗi: {spec.name}: {error_text(outcome, 'vi')}", err=True)
+    if not feeds:
+        typer.echo("chưa khai báo nguồn cảnh báo nào: thêm [[alert_feed]] vào loa.toml", err=True)
+    if failed:
+        raise typer.Exit(2)

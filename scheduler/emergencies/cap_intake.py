@@ -1,7 +1,7 @@
 """Turns a CAP 1.2 alert into what loa does about it: issue an emergency, replace one, clear one, or nothing (and why).
 
 ``plan_intake`` is pure: it reads the alert, the geocode table and the clock, and decides. Nothing it returns
-has touched the database; ``receive`` (with the emergency service) carries the decision out.
+has touched the database; ``receive`` carries the decision out through the emergency service.
 
 - ``Alert`` → a new emergency (a draft an approver sends, or sent at once when the feed is trusted);
 - ``Update`` → replaces the emergencies its ``<references>`` name (a new one when none of them was received), or
@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from content.ingest.cap import Alert, Geocode
+from content.models import User
+from scheduler.emergencies.service import EmergencyRequest, clear, find_by_cap, issue, replace
+from scheduler.models import Emergency, EmergencyState
 
 #: An emergency's title is at most this long (``scheduler.emergencies.service.MAX_TITLE``); CAP asks senders to
 #: keep ``<headline>`` under 160 characters, so a longer one is cut.
@@ -107,3 +112,64 @@ def plan_intake(alert: Alert, table: Mapping[tuple[str, str], tuple[str, ...]], 
     if reason:  # an update that no longer reaches us (or is over) ends what it updates
         return Intake(action="clear" if alert.msg_type == "Update" else "none", reason=reason, **found)
     return Intake(action="replace" if alert.msg_type == "Update" else "issue", **found)
+
+
+# --- carrying it out (the emergency service) --------------------------------------------------------------------
+
+#: What ``receive`` has to add about a message it carried out (the words are in ``loa.alert_words``).
+NOTES = ("already_received", "nothing_to_clear", "reference_unknown")
+
+
+@dataclass(frozen=True)
+class Received:
+    """What ``receive`` did: the emergency it issued (new, or the successor of those it replaced), the ones it
+    ended, or ``note`` (``already_received``, ``nothing_to_clear``, ``reference_unknown``) when there is more to say."""
+
+    intake: Intake
+    issued: Emergency | None = None
+    draft: bool = False
+    replaced: tuple[int, ...] = ()
+    cleared: tuple[int, ...] = ()
+    note: str | None = None
+
+
+def request_of(intake: Intake, *, repeat_every: timedelta | None = None) -> EmergencyRequest:
+    return EmergencyRequest(title=intake.title, text=intake.text, targets=intake.targets, starts_at=intake.starts_at,
+                            repeat_every=repeat_every, until=intake.until, source="cap",
+                            cap_identifier=intake.cap_identifier)
+
+
+def current(session: Session, cap_identifier: str) -> Emergency | None:
+    """The open emergency (draft or active) that CAP message ``cap_identifier`` stands for: the one issued from it,
+    or the one that replaced it since (senders often name only the first message of a thread)."""
+    emergency, seen = find_by_cap(session, cap_identifier), set()
+    while emergency is not None and emergency.replaced_by is not None and emergency.id not in seen:
+        seen.add(emergency.id)
+        emergency = session.get(Emergency, emergency.replaced_by)
+    return emergency if emergency is not None and emergency.state in EmergencyState.OPEN else None
+
+
+def receive(session: Session, intake: Intake, *, trusted: bool, actor: User | None, now: datetime,
+            repeat_every: timedelta | None = None) -> Received:
+    """Carry out ``intake`` in ``session``: an Alert is issued (a draft unless ``trusted``), an Update replaces the
+    open emergencies it references (sent when they were, as the service replaces) or is issued like an Alert when
+    none is open, a Cancel clears them. A message received before changes nothing."""
+    if find_by_cap(session, intake.cap_identifier) is not None:
+        return Received(intake, note="already_received")
+    if intake.action == "none":
+        return Received(intake)
+    named = {e.id: e for key in intake.references if (e := current(session, key)) is not None}
+    if intake.action == "clear":
+        cleared = tuple(clear(session, emergency_id, actor=actor, now=now).id for emergency_id in named)
+        return Received(intake, cleared=cleared, note=None if cleared else "nothing_to_clear")
+    request = request_of(intake, repeat_every=repeat_every)
+    if intake.action == "replace" and named:
+        first, *others = named.values()
+        successor = replace(session, first.id, request, actor=actor, now=now)
+        for other in others:  # one message updates several: one successor, the others end
+            clear(session, other.id, actor=actor, now=now)
+        return Received(intake, issued=successor, draft=successor.state == EmergencyState.DRAFT,
+                        replaced=tuple(named))
+    emergency = issue(session, request, actor=actor, now=now, draft=not trusted)
+    return Received(intake, issued=emergency, draft=not trusted,
+                    note="reference_unknown" if intake.action == "replace" else None)

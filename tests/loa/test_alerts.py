@@ -165,8 +165,30 @@ def test_a_feed_is_polled_from_a_local_server_and_an_unchanged_answer_is_skipped
             fetch_alert(s, other, settings, now=NOW)
 
 
+def test_each_alert_feed_gets_an_interval_job_that_runs_first_at_start(config_dir):
+    from datetime import timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from loa.alerts import add_alert_feed_jobs
+    from loa.wiring import open_services
+
+    add_feed(config_dir, 'name = "kttv"\nurl = "https://kttv.example/cap.xml"\nevery_minutes = 1\n')
+    add_feed(config_dir, 'name = "tinh"\nurl = "https://tinh.example/cap.xml"\n')
+    services = open_services(load_settings(config_dir, env={}))
+    scheduler = BackgroundScheduler(timezone=MONDAY.tzinfo)
+    assert add_alert_feed_jobs(scheduler, services, first_run=MONDAY) == 2
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["alert-feed-kttv", "alert-feed-tinh"]
+    assert jobs["alert-feed-kttv"].trigger.interval == timedelta(minutes=1)
+    assert jobs["alert-feed-tinh"].trigger.interval == timedelta(minutes=2)
+    assert jobs["alert-feed-kttv"].name == "poll alerts https://kttv.example/cap.xml"
+    services.close()
+
+
 def test_every_reason_and_note_has_its_vietnamese_words():
     from loa import alert_words
     from scheduler.emergencies import cap_intake
 
     assert set(alert_words.REASONS) == set(cap_intake.REASONS)
+    assert set(alert_words.NOTES) == set(cap_intake.NOTES)
