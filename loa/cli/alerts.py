@@ -66,7 +66,7 @@ def import_(
                 received = receive(session, intake, trusted=not draft, actor=get_user(session, state.user), now=now,
                                    repeat_every=repeat)
                 issued = received.issued.id if received.issued else None
-            draft = received.draft
+            draft = received.draft if received.issued else draft
     if state.as_json:
         typer.echo(json.dumps({**intake.as_dict(), "draft": draft, "dry_run": dry_run, "emergency": issued if
                                received else None, "replaced": list(received.replaced) if received else [],
