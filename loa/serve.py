@@ -64,6 +64,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     """
     import uvicorn
 
+    from loa.alerts import add_alert_feed_jobs
     from loa.ingest_jobs import add_feed_jobs
     from loa.leader import Leadership
     from loa.live import start_live
@@ -90,6 +91,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
                                           offset=services.clock.offset)  # changes reach the plan by themselves
             planners.append(planner)
             add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
+            add_alert_feed_jobs(runtime.scheduler, services)  # [[alert_feed]] polls (CAP), likewise
             runtimes.append((runtime, watcher))
         log.info("scheduler started")
 

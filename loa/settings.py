@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from channels.base import ChannelOptions
 from content.config import AudioSettings, RenderSettings, SpeechSettings
 from content.errors import ConfigError, NotFound
-from content.ingest.config import FeedSpec, IngestSettings
+from content.ingest.config import AlertFeedSpec, FeedSpec, GeocodeSpec, IngestSettings
 from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
 
-FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml")
+FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml", "geocodes.toml")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -91,6 +91,7 @@ class LoaFile(_Section):
     normalize: NormalizeSection = NormalizeSection()
     ingest: IngestSettings = IngestSettings()
     feed: list[FeedSpec] = []
+    alert_feed: list[AlertFeedSpec] = []
     emergency: EmergencySection = EmergencySection()
 
 
@@ -107,6 +108,12 @@ class CampaignsFile(_Section):
     campaign: list[CampaignSpec] = []
 
 
+class GeocodesFile(_Section):
+    """geocodes.toml: which stations a CAP alert's ``<geocode>`` reaches."""
+
+    geocode: list[GeocodeSpec] = []
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything loa was configured with, validated, with paths made absolute."""
@@ -121,6 +128,7 @@ class Settings:
     blackout: tuple[date, ...]
     campaigns: tuple[CampaignSpec, ...]
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    geocodes: tuple[GeocodeSpec, ...] = ()
 
     @property
     def dispatch(self) -> DispatchSettings:
@@ -146,6 +154,22 @@ class Settings:
         from content.scope import resolve
 
         return resolve(selectors, {spec.code: spec.groups for spec in self.stations}, where=where)
+
+    def geocode_table(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(``valueName``, ``value``) → the station codes it reaches (``("*",)`` for every station)."""
+        return {(spec.value_name, spec.value): self.resolve_stations(spec.stations, where="geocodes.toml")
+                for spec in self.geocodes}
+
+    def certificates(self, spec: AlertFeedSpec) -> tuple[bytes, ...]:
+        """The PEM certificates that may sign ``spec``'s messages (checked to exist when loading)."""
+        return tuple((self.base_dir / path).read_bytes() for path in spec.certificates)
+
+    def alert_feed(self, name: str) -> AlertFeedSpec:
+        for spec in self.loa.alert_feed:
+            if spec.name == name:
+                return spec
+        known = ", ".join(spec.name for spec in self.loa.alert_feed) or "none"
+        raise NotFound("no [[alert_feed]] named {name!r} in loa.toml (known: {known})", name=name, known=known)
 
     def station(self, code: str) -> StationSpec:
         for spec in self.stations:
@@ -258,6 +282,30 @@ def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) 
                     station=min(shared_codes), outlet=first.outlet)
 
 
+def _check_alerts(loa_file: LoaFile, geocodes: GeocodesFile, stations: StationsFile, config_dir: Path) -> None:
+    """``[[alert_feed]]`` names are unique and their certificates exist; ``[[geocode]]`` entries are unique and name
+    stations or groups that exist."""
+    names: set[str] = set()
+    for index, feed in enumerate(loa_file.alert_feed):
+        if feed.name in names:
+            raise ConfigError(f"{config_dir / 'loa.toml'}: alert_feed[{index}].name: {feed.name!r} is used twice")
+        names.add(feed.name)
+        for certificate in feed.certificates:
+            path = certificate if certificate.is_absolute() else config_dir.parent / certificate
+            if not path.is_file():
+                raise ConfigError(f"{config_dir / 'loa.toml'}: alert_feed[{index}].certificates: no file {path}")
+    known = {station.code for station in stations.station} | {g for s in stations.station for g in s.groups} | {"*"}
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(geocodes.geocode):
+        where = f"{config_dir / 'geocodes.toml'}: geocode[{index}]"
+        if (entry.value_name, entry.value) in seen:
+            raise ConfigError(f"{where}: {entry.value_name} {entry.value!r} is listed twice")
+        seen.add((entry.value_name, entry.value))
+        unknown = [name for name in entry.stations if name not in known]
+        if unknown:
+            raise ConfigError(f"{where}.stations: no station or group {unknown[0]!r} in stations.toml")
+
+
 def _check_database_url(url: str, source: str) -> None:
     """ConfigError unless ``url`` names an SQLite or PostgreSQL database, the two loa runs on."""
     from sqlalchemy.engine import make_url
@@ -279,7 +327,7 @@ def load_settings(
     database_url: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Read and validate the four files of ``config_dir``.
+    """Read and validate the five files of ``config_dir``.
 
     The database URL is taken from ``database_url`` (the ``--db`` option), then
     ``LOA_DATABASE_URL``, then ``[database] url``. Relative paths are relative to the folder
@@ -295,7 +343,9 @@ def load_settings(
     stations = _read(config_dir / "stations.toml", StationsFile)
     schedule = _read(config_dir / "schedule.toml", ScheduleFile)
     campaigns = _read(config_dir / "campaigns.toml", CampaignsFile)
+    geocodes = _read(config_dir / "geocodes.toml", GeocodesFile)
     _check_references(stations, schedule, campaigns, config_dir)
+    _check_alerts(loa_file, geocodes, stations, config_dir)
 
     url = database_url or env.get("LOA_DATABASE_URL") or loa_file.database.url
     _check_database_url(url, "--db" if database_url else "LOA_DATABASE_URL" if env.get("LOA_DATABASE_URL")
@@ -320,4 +370,5 @@ def load_settings(
         blackout=tuple(schedule.blackout),
         campaigns=tuple(campaigns.campaign),
         env=env,
+        geocodes=tuple(geocodes.geocode),
     )

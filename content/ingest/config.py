@@ -1,8 +1,11 @@
-"""The typed settings of loading: ``[ingest]`` limits and the ``[[feed]]`` list of feeds to poll."""
+"""The typed settings of loading: ``[ingest]`` limits, the ``[[feed]]`` and ``[[alert_feed]]`` lists to poll and the
+CAP ``[[geocode]]`` table."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -53,6 +56,46 @@ class FeedSpec(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} is not an http or https address")
-        return value
+        return _http_url(value)
+
+
+def _http_url(value: str) -> str:
+    if not value.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http or https address")
+    return value
+
+
+class AlertFeedSpec(_Section):
+    """One ``[[alert_feed]]``: an address serving a CAP 1.2 message, polled every few minutes; its alerts become
+    emergencies (drafts an approver sends, or sent at once when the feed is ``trusted``)."""
+
+    name: str = Field(min_length=1, max_length=60)
+    url: str
+    every_minutes: int = Field(2, ge=1, le=24 * 60)
+    #: an emergency from this feed is played again this often until it ends (none: once)
+    repeat_every_minutes: int | None = Field(None, ge=1, le=24 * 60)
+    trusted: bool = False
+    #: the ``<sender>`` values accepted from this feed (case-insensitive); empty: any sender
+    senders: tuple[str, ...] = ()
+    require_signature: bool = False
+    #: PEM certificates whose keys may sign this feed's messages (relative to the project folder)
+    certificates: tuple[Path, ...] = ()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @model_validator(mode="after")
+    def _signature(self) -> AlertFeedSpec:
+        if self.require_signature and not self.certificates:
+            raise ValueError("require_signature needs `certificates`, the PEM files of the sender's signing keys")
+        return self
+
+
+class GeocodeSpec(_Section):
+    """One ``[[geocode]]`` of geocodes.toml: the stations a CAP ``<geocode>`` (``valueName`` and ``value``) reaches."""
+
+    value_name: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+    stations: tuple[str, ...] = Field(min_length=1)  # station codes, group names or "*"

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from loa.cli import speech as cli_speech
 from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
+from loa.cli.alerts import alerts_app
 from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
@@ -86,6 +87,7 @@ audit_app.command("seal-approvals")(audit_seal_approvals)
 audit_app.command("rotate-key")(audit_rotate_key)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
+app.add_typer(alerts_app, name="alert", help="CAP 1.2 alerts: import one, see which communes it reaches.")
 app.add_typer(emergency_app, name="emergency",
               help="Emergencies (khẩn cấp): send one to every outlet now, list them, send a draft, clear one.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")

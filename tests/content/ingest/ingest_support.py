@@ -120,3 +120,22 @@ def rss(*items: tuple[str, str]) -> bytes:
     inner = "".join(RSS_ITEM.format(title=t, body=b, n=i + 1) for i, (t, b) in enumerate(items))
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Xã</title>'
             f"<link>https://xa.example/</link><description>Tin xã</description>{inner}</channel></rss>").encode()
+
+
+def make_certificate(name: str) -> tuple[bytes, bytes]:
+    """A throwaway RSA key and its self-signed certificate (PEM), to sign CAP messages in tests."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()), cert.public_bytes(serialization.Encoding.PEM))

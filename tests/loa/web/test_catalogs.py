@@ -36,9 +36,11 @@ def test_catalogs_compile_at_run_time_and_dates_are_day_first():
     assert i18n.fmt_datetime(moment, zone) == "01/01/2027 00:30"
 
 
-#: The modules whose refusals reach the web app's forms and pages: their messages must read in Vietnamese.
+#: The modules whose refusals reach the web app's forms and pages (and ``loa alert``, which speaks Vietnamese):
+#: their messages must read in Vietnamese.
 ERROR_SOURCES = ("content/pieces.py", "content/users.py", "content/accounts.py", "scheduler/planning/editing.py",
-                 "scheduler/dispatch/outbox.py", "scheduler/emergencies/service.py", "loa/web")
+                 "scheduler/dispatch/outbox.py", "scheduler/emergencies/service.py", "loa/web", "content/ingest/cap.py",
+                 "content/ingest/cap_signature.py")
 ERROR_KEYWORDS = {name: None for name in ("LoaError", "InputError", "NotFound", "NotAllowed", "StateError",
                                           "IntegrityError", "ConfigError", "gettext")}
 
