@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from channels.base import ChannelOptions, Delivery, Receipt
+from channels.base import ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, json_body, signing_secret
 from channels.signing import media_signature
 
@@ -50,6 +50,32 @@ class WebhookSender:
         signature = media_signature(self.secret, delivery.station_code, sha256, expires)
         base = self.options.media_url.rstrip("/")
         return f"{base}/{quote(delivery.station_code)}/{sha256}{suffix}?expires={expires}&signature={signature}"
+
+    def alert_document(self, delivery: Delivery) -> dict[str, Any]:
+        """The body of an emergency push (SPEC §10, "Emergency pushes"): who it is for, ``priority`` emergency,
+        ``play`` now (``stop`` for the all-clear), and the alert itself; the receiver replaces or ends what the
+        same ``alert.ref`` put up before."""
+        alert = delivery.alert
+        if alert is None:
+            raise PermanentError(f"delivery {delivery.id}: an emergency push carries no alert")
+        audio = None
+        if alert.audio is not None:
+            sha = alert.audio.sha256.lower()
+            audio = {"title": alert.audio.title, "audio_url": self.media_url(delivery, sha, ".mp3"), "sha256": sha,
+                     "duration_s": round(alert.audio.duration_s, 3)}
+        return {
+            "id": delivery.id,
+            "station": delivery.station_code,
+            "station_name": delivery.station_name,
+            "priority": "emergency",
+            "play": "stop" if alert.all_clear else "now",
+            "all_clear": alert.all_clear,
+            "alert": {
+                "ref": alert.ref, "title": alert.title, "text": alert.text, "issued_at": alert.issued_at.isoformat(),
+                "until": alert.until.isoformat() if alert.until else None, "repeat": alert.repeat,
+                "stream_url": alert.stream_url, "audio": audio,
+            },
+        }
 
     def send(self, delivery: Delivery, document: dict[str, Any]) -> Receipt:
         body = json_body(document)

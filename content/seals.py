@@ -141,6 +141,41 @@ def check_payload(session: Session, delivery_id: str, payload: dict[str, Any], s
                              "the database, not by loa")
 
 
+# --- emergencies -----------------------------------------------------------------------------------------
+
+def emergency_seal(key: bytes, emergency_id: int, content: dict[str, Any]) -> str:
+    """The seal of an emergency: its id and what it says, to whom, when and by whom (``content``, plain data)."""
+    document = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _seal(key, "emergency", emergency_id, hashlib.sha256(document.encode()).hexdigest())
+
+
+def speech_seal(key: bytes, emergency_seal_value: str, path: str, sha256: str, duration_s: float) -> str:
+    """The seal of what an emergency's loudspeakers play, bound to the emergency's own seal."""
+    return _seal(key, "emergency-speech", emergency_seal_value, path, sha256, f"{float(duration_s):.3f}")
+
+
+def check_emergency(session: Session, emergency_id: int, content: dict[str, Any], seal: str | None) -> None:
+    """Raise IntegrityError unless ``seal`` is the seal of this emergency as stored. Nothing without a key."""
+    key = key_of(session)
+    if key is None:
+        return
+    if not _same(seal, emergency_seal(key, emergency_id, content)):
+        state = "carries no seal" if seal is None else "does not match its seal"
+        raise IntegrityError(f"emergency {emergency_id}: the stored emergency {state}; it was written or edited in "
+                             "the database, not by loa")
+
+
+def check_speech(session: Session, emergency_id: int, emergency_seal_value: str | None, path: str, sha256: str,
+                 duration_s: float, seal: str | None) -> None:
+    """Raise IntegrityError unless ``seal`` binds this loudspeaker audio to the emergency. Nothing without a key."""
+    key = key_of(session)
+    if key is None:
+        return
+    if not _same(seal, speech_seal(key, emergency_seal_value or "", path, sha256, duration_s)):
+        raise IntegrityError(f"emergency {emergency_id}: its loudspeaker audio ({path}) does not match its seal; it "
+                             "was edited in the database, not by loa")
+
+
 # --- audit verify and upgrades ------------------------------------------------------------------------
 
 def approval_problems(session: Session) -> list[str]:

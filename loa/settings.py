@@ -62,6 +62,22 @@ class NormalizeSection(_Section):
     abbreviations: dict[str, str] = {}
 
 
+class EmergencySection(_Section):
+    """``[emergency]``: who holds the right to issue an emergency (approvers and admins unless said otherwise)."""
+
+    roles: list[str] = ["approver", "admin"]
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        from content.models import ROLES
+
+        unknown = [role for role in value if role not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r}; use {', '.join(ROLES)}")
+        return value
+
+
 class LoaFile(_Section):
     """loa.toml."""
 
@@ -75,6 +91,7 @@ class LoaFile(_Section):
     normalize: NormalizeSection = NormalizeSection()
     ingest: IngestSettings = IngestSettings()
     feed: list[FeedSpec] = []
+    emergency: EmergencySection = EmergencySection()
 
 
 class StationsFile(_Section):

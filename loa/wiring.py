@@ -47,7 +47,9 @@ class Services:
         from loa.audit_key import audit_key
 
         factory = session_factory(self.engine)
-        factory.configure(info={"audit_key": audit_key(self.settings)})  # content.audit seals entries with it
+        factory.configure(info={"audit_key": audit_key(self.settings),  # content.audit seals entries with it
+                                # who holds the emergency right (scheduler.emergencies.service)
+                                "emergency_roles": tuple(self.settings.loa.emergency.roles)})
         triggers.install(factory, self.settings.zone, self.plan_requested)  # changes queue their re-plan
         return factory
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, type_coerce
 from content.db import UTCDateTime, unit_of_work
 from loa.wiring import Services
 from scheduler.dispatch import notify
+from scheduler.emergencies import outbox as emergency_outbox
 from scheduler.models import Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ class Worker:
             next_due = session.scalar(select(type_coerce(
                 func.min(func.coalesce(Delivery.next_attempt_at, Delivery.due_at)), UTCDateTime()))
                 .where(Delivery.state == DeliveryState.PENDING))
+            emergency_due = emergency_outbox.next_due(session)
+        if emergency_due is not None:
+            next_due = emergency_due if next_due is None else min(next_due, emergency_due)
         poll = float(self.settings.poll_seconds)
         if next_due is None:
             return poll
@@ -93,6 +97,7 @@ class Worker:
     def run(self) -> None:
         """Drain, then sleep until woken, until ``stop`` is set."""
         waker = Waker(self.services)
+        self.dispatcher.emergencies.warm_up()
         log.info("worker %s started (%s)", self.name,
                  "LISTEN/NOTIFY" if waker.connection is not None else "polling")
         try:

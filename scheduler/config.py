@@ -218,3 +218,12 @@ class DispatchSettings(_Section):
     #: Consecutive transient failures that open an outlet's circuit, and how long it stays open.
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_cooldown_s: float = Field(60.0, gt=0, le=24 * 3600)
+    #: The emergency lane (scheduler.emergencies.lane): its own pushing threads and cap per outlet, its claim
+    #: batch, how soon a failed emergency push is tried again and how often, and how often it looks for work.
+    emergency_workers: int = Field(32, ge=1, le=512)
+    emergency_per_outlet: int = Field(16, ge=1, le=512)
+    emergency_claim_batch: int = Field(500, ge=1, le=10_000)
+    emergency_retry_s: float = Field(5.0, gt=0, le=600)
+    emergency_max_attempts: int = Field(30, ge=1, le=1000)
+    emergency_lease_s: float = Field(120.0, ge=5, le=3600)
+    emergency_poll_s: float = Field(1.0, ge=0.1, le=60)

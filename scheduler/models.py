@@ -180,3 +180,97 @@ class PlanRequest(Base):
     first_day: Mapped[date | None] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unplaced: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class EmergencyState:
+    """Where an emergency is: a ``draft`` waits for someone with the right to send it; ``active`` went out and
+    repeats until ``until`` (then ``expired``) or its all-clear (``cleared``; a replaced one too)."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLEARED = "cleared"
+    EXPIRED = "expired"
+    OPEN = ("draft", "active")
+
+
+class Emergency(Base):
+    """An emergency bulletin (khẩn cấp): pushed at once to every outlet of the stations it targets, outside any
+    plan, repeated every ``repeat_every_s`` until ``until`` or its all-clear.
+
+    ``seal`` (content.seals.emergency_seal) binds what is said and who issued it: a row altered in the database
+    is refused at push time. ``speech_*`` is what loudspeakers play (the text spoken, or the uploaded recording
+    normalised), rendered once ahead of the pushes and sealed on its own.
+    """
+
+    __tablename__ = "emergencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text, default="")
+    audio_path: Mapped[str | None] = mapped_column(String(1000))
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    stream_url: Mapped[str | None] = mapped_column(String(1000))
+    #: As asked (station codes, group names, ``*``) and as resolved when issued (station codes).
+    targets: Mapped[list[str]] = mapped_column(JSON)
+    stations: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    repeat_every_s: Mapped[int | None] = mapped_column(Integer)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=EmergencyState.DRAFT, index=True)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    sent_by: Mapped[str | None] = mapped_column(String(100))
+    cleared_by: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(8), default="cli")
+    cap_identifier: Mapped[str | None] = mapped_column(String(500), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Pushes made after the first, and when the next one is due (None: no more repeats).
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    next_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replaced_by: Mapped[int | None] = mapped_column(ForeignKey("emergencies.id", name="fk_emergencies_replaced_by"))
+    speech_path: Mapped[str | None] = mapped_column(String(1000))
+    speech_sha256: Mapped[str | None] = mapped_column(String(64))
+    speech_duration_s: Mapped[float | None] = mapped_column(Float)
+    speech_seal: Mapped[str | None] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EmergencyDelivery(Base):
+    """One push of an emergency (``kind`` alert, its ``repeat``-th repeat, or the all-clear) to one outlet of one
+    station: the emergency outbox, beside ``deliveries`` but never planned, reported as an airing or superseded.
+
+    States and the payload discipline are those of :class:`Delivery` (``id`` is the idempotency key, the first
+    attempt's payload is stored sealed and re-sent as it is), plus ``cancelled``: an alert or repeat not yet out
+    when its emergency was cleared or ended.
+    """
+
+    __tablename__ = "emergency_deliveries"
+    __table_args__ = (
+        Index("uq_emergency_deliveries_push", "emergency_id", "station_id", "outlet", "kind", "repeat", unique=True),
+        Index("ix_emergency_deliveries_due", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    emergency_id: Mapped[int] = mapped_column(ForeignKey("emergencies.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    outlet: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # "alert" or "all_clear"
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload_seal: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    station: Mapped[Station] = relationship()
+    emergency: Mapped[Emergency] = relationship()

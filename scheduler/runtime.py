@@ -62,8 +62,11 @@ class Runtime:
         )
 
     def start(self) -> None:
+        self.dispatcher.emergencies.warm_up()
         self.scheduler.add_job(self.dispatch_due, IntervalTrigger(seconds=self.settings.poll_seconds),
                                id="sweep", name="push due deliveries and retries")
+        self.scheduler.add_job(self.dispatch_emergencies, IntervalTrigger(seconds=self.settings.emergency_poll_s),
+                               id="emergencies", name="push emergencies, their repeats and all-clears")
         self.scheduler.add_job(self.plan_ahead, CronTrigger(hour=0, minute=5), id="replan",
                                name="re-plan the coming days")
         self.scheduler.start()
@@ -82,6 +85,16 @@ class Runtime:
         except Exception:
             log.exception("dispatch run failed; the next sweep tries again")
         self.schedule_due_times()
+
+    def dispatch_emergencies(self) -> None:
+        """The emergency lane alone, every ``emergency_poll_s``: an emergency issued anywhere goes out within
+        about a second, whatever the planned lane is doing."""
+        try:
+            counts = self.dispatcher.run_emergencies(self.clock())
+            if counts:
+                log.info("emergencies: %s", dict(counts))
+        except Exception:
+            log.exception("emergency dispatch failed; trying again in %s s", self.settings.emergency_poll_s)
 
     def plan_ahead(self) -> None:
         try:

@@ -8,6 +8,9 @@ Body (SPEC §10)::
 
 A rotation pushed again during its window (its content changed: a correction, a withdrawal) comes
 under a new id with ``replaces``: the receiver shows it instead of those.
+
+An emergency (``delivery.alert``) is pushed at once as ``WebhookSender.alert_document``: ``"priority":
+"emergency"``, ``"play": "now"`` (``"stop"`` with ``"all_clear": true``) and the alert's title, text and end.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class HttpBoard(Channel):
         self.sender = WebhookSender(options)
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:  # an emergency: shown now over the rotation, until its all-clear or end
+            return self.sender.send(delivery, self.sender.alert_document(delivery))
         if not delivery.slides:
             raise PermanentError(f"delivery {delivery.id}: a board rotation needs at least one slide")
         return self.sender.send(delivery, rotation_document(delivery, self.sender))

@@ -1,9 +1,13 @@
 """POSTs a loudspeaker program to an IP-speaker platform as JSON whose audio links point back at loa.
 
-Body (SPEC §10)::
+Body of a program (SPEC §10)::
 
     {"id": <delivery id>, "station": "99001", "start_at": "2026-11-23T06:00:00+07:00", "duration_s": 312.4,
      "items": [{"title": ..., "audio_url": <signed, expiring loa media URL>, "sha256": ..., "duration_s": ...}]}
+
+An emergency (``delivery.alert``) is pushed at once as ``WebhookSender.alert_document``: ``"priority":
+"emergency"``, ``"play": "now"`` (``"stop"`` with ``"all_clear": true``), and ``alert.audio`` (a signed link to
+its MP3) or ``alert.stream_url`` to relay.
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ class HttpLoudspeaker(Channel):
         self.sender = WebhookSender(options)
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:  # an emergency: played now, ahead of whatever is playing
+            document = self.sender.alert_document(delivery)
+            if not delivery.alert.all_clear and document["alert"]["audio"] is None and not delivery.alert.stream_url:
+                raise PermanentError(f"delivery {delivery.id}: an emergency for loudspeakers needs audio or a stream")
+            return self.sender.send(delivery, document)
         if not delivery.clips:
             raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs at least one clip")
         return self.sender.send(delivery, program_document(delivery, self.sender))

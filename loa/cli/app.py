@@ -18,6 +18,7 @@ from loa.cli.airings import airings_app
 from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
+from loa.cli.emergencies import emergency_app
 from loa.cli.ingest import ingest_app
 from loa.cli.pieces import pieces_app
 from loa.cli.reports import report as report_command
@@ -85,6 +86,8 @@ audit_app.command("seal-approvals")(audit_seal_approvals)
 audit_app.command("rotate-key")(audit_rotate_key)
 app.command("normalize")(cli_speech.normalize)
 app.command("render")(cli_speech.render)
+app.add_typer(emergency_app, name="emergency",
+              help="Emergencies (khẩn cấp): send one to every outlet now, list them, send a draft, clear one.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
 
 

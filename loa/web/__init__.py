@@ -38,6 +38,7 @@ def create_app(services: Services) -> FastAPI:
         boards,
         calendar_page,
         deliveries,
+        emergencies,
         feeds,
         health,
         ical,
@@ -71,8 +72,8 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
-    for module in (accounts, users_pages, today, pieces_pages, calendar_page, deliveries, reports_page, previews,
-                   ical, api):
+    for module in (accounts, users_pages, today, emergencies, pieces_pages, calendar_page, deliveries, reports_page,
+                   previews, ical, api):
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(boards.router)

@@ -36,6 +36,10 @@ def _find(services: Any, sha256: str) -> Path | None:
 
     with unit_of_work(services.sessions) as session:
         stored = session.scalars(select(Rendition.path).where(Rendition.sha256 == sha256)).first()
+        if stored is None:  # an emergency's loudspeaker audio (scheduler.emergencies)
+            from scheduler.models import Emergency
+
+            stored = session.scalars(select(Emergency.speech_path).where(Emergency.speech_sha256 == sha256)).first()
     if stored and Path(stored).is_file():
         return Path(stored)
     try:

@@ -92,6 +92,7 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         failures = deliveries(session, start=now - timedelta(days=7), states=NEEDS_ACTION, stations=codes)
         alerts = integrity_alerts(session, since=now - timedelta(days=7), stations=codes)
         to_review = _to_review(session, user)
+        emergencies = _emergencies(session, now, codes)
         sent_back = _sent_back(session, user)
     days = _days(programs, stations, now)
     outlets = Counter(p.outlet for p in programs)
@@ -99,4 +100,29 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         "to_review": to_review, "sent_back": sent_back, "failures": failures, "alerts": alerts, "shown": SHOWN,
         "days": days if len(days) <= STATION_CARDS else [], "outlet_counts": sorted(outlets.items()),
         "program_count": len(programs), "item_count": sum(len(p.items) for p in programs),
-        "stations": stations})
+        "stations": stations, "emergencies": emergencies, "may_broadcast": _may_broadcast(request, user)})
+
+
+def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple[object, Counter]]:
+    """The emergencies under way at this user's stations, each with its pushes counted by state."""
+    from sqlalchemy import func
+
+    from scheduler.emergencies.service import active
+    from scheduler.models import EmergencyDelivery
+
+    out = []
+    for emergency in active(session, now):
+        if not codes & set(emergency.stations):
+            continue
+        counts = Counter(dict(session.execute(select(EmergencyDelivery.state, func.count()).where(
+            EmergencyDelivery.emergency_id == emergency.id).group_by(EmergencyDelivery.state)).all()))
+        out.append((emergency, counts))
+    return out
+
+
+def _may_broadcast(request: Request, user: User) -> bool:
+    from content.db import unit_of_work
+    from scheduler.emergencies.service import may_issue
+
+    with unit_of_work(request.app.state.services.sessions) as session:
+        return may_issue(session, user)

@@ -34,6 +34,7 @@ from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
 from scheduler.dispatch.payloads import NotReady, Payloads, Refusal
 from scheduler.dispatch.pushing import Job, Outcome, Pusher
+from scheduler.emergencies.lane import EmergencyLane
 from scheduler.models import Delivery, DeliveryState
 
 __all__ = ["DispatchSummary", "Dispatcher", "Refusal"]
@@ -104,6 +105,7 @@ class Dispatcher:
         self._channels: dict[str, channels.Channel] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._pusher: Pusher | None = None
+        self._emergencies: EmergencyLane | None = None
         self._background: ThreadPoolExecutor | None = None
         # APScheduler may fire the sweep and a due-time job together: one run at a time per dispatcher.
         self._running = threading.Lock()
@@ -135,7 +137,21 @@ class Dispatcher:
                                   breaker=self.breaker)
         return self._pusher
 
+    @property
+    def emergencies(self) -> EmergencyLane:
+        if self._emergencies is None:
+            self._emergencies = EmergencyLane(self)
+        return self._emergencies
+
+    def run_emergencies(self, now: datetime) -> Counter[str]:
+        """Push the emergency deliveries due at ``now`` (``scheduler.emergencies.lane``), ahead of and apart from
+        the planned ones."""
+        return self.emergencies.run(now)
+
     def close(self) -> None:
+        if self._emergencies is not None:
+            self._emergencies.close()
+            self._emergencies = None
         if self._pusher is not None:
             self._pusher.close()
             self._pusher = None
@@ -153,8 +169,11 @@ class Dispatcher:
         Once ``stop`` is set, the pushes under way finish and every other claim is handed back to the
         outbox untried (``loa worker`` on SIGTERM).
         """
+        emergencies = self.run_emergencies(now)  # first, and not behind a planned run under way
         with self._running:
-            return self._run_once(_Run(now, due_by or now, stop))
+            summary = self._run_once(_Run(now, due_by or now, stop))
+        summary.counts.update({f"emergency {state}": n for state, n in emergencies.items() if n})
+        return summary
 
     def _run_once(self, run: _Run) -> DispatchSummary:
         summary, now = run.summary, run.now

@@ -55,12 +55,18 @@ def _deliver(job: Job) -> Outcome:
 
 
 class Pusher:
-    """At most ``workers`` pushes in flight, at most ``per_outlet`` to one outlet, none to an open circuit."""
+    """At most ``workers`` pushes in flight, at most ``per_outlet`` to one outlet, none to an open circuit.
 
-    def __init__(self, *, workers: int, per_outlet: int, breaker: Callable[[str], CircuitBreaker]) -> None:
+    With ``probe`` (the emergency lane) an open circuit is consulted, not obeyed: one push goes to the outlet
+    as a probe; when it succeeds the circuit closes and the rest follow, when it fails the rest are deferred.
+    """
+
+    def __init__(self, *, workers: int, per_outlet: int, breaker: Callable[[str], CircuitBreaker],
+                 probe: bool = False) -> None:
         self.workers = workers
         self.per_outlet = per_outlet
         self.breaker = breaker
+        self.probe = probe
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-push")
 
     def push_all(self, jobs: Iterable[Job], now: datetime, stop: threading.Event | None = None) -> list[Outcome]:
@@ -74,11 +80,12 @@ class Pusher:
         in_flight: Counter[str] = Counter()
         futures: dict[Future[Outcome], Job] = {}
         outcomes: list[Outcome] = []
+        probed: set[str] = set()
         while queues or futures:
             if stop is not None and stop.is_set():
                 outcomes.extend(Outcome(job, handed_back=True) for queue in queues.values() for job in queue)
                 queues.clear()
-            self._start_more(queues, in_flight, futures, outcomes, now)
+            self._start_more(queues, in_flight, futures, outcomes, now, probed)
             if not futures:
                 continue
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -91,7 +98,8 @@ class Pusher:
         return outcomes
 
     def _start_more(self, queues: dict[str, deque[Job]], in_flight: Counter[str],
-                    futures: dict[Future[Outcome], Job], outcomes: list[Outcome], now: datetime) -> None:
+                    futures: dict[Future[Outcome], Job], outcomes: list[Outcome], now: datetime,
+                    probed: set[str]) -> None:
         started = True
         while started and queues and len(futures) < self.workers:
             started = False
@@ -101,6 +109,13 @@ class Pusher:
                 queue = queues[key]
                 breaker = self.breaker(key)
                 if breaker.open_until is not None and now < breaker.open_until:
+                    if self.probe and key not in probed:  # an emergency: try the outlet once anyway
+                        probed.add(key)
+                        self._submit(queues, key, futures, in_flight)
+                        started = True
+                        continue
+                    if self.probe and in_flight[key]:  # wait for the probe's answer
+                        continue
                     outcomes.extend(Outcome(job, deferred_until=breaker.open_until) for job in queue)
                     log.warning("outlet %s: circuit open until %s; %d deliveries wait", key,
                                 breaker.open_until.isoformat(), len(queue))
@@ -108,12 +123,17 @@ class Pusher:
                     continue
                 if in_flight[key] >= self.per_outlet or not breaker.allows(now):
                     continue
-                job = queue.popleft()
-                if not queue:
-                    del queues[key]
-                futures[self._pool.submit(_deliver, job)] = job
-                in_flight[key] += 1
+                self._submit(queues, key, futures, in_flight)
                 started = True
+
+    def _submit(self, queues: dict[str, deque[Job]], key: str, futures: dict[Future[Outcome], Job],
+                in_flight: Counter[str]) -> None:
+        queue = queues[key]
+        job = queue.popleft()
+        if not queue:
+            del queues[key]
+        futures[self._pool.submit(_deliver, job)] = job
+        in_flight[key] += 1
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

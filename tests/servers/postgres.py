@@ -70,3 +70,18 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield url
     finally:
         drop_database(url)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests whose database follows ``--db`` (those that use
+    ``database_url``, directly or through ``services``, ``cli``, ``web``…). The others ran on the SQLite
+    pass and would run again unchanged: parsers, audio, channels, the CLI's start-up, and the tests that
+    always use PostgreSQL through ``postgres_url``."""
+    if config.getoption("--db") != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if "database_url" in getattr(item, "fixturenames", ()) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

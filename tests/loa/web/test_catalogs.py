@@ -38,7 +38,7 @@ def test_catalogs_compile_at_run_time_and_dates_are_day_first():
 
 #: The modules whose refusals reach the web app's forms and pages: their messages must read in Vietnamese.
 ERROR_SOURCES = ("content/pieces.py", "content/users.py", "content/accounts.py", "scheduler/planning/editing.py",
-                 "scheduler/dispatch/outbox.py", "loa/web")
+                 "scheduler/dispatch/outbox.py", "scheduler/emergencies/service.py", "loa/web")
 ERROR_KEYWORDS = {name: None for name in ("LoaError", "InputError", "NotFound", "NotAllowed", "StateError",
                                           "IntegrityError", "ConfigError", "gettext")}
 

@@ -62,7 +62,7 @@ def _pages(w: dict, role: str) -> list[str]:
     pages = ["/", "/pieces", "/pieces/new", f"/pieces/{w['approved']}", f"/pieces/{w['waiting']}",
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
              "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account",
-             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}"]
+             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies"]
     return pages + ([f"/pieces/{w['sent_back']}"] if role == "lan" else [])
 
 

@@ -1,0 +1,1 @@
+"""Emergency bulletins (khẩn cấp): issued outside the plan, fanned out to every outlet at once."""
