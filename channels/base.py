@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ChannelError(Exception):
@@ -76,6 +76,8 @@ class Article:
     summary: str
     campaign: str = ""
     image_path: Path | None = None
+    #: The piece is a slogan (khẩu hiệu): print outlets also make an A3 poster of it.
+    slogan: bool = False
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,
@@ -154,6 +156,10 @@ class Receipt:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: A length of time as written in configuration: ``"30m"``, ``"1h30m"``, ``"45s"``.
+Lead = Annotated[str, Field(pattern=r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$", min_length=2)]
+
+
 class ChannelOptions(BaseModel):
     """Settings of one outlet as written under ``[station.<outlet>]`` in stations.toml.
 
@@ -164,6 +170,9 @@ class ChannelOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
+    #: How long before the slot the push happens (``"30m"``, ``"1h"``); None: ``[dispatch] lead_minutes``.
+    #: Read by the scheduler, which sets each delivery's due time from it.
+    lead: Lead | None = None
 
 
 class Channel(ABC):
@@ -187,6 +196,16 @@ class Channel(ABC):
         as if it had been delivered once. Raises :class:`TransientError` or
         :class:`PermanentError`; never retries by itself.
         """
+
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Take down what :meth:`deliver` put up for the articles of ``delivery``, a payload delivered
+        before under the same ``id`` (narrowed to the pieces withdrawn since).
+
+        Must be idempotent: what is already gone is not an error, so a retry after a lost answer is
+        harmless. Raises :class:`PermanentError` saying what a person must do when the outlet cannot
+        take anything down; never retries by itself.
+        """
+        raise PermanentError(f"{self.kind} cannot take down what it published")
 
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections or files held by the adapter."""

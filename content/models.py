@@ -80,6 +80,8 @@ class Revision(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     priority: Mapped[int] = mapped_column(Integer, default=5)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A slogan (khẩu hiệu): print outlets also make it into an A3 poster.
+    slogan: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     audio_sha256: Mapped[str | None] = mapped_column(String(64))
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))

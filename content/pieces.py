@@ -22,6 +22,7 @@ MAX_TITLE = 300
 MAX_CAMPAIGN = 64
 MAX_BODY = 100_000  # characters; a bulletin is a few hundred words, a long article a few thousand
 MAX_ID = 2**31 - 1  # the largest id every supported database stores
+MAX_SLOGAN = 400  # characters of a slogan's body: still large type on an A3 poster
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class PieceContent:
     valid_until: datetime | None = None
     priority: int = 5
     urgent: bool = False
+    #: A slogan (khẩu hiệu): a short piece that print outlets also make into an A3 poster.
+    slogan: bool = False
     audio_sha256: str | None = None
     image_sha256: str | None = None
     #: Station codes the piece targets, ``("*",)`` for every station; None: the author's whole scope.
@@ -73,6 +76,9 @@ class PieceContent:
                 raise InputError("a time zone is required", where=where(name))
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             raise InputError("valid_until must be after valid_from", where=where("valid_until"))
+        if self.slogan and len(body) > MAX_SLOGAN:
+            raise InputError("a slogan has at most {limit} characters; this body has {count}", where=where("body"),
+                             limit=MAX_SLOGAN, count=len(body))
         if not 1 <= self.priority <= 9:
             raise InputError("priority must be between 1 and 9; got {priority}", where=where("priority"),
                              priority=self.priority)
@@ -102,6 +108,8 @@ def content_hash(content: PieceContent) -> str:
         value = getattr(content, f.name)
         if f.name == "stations" and (value is None or tuple(value) == scope.EVERYWHERE):
             continue  # every station: left out, so revisions hashed before pieces had stations keep their hash
+        if f.name == "slogan" and not value:
+            continue  # likewise: revisions hashed before the slogan mark keep their hash
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
@@ -118,7 +126,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
     revision = Revision(
         piece_id=piece.id, number=number, title=content.title, body=content.body, campaign=content.campaign,
         channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
-        priority=content.priority, urgent=content.urgent, audio_sha256=content.audio_sha256,
+        priority=content.priority, urgent=content.urgent, slogan=content.slogan, audio_sha256=content.audio_sha256,
         image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
         created_at=now, targets=[RevisionStation(station=code) for code in content.stations or scope.EVERYWHERE],
     )

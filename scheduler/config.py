@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -78,11 +78,17 @@ def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
     except KeyError as error:
         raise ValueError(str(error.args[0])) from None
     try:
-        return model.model_validate(value)
+        options = model.model_validate(value)
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         raise ValueError(f"{where}: {problem['msg']}") from None
+    if options.lead is not None:
+        try:
+            parse_length(options.lead)
+        except ValueError as error:
+            raise ValueError(f"lead: {error}") from None
+    return options
 
 
 #: What a station code may be (letters, digits, ``_`` and ``-``, at most 16).
@@ -107,6 +113,14 @@ class StationSpec(_Section):
 
     def outlet(self, name: str) -> ChannelOptions | None:
         return getattr(self, name)
+
+    def lead(self, name: str, default_minutes: int) -> timedelta:
+        """How long before its slot a push to the outlet ``name`` is due: its own ``lead`` when it has one
+        (a Facebook Page schedules posts only from 10 minutes ahead), else ``[dispatch] lead_minutes``."""
+        options = self.outlet(name)
+        if options is None or options.lead is None:
+            return timedelta(minutes=default_minutes)
+        return timedelta(seconds=parse_length(options.lead))
 
     @property
     def outlets(self) -> list[str]:

@@ -89,6 +89,10 @@ class Slot(Base):
     source: Mapped[str] = mapped_column(String(16), default="config")
 
 
+#: The deliveries the one-per-instance rule holds for: neither superseded nor withdrawals.
+LIVE_PUSH = "superseded_at IS NULL AND withdraws IS NULL"
+
+
 class Delivery(Base):
     """One slot instance on one outlet of one station: the unit the outbox pushes.
 
@@ -96,12 +100,16 @@ class Delivery(Base):
     board rotation whose content changed is pushed again as a new delivery of the same instance
     (``replaces`` names the one it supersedes, which gets ``superseded_at``); only one delivery per
     instance is not superseded.
+
+    A withdrawal is a delivery too (``withdraws`` names the delivery whose articles it takes down once
+    their piece is retired; ``scheduler.dispatch.withdrawals``): it goes through the same outbox, with its
+    own id, due at once, starting and ending when it was asked for, and with no airings of its own.
     """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("uq_deliveries_instance", "station_id", "outlet", "start_at", unique=True,
-              sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
+              sqlite_where=text(LIVE_PUSH), postgresql_where=text(LIVE_PUSH)),
         Index("ix_deliveries_due", "state", "due_at"),
     )
 
@@ -131,6 +139,9 @@ class Delivery(Base):
     replaces: Mapped[str | None] = mapped_column(ForeignKey("deliveries.id", name="fk_deliveries_replaces"))
     #: When a newer delivery of the same instance took this one's place.
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: For a withdrawal: the delivery whose posts or articles it takes down.
+    withdraws: Mapped[str | None] = mapped_column(ForeignKey("deliveries.id", name="fk_deliveries_withdraws"),
+                                                  index=True)
 
     station: Mapped[Station] = relationship()
     airings: Mapped[list[Airing]] = relationship(

@@ -1,5 +1,6 @@
 """The outlet kinds and each kind's rules, written once: how a program is timed, when its pieces are
-checked, how late it may still go out, whether a piece goes out once per station, slide defaults.
+checked, how late it may still go out, whether a piece goes out once per station, slide defaults, and
+whether it carries emergencies (and their repeats).
 
 Adding an outlet kind means one line in :class:`Outlet` and one :class:`OutletRules` in ``RULES``
 (plus its channel adapters in ``channels/`` and its field in ``StationSpec``).
@@ -72,9 +73,22 @@ class OutletRules:
     #: changes it before its window ends (a board rotation follows the day). Without it, what was pushed
     #: stays as it went out (a loudspeaker program, a published article).
     replaceable_while_running: bool = False
+    #: What went out can be taken down again when its piece is withdrawn (a published article or post): a
+    #: withdrawal goes through the outbox (``scheduler.dispatch.withdrawals``). A program that played, a
+    #: bulletin printed, cannot be; a board rotation is pushed again without the piece instead.
+    withdrawable: bool = False
     slides: SlideProfile | None = None
     #: The report's counters this outlet's airings and their seconds add to (``Counts`` fields).
     tally: tuple[str, str | None] = ("airings", None)
+    #: The outlet carries emergencies (khẩn cấp) and their all-clears: the emergency fan-out pushes them here.
+    alerts: bool = True
+    #: An emergency's repeats are pushed here too (a loudspeaker says it again; a board is put up again). Without
+    #: it only the first push and the all-clear go out: a portal or a social post is one post, updated or
+    #: found again, never a new post every quarter of an hour.
+    alert_repeats: bool = False
+    #: A push of a program may be cut by an emergency, its remaining pieces recorded as interrupted
+    #: (``scheduler.dispatch.interruptions``).
+    interruptible: bool = False
 
     @property
     def timed(self) -> bool:
@@ -115,21 +129,33 @@ class OutletRules:
 
 RULES: Mapping[Outlet, OutletRules] = {
     Outlet.LOUDSPEAKER: OutletRules(Outlet.LOUDSPEAKER, Form.SPEECH, jingles=True, one_at_a_time=True,
-                                    lateness=Lateness.GRACE, tally=("airings", "seconds_aired")),
+                                    lateness=Lateness.GRACE, tally=("airings", "seconds_aired"),
+                                    alert_repeats=True, interruptible=True),
     Outlet.BOARD: OutletRules(Outlet.BOARD, Form.SLIDES, window=True, lateness=Lateness.UNTIL_END,
-                              replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds")),
+                              replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds"),
+                              alert_repeats=True),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("posts", None)),
     # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
+    # A weekly printed bulletin cannot warn anyone in time: no emergencies (its adapter answers so if sent one).
     Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,
-                              lateness=Lateness.UNTIL_END, tally=("printed", None)),
+                              lateness=Lateness.UNTIL_END, tally=("printed", None), alerts=False),
 }
 
 #: Every outlet name, in the order pages and reports list them.
 OUTLETS: tuple[str, ...] = tuple(str(outlet) for outlet in Outlet)
+#: The outlets an emergency is pushed to, in the same order.
+ALERT_OUTLETS: tuple[str, ...] = tuple(str(outlet) for outlet, rules in RULES.items() if rules.alerts)
+
+
+def takes_alert(outlet: str, repeat: int) -> bool:
+    """Whether push number ``repeat`` (0 the first; the all-clear counts as a first) of an emergency goes to
+    ``outlet``."""
+    rules = rules_of(outlet)
+    return rules.alerts and (repeat == 0 or rules.alert_repeats)
 
 
 def rules_of(outlet: str) -> OutletRules:

@@ -15,6 +15,11 @@ Never a duplicate: the player chooses asset ids itself, so every asset name ends
 slide ref. Each attempt lists the player's assets first and updates the ones carrying its tags;
 assets of the same delivery whose slide is gone (a piece withdrawn before a retry) are deleted, and so
 are the assets of the deliveries it supersedes (``Delivery.replaces``: the rotation pushed again).
+
+An emergency (``Delivery.alert``) becomes one red page and one asset with the top play order (0: Anthias
+puts it first and renumbers the rest), shown from its issue until ``Delivery.end_at``; its name ends with
+``[loa-khan:<hash of the alert ref>]``, so a repeat updates the same asset and the all-clear deletes it.
+A rotation pushed while an emergency is up is placed after it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
+from channels.base import Alert, Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
 from channels.files import os_errors, safe_name, station_folder, store_media, write_atomic
 from channels.http import HttpOutlet, document, json_body, secret_from_env, signing_secret
 
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 
 WHAT = "Anthias"
 _TAG = re.compile(r"\[loa:([0-9a-f]{12})\.([0-9a-f]{10})\]")
+_ALERT_TAG = re.compile(r"\[loa-khan:([0-9a-f]{12})\]")
 
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -51,6 +57,20 @@ img{{max-height:40vh;max-width:90vw;margin-bottom:3vh;align-self:center}}
 footer{{position:fixed;bottom:2vh;left:5vw;font-size:2.6vh;opacity:.8}}
 </style></head>
 <body><main>{image}<h1>{title}</h1><p>{text}</p></main><footer>{footer}</footer></body></html>
+"""
+
+
+_ALERT_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>
+html,body{{margin:0;height:100%;background:#c62828;color:#fff;font-family:"Noto Sans",Arial,sans-serif}}
+main{{box-sizing:border-box;height:100%;padding:4vh 5vw;display:flex;flex-direction:column;justify-content:center}}
+.kind{{font-size:6vh;font-weight:bold;letter-spacing:.08em;color:#ffeb3b;margin:0 0 2vh}}
+h1{{font-size:6vh;margin:0 0 3vh}} p{{font-size:4.6vh;line-height:1.4;margin:0}}
+footer{{position:fixed;bottom:2vh;left:5vw;font-size:2.6vh;opacity:.9}}
+</style></head>
+<body><main><p class="kind">KHẨN CẤP</p><h1>{title}</h1><p>{text}</p></main><footer>{footer}</footer></body></html>
 """
 
 
@@ -71,6 +91,8 @@ class AnthiasOptions(ChannelOptions):
     secret_env: str | None = None
     #: How long a slide stays up when the slide itself does not say.
     slide_seconds: Annotated[int, Field(ge=1)] = 15
+    #: How long the emergency's page stays up each time the player comes to it.
+    alert_seconds: Annotated[int, Field(ge=1)] = 60
     #: Ask the player not to fetch the page when the asset is made (it cannot reach pages_url yet).
     skip_asset_check: bool = False
     nocache: bool = True
@@ -83,6 +105,12 @@ def asset_tag(delivery_id: str, slide_ref: str) -> str:
     rotation = hashlib.sha256(delivery_id.encode()).hexdigest()[:12]
     slide = hashlib.sha256(f"{delivery_id}\n{slide_ref}".encode()).hexdigest()[:10]
     return f"[loa:{rotation}.{slide}]"
+
+
+def alert_tag(alert_ref: str) -> str:
+    """The tag that ends the name of an emergency's asset: the same on its repeats and its all-clear."""
+    digest = hashlib.sha256(("alert\n" + alert_ref).encode()).hexdigest()
+    return f"[loa-khan:{digest[:12]}]"
 
 
 def page_name(delivery_id: str, slide_ref: str) -> str:
@@ -124,6 +152,8 @@ class AnthiasBoard(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:
+            return self._alert(delivery, delivery.alert)
         station = station_folder(delivery, delivery.slides, "slides")
         if self.options.password_env:
             self.http.session.auth = (self.options.user or "", secret_from_env(self.options.password_env, WHAT))
@@ -136,6 +166,7 @@ class AnthiasBoard(Channel):
         existing: dict[str, list[dict[str, Any]]] = {}
         superseded: list[dict[str, Any]] = []
         listed = self._list()
+        first = sum(1 for asset in listed if _ALERT_TAG.search(str(asset.get("name", ""))))  # emergencies lead
         for asset in listed:
             match = _TAG.search(str(asset.get("name", "")))
             if match and match.group(1) == rotation_tag:
@@ -152,7 +183,8 @@ class AnthiasBoard(Channel):
             for stale in found:
                 if stale is not keep:
                     deleted.add(self._delete(stale["asset_id"], delivery, secret))
-            placed.append(self._put(delivery, slide, order, len(showing), tag, pages[slide.ref], keep, secret))
+            placed.append(self._put(delivery, slide, order, len(showing), tag, pages[slide.ref], keep, secret,
+                                    first=first))
         for gone in existing.values():  # slides of this rotation that are no longer in it
             for asset in gone:
                 deleted.add(self._delete(asset["asset_id"], delivery, secret))
@@ -170,6 +202,61 @@ class AnthiasBoard(Channel):
             details={"assets": placed, "left_out": len(delivery.slides) - len(showing),
                      "replaced": len(superseded)},
         )
+
+    def _alert(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Put the emergency's asset first on the player (updating the one an earlier push made), or delete it
+        on the all-clear."""
+        station = station_folder(delivery, (alert,), "alert")
+        if self.options.password_env:
+            self.http.session.auth = (self.options.user or "", secret_from_env(self.options.password_env, WHAT))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        tag = alert_tag(alert.ref)
+        folder = self.options.pages_dir / station
+        file = f"khan-cap.{tag[10:-1]}.html"
+        found = [a for a in self._list() if tag in str(a.get("name", ""))]
+        if alert.all_clear:
+            deleted = [self._delete(asset["asset_id"], delivery, secret) for asset in found]
+            with os_errors(f"cannot remove the emergency page in {folder}"):
+                (folder / file).unlink(missing_ok=True)
+            log.warning("delivery %s: emergency %s taken off %s", delivery.id, alert.ref, self.options.url)
+            return Receipt(delivery_id=delivery.id, location=self._assets, remote_id=",".join(deleted) or None,
+                           details={"alert": alert.ref, "all_clear": True, "deleted": deleted})
+        footer = " · ".join(x for x in (_nfc(delivery.station_name), alert.issued_at.strftime("%H:%M %d/%m/%Y")) if x)
+        page = _ALERT_PAGE.format(title=html.escape(_nfc(alert.title)), text=html.escape(_nfc(alert.text)),
+                                  footer=html.escape(footer))
+        with os_errors(f"cannot write the emergency page in {folder}"):
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(folder / file, page.encode("utf-8"))
+        uri = self.options.pages_url.rstrip("/") + f"/{station}/{file}"
+        keep = next((a for a in found if a.get("uri") == uri), None)
+        for stale in found:
+            if stale is not keep:
+                self._delete(stale["asset_id"], delivery, secret)
+        fields: dict[str, Any] = {
+            "name": f"KHẨN CẤP: {_nfc(alert.title)[:80]} {tag}",
+            "start_date": _utc(delivery.start_at),
+            "end_date": _utc(delivery.end_at),
+            "duration": self.options.alert_seconds,
+            "is_enabled": True,
+            "nocache": True,
+            "play_order": 0,
+            "skip_asset_check": self.options.skip_asset_check,
+        }
+        if keep is None:
+            what = f"{WHAT} create emergency asset {tag}"
+            response = self.http.request("POST", self._assets, what=what, delivery_id=delivery.id, secret=secret,
+                                         body=json_body({**fields, "uri": uri, "mimetype": "webpage"}))
+        else:
+            what = f"{WHAT} update emergency asset {keep['asset_id']} {tag}"
+            response = self.http.request("PATCH", f"{self._assets}/{keep['asset_id']}", what=what,
+                                         body=json_body(fields), delivery_id=delivery.id, secret=secret)
+        asset = document(response, what)
+        if not isinstance(asset, dict) or not asset.get("asset_id"):
+            raise PermanentError(f"{what}: answer has no asset_id: {str(asset)[:200]!r}")
+        log.warning("delivery %s: emergency %s first on %s", delivery.id, alert.ref, self.options.url)
+        return Receipt(delivery_id=delivery.id, location=self._assets, status=response.status_code,
+                       remote_id=asset["asset_id"], details={"alert": alert.ref, "all_clear": False, "uri": uri,
+                                                             "updated": keep is not None})
 
     def _write_pages(self, delivery: Delivery, station: str, slides: list[Slide]) -> dict[str, str]:
         """Write one page per slide; ``{slide ref: page URL}``."""
@@ -202,7 +289,7 @@ class AnthiasBoard(Channel):
         return [a for a in found if isinstance(a, dict) and "asset_id" in a]
 
     def _put(self, delivery: Delivery, slide: Slide, order: int, total: int, tag: str, uri: str,
-             existing: dict[str, Any] | None, secret: str | None) -> dict[str, Any]:
+             existing: dict[str, Any] | None, secret: str | None, *, first: int = 0) -> dict[str, Any]:
         end = min(delivery.end_at, slide.valid_until) if slide.valid_until else delivery.end_at
         title = _nfc(slide.title) or _nfc(slide.text)[:60]
         fields: dict[str, Any] = {
@@ -212,7 +299,7 @@ class AnthiasBoard(Channel):
             "duration": slide.seconds if slide.seconds > 0 else self.options.slide_seconds,
             "is_enabled": True,
             "nocache": self.options.nocache,
-            "play_order": order,
+            "play_order": first + order,
             "skip_asset_check": self.options.skip_asset_check,
         }
         if existing is None:

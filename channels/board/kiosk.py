@@ -11,10 +11,15 @@ Nothing is pushed to the device: its browser shows a page served by loa, which c
 
     {"station": code, "station_name": name,
      "rotations": [{"id": delivery id, "valid_from": iso, "valid_until": iso,
-                    "slides": [{"ref", "title", "text", "seconds", "campaign", "image", "valid_until"}]}]}
+                    "slides": [{"ref", "title", "text", "seconds", "campaign", "image", "valid_until"}]}],
+     "alerts": [{"ref", "delivery_id", "title", "text", "issued_at": iso, "until": iso or null, "repeat"}]}
 
 Rotations are sorted by ``valid_from``; ``image`` is ``null`` or a path relative to ``dir``
 (``"<station_code>/media/<name>"``).
+
+An emergency (``Delivery.alert``) goes into ``alerts``, one entry per emergency (its ``ref``): a repeat
+replaces the entry, the all-clear removes it. The page shows the newest alert in force
+(:func:`current_alert`) as a full-screen banner over the slides until its ``until`` or its all-clear.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
+from channels.base import Alert, Channel, ChannelOptions, Delivery, PermanentError, Receipt, Slide
 from channels.files import (
     locked,
     os_errors,
@@ -58,6 +63,8 @@ class KioskOptions(ChannelOptions):
     keep: Annotated[int, Field(ge=1)] = 14
     #: How often the board's page asks loa whether its slides changed (a cheap request answered 304 if not).
     poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    #: How often the page asks loa whether an emergency is on (a tiny request; the banner must be up within 5 s).
+    alert_poll_seconds: Annotated[int, Field(ge=1, le=5)] = 2
 
 
 def board_path(dir: Path, station_code: str) -> Path:
@@ -90,6 +97,15 @@ def current_rotation(document: dict[str, Any], at: datetime) -> dict[str, Any] |
     return {**best, "slides": showing}
 
 
+def current_alert(document: dict[str, Any], at: datetime) -> dict[str, Any] | None:
+    """The emergency the board shows at the aware time ``at``: the latest issued of those issued by then
+    and not yet ended (``until``); None when there is none."""
+    showing = [alert for alert in document.get("alerts") or []
+               if datetime.fromisoformat(alert["issued_at"]) <= at
+               and (not alert.get("until") or at < datetime.fromisoformat(alert["until"]))]
+    return max(showing, key=lambda alert: datetime.fromisoformat(alert["issued_at"]), default=None)
+
+
 class KioskBoard(Channel):
     """Adds or replaces one rotation per delivery in the station's board document; the rotations a
     delivery supersedes (``Delivery.replaces``) leave the document as it enters."""
@@ -99,6 +115,8 @@ class KioskBoard(Channel):
     options: KioskOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:
+            return self._alert(delivery, delivery.alert)
         path = self.options.dir / station_folder(delivery, delivery.slides, "slides") / BOARD_FILE
         for slide in delivery.slides:
             if slide.image_path is not None and not slide.image_path.is_file():
@@ -130,6 +148,7 @@ class KioskBoard(Channel):
                 "station": delivery.station_code,
                 "station_name": unicodedata.normalize("NFC", delivery.station_name),
                 "rotations": rotations[-self.options.keep :],
+                **({"alerts": document["alerts"]} if document.get("alerts") else {}),
             }
             write_json(path, document)
             prune_media(station_dir / MEDIA_DIR, _images(document))
@@ -140,6 +159,34 @@ class KioskBoard(Channel):
             location=str(path),
             details={"slides": len(delivery.slides), "rotations": len(document["rotations"])},
         )
+
+    def _alert(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Put the emergency up on the board (replacing an earlier push of it), or take it down on its all-clear."""
+        path = self.options.dir / station_folder(delivery, (alert,), "alert") / BOARD_FILE
+        with os_errors(f"cannot write board {path}"), locked(path.parent / ".lock"):
+            document = self._read(path)
+            alerts = [a for a in document.get("alerts") or [] if a.get("ref") != alert.ref]
+            if not alert.all_clear:
+                alerts.append({
+                    "ref": alert.ref,
+                    "delivery_id": delivery.id,
+                    "title": unicodedata.normalize("NFC", alert.title),
+                    "text": unicodedata.normalize("NFC", alert.text),
+                    "issued_at": alert.issued_at.isoformat(),
+                    "until": alert.until.isoformat() if alert.until else None,
+                    "repeat": alert.repeat,
+                })
+            document = {
+                "station": delivery.station_code,
+                "station_name": unicodedata.normalize("NFC", delivery.station_name),
+                "rotations": document.get("rotations", []),
+                **({"alerts": alerts} if alerts else {}),
+            }
+            write_json(path, document)
+        log.warning("delivery %s: emergency %s %s on %s", delivery.id, alert.ref,
+                    "cleared" if alert.all_clear else "shown", path)
+        return Receipt(delivery_id=delivery.id, location=str(path),
+                       details={"alert": alert.ref, "all_clear": alert.all_clear, "alerts": len(alerts)})
 
     def _read(self, path: Path) -> dict[str, Any]:
         """The current document, or an empty one; a corrupt file is an operator's problem."""

@@ -6,19 +6,45 @@ Layout, for a delivery starting 06:30 on 2025-03-14 (in the time zone of ``start
     <dir>/<station_code>/2025-03-14/0630.json           sidecar for operators, written just before
     <dir>/<station_code>/2025-03-14/0630-01-<sha12>.mp3 the files, in playing order: the intro jingle,
                                                         the clips, the outro jingle (as the program has them)
+
+An emergency (``Delivery.alert``) is written beside the playlists of the day it is pushed::
+
+    <dir>/<station_code>/2025-03-14/emergency.m3u8          the emergency's audio file, or its live stream URL
+    <dir>/<station_code>/2025-03-14/emergency.json          sidecar: ref, title, text, issued_at, until, repeat,
+                                                             the slot playlist it replaced
+    <dir>/<station_code>/2025-03-14/emergency-<sha12>.mp3   the audio, when it is a file
+
+and the playlist of the slot playing at that moment (the sidecar whose ``start_at``–``end_at`` holds it)
+is replaced by the same emergency playlist, its program kept as ``<HHMM>.m3u8.interrupted`` (a name no
+``*.m3u8`` watcher picks up) and not put back. A playout engine plays ``emergency.m3u8`` first while it
+exists. A repeat writes the same files again; the all-clear removes ``emergency.*`` and empties the slot
+playlist the emergency took over (or puts the all-clear's own announcement there, when it has audio).
+Each file is written atomically (a temporary file renamed over it).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from channels.base import AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt
-from channels.files import copy_atomic, os_errors, sha256_file, station_folder, write_atomic, write_json
+from channels.base import Alert, AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.files import (
+    copy_atomic,
+    locked,
+    os_errors,
+    read_json,
+    sha256_file,
+    station_folder,
+    write_atomic,
+    write_json,
+)
+from channels.loudspeaker.played import JINGLES, cut_at
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +102,8 @@ class FolderLoudspeaker(Channel):
     options: FolderOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:
+            return self._emergency(delivery, delivery.alert)
         station = station_folder(delivery, delivery.clips, "clips")
         items = [("intro", delivery.intro), *(("piece", clip) for clip in delivery.clips), ("outro", delivery.outro)]
         playing = [(kind, clip) for kind, clip in items if clip is not None]
@@ -104,6 +132,110 @@ class FolderLoudspeaker(Channel):
             location=str(playlist),
             details={"files": len(placed), "duration_s": total},
         )
+
+
+    # --- emergencies ----------------------------------------------------------------------------------
+
+    def _emergency(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Write ``emergency.m3u8`` and take over the slot playing now; or, on the all-clear, undo that."""
+        station = station_folder(delivery, (alert,), "alert")
+        if alert.audio is not None:
+            _check_clip(alert.audio)
+        elif alert.stream_url is None and not alert.all_clear:
+            raise PermanentError(f"delivery {delivery.id}: emergency {alert.ref} has neither audio nor a stream")
+        root = self.options.dir / station
+        day_dir = root / delivery.start_at.strftime("%Y-%m-%d")
+        details: dict[str, Any] = {"alert": alert.ref, "all_clear": alert.all_clear, "repeat": alert.repeat}
+        with os_errors(f"cannot write the emergency playlist in {day_dir}"), locked(root / ".emergency.lock"):
+            day_dir.mkdir(parents=True, exist_ok=True)
+            if alert.all_clear:
+                details.update(self._all_clear(delivery, alert, root))
+                location = str(day_dir)
+            else:
+                playlist = _alert_playlist(alert, day_dir)
+                sidecar = day_dir / EMERGENCY_JSON
+                earlier = read_json(sidecar) if sidecar.is_file() else None
+                replaced = earlier.get("replaced") if isinstance(earlier, dict) and earlier.get("ref") == alert.ref \
+                    else None
+                interrupted = None
+                if replaced is None:
+                    replaced, interrupted = _take_over_slot(day_dir, delivery.start_at)
+                if replaced is not None:
+                    write_atomic(day_dir / replaced, playlist.encode("utf-8"))
+                write_json(sidecar, {
+                    "ref": alert.ref, "delivery_id": delivery.id, "title": _one_line(alert.title),
+                    "text": unicodedata.normalize("NFC", alert.text), "issued_at": alert.issued_at.isoformat(),
+                    "until": alert.until.isoformat() if alert.until else None, "repeat": alert.repeat,
+                    "stream_url": alert.stream_url, "replaced": replaced,
+                    "interrupted": interrupted or (earlier or {}).get("interrupted"),
+                })
+                write_atomic(day_dir / EMERGENCY_PLAYLIST, playlist.encode("utf-8"))
+                location = str(day_dir / EMERGENCY_PLAYLIST)
+                details.update(replaced=replaced, interrupted=interrupted)
+        log.warning("delivery %s: emergency %s %s in %s", delivery.id, alert.ref,
+                    "cleared" if alert.all_clear else "written", day_dir)
+        return Receipt(delivery_id=delivery.id, location=location, details=details)
+
+    def _all_clear(self, delivery: Delivery, alert: Alert, root: Path) -> dict[str, Any]:
+        """Remove this emergency's files from every day of the station; empty the slot playlists it took over
+        (or put the all-clear's announcement there)."""
+        cleared, emptied = [], []
+        for sidecar in sorted(root.glob(f"*/{EMERGENCY_JSON}")):
+            document = read_json(sidecar)
+            if not isinstance(document, dict) or document.get("ref") != alert.ref:
+                continue
+            day_dir = sidecar.parent
+            if document.get("replaced"):
+                after = _alert_playlist(alert, day_dir) if alert.audio is not None else "#EXTM3U\n"
+                write_atomic(day_dir / document["replaced"], after.encode("utf-8"))
+                emptied.append(f"{day_dir.name}/{document['replaced']}")
+            (day_dir / EMERGENCY_PLAYLIST).unlink(missing_ok=True)
+            sidecar.unlink()
+            keep = f"emergency-{alert.audio.sha256.lower()[:12]}.mp3" if alert.audio is not None else None
+            for audio in day_dir.glob("emergency-*.mp3"):
+                if audio.name != keep:
+                    audio.unlink()
+            cleared.append(day_dir.name)
+        return {"cleared": cleared, "slots": emptied}
+
+
+#: The emergency's playlist and its sidecar, beside the day's playlists.
+EMERGENCY_PLAYLIST = "emergency.m3u8"
+EMERGENCY_JSON = "emergency.json"
+
+
+def _alert_playlist(alert: Alert, day_dir: Path) -> str:
+    """The M3U of an emergency: its audio copied beside the playlist, or its live stream's URL."""
+    title = _one_line(f"KHẨN CẤP: {alert.title}" if not alert.all_clear else f"Hết cảnh báo: {alert.title}")
+    if alert.audio is not None:
+        name = f"emergency-{alert.audio.sha256.lower()[:12]}.mp3"
+        copy_atomic(alert.audio.path, day_dir / name)
+        return f"#EXTM3U\n#EXTINF:{math.ceil(alert.audio.duration_s)},{title}\n{name}\n"
+    return f"#EXTM3U\n#EXTINF:-1,{title}\n{alert.stream_url}\n"
+
+
+def _take_over_slot(day_dir: Path, moment: datetime) -> tuple[str | None, dict[str, Any] | None]:
+    """The playlist of the slot playing at ``moment`` (its program kept as ``.interrupted``) and what was cut:
+    ``(file name, {"delivery", "played_s", "program_s"})``; ``(None, None)`` when no slot is playing."""
+    for sidecar in sorted(day_dir.glob("[0-9][0-9][0-9][0-9].json")):
+        try:
+            document = read_json(sidecar)
+            start, end = datetime.fromisoformat(document["start_at"]), datetime.fromisoformat(document["end_at"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        playlist = sidecar.with_suffix(".m3u8")
+        if not (start <= moment < end) or not playlist.is_file():
+            continue
+        kept = playlist.with_name(playlist.name + ".interrupted")
+        if not kept.exists():
+            os.link(playlist, kept)  # the program as it was, for the operator; the slot's name gets the emergency
+        items = [(str(item.get("kind") if item.get("kind") in JINGLES else item.get("ref")),
+                  float(item.get("duration_s", 0))) for item in document.get("items", [])]
+        program_s = round(sum(seconds for _, seconds in items), 3)
+        played = round(min((moment - start).total_seconds(), program_s), 3)
+        return playlist.name, {"delivery": document.get("delivery_id"), "played_s": played,
+                               "program_s": program_s, **cut_at(items, played)}
+    return None, None
 
 
 def _sidecar(delivery: Delivery, placed: list[_Placed]) -> dict[str, object]:

@@ -11,28 +11,45 @@ sent in the receipt. A program whose slot is over is refused (never played hours
 further away than ``max_wait_s`` is a transient error asking to be retried nearer the time, so
 a worker thread is not held for hours.
 
+An emergency (``Delivery.alert``) is not waited for: the source under way on the mount is cut (a
+stream of this process is stopped; one of another process is removed through Icecast's admin
+``killsource``, which needs ``admin_password_env``) and the emergency's audio, or a relay of its live
+``stream_url``, is streamed on the same mount as soon as Icecast frees it. Receivers that reconnect
+(IP speakers, Liquidsoap, VLC) play it within seconds. The program that was cut is not resumed: its
+own push returns a receipt saying how far it had played (``details["interrupted"]``), and so does the
+emergency's push, naming the delivery it cut. While an emergency holds the mount, a program that
+comes due waits (a transient error) rather than cutting it. A repeat of an emergency still on air
+leaves it playing; the all-clear ends it (and plays its own audio when it has some).
+
+Each source names what it plays in its stream description: ``loa <delivery id>`` for a program,
+``loa <delivery id> alert=<ref>`` for an emergency and ``loa <delivery id> all-clear=<ref>``.
+
 The source password comes from the environment variable named by ``password_env``. ffmpeg takes
 it in the URL, so it is visible to local users in the process list while a program streams.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
-from urllib.parse import quote, urlsplit
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote, urlsplit
 
 import imageio_ffmpeg
 from pydantic import Field, model_validator
 
 from channels.base import (
+    Alert,
     AudioClip,
     Channel,
     ChannelError,
@@ -43,13 +60,19 @@ from channels.base import (
     TransientError,
 )
 from channels.files import safe_name, sha256_file
-from channels.http import HttpOutlet, document
+from channels.http import HttpOutlet, document, secret_from_env
+from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
 
 #: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed).
 _REFUSED = re.compile(r"401|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
 _PROGRESS = re.compile(r"^(total_size|out_time_us)=(\d+)$", re.MULTILINE)
+#: The stream description of a source loa started (see the module's docstring).
+_DESCRIBED = re.compile(r"^loa (\S+)(?: (alert|all-clear)=(\S+))?$")
+#: How long a push whose source failed watches for an emergency that took its mount (one that cut it
+#: from another process), before taking the failure for a fault to retry.
+_CUT_WATCH_S = 3.0
 
 
 class IcecastOptions(ChannelOptions):
@@ -69,6 +92,12 @@ class IcecastOptions(ChannelOptions):
     timeout_s: Annotated[float, Field(gt=0)] = 10.0
     #: Longest the adapter waits for the slot to start before handing the delivery back.
     max_wait_s: Annotated[float, Field(ge=0)] = 900.0
+    #: Icecast's admin user and the variable holding its password: with them an emergency can cut a
+    #: source streamed by another process (a second ``loa worker``) through ``/admin/killsource``.
+    admin_user: str = "admin"
+    admin_password_env: str | None = None
+    #: Longest an emergency waits for its mount to be free after cutting what was on it.
+    emergency_connect_s: Annotated[float, Field(gt=0)] = 10.0
 
     @model_validator(mode="after")
     def _split_url(self) -> IcecastOptions:
@@ -88,8 +117,38 @@ def _check(clip: AudioClip) -> None:
         raise PermanentError(f"clip {clip.ref!r} ({clip.title}): SHA-256 mismatch for {clip.path}")
 
 
+@dataclass
+class _OnAir:
+    """A source this process streams to a mount, and who cut it (set before its ffmpeg is stopped)."""
+
+    process: subprocess.Popen[str]
+    description: str
+    started: float  # time.monotonic() when ffmpeg started
+    cut_by: dict[str, Any] | None = None
+
+
+#: The sources this process streams, by (host, port, mount): an emergency stops them directly.
+_ON_AIR: dict[tuple[str, int, str], _OnAir] = {}
+_ON_AIR_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Live:
+    """The source Icecast says is live on a mount: its description and how long it has been streaming."""
+
+    description: str
+    played_s: float | None
+
+    @property
+    def described(self) -> tuple[str, str | None, str | None] | None:
+        """``(delivery id, "alert" | "all-clear" | None, alert ref)`` of a source loa started, else None."""
+        match = _DESCRIBED.match(self.description)
+        return (match[1], match[2], unquote(match[3]) if match[3] else None) if match else None
+
+
 class IcecastLoudspeaker(Channel):
-    """Sources one program per delivery to the station's mount, live at the slot time."""
+    """Sources one program per delivery to the station's mount, live at the slot time; an emergency at once,
+    in place of whatever is on the mount."""
 
     kind = "loudspeaker.icecast"
     Options = IcecastOptions
@@ -111,46 +170,200 @@ class IcecastLoudspeaker(Channel):
         except ValueError as exc:
             raise PermanentError(str(exc)) from exc
 
+    def _where(self, mount: str) -> str:
+        return f"icecast://{self.options.host}:{self.options.port}{mount}"
+
+    def _password(self) -> str:
+        password = os.environ.get(self.options.password_env, "")
+        if not password:
+            raise PermanentError(f"Icecast: environment variable {self.options.password_env} is not set "
+                                 "(it holds the source password)")
+        return password
+
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.start_at.tzinfo is None or delivery.end_at.tzinfo is None:
             raise PermanentError(f"delivery {delivery.id}: start_at/end_at have no time zone")
+        if delivery.alert is not None:
+            return self._emergency(delivery, delivery.alert)
         clips = (delivery.program,) if delivery.program is not None else delivery.clips
         if not clips:
             raise PermanentError(f"delivery {delivery.id}: no program or clips to stream")
         for clip in clips:
             _check(clip)
-        password = os.environ.get(self.options.password_env, "")
-        if not password:
-            raise PermanentError(f"Icecast: environment variable {self.options.password_env} is not set "
-                                 "(it holds the source password)")
+        password = self._password()
         mount = self.mount_for(delivery.station_code)
         self._wait_for_slot(delivery)
-        where = f"icecast://{self.options.host}:{self.options.port}{mount}"
-        if self._live_description(mount) == _description(delivery):
+        where = self._where(mount)
+        live = self._live(mount)
+        if live is not None and live.description == _description(delivery):
             # another worker holds this same delivery (its claim's lease ran out while it streamed): the
             # program is on air, so a second stream would only be refused now and replayed later
             log.warning("delivery %s is already streaming on %s", delivery.id, where)
             return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
+        if live is not None and live.described and live.described[1] is not None:
+            raise TransientError(f"delivery {delivery.id}: an emergency is on air on {where}; the program waits "
+                                 "until it ends", retry_after=60)
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
-        started = self.clock()
+        started, began = self.clock(), time.monotonic()
+        source = _file_input(clips)
         try:
-            sent_bytes, sent_s = self._stream(delivery, clips, mount, password)
+            with source as inputs:
+                budget = sum(c.duration_s for c in clips) + 2 * self.options.timeout_s + 30
+                sent_bytes, sent_s, cut_by = self._stream(delivery, inputs, mount, password, budget)
         except TransientError:
-            # the status page can lag behind a source that connected a moment ago: a mount refused
-            # because this very delivery went on air meanwhile is a success, not a retry
-            if self._live_description(mount) == _description(delivery):
+            if time.monotonic() - began > 1.0:
+                # on air a while, then dropped: perhaps cut by an emergency pushed by another process
+                cut_by = self._cut_from_elsewhere(mount, began)
+                if cut_by is None:
+                    raise
+                sent_bytes, sent_s = 0, cut_by.pop("played_s", 0.0) or 0.0
+            else:
+                # refused at once: the status page can lag behind a source that connected a moment ago, and a
+                # mount refused because this very delivery went on air meanwhile is a success, not a retry
+                live = self._live(mount)
+                if live is None or live.description != _description(delivery):
+                    raise
                 log.warning("delivery %s went on air from another worker on %s", delivery.id, where)
                 return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
-            raise
         expected = round(sum(c.duration_s for c in clips), 3)
-        log.info("delivery %s: streamed %.1f s (%d bytes) to %s", delivery.id, sent_s, sent_bytes, where)
-        return Receipt(
-            delivery_id=delivery.id,
-            location=where,
-            details={"mount": mount, "bytes": sent_bytes, "duration_s": round(sent_s, 3),
-                     "program_s": expected, "started_at": started.isoformat(),
-                     "source": "program" if delivery.program is not None else "clips"},
-        )
+        details: dict[str, Any] = {"mount": mount, "bytes": sent_bytes, "duration_s": round(sent_s, 3),
+                                   "program_s": expected, "started_at": started.isoformat(),
+                                   "source": "program" if delivery.program is not None else "clips"}
+        if cut_by is not None:
+            details["interrupted"] = {**cut_by, "played_s": round(sent_s, 3), **cut_at(_timeline(delivery), sent_s)}
+            log.warning("delivery %s: cut after %.1f s of %.1f s by emergency %s on %s", delivery.id, sent_s,
+                        expected, cut_by.get("alert"), where)
+        else:
+            log.info("delivery %s: streamed %.1f s (%d bytes) to %s", delivery.id, sent_s, sent_bytes, where)
+        return Receipt(delivery_id=delivery.id, location=where, details=details)
+
+    # --- emergencies ----------------------------------------------------------------------------------
+
+    def _emergency(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Cut what is on the mount and stream the emergency (or its all-clear) there, now."""
+        mount = self.mount_for(delivery.station_code)
+        where = self._where(mount)
+        password = self._password()
+        if alert.audio is not None:
+            _check(alert.audio)
+        elif alert.stream_url is None and not alert.all_clear:
+            raise PermanentError(f"delivery {delivery.id}: emergency {alert.ref} has neither audio nor a stream")
+        if alert.stream_url is not None and not re.match(r"^(https?|icecast|rtmp|rtsp|srt)://", alert.stream_url):
+            raise PermanentError(f"delivery {delivery.id}: {alert.stream_url!r} is not a stream URL")
+        base = {"mount": mount, "alert": alert.ref, "all_clear": alert.all_clear, "repeat": alert.repeat}
+        now = self.clock()
+        if alert.until is not None and now >= alert.until and not alert.all_clear:
+            log.warning("delivery %s: emergency %s ended at %s; not streamed", delivery.id, alert.ref, alert.until)
+            return Receipt(delivery_id=delivery.id, location=where, details={**base, "expired": True})
+        live = self._live(mount)
+        described = live.described if live is not None else None
+        if described and (described[0] == delivery.id or (described[1:] == ("alert", alert.ref)
+                                                          and not alert.all_clear)):
+            log.info("delivery %s: emergency %s is still on air on %s", delivery.id, alert.ref, where)
+            return Receipt(delivery_id=delivery.id, location=where, details={**base, "already_live": True})
+        me = {"by": delivery.id, "alert": alert.ref, "all_clear": alert.all_clear}
+        if alert.all_clear and alert.audio is None:
+            # nothing to say: end this emergency's stream if it is on, leave anything else playing
+            ended = self._cut(mount, me, only_alert=alert.ref)
+            log.info("delivery %s: all-clear of %s on %s (%s)", delivery.id, alert.ref, where,
+                     "ended its stream" if ended else "it was not on air")
+            return Receipt(delivery_id=delivery.id, location=where, details={**base, "ended": ended})
+        if alert.audio is not None:
+            budget: float | None = alert.audio.duration_s + 2 * self.options.timeout_s + 30
+            source = _file_input((alert.audio,))
+        else:
+            assert alert.stream_url is not None
+            length = (alert.until - now).total_seconds() if alert.until is not None else None
+            budget = None if length is None else length + 2 * self.options.timeout_s + 30
+            source = _relay_input(alert.stream_url, length)
+        deadline = time.monotonic() + self.options.emergency_connect_s
+        cut = None
+        started = self.clock()
+        with source as inputs:
+            while True:
+                cut = self._cut(mount, me) or cut
+                self._wait_until_free(mount, deadline)
+                log.warning("delivery %s: emergency %s on %s%s", delivery.id, alert.ref, where,
+                            f", cutting {cut['delivery']} after {cut['played_s']} s" if cut else "")
+                began = time.monotonic()
+                started = self.clock()
+                try:
+                    sent_bytes, sent_s, ended_by = self._stream(delivery, inputs, mount, password, budget)
+                    break
+                except TransientError as refused:
+                    # refused at once: another source took the mount between the cut and the connection
+                    if "403" not in str(refused) or time.monotonic() > deadline or time.monotonic() - began > 5:
+                        raise
+        details: dict[str, Any] = {**base, "source": "audio" if alert.audio is not None else "stream",
+                                   "bytes": sent_bytes, "duration_s": round(sent_s, 3),
+                                   "started_at": started.isoformat(), "interrupted": cut}
+        if ended_by is not None:
+            details["ended_by"] = {**ended_by, "played_s": round(sent_s, 3)}
+        return Receipt(delivery_id=delivery.id, location=where, details=details)
+
+    def _cut(self, mount: str, me: dict[str, Any], *, only_alert: str | None = None) -> dict[str, Any] | None:
+        """Stop the source on ``mount`` (only an emergency ``only_alert`` when given); what was cut
+        (``delivery``, ``alert``, ``played_s``, ``how``), or None when nothing (that may be cut) was on."""
+        key = (self.options.host, self.options.port, mount)
+        with _ON_AIR_LOCK:
+            local = _ON_AIR.get(key)
+            if local is not None:
+                described = _Live(local.description, None).described
+                if local.cut_by is None and (only_alert is None
+                                             or (described and described[1:] == ("alert", only_alert))):
+                    local.cut_by = dict(me)
+                    local.process.terminate()
+                    return {"delivery": described[0] if described else None,
+                            "alert": described[2] if described else None,
+                            "played_s": round(time.monotonic() - local.started, 1), "how": "stopped"}
+                return None  # being cut already, or not ours to cut
+        live = self._live(mount)
+        if live is None:
+            return None
+        described = live.described
+        if only_alert is not None and not (described and described[1:] == ("alert", only_alert)):
+            return None
+        if not self.options.admin_password_env:
+            # a source that has just ended stays on the status page a moment: give it that moment
+            deadline = time.monotonic() + 2.0
+            while live is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                live = self._live(mount)
+            if live is None:
+                return None
+            raise TransientError(f"{self._where(mount)} is held by a source of another process "
+                                 f"({live.description!r}); set admin_password_env so an emergency can cut it",
+                                 retry_after=5)
+        admin = secret_from_env(self.options.admin_password_env, "Icecast admin")
+        url = f"http://{self.options.host}:{self.options.port}/admin/killsource"
+        self.http.request("GET", url, what="Icecast killsource", params={"mount": mount},
+                          headers={"Authorization": _basic(self.options.admin_user, admin)}, also_ok=(400,))
+        return {"delivery": described[0] if described else None, "alert": described[2] if described else None,
+                "played_s": live.played_s, "how": "killsource"}
+
+    def _wait_until_free(self, mount: str, deadline: float) -> None:
+        while self._live(mount) is not None:
+            if time.monotonic() > deadline:
+                raise TransientError(f"{self._where(mount)} was not free within "
+                                     f"{self.options.emergency_connect_s:.0f} s of cutting its source")
+            time.sleep(0.05)
+
+    def _cut_from_elsewhere(self, mount: str, began: float) -> dict[str, Any] | None:
+        """After our source (started at ``time.monotonic()`` ``began``) failed: the emergency that took the
+        mount (cut from another process), if one did."""
+        played = round(time.monotonic() - began, 3)
+        deadline = time.monotonic() + _CUT_WATCH_S
+        while True:
+            live = self._live(mount)
+            described = live.described if live is not None else None
+            if described and described[1] is not None:
+                return {"by": described[0], "alert": described[2], "all_clear": described[1] == "all-clear",
+                        "played_s": played}
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+
+    # --- the parts ------------------------------------------------------------------------------------
 
     def _wait_for_slot(self, delivery: Delivery) -> None:
         now = self.clock()
@@ -165,8 +378,8 @@ class IcecastLoudspeaker(Channel):
         if wait > 0:
             self.sleep(wait)
 
-    def _live_description(self, mount: str) -> str | None:
-        """The description of the source now live on ``mount`` (from Icecast's status page), if any."""
+    def _live(self, mount: str) -> _Live | None:
+        """The source now live on ``mount`` (from Icecast's status page), if any."""
         url = f"http://{self.options.host}:{self.options.port}/status-json.xsl"
         what = "Icecast status"
         try:
@@ -177,50 +390,122 @@ class IcecastLoudspeaker(Channel):
         sources = stats.get("source") or []
         for source in sources if isinstance(sources, list) else [sources]:
             if isinstance(source, dict) and urlsplit(str(source.get("listenurl", ""))).path == mount:
-                return source.get("server_description")
+                played = None
+                try:
+                    began = datetime.strptime(str(source.get("stream_start_iso8601")), "%Y-%m-%dT%H:%M:%S%z")
+                    played = max(0.0, round((datetime.now(UTC) - began).total_seconds(), 1))
+                except ValueError:
+                    pass
+                return _Live(str(source.get("server_description") or ""), played)
         return None
 
-    def _stream(self, delivery: Delivery, clips: tuple[AudioClip, ...], mount: str,
-                password: str) -> tuple[int, float]:
-        """Run ffmpeg as the source client until the program ends; ``(bytes, seconds)`` it sent."""
+    def _live_description(self, mount: str) -> str | None:
+        """The description of the source now live on ``mount``, if any."""
+        live = self._live(mount)
+        return live.description if live is not None else None
+
+    def _stream(self, delivery: Delivery, inputs: list[str], mount: str, password: str,
+                budget: float | None) -> tuple[int, float, dict[str, Any] | None]:
+        """Run ffmpeg as the source client until its input ends or an emergency cuts it:
+        ``(bytes, seconds, who cut it)``."""
         target = (f"icecast://{quote(self.options.user, safe='')}:{quote(password, safe='')}@"
                   f"{self.options.host}:{self.options.port}{mount}")
-        with tempfile.TemporaryDirectory(prefix="loa-icecast-") as scratch:
-            if len(clips) == 1:
-                source = ["-re", "-i", str(clips[0].path)]
-            else:
-                listing = Path(scratch) / "program.txt"
-                listing.write_text("".join(f"file '{_concat_path(c.path)}'\n" for c in clips), encoding="utf-8")
-                source = ["-re", "-f", "concat", "-safe", "0", "-i", str(listing)]
-            command = [
-                imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                "-nostats", "-progress", "pipe:1", *source, "-vn", "-map_metadata", "-1",
-                "-c:a", "libmp3lame", "-b:a", self.options.bitrate,
-                "-content_type", "audio/mpeg", "-ice_name", delivery.station_name,
-                "-ice_description", _description(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
-                "-f", "mp3", target,
-            ]
-            budget = sum(c.duration_s for c in clips) + 2 * self.options.timeout_s + 30
-            try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=budget)
-            except subprocess.TimeoutExpired as exc:
-                raise TransientError(f"Icecast {self.options.host}:{self.options.port}{mount}: "
-                                     f"streaming did not finish within {budget:.0f} s") from exc
-            except OSError as exc:
-                raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
-        message = done.stderr.replace(password, "***").strip()
-        if done.returncode != 0:
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-nostats", "-progress", "pipe:1", *inputs, "-vn", "-map_metadata", "-1",
+            "-c:a", "libmp3lame", "-b:a", self.options.bitrate,
+            "-content_type", "audio/mpeg", "-ice_name", delivery.station_name,
+            "-ice_description", _description(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
+            "-f", "mp3", target,
+        ]
+        key = (self.options.host, self.options.port, mount)
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
+        on_air = _OnAir(process, _description(delivery), time.monotonic())
+        with _ON_AIR_LOCK:
+            _ON_AIR[key] = on_air
+        try:
+            out, err = process.communicate(timeout=budget)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise TransientError(f"Icecast {self.options.host}:{self.options.port}{mount}: "
+                                 f"streaming did not finish within {budget:.0f} s") from exc
+        finally:
+            with _ON_AIR_LOCK:
+                if _ON_AIR.get(key) is on_air:
+                    del _ON_AIR[key]
+        progress = dict(_PROGRESS.findall(out))
+        sent = int(progress.get("total_size", 0)), int(progress.get("out_time_us", 0)) / 1e6
+        if on_air.cut_by is not None:
+            return (*sent, on_air.cut_by)
+        message = err.replace(password, "***").strip()
+        if process.returncode != 0:
             where = f"Icecast {self.options.host}:{self.options.port}{mount}"
             if _REFUSED.search(message):
                 raise PermanentError(f"{where} refused the source: {message[-400:]}")
-            raise TransientError(f"{where}: ffmpeg exited {done.returncode}: {message[-400:]}")
-        progress = dict(_PROGRESS.findall(done.stdout))
-        return int(progress.get("total_size", 0)), int(progress.get("out_time_us", 0)) / 1e6
+            raise TransientError(f"{where}: ffmpeg exited {process.returncode}: {message[-400:]}")
+        return (*sent, None)
+
+
+class _Input:
+    """ffmpeg's input arguments, with the scratch folder a concat list needs for as long as it streams."""
+
+    def __init__(self, make: Callable[[Path], list[str]]) -> None:
+        self.make = make
+        self.scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> list[str]:
+        self.scratch = tempfile.TemporaryDirectory(prefix="loa-icecast-")
+        return self.make(Path(self.scratch.name))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+
+def _file_input(clips: tuple[AudioClip, ...]) -> _Input:
+    """Play ``clips`` in order at real-time speed."""
+    def make(scratch: Path) -> list[str]:
+        if len(clips) == 1:
+            return ["-re", "-i", str(clips[0].path)]
+        listing = scratch / "program.txt"
+        listing.write_text("".join(f"file '{_concat_path(c.path)}'\n" for c in clips), encoding="utf-8")
+        return ["-re", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    return _Input(make)
+
+
+def _relay_input(url: str, seconds: float | None) -> _Input:
+    """Relay the live stream at ``url`` (for ``seconds``, or until it is cut)."""
+    return _Input(lambda scratch: ["-i", url, *(["-t", f"{seconds:.3f}"] if seconds is not None else [])])
+
+
+def _timeline(delivery: Delivery) -> list[tuple[str, float]]:
+    """The program's items in playing order with their seconds: the assembled program is ``intro ·
+    (piece · gap)… · outro`` (the gap is what its length leaves over), the clips alone follow one another."""
+    if delivery.program is None:
+        return [(clip.ref, clip.duration_s) for clip in delivery.clips]
+    jingles = [("intro", delivery.intro), ("outro", delivery.outro)]
+    fixed = sum(clip.duration_s for _, clip in jingles if clip is not None)
+    spoken = sum(clip.duration_s for clip in delivery.clips)
+    gap = max(0.0, (delivery.program.duration_s - fixed - spoken) / len(delivery.clips)) if delivery.clips else 0.0
+    return ([("intro", delivery.intro.duration_s)] if delivery.intro else []) + \
+        [(clip.ref, clip.duration_s + gap) for clip in delivery.clips] + \
+        ([("outro", delivery.outro.duration_s)] if delivery.outro else [])
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _description(delivery: Delivery) -> str:
-    """The stream description sent with the program, which names the delivery it plays."""
-    return f"loa {delivery.id}"
+    """The stream description sent with the program, which names the delivery it plays (and the emergency)."""
+    if delivery.alert is None:
+        return f"loa {delivery.id}"
+    kind = "all-clear" if delivery.alert.all_clear else "alert"
+    return f"loa {delivery.id} {kind}={quote(delivery.alert.ref, safe='')}"
 
 
 def _concat_path(path: Path) -> str:

@@ -19,6 +19,15 @@ The all-stations feed has one item per article (``ref``) however many communes i
 article); ``published`` is the first publication and ``updated`` the latest; ``station_name`` joins the
 communes' names (each is also a category in RSS and Atom); ``station``, ``delivery_id`` and ``image``
 are the first publication's.
+
+A withdrawal (the piece retired) takes the delivery's items out of both feeds and regenerates them; an
+all-stations item stays while another commune's publication of it remains.
+
+An emergency (``Delivery.alert``) is an item with ``"emergency": true``, which both feeds list first
+whatever its date; it is the same item (guid and ``delivery_id`` ``khan:<ref>@<station>``) on every
+repeat. Its all-clear takes it off the top: the item is kept, unmarked, its title marked "[Hết cảnh báo]"
+and a dated paragraph appended, and an all-clear item (``het:<ref>@<station>``) is published, newest, in
+the usual order.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,7 +46,7 @@ from typing import Annotated, Any, Literal
 from feedgen.feed import FeedGenerator
 from pydantic import Field
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Alert, Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.files import (
     locked,
     os_errors,
@@ -109,6 +119,16 @@ def _published(item: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(item["published"])
 
 
+def _order(item: dict[str, Any]) -> tuple[bool, datetime]:
+    """How feeds sort their items, descending: an emergency in force first, then the newest."""
+    return bool(item.get("emergency")), _published(item)
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text as HTML paragraphs, escaped."""
+    return "".join(f"<p>{html.escape(part.strip())}</p>" for part in _clean(text).split("\n\n") if part.strip())
+
+
 class FeedPortal(Channel):
     """Adds a delivery's articles to its station's feed and to the all-stations feed."""
 
@@ -117,6 +137,43 @@ class FeedPortal(Channel):
     options: FeedOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:
+            return self._alert(delivery, delivery.alert)
+        return self._publish(delivery)
+
+    def _alert(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Put the emergency first in both feeds; or, on its all-clear, take it off the top and say it is over."""
+        at = delivery.start_at
+        if not alert.all_clear:
+            warning = Article(ref=f"khan-{alert.ref}", title=f"KHẨN CẤP: {alert.title.strip()}",
+                              html=f"<p><strong>KHẨN CẤP</strong> — {html.escape(_clean(delivery.station_name))}, "
+                                   f"{at:%H:%M} ngày {at:%d/%m/%Y}</p>{_paragraphs(alert.text)}",
+                              summary=" ".join(_clean(alert.text).split())[:300])
+            item_id = f"khan:{alert.ref}@{delivery.station_code}"
+            return self._publish(replace(delivery, id=item_id, articles=(warning,), alert=None,
+                                         start_at=alert.issued_at), emergency=True, receipt_id=delivery.id)
+        note = (f'<p class="loa-het-canh-bao"><strong>Hết cảnh báo</strong> lúc {at:%H:%M} ngày {at:%d/%m/%Y}. '
+                f"{html.escape(' '.join(_clean(alert.text).split()))}</p>")
+
+        def end_warning(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            ended = []
+            for item in items:
+                if item.get("ref") == f"khan-{alert.ref}" and item.get("emergency"):
+                    item = {**item, "emergency": False, "title": f"[Hết cảnh báo] {item['title']}",
+                            "html": item["html"] + note}
+                ended.append(item)
+            return ended
+
+        cleared = Article(ref=f"het-{alert.ref}", title=f"Hết cảnh báo: {alert.title.strip()}",
+                          html=f"<p><strong>Hết cảnh báo</strong> — {html.escape(_clean(delivery.station_name))}, "
+                               f"{at:%H:%M} ngày {at:%d/%m/%Y}</p>{_paragraphs(alert.text)}",
+                          summary=" ".join(_clean(alert.text).split())[:300])
+        item_id = f"het:{alert.ref}@{delivery.station_code}"
+        return self._publish(replace(delivery, id=item_id, articles=(cleared,), alert=None),
+                             before=end_warning, receipt_id=delivery.id)
+
+    def _publish(self, delivery: Delivery, *, emergency: bool = False, receipt_id: str | None = None,
+                 before: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None) -> Receipt:
         station_dir = self.options.dir / station_folder(delivery, delivery.articles, "articles")  # never "_all"
         for article in delivery.articles:
             if article.image_path is not None and not article.image_path.is_file():
@@ -124,29 +181,75 @@ class FeedPortal(Channel):
                     f"article {article.ref!r} ({article.title}): image missing: {article.image_path}"
                 )
 
-        station_name = _clean(delivery.station_name)
-        station_title = f"{self.options.title} – {station_name}" if self.options.title else station_name
         all_dir = self.options.dir / ALL
         with os_errors(f"cannot write feed in {station_dir}"):
             with locked(station_dir / ".lock"):
-                items = [self._item(a, delivery, station_dir) for a in delivery.articles]
-                kept = self._update(station_dir, delivery, items, station_title)
-                referenced = {
-                    Path(i["image"]).name
-                    for i in kept + load_items(self.options.dir, ALL)
-                    if i.get("image") and i["station"] == delivery.station_code
-                }
-                prune_media(station_dir / MEDIA_DIR, referenced)
+                items = [self._item(a, delivery, station_dir) | ({"emergency": True} if emergency else {})
+                         for a in delivery.articles]
+                kept = self._update(station_dir, delivery, items, self._title(delivery), before=before)
+                self._prune(station_dir, delivery, kept)
             with locked(all_dir / ".lock"):
-                self._update(all_dir, delivery, items, self.options.all_title, merge=_merge_all)
+                self._update(all_dir, delivery, items, self.options.all_title, merge=_merge_all, before=before)
 
         rss, _ = feed_paths(self.options.dir, delivery.station_code)
         log.info("delivery %s: %d articles in %s", delivery.id, len(items), rss)
+        details: dict[str, Any] = {"items": len(kept), "guids": [i["guid"] for i in items]}
+        if receipt_id is not None:  # an emergency or its all-clear, published as the item of its ref
+            details["alert_item"] = delivery.id
         return Receipt(
-            delivery_id=delivery.id,
+            delivery_id=receipt_id or delivery.id,
             location=str(rss),
-            details={"items": len(kept), "guids": [i["guid"] for i in items]},
+            details=details,
         )
+
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Take ``delivery``'s articles out of its station's feed and the all-stations feed, regenerated at once
+        (RSS, Atom and the article pages read from them); an image nothing refers to any more is removed.
+        Nothing left to take out is no error: a retry changes nothing."""
+        station_dir = self.options.dir / station_folder(delivery, delivery.articles, "articles")
+        refs = {article.ref for article in delivery.articles}
+        gone = [item_guid(delivery.id, ref) for ref in sorted(refs)]
+
+        def station_merge(old: list[dict[str, Any]], _: Delivery, __: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [i for i in old if i.get("guid") not in gone]
+
+        def all_merge(old: list[dict[str, Any]], _: Delivery, __: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for item in old:
+                if item.get("ref") in refs:
+                    item = _without_delivery(item, delivery.id)
+                    if item is None:
+                        continue
+                    _summarise(item)
+                    if item.get("image"):  # the first publication left may be another commune's: its copy
+                        item["image"] = f"{safe_name(item['station'])}/{MEDIA_DIR}/{Path(item['image']).name}"
+                out.append(item)
+            return out
+
+        all_dir = self.options.dir / ALL
+        with os_errors(f"cannot write feed in {station_dir}"):
+            with locked(station_dir / ".lock"):
+                kept = self._update(station_dir, delivery, [], self._title(delivery), merge=station_merge)
+            with locked(all_dir / ".lock"):
+                self._update(all_dir, delivery, [], self.options.all_title, merge=all_merge)
+            with locked(station_dir / ".lock"):
+                self._prune(station_dir, delivery, load_items(self.options.dir, delivery.station_code))
+        rss, _ = feed_paths(self.options.dir, delivery.station_code)
+        log.info("delivery %s: %d articles taken out of %s", delivery.id, len(gone), rss)
+        return Receipt(delivery_id=delivery.id, location=str(rss), details={"items": len(kept), "removed": gone})
+
+    def _title(self, delivery: Delivery) -> str:
+        station_name = _clean(delivery.station_name)
+        return f"{self.options.title} – {station_name}" if self.options.title else station_name
+
+    def _prune(self, station_dir: Path, delivery: Delivery, kept: list[dict[str, Any]]) -> None:
+        """Remove the station's images that neither its feed nor the all-stations feed refers to."""
+        referenced = {
+            Path(i["image"]).name
+            for i in kept + load_items(self.options.dir, ALL)
+            if i.get("image") and i["station"] == delivery.station_code
+        }
+        prune_media(station_dir / MEDIA_DIR, referenced)
 
     def _item(self, article: Article, delivery: Delivery, station_dir: Path) -> dict[str, Any]:
         """One article as stored in items.json, its image copied into the station's media folder."""
@@ -169,7 +272,8 @@ class FeedPortal(Channel):
         }
 
     def _update(
-        self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str, merge: _Merge = None
+        self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str, merge: _Merge = None,
+        before: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     ) -> list[dict[str, Any]]:
         """Merge ``items`` into ``folder``'s items.json and regenerate its feeds; caller holds the lock.
 
@@ -182,11 +286,13 @@ class FeedPortal(Channel):
         except ValueError as exc:
             raise PermanentError(f"feed items {path} are not valid JSON: {exc}") from exc
         old = document.get("items", []) if isinstance(document, dict) else []
+        if before is not None:
+            old = before(old)
         if merge is None:
             merged = [i for i in old if i.get("delivery_id") != delivery.id] + items
         else:
             merged = merge(old, delivery, items)
-        merged.sort(key=_published, reverse=True)
+        merged.sort(key=_order, reverse=True)
         merged = merged[: self.options.keep]
         station = folder.name
         generator = _generator(station, title, self.options.link, merged, delivery.start_at)

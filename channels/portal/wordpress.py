@@ -10,21 +10,32 @@ rule), so the body is the same on every retry whatever the time.
 Never a duplicate: the post's slug is derived from the idempotency key (delivery id) and the
 article ref (:func:`post_slug`). Each attempt first looks the slug up among posts of any status and
 updates the post it finds, so a retry after a crash or a lost answer edits the same post.
+
+A withdrawal (the piece retired) moves the post to the trash: ``DELETE <url>/wp-json/wp/v2/posts/<id>``
+without ``force``, found by the same slug.
+
+An emergency (``Delivery.alert``) is published at once (``status=publish``) and sticky, so it stays on top
+of the portal's front page; its slug comes from the emergency's ref (:func:`alert_slug`), so its repeats
+update that one post. The all-clear does what a centre's editor would do by hand: the warning post is
+unstuck and kept as the record, its title marked "[Hết cảnh báo]" and a dated "Hết cảnh báo" paragraph
+appended (a reader landing on it from a search or a share sees at once that it is over), and a short
+all-clear post is published, so readers and feed subscribers are told.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import mimetypes
 import time
 import unicodedata
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Alert, Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.files import sha256_file
 from channels.http import HttpOutlet, document, json_body, secret_from_env, signing_secret
 
@@ -60,6 +71,21 @@ def post_slug(delivery_id: str, article_ref: str) -> str:
     return f"loa-{digest[:20]}"
 
 
+def alert_slug(alert_ref: str, *, all_clear: bool = False) -> str:
+    """The slug of an emergency's post (or of its all-clear post): the same on every push of that emergency."""
+    digest = hashlib.sha256(f"alert\n{alert_ref}".encode()).hexdigest()
+    return f"loa-{'het' if all_clear else 'khan'}-{digest[:20]}"
+
+
+#: Marks the paragraph the all-clear appends to the warning post, so a retry does not append it twice.
+_CLEARED = "loa-het-canh-bao"
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text as HTML paragraphs, escaped."""
+    return "".join(f"<p>{html.escape(part.strip())}</p>" for part in _nfc(text).split("\n\n") if part.strip())
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -85,6 +111,8 @@ class WordPressPortal(Channel):
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.start_at.tzinfo is None:
             raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")
+        if delivery.alert is not None:
+            return self._alert(delivery, delivery.alert)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no articles to deliver")
         self.http.session.auth = (self.options.user,
@@ -100,8 +128,105 @@ class WordPressPortal(Channel):
             details={"posts": posts},
         )
 
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Move the posts of ``delivery``'s articles to the trash (an editor can restore them there). A post
+        already trashed is not found by its slug any more (``status=any`` leaves the trash out), so a retry
+        trashes nothing twice; the receipt lists the posts trashed."""
+        self.http.session.auth = (self.options.user,
+                                  secret_from_env(self.options.password_env, f"{WHAT} {self.options.url}"))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        trashed = []
+        for article in delivery.articles:
+            slug = post_slug(delivery.id, article.ref)
+            post_id = self._find(slug)
+            if post_id is None:
+                continue
+            what = f"{WHAT} trash post {post_id} ({slug})"
+            response = self.http.request("DELETE", f"{self._api}/posts/{post_id}", what=what, delivery_id=delivery.id,
+                                         secret=secret, also_ok=(410,))  # 410: trashed meanwhile
+            post = document(response, what)
+            trashed.append({"id": post_id, "slug": slug, "ref": article.ref,
+                            "status": post.get("status") if isinstance(post, dict) else None})
+        log.info("delivery %s: %d WordPress posts trashed on %s", delivery.id, len(trashed), self.options.url)
+        return Receipt(delivery_id=delivery.id, location=self.options.url, status=200,
+                       remote_id=",".join(str(p["id"]) for p in trashed) or None, details={"trashed": trashed})
+
     def close(self) -> None:
         self.http.close()
+
+    # --- emergencies ----------------------------------------------------------------------------------
+
+    def _alert(self, delivery: Delivery, alert: Alert) -> Receipt:
+        """Publish the emergency now, sticky; or, on its all-clear, unstick and mark it and publish the all-clear."""
+        self.http.session.auth = (self.options.user,
+                                  secret_from_env(self.options.password_env, f"{WHAT} {self.options.url}"))
+        secret = signing_secret(self.options.secret_env, WHAT) if self.options.secret_env else None
+        at = delivery.start_at
+        moment = f"{at:%H:%M} ngày {at:%d/%m/%Y}"
+        posts = []
+        if not alert.all_clear:
+            end = alert.until.astimezone(at.tzinfo) if alert.until else None
+            until = f"<p>Hiệu lực đến {end:%H:%M ngày %d/%m/%Y}.</p>" if end else ""
+            content = (f"<p><strong>KHẨN CẤP</strong> — {html.escape(_nfc(delivery.station_name))}, {moment}</p>"
+                       f"{_paragraphs(alert.text)}{until}")
+            posts.append(self._put_post(delivery, alert_slug(alert.ref), secret, {
+                "title": f"KHẨN CẤP: {_nfc(alert.title).strip()}", "content": content,
+                "excerpt": _nfc(alert.text)[:300], "status": "publish", "sticky": True,
+                **self._dated(alert.issued_at)}))
+        else:
+            warning = self._find(alert_slug(alert.ref))
+            if warning is not None:
+                posts.append(self._end_warning(delivery, warning, alert, moment, secret))
+            posts.append(self._put_post(delivery, alert_slug(alert.ref, all_clear=True), secret, {
+                "title": f"Hết cảnh báo: {_nfc(alert.title).strip()}",
+                "content": f"<p><strong>Hết cảnh báo</strong> — {html.escape(_nfc(delivery.station_name))}, "
+                           f"{moment}</p>{_paragraphs(alert.text)}",
+                "excerpt": _nfc(alert.text)[:300], "status": "publish", "sticky": False,
+                **self._dated(at)}))
+        log.warning("delivery %s: emergency %s %s on %s", delivery.id, alert.ref,
+                    "cleared" if alert.all_clear else "published, sticky,", self.options.url)
+        return Receipt(delivery_id=delivery.id, location=posts[-1]["link"], status=posts[-1]["http_status"],
+                       remote_id=",".join(str(p["id"]) for p in posts),
+                       details={"alert": alert.ref, "all_clear": alert.all_clear, "posts": posts})
+
+    def _dated(self, moment: datetime) -> dict[str, str]:
+        """The post's date: ``moment``, unless it is ahead of this clock (WordPress would only schedule it)."""
+        if moment.timestamp() > self.clock():
+            return {}
+        return {"date_gmt": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")}
+
+    def _end_warning(self, delivery: Delivery, post_id: int, alert: Alert, moment: str,
+                     secret: str | None) -> dict[str, Any]:
+        """The warning post unstuck, its title marked and a dated all-clear paragraph appended (once)."""
+        what = f"{WHAT} read post {post_id}"
+        current = document(self.http.request("GET", f"{self._api}/posts/{post_id}", what=what,
+                                             params={"context": "edit", "_fields": "id,title,content"}), what)
+        title = str((current.get("title") or {}).get("raw", ""))
+        content = str((current.get("content") or {}).get("raw", ""))
+        if _CLEARED not in content:
+            content += (f'<p class="{_CLEARED}"><strong>Hết cảnh báo</strong> lúc {moment}. '
+                        f"{html.escape(' '.join(_nfc(alert.text).split()))}</p>")
+        if not title.startswith("[Hết cảnh báo]"):
+            title = f"[Hết cảnh báo] {title}"
+        return self._put_post(delivery, alert_slug(alert.ref), secret, {"title": title, "content": content,
+                                                                         "sticky": False}, existing=post_id)
+
+    def _put_post(self, delivery: Delivery, slug: str, secret: str | None, fields: dict[str, Any], *,
+                  existing: int | None = None) -> dict[str, Any]:
+        """Create the post ``slug`` with ``fields``, or update the one there is."""
+        existing = existing if existing is not None else self._find(slug)
+        if existing is None:
+            what, url = f"{WHAT} create post {slug}", f"{self._api}/posts"
+        else:
+            what, url = f"{WHAT} update post {existing} ({slug})", f"{self._api}/posts/{existing}"
+        response = self.http.request("POST", url, what=what, body=json_body({**fields, "slug": slug}),
+                                     delivery_id=delivery.id, secret=secret)
+        post = document(response, what)
+        if not isinstance(post, dict) or "id" not in post:
+            raise PermanentError(f"{what}: answer has no post id: {str(post)[:200]!r}")
+        return {"id": post["id"], "slug": post.get("slug", slug), "status": post.get("status"),
+                "sticky": post.get("sticky"), "link": post.get("link", ""), "http_status": response.status_code,
+                "updated": existing is not None}
 
     def _publish(self, delivery: Delivery, article: Article, secret: str | None) -> dict[str, Any]:
         slug = post_slug(delivery.id, article.ref)

@@ -33,6 +33,8 @@ class PrintedPiece:
     paragraphs: tuple[str, ...]
     campaign: str
     url: str
+    #: Marked a slogan by its editor: made into a poster whatever its campaign.
+    slogan: bool = False
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ class PdfOptions(ChannelOptions):
     #: The commune's e-mail address; with it the bulletin is also sent through ``smtp``.
     email: Annotated[str | None, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = None
     smtp: SmtpOptions | None = None
-    #: Campaigns (by the name editors see) whose short pieces are slogans (khẩu hiệu), also printed as A3 posters.
+    #: Campaigns (by the name editors see) whose short pieces are slogans (khẩu hiệu), also printed as A3 posters
+    #: (a piece marked as a slogan is one whatever its campaign).
     slogan_campaigns: tuple[str, ...] = ()
     #: The longest slogan, in characters, that still makes a poster.
     slogan_chars: Annotated[int, Field(ge=10, le=400)] = 160
@@ -117,6 +118,7 @@ class PdfPrint(Channel):
                 campaign=layout.nfc(article.campaign),
                 url=self.options.article_url.format(ref=article.ref, station=delivery.station_code,
                                                     guid=item_guid(ALL, article.ref)),
+                slogan=article.slogan,
             )
             for article in delivery.articles
         )
@@ -124,6 +126,10 @@ class PdfPrint(Channel):
                               title=f"BẢN TIN TUẦN {_week(delivery)}", pieces=pieces, made_at=delivery.start_at)
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None:  # a weekly printed bulletin cannot warn anyone in time
+            return Receipt(delivery_id=delivery.id, location=str(self.options.dir),
+                           details={"alert": delivery.alert.ref, "ignored": True,
+                                    "reason": "the printed bulletin does not carry emergencies"})
         station = station_folder(delivery, delivery.articles, "articles")
         edition = self.edition(delivery)
         try:
@@ -149,11 +155,12 @@ class PdfPrint(Channel):
         return Receipt(delivery.id, str(path), details=details)
 
     def slogans(self, edition: layout.Edition) -> layout.Edition:
-        """The edition's slogans: short pieces of the campaigns configured as slogans."""
+        """The edition's slogans: pieces their editors marked as slogans (kept short when written), and short
+        pieces of the campaigns configured as slogans."""
         chosen = set(self.options.slogan_campaigns)
         return replace(edition, pieces=tuple(
             piece for piece in edition.pieces
-            if piece.campaign in chosen and len(slogan_text(piece)) <= self.options.slogan_chars))
+            if piece.slogan or (piece.campaign in chosen and len(slogan_text(piece)) <= self.options.slogan_chars)))
 
     def _mail(self, delivery: Delivery, edition: layout.Edition, files: list[tuple[str, bytes]],
               folder: Path) -> str:

@@ -10,17 +10,25 @@ inside a 200 or 400 body with their own codes, mapped here (one table per platfo
 - Zalo OA Open API: ``error`` ≠ 0 in the body; -216 (access token invalid) asks for a refresh;
   -32 (rate limit) → TransientError; the rest → PermanentError.
 - Viber: ``status`` ≠ 0; 2 (invalidAuthToken) → PermanentError; 12 (too many requests) → TransientError.
+
+An emergency (``Delivery.alert``) is posted at once, never scheduled, as one piece made by
+:func:`alert_post`: "KHẨN CẤP: <title>" and its text, or "Hết cảnh báo: <title>" for its all-clear. Its
+marker is made from the emergency's ref rather than the delivery id, so a repeat finds the post the first
+push made and adds nothing (a platform that cannot look posts up does not post repeats at all).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from channels.base import Article, ChannelError, PermanentError, TransientError
+from channels.base import Article, ChannelError, Delivery, PermanentError, TransientError
 
 #: How long to wait after a platform said "too many calls" without saying how long.
 THROTTLE_WAIT_S = 300.0
@@ -28,8 +36,39 @@ MARKER = re.compile(r"\[loa:([0-9a-f]{12})\]")
 ELLIPSIS = "…"
 
 
+@dataclass(frozen=True)
+class Post:
+    """One piece's post as an adapter sends it, and as a preview draws it: ``text`` within ``limit``
+    characters (Zalo: the article's description, under its ``title``), the ``link`` it leads to, and the
+    picture it shows: the piece's own ``image`` file, fetched by the platform from ``image_url`` (or, for
+    Zalo, the account's cover photo at ``image_url`` when the piece has none it can reach)."""
+
+    platform: str
+    text: str
+    limit: int
+    title: str = ""
+    title_limit: int = 0
+    link: str | None = None
+    image: Path | None = None
+    image_url: str | None = None
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def alert_post(delivery: Delivery) -> Delivery:
+    """An emergency delivery as the one piece it posts, under the id of the emergency (``alert:<ref>``, or
+    ``alert-clear:<ref>``) that its markers are made from; ``alert`` is kept, so adapters post it at once."""
+    alert = delivery.alert
+    assert alert is not None
+    title = f"{'Hết cảnh báo' if alert.all_clear else 'KHẨN CẤP'}: {' '.join(nfc(alert.title).split())}"
+    text = nfc(alert.text).strip()
+    body = "".join(f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip())
+    article = Article(ref=f"{'het' if alert.all_clear else 'khan'}-{alert.ref}", title=title, html=body,
+                      summary=" ".join(text.split()))
+    kind = "alert-clear" if alert.all_clear else "alert"
+    return replace(delivery, id=f"{kind}:{alert.ref}", articles=(article,))
 
 
 def marker(delivery_id: str, ref: str) -> str:

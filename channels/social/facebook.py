@@ -10,6 +10,8 @@ page/photos, page/scheduled_posts), authenticated with the Page access token as 
 
 A slot at least ``schedule_min_s`` (10 minutes, Facebook's lower bound) ahead is sent scheduled
 (``published=false`` + ``scheduled_publish_time`` as Unix seconds); a nearer one is published at once.
+So the outlet's ``lead`` is 30 minutes by default: the dispatcher pushes that long before the slot and the
+post goes out scheduled at the slot's own time.
 
 Never a duplicate: the Graph API takes no idempotency key, so every post's text ends with a marker
 ``[loa:<hash>]`` of the delivery id and piece. Each attempt first looks for the marker among the Page's
@@ -27,9 +29,9 @@ from urllib.parse import urlencode
 from pydantic import Field
 from urllib3 import encode_multipart_formdata
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
-from channels.social.common import MARKER, facebook_error, hashtags, link_for, marker, short_form
+from channels.social.common import MARKER, Post, alert_post, facebook_error, hashtags, link_for, marker, short_form
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class FacebookOptions(ChannelOptions):
     #: Hashtags added after the campaign's own.
     hashtags: tuple[str, ...] = ()
     message_chars: Annotated[int, Field(ge=100, le=MESSAGE_LIMIT)] = 2000
+    #: Pushed this long before the slot, so the post goes out scheduled at the slot's time: Facebook
+    #: schedules a post only from 10 minutes ahead (a nearer push is published at once, early).
+    lead: Lead | None = "30m"
     #: Facebook schedules a post from 10 minutes to 30 days ahead.
     schedule_min_s: Annotated[int, Field(ge=0)] = 600
     schedule_max_s: Annotated[int, Field(ge=0)] = 30 * 24 * 3600
@@ -79,17 +84,21 @@ class FacebookPage(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:  # posted now; its repeats find this post by its marker
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         self._authorise()
         found = self._find_all()
         posts = [self._post(delivery, article, found) for article in delivery.articles]
-        log.info("delivery %s: %d Facebook posts on Page %s", delivery.id, len(posts), self.options.page_id)
-        return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{posts[0]['id']}",
+        log.info("delivery %s: %d Facebook posts on Page %s", receipt_id, len(posts), self.options.page_id)
+        return Receipt(delivery_id=receipt_id, location=f"https://www.facebook.com/{posts[0]['id']}",
                        status=200, remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Delete the posts this delivery made (found by their markers); returns the ids deleted."""
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Delete the posts this delivery made (found by their markers, scheduled or published); the receipt
+        lists the ids deleted (none when they were gone already)."""
         self._authorise()
         found = self._find_all()
         gone = []
@@ -97,8 +106,10 @@ class FacebookPage(Channel):
             post_id = found.get(marker(delivery.id, article.ref))
             if post_id:
                 self._call("DELETE", f"{self._graph}/{post_id}", f"{WHAT} delete post {post_id}")
-                gone.append(post_id)
-        return gone
+                gone.append({"id": post_id, "ref": article.ref})
+        log.info("delivery %s: %d Facebook posts deleted from Page %s", delivery.id, len(gone), self.options.page_id)
+        return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{self.options.page_id}",
+                       status=200, remote_id=",".join(p["id"] for p in gone) or None, details={"deleted": gone})
 
     # --- the parts ------------------------------------------------------------------------------------
 
@@ -133,22 +144,30 @@ class FacebookPage(Channel):
                     found.setdefault(match.group(0), str(post["id"]))
         return found
 
+    def compose(self, article: Article, tag: str) -> Post:
+        """The Page post of ``article`` ending with the marker ``tag``: what :meth:`deliver` sends."""
+        link = link_for(self.options.link_template, article)
+        text = short_form(article, limit=self.options.message_chars, link=link,
+                          tags=hashtags(article.campaign, self.options.hashtags), tag=tag)
+        return Post("facebook", text, self.options.message_chars, link=link, image=article.image_path)
+
     def _post(self, delivery: Delivery, article: Article, found: dict[str, str]) -> dict[str, Any]:
         tag = marker(delivery.id, article.ref)
         if tag in found:
             return {"id": found[tag], "ref": article.ref, "found": True}
-        link = link_for(self.options.link_template, article)
-        fields: dict[str, Any] = {"message": short_form(
-            article, limit=self.options.message_chars, link=link,
-            tags=hashtags(article.campaign, self.options.hashtags), tag=tag)}
+        post = self.compose(article, tag)
+        link = post.link
+        fields: dict[str, Any] = {"message": post.text}
         ahead = delivery.start_at.timestamp() - self.clock()
+        if delivery.alert is not None:
+            ahead = 0.0  # an emergency is never scheduled
         if ahead > self.options.schedule_max_s:
             raise PermanentError(f"delivery {delivery.id}: {ahead / 86400:.0f} days ahead; Facebook schedules "
                                  f"at most {self.options.schedule_max_s // 86400} days ahead")
         if ahead >= self.options.schedule_min_s:
             fields.update(published="false", scheduled_publish_time=str(int(delivery.start_at.timestamp())))
-        if article.image_path is not None:
-            path = article.image_path
+        if post.image is not None:
+            path = post.image
             if not path.is_file():
                 raise PermanentError(f"piece {article.ref!r}: image missing: {path}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -11,7 +11,8 @@ A text holds at most 7,000 characters, a picture's caption 768; the sender's nam
 
 The API posts at once: the dispatcher pushes at the slot time. It cannot list or delete channel posts,
 so a retry after a lost answer may post twice (the marker in the text lets an admin find the pair),
-and a withdrawal is refused with that reason.
+and a withdrawal is refused with that reason. For the same reason an emergency is posted on its first
+push and its all-clear, never on its repeats.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import clip, hashtags, link_for, marker, nfc, short_form, viber_error
+from channels.social.common import Post, alert_post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
 
 log = logging.getLogger(__name__)
 
@@ -65,21 +66,26 @@ class ViberChannel(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:
+            if delivery.alert.repeat > 0 and not delivery.alert.all_clear:
+                # the API cannot look up the first push's post, so a repeat would post it again every time
+                return Receipt(delivery_id=receipt_id, location="viber://channel",
+                               details={"alert": delivery.alert.ref, "repeat": delivery.alert.repeat,
+                                        "posted": False, "reason": "repeats are not posted again on Viber"})
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         token = secret_from_env(self.options.token_env, f"{WHAT} channel")
         posts: list[dict[str, Any]] = []
         for article in delivery.articles:
             tag = marker(delivery.id, article.ref)
-            tags = hashtags(article.campaign, self.options.hashtags)
-            link = link_for(self.options.link_template, article)
+            post = self.compose(article, tag)
             message: dict[str, Any] = {"from": self.options.admin_id, "sender": {"name": nfc(self.options.sender_name)}}
-            if article.image_path is not None and self.options.media_url:
-                message.update(type="picture", media=f"{self.options.media_url.rstrip('/')}/{article.image_path.name}",
-                               text=short_form(article, limit=CAPTION_LIMIT, link=link, tags=tags, tag=tag))
+            if post.image_url:
+                message.update(type="picture", media=post.image_url, text=post.text)
             else:
-                limit = min(self.options.text_chars, TEXT_LIMIT)
-                message.update(type="text", text=short_form(article, limit=limit, link=link, tags=tags, tag=tag))
+                message.update(type="text", text=post.text)
             what = f"{WHAT} post {tag}"
             response = self.http.request("POST", f"{self.options.api_url.rstrip('/')}/pa/post", what=what,
                                          body=json_body(message), headers={"X-Viber-Auth-Token": token})
@@ -89,12 +95,24 @@ class ViberChannel(Channel):
                 raise error
             posts.append({"id": str(answer.get("message_token", "")), "ref": article.ref, "type": message["type"],
                           "title": clip(article.title, 80)})
-        log.info("delivery %s: %d Viber posts", delivery.id, len(posts))
-        return Receipt(delivery_id=delivery.id, location="viber://channel", status=200,
+        log.info("delivery %s: %d Viber posts", receipt_id, len(posts))
+        return Receipt(delivery_id=receipt_id, location="viber://channel", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Viber's Channels Post API has no delete: refused with that reason."""
-        raise PermanentError(f"{WHAT}: the Channels Post API cannot delete a post; a channel admin must delete "
-                             f"the posts of delivery {delivery.id} in the app (their text ends with the "
-                             f"{marker(delivery.id, delivery.articles[0].ref) if delivery.articles else 'loa'} marker)")
+    def compose(self, article: Article, tag: str) -> Post:
+        """The channel post of ``article`` ending with the marker ``tag``: a picture with a caption when the
+        piece's image is reachable at ``media_url``, else a text message. What :meth:`deliver` sends."""
+        tags = hashtags(article.campaign, self.options.hashtags)
+        link = link_for(self.options.link_template, article)
+        if article.image_path is not None and self.options.media_url:
+            text = short_form(article, limit=CAPTION_LIMIT, link=link, tags=tags, tag=tag)
+            return Post("viber", text, CAPTION_LIMIT, link=link, image=article.image_path,
+                        image_url=f"{self.options.media_url.rstrip('/')}/{article.image_path.name}")
+        limit = min(self.options.text_chars, TEXT_LIMIT)
+        return Post("viber", short_form(article, limit=limit, link=link, tags=tags, tag=tag), limit, link=link)
+
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Viber's Channels Post API has no delete: refused at once, naming the posts an admin must delete."""
+        posts = "; ".join(f"{clip(a.title, 80)!r} (ends with {marker(delivery.id, a.ref)})" for a in delivery.articles)
+        raise PermanentError(f"{WHAT} cannot delete channel posts (the Channels Post API has no delete): a channel "
+                             f"admin must delete them in the Viber app: {posts or 'none named'}")

@@ -39,11 +39,14 @@ from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import ZALO_TOKEN_INVALID, clip, hashtags, link_for, nfc, zalo_error
+from channels.social.common import ZALO_TOKEN_INVALID, Post, alert_post, clip, hashtags, link_for, nfc, zalo_error
 
 log = logging.getLogger(__name__)
 
 WHAT = "Zalo"
+#: An OA article's title and description, in characters (OA Open API, article/create).
+TITLE_LIMIT = 150
+DESCRIPTION_LIMIT = 300
 #: Held while a token pair is refreshed (pushing threads share the OA's pair).
 _REFRESHING = threading.Lock()
 
@@ -94,46 +97,59 @@ class ZaloOfficialAccount(Channel):
         self.http.close()
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        receipt_id = delivery.id
+        if delivery.alert is not None:  # shown at once; its repeats find this article by its title
+            delivery = alert_post(delivery)
         if not delivery.articles:
             raise PermanentError(f"delivery {delivery.id}: no pieces to post")
         posts = [self._publish(article) for article in delivery.articles]
-        log.info("delivery %s: %d Zalo OA articles", delivery.id, len(posts))
-        return Receipt(delivery_id=delivery.id, location=f"zalo-article:{posts[0]['id']}", status=200,
+        log.info("delivery %s: %d Zalo OA articles", receipt_id, len(posts))
+        return Receipt(delivery_id=receipt_id, location=f"zalo-article:{posts[0]['id']}", status=200,
                        remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
-    def withdraw(self, delivery: Delivery) -> list[str]:
-        """Remove the OA articles of this delivery's pieces (found by title); returns the ids removed."""
+    def withdraw(self, delivery: Delivery) -> Receipt:
+        """Remove the OA articles of this delivery's pieces (found by title); the receipt lists the ids
+        removed (none when they were gone already)."""
         gone = []
         for article in delivery.articles:
             found = self._find(self._title(article))
             if found:
                 self._call("POST", "/remove", f"{WHAT} remove article {found}", {"id": found})
-                gone.append(found)
-        return gone
+                gone.append({"id": found, "ref": article.ref})
+        log.info("delivery %s: %d Zalo OA articles removed", delivery.id, len(gone))
+        return Receipt(delivery_id=delivery.id, location="zalo-oa", status=200,
+                       remote_id=",".join(p["id"] for p in gone) or None, details={"removed": gone})
 
     # --- the parts ------------------------------------------------------------------------------------
 
     @staticmethod
     def _title(article: Article) -> str:
-        return clip(article.title, 150)
+        return clip(article.title, TITLE_LIMIT)
 
-    def _publish(self, article: Article) -> dict[str, Any]:
-        title = self._title(article)
-        found = self._find(title)
-        if found:
-            return {"id": found, "ref": article.ref, "found": True}
+    def compose(self, article: Article, tag: str = "") -> Post:
+        """The OA article's card: its title, description, link and cover, as :meth:`deliver` sends them. It
+        carries no marker ``tag``: an earlier attempt's article is found again by its title."""
         image = (f"{self.options.media_url.rstrip('/')}/{article.image_path.name}"
                  if article.image_path is not None and self.options.media_url else None)
+        return Post("zalo", clip(article.summary or article.title, DESCRIPTION_LIMIT), DESCRIPTION_LIMIT,
+                    title=self._title(article), title_limit=TITLE_LIMIT,
+                    link=link_for(self.options.link_template, article),
+                    image=article.image_path if image else None, image_url=image or self.options.cover_url)
+
+    def _publish(self, article: Article) -> dict[str, Any]:
+        post = self.compose(article)
+        found = self._find(post.title)
+        if found:
+            return {"id": found, "ref": article.ref, "found": True}
         body: list[dict[str, str]] = [{"type": "text", "content": nfc(_text(article.html) or article.summary)}]
-        if image:
-            body.append({"type": "image", "url": image})
-        link = link_for(self.options.link_template, article)
+        if post.image is not None:
+            body.append({"type": "image", "url": str(post.image_url)})
         tags = " ".join(hashtags(article.campaign, self.options.hashtags))
-        if link or tags:
-            body.append({"type": "text", "content": nfc("\n".join(p for p in (link, tags) if p))})
-        fields = {"type": "normal", "title": title, "author": nfc(self.options.author),
-                  "cover": {"cover_type": "photo", "photo_url": image or self.options.cover_url, "status": "show"},
-                  "description": clip(article.summary or article.title, 300), "body": body,
+        if post.link or tags:
+            body.append({"type": "text", "content": nfc("\n".join(p for p in (post.link, tags) if p))})
+        fields = {"type": "normal", "title": post.title, "author": nfc(self.options.author),
+                  "cover": {"cover_type": "photo", "photo_url": post.image_url, "status": "show"},
+                  "description": post.text, "body": body,
                   "status": "show", "comment": "show"}
         created = self._call("POST", "/create", f"{WHAT} create article {article.ref!r}", fields)
         token = (created.get("data") or {}).get("token")

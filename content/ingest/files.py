@@ -20,7 +20,7 @@ from content.pieces import PieceContent
 
 SUFFIXES = (".txt", ".md", ".docx", ".csv")
 #: The columns of a bulk .csv file (first row is the header; only title and body are required).
-CSV_COLUMNS = ("title", "body", "campaign", "channels", "valid_from", "valid_until", "priority", "urgent")
+CSV_COLUMNS = ("title", "body", "campaign", "channels", "valid_from", "valid_until", "priority", "urgent", "slogan")
 _TRUE = {"1", "yes", "true", "x", "có", "co"}
 _FALSE = {"", "0", "no", "false", "không", "khong"}
 _MARKDOWN = re.compile(r"(\*\*|__|^#{1,6}\s*|^>\s?)", re.MULTILINE)
@@ -154,6 +154,7 @@ def _csv_rows(decoded: Decoded, path: Path, zone: ZoneInfo, campaign: str | None
             valid_until=_moment(values.get("valid_until", ""), zone, f"{where}: valid_until", end_of_day=True),
             priority=_integer(values.get("priority", ""), f"{where}: priority"),
             urgent=_flag(values.get("urgent", ""), f"{where}: urgent"),
+            slogan=_flag(values.get("slogan", ""), f"{where}: slogan"),
             origin=where,
         )
         rows.append((content.checked(), None, None, report))

@@ -23,7 +23,7 @@ def _row(delivery: Any, zone: Any) -> dict[str, Any]:
         "delivered_at": delivery.delivered_at.astimezone(zone).isoformat() if delivery.delivered_at else None,
         "status": receipt.get("status"), "remote_id": receipt.get("remote_id"), "last_error": delivery.last_error,
         "superseded_at": delivery.superseded_at.astimezone(zone).isoformat() if delivery.superseded_at else None,
-        "replaces": delivery.replaces,
+        "replaces": delivery.replaces, "withdraws": delivery.withdraws,
     }
 
 
@@ -36,6 +36,8 @@ def _detail(row: dict[str, Any]) -> str:
         detail = f"superseded {row['superseded_at'][11:16]} by a newer push · {detail}"
     if row["replaces"]:
         detail = f"replaces {row['replaces'][:12]} · {detail}"
+    if row["withdraws"]:
+        detail = f"withdrawal of {row['withdraws'][:12]} · {detail}"
     return detail.strip(" ·")
 
 
@@ -47,7 +49,8 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
 ) -> None:
     """Deliveries, failures first within the most recent slots: state, attempts, receipt, last error.
-    ``--state superseded`` lists the ones a newer push of their window replaced, delivered or not."""
+    ``--state superseded`` lists the ones a newer push of their window replaced, delivered or not.
+    A withdrawal (a retired piece's posts or articles taken down) says "withdrawal of <delivery>"."""
     from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 

@@ -79,7 +79,7 @@ def file(
 ) -> None:
     """Load files as drafts (the first line is the title; a .csv holds one piece a row). All or nothing.
 
-    CSV columns: title, body (required), campaign, channels, valid_from, valid_until, priority, urgent."""
+    CSV columns: title, body (required), campaign, channels, valid_from, valid_until, priority, urgent, slogan."""
     from content.ingest.files import ingest_files
 
     result = _in_session(ctx, lambda s, u, services: ingest_files(

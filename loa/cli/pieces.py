@@ -51,7 +51,7 @@ def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) ->
 
 def _changes(state: State, **options: Any) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for name in ("title", "body", "campaign", "priority", "urgent"):
+    for name in ("title", "body", "campaign", "priority", "urgent", "slogan"):
         if options.get(name) is not None:
             changes[name] = options[name]
     if options.get("channels") is not None:
@@ -70,7 +70,8 @@ def _summary(piece: Piece, zone: Any) -> dict[str, Any]:
     return {
         "id": piece.id, "state": piece.state, "title": revision.title, "campaign": revision.campaign,
         "channels": revision.channels, "priority": revision.priority, "urgent": revision.urgent,
-        "revision": revision.number, "sha256": revision.sha256, "stations": list(revision.stations),
+        "slogan": revision.slogan, "revision": revision.number, "sha256": revision.sha256,
+        "stations": list(revision.stations),
         "approved_revision_id": piece.approved_revision_id,
         "valid_from": revision.valid_from.astimezone(zone).isoformat() if revision.valid_from else None,
         "valid_until": revision.valid_until.astimezone(zone).isoformat() if revision.valid_until else None,
@@ -108,6 +109,7 @@ def add(
     valid_until: When = None,
     priority: Priority = 5,
     urgent: Annotated[bool, typer.Option(help="Goes at the head of the next programs.")] = False,
+    slogan: Annotated[bool, typer.Option(help="A slogan (khẩu hiệu): print outlets make an A3 poster of it.")] = False,
     stations: Stations = None,
 ) -> None:
     """Add a piece as a draft; prints its id."""
@@ -116,7 +118,7 @@ def add(
     state = state_of(ctx)
     changes = _changes(state, title=title or "", body=_read_body(body, body_file) or "", campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent, stations=stations)
+                       priority=priority, urgent=urgent, slogan=slogan, stations=stations)
     piece = _run(ctx, lambda s, u, now: add_piece(s, PieceContent(**changes), author=u, now=now))
     typer.echo(json.dumps({"id": piece.id}) if state.as_json else str(piece.id))
 
@@ -134,6 +136,7 @@ def edit(
     valid_until: When = None,
     priority: Priority = None,
     urgent: Annotated[Optional[bool], typer.Option("--urgent/--not-urgent")] = None,  # noqa: UP045
+    slogan: Annotated[Optional[bool], typer.Option("--slogan/--not-slogan")] = None,  # noqa: UP045
     stations: Stations = None,
 ) -> None:
     """Make a new revision; it needs approval again (the approved one keeps airing meanwhile)."""
@@ -142,7 +145,7 @@ def edit(
     state = state_of(ctx)
     changes = _changes(state, title=title, body=_read_body(body, body_file), campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent, stations=stations)
+                       priority=priority, urgent=urgent, slogan=slogan, stations=stations)
     revision = _run(ctx, lambda s, u, now: edit_piece(s, piece_id, changes, actor=u, now=now))
     typer.echo(json.dumps({"id": piece_id, "revision": revision.number}) if state.as_json
                else f"piece {piece_id}: revision {revision.number} (draft)")
@@ -227,7 +230,8 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         return
     typer.echo(f"#{data['id']} [{data['state']}] r{data['revision']} by {data['author']}: {data['title']}")
     typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
-               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}  "
+               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}"
+               f"{'  SLOGAN' if data['slogan'] else ''}  "
                f"stations: {', '.join(data['stations'])}")
     typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
     for fallback in data["speech_fallbacks"]:

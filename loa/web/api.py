@@ -50,6 +50,8 @@ class PieceIn(BaseModel):
     valid_until: AwareDatetime | None = None
     priority: int = Field(5, ge=1, le=9)
     urgent: bool = False
+    #: A slogan (khẩu hiệu): print outlets also make an A3 poster of it; its body has at most 400 characters.
+    slogan: bool = False
     #: Station codes or groups, or ``["*"]`` for every station; left out: every station of the author's scope.
     stations: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=5000)
 
@@ -68,6 +70,7 @@ class PieceEdit(BaseModel):
     valid_until: AwareDatetime | None = None
     priority: int | None = Field(None, ge=1, le=9)
     urgent: bool | None = None
+    slogan: bool | None = None
     stations: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=5000)
 
     _text = field_validator("title", "body", "campaign")(_plain)
@@ -101,6 +104,7 @@ class PieceOut(BaseModel):
     valid_until: datetime | None
     priority: int
     urgent: bool
+    slogan: bool
     revision_id: int
     sha256: str
     approved_revision: int | None
@@ -119,7 +123,7 @@ def _out(piece: Piece) -> PieceOut:
                     title=revision.title, body=revision.body, campaign=revision.campaign,
                     channels=list(revision.channels), valid_from=revision.valid_from,
                     valid_until=revision.valid_until, priority=revision.priority, urgent=revision.urgent,
-                    revision_id=revision.id, sha256=revision.sha256,
+                    slogan=revision.slogan, revision_id=revision.id, sha256=revision.sha256,
                     approved_revision=approved.number if approved else None, stations=list(revision.stations))
 
 
@@ -163,7 +167,7 @@ def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = nee
     """A new revision with the given fields changed."""
     services = request.app.state.services
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for name in ("title", "body", "channels", "priority", "urgent", "stations"):
+    for name in ("title", "body", "channels", "priority", "urgent", "slogan", "stations"):
         if name in changes and changes[name] is None:
             raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
     if "channels" in changes:

@@ -5,6 +5,11 @@ The page (``board.html`` + ``static/board.js``) polls ``/boards/<station>.json``
 show, so an unchanged board costs a 304 and the page swaps slides only when the content moved on.
 Every board polls this route, so it stays cheap: the board document is parsed once per change of the
 file, one indexed query finds withdrawn pieces, and the rest is hashing a few kilobytes.
+
+An emergency must be on screen within seconds, so the page also asks ``/boards/<station>/alert`` every
+``alert_poll_seconds`` (2 s): a few bytes, no database, 304 while nothing changed. Its answer is the alert in
+force (``channels.board.kiosk.current_alert``) or null; ``board.json`` carries the same ``alert``, so a
+page whose alert requests fail still follows the emergency at the slower poll.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from channels.board.kiosk import MEDIA_DIR, board_path, current_rotation, load_board
+from channels.board.kiosk import MEDIA_DIR, board_path, current_alert, current_rotation, load_board
 
 router = APIRouter(tags=["boards"])
 #: Slide refs are ``piece-<id>-r<revision>-<n>`` (see scheduler.dispatch.dispatcher).
@@ -88,15 +93,25 @@ def _board(request: Request, station: str) -> tuple[Any, dict[str, Any], str]:
         document = _document(spec.board.dir, station)
     except ValueError:
         raise HTTPException(404, f"no kiosk board for station {station!r}") from None
-    rotation = current_rotation(document, request.app.state.services.now()) if document else None
+    now = request.app.state.services.now()
+    rotation = current_rotation(document, now) if document else None
     if rotation:
         rotation = _without_withdrawn(request, rotation)
         media = request.url_for("board_media", station=station, name="_").path[:-1]
         rotation["slides"] = [{**slide, "image_url": media + Path(slide["image"]).name if slide.get("image")
                                else None} for slide in rotation["slides"]]
-    shown = {"station": spec.code, "station_name": spec.name, "rotation": rotation}
+    shown = {"station": spec.code, "station_name": spec.name, "rotation": rotation,
+             "alert": _shown_alert(document, now)}
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return spec, shown, digest.hexdigest()[:20]
+
+
+def _shown_alert(document: dict[str, Any] | None, now: Any) -> dict[str, Any] | None:
+    """What the page's banner needs of the alert in force: its id, title, text and end."""
+    alert = current_alert(document, now) if document else None
+    if alert is None:
+        return None
+    return {key: alert.get(key) for key in ("ref", "title", "text", "issued_at", "until")}
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -132,6 +147,26 @@ def board_json(request: Request, station: str) -> Response:
     return Response(body.encode("utf-8"), media_type="application/json", headers=headers)
 
 
+@router.get("/boards/{station}/alert", name="board_alert", responses={
+    200: {"description": "The emergency in force on the board (`alert`, null when none), with an ETag."},
+    304: {"description": "Unchanged since the version named in `If-None-Match`."}})
+def board_alert(request: Request, station: str) -> Response:
+    """The emergency the board must show now, or ``null``: the page asks every couple of seconds, so an
+    alert is on screen within seconds of its push. No database is read; unchanged costs a 304."""
+    spec = _spec(request, station)
+    try:
+        document = _document(spec.board.dir, station)
+    except ValueError:
+        raise HTTPException(404, f"no kiosk board for station {station!r}") from None
+    alert = _shown_alert(document, request.app.state.services.now())
+    body = json.dumps({"alert": alert}, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+    headers = {"ETag": etag, **_NO_CACHE}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 @router.get("/boards/{station}/media/{name}", name="board_media")
 def board_media(request: Request, station: str, name: str) -> FileResponse:
     """A slide image of the station's kiosk board, by its content-addressed name (cached for good)."""
@@ -155,4 +190,5 @@ def board_page(request: Request, station: str) -> HTMLResponse:
     spec, shown, version = _board(request, station)
     return templates.TemplateResponse(request, "board.html", {
         "station": spec, "rotation": shown["rotation"], "version": version, "page": page_version(),
-        "poll_seconds": spec.board.poll_seconds}, headers=_NO_CACHE)
+        "poll_seconds": spec.board.poll_seconds, "alert": shown["alert"],
+        "alert_poll_seconds": spec.board.alert_poll_seconds}, headers=_NO_CACHE)

@@ -37,9 +37,9 @@ def delivery_page(request: Request, delivery_id: str, user: User = Depends(curre
 
     with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
-        program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
-                                           station=station.code, outlet=delivery.outlet, superseded=True)
-                       if p.delivery_id == delivery_id)
+        program = None if delivery.withdraws else next(  # a withdrawal carries no program of its own
+            p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at, station=station.code,
+                                outlet=delivery.outlet, superseded=True) if p.delivery_id == delivery_id)
         successor = successor_of(session, delivery_id) if delivery.superseded_at else None
     return render(request, "delivery.html", {"delivery": delivery, "station": station, "program": program,
                                              "successor": successor,

@@ -65,6 +65,7 @@ def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
         "valid_until": parse_local(str(form.get("valid_until") or ""), zone, field="valid_until", end_of_day=True),
         "priority": priority,
         "urgent": form.get("urgent") in ("on", "1", "true"),
+        "slogan": form.get("slogan") in ("on", "1", "true"),
     }
 
 

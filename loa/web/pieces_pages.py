@@ -21,7 +21,8 @@ from loa.web.view import back, language, refused, render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 WRITERS = ("editor", "approver")
 #: The piece form's fields, where an error is shown beside the one it names.
-FIELDS = ("title", "body", "campaign", "channels", "stations", "valid_from", "valid_until", "priority", "urgent")
+FIELDS = ("title", "body", "campaign", "channels", "stations", "valid_from", "valid_until", "priority", "urgent",
+          "slogan")
 
 
 def _campaigns(session: Any) -> list[tuple[str, str]]:
@@ -47,17 +48,18 @@ def _stored_values(revision: Revision | None, date: Any) -> dict[str, Any]:
     """The piece form filled from ``revision`` (empty for a new piece)."""
     if revision is None:
         return {"title": "", "body": "", "campaign": "", "channels": list(CHANNELS), "valid_from": "",
-                "valid_until": "", "priority": "5", "urgent": False, "stations": None}
+                "valid_until": "", "priority": "5", "urgent": False, "slogan": False, "stations": None}
     return {"title": revision.title, "body": revision.body, "campaign": revision.campaign or "",
             "channels": list(revision.channels), "valid_from": date(revision.valid_from),
             "valid_until": date(revision.valid_until), "priority": str(revision.priority),
-            "urgent": revision.urgent, "stations": list(revision.stations)}
+            "urgent": revision.urgent, "slogan": revision.slogan, "stations": list(revision.stations)}
 
 
 def _typed_values(form: Any) -> dict[str, Any]:
     """The piece form as the editor typed it, to show again beside an error."""
     return {**{name: str(form.get(name) or "") for name in FIELDS}, "channels": form.getlist("channels"),
-            "urgent": form.get("urgent") in ("on", "1", "true"), "stations": form.getlist("stations")}
+            "urgent": form.get("urgent") in ("on", "1", "true"), "slogan": form.get("slogan") in ("on", "1", "true"),
+            "stations": form.getlist("stations")}
 
 
 def _form_page(request: Request, piece: Any, values: dict[str, Any], user: User) -> dict[str, Any]:
@@ -134,14 +136,34 @@ def _piece_context(request: Request, piece_id: int, user: User, stale: Stale | N
         if approved is not None and current is not None and approved.id != current.id:
             diff = html_diff(revision_lines(approved, date, names), revision_lines(current, date, names),
                              removed=f"r{approved.number}", added=f"r{current.number}")
+    outlets = outlet_previews(request, current, dict(campaigns)) if current is not None else {}
     can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
                   and user.id not in (piece.author_id, current.created_by_id if current else None))
     return {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
         "can_write": user.role in ("editor", "approver", "admin"), "airings": airings,
-        "typed": {}, "stale": stale_view,
+        "typed": {}, "stale": stale_view, **outlets,
     }
+
+
+def outlet_previews(request: Request, revision: Revision, campaigns: dict[str, str]) -> dict[str, Any]:
+    """The revision's post on each social platform of its stations and its printed pages, as their outlets make them."""
+    from content.errors import NotFound
+    from content.media import find_media
+    from scheduler.views.outlet_previews import print_previews, social_posts
+
+    services = request.app.state.services
+    settings = services.settings
+    image = None
+    if revision.image_sha256 and settings.render.media_dir is not None:
+        try:
+            image = find_media(settings.render.media_dir, revision.image_sha256)
+        except NotFound:
+            image = None
+    name = campaigns.get(revision.campaign or "", "")
+    return {"social_posts": social_posts(revision, settings.stations, name, image),
+            "print_pages": print_previews(revision, settings.stations, name, now=services.now(), zone=settings.zone)}
 
 
 def _piece_refused(request: Request, error: LoaError, piece_id: int, user: User, action: str,

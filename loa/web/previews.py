@@ -62,6 +62,27 @@ def image(request: Request, revision_id: int, w: int = 0, user: User = Depends(c
     return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get("/previews/print/{revision_id}/{what}.png")
+def print_page(request: Request, revision_id: int, what: str, user: User = Depends(current_user)) -> FileResponse:
+    """The first page of what the revision's first print outlet makes of it (``bulletin`` or ``poster``), as
+    PNG; drawn once per content (the page's address carries its key, so browsers keep it)."""
+    from sqlalchemy import select
+
+    from scheduler.models import Campaign
+    from scheduler.views.outlet_previews import print_page_png
+
+    services = request.app.state.services
+    with request.app.state.reads.session() as session:
+        revision = _revision(session, revision_id, user)
+        name = session.scalar(select(Campaign.name).where(Campaign.code == revision.campaign)) or ""
+    # Drawn (the first time) with no session open: fpdf2 and PDFium take a moment.
+    path = print_page_png(revision, services.settings.stations, name, what, now=services.now(),
+                          zone=services.settings.zone, cache_dir=services.settings.render.renditions_dir)
+    if path is None:
+        raise NotFound("revision {id} makes no printed {what}", id=revision_id, what=what)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/previews/revision/{revision_id}", response_class=HTMLResponse)
 def revision_preview(request: Request, revision_id: int, user: User = Depends(current_user)) -> HTMLResponse:
     """One revision as a board shows it (its slides) and as the portal publishes it (the article)."""

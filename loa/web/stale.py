@@ -29,7 +29,8 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
             f"Kênh / Channels: {', '.join(revision.channels)}",
             f"Xã / Stations: {stations}",
             f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
-            f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}",
+            f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}"
+            f"{' (khẩu hiệu / slogan)' if revision.slogan else ''}",
             f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
             f"Ảnh / Image: {revision.image_sha256 or '-'}",
         ]
@@ -43,7 +44,8 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
             f"{_('Channels')}: {names.outlets(revision.channels)}",
             f"{_('Stations')}: {', '.join(_('All stations') if s == '*' else s for s in revision.stations)}",
             f"{_('Valid')}: {valid}",
-            f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}",
+            f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}"
+            f"{' · ' + _('Slogan') if revision.slogan else ''}",
             f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
             f"{_('Image')}: {revision.image_sha256[:12] if revision.image_sha256 else '–'}",
         ]

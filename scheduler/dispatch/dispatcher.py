@@ -5,7 +5,9 @@ first pushes need with no transaction open (``payloads.Payloads.render_ahead``),
 in one transaction (re-check approvals and hashes; build it from stored renditions on the first attempt
 and store it, reuse the stored one on a retry), push the batch concurrently, and record every outcome in
 one transaction. The next batch is claimed, rendered and prepared while the current one is pushed and
-recorded, so the receipts of a batch never wait for the next one's rendering.
+recorded, so the receipts of a batch never wait for the next one's rendering. A withdrawal
+(``scheduler.dispatch.withdrawals``) is claimed, prepared and recorded the same way, and pushed through its
+channel's ``withdraw``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
 from scheduler.config import DispatchSettings, StationSpec
-from scheduler.dispatch import outbox
+from scheduler.dispatch import interruptions, outbox, withdrawals
 from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
 from scheduler.dispatch.payloads import NotReady, Payloads, Refusal
@@ -240,6 +242,7 @@ class Dispatcher:
         jobs = []
         stored: list[dict[str, object]] = []
         requeue: list[str] = []
+        waiting: list[str] = []  # withdrawals whose delivery is being pushed right now
         with unit_of_work(self.sessions) as session:
             batch = Batch(session)
             # Held here: the session's identity map keeps loaded objects only while someone refers to them.
@@ -250,11 +253,24 @@ class Dispatcher:
                 delivery = deliveries[delivery_id]
                 try:
                     with session.begin_nested():
-                        if delivery.payload is None and delivery_id in failed:
+                        if delivery.withdraws is not None:
+                            payload, first = withdrawals.prepare(session, delivery)
+                        elif delivery.payload is None and delivery_id in failed:
                             raise _PreparingFailed(failed[delivery_id])
-                        payload, first = self.payloads.checked(batch, delivery, now)
+                        else:
+                            payload, first = self.payloads.checked(batch, delivery, now)
+                        if payload is None:  # a withdrawal with nothing to take down: done without a push
+                            assert first is not None
+                            outbox.record_delivered(session, delivery, now=now, actor=self.worker,
+                                                    receipt=withdrawals.nothing_to_take_down(first, now),
+                                                    action=withdrawals.DONE)
+                            summary.counts[DeliveryState.DELIVERED] += 1
+                            continue
                         key = self.outlet_key(payload.station_code, payload.outlet)
                         channel = self.channel(payload.station_code, payload.outlet)
+                except withdrawals.Waiting:
+                    waiting.append(delivery_id)
+                    continue
                 except NotReady as missing:
                     if delivery_id not in run.requeued:
                         run.requeued.add(delivery_id)
@@ -276,11 +292,14 @@ class Dispatcher:
                     stored.append({"prepared_id": delivery_id, "new_payload": first,
                                    "new_seal": seals.seal_payload(session, delivery_id, first)})
                 jobs.append(Job(delivery_id, key, channel, payload, attempt=delivery.attempts,
-                                skipped=tuple(stored_payload.get("skipped", []))))
+                                skipped=tuple(stored_payload.get("skipped", [])),
+                                withdraw=delivery.withdraws is not None))
             # New payloads are written together, and committed with the batch before anything is pushed.
             outbox.store_payloads(session, stored)
             outbox.release(session, requeue, now=now, actor=self.worker,
                            reason="its program changed while it was being prepared; prepared again at once")
+            outbox.release(session, waiting, now=now, actor=self.worker, until=now + withdrawals.WAIT,
+                           reason="the delivery it withdraws from is being pushed; tried again once that is recorded")
         return jobs
 
     def _failed_to_prepare(self, session: Session, delivery: Delivery, error: Exception, now: datetime,
@@ -313,17 +332,21 @@ class Dispatcher:
             else:
                 failed.append(outcome)
         with unit_of_work(self.sessions) as session:
-            receipts = []
+            receipts: dict[bool, list[tuple[str, str, int, dict[str, object]]]] = {False: [], True: []}
             for outcome in delivered:
                 job, receipt = outcome.job, outcome.receipt
                 assert receipt is not None
-                receipts.append((job.delivery_id, job.payload.outlet, job.attempt, {
+                receipts[job.withdraw].append((job.delivery_id, job.payload.outlet, job.attempt, {
                     "location": receipt.location, "status": receipt.status, "remote_id": receipt.remote_id,
                     "details": dict(receipt.details), "skipped": list(job.skipped),
                     "at": now.isoformat(), "attempt": job.attempt,
                 }))
-                log.info("delivered %s %s to %s", job.payload.outlet, job.delivery_id, receipt.location)
-            outbox.record_delivered_many(session, receipts, now=now, actor=self.worker)
+                log.info("%s %s %s at %s", "withdrew" if job.withdraw else "delivered", job.payload.outlet,
+                         job.delivery_id, receipt.location)
+            outbox.record_delivered_many(session, receipts[False], now=now, actor=self.worker)
+            outbox.record_delivered_many(session, receipts[True], now=now, actor=self.worker, action=withdrawals.DONE)
+            interruptions.record_interruptions(session, [(delivery_id, receipt) for delivery_id, _, _, receipt
+                                                         in receipts[False]], now=now, actor=self.worker)
             if delivered:
                 summary.counts[DeliveryState.DELIVERED] += len(delivered)
             if failed:

@@ -11,6 +11,9 @@ Life of a delivery (``scheduler.models.DeliveryState``)::
        │
     missed (nobody pushed it in time: its outlet's lateness rule) / dead / refused ──retry_delivery──► pending
 
+    A withdrawal (``withdraws`` set: scheduler.dispatch.withdrawals) lives the same life, due at once and
+    never missed; it takes down what the delivery it names put up.
+
     A re-plan that changes a running board rotation supersedes its delivery (scheduler.planning.succession):
     one that went out stays delivered with ``superseded_at``; one still pending becomes ``superseded``;
     a new delivery (its own id) takes over, due at once. A superseded delivery is never retried.
@@ -81,7 +84,7 @@ def mark_missed(session: Session, *, now: datetime, grace: timedelta, actor: str
     late = or_(*(and_(Delivery.outlet == str(outlet), _too_late(rules.lateness, now=now, cutoff=cutoff))
                  for outlet, rules in RULES.items()))
     rows = session.execute(select(Delivery.id, Delivery.outlet, Delivery.attempts, Delivery.last_error)
-                           .where(Delivery.state == DeliveryState.PENDING, late)).all()
+                           .where(Delivery.state == DeliveryState.PENDING, Delivery.withdraws.is_(None), late)).all()
     for delivery_id, outlet, attempts, last_error in rows:
         reason = _MISSED[rules_of(outlet).lateness]
         if attempts:
@@ -182,8 +185,8 @@ def release(session: Session, delivery_ids: list[str], *, now: datetime, actor: 
 
 
 def record_delivered(session: Session, delivery: Delivery, *, receipt: dict[str, Any], now: datetime,
-                     actor: str) -> None:
-    """Keep the receipt of a confirmed push: the as-run record."""
+                     actor: str, action: str = "delivery.push") -> None:
+    """Keep the receipt of a confirmed push: the as-run record (audited as ``action``)."""
     delivery.state = DeliveryState.DELIVERED
     delivery.delivered_at = now
     delivery.receipt = receipt
@@ -191,14 +194,14 @@ def record_delivered(session: Session, delivery: Delivery, *, receipt: dict[str,
     delivery.next_attempt_at = None
     delivery.claimed_by = None
     delivery.updated_at = now
-    audit.record(session, actor=actor, action="delivery.push", subject=f"delivery:{delivery.id}", at=now,
+    audit.record(session, actor=actor, action=action, subject=f"delivery:{delivery.id}", at=now,
                  details={"outlet": delivery.outlet, "location": receipt.get("location"),
                           "status": receipt.get("status"), "remote_id": receipt.get("remote_id"),
                           "attempt": delivery.attempts})
 
 
 def record_delivered_many(session: Session, receipts: list[tuple[str, str, int, dict[str, Any]]], *,
-                          now: datetime, actor: str) -> None:
+                          now: datetime, actor: str, action: str = "delivery.push") -> None:
     """``record_delivered`` for many pushes at once: ``(delivery id, outlet, attempt, receipt)`` each,
     written with one multi-row update and one batched audit append."""
     if not receipts:
@@ -210,7 +213,7 @@ def record_delivered_many(session: Session, receipts: list[tuple[str, str, int, 
             claimed_by=None, updated_at=now, receipt=bindparam("new_receipt", type_=table.c.receipt.type)),
         [{"delivered_id": delivery_id, "new_receipt": receipt} for delivery_id, _, _, receipt in receipts])
     audit.record_many(session, [audit.Entry(
-        actor=actor, action="delivery.push", subject=f"delivery:{delivery_id}", at=now,
+        actor=actor, action=action, subject=f"delivery:{delivery_id}", at=now,
         details={"outlet": outlet, "location": receipt.get("location"), "status": receipt.get("status"),
                  "remote_id": receipt.get("remote_id"), "attempt": attempt})
         for delivery_id, outlet, attempt, receipt in receipts])

@@ -9,6 +9,7 @@ stored (a rendition or program still missing there is :class:`NotReady`, never r
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -175,12 +176,9 @@ class Payloads:
             return replace(payload, slides=tuple(
                 slide for revision in contents.revisions
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
-        articles = []
-        for revision in contents.revisions:
-            article = make_article(revision.body)
-            articles.append(channels.Article(_ref(revision), revision.title, article.html, article.summary,
-                                             names.get(revision.campaign or "", ""), image_path=self._image(revision)))
-        return replace(payload, articles=tuple(articles))
+        return replace(payload, articles=tuple(
+            article_of(revision, names.get(revision.campaign or "", ""), self._image(revision))
+            for revision in contents.revisions))
 
     # --- the parts --------------------------------------------------------------------------------------
 
@@ -219,8 +217,24 @@ class Payloads:
             raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
 
 
+def article_of(revision: Revision, campaign_name: str, image: Path | None) -> channels.Article:
+    """What a portal, social or print outlet is handed of ``revision``: its sanitised article."""
+    article = make_article(revision.body)
+    return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
+                            image_path=image, slogan=revision.slogan)
+
+
 def _ref(revision: Revision) -> str:
     return f"piece-{revision.piece_id}-r{revision.number}"
+
+
+_REF = re.compile(r"^piece-(\d+)-r\d+")
+
+
+def piece_of(ref: str) -> int | None:
+    """The piece an article, clip or slide ``ref`` made by this module belongs to (None for a jingle's)."""
+    match = _REF.match(ref)
+    return int(match[1]) if match else None
 
 
 def _jingle(jingle: Jingle | None, ref: str, title: str) -> channels.AudioClip | None:

@@ -26,6 +26,7 @@ class Job:
     payload: channels.Delivery
     attempt: int = 0  # this push's attempt number, as claimed
     skipped: tuple[str, ...] = ()  # pieces left out when the payload was first built, for the receipt
+    withdraw: bool = False  # take the payload's articles down (a withdrawal) rather than put them up
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Outcome:
 
 def _deliver(job: Job) -> Outcome:
     try:
-        return Outcome(job, receipt=job.channel.deliver(job.payload))
+        push = job.channel.withdraw if job.withdraw else job.channel.deliver
+        return Outcome(job, receipt=push(job.payload))
     except channels.TransientError as error:
         return Outcome(job, error=f"TransientError: {error}", transient=True, retry_after=error.retry_after)
     except channels.ChannelError as error:

@@ -101,7 +101,12 @@ class EmergencyLane:
                     rendering.result()
                     rendering = None
                     continue
-                jobs = self._prepare(ids, now, counts)
+                try:
+                    jobs = self._prepare(ids, now, counts)
+                except Exception:  # e.g. the database went away: hand the batch back now, not at the lease's end
+                    with unit_of_work(self.dispatcher.sessions) as session:
+                        outbox.release(session, ids, until=now, now=now, actor=self.worker)
+                    raise
                 self._record(self.pusher.push_all(jobs, now), now, counts)
         finally:
             self._lock.release()
@@ -156,7 +161,8 @@ class EmergencyLane:
         with unit_of_work(self.dispatcher.sessions) as session:
             deliveries = session.scalars(select(EmergencyDelivery).where(EmergencyDelivery.id.in_(ids)).options(
                 joinedload(EmergencyDelivery.emergency), joinedload(EmergencyDelivery.station))).all()
-            for delivery in sorted(deliveries, key=lambda d: ids.index(d.id)):
+            order = {delivery_id: position for position, delivery_id in enumerate(ids)}
+            for delivery in sorted(deliveries, key=lambda d: order[d.id]):
                 emergency = delivery.emergency
                 if emergency.id not in checked:
                     try:

@@ -123,7 +123,8 @@ def record_final(session: Session, delivery: EmergencyDelivery, state: str, *, r
 
 
 def release(session: Session, ids: list[str], *, until: datetime, now: datetime, actor: str) -> None:
-    """Hand claims back untried (their outlet's circuit is open and its probe failed), due again at ``until``."""
+    """Hand claims back untried, due again at ``until`` (their outlet's circuit is open and its probe failed, or
+    preparing their batch failed)."""
     if ids:
         session.execute(update(EmergencyDelivery).where(
             EmergencyDelivery.id.in_(ids), EmergencyDelivery.state == DeliveryState.SENDING,

@@ -86,7 +86,8 @@ def _stored(session: Session, since: datetime, until: datetime, now: datetime, *
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
     rows = session.execute(select(Delivery, Station.code).join(Station).where(
-        Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None))).all()
+        Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None),
+        Delivery.withdraws.is_(None))).all()
     for delivery, code in rows:
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
@@ -207,9 +208,14 @@ def replan(
     changes.held = [HeldPin(code, outlet, start, item.piece_id, titles.get(item.piece_id, f"piece {item.piece_id}"),
                             item.held) for (code, outlet, start), item in sorted(held, key=lambda pair: pair[0])
                     if item.held is not None]
+    specs = {spec.code: spec for spec in stations}
+
+    def lead(station: str, outlet: str) -> timedelta:
+        spec = specs.get(station)
+        return spec.lead(outlet, lead_minutes) if spec is not None else timedelta(minutes=lead_minutes)
+
     _write(session, changes, result.programs, stored, replanned,
-           {key_of(instance): instance for instance in instances}, station_ids, now, timedelta(minutes=lead_minutes),
-           actor)
+           {key_of(instance): instance for instance in instances}, station_ids, now, lead, actor)
     audit.record(session, actor=actor, action="plan.change", subject="plan", at=now, details=changes.counts())
     if changes.deliveries_created or changes.programs_changed:
         notify.outbox_changed(session)  # wakes the workers when this commits
@@ -218,8 +224,9 @@ def replan(
 
 def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey, list[PlannedItem]],
            stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, Instance],
-           station_ids: Mapping[str, int], now: datetime, lead: timedelta, actor: str) -> None:
-    """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction."""
+           station_ids: Mapping[str, int], now: datetime, lead: Callable[[str, str], timedelta], actor: str) -> None:
+    """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction; each is due
+    ``lead(station, outlet)`` before its start."""
     new_deliveries: list[dict] = []
     filled: list[tuple[str, list[PlannedItem]]] = []  # programs whose unpinned airings are (re)written
     for key, items in programs.items():
@@ -235,6 +242,9 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             instance = by_key[key]
             if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
                 delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
+            due_at = instance.start_at - lead(instance.station_code, instance.outlet)
+            if key in replanned and delivery.due_at != due_at:  # the outlet's lead changed
+                delivery.due_at, delivery.updated_at = due_at, now
             live = [a for a in delivery.airings if not a.removed]
             held = [a for a in delivery.airings if a.removed and a.pinned and a.held]
             if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
@@ -264,7 +274,8 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             new_deliveries.append(dict(
                 id=delivery_id, station_id=station_ids[instance.station_code], outlet=instance.outlet,
                 slot_name=instance.slot_name, start_at=instance.start_at, end_at=instance.end_at,
-                due_at=instance.start_at - lead, state=DeliveryState.PENDING, attempts=0,
+                due_at=instance.start_at - lead(instance.station_code, instance.outlet),
+                state=DeliveryState.PENDING, attempts=0,
                 created_at=now, updated_at=now,
             ))
         changes.programs_changed += 1

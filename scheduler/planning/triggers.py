@@ -12,6 +12,9 @@ login or feed poll, the re-plan itself), so it would still need a query to learn
 airs changed, and it cannot say which stations; the row says what changed, costs one insert in a
 transaction that writes anyway, and survives a restart (changes made while no leader ran are re-planned
 when one starts).
+
+The same hook queues, in the same transaction, the withdrawals of what a retired piece already published
+(``scheduler.dispatch.withdrawals``): the outbox then takes it down like any push.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.models import AuditEvent, Piece, Revision
+from scheduler.dispatch import withdrawals
 from scheduler.models import Airing, Delivery, PlanRequest, Station
 
 #: The channel the scheduler leader LISTENs on; the payload is empty, a wake-up only.
@@ -38,6 +42,9 @@ PIECE_ACTIONS = frozenset({"piece.approve", "piece.reject", "piece.retire"})
 AIRING_ACTIONS = frozenset({"airing.pin", "airing.unpin", "airing.remove", "airing.restore", "airing.move"})
 CATALOG_ACTIONS = frozenset({"config.sync", "slot.add"})
 ACTIONS = PIECE_ACTIONS | AIRING_ACTIONS | CATALOG_ACTIONS
+#: Piece actions after which something already published may have to come down (scheduler.dispatch.withdrawals):
+#: a withdrawal, or an approval of a revision that no longer names an outlet.
+WITHDRAWING = frozenset({"piece.retire", "piece.approve"})
 _PENDING = "loa_plan_changes"
 #: How long done requests are kept.
 KEEP = timedelta(days=1)
@@ -127,12 +134,15 @@ def install(factory: sessionmaker[Session], zone: ZoneInfo, committed: threading
     def noticed(session: Session, _context: Any) -> None:
         for obj in session.new:
             if isinstance(obj, AuditEvent) and obj.action in ACTIONS:
-                session.info.setdefault(_PENDING, []).append((obj.action, obj.subject, dict(obj.details), obj.at))
+                session.info.setdefault(_PENDING, []).append(
+                    (obj.action, obj.subject, dict(obj.details), obj.at, obj.actor))
 
     @event.listens_for(factory, "before_commit")
     def queue(session: Session) -> None:
         changes = session.info.pop(_PENDING, [])
-        for action, subject, details, at in changes:
+        for action, subject, details, at, actor in changes:
+            if action in WITHDRAWING:  # what already went out of the piece is taken down through the outbox
+                withdrawals.queue(session, int(subject.removeprefix("piece:")), now=at, actor=actor)
             found = scope_of(session, action, subject, details, zone)
             if found is not None:
                 request(session, found[0], action=action, now=at, piece_id=found[1])

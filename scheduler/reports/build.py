@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
-from scheduler.outlets import rules_of
+from scheduler.outlets import Outlet, rules_of
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
 FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
@@ -22,14 +22,16 @@ FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
 
 @dataclass
 class Counts:
-    """The figures of one line. Missed and failed count deliveries (slot instances), the rest airings."""
+    """The figures of one line. Bulletins, missed and failed count deliveries (slot instances), the rest airings."""
 
     airings: int = 0  # loudspeaker airings delivered
     seconds_aired: float = 0.0
     slides: int = 0  # board slides shown (pieces in delivered rotations)
     slide_seconds: float = 0.0  # their planned display time
     articles: int = 0  # portal articles published
+    posts: int = 0  # social network posts published (Facebook, Zalo, Viber)
     printed: int = 0  # pieces in printed bulletins made
+    bulletins: int = 0  # printed bulletins made (editions holding at least one piece)
     missed: int = 0
     failed: int = 0
 
@@ -43,9 +45,8 @@ class Counts:
 
     def to_dict(self) -> dict[str, Any]:
         return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
-                "slide_minutes": self.slide_minutes, "articles": self.articles, "printed": self.printed,
-                "missed": self.missed,
-                "failed": self.failed}
+                "slide_minutes": self.slide_minutes, "articles": self.articles, "posts": self.posts,
+                "printed": self.printed, "bulletins": self.bulletins, "missed": self.missed, "failed": self.failed}
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 class _Tally:
     """Counts keyed by (station, campaign), station and overall.
 
-    Missed and failed count distinct deliveries at each level: a delivery holding two campaigns
+    Bulletins, missed and failed count distinct deliveries at each level: a delivery holding two campaigns
     counts once for each campaign but once for its station and once overall.
     """
 
@@ -90,6 +91,7 @@ class _Tally:
         self.counts: dict[Any, Counts] = defaultdict(Counts)
         self.missed: dict[Any, set[str]] = defaultdict(set)
         self.failed: dict[Any, set[str]] = defaultdict(set)
+        self.bulletins: dict[Any, set[str]] = defaultdict(set)
 
     def delivered(self, station: str, campaign: str | None, outlet: str, airings: int, seconds: float) -> None:
         count_field, seconds_field = rules_of(outlet).tally
@@ -104,9 +106,15 @@ class _Tally:
             self.counts.setdefault(key, Counts())  # the line exists even when its deliveries only missed
             (self.missed if state == DeliveryState.MISSED else self.failed)[key].add(delivery_id)
 
+    def edition(self, station: str, campaign: str | None, delivery_id: str) -> None:
+        """A printed bulletin made, holding pieces of ``campaign``."""
+        for key in ((station, campaign), station, None):
+            self.bulletins[key].add(delivery_id)
+
     def result(self) -> dict[Any, Counts]:
         for key, line in self.counts.items():
             line.missed, line.failed = len(self.missed[key]), len(self.failed[key])
+            line.bulletins = len(self.bulletins[key])
         return self.counts
 
 
@@ -121,7 +129,8 @@ def build_report(
 ) -> Report:
     """The report of the local days ``start``..``end`` (both included) in ``zone``.
 
-    A delivery belongs to the day its slot starts. Delivered airings count by outlet; a missed,
+    A delivery belongs to the day its slot starts. Delivered airings count by outlet, and delivered print
+    editions once each (as bulletins) for each campaign they printed; a missed,
     dead or refused delivery counts once for each campaign it held (and once in station totals).
     Removed airings (an editor took them out) never count. A board rotation pushed again during its
     window (superseded) counts once: a piece in both the old and the new delivery counts in the new
@@ -164,10 +173,19 @@ def build_report(
     )
     for code, campaign, outlet, airings, seconds in session.execute(delivered):
         tally.delivered(code, campaign, outlet, airings, float(seconds))
+    editions = (
+        select(Station.code, Airing.campaign, Delivery.id).distinct()
+        .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
+        .where(Delivery.state == DeliveryState.DELIVERED, Delivery.outlet == Outlet.PRINT,
+               Delivery.superseded_at.is_(None), *scope)
+    )
+    for code, campaign, delivery_id in session.execute(editions):  # one a week per station: few
+        tally.edition(code, campaign, delivery_id)
     unsent = (
         select(Station.code, Airing.campaign, Delivery.id, Delivery.state).distinct()
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).outerjoin(Airing, live)
-        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), Delivery.superseded_at.is_(None), *scope)
+        .where(Delivery.state.in_((DeliveryState.MISSED, *FAILED)), Delivery.superseded_at.is_(None),
+               Delivery.withdraws.is_(None), *scope)
     )
     for code, campaign, delivery_id, state in session.execute(unsent.execution_options(yield_per=20_000)):
         tally.unsent(code, campaign, delivery_id, state)

@@ -26,7 +26,9 @@ FIGURES = (
     ("slides", "Lượt trình chiếu bảng tin"),
     ("slide_minutes", "Số phút trình chiếu (dự kiến)"),
     ("articles", "Bài đăng trang thông tin"),
+    ("posts", "Bài đăng mạng xã hội"),
     ("printed", "Tin in bản tin tuần"),
+    ("bulletins", "Số bản tin tuần đã in"),
     ("missed", "Buổi bị lỡ"),
     ("failed", "Lần đẩy thất bại"),
 )
@@ -92,7 +94,7 @@ def _table(report: Report) -> bytes:
             table.add_section()
             previous = kind
         table.add_row(kind, campaign, f"{station} {station_name}".strip(), *(str(value) for value in figures))
-    console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
+    console = Console(file=io.StringIO(), width=240, color_system=None, force_terminal=False)
     console.print(table)
     return console.file.getvalue().encode()
 

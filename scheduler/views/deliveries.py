@@ -24,7 +24,7 @@ def delivery_dict(delivery: Delivery, station: Station) -> dict[str, Any]:
         "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
         "receipt": delivery.receipt,
         "superseded_at": delivery.superseded_at.isoformat() if delivery.superseded_at else None,
-        "replaces": delivery.replaces,
+        "replaces": delivery.replaces, "withdraws": delivery.withdraws,
     }
 
 

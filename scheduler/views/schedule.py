@@ -79,7 +79,7 @@ def upcoming(
     query = (
         select(Delivery, Station)
         .join(Station)
-        .where(Delivery.end_at > start, Delivery.start_at < end,
+        .where(Delivery.end_at > start, Delivery.start_at < end, Delivery.withdraws.is_(None),
                true() if superseded else Delivery.superseded_at.is_(None))
         .options(selectinload(Delivery.airings))
         .order_by(Delivery.start_at, Station.code, Delivery.outlet)

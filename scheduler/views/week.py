@@ -75,7 +75,8 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
     """What ``scheduler.views.schedule.upcoming`` returns, read as plain rows in three queries (no ORM
     objects), so a week of a hundred stations with thousands of airings loads in a blink; ``removed``
     adds each program's removed airings (for restoring them)."""
-    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None)]
+    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None),
+             Delivery.withdraws.is_(None)]
     if station:
         where.append(Station.code == station)
     if outlet:
@@ -109,7 +110,8 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:
-    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None)]
+    where = [Delivery.end_at > start, Delivery.start_at < end, Delivery.superseded_at.is_(None),
+             Delivery.withdraws.is_(None)]
     if outlet:
         where.append(Delivery.outlet == outlet)
     return where

@@ -196,3 +196,43 @@ def test_a_rotation_that_supersedes_another_takes_the_old_assets_down(anthias, b
     assert sum(asset_tag("b-new", "")[5:17] in name for name in names) == 2
     assert others <= set(anthias.assets)
     assert board.deliver(replace(rotation("b-new"), replaces=("b-old",))).details["replaced"] == 0  # a retry
+
+
+def emergency(delivery_id: str, *, all_clear: bool = False, repeat: int = 0, text: str = "Lũ quét, sơ tán ngay.",
+              ref: str = "khan-1") -> Delivery:
+    from channels import Alert
+
+    issued = START + timedelta(hours=9)
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="board",
+                    start_at=issued, end_at=issued + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref=ref, title="Cảnh báo lũ quét", text=text, issued_at=issued,
+                                all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_is_one_asset_first_in_play_order_for_its_duration_until_the_all_clear(anthias, board) -> None:
+    board.deliver(rotation("b-9"))
+
+    receipt = board.deliver(emergency("khan-1"))
+
+    alarm = anthias.assets[receipt.remote_id]
+    assert alarm["play_order"] == 0 and alarm["name"].startswith("KHẨN CẤP: Cảnh báo lũ quét [loa-khan:")
+    assert (alarm["start_date"], alarm["end_date"]) == ("2026-11-23T02:00:00Z", "2026-11-23T08:00:00Z")
+    assert alarm["mimetype"] == "webpage" and alarm["is_enabled"] is True
+    page = requests.get(alarm["uri"], timeout=5).content.decode("utf-8")
+    assert "KHẨN CẤP" in page and "Lũ quét, sơ tán ngay." in page and "#c62828" in page
+
+    # a repeat (with a corrected text) updates the same asset; a rotation pushed meanwhile goes after it
+    again = board.deliver(emergency("khan-1-lap-1", repeat=1, text="Lũ quét lên nhanh, sơ tán ngay."))
+    board.deliver(rotation("b-10"))
+    assert again.remote_id == receipt.remote_id and again.details["updated"] is True
+    assert "lên nhanh" in requests.get(alarm["uri"], timeout=5).content.decode("utf-8")
+    others = [a for a in anthias.assets.values() if a["asset_id"] != receipt.remote_id]
+    assert len(others) == 4
+    assert sorted(a["play_order"] for a in others if asset_tag("b-10", "")[5:17] in a["name"]) == [1, 2]
+
+    cleared = board.deliver(emergency("khan-1-het", all_clear=True))
+    board.deliver(emergency("khan-1-het", all_clear=True))  # a retry finds nothing more to delete
+
+    assert cleared.details["deleted"] == [receipt.remote_id]
+    assert receipt.remote_id not in anthias.assets and len(anthias.assets) == 4
+    assert requests.get(alarm["uri"], timeout=5).status_code == 404

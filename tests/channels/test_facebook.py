@@ -150,10 +150,13 @@ def test_withdrawal_deletes_the_post(facebook, fb) -> None:
     fb.deliver(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
     assert len(facebook.posts) == 1
 
-    gone = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
+    receipt = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))
 
-    assert len(gone) == 1 and not facebook.posts
-    assert ("DELETE", f"/{gone[0]}") in facebook.requests
+    [gone] = receipt.details["deleted"]
+    assert not facebook.posts and receipt.remote_id == gone["id"]
+    assert ("DELETE", f"/{gone['id']}") in facebook.requests
+    again = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))  # a retry: nothing left, no error
+    assert again.details["deleted"] == []
 
 
 def test_a_revoked_token_is_permanent_and_says_what_to_do(facebook, monkeypatch) -> None:
@@ -168,3 +171,30 @@ def test_a_revoked_token_is_permanent_and_says_what_to_do(facebook, monkeypatch)
 def test_a_slot_beyond_thirty_days_is_refused_clearly(facebook, fb) -> None:
     with pytest.raises(PermanentError, match="at most 30 days"):
         fb.deliver(delivery("d-10", datetime.now(VN) + timedelta(days=40)))
+
+
+def emergency(delivery_id: str, start_at: datetime, *, all_clear: bool = False, repeat: int = 0) -> Delivery:
+    from channels import Alert
+
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="social",
+                    start_at=start_at, end_at=start_at + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref="khan-fb", title="Cảnh báo lũ quét", text="Lũ quét trên suối, sơ tán ngay.",
+                                issued_at=start_at, all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_is_posted_at_once_once_and_its_all_clear_too(facebook, fb) -> None:
+    # pushed with a moment ahead (a clock ahead of Facebook's): an emergency is still never scheduled
+    issued = datetime.now(VN) + timedelta(hours=1)
+
+    first = fb.deliver(emergency("khan-1", issued))
+    again = fb.deliver(emergency("khan-1-lap-1", issued, repeat=1))  # a repeat finds the post by its marker
+    ended = fb.deliver(emergency("khan-1-het", issued, all_clear=True))
+
+    assert facebook.creates() == 2
+    warning, cleared = sorted(facebook.posts.values(), key=lambda p: p["message"])[::-1]
+    assert not warning["scheduled"] and not cleared["scheduled"]
+    assert warning["message"].startswith("KHẨN CẤP: Cảnh báo lũ quét\n\nLũ quét trên suối, sơ tán ngay.")
+    assert cleared["message"].startswith("Hết cảnh báo: Cảnh báo lũ quét")
+    assert first.delivery_id == "khan-1" and again.remote_id == first.remote_id
+    assert again.details["posts"][0]["found"] is True
+    assert ended.remote_id != first.remote_id

@@ -223,3 +223,74 @@ def test_a_summary_with_markup_reaches_readers_as_text_not_as_markup(tmp_path: P
         shown = feed.entries[0].summary
         assert "<b>" not in shown and "<script" not in shown and "<img" not in shown
         assert "&lt;b&gt;đậm&lt;/b&gt;" in shown
+
+
+def test_a_withdrawal_takes_the_article_out_of_both_feeds_at_once(tmp_path: Path) -> None:
+    feed_portal = portal(tmp_path)
+    image = tmp_path / "anh.png"
+    image.write_bytes(b"png bytes")
+    with_image = Article(TIEM_CHUNG.ref, TIEM_CHUNG.title, TIEM_CHUNG.html, TIEM_CHUNG.summary, image_path=image)
+    feed_portal.deliver(delivery("d-1", with_image, PHONG_LU))
+    feed_portal.deliver(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))
+
+    receipt = feed_portal.withdraw(delivery("d-1", with_image))  # the piece retired: An Bình's publication
+
+    assert receipt.details["removed"] == [item_guid("d-1", "tiem-chung")]
+    assert [i["ref"] for i in load_items(tmp_path, "xa-an-binh")] == ["phong-lu"]
+    for feed in parsed(tmp_path, "xa-an-binh"):
+        assert not feed.bozo and [e.title for e in feed.entries] == ["Chủ động phòng chống lũ quét"]
+    [kept] = [i for i in load_items(tmp_path, "_all") if i["ref"] == "tiem-chung"]  # Bình Minh's stays
+    assert [p["code"] for p in kept["places"]] == ["xa-binh-minh"] and kept["station_name"] == "Xã Bình Minh"
+    assert (tmp_path / kept["image"]).read_bytes() == b"png bytes"  # Bình Minh's own copy of the image
+    assert not list((tmp_path / "xa-an-binh" / "media").iterdir())  # nothing refers to An Bình's copy any more
+
+    feed_portal.withdraw(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))
+    assert [i["ref"] for i in load_items(tmp_path, "_all")] == ["phong-lu"]
+    before = (tmp_path / "_all" / "rss.xml").read_bytes()
+    feed_portal.withdraw(delivery("d-2", with_image, code="xa-binh-minh", name="Xã Bình Minh"))  # a retry
+    assert (tmp_path / "_all" / "rss.xml").read_bytes() == before
+
+
+def emergency(delivery_id: str, moment: datetime, *, code: str = "xa-an-binh", name: str = "Xã An Bình",
+              all_clear: bool = False, repeat: int = 0,
+              text: str = "Lũ quét trên suối Nậm Mu.\n\nSơ tán ngay.") -> Delivery:
+    from channels import Alert
+
+    return Delivery(id=delivery_id, station_code=code, station_name=name, outlet="cong-thong-tin",
+                    start_at=moment, end_at=moment + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref="lu-1", title="Cảnh báo lũ quét", text=text, issued_at=START + timedelta(hours=1),
+                                all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_is_first_in_both_feeds_until_its_all_clear_takes_it_off_the_top(tmp_path: Path) -> None:
+    feeds = portal(tmp_path)
+    feeds.deliver(delivery("sang", TIEM_CHUNG))
+    receipt = feeds.deliver(emergency("khan-a", START + timedelta(hours=1)))
+    feeds.deliver(emergency("khan-b", START + timedelta(hours=1), code="xa-binh-an", name="Xã Bình An"))
+    feeds.deliver(delivery("chieu", PHONG_LU, start=START + timedelta(hours=5)))  # newer, yet after the emergency
+    feeds.deliver(emergency("khan-a-lap-1", START + timedelta(hours=1, minutes=15), repeat=1))  # the same item
+
+    assert receipt.delivery_id == "khan-a"
+    station = load_items(tmp_path, "xa-an-binh")
+    assert [i["title"] for i in station] == ["KHẨN CẤP: Cảnh báo lũ quét", unicodedata.normalize(
+        "NFC", PHONG_LU.title), TIEM_CHUNG.title]
+    assert station[0]["emergency"] is True and "<p>Sơ tán ngay.</p>" in station[0]["html"]
+    rss, _ = feed_paths(tmp_path, "xa-an-binh")
+    assert feedparser.parse(rss.read_bytes()).entries[0].title == "KHẨN CẤP: Cảnh báo lũ quét"
+    everywhere = load_items(tmp_path, "_all")
+    assert everywhere[0]["title"] == "KHẨN CẤP: Cảnh báo lũ quét"
+    assert [p["code"] for p in everywhere[0]["places"]] == ["xa-an-binh", "xa-binh-an"]
+
+    for code, name in (("xa-an-binh", "Xã An Bình"), ("xa-binh-an", "Xã Bình An")):
+        feeds.deliver(emergency(f"het-{code}", START + timedelta(hours=7), code=code, name=name, all_clear=True,
+                                text="Nước đã rút."))
+    feeds.deliver(emergency("het-xa-an-binh", START + timedelta(hours=7), all_clear=True, text="Nước đã rút."))
+
+    station = load_items(tmp_path, "xa-an-binh")
+    assert [i["title"] for i in station] == ["Hết cảnh báo: Cảnh báo lũ quét", unicodedata.normalize(
+        "NFC", PHONG_LU.title), "[Hết cảnh báo] KHẨN CẤP: Cảnh báo lũ quét", TIEM_CHUNG.title]
+    warning = station[2]
+    assert warning["emergency"] is False and warning["html"].count("Hết cảnh báo</strong> lúc 14:00") == 1
+    assert [i["title"] for i in load_items(tmp_path, "_all")][:3] == [
+        "Hết cảnh báo: Cảnh báo lũ quét", unicodedata.normalize("NFC", PHONG_LU.title),
+        "[Hết cảnh báo] KHẨN CẤP: Cảnh báo lũ quét"]

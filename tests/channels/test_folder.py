@@ -210,3 +210,73 @@ def test_registry_opens_the_adapter_and_refuses_unknown_settings(tmp_path: Path)
 
     with pytest.raises(ValidationError):
         open_channel("loudspeaker.folder", {"type": "folder", "dir": str(tmp_path), "dri": "typo"})
+
+
+def emergency(delivery_id: str, moment: datetime, *, audio: AudioClip | None = None, stream_url: str | None = None,
+              all_clear: bool = False, ref: str = "khan-1", repeat: int = 0) -> Delivery:
+    from channels import Alert
+
+    return Delivery(id=delivery_id, station_code="xa-an-binh", station_name="Xã An Bình", outlet="loa",
+                    start_at=moment, end_at=moment + timedelta(hours=3), level="emergency",
+                    alert=Alert(ref=ref, title="Cảnh báo lũ\nquét", text="Bà con vùng trũng sơ tán ngay.",
+                                issued_at=moment, all_clear=all_clear, audio=audio, stream_url=stream_url,
+                                repeat=repeat))
+
+
+def test_an_emergency_is_written_beside_the_days_playlists_and_takes_over_the_slot_playing(tmp_path, clips) -> None:
+    out = adapter(tmp_path)
+    out.deliver(make_delivery("sang", clips))  # 06:30, 91.2 s
+    out.deliver(make_delivery("chieu", clips, start=START.replace(hour=17)))
+    day = tmp_path / "out" / "xa-an-binh" / "2025-03-14"
+    program = (day / "0630.m3u8").read_text()
+    alarm = make_clip(tmp_path / "src", "khan", "Cảnh báo lũ", 42.5, b"ID3 emergency")
+
+    receipt = out.deliver(emergency("khan-1", START + timedelta(seconds=40), audio=alarm))
+
+    expected = "#EXTM3U\n#EXTINF:43,KHẨN CẤP: Cảnh báo lũ quét\nemergency-" + alarm.sha256[:12] + ".mp3\n"
+    assert (day / "emergency.m3u8").read_text() == expected
+    assert (day / f"emergency-{alarm.sha256[:12]}.mp3").read_bytes() == b"ID3 emergency"
+    assert (day / "0630.m3u8").read_text() == expected  # the slot playing now plays the emergency
+    assert (day / "0630.m3u8.interrupted").read_text() == program  # its program kept for the record only
+    assert (day / "1730.m3u8").read_text() == program.replace("0630", "1730")  # later slots untouched
+    assert receipt.location == str(day / "emergency.m3u8")
+    assert receipt.details["replaced"] == "0630.m3u8"
+    assert receipt.details["interrupted"] == {"delivery": "sang", "played_s": 40.0, "program_s": 91.2,
+                                             "played": [], "remaining": ["tiem-chung", "thoi-tiet"]}
+    sidecar = json.loads((day / "emergency.json").read_text())
+    assert sidecar["ref"] == "khan-1" and sidecar["replaced"] == "0630.m3u8" and sidecar["until"] is None
+
+    again = out.deliver(emergency("khan-1-lap-1", START + timedelta(minutes=15), audio=alarm, repeat=1))
+    assert again.details["replaced"] == "0630.m3u8" and again.details["interrupted"] is None
+    assert (day / "0630.m3u8.interrupted").read_text() == program
+
+    cleared = out.deliver(emergency("khan-1-het", START + timedelta(minutes=20), all_clear=True))
+    assert not (day / "emergency.m3u8").exists() and not (day / "emergency.json").exists()
+    assert not list(day.glob("emergency-*.mp3"))
+    assert (day / "0630.m3u8").read_text() == "#EXTM3U\n"  # the cut program is not resumed
+    assert cleared.details["cleared"] == ["2025-03-14"] and cleared.details["slots"] == ["2025-03-14/0630.m3u8"]
+    assert (day / "1730.m3u8").read_text() == program.replace("0630", "1730")
+
+
+def test_a_live_stream_emergency_outside_any_slot_and_an_all_clear_with_its_announcement(tmp_path, clips) -> None:
+    out = adapter(tmp_path)
+    out.deliver(make_delivery("sang", clips))
+    day = tmp_path / "out" / "xa-an-binh" / "2025-03-14"
+
+    receipt = out.deliver(emergency("khan-2", START.replace(hour=12), stream_url="http://dai-tinh.example/truc-tiep",
+                                  ref="khan-2"))
+
+    assert (day / "emergency.m3u8").read_text() == (
+        "#EXTM3U\n#EXTINF:-1,KHẨN CẤP: Cảnh báo lũ quét\nhttp://dai-tinh.example/truc-tiep\n")
+    assert receipt.details["replaced"] is None  # nothing was playing at noon
+    other = out.deliver(emergency("khac-het", START.replace(hour=12, minute=5), all_clear=True, ref="khac"))
+    assert other.details["cleared"] == [] and (day / "emergency.m3u8").exists()  # another emergency's all-clear
+
+    said = make_clip(tmp_path / "src", "het", "Hết cảnh báo", 8.0, b"ID3 all clear")
+    out.deliver(emergency("khan-2-het", START.replace(hour=12, minute=30), all_clear=True, ref="khan-2", audio=said))
+    assert not (day / "emergency.m3u8").exists()
+
+
+def test_an_emergency_without_audio_or_stream_is_refused(tmp_path) -> None:
+    with pytest.raises(PermanentError, match="neither audio nor a stream"):
+        adapter(tmp_path).deliver(emergency("khan-3", START))

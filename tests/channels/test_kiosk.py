@@ -164,3 +164,54 @@ def test_a_rotation_that_supersedes_another_replaces_it_in_the_document(tmp_path
     document = load_board(tmp_path, "xa-an-binh")
     assert [r["id"] for r in document["rotations"]] == ["r-new", "r-tomorrow"]
     assert [s["text"] for s in current_rotation(document, at(10))["slides"]] == ["69 tuổi"]
+
+
+def _alert(delivery_id: str, issued: datetime, *, ref: str = "khan-1", all_clear: bool = False,
+           until: datetime | None = None, repeat: int = 0) -> Delivery:
+    from channels import Alert
+
+    return Delivery(id=delivery_id, station_code="xa-an-binh", station_name="Xã An Bình", outlet="bang-tin",
+                    start_at=issued, end_at=until or issued + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref=ref, title="Cháy rừng", text="Cháy rừng ở thôn 3, không vào rừng.",
+                                issued_at=issued, until=until, all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_goes_into_the_board_document_once_and_its_all_clear_takes_it_out(tmp_path: Path) -> None:
+    from channels.board.kiosk import current_alert
+
+    kiosk = board(tmp_path)
+    kiosk.deliver(rotation("sang", at(6), at(12)))
+    receipt = kiosk.deliver(_alert("khan-1", at(7)))
+    kiosk.deliver(_alert("khan-1-lap-1", at(7), repeat=1))  # a repeat replaces it
+    kiosk.deliver(rotation("sang-2", at(6), at(12)))  # a rotation pushed meanwhile keeps it
+
+    document = load_board(tmp_path, "xa-an-binh")
+    assert receipt.details == {"alert": "khan-1", "all_clear": False, "alerts": 1}
+    [stored] = document["alerts"]
+    assert stored["delivery_id"] == "khan-1-lap-1" and stored["repeat"] == 1
+    assert current_alert(document, at(7, 30))["title"] == "Cháy rừng"
+    assert current_alert(document, at(6, 59)) is None  # not before it was issued
+    assert [r["id"] for r in document["rotations"]] == ["sang", "sang-2"]
+
+    cleared = kiosk.deliver(_alert("khan-1-het", at(9), all_clear=True))
+    kiosk.deliver(_alert("khan-1-het", at(9), all_clear=True))  # a retry of the all-clear changes nothing
+
+    document = load_board(tmp_path, "xa-an-binh")
+    assert cleared.details["alerts"] == 0 and "alerts" not in document
+    assert current_alert(document, at(9, 30)) is None
+
+
+def test_an_emergency_with_an_end_leaves_by_itself_and_the_newest_of_two_shows(tmp_path: Path) -> None:
+    from channels.board.kiosk import current_alert
+
+    kiosk = board(tmp_path)
+    kiosk.deliver(_alert("lu", at(7), ref="lu", until=at(8)))
+    kiosk.deliver(_alert("chay", at(7, 30), ref="chay"))
+
+    document = load_board(tmp_path, "xa-an-binh")
+    assert current_alert(document, at(7, 15))["ref"] == "lu"
+    assert current_alert(document, at(7, 45))["ref"] == "chay"
+    kiosk.deliver(_alert("chay-het", at(7, 50), ref="chay", all_clear=True))
+    document = load_board(tmp_path, "xa-an-binh")
+    assert current_alert(document, at(7, 55))["ref"] == "lu"
+    assert current_alert(document, at(8)) is None

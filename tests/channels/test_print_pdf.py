@@ -274,3 +274,19 @@ def test_a_missing_font_is_a_clear_permanent_error(tmp_path, monkeypatch):
             open_channel("print.pdf", options(tmp_path)).deliver(delivery(1))
     finally:
         fonts._cut.cache_clear()
+
+
+def test_an_emergency_is_not_printed_and_says_so(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from channels import Alert, Delivery, open_channel
+
+    now = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    channel = open_channel("print.pdf", options(tmp_path))
+    receipt = channel.deliver(Delivery(
+        id="khan-1", station_code="99001", station_name="Xã Tân Lập", outlet="print", start_at=now,
+        end_at=now + timedelta(hours=6), level="emergency",
+        alert=Alert(ref="khan", title="Lũ", text="Sơ tán.", issued_at=now)))
+
+    assert receipt.details["ignored"] is True and "emergencies" in receipt.details["reason"]
+    assert not (tmp_path / "print").exists()

@@ -81,6 +81,22 @@ def test_a_retry_updates_the_same_post_instead_of_adding_one(wordpress, portal) 
     assert [first.details["posts"][0]["updated"], again.details["posts"][0]["updated"]] == [False, True]
 
 
+def test_a_withdrawal_trashes_the_post_and_a_retry_trashes_nothing_twice(wordpress, portal) -> None:
+    start = in_days(32)
+    other = dataclasses.replace(ARTICLE, ref="piece-8-r1", title="Bài khác vẫn đăng")
+    portal.deliver(delivery("d-gone-1", start, ARTICLE, other))
+
+    receipt = portal.withdraw(delivery("d-gone-1", start, ARTICLE))  # only the withdrawn piece
+
+    slug = post_slug("d-gone-1", ARTICLE.ref)
+    [post] = wordpress.posts(slug=f"{slug}__trashed", status="trash")  # WordPress renames a trashed post's slug
+    assert receipt.details["trashed"] == [{"id": post["id"], "slug": slug, "ref": ARTICLE.ref, "status": "trash"}]
+    assert not wordpress.posts(slug=post_slug("d-gone-1", ARTICLE.ref))
+    [kept] = wordpress.posts(slug=post_slug("d-gone-1", other.ref))
+    assert kept["status"] == "future"
+    assert portal.withdraw(delivery("d-gone-1", start, ARTICLE)).details["trashed"] == []
+
+
 def test_a_publication_time_already_past_publishes_at_once(wordpress, portal) -> None:
     start = datetime.now(VN) - timedelta(hours=2)
 
@@ -267,3 +283,44 @@ def test_a_category_made_meanwhile_by_another_worker_is_used(wordpress, portal) 
 
     portal.http.session.request = search_misses
     assert portal._category(name, "d-cat-2", None) == made["id"]
+
+
+def emergency(delivery_id: str, moment: datetime, *, all_clear: bool = False, repeat: int = 0,
+              text: str = "Nước sông Chảy lên nhanh.\n\nBà con vùng trũng sơ tán ngay lên điểm cao.") -> Delivery:
+    from channels import Alert
+
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="portal",
+                    start_at=moment, end_at=moment + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref="khan-wp-1", title="Cảnh báo lũ quét", text=text,
+                                issued_at=moment, all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_is_published_now_and_sticky_and_its_all_clear_unsticks_and_marks_it(wordpress, portal) -> None:
+    from channels.portal.wordpress import alert_slug
+
+    issued = datetime.now(VN).replace(microsecond=0)
+    receipt = portal.deliver(emergency("khan-wp-1", issued))
+    portal.deliver(emergency("khan-wp-1-lap-1", issued, repeat=1))  # a repeat: the same post
+
+    [post] = wordpress.posts(slug=alert_slug("khan-wp-1"))
+    assert post["status"] == "publish" and post["sticky"] is True
+    assert post["title"]["raw"] == "KHẨN CẤP: Cảnh báo lũ quét"
+    assert "<p>Bà con vùng trũng sơ tán ngay lên điểm cao.</p>" in post["content"]["raw"]
+    assert receipt.remote_id == str(post["id"]) and receipt.details["posts"][0]["sticky"] is True
+    front = requests.get(f"{wordpress.api}/posts", params={"sticky": "true"}, timeout=30).json()
+    assert [p["id"] for p in front] == [post["id"]]  # public: the front page's sticky post
+
+    done = issued + timedelta(hours=2)
+    cleared = portal.deliver(emergency("khan-wp-1-het", done, all_clear=True, text="Nước đã rút, bà con về nhà."))
+    portal.deliver(emergency("khan-wp-1-het", done, all_clear=True, text="Nước đã rút, bà con về nhà."))  # a retry
+
+    [post] = wordpress.posts(slug=alert_slug("khan-wp-1"))
+    assert post["sticky"] is False and post["status"] == "publish"
+    assert post["title"]["raw"] == "[Hết cảnh báo] KHẨN CẤP: Cảnh báo lũ quét"
+    assert post["content"]["raw"].count("Hết cảnh báo</strong> lúc") == 1
+    assert f"lúc {done:%H:%M} ngày {done:%d/%m/%Y}. Nước đã rút, bà con về nhà." in post["content"]["raw"]
+    [ended] = wordpress.posts(slug=alert_slug("khan-wp-1", all_clear=True))
+    assert ended["status"] == "publish" and ended["sticky"] is False
+    assert ended["title"]["raw"] == "Hết cảnh báo: Cảnh báo lũ quét"
+    assert cleared.remote_id == f"{post['id']},{ended['id']}"
+    assert requests.get(f"{wordpress.api}/posts", params={"sticky": "true"}, timeout=30).json() == []

@@ -122,9 +122,10 @@ def test_zalo_withdrawal_removes_the_article(zalo, monkeypatch, tmp_path) -> Non
     channel = oa(zalo, monkeypatch, tmp_path)
     channel.deliver(delivery("z-7"))
 
-    gone = channel.withdraw(delivery("z-7"))
+    receipt = channel.withdraw(delivery("z-7"))
 
-    assert len(gone) == 1 and not zalo.posts
+    assert len(receipt.details["removed"]) == 1 and not zalo.posts
+    assert channel.withdraw(delivery("z-7")).details["removed"] == []  # a retry: nothing left, no error
 
 
 def test_a_revoked_zalo_refresh_token_is_permanent_and_says_what_to_do(zalo, monkeypatch, tmp_path) -> None:
@@ -176,5 +177,41 @@ def test_a_revoked_viber_token_is_permanent_and_withdrawal_is_refused_with_the_r
 
     with pytest.raises(PermanentError, match="invalid or revoked"):
         channel.deliver(delivery("v-4"))
-    with pytest.raises(PermanentError, match="cannot delete"):
+    with pytest.raises(PermanentError, match=r"cannot delete.*admin must delete them in the Viber app.*\[loa:"):
         channel.withdraw(delivery("v-4"))
+
+
+def emergency(delivery_id: str, *, all_clear: bool = False, repeat: int = 0) -> Delivery:
+    from channels import Alert
+
+    issued = datetime.now(VN)
+    return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="social",
+                    start_at=issued, end_at=issued + timedelta(hours=6), level="emergency",
+                    alert=Alert(ref="khan-zv", title="Cảnh báo cháy rừng", text="Cháy rừng ở thôn 3.",
+                                issued_at=issued, all_clear=all_clear, repeat=repeat))
+
+
+def test_an_emergency_is_one_zalo_article_however_often_it_repeats(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+
+    first = channel.deliver(emergency("khan-1"))
+    again = channel.deliver(emergency("khan-1-lap-1", repeat=1))
+    channel.deliver(emergency("khan-1-het", all_clear=True))
+
+    assert zalo.creates() == 2
+    assert again.remote_id == first.remote_id and again.details["posts"][0]["found"] is True
+    assert sorted(p["title"] for p in zalo.posts.values()) == ["Hết cảnh báo: Cảnh báo cháy rừng",
+                                                              "KHẨN CẤP: Cảnh báo cháy rừng"]
+
+
+def test_viber_posts_an_emergency_and_its_all_clear_but_not_its_repeats(viber, monkeypatch) -> None:
+    channel = channel_of(viber, monkeypatch)
+
+    channel.deliver(emergency("khan-1"))
+    skipped = channel.deliver(emergency("khan-1-lap-1", repeat=1))
+    channel.deliver(emergency("khan-1-het", all_clear=True))
+
+    assert viber.creates() == 2
+    assert skipped.details["posted"] is False and skipped.delivery_id == "khan-1-lap-1"
+    texts = sorted(p["text"] for p in viber.posts.values())
+    assert texts[0].startswith("Hết cảnh báo: Cảnh báo cháy rừng") and texts[1].startswith("KHẨN CẤP: Cảnh báo")

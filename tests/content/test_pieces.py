@@ -150,6 +150,7 @@ CHANGES = [
     {"valid_until": NOW_UTC + timedelta(days=5)},
     {"priority": 8},
     {"urgent": True},
+    {"slogan": True},
     {"audio_sha256": "a" * 64},
     {"image_sha256": "b" * 64},
 ]
@@ -341,6 +342,7 @@ def test_unknown_revision_gets_a_reason(desk) -> None:
     ("title", "Tiêu đề khác"),
     ("priority", 9),
     ("urgent", True),
+    ("slogan", True),
     ("channels", '["loudspeaker"]'),
 ])
 def test_revision_changed_in_the_database_after_approval_is_refused(desk, people, column, value) -> None:
@@ -361,3 +363,16 @@ def test_revision_changed_before_approval_cannot_be_approved(desk, people) -> No
         desk(approve, piece_id, actor=people.approver, now=NOW)
     assert piece_of(desk, piece_id).state == "submitted"
 
+
+
+def test_the_slogan_mark_leaves_unmarked_hashes_as_they_were_and_keeps_slogans_short() -> None:
+    """Revisions hashed before the mark existed keep their hash (an unset mark is left out); a slogan is short."""
+    from content.pieces import MAX_SLOGAN, PieceContent, content_hash
+
+    plain = PieceContent("Khẩu hiệu", "Học, học nữa, học mãi!")
+    assert content_hash(plain) == "9f7694928ae427c6f08e7eda6020d7cf7e7ed2a6dafea489407ad6ccb1402720"  # as before 0020
+    marked = replace(plain, slogan=True)
+    assert content_hash(plain) == content_hash(replace(plain, slogan=False)) != content_hash(marked)
+    with pytest.raises(InputError, match="slogan has at most 400") as caught:
+        replace(plain, slogan=True, body="Chữ " * MAX_SLOGAN).checked()
+    assert caught.value.where == "body"

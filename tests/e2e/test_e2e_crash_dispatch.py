@@ -1,6 +1,8 @@
 """Crash safety (SPEC §9): SIGKILL `loa dispatch` at random points of a run, again and again, then let it finish.
 
 Every delivery arrives; every repeat carries the same idempotency key and the same body; nothing is lost.
+A Facebook Page (the Graph API stand-in) is in the mix: the Graph API takes no idempotency key, so a
+post made by a run killed before it could record it must be found again by its marker, never posted twice.
 The receiver runs in the test process; each `loa dispatch` is a real process on one SQLite file, forked by
 tests/servers/forker.py from a process that has imported loa already (a fresh interpreter would spend
 seconds importing on a busy machine). The killed runs' claims come back after ``lease_minutes``, so each
@@ -20,32 +22,49 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
+from channels.social.common import MARKER
 from content.db import unit_of_work
 from scheduler.models import Delivery
 
 from conftest import MONDAY, ROOT
 from servers import processes
-from servers.outbox_world import SECRET_ENV, add_deliveries, approved_revision, open_http_services, write_config
+from servers.outbox_world import (
+    FACEBOOK_TOKEN_ENV,
+    SECRET_ENV,
+    add_deliveries,
+    approved_revision,
+    open_http_services,
+    write_config,
+)
 from servers.receiver import SECRET, Answer, Request
+from servers.social import start
 
 STATIONS = ("99001", "99002", "99003", "99004")
 PER_STATION = 100
+SOCIAL_PER_STATION = 15
 FORKER = ROOT / "tests" / "servers" / "forker.py"
 KILLS = 20
 
 
 def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(config_dir, receiver, request):
     rng = random.Random(20261123)
-    write_config(config_dir, dict.fromkeys(STATIONS, receiver.url), dispatch={
+    running = start("facebook")
+    facebook = next(running)
+    request.addfinalizer(running.close)
+    facebook.delay_s = 0.01
+    write_config(config_dir, dict.fromkeys(STATIONS, receiver.url), facebook=facebook.url, dispatch={
         "lease_minutes": 1, "max_attempts": 100, "retry_base_s": 1, "retry_max_s": 60, "claim_batch": 20, "workers": 4,
         "per_outlet": 2, "breaker_failures": 1000})
     services = open_http_services(config_dir, MONDAY)
     revision = approved_revision(services, MONDAY)
     ids: set[str] = set()
+    social: set[str] = set()
     for station in STATIONS:
         starts = [MONDAY - timedelta(hours=1) + timedelta(minutes=i) for i in range(PER_STATION)]
         ids.update(add_deliveries(services, revision, station=station, outlet="board", starts=starts,
                                   length=timedelta(hours=24), now=MONDAY))
+        social.update(add_deliveries(services, revision, station=station, outlet="social",
+                                     starts=starts[:SOCIAL_PER_STATION], length=timedelta(hours=1), now=MONDAY))
     services.close()
 
     answered: dict[str, list[tuple[int, bytes, bool]]] = defaultdict(list)
@@ -60,7 +79,8 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
         return Answer(status, delay_s=0.005)
 
     receiver.respond = respond
-    env = {**os.environ, SECRET_ENV: SECRET, "LOA_DATABASE_URL": "", "LOA_USER": "", "LOA_NOW": ""}
+    env = {**os.environ, SECRET_ENV: SECRET, FACEBOOK_TOKEN_ENV: facebook.token, "LOA_DATABASE_URL": "",
+           "LOA_USER": "", "LOA_NOW": ""}
 
     log = (config_dir.parent / "dispatch.log").open("w+b")
     forker = processes.start([sys.executable, str(FORKER)], env=env, stdin=subprocess.PIPE,
@@ -94,6 +114,9 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
             self.code = ask(f"wait {self.pid}")
             return self.code
 
+    def pushes() -> int:
+        return len(receiver.requests) + facebook.creates()
+
     def output() -> str:
         log.seek(0)
         return log.read().decode(errors="replace")[-3000:]
@@ -103,22 +126,22 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
         if kills >= KILLS:
             break
         now += timedelta(minutes=2)
-        before = len(receiver.requests)
+        before = pushes()
         process = Child(now)
         if rng.random() < 0.25:  # anywhere: while starting, claiming, preparing or pushing
             deadline = time.monotonic() + rng.uniform(0.01, 1.0)
             while process.alive() and time.monotonic() < deadline:
                 time.sleep(0.002)
-        else:  # after a random number of pushes have reached the receiver
+        else:  # after a random number of pushes have reached the receiver or the Page
             target = before + rng.randint(1, 25)
             deadline = time.monotonic() + 30
-            while len(receiver.requests) < target and process.alive() and time.monotonic() < deadline:
+            while pushes() < target and process.alive() and time.monotonic() < deadline:
                 time.sleep(0.002)
             time.sleep(rng.uniform(0, 0.02))
         if process.alive():
             assert process.kill() == -signal.SIGKILL
             kills += 1
-            mid_push += len(receiver.requests) > before
+            mid_push += pushes() > before
         else:
             assert process.wait() in (0, 7), output()
     assert kills >= KILLS and mid_push >= KILLS // 2, (kills, mid_push)
@@ -138,9 +161,16 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     services = open_http_services(config_dir, now)
     with unit_of_work(services.sessions) as session:
         states = dict(session.query(Delivery.id, Delivery.state).all())
+        receipts = dict(session.query(Delivery.id, Delivery.receipt).where(Delivery.outlet == "social").all())
     services.close()
-    assert set(states) == ids
+    assert set(states) == ids | social
     assert {state for state in states.values()} == {"delivered"}
+    # one post per social delivery, however often it was killed: each post's marker names its delivery
+    posted = [MARKER.search(post["message"])[0] for post in facebook.posts.values()]
+    assert len(posted) == len(set(posted)) == len(social), (len(posted), len(set(posted)), len(social))
+    assert {receipt["remote_id"] for receipt in receipts.values()} == set(facebook.posts)
+    found_again = sum(post["found"] for receipt in receipts.values() for post in receipt["details"]["posts"])
+    assert found_again, "no run was killed between making a post and recording it: the case this mix is for"
     assert set(answered) == ids  # every delivery reached the receiver...
     for key, answers in answered.items():
         assert any(status == 200 for status, _, _ in answers), key  # ...and was accepted at least once
@@ -148,4 +178,5 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
         assert all(signed for _, _, signed in answers), f"{key}: an attempt not signed both ways under its id"
     repeats = sum(len(answers) - 1 for answers in answered.values())
     print(f"{time.monotonic() - began:.1f} s: {kills} kills ({mid_push} while pushing), "
-          f"{len(ids)} deliveries, {repeats} repeated posts")
+          f"{len(ids)} deliveries, {repeats} repeated posts; {len(social)} Facebook posts, {found_again} of them "
+          f"made by a killed run and found again by their marker, {facebook.creates()} created in all")

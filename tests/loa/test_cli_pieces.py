@@ -27,6 +27,18 @@ def test_cli_piece_add_prints_the_new_id(cli_users) -> None:
         "draft", TITLE, BODY, 1, "bien-tap")
 
 
+def test_cli_piece_add_slogan_marks_it_and_edit_can_unmark_it(cli_users) -> None:
+    cli = cli_users
+    piece_id = cli("piece", "add", "--title", "Khẩu hiệu", "--body", "Học, học nữa, học mãi!", "--channels", "print",
+                   "--slogan", user="bien-tap").stdout.strip()
+    assert cli.json("piece", "show", piece_id)["slogan"] is True
+    assert "SLOGAN" in cli("piece", "show", piece_id).stdout
+    cli("piece", "edit", piece_id, "--not-slogan", user="bien-tap")
+    assert cli.json("piece", "show", piece_id)["slogan"] is False
+    long = cli("piece", "add", "--title", "Quá dài", "--body", "Chữ " * 200, "--slogan", user="bien-tap", ok=False)
+    assert long.exit_code != 0 and "slogan has at most 400 characters" in long.stderr
+
+
 def test_cli_author_cannot_approve_own_piece(cli_users) -> None:
     cli = cli_users
     piece_id = cli("piece", "add", "--title", TITLE, "--body", BODY, user="duyet-1").stdout.strip()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from channels.social.facebook import FacebookPage
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.users import add_user
@@ -58,25 +59,50 @@ def _social_deliveries(services) -> list[Delivery]:
         return list(rows)
 
 
-def test_a_planned_piece_is_posted_once_on_the_page_at_its_slot(services, facebook) -> None:
+def test_a_planned_piece_is_pushed_half_an_hour_ahead_and_posted_scheduled_at_its_slot(services, facebook,
+                                                                                       monkeypatch) -> None:
     planned = _social_deliveries(services)
     assert len(planned) == 1  # once per station, not every day
     slot = planned[0].start_at
     assert slot.astimezone(MONDAY.tzinfo).hour == 9
+    # Facebook schedules only from 10 minutes ahead: a Page's lead is 30 minutes, not [dispatch] lead_minutes (2)
+    assert planned[0].due_at == slot - timedelta(minutes=30)
+    clock = [slot - timedelta(minutes=31)]  # the Page's clock and loa's agree
+    monkeypatch.setattr(FacebookPage, "clock", staticmethod(lambda: clock[0].timestamp()))
+    facebook.clock = lambda: clock[0].timestamp()
 
     dispatcher = services.dispatcher("test-worker")
     try:
-        assert dispatcher.run_once(slot - timedelta(minutes=30)).counts == {}  # not due yet
-        assert dispatcher.run_once(slot).counts == {"delivered": 1}
+        assert dispatcher.run_once(clock[0]).counts == {}  # not due yet
+        clock[0] = slot - timedelta(minutes=30)
+        assert dispatcher.run_once(clock[0]).counts == {"delivered": 1}
         assert dispatcher.run_once(slot + timedelta(hours=1)).counts == {}
     finally:
         dispatcher.close()
 
     [post] = facebook.posts.values()
+    assert post["scheduled"] and post["at"] == int(slot.timestamp())  # published by Facebook at the slot
     assert post["message"].startswith(TITLE + "\n\n")
     assert post["link"].startswith("https://tanlap.gov.vn/tin/")
     [done] = _social_deliveries(services)
     assert done.state == "delivered" and done.receipt["remote_id"] in facebook.posts
+    assert done.receipt["details"]["posts"][0]["scheduled"] is True
+
+
+def test_an_outlet_lead_is_read_from_its_settings_and_checked() -> None:
+    from scheduler.config import StationSpec
+
+    def spec(**social) -> StationSpec:
+        return StationSpec.model_validate({"code": "99001", "name": "Xã Tân Lập", "social": {
+            "type": "facebook", "page_id": "page-1", "token_env": TOKEN_ENV, **social}})
+
+    assert spec().lead("social", 2) == timedelta(minutes=30)  # a Page's own default
+    assert spec(lead="1h15m").lead("social", 2) == timedelta(hours=1, minutes=15)
+    assert spec().lead("board", 2) == timedelta(minutes=2)  # no board: [dispatch] lead_minutes
+    with pytest.raises(ValueError, match="lead"):
+        spec(lead="soon")
+    with pytest.raises(ValueError, match=r"lead.*at most 24h"):
+        spec(lead="25h")
 
 
 def test_a_revoked_page_token_goes_to_dead_letter_with_the_reason(services, facebook) -> None:

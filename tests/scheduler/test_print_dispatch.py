@@ -67,3 +67,29 @@ def test_the_friday_bulletin_is_planned_pushed_and_holds_the_approved_pieces(ser
     for title in TITLES:
         assert f"{title} " in text and f"{title}: bà con chú ý theo dõi." in text
     assert "Bản nháp" not in text and "TRUNG TÂM VĂN HÓA HUYỆN" in text
+
+
+def test_a_piece_marked_as_a_slogan_is_also_printed_as_a_poster(services, config_dir):
+    """No campaign of this outlet is a slogan campaign: the editor's mark alone makes the poster."""
+    now = services.now()
+    slogan = "Học, học nữa, học mãi!"
+    with unit_of_work(services.sessions) as session:
+        editor = add_user(session, "bien-tap", "editor", now=now)
+        approver = add_user(session, "duyet", "approver", now=now)
+        for title, body, mark in (("Khẩu hiệu tháng 11", slogan, True), (TITLES[0], "Mời bà con đi tiêm.", False)):
+            content = PieceContent(title, body, channels=("print",), slogan=mark)
+            piece = add_piece(session, content, author=editor, now=now)
+            submit(session, piece.id, actor=editor, now=now)
+            approve(session, piece.id, actor=approver, now=now)
+    services.plan(days=7)
+    dispatcher = services.dispatcher("test")
+    try:
+        dispatcher.run_once(FRIDAY_7 - timedelta(minutes=1))
+    finally:
+        dispatcher.close()
+    folder = config_dir.parent / "print" / "99001"
+    posters = PdfReader(io.BytesIO((folder / "khau-hieu-2026-11-23.pdf").read_bytes()))
+    assert len(posters.pages) == 1
+    assert " ".join(posters.pages[0].extract_text().split()).endswith(slogan)
+    bulletin = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(folder / "ban-tin-2026-11-23.pdf").pages)
+    assert slogan in bulletin and TITLES[0] in bulletin  # a slogan is in the bulletin too

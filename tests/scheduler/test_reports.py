@@ -31,7 +31,7 @@ NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 STATIONS = ("99001", "99002", "99003")
 CAMPAIGNS = ("tuan-hoc-tap", "van-hoa-doc", "guong-dien-hinh", None)
 SLOTS = (("loudspeaker", time(6, 0), 1800), ("loudspeaker", time(17, 0), 1800), ("board", time(0, 0), 86400),
-         ("portal", time(7, 30), 60), ("print", time(7, 0), 43200))
+         ("portal", time(7, 30), 60), ("social", time(9, 0), 3600), ("print", time(7, 0), 43200))
 STATES = ["delivered"] * 15 + ["missed"] * 2 + ["dead", "refused", "pending"]
 
 
@@ -70,7 +70,7 @@ def month(services) -> list[Simulated]:
                                         attempts=1, created_at=MONDAY, updated_at=MONDAY)
                     for position in range(rng.randint(0, 3)):
                         campaign = rng.choice(CAMPAIGNS)
-                        seconds = round(rng.uniform(20, 300), 2) if outlet not in ("portal", "print") else 0.0
+                        seconds = round(rng.uniform(20, 300), 2) if outlet not in ("portal", "social", "print") else 0.0
                         removed = rng.random() < 0.1
                         item.airings.append((campaign, seconds, removed))
                         piece_id, revision_id = pieces[campaign]
@@ -103,8 +103,14 @@ def expected(month: list[Simulated], start: date, end: date, stations=None, camp
                         counter["slide_seconds"] += seconds
                     elif item.outlet == "print":
                         counter["printed"] += 1
+                    elif item.outlet == "social":
+                        counter["posts"] += 1
                     else:
                         counter["articles"] += 1
+            if item.outlet == "print" and live:  # a bulletin counts once per campaign it printed, once in all
+                for campaign in {c for c, _ in live}:
+                    per[campaign]["bulletins"] += 1
+                total["bulletins"] += 1
         else:
             key = "missed" if item.state == "missed" else "failed"
             for campaign in {c for c, _ in live} or {None}:
@@ -114,8 +120,8 @@ def expected(month: list[Simulated], start: date, end: date, stations=None, camp
     def figures(counter: Counter) -> dict:
         return {"airings": counter["airings"], "minutes_aired": round(counter["seconds"] / 60, 1),
                 "slides": counter["slides"], "slide_minutes": round(counter["slide_seconds"] / 60, 1),
-                "articles": counter["articles"], "printed": counter["printed"], "missed": counter["missed"],
-                "failed": counter["failed"]}
+                "articles": counter["articles"], "posts": counter["posts"], "printed": counter["printed"],
+                "bulletins": counter["bulletins"], "missed": counter["missed"], "failed": counter["failed"]}
 
     return {"total": figures(total), "campaigns": {c: figures(counter) for c, counter in per.items()}}
 

@@ -15,7 +15,8 @@ import sys
 
 # What `loa dispatch` needs, imported once before any fork (no threads and no connections yet).
 import channels.board.http
-import channels.loudspeaker.http  # noqa: F401
+import channels.loudspeaker.http
+import channels.social.facebook  # noqa: F401
 import loa.wiring  # noqa: F401
 import scheduler.dispatch.dispatcher  # noqa: F401
 from loa.cli.app import main as loa_main

@@ -21,12 +21,15 @@ from loa.wiring import Services, open_services
 from scheduler.models import Airing, Delivery, DeliveryState, Station
 
 SECRET_ENV = "LOA_TEST_OUTLET_SECRET"
+FACEBOOK_TOKEN_ENV = "LOA_TEST_FACEBOOK_TOKEN"
 TITLE = "Thông báo lịch tiêm chủng mở rộng tháng 11"
 BODY = "Trạm y tế xã tiêm vắc-xin cho trẻ dưới 5 tuổi vào sáng thứ Năm. Đề nghị phụ huynh đưa con đến đúng giờ."
 
 
-def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None) -> None:
-    """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP; no slots."""
+def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None,
+                 facebook: str | None = None) -> None:
+    """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP, and with
+    ``facebook`` (a Graph API stand-in's URL) a social outlet posting on its Page ``page-1``; no slots."""
     settings = {"lead_minutes": 2, "grace_minutes": 30, "max_attempts": 4, "retry_base_s": 60,
                 "breaker_failures": 10, "breaker_cooldown_s": 300, "workers": 4, "per_outlet": 2,
                 **(dispatch or {})}
@@ -36,8 +39,10 @@ def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, 
     for code, url in urls.items():
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = 0.5, '
                   f'connect_timeout_s = 0.5, media_url = "http://loa.test/media" }}')
+        social = (f'social = {{ type = "facebook", page_id = "page-1", token_env = "{FACEBOOK_TOKEN_ENV}", '
+                  f'graph_url = "{facebook}", connect_timeout_s = 0.5, read_timeout_s = 2 }}\n') if facebook else ""
         stations.append(f'[[station]]\ncode = "{code}"\nname = "Xã {code}"\nprovince = "Tỉnh Thử"\n'
-                        f"board = {outlet}\nloudspeaker = {outlet}\n")
+                        f"board = {outlet}\nloudspeaker = {outlet}\n{social}")
     (config_dir / "stations.toml").write_text("\n".join(stations), encoding="utf-8")
     (config_dir / "schedule.toml").write_text("", encoding="utf-8")
 

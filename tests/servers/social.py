@@ -17,8 +17,9 @@ records what it keeps:
 - Viber: ``POST /pa/post`` (header ``X-Viber-Auth-Token``; from, sender{name ≤ 28}, type text
   (text ≤ 7,000) or picture (media URL, text ≤ 768)) answers ``{status: 0, message_token}``.
 
-``faults`` queues canned answers (status, headers, JSON) sent before any real handling; ``hang_after``
-makes the next create keep the post and then answer too late (a timeout that reached the server).
+``faults`` queues canned answers (status, headers, JSON) sent before any real handling; ``hang_s``
+makes the next create keep the post and then answer too late (a timeout that reached the server);
+``delay_s`` holds every answer back a little after the work is done.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +49,8 @@ class Platform:
     requests: list[tuple[str, str]] = field(default_factory=list)
     faults: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     hang_s: float = 0.0
+    #: Seconds every answer waits after the request was carried out.
+    delay_s: float = 0.0
     clock: Any = time.time
     url: str = ""
     # Zalo only
@@ -94,6 +98,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if p.hang_s and status == 200 and self.command == "POST":
             time.sleep(p.hang_s)  # the post is kept: the answer comes after the sender gave up
             p.hang_s = 0.0
+        if p.delay_s:
+            time.sleep(p.delay_s)  # done, not yet answered: the moment a crash leaves the outcome unknown
         self._send(status, document)
 
     do_GET = do_POST = do_DELETE = _handle
@@ -245,6 +251,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return 200, {"status": 0, "status_message": "ok", "message_token": token}
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away before its answer (a sender killed or timed out) is no server error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class _Running:
     platform: Platform
@@ -255,7 +268,7 @@ def start(kind: str, platform: Platform | None = None) -> Iterator[Platform]:
     """Run the ``kind`` stand-in ("facebook", "zalo", "viber") on a free port until the generator closes."""
     platform = platform or Platform()
     handler = type(f"{kind}Handler", (_Handler,), {"platform": platform, "kind": kind})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     platform.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -15,6 +15,11 @@
  *   cycling through the slides it has, shows a small notice, and keeps asking; it recovers by itself.
  * - When loa answers with another `page` version (loa was upgraded), the page reloads at the end of
  *   a cycle, and only right after loa answered, so it never trades its slides for a browser error page.
+ * - An emergency covers the whole screen in red (#board-alert) while it is in force: the page asks the
+ *   tiny `data-alert-src` every `data-alert-poll-seconds` (2 s), and also follows the `alert` of every JSON
+ *   answer, so a page whose alert requests fail still shows and clears it at the slower poll. The slides
+ *   go on cycling underneath; the banner leaves at the all-clear or at the alert's `until`, as loa's clock
+ *   says (a board box's own clock is often wrong, so the page never decides the end by itself).
  */
 (function () {
   "use strict";
@@ -29,6 +34,11 @@
   var pollMs = Math.max(1, parseInt(root.getAttribute("data-poll-seconds"), 10) || 10) * 1000;
   var emptyText = root.getAttribute("data-empty") || "";
   var stationName = root.querySelector(".board-head .station").textContent;
+  var banner = document.getElementById("board-alert");
+  var alertSrc = root.getAttribute("data-alert-src");
+  var alertPollMs = Math.max(1, parseInt(root.getAttribute("data-alert-poll-seconds"), 10) || 2) * 1000;
+  var alertTag = null;          // the ETag of the last alert answer
+  var alertShown = root.getAttribute("data-alert") || "";   // the ref of the alert on screen, "" for none
 
   var slides = children(box);   // the slides of the rotation on screen, in order
   var current = 0;              // index in `slides` of the one showing
@@ -168,7 +178,53 @@
     if (notice) { notice.hidden = value; }
   }
 
+  // The same markup as templates/board.html renders; `alert` null takes the banner down.
+  function showAlert(alert) {
+    if (!banner) { return; }
+    if (!alert) {
+      alertShown = "";
+      banner.hidden = true;
+      root.setAttribute("data-alert", "");
+      return;
+    }
+    banner.querySelector(".alert-title").textContent = alert.title || "";
+    banner.querySelector(".alert-text").textContent = alert.text || "";
+    alertShown = alert.ref || "?";
+    banner.hidden = false;
+    root.setAttribute("data-alert", alertShown);
+  }
+
+  function pollAlert() {
+    var request = new XMLHttpRequest(), done = false;
+    function finish() {
+      if (done) { return; }
+      done = true;
+      window.setTimeout(pollAlert, alertPollMs);
+    }
+    request.open("GET", alertSrc, true);
+    request.timeout = Math.max(4000, alertPollMs);
+    if (alertTag) { request.setRequestHeader("If-None-Match", alertTag); }
+    request.setRequestHeader("Accept", "application/json");
+    request.onload = function () {
+      var answer;
+      if (request.status === 200) {
+        try { answer = JSON.parse(request.responseText); } catch (e) { answer = null; }
+        if (answer) {
+          alertTag = request.getResponseHeader("ETag");
+          showAlert(answer.alert);
+        }
+      }
+      finish();
+    };
+    request.onerror = request.ontimeout = request.onabort = finish;
+    request.send();
+  }
+
   function received(answer) {
+    if (answer.alert !== undefined && (answer.alert ? answer.alert.ref : "") !== alertShown) {
+      alertTag = null;   // the alert poll is behind (or failing): the JSON says what is in force
+      showAlert(answer.alert);
+    }
     if (answer.page && answer.page !== pageVersion) { reloadWanted = true; }
     if (pending && pending.version === answer.version) { return; }
     if (pending) { removeAll(pending.slides); pending = null; }
@@ -216,4 +272,5 @@
   show(0);
   timer = window.setTimeout(next, secondsOf(slides[0]) * 1000);
   window.setTimeout(poll, pollMs);
+  if (alertSrc) { window.setTimeout(pollAlert, alertPollMs); }
 }());

@@ -92,18 +92,20 @@ def test_a_word_document_becomes_a_draft_and_vni_typed_text_is_converted(desk, t
     assert stored(desk, result.added[1][0])[1:] == ("Thông báo họp dân", "Tối thứ Sáu, họp dân tại nhà văn hóa thôn.")
 
 
-CSV = ("title,body,campaign,channels,valid_from,valid_until,priority,urgent\n"
-       "Họp dân,Tối thứ Sáu họp dân tại nhà văn hóa.,,loudspeaker;board,2026-11-24,2026-11-27,7,không\n"
-       '"Cắt điện","Cắt điện từ 7 giờ đến 11 giờ, thôn Đông.",,,,,,có\n')
+CSV = ("title,body,campaign,channels,valid_from,valid_until,priority,urgent,slogan\n"
+       "Họp dân,Tối thứ Sáu họp dân tại nhà văn hóa.,,loudspeaker;board,2026-11-24,2026-11-27,7,không,\n"
+       '"Cắt điện","Cắt điện từ 7 giờ đến 11 giờ, thôn Đông.",,,,,,có,không\n'
+       '"Khẩu hiệu","Học, học nữa, học mãi!",,print,,,,,có\n')
 
 
 def test_a_csv_file_loads_one_draft_a_row_with_its_columns(desk, tmp_path):
     path = tmp_path / "tin.csv"
     path.write_bytes(vni_encode(CSV))
     result = load(desk, path)
-    assert [title for _, title, _ in result.added] == ["Họp dân", "Cắt điện"]
+    assert [title for _, title, _ in result.added] == ["Họp dân", "Cắt điện", "Khẩu hiệu"]
     with unit_of_work(desk.sessions) as session:
-        first, second = (session.get(Piece, i).current_revision for i, _, _ in result.added)
+        first, second, third = (session.get(Piece, i).current_revision for i, _, _ in result.added)
+        assert third.slogan and not first.slogan and not second.slogan and third.channels == ["print"]
         assert first.channels == ["loudspeaker", "board"] and first.priority == 7 and not first.urgent
         assert first.valid_from.astimezone(ZONE).isoformat() == "2026-11-24T00:00:00+07:00"
         assert first.valid_until.astimezone(ZONE).isoformat() == "2026-11-28T00:00:00+07:00"
@@ -111,12 +113,12 @@ def test_a_csv_file_loads_one_draft_a_row_with_its_columns(desk, tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (CSV + "Tin lỗi,Nội dung,,,,,12,\n", "tin.csv:4: priority: priority must be between 1 and 9; got 12"),
-    (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:4: valid_from: 'ngày mai' is not a date (YYYY-MM-DD) or "
+    (CSV + "Tin lỗi,Nội dung,,,,,12,\n", "tin.csv:5: priority: priority must be between 1 and 9; got 12"),
+    (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:5: valid_from: 'ngày mai' is not a date (YYYY-MM-DD) or "
                                                 "an ISO-8601 time"),
-    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:4: title: the title is empty"),
-    ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, "
-                                "channels, valid_from, valid_until, priority, urgent (title and body required)"),
+    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:5: title: the title is empty"),
+    ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, channels, "
+                                "valid_from, valid_until, priority, urgent, slogan (title and body required)"),
 ])
 def test_one_bad_csv_row_refuses_the_whole_file_naming_its_line(desk, tmp_path, content, message):
     load(desk, _write(tmp_path / "a.txt", TEXT))

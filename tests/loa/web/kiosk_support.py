@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from channels import Delivery, Slide
+from channels import Alert, Delivery, Slide
 from channels.registry import open_channel
 
 
@@ -27,3 +27,14 @@ def deliver(settings, delivery_id: str, shown: list[Slide], now: datetime, stati
     open_channel("board.kiosk", spec.board).deliver(Delivery(
         id=delivery_id, station_code=spec.code, station_name=spec.name, outlet="board",
         start_at=start, end_at=start + timedelta(days=1), slides=tuple(shown)))
+
+
+def alert(settings, delivery_id: str, now: datetime, *, ref: str = "khan-1", all_clear: bool = False,
+          until: datetime | None = None, station: str = "99001") -> None:
+    """Push an emergency (or its all-clear) to the station's kiosk board, as the emergency fan-out does."""
+    spec = settings.station(station)
+    open_channel("board.kiosk", spec.board).deliver(Delivery(
+        id=delivery_id, station_code=spec.code, station_name=spec.name, outlet="board", start_at=now,
+        end_at=until or now + timedelta(hours=6), level="emergency",
+        alert=Alert(ref=ref, title="Cảnh báo lũ quét", text="Nước sông Chảy lên nhanh, bà con vùng trũng sơ tán ngay.",
+                    issued_at=now, until=until, all_clear=all_clear)))

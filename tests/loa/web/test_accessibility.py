@@ -8,7 +8,7 @@ from pathlib import Path
 
 import axe_playwright_python
 from playwright.sync_api import Page, expect
-from test_layout_browser import SIZES, _log_in, _pages, _world
+from test_layout_browser import SIZES, _log_in, _pages, _world, settings  # noqa: F401  (social and print outlets)
 
 from servers.browser import chromium
 

@@ -33,6 +33,31 @@ def test_editing_an_approved_piece_through_the_api_needs_a_new_approval(web):
     assert edited.json()["approved_revision"] == 1
 
 
+def test_a_slogan_is_marked_through_the_api_and_the_web_form(web):
+    api, lan = web.client(), web.token("lan")
+    created = api.post("/api/pieces", headers=lan, json={"title": "Khẩu hiệu", "body": "Học, học nữa, học mãi!",
+                                                         "channels": ["print"], "slogan": True})
+    assert created.status_code == 201 and created.json()["slogan"] is True
+    unmarked = api.patch(f"/api/pieces/{created.json()['id']}", headers=lan, json={"slogan": False})
+    assert unmarked.json()["slogan"] is False and unmarked.json()["revision"] == 2
+    too_long = api.post("/api/pieces", headers=lan, json={"title": "Dài", "body": "Chữ " * 200, "slogan": True})
+    assert too_long.status_code == 400 and "400" in too_long.json()["detail"]
+    from servers.web import csrf_of
+
+    page = web.client("lan")
+    form = page.get("/pieces/new").text
+    assert 'name="slogan"' in form
+    sent = page.post("/pieces/new", data={"csrf": csrf_of(form), "title": "Khẩu hiệu 2", "body": "Đọc sách mỗi ngày!",
+                                          "channels": "print", "slogan": "on"})
+    assert sent.status_code == 303
+    shown = page.get(sent.headers["location"]).text
+    assert "Khẩu hiệu</dd>" in shown or "· Khẩu hiệu" in shown
+    refused = page.post("/pieces/new", data={"csrf": csrf_of(form), "title": "Dài", "body": "Chữ " * 200,
+                                             "channels": "print", "slogan": "on"})
+    assert refused.status_code == 400 and "Khẩu hiệu tối đa 400 ký tự" in refused.text
+    assert 'name="slogan" checked' in refused.text  # what was typed stays
+
+
 def test_bad_input_is_a_clear_4xx(web):
     api = web.client()
     lan = web.token("lan")

@@ -4,8 +4,9 @@ changes (a superseding rotation, a withdrawn piece); the page polls it instead o
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from kiosk_support import deliver, slides
+from kiosk_support import alert, deliver, slides
 from PIL import Image
 
 from channels import Slide
@@ -122,3 +123,32 @@ def test_boards_that_loa_does_not_serve_are_not_found(web):
     client = web.client()
     assert client.get("/boards/99999.json").status_code == 404
     assert client.get("/boards/99999").status_code == 404
+
+
+def test_an_emergency_is_in_the_tiny_alert_answer_and_the_board_json_until_its_all_clear(web):
+    now = web.services.now()
+    deliver(web.services.settings, "board-1", slides(3), now)
+    client = web.client()
+    quiet = client.get("/boards/99001/alert")
+    assert quiet.status_code == 200 and quiet.json() == {"alert": None}
+    etag, answer = _version(client)
+    assert answer["alert"] is None
+
+    alert(web.services.settings, "khan-1", now)
+    raised = client.get("/boards/99001/alert", headers={"If-None-Match": quiet.headers["etag"]})
+    assert raised.status_code == 200
+    assert raised.json()["alert"]["title"] == "Cảnh báo lũ quét"
+    assert raised.json()["alert"]["ref"] == "khan-1"
+    assert client.get("/boards/99001/alert", headers={"If-None-Match": raised.headers["etag"]}).status_code == 304
+    assert client.get(URL, headers={"If-None-Match": etag}).json()["alert"]["ref"] == "khan-1"
+    assert "KHẨN CẤP" in client.get("/boards/99001").text  # rendered up front for a page (re)loaded meanwhile
+
+    alert(web.services.settings, "khan-1-het", now, all_clear=True)
+    assert client.get("/boards/99001/alert").json() == {"alert": None}
+    assert _version(client)[1]["rotation"]["id"] == "board-1"  # the slides stayed as they were
+
+
+def test_an_emergency_leaves_the_board_at_its_end_by_loas_clock(web):
+    now = web.services.now()
+    alert(web.services.settings, "khan-2", now - timedelta(hours=2), until=now - timedelta(minutes=1))
+    assert web.client().get("/boards/99001/alert").json() == {"alert": None}

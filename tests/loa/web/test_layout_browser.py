@@ -1,18 +1,24 @@
 """Every page at a phone's 360×740 and a desk's 1366×768 in Debian's Chromium, as an editor, an approver and
 the anonymous: nothing scrolls sideways, the main buttons are on screen, no console errors; an approver's
 Today stays short; images are resized renditions; /docs works with the internet cut off.
+The demo stations here also post to Facebook, Zalo and Viber and print a weekly bulletin, so the piece page shows
+its social cards and printed first pages, and the reports page its social and print columns.
 Screenshots land in test-output/browser/layout/."""
 
 from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from outlet_config import add_social_and_print
 from playwright.sync_api import Page, expect
 
 from content.db import unit_of_work
 from content.models import User
-from content.pieces import get_piece, reject
+from content.pieces import edit_piece, get_piece, reject
+from loa.settings import Settings, load_settings
 from scheduler.models import Delivery
 
 from servers.browser import SHOTS, chromium
@@ -22,6 +28,13 @@ SIZES = {"phone": (360, 740), "desk": (1366, 768)}
 OUT = SHOTS / "layout"
 LONG = ("Thông báo về việc tổ chức tiêm vắc-xin phòng bệnh dại cho chó, mèo trên địa bàn xã năm 2026 "
         "theo Kế hoạch số 231/KH-UBND ngày 15/11/2026")
+
+
+@pytest.fixture
+def settings(config_dir: Path, database_url: str | None) -> Settings:
+    """The demo settings with a social outlet on every station and a print outlet on 99001."""
+    add_social_and_print(config_dir)
+    return load_settings(config_dir, env={"LOA_DATABASE_URL": database_url} if database_url else {})
 
 
 def _png(width: int, height: int) -> bytes:
@@ -40,9 +53,11 @@ def _world(web) -> dict:
         web.piece(f"Bài chờ duyệt số {n + 1}: thông báo lịch cắt điện khu vực thôn {n + 1}", submitted=True)
     waiting = web.piece("Thông báo lịch tiếp công dân tháng 12", submitted=True)
     sent_back = web.piece("Bài bị trả lại để sửa số liệu", submitted=True)
+    slogan = web.piece("Khẩu hiệu tháng 12", body="Học tập suốt đời – xây dựng xã hội học tập!")
     with unit_of_work(services.sessions) as session:
         reject(session, sent_back, actor=session.get(User, web.ids["hung"]), now=services.now(),
                note="Sửa lại số liệu 15.000.000 đồng")
+        edit_piece(session, slogan, {"slogan": True}, actor=session.get(User, web.ids["lan"]), now=services.now())
     lan = web.client("lan")
     page = lan.get(f"/pieces/{approved}").text
     lan.post(f"/pieces/{approved}/upload", data={"csrf": csrf_of(page), "kind": "image"},
@@ -55,11 +70,12 @@ def _world(web) -> dict:
         delivery = dead.id
         image_revision = get_piece(session, approved).current_revision_id
     return {"approved": approved, "waiting": waiting, "sent_back": sent_back, "delivery": delivery,
-            "image_revision": image_revision}
+            "image_revision": image_revision, "slogan": slogan}
 
 
 def _pages(w: dict, role: str) -> list[str]:
     pages = ["/", "/pieces", "/pieces/new", f"/pieces/{w['approved']}", f"/pieces/{w['waiting']}",
+             f"/pieces/{w['slogan']}",
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
              "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account",
              f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies"]
@@ -150,6 +166,29 @@ def test_phone_pages_read_like_a_product(web, server):
         expect(image).to_be_visible()
         natural = image.evaluate("i => i.complete && i.naturalWidth")
         assert 0 < natural <= 1280, natural
+        # the piece's social posts as phone-sized cards, its image in the Facebook one; the bulletin's first page
+        for kind in ("facebook", "zalo", "viber"):
+            card = page.locator(f"#post-{kind}")
+            card.scroll_into_view_if_needed()
+            box = card.bounding_box()
+            assert box and box["width"] <= 360 and box["x"] >= 0 and box["x"] + box["width"] <= 360, (kind, box)
+        expect(page.locator("#post-facebook .post-text")).to_contain_text("https://tanlap.gov.vn/tin/")
+        expect(page.locator("#post-facebook .post-count")).to_contain_text("/2000 ký tự")
+        assert page.locator("#post-facebook img.post-image").evaluate("i => i.complete && i.naturalWidth") > 0
+        bulletin = page.locator("#print-bulletin img")
+        bulletin.scroll_into_view_if_needed()
+        expect(bulletin).to_be_visible()
+        page.wait_for_function("() => document.querySelector('#print-bulletin img').naturalWidth > 0")
+        assert bulletin.evaluate("i => i.naturalWidth") == 720
+        page.goto(f"{server}/pieces/{w['slogan']}")
+        poster = page.locator("#print-poster img")
+        poster.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('#print-poster img').naturalWidth > 0")
+        assert poster.evaluate("i => i.naturalHeight < i.naturalWidth")  # A3 landscape
+        # the reports page has the social and print columns, read as labelled lines on a phone
+        page.goto(f"{server}/reports")
+        for label in ("Bài mạng xã hội", "Tin đã in", "Bản tin đã in"):
+            expect(page.locator(f'tfoot [data-label="{label}"]')).to_be_visible()
         # the calendar: one menu per airing, closed until asked for
         page.goto(f"{server}/calendar?week=2026-11-23&station=99001")
         menus = page.locator("details.menu")

@@ -54,3 +54,35 @@ def test_a_backwards_period_is_refused_naming_the_field(went_out):
 def test_a_malformed_day_is_named_on_a_vietnamese_page(went_out):
     answer = went_out.client("hung").get("/reports", params={"start": "hom-qua"}, headers={"accept": "text/html"})
     assert answer.status_code == 400 and "Giá trị không hợp lệ: start" in answer.text
+
+
+def test_the_reports_page_counts_social_posts_and_printed_bulletins(web):
+    """Two pieces posted on a social network and printed in one weekly bulletin: 2 posts, 2 pieces printed,
+    1 bulletin, in the page's columns as in the JSON download."""
+    from datetime import datetime, time
+
+    from content.db import unit_of_work
+    from content.pieces import get_piece
+    from scheduler.models import Airing, Delivery, Station
+
+    from conftest import MONDAY, ZONE
+
+    pieces = [web.piece(title, approved=True) for title in ("Gương sáng thôn Đông", "Gương sáng thôn Tây")]
+    with unit_of_work(web.services.sessions) as session:
+        station = session.query(Station).filter_by(code="99001").one()
+        for outlet, at in (("social", time(9)), ("print", time(7))):
+            start = datetime.combine(MONDAY.date(), at, tzinfo=ZONE)
+            delivery = Delivery(id=f"99001-{outlet}", station_id=station.id, outlet=outlet, slot_name=outlet,
+                                start_at=start, end_at=start + timedelta(hours=1), due_at=start, state="delivered",
+                                attempts=1, created_at=MONDAY, updated_at=MONDAY)
+            for position, piece_id in enumerate(pieces):
+                revision = get_piece(session, piece_id).approved_revision_id
+                delivery.airings.append(Airing(position=position, piece_id=piece_id, revision_id=revision,
+                                               campaign="guong-dien-hinh", seconds=0.0))
+            session.add(delivery)
+    client = web.client("hung")
+    total = client.get("/reports/download", params={"fmt": "json", **DAY}).json()["total"]
+    assert (total["posts"], total["printed"], total["bulletins"], total["articles"]) == (2, 2, 1, 0)
+    footer = client.get("/reports", params=DAY).text.split("<tfoot>")[1]
+    assert 'data-label="Bài mạng xã hội">2</th>' in footer
+    assert 'data-label="Tin đã in">2</th>' in footer and 'data-label="Bản tin đã in">1</th>' in footer
