@@ -52,7 +52,8 @@ def _candidates(count: int, rng: random.Random) -> list[Candidate]:
             piece_id=piece, revision_id=piece, title=f"Tin số {piece}", campaign=campaigns[piece % len(campaigns)],
             channels=frozenset({"loudspeaker", "board", "portal"}), valid_from=None,
             valid_until=until.astimezone(UTC) if until else None, priority=rng.randint(1, 9),
-            urgent=piece == 7, seconds={"loudspeaker": rng.uniform(40, 240), "board:": float(rng.choice([15, 30, 45]))},
+            level="priority" if piece == 7 else "normal",
+            seconds={"loudspeaker": rng.uniform(40, 240), "board:": float(rng.choice([15, 30, 45]))},
         ))
     return out
 

@@ -12,6 +12,12 @@ from content.db import Base, UTCDateTime
 
 ROLES = ("editor", "approver", "admin")
 CHANNELS = ("loudspeaker", "board", "portal", "social", "print")
+#: The levels of Circular 39/2020/TT-BTTTT (the same as ``channels.LEVELS``): ``normal`` pieces are planned by
+#: rank, ``priority`` ones lead every program they are valid for, ``emergency`` ones never enter the plan (they go
+#: out through the emergency broadcast).
+LEVELS = ("normal", "priority", "emergency")
+#: Their names in the circular, for the Vietnamese texts written outside the web app's catalogs (API, CLI).
+LEVEL_NAMES = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
 
 
 class PieceState:
@@ -79,7 +85,7 @@ class Revision(Base):
     valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     priority: Mapped[int] = mapped_column(Integer, default=5)
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
     #: A slogan (khẩu hiệu): print outlets also make it into an A3 poster.
     slogan: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     audio_sha256: Mapped[str | None] = mapped_column(String(64))

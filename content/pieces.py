@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from content import audit, scope, seals
 from content.errors import InputError, IntegrityError, NotAllowed, NotFound, Stale, StateError
-from content.models import CHANNELS, Piece, PieceState, Review, Revision, RevisionStation, User
+from content.models import CHANNELS, LEVELS, Piece, PieceState, Review, Revision, RevisionStation, User
 from content.text import clean_text
 from content.users import require_role
 
@@ -36,7 +36,8 @@ class PieceContent:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     priority: int = 5
-    urgent: bool = False
+    #: One of :data:`content.models.LEVELS`: normal, priority (leads its programs), emergency (never planned).
+    level: str = "normal"
     #: A slogan (khẩu hiệu): a short piece that print outlets also make into an A3 poster.
     slogan: bool = False
     audio_sha256: str | None = None
@@ -82,6 +83,9 @@ class PieceContent:
         if not 1 <= self.priority <= 9:
             raise InputError("priority must be between 1 and 9; got {priority}", where=where("priority"),
                              priority=self.priority)
+        if self.level not in LEVELS:
+            raise InputError("level must be {known}; got {given}", where=where("level"), known=LEVELS,
+                             given=str(self.level))
         campaign = clean_text(self.campaign or "") or None
         if campaign and len(campaign) > MAX_CAMPAIGN:
             raise InputError("a campaign code has at most {limit} characters", where=where("campaign"),
@@ -110,6 +114,13 @@ def content_hash(content: PieceContent) -> str:
             continue  # every station: left out, so revisions hashed before pieces had stations keep their hash
         if f.name == "slogan" and not value:
             continue  # likewise: revisions hashed before the slogan mark keep their hash
+        if f.name == "level":
+            # Hashed as the urgent flag it replaced, so revisions approved before levels keep their hash (a
+            # priority piece is what an urgent one was); emergency, which had no flag, is hashed by name.
+            document["urgent"] = value == "priority"
+            if value not in ("normal", "priority"):
+                document["level"] = value
+            continue
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()  # the database gives times back in UTC
         elif isinstance(value, tuple | list):
@@ -126,7 +137,7 @@ def _new_revision(session: Session, piece: Piece, content: PieceContent, author:
     revision = Revision(
         piece_id=piece.id, number=number, title=content.title, body=content.body, campaign=content.campaign,
         channels=list(content.channels), valid_from=content.valid_from, valid_until=content.valid_until,
-        priority=content.priority, urgent=content.urgent, slogan=content.slogan, audio_sha256=content.audio_sha256,
+        priority=content.priority, level=content.level, slogan=content.slogan, audio_sha256=content.audio_sha256,
         image_sha256=content.image_sha256, sha256=content_hash(content), created_by_id=author.id,
         created_at=now, targets=[RevisionStation(station=code) for code in content.stations or scope.EVERYWHERE],
     )

@@ -26,6 +26,12 @@ VERBS_BEGUN = {"loudspeaker": "có trong chương trình đang phát", "board": 
 #: The language of these answers; the planner's reasons (``Unplaced.code`` and its parameters) are said through
 #: the catalogs (``planner.po``), the same sentences ``loa plan`` prints.
 LANG = "vi"
+#: What the level (Circular 39/2020) does to the piece's airings.
+LEVEL_LINES = {
+    "priority": "Bài ưu tiên: đứng đầu mọi chương trình mà bài còn hiệu lực, trên mọi kênh; giữa các bài ưu tiên, "
+                "bài của chiến dịch ưu tiên cao hơn phát trước, rồi bài có mức ưu tiên cao hơn.",
+    "emergency": "Bài khẩn cấp: gửi bằng phát khẩn cấp, không xếp lịch.",
+}
 
 
 @dataclass
@@ -51,6 +57,8 @@ def words(found: PieceAirings, *, now: datetime, zone: ZoneInfo) -> AiringAnswer
     """The answer for one piece from what is planned and what the last re-plan said."""
     if found.state == "retired":
         return AiringAnswer("not_airing", ["Bài đã bị thu hồi: không phát nữa."])
+    if found.level == "emergency":
+        return AiringAnswer("not_airing", [LEVEL_LINES["emergency"]])
     outlets: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for outlet, start, end, station in found.airings:
         outlets.setdefault(outlet, []).append((start, end, station))
@@ -79,6 +87,8 @@ def words(found: PieceAirings, *, now: datetime, zone: ZoneInfo) -> AiringAnswer
         if found.state != "approved" and not found.unplaced:
             return AiringAnswer("not_airing", ["Bài chưa được duyệt: chưa có lịch phát."])
         return AiringAnswer("not_airing", lines or ["Bài chưa có lượt phát nào trong những ngày tới."])
+    if found.level in LEVEL_LINES:
+        lines.append(LEVEL_LINES[found.level])
     return AiringAnswer("partly" if found.unplaced else "planned", lines, described)
 
 

@@ -65,6 +65,14 @@ def print_plan(changes: Any, echo: Callable[[str], Any], lang: str = "vi") -> No
             echo(say("  … and {count} more moved (`loa --json plan` lists them)", count=count))
         elif count > 0:
             echo(say("  … and {count} more dropped (`loa --json plan` lists them)", count=count))
+    if changes.leading:
+        from scheduler.planning.planner import LEADING_RULE
+
+        order = ", ".join(say("piece {piece} «{title}»", piece=piece, title=title)
+                          for piece, title in changes.leading[:SHOWN])
+        if len(changes.leading) > SHOWN:
+            order += say(" and {count} more", count=len(changes.leading) - SHOWN)
+        echo(say("  priority: {order} ({rule})", order=order, rule=say(LEADING_RULE)))
     grouped: dict[tuple[int, str, str], list[str]] = {}
     for item in changes.unplaced:
         reason = reason_text("unplaced", item.code, item.params, lang, fallback=item.reason)

@@ -15,12 +15,16 @@ from content.errors import InputError
 from content.ingest.config import IngestSettings
 from content.ingest.drafts import IngestResult, store_drafts
 from content.ingest.encodings import Decoded, decode_text, repair
-from content.models import CHANNELS, User
+from content.models import CHANNELS, LEVEL_NAMES, LEVELS, User
 from content.pieces import PieceContent
 
 SUFFIXES = (".txt", ".md", ".docx", ".csv")
-#: The columns of a bulk .csv file (first row is the header; only title and body are required).
-CSV_COLUMNS = ("title", "body", "campaign", "channels", "valid_from", "valid_until", "priority", "urgent", "slogan")
+#: The columns of a bulk .csv file (first row is the header; only title and body are required). ``level`` is
+#: normal, priority or emergency (or their Vietnamese names); files written before levels have ``urgent`` instead,
+#: read as priority where true.
+CSV_COLUMNS = ("title", "body", "campaign", "channels", "valid_from", "valid_until", "priority", "level", "slogan")
+OLD_COLUMNS = ("urgent",)
+_LEVELS = {**{name: name for name in LEVELS}, **{name.lower(): level for level, name in LEVEL_NAMES.items()}}
 _TRUE = {"1", "yes", "true", "x", "có", "co"}
 _FALSE = {"", "0", "no", "false", "không", "khong"}
 _MARKDOWN = re.compile(r"(\*\*|__|^#{1,6}\s*|^>\s?)", re.MULTILINE)
@@ -133,7 +137,7 @@ def _csv_rows(decoded: Decoded, path: Path, zone: ZoneInfo, campaign: str | None
     header = [name.strip().lower() for name in reader.fieldnames or []]
     reader.fieldnames = header
     missing = [c for c in ("title", "body") if c not in header]
-    unknown = [c for c in header if c not in CSV_COLUMNS]
+    unknown = [c for c in header if c not in CSV_COLUMNS + OLD_COLUMNS]
     if missing or unknown:
         if missing:
             raise InputError("missing column {column!r}; the columns are {columns} (title and body required)",
@@ -153,7 +157,7 @@ def _csv_rows(decoded: Decoded, path: Path, zone: ZoneInfo, campaign: str | None
             valid_from=_moment(values.get("valid_from", ""), zone, f"{where}: valid_from", end_of_day=False),
             valid_until=_moment(values.get("valid_until", ""), zone, f"{where}: valid_until", end_of_day=True),
             priority=_integer(values.get("priority", ""), f"{where}: priority"),
-            urgent=_flag(values.get("urgent", ""), f"{where}: urgent"),
+            level=_level(values, where),
             slogan=_flag(values.get("slogan", ""), f"{where}: slogan"),
             origin=where,
         )
@@ -175,6 +179,18 @@ def _moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool) -> datet
     except ValueError:
         raise InputError("{text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time", where=where, text=text) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _level(values: dict[str, str], where: str) -> str:
+    """The row's level: its ``level`` cell (empty: normal), or priority where an older file's ``urgent`` is true."""
+    text = values.get("level", "").lower()
+    level = _LEVELS.get(text, text) if text else "normal"
+    if _flag(values.get("urgent", ""), f"{where}: urgent"):
+        if text and level != "priority":
+            raise InputError("urgent is true but level is {level}; urgent means priority: keep one column",
+                             where=f"{where}: level", level=text)
+        level = "priority"
+    return level
 
 
 def _integer(text: str, where: str) -> int:

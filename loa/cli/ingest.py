@@ -79,7 +79,8 @@ def file(
 ) -> None:
     """Load files as drafts (the first line is the title; a .csv holds one piece a row). All or nothing.
 
-    CSV columns: title, body (required), campaign, channels, valid_from, valid_until, priority, urgent, slogan."""
+    CSV columns: title, body (required), campaign, channels, valid_from, valid_until, priority, level, slogan
+    (level: normal, priority or emergency; an older file's urgent column is read as priority)."""
     from content.ingest.files import ingest_files
 
     result = _in_session(ctx, lambda s, u, services: ingest_files(

@@ -25,6 +25,24 @@ When = Annotated[Optional[str], typer.Option(help="31/12/2026, 31/12/2026 06:00 
 Stations = Annotated[Optional[str], typer.Option(  # noqa: UP045
     help="Comma list of station codes or groups it goes to, or * for every station; default: your stations.")]
 Priority = Annotated[Optional[int], typer.Option(help="1 (lowest) to 9 (highest).")]  # noqa: UP045
+Level = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    help="normal, priority (leads every program it is valid for) or emergency (never scheduled: it goes out "
+         "through the emergency broadcast); Circular 39/2020.")]
+#: ``--urgent``, from before levels: the same as ``--level priority`` (``--not-urgent``: ``--level normal``).
+Urgent = Annotated[Optional[bool], typer.Option("--urgent/--not-urgent", hidden=True)]  # noqa: UP045
+
+
+def _level(level: str | None, urgent: bool | None) -> str | None:
+    """The level from ``--level``, or from the older ``--urgent``/``--not-urgent``; the two must agree."""
+    from content.errors import InputError
+
+    if urgent is None:
+        return level
+    meant = "priority" if urgent else "normal"
+    if level is not None and level != meant:
+        raise InputError("{flag} means --level {meant}, not {level}", where="--level",
+                         flag="--urgent" if urgent else "--not-urgent", meant=meant, level=level)
+    return meant
 
 
 def _read_body(body: str | None, body_file: Path | None) -> str | None:
@@ -51,7 +69,7 @@ def _moment(state: State, text: str | None, option: str, *, end_of_day: bool) ->
 
 def _changes(state: State, **options: Any) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for name in ("title", "body", "campaign", "priority", "urgent", "slogan"):
+    for name in ("title", "body", "campaign", "priority", "level", "slogan"):
         if options.get(name) is not None:
             changes[name] = options[name]
     if options.get("channels") is not None:
@@ -69,7 +87,7 @@ def _summary(piece: Piece, zone: Any) -> dict[str, Any]:
     assert revision is not None
     return {
         "id": piece.id, "state": piece.state, "title": revision.title, "campaign": revision.campaign,
-        "channels": revision.channels, "priority": revision.priority, "urgent": revision.urgent,
+        "channels": revision.channels, "priority": revision.priority, "level": revision.level,
         "slogan": revision.slogan, "revision": revision.number, "sha256": revision.sha256,
         "stations": list(revision.stations),
         "approved_revision_id": piece.approved_revision_id,
@@ -108,7 +126,8 @@ def add(
     valid_from: When = None,
     valid_until: When = None,
     priority: Priority = 5,
-    urgent: Annotated[bool, typer.Option(help="Goes at the head of the next programs.")] = False,
+    level: Level = None,
+    urgent: Urgent = None,
     slogan: Annotated[bool, typer.Option(help="A slogan (khẩu hiệu): print outlets make an A3 poster of it.")] = False,
     stations: Stations = None,
 ) -> None:
@@ -118,7 +137,7 @@ def add(
     state = state_of(ctx)
     changes = _changes(state, title=title or "", body=_read_body(body, body_file) or "", campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent, slogan=slogan, stations=stations)
+                       priority=priority, level=_level(level, urgent), slogan=slogan, stations=stations)
     piece = _run(ctx, lambda s, u, now: add_piece(s, PieceContent(**changes), author=u, now=now))
     typer.echo(json.dumps({"id": piece.id}) if state.as_json else str(piece.id))
 
@@ -135,7 +154,8 @@ def edit(
     valid_from: When = None,
     valid_until: When = None,
     priority: Priority = None,
-    urgent: Annotated[Optional[bool], typer.Option("--urgent/--not-urgent")] = None,  # noqa: UP045
+    level: Level = None,
+    urgent: Urgent = None,
     slogan: Annotated[Optional[bool], typer.Option("--slogan/--not-slogan")] = None,  # noqa: UP045
     stations: Stations = None,
 ) -> None:
@@ -145,7 +165,7 @@ def edit(
     state = state_of(ctx)
     changes = _changes(state, title=title, body=_read_body(body, body_file), campaign=campaign,
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
-                       priority=priority, urgent=urgent, slogan=slogan, stations=stations)
+                       priority=priority, level=_level(level, urgent), slogan=slogan, stations=stations)
     revision = _run(ctx, lambda s, u, now: edit_piece(s, piece_id, changes, actor=u, now=now))
     typer.echo(json.dumps({"id": piece_id, "revision": revision.number}) if state.as_json
                else f"piece {piece_id}: revision {revision.number} (draft)")
@@ -206,7 +226,8 @@ def list_(
         return
     for row in rows:
         campaign = row["campaign"] or "-"
-        typer.echo(f"{row['id']:>5}  {row['state']:<9}  r{row['revision']}  {campaign:<16}  {row['title']}")
+        level = f"  [{row['level']}]" if row["level"] != "normal" else ""
+        typer.echo(f"{row['id']:>5}  {row['state']:<9}  r{row['revision']}  {campaign:<16}  {row['title']}{level}")
 
 
 @pieces_app.command("show")
@@ -230,7 +251,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         return
     typer.echo(f"#{data['id']} [{data['state']}] r{data['revision']} by {data['author']}: {data['title']}")
     typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
-               f"priority: {data['priority']}{'  URGENT' if data['urgent'] else ''}"
+               f"level: {data['level']}  priority: {data['priority']}"
                f"{'  SLOGAN' if data['slogan'] else ''}  "
                f"stations: {', '.join(data['stations'])}")
     typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")

@@ -40,7 +40,7 @@ def load_demo(services: Services, *, first_push_in: int = 60) -> dict[str, Any]:
             content = pieces.PieceContent(
                 title=spec["title"], body=spec["body"], campaign=spec.get("campaign") or None,
                 channels=tuple(spec["channels"]), priority=int(spec.get("priority", 5)),
-                urgent=bool(spec.get("urgent", False)), origin=f"demo piece {spec['key']}",
+                level=str(spec.get("level", "normal")), origin=f"demo piece {spec['key']}",
             )
             piece = pieces.add_piece(session, content, author=editor, now=now, source_ref=source_ref)
             pieces.submit(session, piece.id, actor=editor, now=now)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from content import pieces
 from content.db import unit_of_work
@@ -25,6 +25,10 @@ router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(HTTPBearer
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Channel = Outlet
 WRITERS = ("editor", "approver")
+#: The levels of Circular 39/2020 (``content.models.LEVELS``): normal, priority (leads its programs), emergency
+#: (never scheduled: it goes out through the emergency broadcast).
+Level = Literal["normal", "priority", "emergency"]
+URGENT_HELP = "Before levels: `true` means level `priority`, `false` level `normal`. Send `level` instead."
 
 
 def _plain(value: str | None) -> str | None:
@@ -39,6 +43,19 @@ def _sane(value: datetime | None) -> datetime | None:
     return value
 
 
+def _legacy_urgent(model: Any) -> Any:
+    """A client written before levels sends ``urgent``: true means priority; false means normal where it says
+    anything (an edit), and nothing on a new piece (the default). Given beside ``level``, the two must agree."""
+    if model.urgent is None or (not model.urgent and isinstance(model, PieceIn)):
+        return model
+    meant = "priority" if model.urgent else "normal"
+    if "level" in model.model_fields_set and model.level is not None and model.level != meant:
+        raise ValueError(f"urgent: {str(model.urgent).lower()} means level {meant!r}, not {model.level!r}; "
+                         "send level alone")
+    model.level = meant
+    return model
+
+
 class PieceIn(BaseModel):
     """A new piece; times need a zone offset (e.g. ``2026-12-01T17:00:00+07:00``)."""
 
@@ -49,7 +66,8 @@ class PieceIn(BaseModel):
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     priority: int = Field(5, ge=1, le=9)
-    urgent: bool = False
+    level: Level = "normal"
+    urgent: bool | None = Field(None, description=URGENT_HELP, json_schema_extra={"deprecated": True})
     #: A slogan (khẩu hiệu): print outlets also make an A3 poster of it; its body has at most 400 characters.
     slogan: bool = False
     #: Station codes or groups, or ``["*"]`` for every station; left out: every station of the author's scope.
@@ -57,6 +75,7 @@ class PieceIn(BaseModel):
 
     _text = field_validator("title", "body", "campaign")(_plain)
     _times = field_validator("valid_from", "valid_until")(_sane)
+    _urgent = model_validator(mode="after")(_legacy_urgent)
 
 
 class PieceEdit(BaseModel):
@@ -69,12 +88,14 @@ class PieceEdit(BaseModel):
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     priority: int | None = Field(None, ge=1, le=9)
-    urgent: bool | None = None
+    level: Level | None = None
+    urgent: bool | None = Field(None, description=URGENT_HELP, json_schema_extra={"deprecated": True})
     slogan: bool | None = None
     stations: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=5000)
 
     _text = field_validator("title", "body", "campaign")(_plain)
     _times = field_validator("valid_from", "valid_until")(_sane)
+    _urgent = model_validator(mode="after")(_legacy_urgent)
 
 
 class Note(BaseModel):
@@ -103,7 +124,8 @@ class PieceOut(BaseModel):
     valid_from: datetime | None
     valid_until: datetime | None
     priority: int
-    urgent: bool
+    level: Level
+    urgent: bool = Field(description="Whether the level is `priority`, for clients written before levels.")
     slogan: bool
     revision_id: int
     sha256: str
@@ -122,8 +144,9 @@ def _out(piece: Piece) -> PieceOut:
     return PieceOut(id=piece.id, state=piece.state, author_id=piece.author_id, revision=revision.number,
                     title=revision.title, body=revision.body, campaign=revision.campaign,
                     channels=list(revision.channels), valid_from=revision.valid_from,
-                    valid_until=revision.valid_until, priority=revision.priority, urgent=revision.urgent,
-                    slogan=revision.slogan, revision_id=revision.id, sha256=revision.sha256,
+                    valid_until=revision.valid_until, priority=revision.priority, level=revision.level,
+                    urgent=revision.level == "priority", slogan=revision.slogan,
+                    revision_id=revision.id, sha256=revision.sha256,
                     approved_revision=approved.number if approved else None, stations=list(revision.stations))
 
 
@@ -151,7 +174,8 @@ def create_piece(request: Request, body: PieceIn, user: User = needs(*WRITERS)) 
     """Store a new piece as a draft."""
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        fields = {**body.model_dump(), "channels": tuple(body.channels), **_stations(request, body.stations)}
+        fields = {**body.model_dump(exclude={"urgent"}), "channels": tuple(body.channels),
+                  **_stations(request, body.stations)}
         piece = pieces.add_piece(session, pieces.PieceContent(**fields), author=user, now=services.now())
         piece_id = piece.id
     return _one(request, piece_id)
@@ -166,8 +190,8 @@ def get_piece(request: Request, piece_id: Id, user: User = Depends(current_user)
 def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = needs(*WRITERS)) -> PieceOut:
     """A new revision with the given fields changed."""
     services = request.app.state.services
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for name in ("title", "body", "channels", "priority", "urgent", "slogan", "stations"):
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"urgent"})
+    for name in ("title", "body", "channels", "priority", "level", "slogan", "stations"):
         if name in changes and changes[name] is None:
             raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
     if "channels" in changes:

@@ -64,9 +64,17 @@ def piece_fields(form: Any, zone: ZoneInfo) -> dict[str, Any]:
         "valid_from": parse_local(str(form.get("valid_from") or ""), zone, field="valid_from"),
         "valid_until": parse_local(str(form.get("valid_until") or ""), zone, field="valid_until", end_of_day=True),
         "priority": priority,
-        "urgent": form.get("urgent") in ("on", "1", "true"),
+        "level": form_level(form),
         "slogan": form.get("slogan") in ("on", "1", "true"),
     }
+
+
+def form_level(form: Any) -> str:
+    """The piece's level from the form's select; a client posting the older ``urgent`` checkbox means priority."""
+    level = str(form.get("level") or "").strip()
+    if not level:
+        level = "priority" if form.get("urgent") in ("on", "1", "true") else "normal"
+    return level
 
 
 def piece_stations(form: Any, settings: Any) -> dict[str, Any]:

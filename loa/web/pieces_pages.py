@@ -11,9 +11,9 @@ from sqlalchemy import select
 from content import pieces
 from content.db import unit_of_work
 from content.errors import InputError, LoaError, Stale
-from content.models import CHANNELS, PieceState, Review, Revision, User
+from content.models import CHANNELS, LEVELS, PieceState, Review, Revision, User
 from loa.web.auth import current_user, needs
-from loa.web.forms import Form, piece_fields, piece_stations
+from loa.web.forms import Form, form_level, piece_fields, piece_stations
 from loa.web.names import Names
 from loa.web.stale import changed, revision_lines
 from loa.web.view import back, language, refused, render
@@ -21,7 +21,7 @@ from loa.web.view import back, language, refused, render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 WRITERS = ("editor", "approver")
 #: The piece form's fields, where an error is shown beside the one it names.
-FIELDS = ("title", "body", "campaign", "channels", "stations", "valid_from", "valid_until", "priority", "urgent",
+FIELDS = ("title", "body", "campaign", "channels", "stations", "valid_from", "valid_until", "priority", "level",
           "slogan")
 
 
@@ -48,24 +48,24 @@ def _stored_values(revision: Revision | None, date: Any) -> dict[str, Any]:
     """The piece form filled from ``revision`` (empty for a new piece)."""
     if revision is None:
         return {"title": "", "body": "", "campaign": "", "channels": list(CHANNELS), "valid_from": "",
-                "valid_until": "", "priority": "5", "urgent": False, "slogan": False, "stations": None}
+                "valid_until": "", "priority": "5", "level": "normal", "slogan": False, "stations": None}
     return {"title": revision.title, "body": revision.body, "campaign": revision.campaign or "",
             "channels": list(revision.channels), "valid_from": date(revision.valid_from),
             "valid_until": date(revision.valid_until), "priority": str(revision.priority),
-            "urgent": revision.urgent, "slogan": revision.slogan, "stations": list(revision.stations)}
+            "level": revision.level, "slogan": revision.slogan, "stations": list(revision.stations)}
 
 
 def _typed_values(form: Any) -> dict[str, Any]:
     """The piece form as the editor typed it, to show again beside an error."""
     return {**{name: str(form.get(name) or "") for name in FIELDS}, "channels": form.getlist("channels"),
-            "urgent": form.get("urgent") in ("on", "1", "true"), "slogan": form.get("slogan") in ("on", "1", "true"),
+            "level": form_level(form), "slogan": form.get("slogan") in ("on", "1", "true"),
             "stations": form.getlist("stations")}
 
 
 def _form_page(request: Request, piece: Any, values: dict[str, Any], user: User) -> dict[str, Any]:
     with request.app.state.reads.session() as session:
         campaigns = _campaigns(session)
-    return {"piece": piece, "values": values, "campaigns": campaigns, "channels": CHANNELS,
+    return {"piece": piece, "values": values, "campaigns": campaigns, "channels": CHANNELS, "levels": LEVELS,
             **_station_choices(request, user, values.get("stations"))}
 
 

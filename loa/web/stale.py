@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from content.errors import Stale
-from content.models import Revision
+from content.models import LEVEL_NAMES, Revision
 
 #: The API's 409 message; the pages show the same in the reader's language (messages.po).
 MESSAGE_VI = ("Bài #{piece} đã thay đổi từ khi bạn mở: bạn đã đọc {seen}, nay là phiên bản {now}. "
@@ -29,8 +29,8 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
             f"Kênh / Channels: {', '.join(revision.channels)}",
             f"Xã / Stations: {stations}",
             f"Hiệu lực / Valid: {date(revision.valid_from) or '-'} → {date(revision.valid_until) or '-'}",
-            f"Ưu tiên / Priority: {revision.priority}{' (khẩn / urgent)' if revision.urgent else ''}"
-            f"{' (khẩu hiệu / slogan)' if revision.slogan else ''}",
+            f"Mức độ / Level: {LEVEL_NAMES[revision.level]} / {revision.level}",
+            f"Ưu tiên / Priority: {revision.priority}{' (khẩu hiệu / slogan)' if revision.slogan else ''}",
             f"Âm thanh / Audio: {revision.audio_sha256 or '-'}",
             f"Ảnh / Image: {revision.image_sha256 or '-'}",
         ]
@@ -44,8 +44,8 @@ def revision_lines(revision: Revision | None, date: Any, names: Any = None) -> l
             f"{_('Channels')}: {names.outlets(revision.channels)}",
             f"{_('Stations')}: {', '.join(_('All stations') if s == '*' else s for s in revision.stations)}",
             f"{_('Valid')}: {valid}",
-            f"{_('Priority')}: {revision.priority}{' · ' + _('Urgent') if revision.urgent else ''}"
-            f"{' · ' + _('Slogan') if revision.slogan else ''}",
+            f"{_('Level')}: {_(revision.level)}",
+            f"{_('Priority')}: {revision.priority}{' · ' + _('Slogan') if revision.slogan else ''}",
             f"{_('Recording')}: {revision.audio_sha256[:12] if revision.audio_sha256 else '–'}",
             f"{_('Image')}: {revision.image_sha256[:12] if revision.image_sha256 else '–'}",
         ]

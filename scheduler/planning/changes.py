@@ -94,6 +94,8 @@ class PlanChanges:
     shortfalls: list[Shortfall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     held: list[HeldPin] = field(default_factory=list)  # pins their piece's approved revision cannot take
+    #: The priority-level pieces, (piece id, title), in the order they lead the programs they share.
+    leading: list[tuple[int, str]] = field(default_factory=list)
     zone: tzinfo | None = None  # for showing times to the editor
 
     def record(self, changes: list[AiringChange]) -> None:
@@ -122,6 +124,7 @@ class PlanChanges:
             unmet_targets_total=len(self.shortfalls),
             warnings=list(self.warnings),
             pins_held=[h.to_dict() for h in self.held[:LIST_LIMIT]],
+            leading=[{"piece": piece, "title": title} for piece, title in self.leading],
             truncated=max(self.airings_added, self.airings_moved, self.airings_dropped,
                           len(self.shortfalls)) > LIST_LIMIT,
         )

@@ -1,4 +1,5 @@
-"""Fills the programs of one station and outlet over the planned days: urgent, kept, targets, rotation."""
+"""Fills the programs of one station and outlet over the planned days: priority pieces, kept, targets, rotation.
+Priority-level pieces (Circular 39/2020) are placed first, by rank, and lead; emergency ones are never placed."""
 
 from __future__ import annotations
 
@@ -62,6 +63,12 @@ class GroupInputs:
     items: dict[tuple[int, float], PlannedItem] | None = None
 
 
+def rank_class(candidate: Candidate, campaigns: Mapping[str, CampaignRule]) -> tuple[bool, int, int]:
+    """Displacement and order, lowest first: priority level, campaign priority, piece priority (then rotation)."""
+    rule = campaigns.get(candidate.campaign or "")
+    return (not candidate.leads, -(rule.priority if rule else 0), -candidate.priority)
+
+
 class _Group:
     def __init__(self, inputs: GroupInputs) -> None:
         self.inputs = inputs
@@ -82,12 +89,10 @@ class _Group:
     # --- ranking -----------------------------------------------------------------------------------
 
     def _rank_class(self, candidate: Candidate) -> tuple[bool, int, int]:
-        rule = self.inputs.campaigns.get(candidate.campaign or "")
-        return (not candidate.urgent, -(rule.priority if rule else 0), -candidate.priority)
+        return rank_class(candidate, self.inputs.campaigns)
 
     def klass(self, candidate: Candidate) -> tuple[bool, int, int]:
-        """The rank that decides displacement: urgent, then campaign priority, then piece priority."""
-        return self._klass[candidate.piece_id]
+        return self._klass[candidate.piece_id]  # rank_class, worked out once per piece
 
     def rank(self, candidate: Candidate) -> tuple:
         """Rotation among equals: fewest airings today, then over the window, then the least recently aired."""
@@ -109,7 +114,7 @@ class _Group:
 
     def eligible(self, candidate: Candidate, program: _Program) -> bool:
         instance = program.instance
-        if candidate.piece_id in program.removed:
+        if candidate.emergency or candidate.piece_id in program.removed:
             return False
         if candidate.campaign is not None and not self.campaign_on(candidate.campaign, instance.day):
             return False
@@ -139,7 +144,7 @@ class _Group:
         program.used += self.need(program, item.seconds)
         program.items.append(item)
         program.present.add(candidate.piece_id)
-        if protect or candidate.urgent:
+        if protect or candidate.leads:
             program.protected.add(candidate.piece_id)
         self.aired[candidate.piece_id] += 1
         self.aired_today[candidate.piece_id] += 1
@@ -185,7 +190,7 @@ class _Group:
 
 def _kept(group: _Group, program: _Program, previous: Sequence[PlannedItem]) -> None:
     """Keep what the last plan put here while it may still air here, so a re-plan changes only what
-    it must: only urgent pieces displace kept ones; other newcomers take the free room."""
+    it must: only priority pieces displace kept ones; other newcomers take the free room."""
     for item in previous:
         candidate = group.by_piece.get(item.piece_id)
         if candidate is None or item.piece_id in program.pieces() or not group.eligible(candidate, program):
@@ -217,11 +222,11 @@ def _place_one(group: _Group, program: _Program, pool: Sequence[Candidate]) -> b
 
 
 def _day(group: _Group, todays: list[_Program], day: date) -> list[DayShortfall]:
-    """Fill one day's programs: urgent, kept, each campaign's share of its ``per_day`` target
+    """Fill one day's programs: priority pieces, kept, each campaign's share of its ``per_day`` target
     spread over the programs, then rotation; then a last try at targets still unmet."""
     open_programs = [p for p in todays if not p.frozen]
     for program in open_programs:
-        _urgent(group, program)
+        _leading(group, program)
         _kept(group, program, program.kept)
     rules = _target_rules(group, day)
     pools = {rule.code: [c for c in group.inputs.candidates if c.campaign == rule.code] for rule in rules}
@@ -287,22 +292,22 @@ def _fill(group: _Group, program: _Program) -> None:
             group.add(program, candidate)
 
 
-def _urgent(group: _Group, program: _Program) -> None:
-    """Urgent pieces go first, displacing the lowest-ranked pieces that are not pinned."""
-    urgent = sorted((c for c in group.inputs.candidates if c.urgent and c.piece_id not in program.pieces()
-                     and group.eligible(c, program)), key=group.rank)
-    for candidate in urgent:
+def _leading(group: _Group, program: _Program) -> None:
+    """Priority pieces go first, by rank, displacing the lowest-ranked pieces that are not pinned."""
+    leading = sorted((c for c in group.inputs.candidates if c.leads and c.piece_id not in program.pieces()
+                      and group.eligible(c, program)), key=group.rank)
+    for candidate in leading:
         if group.fits(program, group.seconds(candidate)) or group.make_room(program, candidate):
             group.add(program, candidate)
 
 
 def _order(group: _Group, program: _Program) -> list[PlannedItem]:
-    """Urgent pieces at the head, then pinned ones as they were, then by rank as placed."""
+    """Priority pieces at the head (by rank), then pinned ones as they were, then by rank as placed."""
     def key(pair: tuple[int, PlannedItem]) -> tuple:
         index, item = pair
         candidate = group.by_piece.get(item.piece_id)
-        urgent = candidate is not None and candidate.urgent and not item.pinned
-        return (0 if urgent else 1 if item.pinned else 2, () if item.pinned else group.item_klass(item), index)
+        leads = candidate is not None and candidate.leads and not item.pinned
+        return (0 if leads else 1 if item.pinned else 2, () if item.pinned else group.item_klass(item), index)
 
     return [item for _, item in sorted(enumerate(program.items), key=key)]
 
@@ -321,6 +326,8 @@ def _why_held(group: _Group, program: _Program, candidate: Candidate | None, che
     instance = program.instance
     if candidate is None:
         return Held("gone")
+    if candidate.emergency:
+        return Held("emergency")
     if candidate.campaign is not None and not group.campaign_on(candidate.campaign, instance.day):
         return Held("campaign_off")
     if group.timed and candidate.seconds.get(group.inputs.seconds_key) is None:

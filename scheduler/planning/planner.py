@@ -10,12 +10,12 @@ from itertools import groupby
 
 from scheduler.outlets import OUTLETS, rules_of
 from scheduler.planning.calendar import CampaignRule, Instance, campaign_active
-from scheduler.planning.placement import GroupInputs, place_group
+from scheduler.planning.placement import GroupInputs, place_group, rank_class
 from scheduler.planning.planner_types import Candidate, Existing, PlannedItem, Shortfall, Unplaced
 from scheduler.planning.reasons import sentence
 
-__all__ = ["Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem", "Shortfall",
-           "Unplaced", "key_of", "plan"]
+__all__ = ["LEADING_RULE", "Candidate", "Existing", "InstanceKey", "PlanInputs", "PlanResult", "PlannedItem",
+           "Shortfall", "Unplaced", "key_of", "leading_order", "plan"]
 
 InstanceKey = tuple[str, str, datetime]  # station code, outlet, start (UTC)
 _OPEN = Existing(frozen=False)
@@ -30,6 +30,19 @@ class PlanResult:
     programs: dict[InstanceKey, list[PlannedItem]]
     unplaced: list[Unplaced]
     shortfalls: list[Shortfall] = field(default_factory=list)
+    #: The priority-level pieces, in the order they lead a program they share (see :func:`leading_order`).
+    leading: list[Candidate] = field(default_factory=list)
+
+
+#: How priority-level pieces are ordered among themselves, in words (plan report, API).
+LEADING_RULE = ("priority pieces lead every program they are valid for; among them: higher campaign priority "
+                "first, then higher piece priority, then the one aired least that day, then the lower piece id")
+
+
+def leading_order(candidates: Iterable[Candidate], campaigns: Mapping[str, CampaignRule]) -> list[Candidate]:
+    """The priority-level pieces by the planner's rank: campaign priority, piece priority, then piece id (within
+    one program, the one aired least that day goes before an equal one aired more)."""
+    return sorted((c for c in candidates if c.leads), key=lambda c: (*rank_class(c, campaigns), c.piece_id))
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,9 @@ def _published_by_outlet(entries: Iterable[tuple]) -> dict[tuple[str, str], set[
 
 def plan(inputs: PlanInputs) -> PlanResult:
     """Place candidates into instances. The same inputs always give the same result.
+
+    Priority-level pieces lead the programs they are valid for on every outlet; emergency-level ones are never
+    placed and are reported unplaced with the code ``emergency``.
 
     Stations whose instances, stored state and portal history are alike get the same programs,
     so each distinct kind of station is worked out once.
@@ -103,7 +119,8 @@ def plan(inputs: PlanInputs) -> PlanResult:
                           for s in short)
         for piece in pieces:
             placed[(piece, outlet)].add(station)
-    return PlanResult(programs, _unplaced(inputs, candidates, placed), shortfalls)
+    return PlanResult(programs, _unplaced(inputs, candidates, placed), shortfalls,
+                      leading_order(candidates, inputs.campaigns))
 
 
 # --- what could not be placed, and why ---------------------------------------------------------------
@@ -124,6 +141,8 @@ def _why_not(candidate: Candidate, outlet: str, mine: Sequence[tuple[Instance, s
              inputs: PlanInputs) -> tuple[str, dict[str, object]]:
     """(code, parameters) of ``UNPLACED_REASONS``; ``mine`` holds one instance per distinct time and board
     profile."""
+    if candidate.emergency:
+        return "emergency", {}
     if not mine:
         return "no_slot", {"outlet": outlet}
     if candidate.campaign and candidate.campaign not in inputs.campaigns:

@@ -16,7 +16,9 @@ class Candidate:
     ``seconds`` maps ``"loudspeaker"`` to the measured program time of its speech, and
     ``"board:<profile>"`` to its display time on boards of that profile; a missing entry means
     the piece cannot be measured for that outlet. ``stations`` are the station codes the piece
-    targets, ``*`` for every station: it is placed nowhere else.
+    targets, ``*`` for every station: it is placed nowhere else. ``level`` is the piece's level
+    (Circular 39/2020): ``priority`` pieces lead the programs they are valid for, ``emergency`` ones are
+    never placed (they go out through the emergency broadcast).
     """
 
     piece_id: int
@@ -27,9 +29,19 @@ class Candidate:
     valid_from: datetime | None
     valid_until: datetime | None
     priority: int
-    urgent: bool
+    level: str
     seconds: Mapping[str, float] = field(default_factory=dict)
     stations: frozenset[str] = frozenset({"*"})
+
+    @property
+    def leads(self) -> bool:
+        """A priority piece: placed first, displacing lower-ranked ones, and played first."""
+        return self.level == "priority"
+
+    @property
+    def emergency(self) -> bool:
+        """An emergency piece: it never enters the plan."""
+        return self.level == "emergency"
 
     def targets(self, station: str) -> bool:
         """Whether the piece may air on ``station``."""

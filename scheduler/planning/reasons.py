@@ -21,6 +21,7 @@ UNPLACED_REASONS = {
     "not_measured": "its length could not be measured (rendering failed)",
     "too_long": "it lasts {seconds:.0f} s, longer than every slot ({longest:.0f} s)",
     "no_room": "no room: the slots were full of higher-ranked pieces",
+    "emergency": "an emergency: sent by the emergency broadcast, not scheduled",
 }
 
 #: Why a campaign's daily target was not met (``Shortfall.code``).
@@ -28,7 +29,7 @@ TARGET_REASONS = {
     "no_pieces": "no approved piece of the campaign can air on this outlet that day",
     "too_long": "every piece of the campaign is longer than the programs of that day",
     "too_few_pieces": "too few pieces: a piece airs at most once per program",
-    "full": "the programs are full of pinned, urgent or higher-priority pieces",
+    "full": "the programs are full of pinned, priority-level or higher-priority pieces",
 }
 
 #: Why a pin is held out of its program (``Held.code``).
@@ -37,6 +38,8 @@ HELD_REASONS = {
     "campaign_off": "its campaign is not on that day",
     "not_valid": "the approved revision is not valid at that time",
     "not_measured": "the length of the approved revision could not be measured (rendering failed)",
+    "emergency": "the approved revision is an emergency: it goes out through the emergency broadcast, not in "
+                 "programs",
     "no_room": "the approved revision lasts {seconds:.0f} s, but beside the other pinned pieces only {room:.0f} s "
                "of the {length:.0f} s program are left",
 }

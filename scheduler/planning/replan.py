@@ -71,7 +71,7 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
             piece_id=revision.piece_id, revision_id=revision.id, title=revision.title,
             campaign=revision.campaign, channels=frozenset(revision.channels),
             valid_from=revision.valid_from, valid_until=revision.valid_until,
-            priority=revision.priority, urgent=revision.urgent, seconds=seconds,
+            priority=revision.priority, level=revision.level, seconds=seconds,
             stations=frozenset(revision.stations),
         ))
     if progress:
@@ -191,6 +191,7 @@ def replan(
         gap_s=render.audio.gap_s, overhead_s=overhead_s,
     ))
     changes.unplaced = result.unplaced
+    changes.leading = [(c.piece_id, c.title) for c in result.leading]
     changes.shortfalls = result.shortfalls
 
     running = {key for key, d in stored.items() if succession.replaceable(d, now)}

@@ -22,11 +22,15 @@ class PieceAirings:
     airings: list[tuple[str, datetime, datetime, str]] = field(default_factory=list)
     waiting: bool = False
     unplaced: list[dict[str, Any]] = field(default_factory=list)
+    #: The level of the revision that airs (the approved one, else the one in review): normal, priority, emergency.
+    level: str = "normal"
 
 
 def piece_airings(session: Session, piece_id: int, *, now: datetime) -> PieceAirings:
     piece = session.get(Piece, piece_id)
     state = piece.state if piece is not None else "missing"
+    revision = (piece.approved_revision or piece.current_revision) if piece is not None else None
+    level = revision.level if revision is not None else "normal"
     rows = session.execute(
         select(Delivery.outlet, Delivery.start_at, Delivery.end_at, Station.code)
         .join(Airing, Airing.delivery_id == Delivery.id).join(Station)
@@ -38,7 +42,7 @@ def piece_airings(session: Session, piece_id: int, *, now: datetime) -> PieceAir
     waiting = any(r.done_at is None for r in requests)
     last_done = next((r for r in requests if r.done_at is not None), None)
     return PieceAirings(state, [tuple(row) for row in rows], waiting,  # type: ignore[misc]
-                        list(last_done.unplaced or []) if last_done is not None else [])
+                        list(last_done.unplaced or []) if last_done is not None else [], level)
 
 
 def request_done(session: Session, piece_id: int, after_id: int) -> bool:

@@ -133,6 +133,8 @@ def test_title_and_body_are_stored_in_nfc(desk, people) -> None:
     ({"valid_from": NOW, "valid_until": NOW - timedelta(days=1)}, "valid_until"),
     ({"valid_from": NOW, "valid_until": NOW}, "valid_until"),
     ({"valid_from": NOW.replace(tzinfo=None)}, "valid_from"),
+    ({"level": "urgent"}, "level"),
+    ({"level": "Priority"}, "level"),
 ])
 def test_bad_content_is_refused_naming_the_field(desk, people, changes, field) -> None:
     with pytest.raises(InputError) as caught:
@@ -149,7 +151,8 @@ CHANGES = [
     {"valid_from": NOW_UTC + timedelta(days=1)},
     {"valid_until": NOW_UTC + timedelta(days=5)},
     {"priority": 8},
-    {"urgent": True},
+    {"level": "priority"},
+    {"level": "emergency"},
     {"slogan": True},
     {"audio_sha256": "a" * 64},
     {"image_sha256": "b" * 64},
@@ -341,7 +344,8 @@ def test_unknown_revision_gets_a_reason(desk) -> None:
     ("body", "Nội dung đã bị sửa trực tiếp trong cơ sở dữ liệu."),
     ("title", "Tiêu đề khác"),
     ("priority", 9),
-    ("urgent", True),
+    ("level", "priority"),
+    ("level", "emergency"),
     ("slogan", True),
     ("channels", '["loudspeaker"]'),
 ])
@@ -353,6 +357,37 @@ def test_revision_changed_in_the_database_after_approval_is_refused(desk, people
                              {"value": value, "id": revision_id}))
     with pytest.raises(IntegrityError, match="altered"):
         desk(check_airable, revision_id, NOW)
+
+
+@pytest.mark.parametrize("value", ["normal", "emergency"])
+def test_a_priority_piece_whose_level_is_changed_in_the_database_is_refused(desk, people, value) -> None:
+    """The level is part of what the approval covers: it decides what airs first, or whether it is planned."""
+    piece_id = approved_piece(desk, people, level="priority")
+    revision_id = piece_of(desk, piece_id).approved_revision_id
+    assert desk(check_airable, revision_id, NOW) is None
+    desk(lambda s: s.execute(text("UPDATE revisions SET level = :value WHERE id = :id"),
+                             {"value": value, "id": revision_id}))
+    with pytest.raises(IntegrityError, match="altered"):
+        desk(check_airable, revision_id, NOW)
+
+
+def test_the_level_hashes_as_the_urgent_flag_it_replaced() -> None:
+    """Revisions approved before levels keep their hash: priority hashes as ``urgent: true``, normal as false."""
+    import hashlib
+    import json
+
+    def old_hash(urgent: bool) -> str:
+        document = {"title": TITLE, "body": BODY, "campaign": None, "channels": ["loudspeaker"], "valid_from": None,
+                    "valid_until": None, "priority": 5, "urgent": urgent, "audio_sha256": None, "image_sha256": None}
+        payload = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    base = PieceContent(TITLE, BODY, channels=("loudspeaker",))
+    assert content_hash(base) == old_hash(False)
+    assert content_hash(PieceContent(TITLE, BODY, channels=("loudspeaker",), level="priority")) == old_hash(True)
+    hashes = {content_hash(PieceContent(TITLE, BODY, channels=("loudspeaker",), level=level))
+              for level in ("normal", "priority", "emergency")}
+    assert len(hashes) == 3
 
 
 def test_revision_changed_before_approval_cannot_be_approved(desk, people) -> None:

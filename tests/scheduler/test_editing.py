@@ -177,7 +177,7 @@ def _approve_new(services, title: str, body: str, **content) -> int:
     return piece
 
 
-def test_one_new_approval_only_adds_and_an_urgent_one_leads_every_next_program(services, planned) -> None:
+def test_one_new_approval_only_adds_and_a_priority_one_leads_every_next_program(services, planned) -> None:
     before = {code: programs(services, code) for code in ("99001", "99002", "99003")}
     new = _approve_new(services, "Lịch cắt điện", "Thứ Tư tuần này cắt điện từ bảy giờ đến mười một giờ.")
     changes = services.plan(days=2)
@@ -188,7 +188,7 @@ def test_one_new_approval_only_adds_and_an_urgent_one_leads_every_next_program(s
             assert [p for _, p, _, _ in new_items] == [p for _, p, _, _ in old_items] + [new]
 
     urgent = _approve_new(services, "Khẩn: bão số 5", "Bão số năm đổ bộ chiều nay, bà con không ra khơi.",
-                          urgent=True)
+                          level="priority")
     changes = services.plan(days=2)
     assert changes.airings_added == len(before["99001"]) * 3 and changes.airings_dropped == 0
     for code in before:

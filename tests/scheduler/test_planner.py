@@ -33,10 +33,10 @@ def inst(station: str = "99001", *, outlet: str = "loudspeaker", day: date = DAY
 
 
 def cand(piece_id: int, seconds: float = 60.0, *, campaign: str | None = None, priority: int = 5,
-         urgent: bool = False, channels: tuple[str, ...] = ("loudspeaker",), valid_from: datetime | None = None,
+         level: str = "normal", channels: tuple[str, ...] = ("loudspeaker",), valid_from: datetime | None = None,
          valid_until: datetime | None = None, board: dict[str, float] | None = None) -> Candidate:
     return Candidate(piece_id, piece_id * 100, f"Tin số {piece_id}", campaign, frozenset(channels), valid_from,
-                     valid_until, priority, urgent, {"loudspeaker": seconds, **(board or {})})
+                     valid_until, priority, level, {"loudspeaker": seconds, **(board or {})})
 
 
 def run(instances, candidates, **kwargs):
@@ -103,7 +103,7 @@ RICH_CANDIDATES = [
     cand(2, 90, priority=8, channels=ALL, board={"board:": 45}),
     cand(3, 200, campaign="guong-dien-hinh", channels=ALL, board={"board:": 15}),
     cand(4, 150, campaign="tuan-hoc-tap", channels=ALL),
-    cand(5, 60, urgent=True, channels=("loudspeaker", "portal")),
+    cand(5, 60, level="priority", channels=("loudspeaker", "portal")),
     cand(6, 100, priority=2, channels=ALL, board={"board:": 60}),
     cand(7, 500, channels=("loudspeaker",)),
     cand(8, 80, valid_until=datetime.combine(DAY + timedelta(days=1), time(12), tzinfo=ZONE), channels=ALL,
@@ -195,13 +195,13 @@ def test_board_uses_the_display_time_of_the_stations_board_profile() -> None:
 
 # --- order --------------------------------------------------------------------------------------------
 
-def test_urgent_first_then_campaign_priority_then_piece_priority() -> None:
+def test_priority_level_first_then_campaign_priority_then_piece_priority() -> None:
     instance = inst(length_s=3600)
     candidates = [
         cand(1, priority=9),
         cand(2, priority=1, campaign="guong-dien-hinh"),       # campaign priority 4
         cand(3, priority=5, campaign="van-hoa-doc"),            # campaign priority 6 (in its window below)
-        cand(4, priority=1, urgent=True),
+        cand(4, priority=1, level="priority"),
         cand(5, priority=3),
         cand(6, priority=9, campaign="guong-dien-hinh"),
     ]
@@ -211,9 +211,9 @@ def test_urgent_first_then_campaign_priority_then_piece_priority() -> None:
     assert pieces(result, instance) == [4, 6, 2, 1, 5]
 
 
-def test_urgent_piece_takes_the_only_room() -> None:
+def test_priority_piece_takes_the_only_room() -> None:
     instance = inst(length_s=100)
-    result = run([instance], [cand(1, 90, priority=9), cand(2, 90, priority=1, urgent=True)])
+    result = run([instance], [cand(1, 90, priority=9), cand(2, 90, priority=1, level="priority")])
     assert pieces(result, instance) == [2]
 
 

@@ -1,4 +1,4 @@
-"""The planner's rules the editor relies on: targets, urgent pieces, overhead, stability, fairness."""
+"""The planner's rules the editor relies on: targets, priority pieces, overhead, stability, fairness."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ def inst(station: str = "99001", *, day: date = DAY, at: time = time(6), length_
 
 
 def cand(piece_id: int, seconds: float = 100.0, *, campaign: str | None = None, priority: int = 5,
-         urgent: bool = False, valid_until: datetime | None = None, valid_from: datetime | None = None) -> Candidate:
+         level: str = "normal", valid_until: datetime | None = None, valid_from: datetime | None = None) -> Candidate:
     return Candidate(piece_id, piece_id * 10, f"Tin {piece_id}", campaign, frozenset({"loudspeaker"}), valid_from,
-                     valid_until, priority, urgent, {"loudspeaker": seconds})
+                     valid_until, priority, level, {"loudspeaker": seconds})
 
 
 def week(station: str = "99001", *, days: int = 7, slots: tuple[time, ...] = (time(6), time(17)),
@@ -117,22 +117,22 @@ def test_target_is_only_counted_on_days_the_campaign_is_on() -> None:
     assert [(s.day, s.code) for s in result.shortfalls] == [(date(2026, 10, 1), "too_few_pieces")]
 
 
-# --- urgent pieces ----------------------------------------------------------------------------------------
+# --- priority pieces ----------------------------------------------------------------------------------------
 
-def test_urgent_piece_goes_first_and_displaces_the_lowest_ranked() -> None:
+def test_priority_piece_goes_first_and_displaces_the_lowest_ranked() -> None:
     instance = inst(length_s=250)
     first = run([instance], [cand(1, priority=8), cand(2, priority=2)])
     assert ids(first, instance) == [1, 2]
-    again = run([instance], [cand(1, priority=8), cand(2, priority=2), cand(3, urgent=True, priority=1)],
+    again = run([instance], [cand(1, priority=8), cand(2, priority=2), cand(3, level="priority", priority=1)],
                 existing=kept_from(first, [instance]))
     assert ids(again, instance) == [3, 1]
     assert [(u.piece_id, u.code) for u in again.unplaced] == [(2, "no_room")]
 
 
-def test_urgent_piece_never_displaces_a_pinned_one() -> None:
+def test_priority_piece_never_displaces_a_pinned_one() -> None:
     instance = inst(length_s=150)
     pinned = Existing(frozen=False, items=(PlannedItem(1, 10, None, 100.0, pinned=True),))
-    result = run([instance], [cand(1), cand(2, urgent=True)], existing={key_of(instance): pinned})
+    result = run([instance], [cand(1), cand(2, level="priority")], existing={key_of(instance): pinned})
     assert ids(result, instance) == [1]
     assert result.unplaced[0].piece_id == 2
 
@@ -169,7 +169,8 @@ def scenarios(draw):
         until = draw(st.one_of(st.none(), st.integers(0, days * 24).map(
             lambda h: datetime.combine(DAY, time(0), tzinfo=ZONE) + timedelta(hours=h))))
         candidates.append(cand(piece, draw(st.floats(5, 700)), campaign=draw(st.sampled_from([None, *campaigns])),
-                               priority=draw(st.integers(1, 9)), urgent=draw(st.booleans()) and piece % 5 == 0,
+                               priority=draw(st.integers(1, 9)),
+                               level="priority" if draw(st.booleans()) and piece % 5 == 0 else "normal",
                                valid_until=until))
     gap = draw(st.sampled_from([0.0, 1.0]))
     overhead = draw(st.sampled_from([0.0, 20.0]))

@@ -94,6 +94,28 @@ def test_a_body_forged_with_every_hash_recomputed_is_refused_at_push_and_found_b
     assert f"piece {planned}" in verified.stderr and "audit entry" in verified.stderr
 
 
+@pytest.mark.parametrize("rehash", [False, True], ids=["level-only", "every-hash-recomputed"])
+def test_a_level_changed_in_the_database_is_refused_at_push(cli, config_dir, planned, attacker, caplog, rehash):
+    """The level decides what airs first and whether a piece is planned at all: the approval covers it."""
+    with unit_of_work(attacker) as session:
+        revision = session.scalars(select(Revision).where(Revision.piece_id == planned)).one()
+        session.execute(text("UPDATE revisions SET level = 'priority' WHERE id = :id"), {"id": revision.id})
+        if rehash:
+            forged = content_hash(replace(content_of(revision), level="priority"))
+            session.execute(text("UPDATE revisions SET sha256 = :sha WHERE id = :id"),
+                            {"sha": forged, "id": revision.id})
+            session.execute(text("UPDATE pieces SET approved_sha256 = :sha WHERE id = :id"),
+                            {"sha": forged, "id": planned})
+            session.execute(text("UPDATE reviews SET sha256 = :sha WHERE revision_id = :id"),
+                            {"sha": forged, "id": revision.id})
+
+    caplog.set_level(logging.ERROR)
+    result = cli("dispatch", now=at("05:58:30"), ok=False)
+    assert result.exit_code != 0 and "refused" in result.stdout
+    _refused_at_six(cli, "seal" if rehash else "altered after approval")
+    assert TITLE not in everything_published(config_dir)
+
+
 def test_a_rendition_pointed_at_another_mp3_is_refused_and_never_played(cli, config_dir, planned, attacker, caplog):
     other = config_dir.parent / "other.mp3"
     shutil.copy(config_dir / "jingles" / "outro.mp3", other)

@@ -99,6 +99,7 @@ CSV = ("title,body,campaign,channels,valid_from,valid_until,priority,urgent,slog
 
 
 def test_a_csv_file_loads_one_draft_a_row_with_its_columns(desk, tmp_path):
+    """A file written before levels: its ``urgent`` column reads as the priority level."""
     path = tmp_path / "tin.csv"
     path.write_bytes(vni_encode(CSV))
     result = load(desk, path)
@@ -106,19 +107,37 @@ def test_a_csv_file_loads_one_draft_a_row_with_its_columns(desk, tmp_path):
     with unit_of_work(desk.sessions) as session:
         first, second, third = (session.get(Piece, i).current_revision for i, _, _ in result.added)
         assert third.slogan and not first.slogan and not second.slogan and third.channels == ["print"]
-        assert first.channels == ["loudspeaker", "board"] and first.priority == 7 and not first.urgent
+        assert first.channels == ["loudspeaker", "board"] and first.priority == 7 and first.level == "normal"
         assert first.valid_from.astimezone(ZONE).isoformat() == "2026-11-24T00:00:00+07:00"
         assert first.valid_until.astimezone(ZONE).isoformat() == "2026-11-28T00:00:00+07:00"
-        assert second.body == "Cắt điện từ 7 giờ đến 11 giờ, thôn Đông." and second.urgent
+        assert second.body == "Cắt điện từ 7 giờ đến 11 giờ, thôn Đông." and second.level == "priority"
+
+
+LEVELS_CSV = ("title,body,level\n"
+              "Họp dân,Tối thứ Sáu họp dân.,\n"
+              "Cắt điện,Cắt điện thôn Đông.,priority\n"
+              "Lũ về,Nước sông lên nhanh.,Khẩn cấp\n"
+              "Lịch tiêm,Tiêm chủng sáng thứ Bảy.,ưu tiên\n")
+
+
+def test_a_csv_level_column_takes_the_names_or_the_vietnamese_ones(desk, tmp_path):
+    result = load(desk, _write(tmp_path / "tin.csv", LEVELS_CSV))
+    with unit_of_work(desk.sessions) as session:
+        levels = [session.get(Piece, i).current_revision.level for i, _, _ in result.added]
+    assert levels == ["normal", "priority", "emergency", "priority"]
 
 
 @pytest.mark.parametrize(("content", "message"), [
     (CSV + "Tin lỗi,Nội dung,,,,,12,\n", "tin.csv:5: priority: priority must be between 1 and 9; got 12"),
     (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:5: valid_from: 'ngày mai' is not a date (YYYY-MM-DD) or "
                                                 "an ISO-8601 time"),
-    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:5: title: the title is empty"),
-    ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, channels, "
-                                "valid_from, valid_until, priority, urgent, slogan (title and body required)"),
+    (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:4: title: the title is empty"),
+    ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, "
+                                "channels, valid_from, valid_until, priority, level, slogan (title and body required)"),
+    (LEVELS_CSV + "Tin lỗi,Nội dung,gấp\n", "tin.csv:6: level: level must be normal or priority or emergency; "
+                                            "got gấp"),
+    ("title,body,level,urgent\nTin,Nội dung,normal,có\n", "tin.csv:2: level: urgent is true but level is normal; "
+                                                          "urgent means priority: keep one column"),
 ])
 def test_one_bad_csv_row_refuses_the_whole_file_naming_its_line(desk, tmp_path, content, message):
     load(desk, _write(tmp_path / "a.txt", TEXT))

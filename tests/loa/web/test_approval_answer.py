@@ -15,12 +15,12 @@ from scheduler.planning import triggers
 from servers.web import csrf_of, seen_of
 
 
-def _submitted(web, title: str, campaign: str, channels=("loudspeaker", "portal")) -> int:
+def _submitted(web, title: str, campaign: str | None, channels=("loudspeaker", "portal"), level="normal") -> int:
     services = web.services
     with unit_of_work(services.sessions) as session:
         writer = session.get(User, web.ids["lan"])
         piece = add_piece(session, PieceContent(title, "Mời bà con đến nhà văn hóa thôn dự họp.", campaign=campaign,
-                                                channels=channels), author=writer, now=services.now())
+                                                channels=channels, level=level), author=writer, now=services.now())
         submit(session, piece.id, actor=writer, now=services.now())
         return piece.id
 
@@ -74,3 +74,32 @@ def test_a_retired_piece_says_it_will_not_air_any_more(web):
     page = hung.get(f"/pieces/{piece_id}")
     assert hung.post(f"/pieces/{piece_id}/retire", data={"note": "", "csrf": csrf_of(page.text)}).status_code == 303
     assert "Bài đã bị thu hồi: không phát nữa." in hung.get(f"/pieces/{piece_id}").text
+
+
+def _approve(web, piece_id: int):
+    hung = web.client("hung")
+    page = hung.get(f"/pieces/{piece_id}")
+    assert hung.post(f"/pieces/{piece_id}/approve", data={"note": "", "csrf": csrf_of(page.text),
+                                                            **seen_of(page.text)}).status_code == 303
+    _replan(web.services)
+    return hung
+
+
+def test_a_priority_piece_is_said_to_lead_and_leads_the_next_programs(web):
+    piece_id = _submitted(web, "Lịch cắt điện", None, level="priority")
+    text = _approve(web, piece_id).get(f"/pieces/{piece_id}").text
+    assert "Loa truyền thanh: sẽ phát lúc 17:00 hôm nay (23/11) tại 3 xã" in text
+    assert "Bài ưu tiên: đứng đầu mọi chương trình mà bài còn hiệu lực, trên mọi kênh" in text
+    schedule = web.client().get("/api/schedule?days=2", headers=web.token("hung")).json()
+    holding = [p for p in schedule if any(item["piece"] == piece_id for item in p["items"])]
+    assert {p["outlet"] for p in holding} == {"loudspeaker", "portal"}
+    assert all(p["items"][0]["piece"] == piece_id for p in holding)
+
+
+def test_an_emergency_piece_is_not_scheduled_and_says_it_goes_by_the_emergency_broadcast(web):
+    piece_id = _submitted(web, "Lũ về sông Đà", None, level="emergency")
+    text = _approve(web, piece_id).get(f"/pieces/{piece_id}").text
+    assert "Bài khẩn cấp: gửi bằng phát khẩn cấp, không xếp lịch." in text
+    assert "sẽ phát lúc" not in text
+    schedule = web.client().get("/api/schedule?days=7", headers=web.token("hung")).json()
+    assert not any(item["piece"] == piece_id for p in schedule for item in p["items"])
