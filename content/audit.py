@@ -23,14 +23,14 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from content.errors import ConfigError
+from content.errors import ConfigError, IntegrityError
 from content.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -181,10 +181,10 @@ def _check_key(head: AuditHead | None, key: bytes | None, *, starting: bool = Fa
     if head.seal is None:
         if key is not None and not starting:
             raise ConfigError(
-                f"LOA_AUDIT_KEY: the audit log's {head.last_id} entries carry no seal but this process has an "
+                "LOA_AUDIT_KEY: the audit log's {count} entries carry no seal but this process has an "
                 "audit key: either the key is new, or someone stripped the seals and recomputed the chain. "
                 "Check with `loa audit verify --expect ID:HASH` against a head you kept, then start sealing "
-                "with `loa audit seal-approvals`")
+                "with `loa audit seal-approvals`", count=head.last_id)
         return
     if key is None:
         raise ConfigError("LOA_AUDIT_KEY: the audit log is sealed but this process has no audit key; set "
@@ -202,8 +202,8 @@ def reseal(session: Session, old: bytes, new: bytes) -> int:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     report = verify(session, key=old)
     if not report.ok:
-        raise ConfigError(f"LOA_AUDIT_KEY: the audit log does not verify under the current key, so it is not "
-                          f"re-sealed: {report.reason}")
+        raise ConfigError("LOA_AUDIT_KEY: the audit log does not verify under the current key, so it is not "
+                          "re-sealed: {reason}", reason=report.problem or report.reason)
     rows = [{"entry_id": entry_id, "new_seal": seal_of(new, digest)} for entry_id, digest in session.execute(
         select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.seal.is_not(None)))]
     if rows:
@@ -222,7 +222,8 @@ class ChainReport:
     """The result of checking the chain: how many entries were read and the first bad one.
 
     ``unsealed`` counts entries written before an audit key was set; ``sealed_unchecked`` counts
-    sealed entries that could not be checked because no key was given.
+    sealed entries that could not be checked because no key was given. ``reason`` is the English text of
+    ``problem``, which carries the template and parameters a reader's language is rendered from.
     """
 
     checked: int
@@ -232,6 +233,7 @@ class ChainReport:
     head_hash: str = ""
     unsealed: int = 0
     sealed_unchecked: int = 0
+    problem: IntegrityError | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -248,58 +250,68 @@ def verify(session: Session, *, key: bytes | None = None, expect: tuple[int, str
     checked = unsealed = unchecked = 0
     sealing = False
 
-    def broken(at: int, reason: str) -> ChainReport:
-        return ChainReport(checked, at, reason, unsealed=unsealed, sealed_unchecked=unchecked)
+    def broken(at: int, problem: IntegrityError) -> ChainReport:
+        return ChainReport(checked, at, problem.text, unsealed=unsealed, sealed_unchecked=unchecked, problem=problem)
 
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         if event.id != expected_id:
-            return broken(event.id, f"entry {expected_id} is missing before entry {event.id}")
+            return broken(event.id, IntegrityError("entry {missing} is missing before entry {entry}",
+                                                   missing=expected_id, entry=event.id))
         if event.prev_hash != previous_hash:
-            return broken(event.id, f"entry {event.id} does not link to the entry before it")
+            return broken(event.id, IntegrityError("entry {entry} does not link to the entry before it",
+                                                   entry=event.id))
         if hashlib.sha256(canonical(event)).hexdigest() != event.hash:
-            return broken(event.id, f"entry {event.id} was changed after it was written")
+            return broken(event.id, IntegrityError("entry {entry} was changed after it was written", entry=event.id))
         if event.seal is None:
             if sealing and key:
-                return broken(event.id, f"entry {event.id} carries no seal though the entries before it do: "
-                                        "it was written without the audit key")
+                return broken(event.id, IntegrityError("entry {entry} carries no seal though the entries before it "
+                                                       "do: it was written without the audit key", entry=event.id))
             unsealed += 1
         elif key is None:
             unchecked += 1
         elif not hmac.compare_digest(event.seal, seal_of(key, event.hash)):
-            return broken(event.id, f"entry {event.id} has a wrong seal: it was written without the audit key "
-                                    "(or the key changed)")
+            return broken(event.id, IntegrityError("entry {entry} has a wrong seal: it was written without the audit "
+                                                   "key (or the key changed)", entry=event.id))
         elif not sealing and unsealed and not _starts_sealing(event, unsealed, previous_hash):
-            return broken(event.id, f"seals start mid-chain at entry {event.id} with no sealed start of sealing "
-                                    f"naming the {unsealed} unsealed entries before it: their seals were stripped "
-                                    "and the chain recomputed")
+            return broken(event.id, IntegrityError("seals start mid-chain at entry {entry} with no sealed start of "
+                                                   "sealing naming the {unsealed} unsealed entries before it: their "
+                                                   "seals were stripped and the chain recomputed", entry=event.id,
+                                                   unsealed=unsealed))
         if expect is not None and event.id == expect[0] and event.hash != expect[1]:
-            return broken(event.id, f"entry {event.id} is not the one you kept (sha256 {expect[1]}): the log was "
-                                    "rewritten from there or before")
+            return broken(event.id, IntegrityError("entry {entry} is not the one you kept (sha256 {sha256}): the log "
+                                                   "was rewritten from there or before", entry=event.id,
+                                                   sha256=expect[1]))
         sealing = sealing or event.seal is not None
         previous_hash = event.hash
         expected_id += 1
         checked += 1
     last_id = expected_id - 1
     if expect is not None and expect[0] > last_id:
-        return broken(last_id, f"entry {expect[0]} that you kept is missing: the log was cut or rewritten")
+        return broken(last_id, IntegrityError("entry {entry} that you kept is missing: the log was cut or rewritten",
+                                              entry=expect[0]))
     head = session.get(AuditHead, _HEAD)
     if head is None:
         if checked:
-            return broken(last_id, "the checkpoint of the last entry is missing: the log's end cannot be trusted")
+            return broken(last_id, IntegrityError("the checkpoint of the last entry is missing: the log's end cannot be "
+                                                  "trusted"))
         return ChainReport(0)
     if head.last_id > last_id:
-        return broken(last_id + 1, f"entries {last_id + 1}..{head.last_id} are missing from the end of the log")
+        return broken(last_id + 1, IntegrityError("entries {first}..{last} are missing from the end of the log",
+                                                  first=last_id + 1, last=head.last_id))
     if head.last_id < last_id:
-        return broken(head.last_id + 1, f"entry {head.last_id + 1} was added after the last entry loa wrote")
+        return broken(head.last_id + 1, IntegrityError("entry {entry} was added after the last entry loa wrote",
+                                                       entry=head.last_id + 1))
     if head.last_hash != previous_hash:
-        return broken(last_id, f"entry {last_id} is not the last entry loa wrote")
+        return broken(last_id, IntegrityError("entry {entry} is not the last entry loa wrote", entry=last_id))
     if key is not None:
         if head.seal is None:  # with a key, loa seals the checkpoint at every append
-            return broken(last_id, "the checkpoint carries no seal: its seals were stripped, or the audit key "
-                                   "was set after the last entry (then `loa audit seal-approvals` starts sealing)")
+            return broken(last_id, IntegrityError("the checkpoint carries no seal: its seals were stripped, or the "
+                                                  "audit key was set after the last entry (then `loa audit "
+                                                  "seal-approvals` starts sealing)"))
         if head.seal is not None and not hmac.compare_digest(head.seal, seal_of(key, _head_text(
                 head.last_id, head.last_hash))):
-            return broken(last_id, "the checkpoint has a wrong seal: it was rewritten without the audit key")
+            return broken(last_id, IntegrityError("the checkpoint has a wrong seal: it was rewritten without the "
+                                                  "audit key"))
     return ChainReport(checked, head_id=head.last_id, head_hash=head.last_hash, unsealed=unsealed,
                        sealed_unchecked=unchecked)
 

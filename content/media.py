@@ -17,4 +17,5 @@ def find_media(media_dir: Path, sha256: str) -> Path:
     folder = media_dir / sha256[:2]
     for candidate in sorted(folder.glob(f"{sha256}.*")) if folder.is_dir() else ():
         return candidate
-    raise NotFound(f"upload {sha256[:12]}… is not in {media_dir}", where=str(media_dir))
+    raise NotFound("upload {upload}… is not in {folder}", where=str(media_dir), upload=sha256[:12],
+                   folder=str(media_dir))

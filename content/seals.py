@@ -77,19 +77,22 @@ def check_approval(session: Session, piece: Piece, revision: Revision, actual_sh
     if key is None:
         return
     review = approval_of(session, revision.id)
-    where = f"piece {piece.id} revision {revision.number}"
+    where = {"piece": piece.id, "revision": revision.number}
     if review is None:
-        raise IntegrityError(f"{where}: no approval of this revision is stored; it was marked approved in the "
-                             "database")
+        raise IntegrityError("piece {piece} revision {revision}: no approval of this revision is stored; it was "
+                             "marked approved in the database", **where)
     if review.seal is None:
-        raise IntegrityError(f"{where}: its approval carries no seal (written in the database without the key, "
-                             "or before seals: an admin runs `loa audit seal-approvals` once after upgrading)")
+        raise IntegrityError("piece {piece} revision {revision}: its approval carries no seal (written in the "
+                             "database without the key, or before seals: an admin runs `loa audit seal-approvals` "
+                             "once after upgrading)", **where)
     if review.sha256 != actual_sha256:  # the seal covers the content hash, not this record of it: compare too
-        raise IntegrityError(f"{where}: its approval records content sha256 {review.sha256[:12]}…, not the stored "
-                             f"content's {actual_sha256[:12]}…; the approval was altered in the database")
+        raise IntegrityError("piece {piece} revision {revision}: its approval records content sha256 {recorded}…, "
+                             "not the stored content's {actual}…; the approval was altered in the database", **where,
+                             recorded=review.sha256[:12], actual=actual_sha256[:12])
     if not _same(review.seal, review_seal(key, review, piece.id, actual_sha256)):
-        raise IntegrityError(f"{where}: its approval's seal does not match the stored content, approver or time; "
-                             "the content or the approval was altered in the database")
+        raise IntegrityError("piece {piece} revision {revision}: its approval's seal does not match the stored "
+                             "content, approver or time; the content or the approval was altered in the database",
+                             **where)
 
 
 # --- renditions -----------------------------------------------------------------------------------------
@@ -112,9 +115,13 @@ def check_rendition(session: Session, rendition: Rendition, revision: Revision) 
     if key is None:
         return
     if not _same(rendition.seal, rendition_seal(key, rendition, revision.sha256)):
-        state = "carries no seal" if rendition.seal is None else "has a seal that does not match its file"
-        raise IntegrityError(f"piece {revision.piece_id} revision {revision.number}: its speech rendition {state} "
-                             f"({rendition.path}); it was altered in the database")
+        if rendition.seal is None:
+            raise IntegrityError("piece {piece} revision {revision}: its speech rendition carries no seal ({path}); "
+                                 "it was altered in the database", piece=revision.piece_id, revision=revision.number,
+                                 path=rendition.path)
+        raise IntegrityError("piece {piece} revision {revision}: its speech rendition has a seal that does not match "
+                             "its file ({path}); it was altered in the database", piece=revision.piece_id,
+                             revision=revision.number, path=rendition.path)
 
 
 # --- stored payloads ------------------------------------------------------------------------------------
@@ -136,9 +143,11 @@ def check_payload(session: Session, delivery_id: str, payload: dict[str, Any], s
     if key is None:
         return
     if not _same(seal, payload_seal(key, delivery_id, payload)):
-        state = "carries no seal" if seal is None else "does not match its seal"
-        raise IntegrityError(f"delivery {delivery_id}: its stored payload {state}; it was written or edited in "
-                             "the database, not by loa")
+        if seal is None:
+            raise IntegrityError("delivery {delivery}: its stored payload carries no seal; it was written or edited "
+                                 "in the database, not by loa", delivery=delivery_id)
+        raise IntegrityError("delivery {delivery}: its stored payload does not match its seal; it was written or "
+                             "edited in the database, not by loa", delivery=delivery_id)
 
 
 # --- emergencies -----------------------------------------------------------------------------------------
@@ -160,9 +169,11 @@ def check_emergency(session: Session, emergency_id: int, content: dict[str, Any]
     if key is None:
         return
     if not _same(seal, emergency_seal(key, emergency_id, content)):
-        state = "carries no seal" if seal is None else "does not match its seal"
-        raise IntegrityError(f"emergency {emergency_id}: the stored emergency {state}; it was written or edited in "
-                             "the database, not by loa")
+        if seal is None:
+            raise IntegrityError("emergency {emergency}: the stored emergency carries no seal; it was written or "
+                                 "edited in the database, not by loa", emergency=emergency_id)
+        raise IntegrityError("emergency {emergency}: the stored emergency does not match its seal; it was written or "
+                             "edited in the database, not by loa", emergency=emergency_id)
 
 
 def check_speech(session: Session, emergency_id: int, emergency_seal_value: str | None, path: str, sha256: str,
@@ -172,8 +183,8 @@ def check_speech(session: Session, emergency_id: int, emergency_seal_value: str 
     if key is None:
         return
     if not _same(seal, speech_seal(key, emergency_seal_value or "", path, sha256, duration_s)):
-        raise IntegrityError(f"emergency {emergency_id}: its loudspeaker audio ({path}) does not match its seal; it "
-                             "was edited in the database, not by loa")
+        raise IntegrityError("emergency {emergency}: its loudspeaker audio ({path}) does not match its seal; it was "
+                             "edited in the database, not by loa", emergency=emergency_id, path=path)
 
 
 # --- audit verify and upgrades ------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def upgrade(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as error:
-        raise ConfigError(f"database {engine.url.render_as_string()}: {error.orig}") from None
+        raise ConfigError("database {database}: {problem}", database=engine.url.render_as_string(),
+                          problem=str(error.orig)) from None
 
 
 def open_engine(url: str) -> Engine:

@@ -34,7 +34,8 @@ def copy_database(source: Engine, target: Engine, *, now: datetime, actor: str =
     database.upgrade(source)
     database.upgrade(target)
     if any(row_counts(target).values()):
-        raise StateError(f"database {target.url.render_as_string()} already holds data; copy into an empty one")
+        raise StateError("database {database} already holds data; copy into an empty one",
+                         database=target.url.render_as_string())
     tables = Base.metadata.sorted_tables
     counts: dict[str, int] = {}
     with source.connect() as reader, target.begin() as writer:
@@ -63,7 +64,8 @@ def copy_database(source: Engine, target: Engine, *, now: datetime, actor: str =
         copied = {table.name: writer.scalar(select(func.count()).select_from(table)) for table in tables}
         if copied != counts:
             wrong = {name: (counts[name], copied[name]) for name in counts if counts[name] != copied[name]}
-            raise IntegrityError(f"row counts differ after the copy (source, target): {wrong}; nothing was kept")
+            raise IntegrityError("row counts differ after the copy (source, target): {counts}; nothing was kept",
+                                 counts=str(wrong))
     sessions = session_factory(target)
     sessions.configure(info={"audit_key": audit_key})
     with unit_of_work(sessions) as session:

@@ -143,9 +143,13 @@ def render(template: str, params: Mapping[str, Any], lang: str, *, fallback: str
     outlets, roles) translated too, a tuple read as alternatives (``editor or approver``) and, with ``days``,
     ISO days (``2026-12-31``) written as the app writes them (31/12/2026). ``fallback`` (else the English
     template) when the catalog's sentence names a field the parameters lack."""
+    from content.errors import LoaError
+
     gettext = translations(lang).gettext
 
     def word(value: object) -> object:
+        if isinstance(value, LoaError):  # an error quoted by another (``audit log broken: {reason}``)
+            return render(value.template, value.params, lang, fallback=value.text, days=days)
         if isinstance(value, str) and (value in DYNAMIC or value in _plain_reasons()):
             return gettext(value)
         if days and isinstance(value, str) and _ISO_DAY.fullmatch(value):

@@ -33,9 +33,12 @@ def only_server(services: Services) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StateError(f"another `loa serve` (pid {holder}) is already running on {url.database}; "
-                             "stop it first, or use PostgreSQL to run several") from None
+            holder = handle.read().strip()
+            if not holder:
+                raise StateError("another `loa serve` is already running on {database}; stop it first, or use "
+                                 "PostgreSQL to run several", database=url.database) from None
+            raise StateError("another `loa serve` (pid {pid}) is already running on {database}; stop it first, or "
+                             "use PostgreSQL to run several", pid=holder, database=url.database) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

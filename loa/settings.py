@@ -288,22 +288,26 @@ def _check_alerts(loa_file: LoaFile, geocodes: GeocodesFile, stations: StationsF
     names: set[str] = set()
     for index, feed in enumerate(loa_file.alert_feed):
         if feed.name in names:
-            raise ConfigError(f"{config_dir / 'loa.toml'}: alert_feed[{index}].name: {feed.name!r} is used twice")
+            raise ConfigError("{path}: alert_feed[{index}].name: {name!r} is used twice",
+                              path=str(config_dir / "loa.toml"), index=index, name=feed.name)
         names.add(feed.name)
         for certificate in feed.certificates:
             path = certificate if certificate.is_absolute() else config_dir.parent / certificate
             if not path.is_file():
-                raise ConfigError(f"{config_dir / 'loa.toml'}: alert_feed[{index}].certificates: no file {path}")
+                raise ConfigError("{path}: alert_feed[{index}].certificates: no file {file}",
+                                  path=str(config_dir / "loa.toml"), index=index, file=str(path))
     known = {station.code for station in stations.station} | {g for s in stations.station for g in s.groups} | {"*"}
     seen: set[tuple[str, str]] = set()
     for index, entry in enumerate(geocodes.geocode):
-        where = f"{config_dir / 'geocodes.toml'}: geocode[{index}]"
+        where = str(config_dir / "geocodes.toml")
         if (entry.value_name, entry.value) in seen:
-            raise ConfigError(f"{where}: {entry.value_name} {entry.value!r} is listed twice")
+            raise ConfigError("{path}: geocode[{index}]: {kind} {value!r} is listed twice", path=where, index=index,
+                              kind=entry.value_name, value=entry.value)
         seen.add((entry.value_name, entry.value))
         unknown = [name for name in entry.stations if name not in known]
         if unknown:
-            raise ConfigError(f"{where}.stations: no station or group {unknown[0]!r} in stations.toml")
+            raise ConfigError("{path}: geocode[{index}].stations: no station or group {selector!r} in stations.toml",
+                              path=where, index=index, selector=unknown[0])
 
 
 def _check_database_url(url: str, source: str) -> None:

@@ -59,11 +59,12 @@ def parse_feed(data: bytes, *, where: str) -> list[FeedItem]:
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     error = parsed.get("bozo_exception")
     if isinstance(error, SAXParseException):
-        raise InputError(f"the feed is not well-formed XML (line {error.getLineNumber()}, column "
-                         f"{error.getColumnNumber()}: {error.getMessage()})", where=where)
+        raise InputError("the feed is not well-formed XML (line {line}, column {column}: {problem})", where=where,
+                         line=error.getLineNumber(), column=error.getColumnNumber(), problem=error.getMessage())
     if not parsed.get("version"):
-        looks = " (it looks like an HTML page)" if head.startswith((b"<!doctype html", b"<html")) else ""
-        raise InputError(f"this is not an RSS or Atom feed{looks}", where=where)
+        if head.startswith((b"<!doctype html", b"<html")):
+            raise InputError("this is not an RSS or Atom feed (it looks like an HTML page)", where=where)
+        raise InputError("this is not an RSS or Atom feed", where=where)
     items = []
     for index, entry in enumerate(parsed.entries):
         items.append(_item(entry, index, where))

@@ -34,18 +34,26 @@ def check_url(url: str, settings: IngestSettings) -> None:
     """InputError unless ``url`` is http(s) and its host is allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise InputError(f"only http and https addresses can be fetched, not {parts.scheme or 'a bare path'}",
-                         where=url)
+        if not parts.scheme:
+            raise InputError("only http and https addresses can be fetched, not a bare path", where=url)
+        raise InputError("only http and https addresses can be fetched, not {scheme}", where=url,
+                         scheme=parts.scheme)
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise InputError("the address has no host", where=url)
     allowed = settings.allowed_hosts
     if allowed and not any(host == a or host.endswith("." + a) for a in allowed):
-        raise InputError(f"host {host} is not in [ingest] allowed_hosts ({', '.join(allowed)})", where=url)
+        raise InputError("host {host} is not in [ingest] allowed_hosts ({allowed})", where=url, host=host,
+                         allowed=", ".join(allowed))
 
 
 class AddressRefused(OSError):
     """A connection reached (or a name resolved to) an address feeds may not come from."""
+
+    def __init__(self, message: str, host: str = "", address: str = "") -> None:
+        super().__init__(message)
+        self.host = host
+        self.address = address
 
 
 def _listed(host: str, entries: tuple[str, ...]) -> bool:
@@ -73,9 +81,13 @@ def address_allowed(host: str, address: str, settings: IngestSettings) -> bool:
     return False
 
 
+#: Why a host's address is refused (a template filled with ``host`` and ``address``).
+REFUSAL = ("{host} is at {address}, a loopback, private or link-local address; feeds are fetched from "
+           "public addresses only unless [ingest] private_hosts lists it")
+
+
 def _refusal(host: str, address: str) -> str:
-    return (f"{host} is at {address}, a loopback, private or link-local address; feeds are fetched from "
-            "public addresses only unless [ingest] private_hosts lists it")
+    return REFUSAL.format(host=host, address=address)
 
 
 def check_addresses(url: str, settings: IngestSettings) -> None:
@@ -87,10 +99,13 @@ def check_addresses(url: str, settings: IngestSettings) -> None:
         found = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
                                    type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise InputError(f"the host {host} cannot be found ({error})", where=url) from None
+        raise InputError("the host {host} cannot be found ({problem})", where=url, host=host,
+                         problem=str(error)) from None
     for *_, sockaddr in found:
         if not address_allowed(host, str(sockaddr[0]), settings):
-            raise InputError(_refusal(host, str(sockaddr[0])), where=url)
+            raise InputError("{host} is at {address}, a loopback, private or link-local address; feeds are fetched "
+                             "from public addresses only unless [ingest] private_hosts lists it", where=url,
+                             host=host, address=str(sockaddr[0]))
 
 
 class _GuardedAdapter(HTTPAdapter):
@@ -114,7 +129,7 @@ class _GuardedAdapter(HTTPAdapter):
                     address = str(sock.getpeername()[0])
                     if not address_allowed(str(self.host).strip("[]"), address, settings):
                         sock.close()
-                        raise AddressRefused(_refusal(str(self.host), address))
+                        raise AddressRefused(_refusal(str(self.host), address), str(self.host).strip("[]"), address)
                     return sock
 
             return Guarded
@@ -167,7 +182,7 @@ def fetch(
                 continue
             with response:
                 return _read(response, url, settings, deadline)
-        raise InputError(f"more than {settings.max_redirects} redirects", where=url)
+        raise InputError("more than {limit} redirects", where=url, limit=settings.max_redirects)
     finally:
         if session is None:
             http.close()
@@ -178,16 +193,20 @@ def _get(http: requests.Session, url: str, headers: dict[str, str], settings: In
         return http.get(url, headers=headers, stream=True, allow_redirects=False,
                         timeout=(settings.connect_timeout_s, settings.read_timeout_s))
     except requests.exceptions.ConnectTimeout:
-        raise InputError(f"could not connect within {settings.connect_timeout_s:g} s", where=url) from None
+        raise InputError("could not connect within {seconds:g} s", where=url,
+                         seconds=settings.connect_timeout_s) from None
     except requests.exceptions.ReadTimeout:
-        raise InputError(f"the server did not answer within {settings.read_timeout_s:g} s", where=url) from None
+        raise InputError("the server did not answer within {seconds:g} s", where=url,
+                         seconds=settings.read_timeout_s) from None
     except requests.exceptions.ConnectionError as error:
         refused = _refused_in(error)
         if refused is not None:
-            raise InputError(str(refused), where=url) from None
-        raise InputError(f"could not connect ({_reason(error)})", where=url) from None
+            raise InputError("{host} is at {address}, a loopback, private or link-local address; feeds are fetched "
+                             "from public addresses only unless [ingest] private_hosts lists it", where=url,
+                             host=refused.host, address=refused.address) from None
+        raise InputError("could not connect ({problem})", where=url, problem=_reason(error)) from None
     except requests.exceptions.RequestException as error:
-        raise InputError(f"the request failed ({_reason(error)})", where=url) from None
+        raise InputError("the request failed ({problem})", where=url, problem=_reason(error)) from None
 
 
 def _read(response: requests.Response, url: str, settings: IngestSettings, deadline: float) -> Fetched:
@@ -195,29 +214,32 @@ def _read(response: requests.Response, url: str, settings: IngestSettings, deadl
     if response.status_code == 304:
         return Fetched(url, 304, **meta)
     if response.status_code != 200:
-        raise InputError(f"the server answered {response.status_code} {response.reason or ''}".rstrip(), where=url)
+        if not response.reason:
+            raise InputError("the server answered {status}", where=url, status=response.status_code)
+        raise InputError("the server answered {status} {reason}", where=url, status=response.status_code,
+                         reason=response.reason)
     limit = int(settings.max_feed_mb * 1024 * 1024)
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise InputError(f"the feed is {int(declared) / 1048576:.1f} MB; at most {settings.max_feed_mb:g} MB "
-                         "([ingest] max_feed_mb)", where=url)
+        raise InputError("the feed is {size:.1f} MB; at most {limit:g} MB ([ingest] max_feed_mb)", where=url,
+                         size=int(declared) / 1048576, limit=settings.max_feed_mb)
     chunks, size = [], 0
     try:
         # read1 returns what has arrived, so the total deadline holds even against a server that trickles
         while chunk := response.raw.read1(64 * 1024, decode_content=True):
             size += len(chunk)
             if size > limit:
-                raise InputError(f"the feed is larger than {settings.max_feed_mb:g} MB ([ingest] max_feed_mb); "
-                                 "refused", where=url)
+                raise InputError("the feed is larger than {limit:g} MB ([ingest] max_feed_mb); refused", where=url,
+                                 limit=settings.max_feed_mb)
             if time.monotonic() > deadline:
-                raise InputError(f"the feed took longer than {settings.total_timeout_s:g} s to arrive; refused",
-                                 where=url)
+                raise InputError("the feed took longer than {seconds:g} s to arrive; refused", where=url,
+                                 seconds=settings.total_timeout_s)
             chunks.append(chunk)
     except urllib3.exceptions.ReadTimeoutError:
-        raise InputError(f"the server stopped sending for more than {settings.read_timeout_s:g} s",
-                         where=url) from None
+        raise InputError("the server stopped sending for more than {seconds:g} s", where=url,
+                         seconds=settings.read_timeout_s) from None
     except urllib3.exceptions.HTTPError as error:
-        raise InputError(f"the download failed ({_reason(error)})", where=url) from None
+        raise InputError("the download failed ({problem})", where=url, problem=_reason(error)) from None
     return Fetched(url, 200, b"".join(chunks), content_type=response.headers.get("Content-Type", ""), **meta)
 
 

@@ -24,8 +24,8 @@ def read_feed_file(path: Path, settings: IngestSettings) -> bytes:
     except FileNotFoundError:
         raise InputError("no such file", where=str(path)) from None
     if size > settings.max_feed_mb * 1024 * 1024:
-        raise InputError(f"the feed is {size / 1048576:.1f} MB; at most {settings.max_feed_mb:g} MB "
-                         "([ingest] max_feed_mb)", where=str(path))
+        raise InputError("the feed is {size:.1f} MB; at most {limit:g} MB ([ingest] max_feed_mb)", where=str(path),
+                         size=size / 1048576, limit=settings.max_feed_mb)
     return path.read_bytes()
 
 

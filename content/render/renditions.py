@@ -123,7 +123,7 @@ def render_speech(sessions: sessionmaker[Session], revision_ids: Iterable[int], 
             with unit_of_work(sessions) as session:
                 revision = session.get(Revision, revision_id)
                 if revision is None:
-                    raise NotFound(f"revision {revision_id} no longer exists")
+                    raise NotFound("revision {revision} no longer exists", revision=revision_id)
                 rendition = find_speech(session, revision, settings)
             if rendition is None:
                 values = _speak(revision, settings, abbreviations)
@@ -244,5 +244,8 @@ def _recording(revision: Revision, settings: RenderSettings):  # -> AudioSegment
     path = find_media(settings.media_dir, revision.audio_sha256 or "")
     try:
         return audio.decode(path)
+    except FileNotFoundError:
+        raise InputError("the recording is gone from the media folder", where=str(path)) from None
     except ValueError as error:
-        raise InputError(str(error), where=str(path)) from error
+        raise InputError("the recording cannot be read as audio ({problem})", where=str(path),
+                         problem=str(error)) from error

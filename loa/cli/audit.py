@@ -105,7 +105,7 @@ def audit_verify(
                                "unsealed": report.unsealed, "sealed_unchecked": report.sealed_unchecked,
                                "approvals": problems}, ensure_ascii=False, indent=2))
     if not report.ok:
-        raise IntegrityError("audit log broken: {reason}", reason=report.reason)
+        raise IntegrityError("audit log broken: {reason}", reason=report.problem or report.reason)
     if problems:
         for problem in problems:
             typer.echo(f"ALERT: {problem}", err=True)

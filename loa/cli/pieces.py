@@ -156,7 +156,9 @@ def edit(
     priority: Priority = None,
     level: Level = None,
     urgent: Urgent = None,
-    slogan: Annotated[Optional[bool], typer.Option("--slogan/--not-slogan")] = None,  # noqa: UP045
+    slogan: Annotated[Optional[bool], typer.Option(  # noqa: UP045
+        "--slogan/--not-slogan", help="Mark the piece a slogan (khẩu hiệu; print outlets make an A3 poster of it), "
+                                      "or no longer one; left out, the mark stays as it is.")] = None,
     stations: Stations = None,
 ) -> None:
     """Make a new revision; it needs approval again (the approved one keeps airing meanwhile)."""

@@ -193,7 +193,7 @@ def edit_piece(request: Request, piece_id: Id, body: PieceEdit, user: User = nee
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"urgent"})
     for name in ("title", "body", "channels", "priority", "level", "slogan", "stations"):
         if name in changes and changes[name] is None:
-            raise InputError(f"{name} cannot be null; leave it out to keep it", where=name)
+            raise InputError("{field} cannot be null; leave it out to keep it", where=name, field=name)
     if "channels" in changes:
         changes["channels"] = tuple(changes["channels"] or ())
     changes.update(_stations(request, changes.get("stations")))

@@ -51,5 +51,5 @@ def secret_key(settings: Any) -> str:
         _create(path)
     key = _read(path)
     if not key:
-        raise ConfigError(f"{path} is empty; delete it and loa makes a new key")
+        raise ConfigError("{path} is empty; delete it and loa makes a new key", path=str(path))
     return key

@@ -296,5 +296,5 @@ def get_delivery(session: Session, delivery_id: str) -> Delivery:
         found = session.scalars(select(Delivery).where(Delivery.id.startswith(delivery_id)).limit(2)).all()
         delivery = found[0] if len(found) == 1 else None
     if delivery is None:
-        raise NotFound(f"no delivery {delivery_id!r}; `loa delivery list` shows them")
+        raise NotFound("no delivery {id!r}", hint="`loa delivery list` shows them", id=delivery_id)
     return delivery

@@ -138,15 +138,16 @@ def build_report(
     never counts as missed or failed.
     """
     if end < start:
-        raise InputError(f"the period ends ({end}) before it starts ({start})", where="--to")
+        raise InputError("the period ends ({end}) before it starts ({start})", where="--to", end=end.isoformat(),
+                         start=start.isoformat())
     known = dict(session.execute(select(Station.code, Station.name)).all())
     for code in stations or ():
         if code not in known:
-            raise InputError(f"no station with code {code!r}", where="--station")
+            raise InputError("no station with code {code!r}", where="--station", code=code)
     names = dict(session.execute(select(Campaign.code, Campaign.name)).all())
     for code in campaigns or ():
         if code not in names:
-            raise InputError(f"no campaign with code {code!r}", where="--campaign")
+            raise InputError("no campaign with code {code!r}", where="--campaign", code=code)
     live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
     scope = [Delivery.start_at >= _local_midnight_utc(start, zone),
              Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone)]

@@ -115,7 +115,8 @@ def render_report(report: Report, fmt: Format) -> bytes:
         return _xlsx(report)
     if fmt == "table":
         return _table(report)
-    raise InputError(f"{fmt!r} is not a report format; use {', '.join(FORMATS)}", where="--format")
+    raise InputError("{format!r} is not a report format; use {formats}", where="--format", format=fmt,
+                     formats=", ".join(FORMATS))
 
 
 def download(report: Report, fmt: Format) -> tuple[bytes, str, str]:

@@ -40,7 +40,10 @@ def test_catalogs_compile_at_run_time_and_dates_are_day_first():
 #: their messages must read in Vietnamese.
 ERROR_SOURCES = ("content/pieces.py", "content/users.py", "content/accounts.py", "scheduler/planning/editing.py",
                  "scheduler/dispatch/outbox.py", "scheduler/emergencies/service.py", "loa/web", "content/ingest/cap.py",
-                 "content/ingest/cap_signature.py")
+                 "content/ingest/cap_signature.py", "content/ingest/fetch.py", "content/ingest/feeds.py",
+                 "content/ingest/polling.py", "content/media.py", "content/render/renditions.py",
+                 "content/render/program.py", "content/seals.py", "content/audit.py", "scheduler/reports",
+                 "loa/serve.py", "loa/dbcopy.py")
 ERROR_KEYWORDS = {name: None for name in ("LoaError", "InputError", "NotFound", "NotAllowed", "StateError",
                                           "IntegrityError", "ConfigError", "gettext")}
 
