@@ -143,7 +143,7 @@ def build_section(session: Session, *, start_at: datetime, end_at: datetime, nam
     if not sent:
         return section
     # One row per (emergency, commune, outlet, state): the first acceptance and how many pushes.
-    pairs: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+    pairs: dict[int, dict[tuple[str, str], set[str]]] = defaultdict(lambda: defaultdict(set))
     first: dict[tuple[int, str], datetime] = {}
     rows = session.execute(
         select(EmergencyDelivery.emergency_id, Station.code, EmergencyDelivery.outlet, EmergencyDelivery.state,
@@ -155,7 +155,7 @@ def build_section(session: Session, *, start_at: datetime, end_at: datetime, nam
     for emergency_id, code, outlet, state, delivered_at in rows:
         if seen is not None and code not in seen:
             continue
-        pairs[(emergency_id, code, outlet)].add(state)
+        pairs[emergency_id][(code, outlet)].add(state)
         if state == DeliveryState.DELIVERED and delivered_at is not None:
             key = (emergency_id, code)
             first[key] = min(first.get(key, delivered_at), delivered_at)
@@ -163,11 +163,10 @@ def build_section(session: Session, *, start_at: datetime, end_at: datetime, nam
     received: dict[str, list[float]] = defaultdict(list)
     for emergency in sent:
         assert emergency.sent_at is not None
-        mine = [(key, states) for key, states in pairs.items() if key[0] == emergency.id]
-        reach = Reach(pushed=len(mine),
-                      delivered=sum(1 for _, states in mine if DeliveryState.DELIVERED in states),
-                      failed=sum(1 for _, states in mine
-                                 if DeliveryState.DELIVERED not in states and states & set(FAILED)))
+        mine = list(pairs[emergency.id].values())  # the states of each (commune, outlet) pair's pushes
+        reach = Reach(pushed=len(mine), delivered=sum(1 for states in mine if DeliveryState.DELIVERED in states),
+                      failed=sum(1 for states in mine
+                                 if DeliveryState.DELIVERED not in states and not states.isdisjoint(FAILED)))
         codes = visible(emergency.stations)
         latency: dict[str, float | None] = {}
         for code in codes:
