@@ -205,8 +205,8 @@ def blocks(section: EmergencySection, zone: str) -> list[tuple[str, tuple[str, .
 
     reach = section.reach
     summary = [["Tin khẩn cấp đã phát", section.issued], ["Lần hết cảnh báo", section.all_clears],
-               ["Lượt đẩy (xã × kênh)", reach.pushed], ["Đã nhận (xã × kênh)", reach.delivered],
-               ["Thất bại (xã × kênh)", reach.failed],
+               ["Lượt đẩy (xã × điểm phát)", reach.pushed], ["Đã nhận (xã × điểm phát)", reach.delivered],
+               ["Thất bại (xã × điểm phát)", reach.failed],
                ["Độ trễ nhận đầu p50 (giây)", _figure(section.p50)],
                ["Độ trễ nhận đầu p95 (giây)", _figure(section.p95)]]
     emergencies = [[e.id, e.title, STATE_WORDS.get(e.state, e.state), when(e.issued_at), when(e.cleared_at),
@@ -219,8 +219,8 @@ def blocks(section: EmergencySection, zone: str) -> list[tuple[str, tuple[str, .
     return [
         ("Tổng hợp khẩn cấp", ("Chỉ số", "Giá trị"), summary),
         ("Từng tin khẩn cấp", ("Số hiệu", "Tiêu đề", "Trạng thái", "Phát lúc", "Hết cảnh báo lúc", "Xã nhắm tới",
-                               "Số xã", "Số xã đã nhận", "Lượt đẩy (xã × kênh)", "Đã nhận (xã × kênh)",
-                               "Thất bại (xã × kênh)", "Độ trễ p50 (giây)", "Độ trễ p95 (giây)"), emergencies),
+                               "Số xã", "Số xã đã nhận", "Lượt đẩy (xã × điểm phát)", "Đã nhận (xã × điểm phát)",
+                               "Thất bại (xã × điểm phát)", "Độ trễ p50 (giây)", "Độ trễ p95 (giây)"), emergencies),
         ("Độ trễ nhận đầu theo xã", ("Số hiệu", "Tiêu đề", "Mã xã", "Xã", "Độ trễ nhận đầu (giây)"), latencies),
         ("Khẩn cấp theo xã", ("Mã xã", "Xã", "Tin khẩn cấp nhắm tới", "Tin khẩn cấp đã nhận",
                               "Độ trễ p50 (giây)"), stations),
