@@ -15,11 +15,13 @@ An emergency (``Delivery.alert``) is not waited for: the source under way on the
 stream of this process is stopped; one of another process is removed through Icecast's admin
 ``killsource``, which needs ``admin_password_env``) and the emergency's audio, or a relay of its live
 ``stream_url``, is streamed on the same mount as soon as Icecast frees it. Receivers that reconnect
-(IP speakers, Liquidsoap, VLC) play it within seconds. The program that was cut is not resumed: its
-own push returns a receipt saying how far it had played (``details["interrupted"]``), and so does the
-emergency's push, naming the delivery it cut. While an emergency holds the mount, a program that
-comes due waits (a transient error) rather than cutting it. A repeat of an emergency still on air
-leaves it playing; the all-clear ends it (and plays its own audio when it has some).
+(IP speakers, Liquidsoap, VLC) play it within seconds. The emergency's push returns once it is on
+air (a thread waits for its stream to end), so its all-clear, or another emergency, gets through
+meanwhile. The program that was cut is not resumed: its own push returns a receipt saying how far it
+had played (``details["interrupted"]``), and the emergency's push names the delivery it cut. While an
+emergency holds the mount, a program that comes due waits (a transient error) rather than cutting it.
+A repeat of an emergency still on air leaves it playing; the all-clear ends it (its receipt says after
+how long) and plays its own audio when it has some.
 
 Each source names what it plays in its stream description: ``loa <delivery id>`` for a program,
 ``loa <delivery id> alert=<ref>`` for an emergency and ``loa <delivery id> all-clear=<ref>``.
@@ -278,28 +280,57 @@ class IcecastLoudspeaker(Channel):
             source = _relay_input(alert.stream_url, length)
         deadline = time.monotonic() + self.options.emergency_connect_s
         cut = None
-        started = self.clock()
-        with source as inputs:
-            while True:
-                cut = self._cut(mount, me) or cut
-                self._wait_until_free(mount, deadline)
-                log.warning("delivery %s: emergency %s on %s%s", delivery.id, alert.ref, where,
-                            f", cutting {cut['delivery']} after {cut['played_s']} s" if cut else "")
-                began = time.monotonic()
-                started = self.clock()
-                try:
-                    sent_bytes, sent_s, ended_by = self._stream(delivery, inputs, mount, password, budget)
-                    break
-                except TransientError as refused:
-                    # refused at once: another source took the mount between the cut and the connection
-                    if "403" not in str(refused) or time.monotonic() > deadline or time.monotonic() - began > 5:
-                        raise
+        while True:
+            cut = self._cut(mount, me) or cut
+            self._wait_until_free(mount, deadline)
+            log.warning("delivery %s: emergency %s on %s%s", delivery.id, alert.ref, where,
+                        f", cutting {cut['delivery']} after {cut['played_s']} s" if cut else "")
+            began, started = time.monotonic(), self.clock()
+            try:
+                self._go_on_air(delivery, source, mount, password, budget, deadline)
+                break
+            except TransientError as refused:
+                # refused at once: another source took the mount between the cut and the connection
+                if "403" not in str(refused) or time.monotonic() > deadline or time.monotonic() - began > 5:
+                    raise
         details: dict[str, Any] = {**base, "source": "audio" if alert.audio is not None else "stream",
-                                   "bytes": sent_bytes, "duration_s": round(sent_s, 3),
-                                   "started_at": started.isoformat(), "interrupted": cut}
-        if ended_by is not None:
-            details["ended_by"] = {**ended_by, "played_s": round(sent_s, 3)}
+                                   "on_air": True, "started_at": started.isoformat(), "interrupted": cut}
         return Receipt(delivery_id=delivery.id, location=where, details=details)
+
+    def _go_on_air(self, delivery: Delivery, source: _Input, mount: str, password: str, budget: float | None,
+                   deadline: float) -> None:
+        """Start ffmpeg as the emergency's source and return once Icecast has it on ``mount``: the push is done
+        when the emergency is on air, not when it ends (an all-clear or another emergency must get through
+        meanwhile). A thread waits for the stream to end, or to be cut, and tidies up after it."""
+        key = (self.options.host, self.options.port, mount)
+        inputs = source.__enter__()
+        try:
+            process = subprocess.Popen(self._command(delivery, inputs, mount, password), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            source.__exit__()
+            raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
+        on_air = _OnAir(process, _description(delivery), time.monotonic())
+        with _ON_AIR_LOCK:
+            _ON_AIR[key] = on_air
+        while True:
+            if process.poll() is not None:  # refused, or failed at once
+                _, err = process.communicate()
+                with _ON_AIR_LOCK:
+                    if _ON_AIR.get(key) is on_air:
+                        del _ON_AIR[key]
+                source.__exit__()
+                message = err.replace(password, "***").strip()
+                where = f"Icecast {self.options.host}:{self.options.port}{mount}"
+                if _REFUSED.search(message):
+                    raise PermanentError(f"{where} refused the source: {message[-400:]}")
+                raise TransientError(f"{where}: ffmpeg exited {process.returncode}: {message[-400:]}")
+            live = self._live(mount)
+            if (live is not None and live.description == on_air.description) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        threading.Thread(target=_reap, args=(on_air, key, source, budget, delivery.id), daemon=True,
+                         name=f"loa-emergency{mount}").start()
 
     def _cut(self, mount: str, me: dict[str, Any], *, only_alert: str | None = None) -> dict[str, Any] | None:
         """Stop the source on ``mount`` (only an emergency ``only_alert`` when given); what was cut
@@ -404,13 +435,11 @@ class IcecastLoudspeaker(Channel):
         live = self._live(mount)
         return live.description if live is not None else None
 
-    def _stream(self, delivery: Delivery, inputs: list[str], mount: str, password: str,
-                budget: float | None) -> tuple[int, float, dict[str, Any] | None]:
-        """Run ffmpeg as the source client until its input ends or an emergency cuts it:
-        ``(bytes, seconds, who cut it)``."""
+    def _command(self, delivery: Delivery, inputs: list[str], mount: str, password: str) -> list[str]:
+        """ffmpeg as a source client streaming ``inputs`` to ``mount``, naming the delivery in its description."""
         target = (f"icecast://{quote(self.options.user, safe='')}:{quote(password, safe='')}@"
                   f"{self.options.host}:{self.options.port}{mount}")
-        command = [
+        return [
             imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
             "-nostats", "-progress", "pipe:1", *inputs, "-vn", "-map_metadata", "-1",
             "-c:a", "libmp3lame", "-b:a", self.options.bitrate,
@@ -418,9 +447,15 @@ class IcecastLoudspeaker(Channel):
             "-ice_description", _description(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
             "-f", "mp3", target,
         ]
+
+    def _stream(self, delivery: Delivery, inputs: list[str], mount: str, password: str,
+                budget: float | None) -> tuple[int, float, dict[str, Any] | None]:
+        """Run ffmpeg as the source client until its input ends or an emergency cuts it:
+        ``(bytes, seconds, who cut it)``."""
         key = (self.options.host, self.options.port, mount)
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            process = subprocess.Popen(self._command(delivery, inputs, mount, password), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
         except OSError as exc:
             raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
         on_air = _OnAir(process, _description(delivery), time.monotonic())
@@ -450,6 +485,29 @@ class IcecastLoudspeaker(Channel):
         return (*sent, None)
 
 
+def _reap(on_air: _OnAir, key: tuple[str, int, str], source: _Input, budget: float | None, delivery_id: str) -> None:
+    """Wait for an emergency's stream to end (or be cut), then take it off the registry and tidy up."""
+    try:
+        out, err = on_air.process.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        on_air.process.kill()
+        out, err = on_air.process.communicate()
+    finally:
+        with _ON_AIR_LOCK:
+            if _ON_AIR.get(key) is on_air:
+                del _ON_AIR[key]
+        source.__exit__()
+    seconds = int(dict(_PROGRESS.findall(out or "")).get("out_time_us", 0)) / 1e6
+    if on_air.cut_by is not None:
+        log.warning("delivery %s: emergency stream on %s ended by %s after %.1f s", delivery_id, key[2],
+                    on_air.cut_by.get("by"), seconds)
+    elif on_air.process.returncode != 0:
+        log.error("delivery %s: emergency stream on %s stopped after %.1f s: %s", delivery_id, key[2], seconds,
+                  (err or "").strip()[-300:])
+    else:
+        log.info("delivery %s: emergency stream on %s played to its end (%.1f s)", delivery_id, key[2], seconds)
+
+
 class _Input:
     """ffmpeg's input arguments, with the scratch folder a concat list needs for as long as it streams."""
 
@@ -464,6 +522,7 @@ class _Input:
     def __exit__(self, *exc: object) -> None:
         if self.scratch is not None:
             self.scratch.cleanup()
+            self.scratch = None
 
 
 def _file_input(clips: tuple[AudioClip, ...]) -> _Input:

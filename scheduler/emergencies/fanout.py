@@ -15,21 +15,20 @@ from sqlalchemy.orm import Session
 from content import audit
 from scheduler.dispatch import notify
 from scheduler.models import DeliveryState, Emergency, EmergencyDelivery, EmergencyState, Station
-from scheduler.outlets import OUTLETS, rules_of
+from scheduler.outlets import ALERT_OUTLETS, takes_alert
 
 ALERT, ALL_CLEAR = "alert", "all_clear"
-#: The outlets an emergency goes out on (``alerts`` in scheduler.outlets: not the printed weekly bulletin).
-ALERTED = tuple(outlet for outlet in OUTLETS if rules_of(outlet).alerts)
 CANCELLED = "cancelled"
 
 
-def reach(session: Session, codes: list[str], *, repeat: bool = False) -> list[tuple[int, str, str]]:
-    """(station id, station code, outlet) for every emergency outlet of the active stations ``codes``; for a
-    repeat, only the outlets that take repeats (``alert_repeats``: a loudspeaker, a board)."""
+def reach(session: Session, codes: list[str], *, repeat: int = 0) -> list[tuple[int, str, str]]:
+    """(station id, station code, outlet) for every outlet of the active stations ``codes`` that takes push
+    number ``repeat`` of an emergency (scheduler.outlets: the first and the all-clear go to every outlet but
+    the printed bulletin, repeats only to loudspeakers and boards)."""
     rows = session.execute(select(Station.id, Station.code, Station.outlets)
                            .where(Station.code.in_(codes), Station.active.is_(True)).order_by(Station.code)).all()
     return [(station_id, code, outlet) for station_id, code, outlets in rows
-            for outlet in ALERTED if outlet in (outlets or []) and (not repeat or rules_of(outlet).alert_repeats)]
+            for outlet in ALERT_OUTLETS if outlet in (outlets or []) and takes_alert(outlet, repeat)]
 
 
 def fan_out(session: Session, emergency: Emergency, *, kind: str, repeat: int, due_at: datetime,
@@ -37,7 +36,8 @@ def fan_out(session: Session, emergency: Emergency, *, kind: str, repeat: int, d
     """One pending push of ``kind`` per station × outlet the emergency reaches, due at ``due_at``; how many."""
     rows = [dict(id=uuid.uuid4().hex, emergency_id=emergency.id, station_id=station_id, outlet=outlet, kind=kind,
                  repeat=repeat, due_at=due_at, state=DeliveryState.PENDING, attempts=0, created_at=now, updated_at=now)
-            for station_id, _, outlet in reach(session, list(emergency.stations), repeat=kind == ALERT and repeat > 0)]
+            for station_id, _, outlet in reach(session, list(emergency.stations),
+                                               repeat=repeat if kind == ALERT else 0)]
     if rows:
         session.execute(insert(EmergencyDelivery), rows)
         notify.outbox_changed(session)

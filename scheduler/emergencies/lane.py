@@ -25,6 +25,7 @@ from channels import snapshot
 from content import seals
 from content.db import unit_of_work
 from content.errors import IntegrityError
+from scheduler.dispatch import interruptions
 from scheduler.dispatch.pushing import Job, Outcome, Pusher
 from scheduler.emergencies import fanout, outbox, service
 from scheduler.models import DeliveryState, Emergency, EmergencyDelivery, EmergencyState
@@ -240,6 +241,9 @@ class EmergencyLane:
                 else:
                     failed.append(outcome)
             outbox.record_delivered(session, receipts, now=now, actor=self.worker)
+            # an emergency that took over a program it knew (a folder's slot playlist) names the pieces left
+            interruptions.record_interruptions(session, [(delivery_id, receipt) for delivery_id, _, _, receipt
+                                                         in receipts], now=now, actor=self.worker)
             counts[DeliveryState.DELIVERED] += len(receipts)
             outbox.release(session, deferred, until=now + retry, now=now, actor=self.worker)
             counts["deferred"] += len(deferred)

@@ -78,9 +78,11 @@ def _hints() -> set[str]:
 
 
 def _reasons() -> set[str]:
+    from scheduler.planning import planner
     from scheduler.planning.reasons import TEMPLATES
 
-    return {template for templates in TEMPLATES.values() for template in templates.values()}
+    found = {template for templates in TEMPLATES.values() for template in templates.values()}
+    return found | ({planner.LEADING_RULE} if hasattr(planner, "LEADING_RULE") else set())  # `loa plan`'s priority line
 
 
 @pytest.mark.parametrize("what", ["help", "click", "said", "hints", "reasons"])

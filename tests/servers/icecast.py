@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy
 import pytest
 import requests
 
@@ -133,6 +134,64 @@ class Icecast:
 
         threading.Thread(target=run, daemon=True, name=f"listener{mount}").start()
         return recording
+
+
+@dataclass
+class Part:
+    """One connection of the listener: when its first byte came and what it carried."""
+
+    first_byte_at: float
+    data: bytearray = field(default_factory=bytearray)
+
+
+@dataclass
+class Speaker:
+    """A listener that reconnects whenever the mount goes away, like a loudspeaker's receiver."""
+
+    url: str
+    parts: list[Part] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> Speaker:
+        threading.Thread(target=self._run, daemon=True, name="speaker").start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with requests.get(self.url, stream=True, timeout=(2, 5)) as response:
+                    if response.status_code != 200:
+                        time.sleep(0.02)
+                        continue
+                    part = None
+                    for chunk in response.iter_content(2048):
+                        if part is None:
+                            part = Part(time.monotonic())
+                            self.parts.append(part)
+                        part.data.extend(chunk)
+                        if self.stop.is_set():
+                            return
+            except requests.RequestException:
+                time.sleep(0.02)
+
+    def wait_for_part(self, n: int, timeout: float) -> Part:
+        deadline = time.monotonic() + timeout
+        while len(self.parts) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the listener got {len(self.parts)} streams, not {n}, within {timeout} s")
+            time.sleep(0.02)
+        return self.parts[n - 1]
+
+
+def pitch(data: bytes) -> float:
+    """The dominant frequency of MP3 ``data``, decoded by ffmpeg."""
+    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
+                          "-f", "s16le", "-ac", "1", "-ar", "8000", "pipe:1"], input=bytes(data),
+                         capture_output=True, timeout=60).stdout
+    samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(float)
+    assert len(samples) > 800, "less than 0.1 s of audio"
+    spectrum = numpy.abs(numpy.fft.rfft(samples * numpy.hanning(len(samples))))
+    return float(numpy.argmax(spectrum) * 8000 / len(samples))
 
 
 def decoded_seconds(data: bytes, scratch: Path) -> float:
