@@ -22,7 +22,7 @@ def report(
     chart: Annotated[Optional[Path], typer.Option(help="Also draw a bar chart to this PNG file.")] = None,  # noqa: UP045
 ) -> None:
     """Per campaign and station: airings and minutes on loudspeakers, board slides, articles, missed and
-    failed deliveries, with totals."""
+    failed deliveries, with totals; emergencies apart, with their reach and first-accept latency."""
     from content.db import unit_of_work
     from content.errors import InputError
     from scheduler.reports import FORMATS, build_report, render_chart_png, render_report

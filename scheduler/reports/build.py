@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
 from scheduler.outlets import Outlet, rules_of
+from scheduler.reports.emergencies import EmergencySection, build_section
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
 FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
@@ -71,6 +72,8 @@ class Report:
     by_campaign: list[Line] = field(default_factory=list)
     by_station: list[Line] = field(default_factory=list)
     total: Counts = field(default_factory=Counts)
+    #: Emergencies (khẩn cấp) sent in the period, counted apart: they are never planned, so never in the lines.
+    emergencies: EmergencySection = field(default_factory=EmergencySection)
 
 
 NO_CAMPAIGN = "(ngoài chiến dịch)"
@@ -149,8 +152,8 @@ def build_report(
         if code not in names:
             raise InputError("no campaign with code {code!r}", where="--campaign", code=code)
     live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
-    scope = [Delivery.start_at >= _local_midnight_utc(start, zone),
-             Delivery.start_at < _local_midnight_utc(end + timedelta(days=1), zone)]
+    start_at, end_at = _local_midnight_utc(start, zone), _local_midnight_utc(end + timedelta(days=1), zone)
+    scope = [Delivery.start_at >= start_at, Delivery.start_at < end_at]
     if stations:
         scope.append(Station.code.in_(list(stations)))
     if campaigns:
@@ -208,4 +211,6 @@ def build_report(
             setattr(total, name, getattr(total, name) + value)
     report.by_campaign = [Line(c, campaign_name(c), None, "", counts) for c, counts in by_campaign.items()]
     report.by_station = [Line(None, "", s, known.get(s, s), per_station[s]) for s in sorted(per_station)]
+    report.emergencies = build_section(session, start_at=start_at, end_at=end_at,
+                                       names=known, stations=stations)
     return report

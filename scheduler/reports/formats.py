@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from content.errors import InputError
 from scheduler.reports.build import Counts, Line, Report
+from scheduler.reports.emergencies import SECTION_TITLE, blocks, section_to_dict
 
 FORMATS = ("table", "csv", "xlsx", "json")
 Format = Literal["table", "csv", "xlsx", "json"]
@@ -70,6 +71,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "by_campaign": [line(item) for item in report.by_campaign],
         "by_station": [line(item) for item in report.by_station],
         "total": report.total.to_dict(),
+        "emergencies": section_to_dict(report.emergencies),
     }
 
 
@@ -78,6 +80,12 @@ def _csv(report: Report) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
     writer.writerows(rows(report))
+    # Emergencies apart, below: never planned, so never in the lines above. Each block has its header row
+    # ("Khẩn cấp – <block>", its columns) and its rows start with the block's name, as the lines above start with
+    # their kind: no blank rows, so a reader filtering on the first column keeps working.
+    for name, headers, lines in blocks(report.emergencies, report.zone):
+        writer.writerow([f"{SECTION_TITLE} – {name}", *headers])
+        writer.writerows([name, *line] for line in lines)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -96,6 +104,16 @@ def _table(report: Report) -> bytes:
         table.add_row(kind, campaign, f"{station} {station_name}".strip(), *(str(value) for value in figures))
     console = Console(file=io.StringIO(), width=240, color_system=None, force_terminal=False)
     console.print(table)
+    console.print(SECTION_TITLE.upper())
+    for index, (name, headers, lines) in enumerate(blocks(report.emergencies, report.zone)):
+        if not lines and index:  # the summary always, the other blocks when there is something to list
+            continue
+        part = Table(title=name)
+        for header in headers:
+            part.add_column(header)
+        for line in lines:
+            part.add_row(*(str(value) for value in line))
+        console.print(part)
     return console.file.getvalue().encode()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from scheduler.reports.build import Report
+from scheduler.reports.emergencies import SECTION_TITLE, blocks
 from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, rows, title
 
 SUMMARY, DETAIL, CHART = "Tổng hợp", "Chi tiết", "Biểu đồ"
@@ -58,6 +59,21 @@ def workbook_bytes(report: Report) -> bytes:
         chart.set_categories(Reference(summary, min_col=HEADERS.index("Chiến dịch") + 1, min_row=first, max_row=last))
     sheet = book.create_chartsheet(CHART)
     sheet.add_chart(chart)
+
+    emergencies = book.create_sheet(SECTION_TITLE)  # counted apart: emergencies are never planned
+    emergencies.append([f"{SECTION_TITLE} – {title(report)}"])
+    emergencies["A1"].font = Font(bold=True, size=13)
+    for name, headers, lines in blocks(report.emergencies, report.zone):
+        emergencies.append([])
+        emergencies.append([name])
+        emergencies.cell(row=emergencies.max_row, column=1).font = Font(bold=True)
+        emergencies.append(list(headers))
+        for cell in emergencies[emergencies.max_row]:
+            cell.font = Font(bold=True)
+        for line in lines:
+            emergencies.append(line)
+    for index, width in enumerate((24, 40, 16, 20, 20, 40), start=1):
+        emergencies.column_dimensions[get_column_letter(index)].width = width
 
     buffer = io.BytesIO()
     book.save(buffer)

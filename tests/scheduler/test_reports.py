@@ -192,7 +192,7 @@ def test_a_single_day_counts_its_local_midnight_board_rotation(services, month) 
 
 def test_xlsx_holds_a_chart_and_vietnamese_headers(services, month) -> None:
     book = load_workbook(io.BytesIO(render_report(report_of(services), "xlsx")))
-    assert book.sheetnames == ["Tổng hợp", "Chi tiết", "Biểu đồ"]
+    assert book.sheetnames == ["Tổng hợp", "Chi tiết", "Biểu đồ", "Khẩn cấp"]
     chart_sheet = book["Biểu đồ"]
     assert len(chart_sheet._charts) == 1
     assert "Lượt phát loa" in [cell.value for cell in book["Chi tiết"][1]]

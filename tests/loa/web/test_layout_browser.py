@@ -20,7 +20,9 @@ from content.db import unit_of_work
 from content.models import User
 from content.pieces import edit_piece, get_piece, reject
 from loa.settings import Settings, load_settings
-from scheduler.models import Delivery
+from scheduler.emergencies import service as emergencies
+from scheduler.emergencies.service import EmergencyRequest
+from scheduler.models import Delivery, EmergencyDelivery
 
 from servers.browser import SHOTS, chromium
 from servers.web import PASSWORD, csrf_of
@@ -70,6 +72,15 @@ def _world(web) -> dict:
         dead.start_at = services.now() - timedelta(hours=1)
         delivery = dead.id
         image_revision = get_piece(session, approved).current_revision_id
+        # an emergency sent and cleared at once (no banner on Today), one push accepted 4 s later: the reports page
+        # has its emergency section
+        hung = session.get(User, web.ids["hung"])
+        emergency = emergencies.issue(session, EmergencyRequest(
+            title="Cảnh báo lũ quét ở các thôn ven suối", text="Sơ tán ngay.", targets=("99001",)),
+            actor=hung, now=services.now())
+        pushed = session.query(EmergencyDelivery).filter_by(emergency_id=emergency.id).first()
+        pushed.state, pushed.delivered_at = "delivered", emergency.sent_at + timedelta(seconds=4)
+        emergencies.clear(session, emergency.id, actor=hung, now=services.now())
     return {"approved": approved, "waiting": waiting, "sent_back": sent_back, "delivery": delivery,
             "image_revision": image_revision, "slogan": slogan}
 
@@ -207,6 +218,14 @@ def test_phone_pages_read_like_a_product(web, server):
         page.goto(f"{server}/reports")
         for label in ("Bài mạng xã hội", "Tin đã in", "Bản tin đã in"):
             expect(page.locator(f'tfoot [data-label="{label}"]')).to_be_visible()
+        # and its emergencies apart, each a card of labelled lines: reach and first-accept latency
+        expect(page.locator("#emergencies-issued")).to_have_text("1")
+        card = page.locator("#emergency-lines tbody tr").first
+        card.scroll_into_view_if_needed()
+        for label, value in (("Đã nhận", "1"), ("Độ trễ p50", "4.0 s")):
+            expect(card.locator(f'[data-label="{label}"]')).to_have_text(value)
+        assert card.bounding_box()["width"] <= 360
+        expect(page.locator('#emergency-stations [data-label="Tin khẩn cấp đã nhận"]').first).to_have_text("1")
         # the calendar: one menu per airing, closed until asked for
         page.goto(f"{server}/calendar?week=2026-11-23&station=99001")
         menus = page.locator("details.menu")
