@@ -292,8 +292,8 @@ def verify(session: Session, *, key: bytes | None = None, expect: tuple[int, str
     head = session.get(AuditHead, _HEAD)
     if head is None:
         if checked:
-            return broken(last_id, IntegrityError("the checkpoint of the last entry is missing: the log's end cannot be "
-                                                  "trusted"))
+            missing = IntegrityError("the checkpoint of the last entry is missing: the log's end cannot be trusted")
+            return broken(last_id, missing)
         return ChainReport(0)
     if head.last_id > last_id:
         return broken(last_id + 1, IntegrityError("entries {first}..{last} are missing from the end of the log",
