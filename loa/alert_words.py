@@ -19,6 +19,8 @@ NOTES = {
     "already_received": "tin này đã nhận trước đây: không làm gì thêm",
     "nothing_to_clear": "không có cảnh báo nào đang chờ hay đang phát ứng với tin được nhắc tới",
     "reference_unknown": "chưa từng nhận tin được cập nhật, hay nó đã kết thúc: tin này thành một cảnh báo mới",
+    "update_held": "nguồn tin chưa được tin cậy: bản cập nhật nằm chờ dưới dạng bản nháp, cảnh báo đang phát vẫn "
+                   "phát cho tới khi người có quyền gửi bản cập nhật và kết thúc cảnh báo cũ",
 }
 REASONS = {
     "not_actual": "tin có trạng thái {status}, không phải tin thật (Actual): không phát",

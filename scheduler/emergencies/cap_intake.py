@@ -117,13 +117,14 @@ def plan_intake(alert: Alert, table: Mapping[tuple[str, str], tuple[str, ...]], 
 # --- carrying it out (the emergency service) --------------------------------------------------------------------
 
 #: What ``receive`` has to add about a message it carried out (the words are in ``loa.alert_words``).
-NOTES = ("already_received", "nothing_to_clear", "reference_unknown")
+NOTES = ("already_received", "nothing_to_clear", "reference_unknown", "update_held")
 
 
 @dataclass(frozen=True)
 class Received:
     """What ``receive`` did: the emergency it issued (new, or the successor of those it replaced), the ones it
-    ended, or ``note`` (``already_received``, ``nothing_to_clear``, ``reference_unknown``) when there is more to say."""
+    ended, or ``note`` (``already_received``, ``nothing_to_clear``, ``reference_unknown``, ``update_held``) when there
+    is more to say."""
 
     intake: Intake
     issued: Emergency | None = None
@@ -153,7 +154,10 @@ def receive(session: Session, intake: Intake, *, trusted: bool, actor: User | No
             repeat_every: timedelta | None = None) -> Received:
     """Carry out ``intake`` in ``session``: an Alert is issued (a draft unless ``trusted``), an Update replaces the
     open emergencies it references (sent when they were, as the service replaces) or is issued like an Alert when
-    none is open, a Cancel clears them. A message received before changes nothing."""
+    none is open, a Cancel clears them. A message received before changes nothing.
+
+    An untrusted feed never puts anything on air: its Update of an emergency already sent waits as a draft beside
+    it (``update_held``) until someone with the right sends it and clears the old one."""
     if find_by_cap(session, intake.cap_identifier) is not None:
         return Received(intake, note="already_received")
     if intake.action == "none":
@@ -163,6 +167,10 @@ def receive(session: Session, intake: Intake, *, trusted: bool, actor: User | No
         cleared = tuple(clear(session, emergency_id, actor=actor, now=now).id for emergency_id in named)
         return Received(intake, cleared=cleared, note=None if cleared else "nothing_to_clear")
     request = request_of(intake, repeat_every=repeat_every)
+    if intake.action == "replace" and named and not trusted and any(
+            e.state != EmergencyState.DRAFT for e in named.values()):
+        held = issue(session, request, actor=actor, now=now, draft=True)
+        return Received(intake, issued=held, draft=True, note="update_held")
     if intake.action == "replace" and named:
         first, *others = named.values()
         successor = replace(session, first.id, request, actor=actor, now=now)
