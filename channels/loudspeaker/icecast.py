@@ -32,27 +32,21 @@ it in the URL, so it is visible to local users in the process list while a progr
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import imageio_ffmpeg
 from pydantic import Field, model_validator
 
 from channels.base import (
-    Alert,
-    AudioClip,
     Channel,
     ChannelError,
     ChannelOptions,
@@ -61,20 +55,28 @@ from channels.base import (
     Receipt,
     TransientError,
 )
-from channels.files import safe_name, sha256_file
-from channels.http import HttpOutlet, document, secret_from_env
+from channels.files import safe_name
+from channels.http import HttpOutlet, document
+from channels.loudspeaker.icecast_alerts import IcecastAlerts
+from channels.loudspeaker.icecast_sources import (
+    ON_AIR,
+    ON_AIR_LOCK,
+    PROGRESS,
+    Input,
+    Live,
+    OnAir,
+    check_clip,
+    description_of,
+    file_input,
+    reap,
+    timeline,
+)
 from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
 
 #: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed).
 _REFUSED = re.compile(r"401|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
-_PROGRESS = re.compile(r"^(total_size|out_time_us)=(\d+)$", re.MULTILINE)
-#: The stream description of a source loa started (see the module's docstring).
-_DESCRIBED = re.compile(r"^loa (\S+)(?: (alert|all-clear)=(\S+))?$")
-#: How long a push whose source failed watches for an emergency that took its mount (one that cut it
-#: from another process), before taking the failure for a fault to retry.
-_CUT_WATCH_S = 3.0
 
 
 class IcecastOptions(ChannelOptions):
@@ -111,44 +113,8 @@ class IcecastOptions(ChannelOptions):
         return self
 
 
-def _check(clip: AudioClip) -> None:
-    """Refuse a clip whose file is missing or whose bytes are not the approved ones."""
-    if not clip.path.is_file():
-        raise PermanentError(f"clip {clip.ref!r} ({clip.title}): file missing: {clip.path}")
-    if sha256_file(clip.path) != clip.sha256.lower():
-        raise PermanentError(f"clip {clip.ref!r} ({clip.title}): SHA-256 mismatch for {clip.path}")
 
-
-@dataclass
-class _OnAir:
-    """A source this process streams to a mount, and who cut it (set before its ffmpeg is stopped)."""
-
-    process: subprocess.Popen[str]
-    description: str
-    started: float  # time.monotonic() when ffmpeg started
-    cut_by: dict[str, Any] | None = None
-
-
-#: The sources this process streams, by (host, port, mount): an emergency stops them directly.
-_ON_AIR: dict[tuple[str, int, str], _OnAir] = {}
-_ON_AIR_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class _Live:
-    """The source Icecast says is live on a mount: its description and how long it has been streaming."""
-
-    description: str
-    played_s: float | None
-
-    @property
-    def described(self) -> tuple[str, str | None, str | None] | None:
-        """``(delivery id, "alert" | "all-clear" | None, alert ref)`` of a source loa started, else None."""
-        match = _DESCRIBED.match(self.description)
-        return (match[1], match[2], unquote(match[3]) if match[3] else None) if match else None
-
-
-class IcecastLoudspeaker(Channel):
+class IcecastLoudspeaker(IcecastAlerts, Channel):
     """Sources one program per delivery to the station's mount, live at the slot time; an emergency at once,
     in place of whatever is on the mount."""
 
@@ -191,13 +157,13 @@ class IcecastLoudspeaker(Channel):
         if not clips:
             raise PermanentError(f"delivery {delivery.id}: no program or clips to stream")
         for clip in clips:
-            _check(clip)
+            check_clip(clip)
         password = self._password()
         mount = self.mount_for(delivery.station_code)
         self._wait_for_slot(delivery)
         where = self._where(mount)
         live = self._live(mount)
-        if live is not None and live.description == _description(delivery):
+        if live is not None and live.description == description_of(delivery):
             # another worker holds this same delivery (its claim's lease ran out while it streamed): the
             # program is on air, so a second stream would only be refused now and replayed later
             log.warning("delivery %s is already streaming on %s", delivery.id, where)
@@ -207,7 +173,7 @@ class IcecastLoudspeaker(Channel):
                                  "until it ends", retry_after=60)
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
         started, began = self.clock(), time.monotonic()
-        source = _file_input(clips)
+        source = file_input(clips)
         try:
             with source as inputs:
                 budget = sum(c.duration_s for c in clips) + 2 * self.options.timeout_s + 30
@@ -223,7 +189,7 @@ class IcecastLoudspeaker(Channel):
                 # refused at once: the status page can lag behind a source that connected a moment ago, and a
                 # mount refused because this very delivery went on air meanwhile is a success, not a retry
                 live = self._live(mount)
-                if live is None or live.description != _description(delivery):
+                if live is None or live.description != description_of(delivery):
                     raise
                 log.warning("delivery %s went on air from another worker on %s", delivery.id, where)
                 return Receipt(delivery_id=delivery.id, location=where, details={"mount": mount, "already_live": True})
@@ -232,7 +198,7 @@ class IcecastLoudspeaker(Channel):
                                    "program_s": expected, "started_at": started.isoformat(),
                                    "source": "program" if delivery.program is not None else "clips"}
         if cut_by is not None:
-            details["interrupted"] = {**cut_by, "played_s": round(sent_s, 3), **cut_at(_timeline(delivery), sent_s)}
+            details["interrupted"] = {**cut_by, "played_s": round(sent_s, 3), **cut_at(timeline(delivery), sent_s)}
             log.warning("delivery %s: cut after %.1f s of %.1f s by emergency %s on %s", delivery.id, sent_s,
                         expected, cut_by.get("alert"), where)
         else:
@@ -241,63 +207,7 @@ class IcecastLoudspeaker(Channel):
 
     # --- emergencies ----------------------------------------------------------------------------------
 
-    def _emergency(self, delivery: Delivery, alert: Alert) -> Receipt:
-        """Cut what is on the mount and stream the emergency (or its all-clear) there, now."""
-        mount = self.mount_for(delivery.station_code)
-        where = self._where(mount)
-        password = self._password()
-        if alert.audio is not None:
-            _check(alert.audio)
-        elif alert.stream_url is None and not alert.all_clear:
-            raise PermanentError(f"delivery {delivery.id}: emergency {alert.ref} has neither audio nor a stream")
-        if alert.stream_url is not None and not re.match(r"^(https?|icecast|rtmp|rtsp|srt)://", alert.stream_url):
-            raise PermanentError(f"delivery {delivery.id}: {alert.stream_url!r} is not a stream URL")
-        base = {"mount": mount, "alert": alert.ref, "all_clear": alert.all_clear, "repeat": alert.repeat}
-        now = self.clock()
-        if alert.until is not None and now >= alert.until and not alert.all_clear:
-            log.warning("delivery %s: emergency %s ended at %s; not streamed", delivery.id, alert.ref, alert.until)
-            return Receipt(delivery_id=delivery.id, location=where, details={**base, "expired": True})
-        live = self._live(mount)
-        described = live.described if live is not None else None
-        if described and (described[0] == delivery.id or (described[1:] == ("alert", alert.ref)
-                                                          and not alert.all_clear)):
-            log.info("delivery %s: emergency %s is still on air on %s", delivery.id, alert.ref, where)
-            return Receipt(delivery_id=delivery.id, location=where, details={**base, "already_live": True})
-        me = {"by": delivery.id, "alert": alert.ref, "all_clear": alert.all_clear}
-        if alert.all_clear and alert.audio is None:
-            # nothing to say: end this emergency's stream if it is on, leave anything else playing
-            ended = self._cut(mount, me, only_alert=alert.ref)
-            log.info("delivery %s: all-clear of %s on %s (%s)", delivery.id, alert.ref, where,
-                     "ended its stream" if ended else "it was not on air")
-            return Receipt(delivery_id=delivery.id, location=where, details={**base, "ended": ended})
-        if alert.audio is not None:
-            budget: float | None = alert.audio.duration_s + 2 * self.options.timeout_s + 30
-            source = _file_input((alert.audio,))
-        else:
-            assert alert.stream_url is not None
-            length = (alert.until - now).total_seconds() if alert.until is not None else None
-            budget = None if length is None else length + 2 * self.options.timeout_s + 30
-            source = _relay_input(alert.stream_url, length)
-        deadline = time.monotonic() + self.options.emergency_connect_s
-        cut = None
-        while True:
-            cut = self._cut(mount, me) or cut
-            self._wait_until_free(mount, deadline)
-            log.warning("delivery %s: emergency %s on %s%s", delivery.id, alert.ref, where,
-                        f", cutting {cut['delivery']} after {cut['played_s']} s" if cut else "")
-            began, started = time.monotonic(), self.clock()
-            try:
-                self._go_on_air(delivery, source, mount, password, budget, deadline)
-                break
-            except TransientError as refused:
-                # refused at once: another source took the mount between the cut and the connection
-                if "403" not in str(refused) or time.monotonic() > deadline or time.monotonic() - began > 5:
-                    raise
-        details: dict[str, Any] = {**base, "source": "audio" if alert.audio is not None else "stream",
-                                   "on_air": True, "started_at": started.isoformat(), "interrupted": cut}
-        return Receipt(delivery_id=delivery.id, location=where, details=details)
-
-    def _go_on_air(self, delivery: Delivery, source: _Input, mount: str, password: str, budget: float | None,
+    def _go_on_air(self, delivery: Delivery, source: Input, mount: str, password: str, budget: float | None,
                    deadline: float) -> None:
         """Start ffmpeg as the emergency's source and return once Icecast has it on ``mount``: the push is done
         when the emergency is on air, not when it ends (an all-clear or another emergency must get through
@@ -310,15 +220,15 @@ class IcecastLoudspeaker(Channel):
         except OSError as exc:
             source.__exit__()
             raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
-        on_air = _OnAir(process, _description(delivery), time.monotonic())
-        with _ON_AIR_LOCK:
-            _ON_AIR[key] = on_air
+        on_air = OnAir(process, description_of(delivery), time.monotonic())
+        with ON_AIR_LOCK:
+            ON_AIR[key] = on_air
         while True:
             if process.poll() is not None:  # refused, or failed at once
                 _, err = process.communicate()
-                with _ON_AIR_LOCK:
-                    if _ON_AIR.get(key) is on_air:
-                        del _ON_AIR[key]
+                with ON_AIR_LOCK:
+                    if ON_AIR.get(key) is on_air:
+                        del ON_AIR[key]
                 source.__exit__()
                 message = err.replace(password, "***").strip()
                 where = f"Icecast {self.options.host}:{self.options.port}{mount}"
@@ -329,70 +239,8 @@ class IcecastLoudspeaker(Channel):
             if (live is not None and live.description == on_air.description) or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        threading.Thread(target=_reap, args=(on_air, key, source, budget, delivery.id), daemon=True,
+        threading.Thread(target=reap, args=(on_air, key, source, budget, delivery.id), daemon=True,
                          name=f"loa-emergency{mount}").start()
-
-    def _cut(self, mount: str, me: dict[str, Any], *, only_alert: str | None = None) -> dict[str, Any] | None:
-        """Stop the source on ``mount`` (only an emergency ``only_alert`` when given); what was cut
-        (``delivery``, ``alert``, ``played_s``, ``how``), or None when nothing (that may be cut) was on."""
-        key = (self.options.host, self.options.port, mount)
-        with _ON_AIR_LOCK:
-            local = _ON_AIR.get(key)
-            if local is not None:
-                described = _Live(local.description, None).described
-                if local.cut_by is None and (only_alert is None
-                                             or (described and described[1:] == ("alert", only_alert))):
-                    local.cut_by = dict(me)
-                    local.process.terminate()
-                    return {"delivery": described[0] if described else None,
-                            "alert": described[2] if described else None,
-                            "played_s": round(time.monotonic() - local.started, 1), "how": "stopped"}
-                return None  # being cut already, or not ours to cut
-        live = self._live(mount)
-        if live is None:
-            return None
-        described = live.described
-        if only_alert is not None and not (described and described[1:] == ("alert", only_alert)):
-            return None
-        if not self.options.admin_password_env:
-            # a source that has just ended stays on the status page a moment: give it that moment
-            deadline = time.monotonic() + 2.0
-            while live is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
-                live = self._live(mount)
-            if live is None:
-                return None
-            raise TransientError(f"{self._where(mount)} is held by a source of another process "
-                                 f"({live.description!r}); set admin_password_env so an emergency can cut it",
-                                 retry_after=5)
-        admin = secret_from_env(self.options.admin_password_env, "Icecast admin")
-        url = f"http://{self.options.host}:{self.options.port}/admin/killsource"
-        self.http.request("GET", url, what="Icecast killsource", params={"mount": mount},
-                          headers={"Authorization": _basic(self.options.admin_user, admin)}, also_ok=(400,))
-        return {"delivery": described[0] if described else None, "alert": described[2] if described else None,
-                "played_s": live.played_s, "how": "killsource"}
-
-    def _wait_until_free(self, mount: str, deadline: float) -> None:
-        while self._live(mount) is not None:
-            if time.monotonic() > deadline:
-                raise TransientError(f"{self._where(mount)} was not free within "
-                                     f"{self.options.emergency_connect_s:.0f} s of cutting its source")
-            time.sleep(0.05)
-
-    def _cut_from_elsewhere(self, mount: str, began: float) -> dict[str, Any] | None:
-        """After our source (started at ``time.monotonic()`` ``began``) failed: the emergency that took the
-        mount (cut from another process), if one did."""
-        played = round(time.monotonic() - began, 3)
-        deadline = time.monotonic() + _CUT_WATCH_S
-        while True:
-            live = self._live(mount)
-            described = live.described if live is not None else None
-            if described and described[1] is not None:
-                return {"by": described[0], "alert": described[2], "all_clear": described[1] == "all-clear",
-                        "played_s": played}
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.1)
 
     # --- the parts ------------------------------------------------------------------------------------
 
@@ -409,7 +257,7 @@ class IcecastLoudspeaker(Channel):
         if wait > 0:
             self.sleep(wait)
 
-    def _live(self, mount: str) -> _Live | None:
+    def _live(self, mount: str) -> Live | None:
         """The source now live on ``mount`` (from Icecast's status page), if any."""
         url = f"http://{self.options.host}:{self.options.port}/status-json.xsl"
         what = "Icecast status"
@@ -427,7 +275,7 @@ class IcecastLoudspeaker(Channel):
                     played = max(0.0, round((datetime.now(UTC) - began).total_seconds(), 1))
                 except ValueError:
                     pass
-                return _Live(str(source.get("server_description") or ""), played)
+                return Live(str(source.get("server_description") or ""), played)
         return None
 
     def _live_description(self, mount: str) -> str | None:
@@ -444,7 +292,7 @@ class IcecastLoudspeaker(Channel):
             "-nostats", "-progress", "pipe:1", *inputs, "-vn", "-map_metadata", "-1",
             "-c:a", "libmp3lame", "-b:a", self.options.bitrate,
             "-content_type", "audio/mpeg", "-ice_name", delivery.station_name,
-            "-ice_description", _description(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
+            "-ice_description", description_of(delivery), "-rw_timeout", str(int(self.options.timeout_s * 1e6)),
             "-f", "mp3", target,
         ]
 
@@ -458,9 +306,9 @@ class IcecastLoudspeaker(Channel):
                                        stderr=subprocess.PIPE, text=True)
         except OSError as exc:
             raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
-        on_air = _OnAir(process, _description(delivery), time.monotonic())
-        with _ON_AIR_LOCK:
-            _ON_AIR[key] = on_air
+        on_air = OnAir(process, description_of(delivery), time.monotonic())
+        with ON_AIR_LOCK:
+            ON_AIR[key] = on_air
         try:
             out, err = process.communicate(timeout=budget)
         except subprocess.TimeoutExpired as exc:
@@ -469,10 +317,10 @@ class IcecastLoudspeaker(Channel):
             raise TransientError(f"Icecast {self.options.host}:{self.options.port}{mount}: "
                                  f"streaming did not finish within {budget:.0f} s") from exc
         finally:
-            with _ON_AIR_LOCK:
-                if _ON_AIR.get(key) is on_air:
-                    del _ON_AIR[key]
-        progress = dict(_PROGRESS.findall(out))
+            with ON_AIR_LOCK:
+                if ON_AIR.get(key) is on_air:
+                    del ON_AIR[key]
+        progress = dict(PROGRESS.findall(out))
         sent = int(progress.get("total_size", 0)), int(progress.get("out_time_us", 0)) / 1e6
         if on_air.cut_by is not None:
             return (*sent, on_air.cut_by)
@@ -483,90 +331,3 @@ class IcecastLoudspeaker(Channel):
                 raise PermanentError(f"{where} refused the source: {message[-400:]}")
             raise TransientError(f"{where}: ffmpeg exited {process.returncode}: {message[-400:]}")
         return (*sent, None)
-
-
-def _reap(on_air: _OnAir, key: tuple[str, int, str], source: _Input, budget: float | None, delivery_id: str) -> None:
-    """Wait for an emergency's stream to end (or be cut), then take it off the registry and tidy up."""
-    try:
-        out, err = on_air.process.communicate(timeout=budget)
-    except subprocess.TimeoutExpired:
-        on_air.process.kill()
-        out, err = on_air.process.communicate()
-    finally:
-        with _ON_AIR_LOCK:
-            if _ON_AIR.get(key) is on_air:
-                del _ON_AIR[key]
-        source.__exit__()
-    seconds = int(dict(_PROGRESS.findall(out or "")).get("out_time_us", 0)) / 1e6
-    if on_air.cut_by is not None:
-        log.warning("delivery %s: emergency stream on %s ended by %s after %.1f s", delivery_id, key[2],
-                    on_air.cut_by.get("by"), seconds)
-    elif on_air.process.returncode != 0:
-        log.error("delivery %s: emergency stream on %s stopped after %.1f s: %s", delivery_id, key[2], seconds,
-                  (err or "").strip()[-300:])
-    else:
-        log.info("delivery %s: emergency stream on %s played to its end (%.1f s)", delivery_id, key[2], seconds)
-
-
-class _Input:
-    """ffmpeg's input arguments, with the scratch folder a concat list needs for as long as it streams."""
-
-    def __init__(self, make: Callable[[Path], list[str]]) -> None:
-        self.make = make
-        self.scratch: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> list[str]:
-        self.scratch = tempfile.TemporaryDirectory(prefix="loa-icecast-")
-        return self.make(Path(self.scratch.name))
-
-    def __exit__(self, *exc: object) -> None:
-        if self.scratch is not None:
-            self.scratch.cleanup()
-            self.scratch = None
-
-
-def _file_input(clips: tuple[AudioClip, ...]) -> _Input:
-    """Play ``clips`` in order at real-time speed."""
-    def make(scratch: Path) -> list[str]:
-        if len(clips) == 1:
-            return ["-re", "-i", str(clips[0].path)]
-        listing = scratch / "program.txt"
-        listing.write_text("".join(f"file '{_concat_path(c.path)}'\n" for c in clips), encoding="utf-8")
-        return ["-re", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    return _Input(make)
-
-
-def _relay_input(url: str, seconds: float | None) -> _Input:
-    """Relay the live stream at ``url`` (for ``seconds``, or until it is cut)."""
-    return _Input(lambda scratch: ["-i", url, *(["-t", f"{seconds:.3f}"] if seconds is not None else [])])
-
-
-def _timeline(delivery: Delivery) -> list[tuple[str, float]]:
-    """The program's items in playing order with their seconds: the assembled program is ``intro ·
-    (piece · gap)… · outro`` (the gap is what its length leaves over), the clips alone follow one another."""
-    if delivery.program is None:
-        return [(clip.ref, clip.duration_s) for clip in delivery.clips]
-    jingles = [("intro", delivery.intro), ("outro", delivery.outro)]
-    fixed = sum(clip.duration_s for _, clip in jingles if clip is not None)
-    spoken = sum(clip.duration_s for clip in delivery.clips)
-    gap = max(0.0, (delivery.program.duration_s - fixed - spoken) / len(delivery.clips)) if delivery.clips else 0.0
-    return ([("intro", delivery.intro.duration_s)] if delivery.intro else []) + \
-        [(clip.ref, clip.duration_s + gap) for clip in delivery.clips] + \
-        ([("outro", delivery.outro.duration_s)] if delivery.outro else [])
-
-
-def _basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def _description(delivery: Delivery) -> str:
-    """The stream description sent with the program, which names the delivery it plays (and the emergency)."""
-    if delivery.alert is None:
-        return f"loa {delivery.id}"
-    kind = "all-clear" if delivery.alert.all_clear else "alert"
-    return f"loa {delivery.id} {kind}={quote(delivery.alert.ref, safe='')}"
-
-
-def _concat_path(path: Path) -> str:
-    """``path`` quoted for an ffmpeg concat list (single quotes escaped as ffmpeg wants)."""
-    return str(path.resolve()).replace("'", "'\\''")

@@ -38,12 +38,11 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from feedgen.feed import FeedGenerator
 from pydantic import Field
 
 from channels.base import Alert, Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
@@ -58,6 +57,7 @@ from channels.files import (
     write_atomic,
     write_json,
 )
+from channels.portal.feed_xml import Enclosures, atom_str, feed_generator, published_at
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +88,6 @@ class FeedOptions(ChannelOptions):
     keep: Annotated[int, Field(ge=1)] = 50
 
 
-@dataclass(frozen=True)
-class Enclosure:
-    """An image sent along with a feed item: RSS ``<enclosure>`` and ``<media:content>``, Atom
-    ``<link rel="enclosure">``; ``url`` is absolute, ``length`` in bytes."""
-
-    url: str
-    length: int
-    type: str
-    width: int
-    height: int
-
-
-#: What a feed shows of an item's image (``item["image"]``, relative to the feed dir), or None to show none.
-Enclosures = Callable[[dict[str, Any]], Enclosure | None]
-
-
 def feed_title(options: FeedOptions, station_code: str, station_name: str) -> str:
     """The title of ``station_code``'s feed (``"_all"``: the all-stations title)."""
     if station_code == ALL:
@@ -123,8 +107,8 @@ def render_feeds(options: FeedOptions, station_code: str, link: str,
     items = list(document.get("items", []))
     title = feed_title(options, station_code, _clean(document.get("station_name") or ""))
     written = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # an empty feed's date: when it was written
-    generator = _generator(document.get("station") or station_code, title, link, items, written, enclosure)
-    return generator.rss_str(pretty=True), _atom_str(generator)
+    generator = feed_generator(document.get("station") or station_code, title, link, items, written, enclosure)
+    return generator.rss_str(pretty=True), atom_str(generator)
 
 
 def item_guid(delivery_id: str, article_ref: str) -> str:
@@ -154,13 +138,9 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("", unicodedata.normalize("NFC", text))
 
 
-def _published(item: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(item["published"])
-
-
 def _order(item: dict[str, Any]) -> tuple[bool, datetime]:
     """How feeds sort their items, descending: an emergency in force first, then the newest."""
-    return bool(item.get("emergency")), _published(item)
+    return bool(item.get("emergency")), published_at(item)
 
 
 def _paragraphs(text: str) -> str:
@@ -333,9 +313,9 @@ class FeedPortal(Channel):
         merged.sort(key=_order, reverse=True)
         merged = merged[: self.options.keep]
         station = folder.name
-        generator = _generator(station, title, self.options.link, merged, delivery.start_at)
+        generator = feed_generator(station, title, self.options.link, merged, delivery.start_at)
         try:
-            rss, atom = generator.rss_str(pretty=True), _atom_str(generator)
+            rss, atom = generator.rss_str(pretty=True), atom_str(generator)
         except ValueError as exc:
             raise PermanentError(f"cannot render feed {folder}: {exc}") from exc
         folder.mkdir(parents=True, exist_ok=True)
@@ -344,24 +324,6 @@ class FeedPortal(Channel):
         write_atomic(folder / RSS_FILE, rss)
         write_atomic(folder / ATOM_FILE, atom)
         return merged
-
-
-def _atom_str(generator: FeedGenerator) -> bytes:
-    """The Atom document, with what feedgen 1.0 drops from an entry's ``<link>`` put back for enclosures: its
-    loop over the links rebinds ``link``, so ``rel``, ``type`` and ``length`` never reach the element."""
-    atom = generator.atom_str(pretty=True)
-    enclosures = {e["url"]: e for entry in generator.entry() if (e := entry.enclosure())}
-    if not enclosures:
-        return atom
-    from lxml import etree
-
-    root = etree.fromstring(atom)
-    for link in root.iterfind("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}link"):
-        if (enclosure := enclosures.get(link.get("href"))) is not None:
-            link.set("rel", "enclosure")
-            link.set("type", enclosure["type"])
-            link.set("length", str(enclosure["length"]))
-    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
 _Merge = Callable[[list[dict[str, Any]], Delivery, list[dict[str, Any]]], list[dict[str, Any]]] | None
@@ -407,44 +369,3 @@ def _summarise(item: dict[str, Any]) -> dict[str, Any]:
                 delivery_id=first["delivery_id"], station=first["code"],
                 station_name=", ".join(dict.fromkeys(p["name"] for p in places)))
     return item
-
-
-def _generator(
-    station: str, title: str, link: str, items: list[dict[str, Any]], fallback: datetime,
-    enclosure: Enclosures | None = None,
-) -> FeedGenerator:
-    """A FeedGenerator holding ``items`` (newest first); its dates come from the items, never the clock."""
-    updated = max((_published(i) for i in items), default=fallback)
-    fg = FeedGenerator()
-    if enclosure is not None:
-        fg.load_extension("media")
-    fg.id(f"urn:loa:feed:{station}")
-    fg.title(title)
-    fg.description(title)
-    fg.author({"name": title})
-    fg.link(href=link, rel="alternate")
-    fg.language("vi")
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
-    base = link.rstrip("/")
-    for item in items:
-        published = _published(item)
-        entry = fg.add_entry(order="append")
-        entry.guid(f"urn:uuid:{item['guid']}", permalink=False)
-        entry.title(item["title"])
-        entry.link(href=f"{base}/articles/{item['guid']}", rel="alternate")
-        entry.content(item["html"], type="html")
-        if item["summary"]:  # plain text: escaped as HTML, so a reader shows "<b>" rather than rendering it
-            entry.summary(html.escape(item["summary"], quote=False), type="html")
-        if item["campaign"]:
-            entry.category(term=item["campaign"])
-        for code, name in dict.fromkeys((p["code"], p["name"]) for p in item.get("places", ())):
-            entry.category(term=name, scheme=f"urn:loa:station:{code}")
-        entry.published(published)
-        entry.updated(datetime.fromisoformat(item.get("updated", item["published"])))
-        image = enclosure(item) if enclosure is not None and item.get("image") else None
-        if image is not None:
-            entry.enclosure(image.url, image.length, image.type)
-            entry.media.content(url=image.url, fileSize=str(image.length), type=image.type, medium="image",
-                                width=str(image.width), height=str(image.height), group=None)
-    return fg

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from channels.portal.feed import ALL as ALL_DIR
-from channels.portal.feed import ITEMS_FILE, MEDIA_DIR, Enclosure, feed_dir, load_items, render_feeds
+from channels.portal.feed import ITEMS_FILE, MEDIA_DIR, feed_dir, load_items, render_feeds
+from channels.portal.feed_xml import Enclosure
 from loa.web.boards import _IMAGE, _IMAGE_TYPES
 from loa.web.view import public_base
 

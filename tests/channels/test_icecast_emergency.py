@@ -17,6 +17,7 @@ import pytest
 from test_icecast import START, FakeTime, program, speaker, tone
 
 from channels import Alert, Delivery, TransientError
+from channels.loudspeaker import icecast_sources
 
 from servers.icecast import Speaker, pitch
 
@@ -161,8 +162,8 @@ def test_a_live_stream_is_relayed_until_the_all_clear(icecast, monkeypatch, tmp_
         listener.stop.set()
         assert result[0].details["source"] == "stream" and result[0].details["on_air"] is True
         assert cleared.details["ended"]["delivery"] == "khan-tt" and cleared.details["ended"]["played_s"] >= 2.0
-        assert not [key for key in __import__("channels.loudspeaker.icecast", fromlist=["_ON_AIR"])._ON_AIR
-                    if key[2] == "/99001-tt.mp3"], "the relay is still registered as on air"
+        assert not [key for key in icecast_sources.ON_AIR if key[2] == "/99001-tt.mp3"], \
+            "the relay is still registered as on air"
         assert pitch(listener.parts[0].data) == pytest.approx(EMERGENCY_HZ, abs=15)
     finally:
         upstream.kill()
@@ -170,8 +171,6 @@ def test_a_live_stream_is_relayed_until_the_all_clear(icecast, monkeypatch, tmp_
 
 
 def test_a_program_cut_by_an_emergency_of_another_process_is_not_retried(icecast, monkeypatch, tmp_path) -> None:
-    import channels.loudspeaker.icecast as icecast_module
-
     monkeypatch.setenv(ADMIN_ENV, icecast.password)
     playing_here = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-hai.mp3")
     elsewhere = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-hai.mp3",
@@ -182,9 +181,9 @@ def test_a_program_cut_by_an_emergency_of_another_process_is_not_retried(icecast
         program("chuong-trinh-5", whole=tone(tmp_path / "program.mp3", 30.0, PROGRAM_HZ))))
     listener.wait_for_part(1, 20)
     time.sleep(2.0)
-    with icecast_module._ON_AIR_LOCK:  # as if the program streamed from another loa process
-        hidden = dict(icecast_module._ON_AIR)
-        icecast_module._ON_AIR.clear()
+    with icecast_sources.ON_AIR_LOCK:  # as if the program streamed from another loa process
+        hidden = dict(icecast_sources.ON_AIR)
+        icecast_sources.ON_AIR.clear()
 
     alarm, alarm_result = in_thread(lambda: elsewhere.deliver(emergency("khan-5", audio=alarm_audio)))
     playing.join(15)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from channels import AudioClip, Delivery
-from channels.loudspeaker.icecast import _timeline
+from channels.loudspeaker.icecast_sources import timeline
 from channels.loudspeaker.played import cut_at
 
 
@@ -29,6 +29,6 @@ def test_an_assembled_programs_timeline_spreads_the_gaps_over_its_pieces() -> No
                         end_at=now + timedelta(minutes=30), clips=pieces, intro=clip("intro", 5.0),
                         outro=clip("outro", 4.0), program=clip("program-p", 63.0))
 
-    assert _timeline(delivery) == [("intro", 5.0), ("piece-1-r1", 22.0), ("piece-2-r1", 32.0), ("outro", 4.0)]
-    assert _timeline(Delivery(id="q", station_code="99001", station_name="Xã", outlet="loudspeaker", start_at=now,
+    assert timeline(delivery) == [("intro", 5.0), ("piece-1-r1", 22.0), ("piece-2-r1", 32.0), ("outro", 4.0)]
+    assert timeline(Delivery(id="q", station_code="99001", station_name="Xã", outlet="loudspeaker", start_at=now,
                               end_at=now, clips=pieces)) == [("piece-1-r1", 20.0), ("piece-2-r1", 30.0)]
