@@ -93,7 +93,24 @@ class Slot(Base):
 LIVE_PUSH = "superseded_at IS NULL AND withdraws IS NULL"
 
 
-class Delivery(Base):
+class OutboxRow:
+    """The columns every outbox row has, planned (:class:`Delivery`) or emergency (:class:`EmergencyDelivery`):
+    its state, attempts and lease, what the receiver answered, and the payload of the first attempt."""
+
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The exact channel payload of the first attempt (channels.snapshot); every retry re-sends it.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload_seal: Mapped[str | None] = mapped_column(String(64))  # content.seals, set when the payload is stored
+
+
+class Delivery(OutboxRow, Base):
     """One slot instance on one outlet of one station: the unit the outbox pushes.
 
     ``id`` doubles as the idempotency key receivers see, so it never changes once created. A running
@@ -120,17 +137,6 @@ class Delivery(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    #: The exact channel payload of the first attempt (channels.snapshot); every retry re-sends it.
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    payload_seal: Mapped[str | None] = mapped_column(String(64))  # content.seals, set when the payload is stored
     #: When an editor last asked for a retry; the grace period then counts from this moment.
     retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -248,7 +254,7 @@ class Emergency(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class EmergencyDelivery(Base):
+class EmergencyDelivery(OutboxRow, Base):
     """One push of an emergency (``kind`` alert, its ``repeat``-th repeat, or the all-clear) to one outlet of one
     station: the emergency outbox, beside ``deliveries`` but never planned, reported as an airing or superseded.
 
@@ -270,16 +276,6 @@ class EmergencyDelivery(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "alert" or "all_clear"
     repeat: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    payload_seal: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
