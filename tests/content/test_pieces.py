@@ -169,10 +169,6 @@ def test_hash_changes_when_any_field_changes(desk, people, changes) -> None:
     assert revision.sha256 == content_hash(replace(content(), **changes).checked())
 
 
-def test_hash_ignores_where_content_came_from() -> None:
-    assert content_hash(content(origin="a.txt")) == content_hash(content(origin="feed item 7"))
-
-
 def test_edit_that_changes_nothing_is_refused(desk, people) -> None:
     piece_id = add(desk, people.editor)
     with pytest.raises(InputError, match="nothing changed"):
@@ -371,25 +367,6 @@ def test_a_priority_piece_whose_level_is_changed_in_the_database_is_refused(desk
         desk(check_airable, revision_id, NOW)
 
 
-def test_the_level_hashes_as_the_urgent_flag_it_replaced() -> None:
-    """Revisions approved before levels keep their hash: priority hashes as ``urgent: true``, normal as false."""
-    import hashlib
-    import json
-
-    def old_hash(urgent: bool) -> str:
-        document = {"title": TITLE, "body": BODY, "campaign": None, "channels": ["loudspeaker"], "valid_from": None,
-                    "valid_until": None, "priority": 5, "urgent": urgent, "audio_sha256": None, "image_sha256": None}
-        payload = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-    base = PieceContent(TITLE, BODY, channels=("loudspeaker",))
-    assert content_hash(base) == old_hash(False)
-    assert content_hash(PieceContent(TITLE, BODY, channels=("loudspeaker",), level="priority")) == old_hash(True)
-    hashes = {content_hash(PieceContent(TITLE, BODY, channels=("loudspeaker",), level=level))
-              for level in ("normal", "priority", "emergency")}
-    assert len(hashes) == 3
-
-
 def test_revision_changed_before_approval_cannot_be_approved(desk, people) -> None:
     piece_id = add(desk, people.editor)
     revision_id = desk(submit, piece_id, actor=people.editor, now=NOW).current_revision_id
@@ -397,17 +374,3 @@ def test_revision_changed_before_approval_cannot_be_approved(desk, people) -> No
     with pytest.raises(IntegrityError):
         desk(approve, piece_id, actor=people.approver, now=NOW)
     assert piece_of(desk, piece_id).state == "submitted"
-
-
-
-def test_the_slogan_mark_leaves_unmarked_hashes_as_they_were_and_keeps_slogans_short() -> None:
-    """Revisions hashed before the mark existed keep their hash (an unset mark is left out); a slogan is short."""
-    from content.pieces import MAX_SLOGAN, PieceContent, content_hash
-
-    plain = PieceContent("Khẩu hiệu", "Học, học nữa, học mãi!")
-    assert content_hash(plain) == "9f7694928ae427c6f08e7eda6020d7cf7e7ed2a6dafea489407ad6ccb1402720"  # as before 0020
-    marked = replace(plain, slogan=True)
-    assert content_hash(plain) == content_hash(replace(plain, slogan=False)) != content_hash(marked)
-    with pytest.raises(InputError, match="slogan has at most 400") as caught:
-        replace(plain, slogan=True, body="Chữ " * MAX_SLOGAN).checked()
-    assert caught.value.where == "body"
