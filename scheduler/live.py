@@ -99,6 +99,8 @@ class LivePlanner:
             except Exception as error:
                 if isinstance(error, OperationalError):  # the database busy or away a moment: an expected retry
                     log.warning("live re-plan could not write (%s); trying again in %.0f s", error.orig, RETRY_S)
+                elif isinstance(error, InterruptedError):  # the service stopping under it
+                    log.warning("live re-plan interrupted (%s); trying again in %.0f s", error, RETRY_S)
                 else:
                     log.exception("live re-plan failed; trying again in %.0f s", RETRY_S)
                 self.add([(i, scope) for i in ids] or [(None, scope)], delay_s=RETRY_S)

@@ -75,8 +75,17 @@ from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
 
-#: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed).
-_REFUSED = re.compile(r"401|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
+#: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed). The
+#: status codes stand alone: ffmpeg's messages also carry addresses such as ``[mp3 @ 0x559401a457c0]``.
+_REFUSED = re.compile(r"\b401\b|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
+
+
+def ffmpeg_failure(where: str, returncode: int, message: str) -> ChannelError:
+    """What an ffmpeg source client that exited with ``returncode`` and said ``message`` means for the outbox:
+    refused for good (a dead letter at once) or worth another try."""
+    if _REFUSED.search(message):
+        return PermanentError(f"{where} refused the source: {message[-400:]}")
+    return TransientError(f"{where}: ffmpeg exited {returncode}: {message[-400:]}")
 
 
 class IcecastOptions(ChannelOptions):
@@ -231,10 +240,8 @@ class IcecastLoudspeaker(IcecastAlerts, Channel):
                         del ON_AIR[key]
                 source.__exit__()
                 message = err.replace(password, "***").strip()
-                where = f"Icecast {self.options.host}:{self.options.port}{mount}"
-                if _REFUSED.search(message):
-                    raise PermanentError(f"{where} refused the source: {message[-400:]}")
-                raise TransientError(f"{where}: ffmpeg exited {process.returncode}: {message[-400:]}")
+                raise ffmpeg_failure(f"Icecast {self.options.host}:{self.options.port}{mount}", process.returncode,
+                                     message)
             live = self._live(mount)
             if (live is not None and live.description == on_air.description) or time.monotonic() > deadline:
                 break
@@ -326,8 +333,6 @@ class IcecastLoudspeaker(IcecastAlerts, Channel):
             return (*sent, on_air.cut_by)
         message = err.replace(password, "***").strip()
         if process.returncode != 0:
-            where = f"Icecast {self.options.host}:{self.options.port}{mount}"
-            if _REFUSED.search(message):
-                raise PermanentError(f"{where} refused the source: {message[-400:]}")
-            raise TransientError(f"{where}: ffmpeg exited {process.returncode}: {message[-400:]}")
+            raise ffmpeg_failure(f"Icecast {self.options.host}:{self.options.port}{mount}", process.returncode,
+                                 message)
         return (*sent, None)

@@ -45,12 +45,23 @@ def configure_pydub() -> None:
     AudioSegment.converter = ffmpeg_path()
 
 
+class AudioInterrupted(InterruptedError):
+    """ffmpeg was stopped by a signal (the service shutting down), not defeated by its input."""
+
+
 def _ffmpeg(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ffmpeg quietly with ``args`` and return the finished process, whatever its exit code."""
+    """Run ffmpeg quietly with ``args`` and return the finished process, whatever its exit code.
+
+    Raises :class:`AudioInterrupted` when a signal stopped it: a stop of the whole process group
+    (systemd, Ctrl-C) reaches ffmpeg too, and its input must not then be called unreadable.
+    """
     command = [ffmpeg_path(), "-hide_banner", "-nostats", "-loglevel", "error", *args]
     if stdin is None:
         command.insert(1, "-nostdin")
-    return subprocess.run(command, input=stdin, capture_output=True, check=False)
+    process = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    if process.returncode < 0:
+        raise AudioInterrupted(f"ffmpeg was stopped by signal {-process.returncode}")
+    return process
 
 
 def _stderr_tail(process: subprocess.CompletedProcess[bytes]) -> str:

@@ -14,7 +14,7 @@ import imageio_ffmpeg
 import pytest
 
 from channels import AudioClip, Delivery, PermanentError, TransientError, open_channel
-from channels.loudspeaker.icecast import IcecastLoudspeaker
+from channels.loudspeaker.icecast import IcecastLoudspeaker, ffmpeg_failure
 
 from servers.icecast import decoded_seconds
 
@@ -118,6 +118,16 @@ def test_a_wrong_source_password_is_permanent(icecast, monkeypatch, tmp_path) ->
     with pytest.raises(PermanentError, match="refused") as caught:
         channel.deliver(program("ice-5", whole=tone(tmp_path / "p.mp3", 1.0, 440)))
     assert "not-the-password" not in str(caught.value)
+
+
+def test_a_dropped_stream_is_retried_even_when_ffmpeg_names_an_address_holding_401() -> None:
+    # what ffmpeg printed in CI when Icecast dropped a source: the address is not an HTTP status
+    said = ("[out#0/mp3 @ 0x559401a457c0] Error muxing a packet\n"
+            "[mp3 @ 0x559401a457c0] Error writing trailer: Broken pipe")
+
+    assert isinstance(ffmpeg_failure("Icecast 127.0.0.1:8000/xa.mp3", 1, said), TransientError)
+    refused = ffmpeg_failure("Icecast 127.0.0.1:8000/xa.mp3", 1, "HTTP error 401 Unauthorized")
+    assert isinstance(refused, PermanentError) and "refused" in str(refused)
 
 
 def test_a_server_that_is_down_is_transient(monkeypatch, tmp_path) -> None:

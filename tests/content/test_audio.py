@@ -10,6 +10,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from content.render.audio import (
+    AudioInterrupted,
     configure_pydub,
     decode,
     ffmpeg_path,
@@ -137,6 +138,20 @@ def test_a_text_file_named_mp3_is_not_audio(tmp_path: Path) -> None:
         decode(path)
     with pytest.raises(ValueError, match=re.escape("thong-bao.mp3")):
         mp3_duration(path)
+
+
+def test_an_ffmpeg_stopped_by_a_signal_does_not_call_the_file_unreadable(speech: Speech, tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    # a service stopped with its process group (systemd, Ctrl-C) takes ffmpeg down mid-decode
+    path = tmp_path / "outro.mp3"
+    write_mp3(segment_from_speech(speech), path)
+    stopped = tmp_path / "ffmpeg"
+    stopped.write_text("#!/bin/sh\nkill -TERM $$\n")
+    stopped.chmod(0o755)
+    monkeypatch.setattr("content.render.audio.ffmpeg_path", lambda: str(stopped))
+
+    with pytest.raises(AudioInterrupted, match="signal 15"):
+        decode(path)
 
 
 def test_a_missing_file_is_not_found(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece, approve, submit
+from content.render.audio import AudioInterrupted
 from content.users import add_user
 from loa.live import Watcher, start_live
 from loa.wiring import open_services
@@ -91,6 +92,29 @@ def test_a_failed_replan_keeps_its_requests_and_tries_again(services, monkeypatc
     finally:
         scheduler.shutdown()
     assert attempts == [Scope(outlets=frozenset({"portal"}))] * 2
+
+
+def test_a_replan_interrupted_by_a_stopping_service_says_so_in_one_line_and_tries_again(services, monkeypatch,
+                                                                                         caplog):
+    monkeypatch.setattr("scheduler.live.RETRY_S", 0.2)
+    attempts: list[Scope] = []
+
+    def interrupted(scope: Scope):
+        attempts.append(scope)
+        if len(attempts) == 1:
+            raise AudioInterrupted("ffmpeg was stopped by signal 15")
+
+    scheduler = BackgroundScheduler()
+    scheduler.start()
+    planner = LivePlanner(sessions=services.sessions, scheduler=scheduler, replan=interrupted, clock=services.now,
+                          offset=services.clock.offset, quiet_s=0.05)
+    try:
+        planner.add([(None, Scope(outlets=frozenset({"portal"})))])
+        _wait(lambda: planner.runs == 1, "the second attempt")
+    finally:
+        scheduler.shutdown()
+    said = [r for r in caplog.records if r.name == "scheduler.live" and "interrupted" in r.getMessage()]
+    assert len(said) == 1 and said[0].exc_info is None and "signal 15" in said[0].getMessage()
 
 
 def test_an_approval_committed_by_another_process_reaches_the_schedule(settings):
