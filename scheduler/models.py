@@ -1,4 +1,5 @@
-"""The tables of the scheduler: stations, campaigns, slots, deliveries (the outbox) and airings."""
+"""The tables of the scheduler: stations, campaigns, slots, deliveries (the outbox), airings, emergencies and the
+health of the devices behind each outlet."""
 
 from __future__ import annotations
 
@@ -281,3 +282,24 @@ class EmergencyDelivery(OutboxRow, Base):
 
     station: Mapped[Station] = relationship()
     emergency: Mapped[Emergency] = relationship()
+
+
+class DeviceHealth(Base):
+    """What was last heard from the device behind one outlet of one station: a heartbeat from a ``loa edge``
+    agent or an ``http`` outlet, or the answer of a probe (Icecast listeners, the Anthias API, the WordPress
+    REST root). One row per (station, outlet), overwritten by each beat; states are computed from ``last_seen_at``.
+    """
+
+    __tablename__ = "device_health"
+    __table_args__ = (Index("uq_device_health_outlet", "station_id", "outlet", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    outlet: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))  # "edge", "http" or "probe"
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the last heartbeat's fields, as sent
+    fault: Mapped[str | None] = mapped_column(Text)  # the device's own last error, or why the probe failed
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the open offline alert, if any
+
+    station: Mapped[Station] = relationship()
