@@ -94,3 +94,37 @@ def test_the_platform_gets_a_stream_item_first_and_a_tampered_url_never_goes_out
     assert "delivered" not in counts
     assert len(receiver.requests) == 1  # nothing more went out
     assert "seal" in (delivery(services, delivery_id).last_error or "")
+
+
+def test_the_report_has_a_line_per_relay_with_the_minutes_it_played(services, receiver):
+    from scheduler.reports import build_report, render_report
+
+    revision = approved_revision(services, NOW)
+    start = NOW + timedelta(minutes=1)
+    [delivery_id] = add_deliveries(services, revision, station="99001", outlet="loudspeaker", starts=[start],
+                                   length=timedelta(minutes=30), now=NOW)
+    assert _push(services) == {"delivered": 1}
+
+    def report():
+        with unit_of_work(services.sessions) as session:
+            return build_report(session, start=start.date(), end=start.date(), zone=services.settings.zone)
+
+    [line] = report().relays  # a platform plays the stream by itself: planned minutes, nothing measured
+    assert (line.station, line.url, line.planned_minutes, line.played_minutes) == ("99001", RELAY_URL, 15.0, None)
+
+    # What the Icecast adapter writes after relaying (channels/loudspeaker/icecast_relay.py): 9 minutes played,
+    # one gap, then the rest of the program.
+    receipt = delivery(services, delivery_id).receipt
+    receipt["details"]["relays"] = [{"url": RELAY_URL, "planned_s": 900.0, "played_s": 540.0,
+                                     "gaps": [{"at_s": 540.0, "length_s": 10.2}], "fallback": "program"}]
+    with unit_of_work(services.sessions) as session:
+        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(receipt=receipt))
+    finished = report()
+    [line] = finished.relays
+    assert (line.planned_minutes, line.played_minutes, line.gaps, line.fallback) == (15.0, 9.0, 1, "program")
+    assert json.loads(render_report(finished, "json"))["relays"][0]["played_minutes"] == 9.0
+    csv_rows = render_report(finished, "csv").decode("utf-8-sig").splitlines()
+    assert any(row.startswith("Tiếp sóng,99001,") and ",15.0,9.0,1,phần còn lại của chương trình" in row
+               for row in csv_rows), csv_rows[-3:]
+    assert "Tiếp sóng" in render_report(finished, "table").decode()
+    render_report(finished, "xlsx")  # the workbook is made with its relay sheet
