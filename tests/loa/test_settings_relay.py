@@ -68,3 +68,11 @@ def test_a_relay_longer_than_its_slot_is_refused(config_dir: Path) -> None:
 def test_a_relay_with_an_unknown_key_is_refused(config_dir: Path) -> None:
     _schedule(config_dir, relay_slot("sang", "loudspeaker", extra='lenght = "15m"\n'))
     assert "slot[0].relay[0].lenght" in _error(config_dir)
+
+
+def test_the_readme_relay_example_loads(config_dir: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = next(block for block in readme.split("```toml")[1:] if "[[slot.relay]]" in block).split("```")[0]
+    _schedule(config_dir, example)
+    [slot] = load_settings(config_dir, env={}).slots
+    assert slot.relays_s == 900 and slot.relay[0].position == "first"
