@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import subprocess
 import threading
 import time
@@ -73,6 +72,7 @@ from channels.loudspeaker.icecast_sources import (
     OnAir,
     check_clip,
     description_of,
+    ffmpeg_failure,
     file_input,
     reap,
     timeline,
@@ -80,19 +80,6 @@ from channels.loudspeaker.icecast_sources import (
 from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
-
-#: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed). The
-#: status codes stand alone: ffmpeg's messages also carry addresses such as ``[mp3 @ 0x559401a457c0]``.
-_REFUSED = re.compile(r"\b401\b|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
-
-
-def ffmpeg_failure(where: str, returncode: int, message: str) -> ChannelError:
-    """What an ffmpeg source client that exited with ``returncode`` and said ``message`` means for the outbox:
-    refused for good (a dead letter at once) or worth another try."""
-    if _REFUSED.search(message):
-        return PermanentError(f"{where} refused the source: {message[-400:]}")
-    return TransientError(f"{where}: ffmpeg exited {returncode}: {message[-400:]}")
-
 
 class IcecastOptions(ChannelOptions):
     """Where the stream goes: ``url`` (``http://host:port/mount``) or ``host``/``port``/``mount``."""

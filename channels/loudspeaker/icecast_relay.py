@@ -35,7 +35,15 @@ from typing import Any
 import imageio_ffmpeg
 
 from channels.base import Delivery, PermanentError, Receipt, Stream
-from channels.loudspeaker.icecast_sources import ON_AIR, ON_AIR_LOCK, PROGRESS, OnAir, description_of, timeline
+from channels.loudspeaker.icecast_sources import (
+    ON_AIR,
+    ON_AIR_LOCK,
+    PROGRESS,
+    OnAir,
+    description_of,
+    ffmpeg_failure,
+    timeline,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +236,8 @@ class IcecastRelays:
             encoder = subprocess.Popen(self._command(delivery, pcm_in, mount, password), stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:
+            for decoder in ahead.values():
+                decoder.stop()
             raise PermanentError(f"cannot run ffmpeg: {exc}") from exc
         said: dict[str, bytes] = {}
         readers = [threading.Thread(target=lambda name, pipe: said.__setitem__(name, pipe.read()), args=args,
@@ -242,9 +252,8 @@ class IcecastRelays:
         pump, reports, started = Pump(encoder), [], self.clock()
         try:
             for index, part in enumerate(parts):
-                after = parts[index + 1] if index + 1 < len(parts) else None
-                if after is not None and after.stream is not None:
-                    ahead[index + 1] = self._connect(after.stream)
+                if index + 1 < len(parts) and (after := parts[index + 1].stream) is not None:
+                    ahead[index + 1] = self._connect(after)
                 if part.stream is None:
                     self._play_file(pump, part)
                     continue
@@ -252,9 +261,6 @@ class IcecastRelays:
                 reports.append(report)
                 rest = any(p.stream is None for p in parts[index + 1:])
                 self._play_relay(pump, part.stream, report, rest, ahead.pop(index), waited if index == 0 else 0.0)
-                if report.fallback == "program":
-                    log.warning("delivery %s: relay of %s down; the rest of the program plays", delivery.id,
-                                part.stream.url)
             # let what was sent ahead reach the listeners before the source leaves
             time.sleep(max(0.0, min(pump.ahead_s(), LEAD_S)))
         except Cut:
@@ -289,9 +295,13 @@ class IcecastRelays:
         if on_air.cut_by is not None:
             details["interrupted"] = {**on_air.cut_by, "played_s": round(pump.sent_s, 3)}
             return Receipt(delivery_id=delivery.id, location=where, details=details)
+        if encoder.returncode != 0 and pump.sent_s > 1.0:
+            # on air a while, then dropped: perhaps cut by an emergency pushed by another process
+            cut_by = self._cut_from_elsewhere(mount, on_air.started)
+            if cut_by is not None:
+                details["interrupted"] = {**cut_by, "played_s": round(pump.sent_s, 3)}
+                return Receipt(delivery_id=delivery.id, location=where, details=details)
         if encoder.returncode != 0:
-            from channels.loudspeaker.icecast import ffmpeg_failure  # the one reading of ffmpeg's failures
-
             message = said.get("err", b"").decode(errors="replace").replace(password, "***").strip()
             raise ffmpeg_failure(f"Icecast {self.options.host}:{self.options.port}{mount}", encoder.returncode,
                                  message)
@@ -355,6 +365,7 @@ class IcecastRelays:
                     if silent >= patience:
                         close_gap()
                         report.fallback = "program" if rest else ("filler" if self._filler() else "none")
+                        log.warning("relay of %s silent %.0f s: fallback to %s", stream.url, silent, report.fallback)
                         break
                     if pump.ahead_s() < 0.2:  # the listeners are about to run dry: silence, not a pause
                         gap_at = offset if gap_at is None else gap_at
@@ -376,8 +387,6 @@ class IcecastRelays:
         left = report.planned_s - (pump.sent_s - begin)
         filler = self._filler()
         if report.fallback == "filler" and filler is not None and left > 0.05:
-            log.warning("relay of %s down for %.0f s: filler %s for the %.0f s left", stream.url, patience, filler,
-                        left)
             self._play_file(pump, Part(filler), loop=True, length_s=left)
 
     def _filler(self) -> Path | None:
