@@ -127,7 +127,7 @@ class FolderLoudspeaker(Channel):
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.alert is not None:
             return self._emergency(delivery, delivery.alert)
-        station = station_folder(delivery, delivery.clips, "clips")
+        station = station_folder(delivery, delivery.clips or delivery.streams, "clips")
         items = [("intro", delivery.intro), *(("piece", clip) for clip in delivery.clips), ("outro", delivery.outro)]
         playing = [(kind, clip) for kind, clip in items if clip is not None]
         for _, clip in playing:

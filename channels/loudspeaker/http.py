@@ -67,8 +67,8 @@ class HttpLoudspeaker(Channel):
             if not delivery.alert.all_clear and document["alert"]["audio"] is None and not delivery.alert.stream_url:
                 raise PermanentError(f"delivery {delivery.id}: an emergency for loudspeakers needs audio or a stream")
             return self.sender.send(delivery, document)
-        if not delivery.clips:
-            raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs at least one clip")
+        if not delivery.clips and not delivery.streams:
+            raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs a clip or a relayed stream")
         return self.sender.send(delivery, program_document(delivery, self.sender))
 
     def close(self) -> None:

@@ -89,7 +89,7 @@ class Payloads:
                 skipped.append(reason)
             else:
                 revisions.append(batch.revision(airing.revision_id))
-        if not revisions:
+        if not revisions and not self.relays.get(delivery.slot_name):  # a relay goes out without pieces
             raise Refusal("nothing approved is left to push" + (f": {'; '.join(skipped)}" if skipped else ""))
         return Contents(station, tuple(revisions), tuple(skipped))
 
@@ -124,7 +124,8 @@ class Payloads:
                     if isinstance(error, Exception):
                         raise error
                 clips = self._clips(contents.revisions, [r for r in found if isinstance(r, Rendition)])
-                self._program(delivery, contents.station, clips, build=True)
+                if clips:  # a program that only relays a live stream has nothing to assemble
+                    self._program(delivery, contents.station, clips, build=True)
             except Exception as error:
                 log.error("delivery %s: rendering its program failed: %s", delivery_id, error)
                 failed[delivery_id] = f"rendering failed: {type(error).__name__}: {error}"
@@ -169,11 +170,13 @@ class Payloads:
                 assert rendition is not None
                 seals.check_rendition(batch.session, rendition, revision)  # raises when redirected
             clips = self._clips(contents.revisions, [r for r in renditions if r is not None])
+            streams = streams_of(self.relays.get(delivery.slot_name, ()), len(clips))
+            if not clips:  # only the relay: no program to assemble, and no jingles (the planner counts none)
+                return replace(payload, streams=streams)
             intro, outro = program_jingles(self.render)
             return replace(payload, clips=clips, program=self._program(delivery, station, clips, build=False),
                            intro=_jingle(intro, "intro", "Nhạc hiệu mở đầu"),
-                           outro=_jingle(outro, "outro", "Nhạc hiệu kết thúc"),
-                           streams=streams_of(self.relays.get(delivery.slot_name, ()), len(clips)))
+                           outro=_jingle(outro, "outro", "Nhạc hiệu kết thúc"), streams=streams)
         names = batch.campaign_names()
         if form is Form.SLIDES:
             profile = rules_of(delivery.outlet).slides or SlideProfile()

@@ -70,3 +70,30 @@ def test_a_planned_week_leaves_out_a_piece_the_relay_leaves_no_room_for(config_d
                 assert [a.revision_id for a in delivery.airings if not a.removed] == [revision]
     finally:
         services.close()
+
+
+def test_a_slot_that_only_relays_is_planned_and_its_playlist_is_the_stream(config_dir: Path) -> None:
+    """No piece fits beside a relay that fills the slot: the program still goes out, with the relay alone."""
+    (config_dir / "schedule.toml").write_text(relay_slot("sang", "loudspeaker", length="15m", slot_length="15m"),
+                                              encoding="utf-8")
+    services = open_services(load_settings(config_dir, env={}), now=MONDAY)
+    try:
+        services.init()
+        approved_revision(services, MONDAY)  # approved, but there is no room for it
+        services.plan(days=2)
+        tomorrow = datetime.combine(DAY, time(6), tzinfo=ZONE)
+        dispatcher = services.dispatcher("test")
+        try:
+            counts = dispatcher.run_once(tomorrow - timedelta(minutes=1)).counts
+        finally:
+            dispatcher.close()
+        assert counts == {"delivered": 3}  # the three communes of the demo
+        with unit_of_work(services.sessions) as session:
+            delivery = session.scalars(select(Delivery).where(Delivery.outlet == "loudspeaker")).first()
+            assert delivery is not None and delivery.airings == []
+            assert delivery.payload["delivery"]["streams"][0]["url"] == RELAY_URL
+        playlist = config_dir.parent / "var/out/loudspeaker/99001" / f"{DAY.isoformat()}" / "0600.m3u8"
+        assert playlist.read_text(encoding="utf-8").splitlines() == [
+            "#EXTM3U", "#EXTINF:900,Chương trình phát thanh tỉnh", RELAY_URL]
+    finally:
+        services.close()
