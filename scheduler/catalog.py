@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import audit
-from scheduler.config import CampaignSpec, SlotSpec, StationSpec, parse_length
+from scheduler.config import CampaignSpec, SlotSpec, StationSpec, relays_seconds
 from scheduler.models import Campaign, Slot, Station
 from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule
 
@@ -108,7 +108,7 @@ def load_rules(session: Session) -> tuple[list[StationRule], list[SlotRule], dic
     ]
     slots = [
         SlotRule(row.name, row.outlet, tuple(row.stations), tuple(row.weekdays), row.at, row.length_s, row.once_on,
-                 relays_s=sum(parse_length(str(relay.get("length", "0s"))) for relay in row.relays or ()))
+                 relays_s=relays_seconds(row.relays))
         for row in session.scalars(select(Slot).order_by(Slot.name))
     ]
     campaigns = {

@@ -158,6 +158,11 @@ class RelaySpec(_Section):
         return parse_length(self.length)
 
 
+def relays_seconds(relays: Any) -> int:
+    """Seconds a slot's relays take, from their form stored with the slot (``RelaySpec.model_dump()``s, or None)."""
+    return sum(parse_length(str(relay["length"])) for relay in relays or () if relay.get("length"))
+
+
 class SlotSpec(_Section):
     """``[[slot]]`` in schedule.toml: a recurring window on one outlet (``on`` makes it one-off)."""
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from content.db import unit_of_work
+from content.errors import InputError
+from content.users import get_user
 from loa.settings import load_settings
 from loa.wiring import open_services
 from scheduler.models import Airing, Delivery, Slot
 from scheduler.planning import calendar
 from scheduler.planning.calendar import SlotRule, StationRule
+from scheduler.planning.editing import move_airing
 from scheduler.planning.planner import Candidate, PlanInputs, key_of, plan
 
 from conftest import MONDAY, ZONE
@@ -95,5 +99,30 @@ def test_a_slot_that_only_relays_is_planned_and_its_playlist_is_the_stream(confi
         playlist = config_dir.parent / "var/out/loudspeaker/99001" / f"{DAY.isoformat()}" / "0600.m3u8"
         assert playlist.read_text(encoding="utf-8").splitlines() == [
             "#EXTM3U", "#EXTINF:900,Chương trình phát thanh tỉnh", RELAY_URL]
+    finally:
+        services.close()
+
+
+def test_an_editor_cannot_move_a_piece_into_the_time_a_relay_takes(config_dir: Path) -> None:
+    evening = ('\n[[slot]]\nname = "chieu"\noutlet = "loudspeaker"\nstations = "*"\ndays = "mon-sun"\n'
+               'at = "17:00"\nlength = "30m"\n')
+    (config_dir / "schedule.toml").write_text(relay_slot("sang", "loudspeaker", length="29m55s") + evening,
+                                              encoding="utf-8")
+    services = open_services(load_settings(config_dir, env={}), now=MONDAY)
+    try:
+        services.init()
+        revision = approved_revision(services, MONDAY)
+        services.plan(days=2)
+        tomorrow = datetime.combine(DAY, time(6), tzinfo=ZONE).astimezone(UTC)
+        with unit_of_work(services.sessions) as session:
+            [airing] = session.scalars(select(Airing).join(Delivery).where(
+                Airing.revision_id == revision, Delivery.start_at > tomorrow)
+                .where(Delivery.station.has(code="99001"))).all()
+            morning = session.scalar(select(Delivery.id).where(
+                Delivery.start_at == tomorrow, Delivery.station.has(code="99001")))
+            airing_id = airing.id
+        with (pytest.raises(InputError, match=r"no room for piece .* holds 0 s of 5 s"),
+              unit_of_work(services.sessions) as session):
+            move_airing(session, airing_id, delivery_id=morning, actor=get_user(session, "bien-tap"), now=MONDAY)
     finally:
         services.close()
