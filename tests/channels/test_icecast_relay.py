@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import imageio_ffmpeg
@@ -19,6 +20,7 @@ from test_icecast import START, FakeTime, speaker, tone
 from test_icecast_emergency import in_thread
 
 from channels import Delivery, Stream
+from channels.loudspeaker.icecast_relay import parts_of
 
 from servers.icecast import Speaker
 
@@ -173,3 +175,19 @@ def test_a_relay_unreachable_at_the_start_with_nothing_after_it_falls_back_to_th
     recording = runs(heard(listener.parts[0].data))
     assert sounds(recording) == ["filler"], recording
     assert dict(r for r in recording if r[0] == "filler")["filler"] == pytest.approx(7.0 - gap["length_s"], abs=1.0)
+
+
+def test_the_assembled_program_is_cut_where_the_relay_goes(tmp_path):
+    """Intro · pieces · outro, as assembled: a relay first plays after the intro jingle, one last before the outro."""
+    intro, outro = tone(tmp_path / "intro.mp3", 2.0, 500), tone(tmp_path / "outro.mp3", 1.0, 500)
+    first, second = tone(tmp_path / "a.mp3", 3.0, PIECE_HZ), tone(tmp_path / "b.mp3", 4.0, PIECE_HZ)
+    whole = tone(tmp_path / "program.mp3", 12.0, PIECE_HZ)  # 2 + (3 + 1) + (4 + 1) + 1: a second after each piece
+    stream = Stream("http://tinh.example/truc-tiep.mp3", "Đài tỉnh", 600.0, 0)
+    base = replace(relayed("cat", (stream,), (first, second)), program=whole, intro=intro, outro=outro)
+
+    opening = parts_of(base)
+    assert [(p.start_s, p.length_s, p.stream) for p in opening] == [(0.0, 2.0, None), (0.0, None, stream),
+                                                                       (2.0, None, None)]
+    closing = parts_of(replace(base, streams=(replace(stream, position=2),)))
+    assert [(p.start_s, p.length_s, p.stream is not None) for p in closing] == [(0.0, 11.0, False), (0.0, None, True),
+                                                                                (11.0, None, False)]
