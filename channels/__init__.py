@@ -11,6 +11,7 @@ from channels.base import (
     PermanentError,
     Receipt,
     Slide,
+    Stream,
     TransientError,
 )
 from channels.registry import KINDS, open_channel, options_model
@@ -27,6 +28,7 @@ __all__ = [
     "PermanentError",
     "Receipt",
     "Slide",
+    "Stream",
     "TransientError",
     "open_channel",
     "options_model",

@@ -53,6 +53,18 @@ class AudioClip:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A live program relayed into a loudspeaker program (the province's or district's radio): the stream at
+    ``url`` (Icecast/HTTP MP3 or AAC, or an HLS playlist) played for ``duration_s`` seconds, after the first
+    ``position`` clips of the program (0: before them all)."""
+
+    url: str
+    name: str
+    duration_s: float
+    position: int = 0
+
+
+@dataclass(frozen=True)
 class Slide:
     """One bulletin-board slide: a short text shown for ``seconds``."""
 
@@ -121,7 +133,8 @@ class Delivery:
     station's ``intro`` and ``outro`` jingles that program opens and closes with, for outlets
     that play a playlist of files. ``replaces`` names earlier deliveries of the same window that this
     one supersedes (a board rotation pushed again after its content changed): the outlet takes down
-    what they put up.
+    what they put up. ``streams`` are the live programs a loudspeaker program relays, each at its place
+    among the clips (its length is planned like a piece's).
 
     ``level`` is one of :data:`LEVELS`. An emergency delivery carries ``alert`` and nothing else: the
     outlet plays or shows it now, ahead of and instead of what it is doing (``start_at`` is the moment
@@ -143,6 +156,7 @@ class Delivery:
     replaces: tuple[str, ...] = ()
     level: str = "normal"
     alert: Alert | None = None
+    streams: tuple[Stream, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,8 @@ class Services:
             zone=self.settings.zone,
             worker=worker or f"{socket.gethostname()}:{os.getpid()}",
             abbreviations=self.settings.loa.normalize.abbreviations,
+            relays={spec.default_name(index): tuple(spec.relay) for index, spec in enumerate(self.settings.slots)
+                    if spec.relay},
         )
 
     def close(self) -> None:

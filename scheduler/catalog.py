@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import audit
-from scheduler.config import CampaignSpec, SlotSpec, StationSpec
+from scheduler.config import CampaignSpec, SlotSpec, StationSpec, relays_seconds
 from scheduler.models import Campaign, Slot, Station
 from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule
 
@@ -69,7 +69,8 @@ def sync_config(
     slot_rows = {
         spec.default_name(index): dict(outlet=spec.outlet, stations=spec.station_selectors,
                                        weekdays=list(spec.weekdays), at=spec.at, length_s=spec.length_s,
-                                       once_on=spec.on, source="config")
+                                       once_on=spec.on, source="config",
+                                       relays=[relay.model_dump() for relay in spec.relay] or None)
         for index, spec in enumerate(slots)
     }
     changed += _upsert(session, Slot, "name", slot_rows)
@@ -106,7 +107,8 @@ def load_rules(session: Session) -> tuple[list[StationRule], list[SlotRule], dic
         for row in session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.code))
     ]
     slots = [
-        SlotRule(row.name, row.outlet, tuple(row.stations), tuple(row.weekdays), row.at, row.length_s, row.once_on)
+        SlotRule(row.name, row.outlet, tuple(row.stations), tuple(row.weekdays), row.at, row.length_s, row.once_on,
+                 relays_s=relays_seconds(row.relays))
         for row in session.scalars(select(Slot).order_by(Slot.name))
     ]
     campaigns = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from channels import options_model
 from channels.base import ChannelOptions
-from scheduler.outlets import OUTLETS, Outlet
+from scheduler.outlets import OUTLETS, Form, Outlet, rules_of
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LENGTH = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -127,6 +128,41 @@ class StationSpec(_Section):
         return [str(name) for name in Outlet if getattr(self, name) is not None]
 
 
+class RelaySpec(_Section):
+    """``[[slot.relay]]`` in schedule.toml: a live program of a higher level (the province's or district's radio)
+    relayed by URL into a loudspeaker slot for a fixed ``length``, at ``position`` in the program: ``"first"``
+    (the default), ``"last"``, or the number of pieces played before it."""
+
+    url: str
+    length: str
+    name: str = "Chương trình tiếp sóng"
+    position: Literal["first", "last"] | Annotated[int, Field(ge=0, le=100)] = "first"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value.strip()):
+            raise ValueError(f"{value!r} is not a stream address; write http(s)://host/path of an Icecast/HTTP "
+                             "MP3 or AAC stream or an HLS playlist")
+        return value.strip()
+
+    @field_validator("length")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        parse_length(value)
+        return value
+
+    @property
+    def length_s(self) -> int:
+        return parse_length(self.length)
+
+
+def relays_seconds(relays: Any) -> int:
+    """Seconds a slot's relays take, from their form stored with the slot (``RelaySpec.model_dump()``s, or None)."""
+    return sum(parse_length(str(relay["length"])) for relay in relays or () if relay.get("length"))
+
+
 class SlotSpec(_Section):
     """``[[slot]]`` in schedule.toml: a recurring window on one outlet (``on`` makes it one-off)."""
 
@@ -139,6 +175,8 @@ class SlotSpec(_Section):
     at: str
     length: str = "30m"
     on: date | None = None
+    #: Live programs relayed into the slot (loudspeaker slots only); their length counts like a piece's.
+    relay: list[RelaySpec] = []
 
     @field_validator("at")
     @classmethod
@@ -156,6 +194,21 @@ class SlotSpec(_Section):
     def _days(cls, value: str) -> str:
         parse_days(value)
         return value
+
+    @model_validator(mode="after")
+    def _relays(self) -> SlotSpec:
+        if self.relay and rules_of(self.outlet).form is not Form.SPEECH:
+            raise ValueError(f"relay: only a loudspeaker slot can relay a live stream; this slot is on the "
+                             f"{self.outlet} outlet")
+        relayed = sum(relay.length_s for relay in self.relay)
+        if relayed > parse_length(self.length):
+            raise ValueError(f"relay: the relays last {relayed} s, longer than the slot ({self.length})")
+        return self
+
+    @property
+    def relays_s(self) -> int:
+        """Seconds of the slot taken by its relays."""
+        return sum(relay.length_s for relay in self.relay)
 
     @property
     def station_selectors(self) -> list[str]:

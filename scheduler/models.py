@@ -88,6 +88,8 @@ class Slot(Base):
     length_s: Mapped[int] = mapped_column(Integer)
     once_on: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16), default="config")
+    #: The live programs the slot relays (``scheduler.config.RelaySpec`` as dicts), None for none.
+    relays: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 #: The deliveries the one-per-instance rule holds for: neither superseded nor withdrawals.

@@ -7,6 +7,9 @@ Layout, for a delivery starting 06:30 on 2025-03-14 (in the time zone of ``start
     <dir>/<station_code>/2025-03-14/0630-01-<sha12>.mp3 the files, in playing order: the intro jingle,
                                                         the clips, the outro jingle (as the program has them)
 
+A live program the slot relays (``Delivery.streams``) is a line of the playlist at its place among the clips:
+``#EXTINF:<seconds>,<name>`` then its URL; the playout engine plays the stream for that many seconds.
+
 An emergency (``Delivery.alert``) is written beside the playlists of the day it is pushed::
 
     <dir>/<station_code>/2025-03-14/emergency.m3u8          the emergency's audio file, or its live stream URL
@@ -33,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from channels.base import Alert, AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Alert, AudioClip, Channel, ChannelOptions, Delivery, PermanentError, Receipt, Stream
 from channels.files import (
     copy_atomic,
     locked,
@@ -85,13 +88,33 @@ def _check_clip(clip: AudioClip) -> None:
         )
 
 
-def playlist_text(placed: list[_Placed]) -> str:
-    """The extended M3U for ``placed``: ``#EXTM3U`` then ``#EXTINF:<ceil seconds>,<title>`` and file."""
+def playlist_text(entries: list[_Placed | Stream]) -> str:
+    """The extended M3U for ``entries``: ``#EXTM3U`` then ``#EXTINF:<ceil seconds>,<title>`` and the file, or the
+    URL of a relayed stream."""
     lines = ["#EXTM3U"]
-    for p in placed:
-        lines.append(f"#EXTINF:{math.ceil(p.clip.duration_s)},{_one_line(p.clip.title)}")
-        lines.append(p.file)
+    for entry in entries:
+        if isinstance(entry, Stream):
+            lines.append(f"#EXTINF:{math.ceil(entry.duration_s)},{_one_line(entry.name)}")
+            lines.append(_one_line(entry.url))
+        else:
+            lines.append(f"#EXTINF:{math.ceil(entry.clip.duration_s)},{_one_line(entry.clip.title)}")
+            lines.append(entry.file)
     return "\n".join(lines) + "\n"
+
+
+def with_streams(placed: list[_Placed], streams: tuple[Stream, ...]) -> list[_Placed | Stream]:
+    """The playlist's entries: the files, with each stream after the first ``position`` pieces (jingles stay
+    at the ends)."""
+    entries: list[_Placed | Stream] = []
+    pieces = 0
+    for p in placed:
+        if p.kind != "intro":
+            entries.extend(s for s in streams if s.position == pieces and s not in entries)
+        entries.append(p)
+        pieces += p.kind == "piece"
+    outro = entries.pop() if entries and isinstance(entries[-1], _Placed) and entries[-1].kind == "outro" else None
+    entries.extend(s for s in streams if s not in entries)
+    return entries + ([outro] if outro is not None else [])
 
 
 class FolderLoudspeaker(Channel):
@@ -104,7 +127,7 @@ class FolderLoudspeaker(Channel):
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.alert is not None:
             return self._emergency(delivery, delivery.alert)
-        station = station_folder(delivery, delivery.clips, "clips")
+        station = station_folder(delivery, delivery.clips or delivery.streams, "clips")
         items = [("intro", delivery.intro), *(("piece", clip) for clip in delivery.clips), ("outro", delivery.outro)]
         playing = [(kind, clip) for kind, clip in items if clip is not None]
         for _, clip in playing:
@@ -121,17 +144,18 @@ class FolderLoudspeaker(Channel):
             slot_dir.mkdir(parents=True, exist_ok=True)
             for p in placed:
                 copy_atomic(p.clip.path, slot_dir / p.file)
-            write_json(slot_dir / f"{stem}.json", _sidecar(delivery, placed))
-            write_atomic(playlist, playlist_text(placed).encode("utf-8"))
+            entries = with_streams(placed, delivery.streams)
+            write_json(slot_dir / f"{stem}.json", _sidecar(delivery, entries))
+            write_atomic(playlist, playlist_text(entries).encode("utf-8"))
             _remove_stale(slot_dir, stem, {p.file for p in placed})
 
-        total = round(sum(p.clip.duration_s for p in placed), 3)
+        relayed = sum(stream.duration_s for stream in delivery.streams)
+        total = round(sum(p.clip.duration_s for p in placed) + relayed, 3)
         log.info("delivery %s: playlist %s (%d files, %.1f s)", delivery.id, playlist, len(placed), total)
-        return Receipt(
-            delivery_id=delivery.id,
-            location=str(playlist),
-            details={"files": len(placed), "duration_s": total},
-        )
+        details: dict[str, Any] = {"files": len(placed), "duration_s": total}
+        if delivery.streams:
+            details["streams"] = [{"url": s.url, "planned_s": s.duration_s} for s in delivery.streams]
+        return Receipt(delivery_id=delivery.id, location=str(playlist), details=details)
 
 
     # --- emergencies ----------------------------------------------------------------------------------
@@ -238,7 +262,7 @@ def _take_over_slot(day_dir: Path, moment: datetime) -> tuple[str | None, dict[s
     return None, None
 
 
-def _sidecar(delivery: Delivery, placed: list[_Placed]) -> dict[str, object]:
+def _sidecar(delivery: Delivery, entries: list[_Placed | Stream]) -> dict[str, object]:
     """What an operator wants to know about the playlist beside it."""
     return {
         "delivery_id": delivery.id,
@@ -247,6 +271,8 @@ def _sidecar(delivery: Delivery, placed: list[_Placed]) -> dict[str, object]:
         "start_at": delivery.start_at.isoformat(),
         "end_at": delivery.end_at.isoformat(),
         "items": [
+            {"ref": f"relay-{n}", "kind": "stream", "title": _one_line(p.name), "url": p.url,
+             "duration_s": p.duration_s} if isinstance(p, Stream) else
             {
                 "ref": p.clip.ref,
                 "kind": p.kind,
@@ -255,7 +281,7 @@ def _sidecar(delivery: Delivery, placed: list[_Placed]) -> dict[str, object]:
                 "sha256": p.clip.sha256.lower(),
                 "duration_s": p.clip.duration_s,
             }
-            for p in placed
+            for n, p in enumerate(entries, start=1)
         ],
     }
 

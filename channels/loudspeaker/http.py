@@ -5,6 +5,11 @@ Body of a program (SPEC §10)::
     {"id": <delivery id>, "station": "99001", "start_at": "2026-11-23T06:00:00+07:00", "duration_s": 312.4,
      "items": [{"title": ..., "audio_url": <signed, expiring loa media URL>, "sha256": ..., "duration_s": ...}]}
 
+A live program the slot relays (``delivery.streams``) is an item of its own at its place among the others:
+``{"kind": "stream", "url": ..., "title": ..., "duration_s": ...}`` (the platform plays the stream for that
+long). Audio items keep the shape of SPEC §10 (no ``kind``), so receivers written for it still read them;
+``duration_s`` of the program counts the streams too.
+
 An emergency (``delivery.alert``) is pushed at once as ``WebhookSender.alert_document``: ``"priority":
 "emergency"``, ``"play": "now"`` (``"stop"`` with ``"all_clear": true``), and ``alert.audio`` (a signed link to
 its MP3) or ``alert.stream_url`` to relay.
@@ -25,18 +30,22 @@ class HttpLoudspeakerOptions(WebhookOptions):
 
 
 def program_document(delivery: Delivery, sender: WebhookSender) -> dict[str, object]:
-    items = [
-        {"title": clip.title, "audio_url": sender.media_url(delivery, clip.sha256.lower(), ".mp3"),
-         "sha256": clip.sha256.lower(), "duration_s": round(clip.duration_s, 3)}
-        for clip in delivery.clips
-    ]
+    items: list[dict[str, object]] = []
+    for position, clip in enumerate((*delivery.clips, None)):
+        items.extend({"kind": "stream", "url": stream.url, "title": stream.name,
+                      "duration_s": round(stream.duration_s, 3)}
+                     for stream in delivery.streams if min(stream.position, len(delivery.clips)) == position)
+        if clip is not None:
+            items.append({"title": clip.title, "audio_url": sender.media_url(delivery, clip.sha256.lower(), ".mp3"),
+                          "sha256": clip.sha256.lower(), "duration_s": round(clip.duration_s, 3)})
     return {
         "id": delivery.id,
         "station": delivery.station_code,
         "station_name": delivery.station_name,
         "start_at": delivery.start_at.isoformat(),
         "end_at": delivery.end_at.isoformat(),
-        "duration_s": round(sum(clip.duration_s for clip in delivery.clips), 3),
+        "duration_s": round(sum(clip.duration_s for clip in delivery.clips)
+                            + sum(stream.duration_s for stream in delivery.streams), 3),
         "items": items,
     }
 
@@ -58,8 +67,8 @@ class HttpLoudspeaker(Channel):
             if not delivery.alert.all_clear and document["alert"]["audio"] is None and not delivery.alert.stream_url:
                 raise PermanentError(f"delivery {delivery.id}: an emergency for loudspeakers needs audio or a stream")
             return self.sender.send(delivery, document)
-        if not delivery.clips:
-            raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs at least one clip")
+        if not delivery.clips and not delivery.streams:
+            raise PermanentError(f"delivery {delivery.id}: a loudspeaker program needs a clip or a relayed stream")
         return self.sender.send(delivery, program_document(delivery, self.sender))
 
     def close(self) -> None:

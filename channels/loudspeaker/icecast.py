@@ -26,6 +26,10 @@ how long) and plays its own audio when it has some.
 Each source names what it plays in its stream description: ``loa <delivery id>`` for a program,
 ``loa <delivery id> alert=<ref>`` for an emergency and ``loa <delivery id> all-clear=<ref>``.
 
+A program that relays live programs (``delivery.streams``) is streamed by
+:mod:`channels.loudspeaker.icecast_relay`, which falls back to the rest of the program, or to the ``filler``
+file, when a relayed stream stays silent ``fallback_after_s`` seconds.
+
 The source password comes from the environment variable named by ``password_env``. ffmpeg takes
 it in the URL, so it is visible to local users in the process list while a program streams.
 """
@@ -34,12 +38,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -58,6 +62,7 @@ from channels.base import (
 from channels.files import safe_name
 from channels.http import HttpOutlet, document
 from channels.loudspeaker.icecast_alerts import IcecastAlerts
+from channels.loudspeaker.icecast_relay import IcecastRelays
 from channels.loudspeaker.icecast_sources import (
     ON_AIR,
     ON_AIR_LOCK,
@@ -67,6 +72,7 @@ from channels.loudspeaker.icecast_sources import (
     OnAir,
     check_clip,
     description_of,
+    ffmpeg_failure,
     file_input,
     reap,
     timeline,
@@ -74,19 +80,6 @@ from channels.loudspeaker.icecast_sources import (
 from channels.loudspeaker.played import cut_at
 
 log = logging.getLogger(__name__)
-
-#: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed). The
-#: status codes stand alone: ffmpeg's messages also carry addresses such as ``[mp3 @ 0x559401a457c0]``.
-_REFUSED = re.compile(r"\b401\b|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
-
-
-def ffmpeg_failure(where: str, returncode: int, message: str) -> ChannelError:
-    """What an ffmpeg source client that exited with ``returncode`` and said ``message`` means for the outbox:
-    refused for good (a dead letter at once) or worth another try."""
-    if _REFUSED.search(message):
-        return PermanentError(f"{where} refused the source: {message[-400:]}")
-    return TransientError(f"{where}: ffmpeg exited {returncode}: {message[-400:]}")
-
 
 class IcecastOptions(ChannelOptions):
     """Where the stream goes: ``url`` (``http://host:port/mount``) or ``host``/``port``/``mount``."""
@@ -111,6 +104,10 @@ class IcecastOptions(ChannelOptions):
     admin_password_env: str | None = None
     #: Longest an emergency waits for its mount to be free after cutting what was on it.
     emergency_connect_s: Annotated[float, Field(gt=0)] = 10.0
+    #: A relayed live program (``[[slot.relay]]``) silent this long gives up its part of the slot to the rest of
+    #: the program, or to ``filler`` (an audio file played looped, rather than silence) when nothing follows it.
+    fallback_after_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    filler: Path | None = None
 
     @model_validator(mode="after")
     def _split_url(self) -> IcecastOptions:
@@ -123,7 +120,7 @@ class IcecastOptions(ChannelOptions):
 
 
 
-class IcecastLoudspeaker(IcecastAlerts, Channel):
+class IcecastLoudspeaker(IcecastRelays, IcecastAlerts, Channel):
     """Sources one program per delivery to the station's mount, live at the slot time; an emergency at once,
     in place of whatever is on the mount."""
 
@@ -163,7 +160,7 @@ class IcecastLoudspeaker(IcecastAlerts, Channel):
         if delivery.alert is not None:
             return self._emergency(delivery, delivery.alert)
         clips = (delivery.program,) if delivery.program is not None else delivery.clips
-        if not clips:
+        if not clips and not delivery.streams:
             raise PermanentError(f"delivery {delivery.id}: no program or clips to stream")
         for clip in clips:
             check_clip(clip)
@@ -180,6 +177,8 @@ class IcecastLoudspeaker(IcecastAlerts, Channel):
         if live is not None and live.described and live.described[1] is not None:
             raise TransientError(f"delivery {delivery.id}: an emergency is on air on {where}; the program waits "
                                  "until it ends", retry_after=60)
+        if delivery.streams:  # live programs relayed at their places: one source fed part after part
+            return self._relay_program(delivery, mount, password)
         log.info("delivery %s: streaming %d file(s) to %s", delivery.id, len(clips), where)
         started, began = self.clock(), time.monotonic()
         source = file_input(clips)

@@ -1,6 +1,6 @@
 """The sources loa streams to Icecast mounts: ffmpeg's inputs (files at real-time speed, or a relayed stream),
-the stream description that names what a source plays, the items of a program in playing order, and this
-process's registry of what is on air (which an emergency stops directly).
+the stream description that names what a source plays, the items of a program in playing order, this
+process's registry of what is on air (which an emergency stops directly), and what a source's failure means.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from channels.base import AudioClip, Delivery, PermanentError
+from channels.base import AudioClip, ChannelError, Delivery, PermanentError, TransientError
 from channels.files import sha256_file
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 PROGRESS = re.compile(r"^(total_size|out_time_us)=(\d+)$", re.MULTILINE)
 #: The stream description of a source loa started: ``loa <delivery id>``, with `` alert=<ref>`` or `` all-clear=<ref>``.
 DESCRIBED = re.compile(r"^loa (\S+)(?: (alert|all-clear)=(\S+))?$")
+
+
+#: ffmpeg's messages that mean the server refused us for good (wrong password, no such mount allowed). The
+#: status codes stand alone: ffmpeg's messages also carry addresses such as ``[mp3 @ 0x559401a457c0]``.
+_REFUSED = re.compile(r"\b401\b|403 Forbidden: authentication|Unauthorized|authentication failed", re.IGNORECASE)
+
+
+def ffmpeg_failure(where: str, returncode: int, message: str) -> ChannelError:
+    """What an ffmpeg source client that exited with ``returncode`` and said ``message`` means for the outbox:
+    refused for good (a dead letter at once) or worth another try."""
+    if _REFUSED.search(message):
+        return PermanentError(f"{where} refused the source: {message[-400:]}")
+    return TransientError(f"{where}: ffmpeg exited {returncode}: {message[-400:]}")
 
 
 @dataclass

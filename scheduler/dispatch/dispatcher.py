@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +30,7 @@ from content import seals
 from content.config import RenderSettings
 from content.db import unit_of_work
 from content.errors import IntegrityError
-from scheduler.config import DispatchSettings, StationSpec
+from scheduler.config import DispatchSettings, RelaySpec, StationSpec
 from scheduler.dispatch import interruptions, outbox, withdrawals
 from scheduler.dispatch.batch import Batch
 from scheduler.dispatch.breaker import CircuitBreaker
@@ -96,12 +96,14 @@ class Dispatcher:
         worker: str = "dispatcher",
         abbreviations: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
+        relays: Mapping[str, Sequence[RelaySpec]] | None = None,
     ) -> None:
         self.sessions = sessions
         self.stations = stations
         self.settings = dispatch
         self.worker = worker
-        self.payloads = Payloads(stations=stations, render=render, zone=zone, abbreviations=abbreviations)
+        self.payloads = Payloads(stations=stations, render=render, zone=zone, abbreviations=abbreviations,
+                                relays=relays)
         self.rng = rng or random.Random()
         # Adapters (and their HTTP sessions) and breakers are shared by stations with identical options.
         self._channels: dict[str, channels.Channel] = {}

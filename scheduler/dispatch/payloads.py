@@ -31,7 +31,7 @@ from content.render.article import make_article
 from content.render.program import Jingle, ProgramPart, assemble_program, find_program, program_jingles
 from content.render.renditions import find_speech, render_speech
 from content.render.slides import make_slides
-from scheduler.config import StationSpec
+from scheduler.config import RelaySpec, StationSpec
 from scheduler.dispatch.batch import Batch
 from scheduler.models import Delivery
 from scheduler.outlets import RULES, Form, SlideProfile, rules_of
@@ -62,8 +62,12 @@ class Payloads:
     """Payloads of first attempts, and the stored payloads of retries re-checked."""
 
     def __init__(self, *, stations: Mapping[str, StationSpec], render: RenderSettings, zone: ZoneInfo,
-                 abbreviations: Mapping[str, str] | None = None) -> None:
+                 abbreviations: Mapping[str, str] | None = None,
+                 relays: Mapping[str, Sequence[RelaySpec]] | None = None) -> None:
         self.stations = stations
+        #: The live programs each slot relays, by slot name, from schedule.toml (never from the database, so a
+        #: database writer cannot point a slot at another stream); the payload that carries them is sealed.
+        self.relays = dict(relays or {})
         self.render = render
         self.zone = zone
         self.abbreviations = dict(abbreviations or {})
@@ -85,7 +89,7 @@ class Payloads:
                 skipped.append(reason)
             else:
                 revisions.append(batch.revision(airing.revision_id))
-        if not revisions:
+        if not revisions and not self.relays.get(delivery.slot_name):  # a relay goes out without pieces
             raise Refusal("nothing approved is left to push" + (f": {'; '.join(skipped)}" if skipped else ""))
         return Contents(station, tuple(revisions), tuple(skipped))
 
@@ -120,7 +124,8 @@ class Payloads:
                     if isinstance(error, Exception):
                         raise error
                 clips = self._clips(contents.revisions, [r for r in found if isinstance(r, Rendition)])
-                self._program(delivery, contents.station, clips, build=True)
+                if clips:  # a program that only relays a live stream has nothing to assemble
+                    self._program(delivery, contents.station, clips, build=True)
             except Exception as error:
                 log.error("delivery %s: rendering its program failed: %s", delivery_id, error)
                 failed[delivery_id] = f"rendering failed: {type(error).__name__}: {error}"
@@ -165,10 +170,13 @@ class Payloads:
                 assert rendition is not None
                 seals.check_rendition(batch.session, rendition, revision)  # raises when redirected
             clips = self._clips(contents.revisions, [r for r in renditions if r is not None])
+            streams = streams_of(self.relays.get(delivery.slot_name, ()), len(clips))
+            if not clips:  # only the relay: no program to assemble, and no jingles (the planner counts none)
+                return replace(payload, streams=streams)
             intro, outro = program_jingles(self.render)
             return replace(payload, clips=clips, program=self._program(delivery, station, clips, build=False),
                            intro=_jingle(intro, "intro", "Nhạc hiệu mở đầu"),
-                           outro=_jingle(outro, "outro", "Nhạc hiệu kết thúc"))
+                           outro=_jingle(outro, "outro", "Nhạc hiệu kết thúc"), streams=streams)
         names = batch.campaign_names()
         if form is Form.SLIDES:
             profile = rules_of(delivery.outlet).slides or SlideProfile()
@@ -222,6 +230,15 @@ def article_of(revision: Revision, campaign_name: str, image: Path | None) -> ch
     article = make_article(revision.body)
     return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
                             image_path=image, slogan=revision.slogan)
+
+
+def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:
+    """The live programs of a slot as the channel items of a program of ``clips`` pieces, each at its place."""
+    def position(relay: RelaySpec) -> int:
+        if relay.position == "first":
+            return 0
+        return clips if relay.position == "last" else min(int(relay.position), clips)
+    return tuple(channels.Stream(relay.url, relay.name, float(relay.length_s), position(relay)) for relay in relays)
 
 
 def _ref(revision: Revision) -> str:

@@ -75,10 +75,13 @@ class Instance:
     slot_name: str
     end_at: datetime
     day: date
+    #: Seconds of the slot taken by the live programs it relays (``[[slot.relay]]``).
+    relays_s: int = 0
 
     @property
     def length_s(self) -> int:
-        return int((self.end_at - self.start_at).total_seconds())
+        """The room the slot's pieces have: its length less what its relays take."""
+        return int((self.end_at - self.start_at).total_seconds()) - self.relays_s
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class SlotRule:
     at: str
     length_s: int
     once_on: date | None = None
+    relays_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,8 @@ def instances(
                 continue
             start = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
             end = start + timedelta(seconds=slot.length_s)
-            out.extend(Instance(start, station.code, slot.outlet, slot.name, end, day) for station in targets)
+            out.extend(Instance(start, station.code, slot.outlet, slot.name, end, day, slot.relays_s)
+                       for station in targets)
     out.sort()
     # Two slots starting at the same moment on one outlet make one program, not two.
     seen: set[tuple[str, str, datetime]] = set()

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from content import audit, scope
 from content.errors import InputError, NotFound, StateError
 from content.models import User
 from content.pieces import get_piece
-from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.config import relays_seconds
+from scheduler.models import Airing, Delivery, DeliveryState, Slot
 from scheduler.outlets import rules_of
 from scheduler.planning.planner_types import Held
 
@@ -38,11 +40,18 @@ def _live(delivery: Delivery) -> list[Airing]:
     return [a for a in delivery.airings if not a.removed]
 
 
+def room_s(delivery: Delivery) -> float:
+    """What a program's pieces may fill: its length, less what the live programs its slot relays take."""
+    session = object_session(delivery)
+    relays = session.scalar(select(Slot.relays).where(Slot.name == delivery.slot_name)) if session else None
+    return (delivery.end_at - delivery.start_at).total_seconds() - relays_seconds(relays)
+
+
 def _check_room(delivery: Delivery, seconds: float, piece: int) -> None:
     """A timed program (loudspeaker, board) has a length; the pieces' measured seconds must fit in it."""
     if not rules_of(delivery.outlet).timed:
         return
-    length = (delivery.end_at - delivery.start_at).total_seconds()
+    length = room_s(delivery)
     used = sum(a.seconds for a in _live(delivery))
     if used + seconds > length + 1e-9:
         raise InputError("no room for piece {piece}: program {id} holds {used:.0f} s of {length:.0f} s and the "
@@ -137,7 +146,7 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: Us
                          source_outlet=source.outlet)
     _open(target)
     problem = move_problem(state=target.state, outlet=target.outlet,
-                           length_s=(target.end_at - target.start_at).total_seconds(),
+                           length_s=room_s(target),
                            used_s=sum(a.seconds for a in _live(target)),
                            piece_ids={a.piece_id for a in _live(target)}, piece_id=airing.piece_id,
                            seconds=airing.seconds)

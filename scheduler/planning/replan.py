@@ -268,7 +268,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             # below cascades to the rows that are left, not to those already gone.
             session.expire(delivery, ["airings"])
         else:
-            if not items:
+            if not items and not by_key[key].relays_s:  # a slot that relays a live program airs without pieces
                 continue
             instance = by_key[key]
             delivery_id = uuid.uuid4().hex
@@ -285,7 +285,8 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     # Pending deliveries whose instance is gone (slot removed, blackout) or left empty.
     for key in replanned:
         delivery = stored[key]
-        if key not in programs or (not programs[key] and not any(a.removed for a in delivery.airings)):
+        if key not in programs or (not programs[key] and not any(a.removed for a in delivery.airings)
+                                   and not by_key[key].relays_s):
             session.delete(delivery)
             changes.deliveries_deleted += 1
     session.flush()

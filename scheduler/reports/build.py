@@ -16,6 +16,7 @@ from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
 from scheduler.outlets import Outlet, rules_of
 from scheduler.reports.emergencies import EmergencySection, build_section
+from scheduler.reports.relays import RelayLine, build_relays
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
 FAILED = (DeliveryState.DEAD, DeliveryState.REFUSED)
@@ -74,6 +75,8 @@ class Report:
     total: Counts = field(default_factory=Counts)
     #: Emergencies (khẩn cấp) sent in the period, counted apart: they are never planned, so never in the lines.
     emergencies: EmergencySection = field(default_factory=EmergencySection)
+    #: The live programs relayed into loudspeaker programs: planned minutes, and played where measured.
+    relays: list[RelayLine] = field(default_factory=list)
 
 
 NO_CAMPAIGN = "(ngoài chiến dịch)"
@@ -213,4 +216,5 @@ def build_report(
     report.by_station = [Line(None, "", s, known.get(s, s), per_station[s]) for s in sorted(per_station)]
     report.emergencies = build_section(session, start_at=start_at, end_at=end_at,
                                        names=known, stations=stations)
+    report.relays = build_relays(session, start_at=start_at, end_at=end_at, names=known, stations=stations)
     return report

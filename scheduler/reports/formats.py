@@ -10,6 +10,9 @@ from typing import Any, Literal
 from content.errors import InputError
 from scheduler.reports.build import Counts, Line, Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks, section_to_dict
+from scheduler.reports.relays import HEADERS as RELAY_HEADERS
+from scheduler.reports.relays import SECTION_TITLE as RELAYS_TITLE
+from scheduler.reports.relays import relay_rows
 
 FORMATS = ("table", "csv", "xlsx", "json")
 Format = Literal["table", "csv", "xlsx", "json"]
@@ -72,6 +75,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "by_station": [line(item) for item in report.by_station],
         "total": report.total.to_dict(),
         "emergencies": section_to_dict(report.emergencies),
+        "relays": [line.to_dict() for line in report.relays],
     }
 
 
@@ -86,6 +90,9 @@ def _csv(report: Report) -> bytes:
     for name, headers, lines in blocks(report.emergencies, report.zone):
         writer.writerow([f"{SECTION_TITLE} – {name}", *headers])
         writer.writerows([name, *line] for line in lines)
+    if report.relays:  # the live programs relayed, one row each, in the same manner
+        writer.writerow([RELAYS_TITLE, *RELAY_HEADERS])
+        writer.writerows([RELAYS_TITLE, *line] for line in relay_rows(report.relays, report.zone))
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -114,6 +121,13 @@ def _table(report: Report) -> bytes:
         for line in lines:
             part.add_row(*(str(value) for value in line))
         console.print(part)
+    if report.relays:
+        relays = Table(title=RELAYS_TITLE)
+        for header in RELAY_HEADERS:
+            relays.add_column(header)
+        for line in relay_rows(report.relays, report.zone):
+            relays.add_row(*(str(value) for value in line))
+        console.print(relays)
     return console.file.getvalue().encode()
 
 

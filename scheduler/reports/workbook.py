@@ -7,6 +7,9 @@ import io
 from scheduler.reports.build import Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks
 from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, rows, title
+from scheduler.reports.relays import HEADERS as RELAY_HEADERS
+from scheduler.reports.relays import SECTION_TITLE as RELAYS_TITLE
+from scheduler.reports.relays import relay_rows
 
 SUMMARY, DETAIL, CHART = "Tổng hợp", "Chi tiết", "Biểu đồ"
 #: The figures the chart compares per campaign (counts, so they share one axis).
@@ -74,6 +77,14 @@ def workbook_bytes(report: Report) -> bytes:
             emergencies.append(line)
     for index, width in enumerate((24, 40, 16, 20, 20, 40), start=1):
         emergencies.column_dimensions[get_column_letter(index)].width = width
+
+    if report.relays:
+        relays = book.create_sheet(RELAYS_TITLE)
+        relays.append(list(RELAY_HEADERS))
+        for cell in relays[1]:
+            cell.font = Font(bold=True)
+        for line in relay_rows(report.relays, report.zone):
+            relays.append(line)
 
     buffer = io.BytesIO()
     book.save(buffer)

@@ -9,7 +9,8 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session, selectinload
 
 from content.models import Revision
-from scheduler.models import Delivery, Station
+from scheduler.config import parse_length
+from scheduler.models import Delivery, Slot, Station
 from scheduler.planning.planner_types import Held
 
 
@@ -41,10 +42,13 @@ class ProgramView:
     #: Airings an editor took out (or moved away), which can be restored; only the calendar reads them.
     removed: tuple[ItemView, ...] = ()
     held: tuple[ItemView, ...] = ()  # pins their piece's approved revision cannot take (not in the push)
+    #: The live programs the slot relays: (name, url, seconds).
+    relays: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def total_s(self) -> float:
-        return sum(item.seconds for item in self.items)
+        """The program's planned time: its pieces and the live programs it relays."""
+        return sum(item.seconds for item in self.items) + sum(seconds for *_, seconds in self.relays)
 
     @property
     def length_s(self) -> float:
@@ -62,7 +66,15 @@ class ProgramView:
             "held": [{"airing": i.airing_id, "piece": i.piece_id, "revision": i.revision_id, "title": i.title,
                       "seconds": round(i.seconds, 1), "reason": i.held.reason, **i.held.to_dict()}
                      for i in self.held if i.held is not None],
+            "relays": [{"name": name, "url": url, "seconds": seconds} for name, url, seconds in self.relays],
         }
+
+
+def slot_relays(session: Session) -> dict[str, tuple[tuple[str, str, float], ...]]:
+    """The live programs each slot relays, by slot name: (name, url, seconds)."""
+    return {name: tuple((str(r.get("name", "")), str(r.get("url", "")), float(parse_length(str(r["length"]))))
+                        for r in stored)
+            for name, stored in session.execute(select(Slot.name, Slot.relays)) if stored}
 
 
 def upcoming(
@@ -92,6 +104,7 @@ def upcoming(
     revision_ids = {a.revision_id for delivery, _ in rows for a in delivery.airings}
     titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids)))
                   .all()) if revision_ids else {}
+    relays = slot_relays(session)
     return [
         ProgramView(
             delivery.id, st.code, st.name, delivery.outlet, delivery.slot_name, delivery.start_at,
@@ -100,6 +113,7 @@ def upcoming(
                            a.seconds, a.pinned) for a in delivery.airings if not a.removed),
             tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
                            a.seconds, a.pinned, Held.of(a.held)) for a in delivery.airings if a.removed and a.held),
+            relays=relays.get(delivery.slot_name, ()),
         )
         for delivery, st in rows
     ]

@@ -16,7 +16,7 @@ from content.models import Revision
 from scheduler.models import Airing, Campaign, Delivery, Station
 from scheduler.planning.calendar import CampaignRule, campaign_active
 from scheduler.planning.planner_types import Held
-from scheduler.views.schedule import ItemView, ProgramView
+from scheduler.views.schedule import ItemView, ProgramView, slot_relays
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,9 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
         return tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6],
                               Held.of(a[8]) if a[8] else None) for a in rows)
 
+    relays = slot_relays(session)
     return [ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], views(items[d[0]]),
-                        views(gone[d[0]]), views(held[d[0]])) for d in deliveries]
+                        views(gone[d[0]]), views(held[d[0]]), relays.get(d[4], ())) for d in deliveries]
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:
