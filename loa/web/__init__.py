@@ -38,9 +38,11 @@ def create_app(services: Services) -> FastAPI:
         boards,
         calendar_page,
         deliveries,
+        devices,
         emergencies,
         feeds,
         health,
+        heartbeats,
         ical,
         pieces_pages,
         previews,
@@ -73,9 +75,10 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
     for module in (accounts, users_pages, today, emergencies, pieces_pages, calendar_page, deliveries, reports_page,
-                   previews, ical, api):
+                   previews, ical, api, devices):
         app.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(heartbeats.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)
