@@ -7,11 +7,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from channels.base import ChannelError
-from content.db import unit_of_work
+from content.db import session_factory, unit_of_work
 from loa.settings import Settings
 from loa.wiring import Services
-from scheduler.devices.alerts import DeviceNotice, review_alerts
+from scheduler.devices.alerts import DeviceNotice, alerts_to_review, review_alerts
 from scheduler.devices.probes import Prober
 
 if TYPE_CHECKING:
@@ -69,11 +71,17 @@ def send_notice(notice: DeviceNotice, settings: Settings) -> None:
              user=devices.smtp_user, password=password, timeout=devices.timeout_s)
 
 
-def review_devices(services: Services) -> list[DeviceNotice]:
-    """Raise and clear device alerts (audited, committed), then send each notice; a failed send is logged."""
-    settings = services.settings
+def review_devices(services: Services, reads: sessionmaker[Session] | None = None) -> list[DeviceNotice]:
+    """Raise and clear device alerts (audited, committed), then send each notice; a failed send is logged.
+
+    Looked for first through ``reads`` (read-only sessions that never take the write lock, which heartbeats need),
+    so the write transaction is opened only when an alert is raised or cleared."""
+    settings, now = services.settings, services.now()
+    with unit_of_work(reads or services.sessions) as session:
+        if not alerts_to_review(session, settings.stations, settings.loa.devices, now):
+            return []
     with unit_of_work(services.sessions) as session:
-        notices = review_alerts(session, settings.stations, settings.loa.devices, services.now())
+        notices = review_alerts(session, settings.stations, settings.loa.devices, now)
     for notice in notices:
         log.warning("device %s/%s: %s", notice.station_code, notice.outlet,
                     "back online" if notice.kind == "back" else "offline before its slot: alert raised")
@@ -96,7 +104,11 @@ def add_device_jobs(scheduler: BaseScheduler, services: Services, *, first_run: 
         scheduler.add_job(prober.run, IntervalTrigger(seconds=devices.probe_s), args=(services.sessions, services.now),
                           id="device-probes", name="probe the devices that send no heartbeat", replace_existing=True,
                           next_run_time=first, max_instances=1, coalesce=True)
-    scheduler.add_job(review_devices, IntervalTrigger(seconds=devices.check_s), args=(services,), id="device-alerts",
+    from loa.web.reads import read_engine
+
+    reads = session_factory(read_engine(services.engine))
+    scheduler.add_job(review_devices, IntervalTrigger(seconds=devices.check_s), args=(services, reads),
+                      id="device-alerts",
                       name="alert about devices offline before their slot", replace_existing=True,
                       next_run_time=first + timedelta(seconds=devices.check_s), max_instances=1, coalesce=True)
     return prober

@@ -58,6 +58,7 @@ def create_app(services: Services) -> FastAPI:
     from loa.web.secret_key import secret_key
     from loa.web.uploads import BodyLimit, body_limit
     from loa.web.view import http_error, loa_error, login_required, validation_error
+    from scheduler.devices.batching import BeatWriter
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "
@@ -65,6 +66,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.secret_key = secret_key(services.settings)
     app.state.reads = Reads(services.engine)
+    app.state.beats = BeatWriter(services.sessions)  # heartbeats arriving together share one transaction
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))

@@ -42,8 +42,8 @@ def metrics(request: Request) -> Response:
           registry=registry).set(figures.last_plan.timestamp() if figures.last_plan else 0)
     Gauge("loa_integrity_alerts", "Pushes refused in the last 7 days because a seal or hash did not hold (ALERT).",
           registry=registry).set(figures.integrity_alerts)
-    devices = device_figures(services.sessions, services.settings.stations, services.settings.loa.devices,
-                             services.now())
+    devices = device_figures(request.app.state.reads.sessions, services.settings.stations,
+                             services.settings.loa.devices, services.now())
     by_device_state = Gauge("loa_devices", "Configured outlets by the state of their device.", ["state"],
                             registry=registry)
     for state, count in devices.by_state.items():

@@ -20,8 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from content.db import unit_of_work
-from scheduler.devices.heartbeats import Heartbeat, record_heartbeat
+from scheduler.devices.heartbeats import Heartbeat
 from scheduler.devices.roster import watch_of
 
 router = APIRouter(tags=["devices"])
@@ -107,9 +106,7 @@ def heartbeat(request: Request, body: bytes = Depends(raw_body)) -> JSONResponse
     except ValidationError as error:
         return _refuse(400, _problem(error))
     offset = beat.clock_offset_s if beat.clock_offset_s is not None else round(ahead_s, 1)
-    with unit_of_work(services.sessions) as session:
-        record_heartbeat(session, station=station, outlet=outlet, source="http", now=now, beat=Heartbeat(
-            version=beat.version, clock_offset_s=offset, cache_until=beat.cache_until,
-            disk_free_bytes=beat.disk_free_bytes, last_error=beat.last_error, audio_output=beat.audio_output,
-            volume=beat.volume))
+    request.app.state.beats.record(station=station, outlet=outlet, source="http", now=now, beat=Heartbeat(
+        version=beat.version, clock_offset_s=offset, cache_until=beat.cache_until, disk_free_bytes=beat.disk_free_bytes,
+        last_error=beat.last_error, audio_output=beat.audio_output, volume=beat.volume))
     return JSONResponse({"recorded": True, "station": station, "outlet": outlet, "server_time": now.isoformat()})

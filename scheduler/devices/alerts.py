@@ -70,13 +70,24 @@ def cleared(row: DeviceRow) -> bool:
             and not row.unreachable)
 
 
+def _changes(session: Session, stations: Sequence[StationSpec], settings: DevicesSettings,
+             now: datetime) -> list[tuple[DeviceRow, str]]:
+    before = timedelta(minutes=settings.alert_before_slot_minutes)
+    rows = roster(session, stations, settings, now)
+    return [(row, "offline") for row in rows if alert_due(row, now, before)] + [
+        (row, "back") for row in rows if cleared(row)]
+
+
+def alerts_to_review(session: Session, stations: Sequence[StationSpec], settings: DevicesSettings,
+                     now: datetime) -> bool:
+    """Whether an alert is due or one can be cleared at ``now`` (a read: the write waits until there is one)."""
+    return bool(_changes(session, stations, settings, now))
+
+
 def review_alerts(session: Session, stations: Sequence[StationSpec], settings: DevicesSettings,
                   now: datetime) -> list[DeviceNotice]:
     """Raise the alerts due at ``now`` and clear those whose device returned; the notices to send."""
-    before = timedelta(minutes=settings.alert_before_slot_minutes)
-    rows = roster(session, stations, settings, now)
-    changes = [(row, "offline") for row in rows if alert_due(row, now, before)]
-    changes += [(row, "back") for row in rows if cleared(row)]
+    changes = _changes(session, stations, settings, now)
     if not changes:
         return []
     ids = dict(session.execute(select(Station.code, Station.id).where(
