@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
 
 from loa.wiring import Services
 from scheduler.outlets import OUTLETS, Form, rules_of
@@ -22,6 +23,17 @@ def _spoken(outlet: str) -> bool:
 
 
 templates.env.globals.update(spoken=_spoken, outlets=OUTLETS)  # the outlets' rules, as pages need them
+
+
+def beat_sessions(services: Services) -> sessionmaker[Session]:
+    """Where heartbeats are written: on an SQLite file, through one connection kept open for the heartbeat writer
+    (which writes one transaction at a time), sparing a connect and close per beat; elsewhere the usual sessions."""
+    from content.db import make_engine, session_factory
+
+    url = services.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return services.sessions
+    return session_factory(make_engine(url.render_as_string(hide_password=False), single_writer=True))
 
 
 def create_app(services: Services) -> FastAPI:
@@ -66,7 +78,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.secret_key = secret_key(services.settings)
     app.state.reads = Reads(services.engine)
-    app.state.beats = BeatWriter(services.sessions)  # heartbeats arriving together share one transaction
+    app.state.beats = BeatWriter(beat_sessions(services))  # heartbeats arriving together share one transaction
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
