@@ -22,7 +22,7 @@ def test_the_shipped_devices_settings_load(config_dir):
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ('[devices]\nalert_webhook_url = "https://x.example.vn/hook"\n', "devices: alert_webhook_url needs alert_secret_env"),
+    ('[devices]\nalert_webhook_url = "https://x.example.vn/hook"\n', "alert_webhook_url needs alert_secret_env"),
     ('[devices]\nalert_mail_to = ["a@example.vn"]\n', "alert_mail_to needs smtp_host"),
     ("[devices]\nlate_after_s = 300\noffline_after_s = 200\n", "offline_after_s must be more than late_after_s"),
     ("[devices]\nbeat_seconds = 30\n", "devices.beat_seconds: unknown key"),
