@@ -13,8 +13,8 @@ SECRET = "bí-mật-của-loa-xã"
 
 
 def with_http_speakers(config_dir: Path, *, devices: str = "") -> None:
-    """Every demo station's loudspeaker becomes an ``http`` platform signing with ``SECRET``; ``devices`` is
-    appended to loa.toml (a ``[devices]`` section)."""
+    """Every demo station's loudspeaker becomes an ``http`` platform signing with ``SECRET``; ``devices`` (a
+    ``[devices]`` section) replaces loa.toml's."""
     stations = config_dir / "stations.toml"
     text = stations.read_text("utf-8").replace(
         'loudspeaker = { type = "folder", dir = "var/out/loudspeaker" }',
@@ -22,7 +22,8 @@ def with_http_speakers(config_dir: Path, *, devices: str = "") -> None:
     stations.write_text(text, "utf-8")
     if devices:
         loa = config_dir / "loa.toml"
-        loa.write_text(loa.read_text("utf-8") + "\n" + devices, "utf-8")
+        shipped = loa.read_text("utf-8").split("\n[devices]\n")[0]  # the shipped section is the file's last
+        loa.write_text(shipped + "\n" + devices, "utf-8")
 
 
 def signed_beat(station: str, outlet: str = "loudspeaker", *, at: float, secret: str = SECRET,
