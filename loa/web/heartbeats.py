@@ -59,7 +59,8 @@ def _problem(error: ValidationError) -> str:
     return f"{where}: {problem['msg']}"
 
 
-@router.post("/api/devices/heartbeat")
+@router.post("/api/devices/heartbeat", openapi_extra={"requestBody": {"required": True, "content": {
+    "application/json": {"schema": HeartbeatBody.model_json_schema()}}}})
 def heartbeat(request: Request, body: bytes = Depends(raw_body)) -> JSONResponse:
     """Record a heartbeat of the device behind one ``http`` outlet (see the module docstring)."""
     services = request.app.state.services
