@@ -4,9 +4,9 @@ The device signs exactly as loa signs its pushes to it (``channels/signing.py``)
 seconds) and ``X-Loa-Signature: sha256=<hex HMAC-SHA256 of f"{t}." + body>`` keyed with the outlet's secret (the
 variable its ``secret_env`` names). Body: ``{"station", "outlet"}`` plus any ``Heartbeat`` field (``version``,
 ``clock_offset_s``, ``cache_until``, ``disk_free_bytes``, ``last_error``, ``audio_output``, ``volume``). Refusals
-are JSON ``{"detail": ...}``: 400 malformed or stamped too far from loa's clock, 401 unsigned or wrongly signed,
-404 no such station or outlet, 503 the outlet's secret is not set here. A beat without ``clock_offset_s`` gets
-the device's timestamp minus loa's clock (to the second).
+are JSON ``{"detail": ...}``: 401 unsigned (checked first) or wrongly signed, 400 malformed or stamped too far
+from loa's clock, 404 no such station or outlet, 503 the outlet's secret is not set here. A beat without
+``clock_offset_s`` gets the device's timestamp minus loa's clock (to the second).
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ def heartbeat(request: Request, body: bytes = Depends(raw_body)) -> JSONResponse
     """Record a heartbeat of the device behind one ``http`` outlet (see the module docstring)."""
     services = request.app.state.services
     settings = services.settings
+    stamp, signature = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
+    if not stamp or not signature:
+        return _refuse(401, f"unsigned: send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} (HMAC-SHA256 of "
+                            "'<timestamp>.<body>' with the outlet's secret)")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -86,10 +90,6 @@ def heartbeat(request: Request, body: bytes = Depends(raw_body)) -> JSONResponse
     if not secret:
         return _refuse(503, f"the secret of the {outlet} of station {station} is not set on this server "
                             f"(environment variable {variable})")
-    stamp, signature = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
-    if not stamp or not signature:
-        return _refuse(401, f"unsigned: send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} (HMAC-SHA256 of "
-                            "'<timestamp>.<body>' with the outlet's secret)")
     try:
         timestamp = int(stamp)
     except ValueError:
