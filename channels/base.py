@@ -221,5 +221,17 @@ class Channel(ABC):
         """
         raise PermanentError(f"{self.kind} cannot take down what it published")
 
+    #: The device behind the outlet posts heartbeats to loa itself (``POST /api/devices/heartbeat``, signed with
+    #: the outlet's ``secret_env``), so loa waits for its word instead of asking.
+    beats: ClassVar[bool] = False
+    #: The device cannot run an agent but answers :meth:`probe`: loa asks it on a schedule.
+    probed: ClassVar[bool] = False
+
+    def probe(self, station_code: str) -> dict[str, Any]:
+        """Ask the device behind this outlet, once, whether it answers; plain data of what it said (a ``version``
+        when it tells one, other figures such as ``listeners``). Raises :class:`ChannelError` saying why when it
+        does not answer as it should; only kinds with :attr:`probed` implement it."""
+        raise PermanentError(f"{self.kind} cannot be probed")
+
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections or files held by the adapter."""

@@ -71,11 +71,14 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, echo: bool = False, single_writer: bool = False) -> Engine:
+    """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout. ``single_writer``: for a caller that
+    writes one transaction at a time, SQLite keeps one connection open (no connect and close per transaction)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, poolclass=NullPool)
+        pooling: dict[str, Any] = ({"pool_size": 1, "max_overflow": 0, "connect_args": {"check_same_thread": False}}
+                                   if single_writer else {"poolclass": NullPool})
+        engine = create_engine(url, echo=echo, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

@@ -68,6 +68,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     import uvicorn
 
     from loa.alerts import add_alert_feed_jobs
+    from loa.device_jobs import add_device_jobs
     from loa.ingest_jobs import add_feed_jobs
     from loa.leader import Leadership
     from loa.live import start_live
@@ -79,6 +80,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
     settings = services.settings
     host, port = host or settings.loa.web.host, port or settings.loa.web.port
     runtimes: list[tuple[Runtime, Any]] = []
+    probers: list[Any] = []
     guard = threading.Lock()
 
     def lead() -> None:
@@ -95,6 +97,7 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
             planners.append(planner)
             add_feed_jobs(runtime.scheduler, services)  # [[feed]] polls, the first one right away
             add_alert_feed_jobs(runtime.scheduler, services)  # [[alert_feed]] polls (CAP), likewise
+            probers.append(add_device_jobs(runtime.scheduler, services))  # device probes and offline alerts
             runtimes.append((runtime, watcher))
         log.info("scheduler started")
 
@@ -104,6 +107,8 @@ def run_server(services: Services, *, host: str | None = None, port: int | None 
                 runtime, watcher = runtimes.pop()
                 watcher.stop()
                 runtime.shutdown()
+            while probers:
+                probers.pop().close()
         log.info("scheduler stopped; this process no longer leads")
 
     with only_server(services):

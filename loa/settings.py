@@ -18,6 +18,7 @@ from content.config import AudioSettings, RenderSettings, SpeechSettings
 from content.errors import ConfigError, NotFound
 from content.ingest.config import AlertFeedSpec, FeedSpec, GeocodeSpec, IngestSettings
 from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
+from scheduler.devices.settings import DevicesSettings
 
 FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml", "geocodes.toml")
 M = TypeVar("M", bound=BaseModel)
@@ -93,6 +94,7 @@ class LoaFile(_Section):
     feed: list[FeedSpec] = []
     alert_feed: list[AlertFeedSpec] = []
     emergency: EmergencySection = EmergencySection()
+    devices: DevicesSettings = DevicesSettings()
 
 
 class StationsFile(_Section):

@@ -151,6 +151,17 @@ class AnthiasBoard(Channel):
     def close(self) -> None:
         self.http.close()
 
+    probed = True
+
+    def probe(self, station_code: str) -> dict[str, Any]:
+        """The player's asset list (``GET /api/v2/assets``, the API pushes use): how many assets it holds."""
+        if self.options.password_env:
+            self.http.session.auth = (self.options.user or "", secret_from_env(self.options.password_env, WHAT))
+        assets = document(self.http.request("GET", self._assets, what=f"{WHAT} probe"), f"{WHAT} probe")
+        if not isinstance(assets, list):
+            raise PermanentError(f"{WHAT} probe: {self._assets} did not answer with a list of assets")
+        return {"assets": len(assets)}
+
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.alert is not None:
             return self._alert(delivery, delivery.alert)

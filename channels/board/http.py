@@ -59,6 +59,7 @@ class HttpBoard(Channel):
 
     kind = "board.http"
     Options = HttpBoardOptions
+    beats = True
     options: HttpBoardOptions
 
     def __init__(self, options: HttpBoardOptions) -> None:

@@ -55,6 +55,7 @@ class HttpLoudspeaker(Channel):
 
     kind = "loudspeaker.http"
     Options = HttpLoudspeakerOptions
+    beats = True
     options: HttpLoudspeakerOptions
 
     def __init__(self, options: HttpLoudspeakerOptions) -> None:

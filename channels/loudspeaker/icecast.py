@@ -284,6 +284,24 @@ class IcecastLoudspeaker(IcecastRelays, IcecastAlerts, Channel):
                 return Live(str(source.get("server_description") or ""), played)
         return None
 
+    probed = True
+
+    def probe(self, station_code: str) -> dict[str, Any]:
+        """Icecast's status page (``status-json.xsl``): its version, and the listeners of the station's mount
+        (``live`` false and no listeners while no source is on it, as between slots)."""
+        url = f"http://{self.options.host}:{self.options.port}/status-json.xsl"
+        what = "Icecast status"
+        stats = document(self.http.request("GET", url, what=what), what)
+        icestats = stats.get("icestats") if isinstance(stats, dict) else None
+        if not isinstance(icestats, dict):
+            raise TransientError(f"{what}: {url} answered without icestats")
+        mount, live, listeners = self.mount_for(station_code), False, 0
+        sources = icestats.get("source") or []
+        for source in sources if isinstance(sources, list) else [sources]:
+            if isinstance(source, dict) and urlsplit(str(source.get("listenurl", ""))).path == mount:
+                live, listeners = True, int(source.get("listeners") or 0)
+        return {"version": str(icestats.get("server_id") or ""), "mount": mount, "live": live, "listeners": listeners}
+
     def _live_description(self, mount: str) -> str | None:
         """The description of the source now live on ``mount``, if any."""
         live = self._live(mount)

@@ -108,6 +108,16 @@ class WordPressPortal(Channel):
     def _now(self) -> float:
         return self.clock()
 
+    probed = True
+
+    def probe(self, station_code: str) -> dict[str, Any]:
+        """The REST root (``/wp-json/``): the site's name, and whether it offers the posts API pushes use."""
+        url = self.options.url.rstrip("/") + "/wp-json/"
+        root = document(self.http.request("GET", url, what=f"{WHAT} probe"), f"{WHAT} probe")
+        if not isinstance(root, dict) or "wp/v2" not in (root.get("namespaces") or []):
+            raise PermanentError(f"{WHAT} probe: {url} does not offer the wp/v2 REST API")
+        return {"name": str(root.get("name") or ""), "url": str(root.get("url") or "")}
+
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.start_at.tzinfo is None:
             raise PermanentError(f"delivery {delivery.id}: start_at has no time zone")

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
 
 from loa.wiring import Services
 from scheduler.outlets import OUTLETS, Form, rules_of
@@ -24,6 +25,17 @@ def _spoken(outlet: str) -> bool:
 templates.env.globals.update(spoken=_spoken, outlets=OUTLETS)  # the outlets' rules, as pages need them
 
 
+def beat_sessions(services: Services) -> sessionmaker[Session]:
+    """Where heartbeats are written: on an SQLite file, through one connection kept open for the heartbeat writer
+    (which writes one transaction at a time), sparing a connect and close per beat; elsewhere the usual sessions."""
+    from content.db import make_engine, session_factory
+
+    url = services.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return services.sessions
+    return session_factory(make_engine(url.render_as_string(hide_password=False), single_writer=True))
+
+
 def create_app(services: Services) -> FastAPI:
     """The FastAPI app for ``services``; every router reads them from ``app.state.services``."""
     from fastapi.exceptions import RequestValidationError
@@ -38,9 +50,11 @@ def create_app(services: Services) -> FastAPI:
         boards,
         calendar_page,
         deliveries,
+        devices,
         emergencies,
         feeds,
         health,
+        heartbeats,
         ical,
         pieces_pages,
         previews,
@@ -56,6 +70,7 @@ def create_app(services: Services) -> FastAPI:
     from loa.web.secret_key import secret_key
     from loa.web.uploads import BodyLimit, body_limit
     from loa.web.view import http_error, loa_error, login_required, validation_error
+    from scheduler.devices.batching import BeatWriter
 
     app = FastAPI(title="loa", version="0.1.0", description="Grassroots information scheduling: "
                   "board kiosk pages, feeds and the JSON API (send `Authorization: Bearer <token>`; "
@@ -63,6 +78,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.secret_key = secret_key(services.settings)
     app.state.reads = Reads(services.engine)
+    app.state.beats = BeatWriter(beat_sessions(services))  # heartbeats arriving together share one transaction
     app.add_middleware(SessionMiddleware, secret_key=app.state.secret_key, session_cookie="loa_session",
                        max_age=12 * 3600, same_site="lax", https_only=services.settings.loa.web.base_url
                        .startswith("https://"))
@@ -73,9 +89,10 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
     for module in (accounts, users_pages, today, emergencies, pieces_pages, calendar_page, deliveries, reports_page,
-                   previews, ical, api):
+                   previews, ical, api, devices):
         app.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(heartbeats.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)

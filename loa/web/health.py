@@ -28,7 +28,7 @@ def metrics(request: Request) -> Response:
     text."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-    from loa.web.metrics import outbox_figures
+    from loa.web.metrics import device_figures, outbox_figures
 
     services = request.app.state.services
     figures = outbox_figures(services.sessions, services.now())
@@ -42,6 +42,14 @@ def metrics(request: Request) -> Response:
           registry=registry).set(figures.last_plan.timestamp() if figures.last_plan else 0)
     Gauge("loa_integrity_alerts", "Pushes refused in the last 7 days because a seal or hash did not hold (ALERT).",
           registry=registry).set(figures.integrity_alerts)
+    devices = device_figures(request.app.state.reads.sessions, services.settings.stations,
+                             services.settings.loa.devices, services.now())
+    by_device_state = Gauge("loa_devices", "Configured outlets by the state of their device.", ["state"],
+                            registry=registry)
+    for state, count in devices.by_state.items():
+        by_device_state.labels(state=state).set(count)
+    Gauge("loa_device_alerts", "Devices out of contact before their slot with an alert open.",
+          registry=registry).set(devices.alerts)
     leadership = getattr(request.app.state, "leadership", None)
     Gauge("loa_scheduler_leader", "1 when this process runs the scheduler jobs.",
           registry=registry).set(1 if leadership is not None and leadership.leader else 0)

@@ -1,7 +1,9 @@
-"""The outbox figures ``/metrics`` reports, read from the database in one short transaction."""
+"""The outbox and device figures ``/metrics`` reports, each read from the database in one short transaction."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.db import UTCDateTime, unit_of_work
 from content.models import AuditEvent
+from scheduler.config import StationSpec
+from scheduler.devices.settings import DevicesSettings
 from scheduler.models import Delivery, DeliveryState
 from scheduler.views.deliveries import integrity_alerts
 
@@ -38,3 +42,23 @@ def outbox_figures(sessions: sessionmaker[Session], now: datetime) -> OutboxFigu
         last_plan=last_plan,
         integrity_alerts=alerts,
     )
+
+
+@dataclass(frozen=True)
+class DeviceFigures:
+    by_state: dict[str, int]
+    alerts: int
+
+
+def device_figures(sessions: sessionmaker[Session], stations: Sequence[StationSpec], settings: DevicesSettings,
+                   now: datetime) -> DeviceFigures:
+    """The configured outlets' devices counted by state (every state, 0 when none), and the open alerts."""
+    from scheduler.devices.alerts import open_alerts
+    from scheduler.devices.roster import roster
+    from scheduler.devices.states import DeviceState
+
+    with unit_of_work(sessions) as session:
+        rows = roster(session, stations, settings, now)
+    counts = Counter(str(row.state) for row in rows)
+    return DeviceFigures(by_state={str(state): counts[str(state)] for state in DeviceState},
+                         alerts=len(open_alerts(rows)))

@@ -94,13 +94,23 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         to_review = _to_review(session, user)
         emergencies = _emergencies(session, now, codes)
         sent_back = _sent_back(session, user)
+        device_alerts = _device_alerts(session, stations, services.settings.loa.devices, now)
     days = _days(programs, stations, now)
     outlets = Counter(p.outlet for p in programs)
     return render(request, "today.html", {
         "to_review": to_review, "sent_back": sent_back, "failures": failures, "alerts": alerts, "shown": SHOWN,
         "days": days if len(days) <= STATION_CARDS else [], "outlet_counts": sorted(outlets.items()),
         "program_count": len(programs), "item_count": sum(len(p.items) for p in programs),
-        "stations": stations, "emergencies": emergencies, "may_broadcast": _may_broadcast(request, user)})
+        "stations": stations, "emergencies": emergencies, "may_broadcast": _may_broadcast(request, user),
+        "device_alerts": device_alerts})
+
+
+def _device_alerts(session: Session, stations: list, settings: object, now: datetime) -> list:
+    """The devices of this user's stations with an open alert (offline before their slot)."""
+    from scheduler.devices.alerts import open_alerts
+    from scheduler.devices.roster import roster
+
+    return open_alerts(roster(session, stations, settings, now))  # type: ignore[arg-type]
 
 
 def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple[object, Counter]]:

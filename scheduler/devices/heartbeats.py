@@ -51,7 +51,12 @@ def record_heartbeat(session: Session, *, station: str, outlet: str, source: Sou
     if row is None:
         row = DeviceHealth(station_id=station_id, outlet=outlet)
         session.add(row)
-    row.source, row.last_seen_at, row.beat = source, now, beat.fields()
-    row.fault = beat.last_error or (f"audio output: {beat.audio_output}" if beat.audio_output == "fault" else None)
+    apply_beat(row, source=source, beat=beat, now=now)
     session.flush()
     return row
+
+
+def apply_beat(row: DeviceHealth, *, source: Source, beat: Heartbeat, now: datetime) -> None:
+    """Make ``row`` say what ``beat`` said, heard from ``source`` at ``now`` (its fault named)."""
+    row.source, row.last_seen_at, row.beat = source, now, beat.fields()
+    row.fault = beat.last_error or (f"audio output: {beat.audio_output}" if beat.audio_output == "fault" else None)

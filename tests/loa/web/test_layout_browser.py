@@ -90,7 +90,7 @@ def _pages(w: dict, role: str) -> list[str]:
              f"/pieces/{w['slogan']}",
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
              "/calendar?day=2026-11-24", "/calendar?day=2026-11-24&station=99001",
-             "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account",
+             "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account", "/devices",
              f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies"]
     return pages + ([f"/pieces/{w['sent_back']}"] if role == "lan" else [])
 

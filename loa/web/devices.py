@@ -1,0 +1,54 @@
+"""The Thiết bị page (``/devices``): every outlet of the user's stations with its device's state, filterable."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from content.models import User
+from loa.web.auth import current_user
+from loa.web.today import visible_stations
+from loa.web.view import render
+from scheduler.config import StationSpec
+from scheduler.devices.states import DeviceState
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+#: The order of the states on the page: what needs someone first.
+ORDER = (DeviceState.OFFLINE, DeviceState.FAULTY, DeviceState.LATE, DeviceState.UNKNOWN, DeviceState.ONLINE)
+
+
+def station_filters(stations: Sequence[StationSpec]) -> dict[str, tuple[str, frozenset[str]]]:
+    """The choices of the filter: key → (label, the station codes it keeps). One per station group (``group:<name>``).
+
+    The seam for centres (config/centres.toml): a centre adds ``centre:<code>`` with its stations' codes here; the
+    page only ever filters by a set of station codes.
+    """
+    groups = sorted({group for spec in stations for group in spec.groups})
+    return {f"group:{group}": (group, frozenset(s.code for s in stations if group in s.groups)) for group in groups}
+
+
+def chosen(stations: Sequence[StationSpec], codes: frozenset[str] | None) -> list[StationSpec]:
+    """``stations`` narrowed to ``codes`` (all of them when no filter is chosen)."""
+    return list(stations) if codes is None else [s for s in stations if s.code in codes]
+
+
+@router.get("/devices", response_class=HTMLResponse)
+def devices_page(request: Request, only: str = "", user: User = Depends(current_user)) -> HTMLResponse:
+    from scheduler.devices.roster import roster
+
+    services = request.app.state.services
+    now = services.now()
+    stations = visible_stations(request, user)
+    filters = station_filters(stations)
+    codes = filters[only][1] if only in filters else None
+    with request.app.state.reads.session() as session:
+        rows = roster(session, chosen(stations, codes), services.settings.loa.devices, now)
+    rows.sort(key=lambda row: ORDER.index(row.state))
+    counts = Counter(row.state for row in rows)
+    return render(request, "devices.html", {
+        "rows": rows, "counts": [(state, counts[state]) for state in ORDER if counts[state]],
+        "filters": [(key, label) for key, (label, _) in filters.items()], "only": only if codes is not None else "",
+        "max_skew_s": services.settings.loa.devices.max_clock_skew_s})
