@@ -54,6 +54,8 @@ class Station(Base):
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     outlets: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The commune centre it belongs to (content.centres); None without a centres.toml.
+    centre: Mapped[str | None] = mapped_column(String(16))
 
 
 class Campaign(Base):
@@ -71,6 +73,8 @@ class Campaign(Base):
     priority: Mapped[int] = mapped_column(Integer, default=5)
     per_day: Mapped[int] = mapped_column(Integer, default=0)
     outlets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The centre that runs the campaign (its results roll up there); None: the root.
+    centre: Mapped[str | None] = mapped_column(String(16))
 
 
 class Slot(Base):
