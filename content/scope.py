@@ -101,6 +101,16 @@ def expand(tree: Tree, stations: Iterable[str], centre: str | None) -> frozenset
     return frozenset(out)
 
 
+def airs_on(tree: Tree, stations: Iterable[str], centre: str | None) -> frozenset[str]:
+    """Where a piece of ``centre`` targeting ``stations`` may air (the planner's targets): ``*`` stays ``*`` for
+    a piece of the root (every station of the install) and becomes the stations of its centre's subtree below."""
+    stations = frozenset(stations)
+    if ALL not in stations:
+        return stations
+    below = tree.stations(centre)
+    return stations if below is None else (stations - {ALL}) | below
+
+
 def covers(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
     """Whether the user's reach includes every one of ``stations``; a ``*`` stands for every station of
     ``centre``'s subtree (the piece's centre; left out: the user's own centre)."""
