@@ -193,6 +193,8 @@ def list_(ctx: typer.Context,
     zone = services.settings.zone
     with unit_of_work(services.sessions) as session:
         emergencies = list(session.scalars(select(Emergency).order_by(Emergency.id.desc()).limit(limit)))
+        reach = app_state.reach()  # with --as: only those reaching a station of the user's
+        emergencies = [e for e in emergencies if reach is None or set(e.stations) & reach]
         counts: dict[int, dict[str, int]] = {}
         for emergency_id, kind, state, n in session.execute(
                 select(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state, func.count())

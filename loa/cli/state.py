@@ -63,6 +63,19 @@ class State:
         with unit_of_work(self.services().sessions) as session:
             return get_user(session, self.user)
 
+    def reach(self) -> frozenset[str] | None:
+        """With ``--as``, the stations the acting user works on (their centre's subtree); None: every station."""
+        from content import scope
+
+        return None if not self.user else scope.reach(self.acting_user())
+
+    def require_station(self, code: str, what: str) -> None:
+        """Refuse (NotAllowed) a station outside the acting user's reach."""
+        from content import scope
+
+        if self.user:
+            scope.require_covers(self.acting_user(), [code], what)
+
 
 def state_of(ctx: typer.Context) -> State:
     return ctx.find_root().obj
