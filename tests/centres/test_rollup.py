@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from centres_support import CENTRES, STATION, stations_below
 from openpyxl import load_workbook
 
-from centres_support import CENTRES, STATION, stations_below
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece
 from content.users import get_user
