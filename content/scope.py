@@ -125,12 +125,18 @@ def covers(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
     return wanted is not None and wanted <= mine
 
 
-def touches(user: User, stations: Iterable[str]) -> bool:
-    """Whether a piece for ``stations`` airs somewhere the user works: enough to listen to or preview it
-    (their own programs hold pieces for every station), never to change it."""
-    stations = set(stations)
+def touches(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
+    """Whether a piece of ``centre`` for ``stations`` airs somewhere the user works: enough to listen to or preview
+    it (their own programs hold pieces for every station), never to change it. ``*`` is every station of
+    ``centre``'s subtree; left out, ``*`` touches everyone (an emergency's targets are resolved codes)."""
     mine = reach(user)
-    return mine is None or ALL in stations or bool(stations & mine)
+    if mine is None:
+        return True
+    if centre is _OWN:
+        stations = set(stations)
+        return ALL in stations or bool(stations & mine)
+    wanted = expand(tree_for(user), stations, centre)  # type: ignore[arg-type]
+    return wanted is None or bool(wanted & mine)
 
 
 def reaches_piece(user: User, piece: Piece) -> bool:

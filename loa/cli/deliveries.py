@@ -104,6 +104,7 @@ def show(ctx: typer.Context,
 
     app_state = state_of(ctx)
     services = app_state.services()
+    app_state.reach()  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         delivery = get_delivery(session, delivery_id)
         app_state.require_station(delivery.station.code, f"lần đẩy {delivery.id}")
@@ -130,6 +131,7 @@ def retry(ctx: typer.Context,
     app_state = state_of(ctx)
     services = app_state.services()
     done = []
+    app_state.reach()  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         for delivery_id in delivery_ids:
             delivery = get_delivery(session, delivery_id)

@@ -41,10 +41,10 @@ def report(
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     services = state.services()
     stations, top = station or None, None
-    if state.user:  # an acting user's report covers their centre's subtree only
+    user = state.account()
+    if user is not None:  # an acting account's report covers its centre's subtree only
         from content import scope
 
-        user = state.acting_user()
         for code in stations or ():
             scope.require_covers(user, [code], f"xã {code}")
         reach, top = scope.reach(user), scope.home(user)

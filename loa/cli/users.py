@@ -13,23 +13,23 @@ Name = Annotated[str, typer.Argument(help="The user's name.")]
 
 
 def _named(session, name: str, state=None):
-    """The account ``name``; with ``--as``, only one of the acting user's centre's subtree (else not found)."""
+    """The account ``name``; with ``--as`` an account, only one of its centre's subtree (else not found)."""
     from content import scope
     from content.errors import NotFound
     from content.users import get_user
 
     user = get_user(session, name)
-    if state is not None and state.user:
-        actor = state.acting_user()
-        if not scope.tree_for(actor).contains(scope.home(actor), user.centre):
-            raise NotFound("no user named {name!r}", name=name)
+    actor = state.account() if state is not None else None
+    if actor is not None and not scope.tree_for(actor).contains(scope.home(actor), user.centre):
+        raise NotFound("no user named {name!r}", name=name)
     return user
 
 
 def _within(state) -> str | None:
     from content import scope
 
-    return scope.home(state.acting_user()) if state.user else None
+    actor = state.account()
+    return None if actor is None else scope.home(actor)
 
 
 def user_list(ctx: typer.Context) -> None:
@@ -68,13 +68,14 @@ def user_set(
 
     state = state_of(ctx)
     services = state.services()
+    within = _within(state)  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         user = _named(session, name, state)
         stations = [] if all_stations else (station if station is not None else list(user.stations or []))
         update_user(session, user.id, role=role or user.role, stations=stations,
                     disabled=user.disabled if disabled is None else disabled, actor=state.user or "system",
                     now=services.now(), known_stations={s.code for s in services.settings.stations}, centre=centre,
-                    within=_within(state))
+                    within=within)
         result = {"name": user.name, "role": user.role, "stations": user.stations, "disabled": user.disabled}
     typer.echo(json.dumps(result, ensure_ascii=False) if state.as_json else
                f"user {result['name']}: {result['role']}, {' '.join(result['stations']) or 'all stations'}"
@@ -88,6 +89,7 @@ def user_reset_link(ctx: typer.Context, name: Name) -> None:
 
     state = state_of(ctx)
     services = state.services()
+    _within(state)  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         token = create_reset(session, _named(session, name, state), actor=state.user or "system", now=services.now())
     link = f"{services.settings.loa.web.base_url.rstrip('/')}/reset/{token}"
