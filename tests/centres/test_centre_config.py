@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from centres_support import write_centre_tree
+
 from content.errors import ConfigError
 from loa.settings import load_settings
 

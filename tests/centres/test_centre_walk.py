@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from centres_support import PASSWORD
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from centres_support import PASSWORD
 from content.accounts import create_token
 from content.db import unit_of_work
 from content.models import AuditEvent, Piece
