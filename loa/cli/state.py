@@ -75,9 +75,12 @@ class State:
 
         if not self.user:
             return None
+        if self.__dict__.get("_no_account") == self.user:  # looked up once already
+            return None
         try:
             return self.acting_user()
         except NotFound:
+            self.__dict__["_no_account"] = self.user
             return None
 
     def reach(self) -> frozenset[str] | None:
