@@ -28,7 +28,7 @@ PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|d
 #: (the acting user, the centre whose things they must not reach)
 OUTSIDERS = [("bt-TANLAP", "HOABINH"), ("dd-TANLAP", "HOABINH"), ("dd-DONG", "PHUXUAN"), ("qt-DONG", "ANTHAI")]
 #: Routes about the acting user's own account, which hold nothing of another centre.
-OWN = re.compile(r"^/(account|logout|$)")
+OWN = re.compile(r"^/(account|logout)")
 
 
 def _flat(routes):
