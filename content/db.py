@@ -89,6 +89,8 @@ def make_engine(url: str, *, echo: bool = False, single_writer: bool = False) ->
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (values are plain data to callers)."""
+    import content.centres  # noqa: F401  (registers the centre tree carried by every loaded user)
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -43,6 +43,26 @@ class User(Base):
     #: A disabled account cannot sign in, and its sessions and API tokens stop working; it stays in the
     #: audit log and as the author of its pieces.
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: The centre the user works for (content.centres); their roles reach it and the centres below it. None, or a
+    #: centre no longer configured: the root.
+    centre: Mapped[str | None] = mapped_column(String(16), index=True)
+
+
+class Centre(Base):
+    """One centre of the tree (centres.toml, synced like the stations); ``path`` makes subtree queries a prefix."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent: Mapped[str | None] = mapped_column(String(16))
+    #: The codes from the root down to this centre, ``/P/D1/C1/``: its subtree is every path starting so.
+    path: Mapped[str] = mapped_column(String(400), index=True)
+    #: The station codes that belong to this centre itself (not those of the centres below it).
+    stations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Piece(Base):
@@ -63,6 +83,9 @@ class Piece(Base):
     approved_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The centre of its author when it was made: who may see, change and approve it, and what ``*`` airs on.
+    #: None, or a centre no longer configured: the root.
+    centre: Mapped[str | None] = mapped_column(String(16), index=True)
 
     author: Mapped[User] = relationship()
     current_revision: Mapped[Revision | None] = relationship(foreign_keys=[current_revision_id])

@@ -157,7 +157,8 @@ def add_piece(
     if content.stations is None:
         content = replace(content, stations=scope.scope_of(author))
     scope.require_covers(author, content.stations or (), "tin mới")
-    piece = Piece(state=PieceState.DRAFT, author_id=author.id, source_ref=source_ref, created_at=now, updated_at=now)
+    piece = Piece(state=PieceState.DRAFT, author_id=author.id, source_ref=source_ref, created_at=now, updated_at=now,
+                  centre=scope.home(author))
     session.add(piece)
     session.flush()
     revision = _new_revision(session, piece, content, author, now)
@@ -177,7 +178,8 @@ def get_piece(session: Session, piece_id: int, actor: User | None = None) -> Pie
     if piece is None:
         raise NotFound("no piece with id {id}", id=piece_id, hint="see `loa piece list`")
     if actor is not None:
-        scope.require_covers(actor, scope.piece_stations(piece), f"tin {piece_id}")
+        scope.require_reaches(actor, piece, f"tin {piece_id}")
+        scope.require_covers(actor, scope.piece_stations(piece), f"tin {piece_id}", piece.centre)
     return piece
 
 
@@ -203,7 +205,7 @@ def edit_piece(session: Session, piece_id: int, changes: dict[str, Any], *, acto
     if unknown:
         raise InputError("unknown field {name!r}", where=unknown[0], name=unknown[0])
     content = replace(content_of(piece.current_revision), **changes).checked()
-    scope.require_covers(actor, content.stations or (), f"bản sửa của tin {piece_id}")
+    scope.require_covers(actor, content.stations or (), f"bản sửa của tin {piece_id}", piece.centre)
     if content_hash(content) == piece.current_revision.sha256:
         raise InputError("nothing changed: the edit is identical to the current revision")
     revision = _new_revision(session, piece, content, actor, now)

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from channels.base import ChannelOptions
+from content.centre_config import CentresFile, CentreSpec, station_problem
 from content.config import AudioSettings, RenderSettings, SpeechSettings
 from content.errors import ConfigError, NotFound
 from content.ingest.config import AlertFeedSpec, FeedSpec, GeocodeSpec, IngestSettings
 from scheduler.config import CampaignSpec, DispatchSettings, SlotSpec, StationSpec
 from scheduler.devices.settings import DevicesSettings
 
-FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml", "geocodes.toml")
+FILES = ("loa.toml", "stations.toml", "schedule.toml", "campaigns.toml", "geocodes.toml", "centres.toml")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -131,6 +132,8 @@ class Settings:
     campaigns: tuple[CampaignSpec, ...]
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     geocodes: tuple[GeocodeSpec, ...] = ()
+    #: centres.toml's ``[[centre]]`` entries; empty: one implicit centre holding every station.
+    centres: tuple[CentreSpec, ...] = ()
 
     @property
     def dispatch(self) -> DispatchSettings:
@@ -312,6 +315,19 @@ def _check_alerts(loa_file: LoaFile, geocodes: GeocodesFile, stations: StationsF
                               path=where, index=index, selector=unknown[0])
 
 
+def _check_centres(centres: CentresFile, stations: StationsFile, campaigns: CampaignsFile, config_dir: Path) -> None:
+    """Every station names a commune centre of centres.toml (none without one); a campaign's centre exists."""
+    problem = station_problem(centres.centre, {station.code: station.centre for station in stations.station})
+    if problem is not None:
+        index = [station.code for station in stations.station].index(problem[0])
+        raise ConfigError(f"{config_dir / 'stations.toml'}: station[{index}].centre: {problem[1]}")
+    codes = {centre.code for centre in centres.centre}
+    for index, campaign in enumerate(campaigns.campaign):
+        if campaign.centre is not None and campaign.centre not in codes:
+            raise ConfigError(f"{config_dir / 'campaigns.toml'}: campaign[{index}].centre: no centre "
+                              f"{campaign.centre!r} in centres.toml (centres: {', '.join(codes) or 'none'})")
+
+
 def _check_database_url(url: str, source: str) -> None:
     """ConfigError unless ``url`` names an SQLite or PostgreSQL database, the two loa runs on."""
     from sqlalchemy.engine import make_url
@@ -352,6 +368,8 @@ def load_settings(
     geocodes = _read(config_dir / "geocodes.toml", GeocodesFile)
     _check_references(stations, schedule, campaigns, config_dir)
     _check_alerts(loa_file, geocodes, stations, config_dir)
+    centres = _read(config_dir / "centres.toml", CentresFile)
+    _check_centres(centres, stations, campaigns, config_dir)
 
     url = database_url or env.get("LOA_DATABASE_URL") or loa_file.database.url
     _check_database_url(url, "--db" if database_url else "LOA_DATABASE_URL" if env.get("LOA_DATABASE_URL")
@@ -377,4 +395,5 @@ def load_settings(
         campaigns=tuple(campaigns.campaign),
         env=env,
         geocodes=tuple(geocodes.geocode),
+        centres=tuple(centres.centre),
     )

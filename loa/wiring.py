@@ -77,7 +77,8 @@ class Services:
                 audit.start_sealing(session, actor=actor, at=self.now())
         with unit_of_work(self.sessions) as session:
             return sync_config(session, stations=self.settings.stations, slots=self.settings.slots,
-                               campaigns=self.settings.campaigns, now=self.now(), actor=actor)
+                               campaigns=self.settings.campaigns, now=self.now(), actor=actor,
+                               centres=self.settings.centres)
 
     def plan(self, *, days: int | None = None, first_day: date | None = None, actor: str = "system",
              progress: Progress | None = None, fresh: bool = False, stations_only: frozenset[str] | None = None,

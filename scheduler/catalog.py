@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import audit
+from content.centre_config import CentreSpec
+from content.centres import sync_centres
 from scheduler.config import CampaignSpec, SlotSpec, StationSpec, relays_seconds
 from scheduler.models import Campaign, Slot, Station
 from scheduler.planning.calendar import CampaignRule, SlotRule, StationRule
@@ -47,12 +49,14 @@ def sync_config(
     campaigns: Sequence[CampaignSpec],
     now: datetime,
     actor: str = "system",
+    centres: Sequence[CentreSpec] = (),
 ) -> SyncReport:
-    """Make the tables match the configuration; idempotent. Stations that left the
+    """Make the tables match the configuration; idempotent. Stations and centres that left the
     configuration are deactivated, not deleted, so their history stays reportable."""
-    changed = _upsert(session, Station, "code", {
+    changed = sync_centres(session, centres, {spec.code: spec.centre for spec in stations})
+    changed += _upsert(session, Station, "code", {
         spec.code: dict(name=spec.name, province=spec.province, groups=list(spec.groups),
-                        outlets=spec.outlets, active=True)
+                        outlets=spec.outlets, active=True, centre=spec.centre)
         for spec in stations
     })
     configured = {spec.code for spec in stations}
@@ -63,7 +67,7 @@ def sync_config(
     changed += _upsert(session, Campaign, "code", {
         spec.code: dict(name=spec.name, yearly=spec.yearly, date_from=spec.date_from, date_to=spec.date_to,
                         lead_days=spec.lead_days, priority=spec.priority, per_day=spec.per_day,
-                        outlets=list(spec.outlets))
+                        outlets=list(spec.outlets), centre=spec.centre)
         for spec in campaigns
     })
     slot_rows = {

@@ -103,6 +103,8 @@ class StationSpec(_Section):
     name: str
     province: str = ""
     groups: list[str] = []
+    #: The commune centre of centres.toml it belongs to (required when there is a centres.toml).
+    centre: str | None = None
     # One field per outlet kind (scheduler.outlets.Outlet), named like it.
     loudspeaker: ChannelOptions | None = None
     board: ChannelOptions | None = None
@@ -238,6 +240,8 @@ class CampaignSpec(_Section):
     priority: int = Field(5, ge=1, le=9)
     per_day: int = Field(0, ge=0, le=50)
     outlets: list[Outlet] = list(Outlet)
+    #: The centre of centres.toml that runs it (its results roll up there); left out: the root.
+    centre: str | None = None
 
     @field_validator("yearly")
     @classmethod

@@ -55,6 +55,8 @@ class Station(Base):
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     outlets: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The commune centre it belongs to (content.centres); None without a centres.toml.
+    centre: Mapped[str | None] = mapped_column(String(16))
 
 
 class Campaign(Base):
@@ -72,6 +74,8 @@ class Campaign(Base):
     priority: Mapped[int] = mapped_column(Integer, default=5)
     per_day: Mapped[int] = mapped_column(Integer, default=0)
     outlets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The centre that runs the campaign (its results roll up there); None: the root.
+    centre: Mapped[str | None] = mapped_column(String(16))
 
 
 class Slot(Base):

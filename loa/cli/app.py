@@ -323,6 +323,8 @@ def user_add(
     role: Annotated[str, typer.Option(help="editor, approver or admin.")],
     station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Station code (or group) this user works on; repeat for more. None: the whole centre.")] = None,
+    centre: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Code of the user's centre in centres.toml; their roles reach it and the centres below it.")] = None,
     password_env: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Name of an environment variable holding the web password (never the password itself).")] = None,
     ask_password: Annotated[bool, typer.Option(help="Prompt for the web password.")] = False,
@@ -349,9 +351,16 @@ def user_add(
                              name=password_env)
         password_hash = hash_password(password)
     with unit_of_work(services.sessions) as session:
+        from sqlalchemy import select
+
+        from content import scope
+        from content.models import User
+
+        acting = session.scalar(select(User).where(User.name == state.user)) if state.user else None
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
+                        within=scope.home(acting) if acting is not None else None,
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,
-                        known_stations={s.code for s in services.settings.stations})
+                        known_stations={s.code for s in services.settings.stations}, centre=centre)
     from loa.cli.lang import say
 
     typer.echo(json.dumps({"id": user.id, "name": user.name}) if state.as_json

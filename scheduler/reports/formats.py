@@ -14,6 +14,8 @@ from scheduler.reports.relays import HEADERS as RELAY_HEADERS
 from scheduler.reports.relays import SECTION_TITLE as RELAYS_TITLE
 from scheduler.reports.relays import relay_rows
 
+SUMMARY_TITLE = "Tổng hợp theo cấp"
+
 FORMATS = ("table", "csv", "xlsx", "json")
 Format = Literal["table", "csv", "xlsx", "json"]
 MEDIA_TYPES = {
@@ -76,7 +78,16 @@ def to_dict(report: Report) -> dict[str, Any]:
         "total": report.total.to_dict(),
         "emergencies": section_to_dict(report.emergencies),
         "relays": [line.to_dict() for line in report.relays],
+        **({"by_centre": [item.to_dict() for item in report.centres]} if report.centres else {}),
     }
+
+
+def summary_block(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The roll-up by centre (``Tổng hợp theo cấp``) as headers and rows; no rows unless it was asked for."""
+    from scheduler.reports.centres import SENT_HEADERS, SUMMARY_HEADERS, summary_rows
+
+    return ((*SUMMARY_HEADERS, *(label for _, label in FIGURES), *SENT_HEADERS),
+            summary_rows(report, (key for key, _ in FIGURES)))
 
 
 def _csv(report: Report) -> bytes:
@@ -93,6 +104,10 @@ def _csv(report: Report) -> bytes:
     if report.relays:  # the live programs relayed, one row each, in the same manner
         writer.writerow([RELAYS_TITLE, *RELAY_HEADERS])
         writer.writerows([RELAYS_TITLE, *line] for line in relay_rows(report.relays, report.zone))
+    headers, lines = summary_block(report)
+    if lines:  # the roll-up by centre, the same way: a header row, then rows starting with its name
+        writer.writerow([SUMMARY_TITLE, *headers])
+        writer.writerows([SUMMARY_TITLE, *line] for line in lines)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -128,6 +143,14 @@ def _table(report: Report) -> bytes:
         for line in relay_rows(report.relays, report.zone):
             relays.add_row(*(str(value) for value in line))
         console.print(relays)
+    headers, lines = summary_block(report)
+    if lines:
+        part = Table(title=SUMMARY_TITLE)
+        for header in headers:
+            part.add_column(header)
+        for line in lines:
+            part.add_row(*(str(value) for value in line))
+        console.print(part)
     return console.file.getvalue().encode()
 
 

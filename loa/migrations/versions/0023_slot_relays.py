@@ -4,7 +4,7 @@ Existing slots relay nothing (NULL); ``loa init`` writes the relays of schedule.
 their length in the slot like a piece's.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
