@@ -25,8 +25,7 @@ def inbox_page(request: Request, user: User = Depends(current_user)) -> HTMLResp
     """Bulletins sent down to the user's centre, and those their centre sent down."""
     from scheduler.bulletins import decisions, status
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         actor = session.get(User, user.id)
         assert actor is not None
         received = decisions.inbox(session, actor)
@@ -38,8 +37,7 @@ def _send_context(request: Request, piece_id: int, user: User, values: dict[str,
     from content.centres import tree_of
     from content.pieces import get_piece
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         actor = session.get(User, user.id)
         assert actor is not None
         piece = get_piece(session, piece_id, actor)
@@ -69,13 +67,16 @@ def send(request: Request, piece_id: int, form: Form,
     values = {"to": [str(v) for v in form.getlist("to")], "level": str(form.get("level") or "normal"),
               "note": str(form.get("note") or "")}
     try:
+        if values["level"] == "emergency" and form.get("confirmed") != "yes":
+            with request.app.state.reads.session() as session:
+                actor = session.get(User, user.id)
+                assert actor is not None
+                reach = sending.preview(session, piece_id, values["to"], level="emergency", actor=actor)
+            context = _send_context(request, piece_id, user, values)
+            return render(request, "send_down_confirm.html", {**context, "reach": reach})
         with unit_of_work(services.sessions) as session:
             actor = session.get(User, user.id)
             assert actor is not None
-            if values["level"] == "emergency" and form.get("confirmed") != "yes":
-                reach = sending.preview(session, piece_id, values["to"], level="emergency", actor=actor)
-                context = _send_context(request, piece_id, user, values)
-                return render(request, "send_down_confirm.html", {**context, "reach": reach})
             bulletin = sending.send(session, piece_id, values["to"], level=values["level"], actor=actor,
                                     now=services.now(), note=values["note"], source="web")
             bulletin_id = bulletin.id
@@ -99,8 +100,7 @@ def _bulletin_context(request: Request, bulletin_id: int, user: User) -> dict[st
     from content.models import Revision
     from scheduler.bulletins import decisions, sending, status
 
-    services = request.app.state.services
-    with unit_of_work(services.sessions) as session:
+    with request.app.state.reads.session() as session:
         actor = session.get(User, user.id)
         assert actor is not None
         bulletin = sending.get_bulletin(session, bulletin_id)
