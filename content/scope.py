@@ -102,6 +102,16 @@ def expand(tree: Tree, stations: Iterable[str], centre: str | None) -> frozenset
     return frozenset(out)
 
 
+def airs_on(tree: Tree, stations: Iterable[str], centre: str | None) -> frozenset[str]:
+    """Where a piece of ``centre`` targeting ``stations`` may air (the planner's targets): ``*`` stays ``*`` for
+    a piece of the root (every station of the install) and becomes the stations of its centre's subtree below."""
+    stations = frozenset(stations)
+    if ALL not in stations:
+        return stations
+    below = tree.stations(centre)
+    return stations if below is None else (stations - {ALL}) | below
+
+
 def covers(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
     """Whether the user's reach includes every one of ``stations``; a ``*`` stands for every station of
     ``centre``'s subtree (the piece's centre; left out: the user's own centre)."""
@@ -116,12 +126,18 @@ def covers(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
     return wanted is not None and wanted <= mine
 
 
-def touches(user: User, stations: Iterable[str]) -> bool:
-    """Whether a piece for ``stations`` airs somewhere the user works: enough to listen to or preview it
-    (their own programs hold pieces for every station), never to change it."""
-    stations = set(stations)
+def touches(user: User, stations: Iterable[str], centre: object = _OWN) -> bool:
+    """Whether a piece of ``centre`` for ``stations`` airs somewhere the user works: enough to listen to or preview
+    it (their own programs hold pieces for every station), never to change it. ``*`` is every station of
+    ``centre``'s subtree; left out, ``*`` touches everyone (an emergency's targets are resolved codes)."""
     mine = reach(user)
-    return mine is None or ALL in stations or bool(stations & mine)
+    if mine is None:
+        return True
+    if centre is _OWN:
+        stations = set(stations)
+        return ALL in stations or bool(stations & mine)
+    wanted = expand(tree_for(user), stations, centre)  # type: ignore[arg-type]
+    return wanted is None or bool(wanted & mine)
 
 
 def reaches_piece(user: User, piece: Piece) -> bool:

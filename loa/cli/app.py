@@ -354,7 +354,14 @@ def user_add(
                              name=password_env)
         password_hash = hash_password(password)
     with unit_of_work(services.sessions) as session:
+        from sqlalchemy import select
+
+        from content import scope
+        from content.models import User
+
+        acting = session.scalar(select(User).where(User.name == state.user)) if state.user else None
         user = add_user(session, name, role, now=services.now(), actor=state.user or "system",
+                        within=scope.home(acting) if acting is not None else None,
                         stations=[c for c in codes if c != "*"], password_hash=password_hash,
                         known_stations={s.code for s in services.settings.stations}, centre=centre)
     from loa.cli.lang import say

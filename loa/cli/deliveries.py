@@ -71,7 +71,11 @@ def list_(
     elif state:
         query = query.where(Delivery.state == state)
     if station:
+        app_state.require_station(station, f"xã {station}")
         query = query.join(Station).where(Station.code == station)
+    reach = app_state.reach()  # with --as: only the stations of the user's centre's subtree
+    if reach is not None:
+        query = query.where(Delivery.station.has(Station.code.in_(sorted(reach))))
     zone = services.settings.zone
     with unit_of_work(services.sessions) as session:
         rows = [_row(d, zone) for d in session.scalars(query.limit(limit)).unique()]
@@ -100,8 +104,10 @@ def show(ctx: typer.Context,
 
     app_state = state_of(ctx)
     services = app_state.services()
+    app_state.reach()  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         delivery = get_delivery(session, delivery_id)
+        app_state.require_station(delivery.station.code, f"lần đẩy {delivery.id}")
         data = {**_row(delivery, services.settings.zone), "receipt": delivery.receipt,
                 "superseded_by": successor_of(session, delivery.id) if delivery.superseded_at else None,
                 "items": [{"piece": a.piece_id, "revision": a.revision_id, "removed": a.removed}
@@ -125,9 +131,11 @@ def retry(ctx: typer.Context,
     app_state = state_of(ctx)
     services = app_state.services()
     done = []
+    app_state.reach()  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
         for delivery_id in delivery_ids:
             delivery = get_delivery(session, delivery_id)
+            app_state.require_station(delivery.station.code, f"lần đẩy {delivery.id}")
             retry_delivery(session, delivery.id, actor=app_state.user or "system", now=services.now())
             done.append(delivery.id)
     if app_state.as_json:

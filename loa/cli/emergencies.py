@@ -191,8 +191,10 @@ def list_(ctx: typer.Context,
     app_state = state_of(ctx)
     services = app_state.services()
     zone = services.settings.zone
+    reach = app_state.reach()  # with --as: only those reaching a station of the user's
     with unit_of_work(services.sessions) as session:
         emergencies = list(session.scalars(select(Emergency).order_by(Emergency.id.desc()).limit(limit)))
+        emergencies = [e for e in emergencies if reach is None or set(e.stations) & reach]
         counts: dict[int, dict[str, int]] = {}
         for emergency_id, kind, state, n in session.execute(
                 select(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state, func.count())

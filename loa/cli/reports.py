@@ -20,6 +20,8 @@ def report(
     fmt: Annotated[Optional[str], typer.Option("--format", help="table, csv, xlsx or json.")] = None,  # noqa: UP045
     out: Annotated[Optional[Path], typer.Option(help="Write the report to this file.")] = None,  # noqa: UP045
     chart: Annotated[Optional[Path], typer.Option(help="Also draw a bar chart to this PNG file.")] = None,  # noqa: UP045
+    by: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="centre: also sum the figures up the tree of centres (commune, district, province).")] = None,
 ) -> None:
     """Per campaign and station: airings and minutes on loudspeakers, board slides, articles, missed and
     failed deliveries, with totals; emergencies apart, with their reach and first-accept latency."""
@@ -34,11 +36,27 @@ def report(
                          formats=", ".join(FORMATS))
     if fmt == "xlsx" and out is None:
         raise InputError("an XLSX report needs a file; add --out report.xlsx", where="--out")
+    if by not in (None, "centre"):
+        raise InputError("{by!r} is not a way to group a report; use centre", where="--by", by=by)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     services = state.services()
+    stations, top = station or None, None
+    user = state.account()
+    if user is not None:  # an acting account's report covers its centre's subtree only
+        from content import scope
+
+        for code in stations or ():
+            scope.require_covers(user, [code], f"xã {code}")
+        reach, top = scope.reach(user), scope.home(user)
+        if reach is not None and stations is None:
+            stations = sorted(reach)  # empty for a centre without stations: it reports nothing
     with unit_of_work(services.sessions) as session:
         result = build_report(session, start=start, end=end, zone=services.settings.zone,
-                              stations=station or None, campaigns=campaign or None)
+                              stations=stations, campaigns=campaign or None)
+        if by == "centre":
+            from scheduler.reports.centres import add_centres
+
+            add_centres(session, result, top=top)
     data = render_report(result, fmt)  # type: ignore[arg-type]
     if chart is not None:
         _write(chart, render_chart_png(result))

@@ -57,11 +57,46 @@ class State:
         return self._services
 
     def acting_user(self) -> User:
+        """The ``--as`` user, read once (in a transaction of its own: call it before opening another)."""
         from content.db import unit_of_work
         from content.users import get_user
 
+        cached = self.__dict__.get("_acting")
+        if cached is not None and cached.name == self.user:
+            return cached
         with unit_of_work(self.services().sessions) as session:
-            return get_user(session, self.user)
+            user = get_user(session, self.user)
+        self.__dict__["_acting"] = user
+        return user
+
+    def account(self) -> User | None:
+        """The ``--as`` user when that names an account (else ``--as`` only names who acts, in the audit log)."""
+        from content.errors import NotFound
+
+        if not self.user:
+            return None
+        if self.__dict__.get("_no_account") == self.user:  # looked up once already
+            return None
+        try:
+            return self.acting_user()
+        except NotFound:
+            self.__dict__["_no_account"] = self.user
+            return None
+
+    def reach(self) -> frozenset[str] | None:
+        """With ``--as`` an account, the stations it works on (its centre's subtree); None: every station."""
+        from content import scope
+
+        user = self.account()
+        return None if user is None else scope.reach(user)
+
+    def require_station(self, code: str, what: str) -> None:
+        """Refuse (NotAllowed) a station outside the acting account's reach."""
+        from content import scope
+
+        user = self.account()
+        if user is not None:
+            scope.require_covers(user, [code], what)
 
 
 def state_of(ctx: typer.Context) -> State:

@@ -12,10 +12,24 @@ from loa.cli.state import state_of
 Name = Annotated[str, typer.Argument(help="The user's name.")]
 
 
-def _named(session, name: str):
+def _named(session, name: str, state=None):
+    """The account ``name``; with ``--as`` an account, only one of its centre's subtree (else not found)."""
+    from content import scope
+    from content.errors import NotFound
     from content.users import get_user
 
-    return get_user(session, name)
+    user = get_user(session, name)
+    actor = state.account() if state is not None else None
+    if actor is not None and not scope.tree_for(actor).contains(scope.home(actor), user.centre):
+        raise NotFound("no user named {name!r}", name=name)
+    return user
+
+
+def _within(state) -> str | None:
+    from content import scope
+
+    actor = state.account()
+    return None if actor is None else scope.home(actor)
 
 
 def user_list(ctx: typer.Context) -> None:
@@ -23,9 +37,11 @@ def user_list(ctx: typer.Context) -> None:
     from content.users import list_users
 
     state = state_of(ctx)
+    within = _within(state)  # with --as: their centre's subtree only
     with state.services().sessions() as session:
         rows = [{"id": u.id, "name": u.name, "role": u.role, "stations": list(u.stations or []),
-                 "disabled": u.disabled, "password": u.password_hash is not None} for u in list_users(session)]
+                 "centre": u.centre, "disabled": u.disabled, "password": u.password_hash is not None}
+                for u in list_users(session, within=within)]
     if state.as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -41,6 +57,8 @@ def user_set(
     station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Station codes this user works on (replaces the list).")] = None,
     all_stations: Annotated[bool, typer.Option(help="Work on every station.")] = False,
+    centre: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Code of the user's centre in centres.toml; their roles reach it and the centres below it.")] = None,
     disabled: Annotated[Optional[bool], typer.Option(  # noqa: UP045
         "--disable/--enable", help="A disabled user cannot sign in; sessions and API tokens stop.")] = None,
 ) -> None:
@@ -50,12 +68,14 @@ def user_set(
 
     state = state_of(ctx)
     services = state.services()
+    within = _within(state)  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
-        user = _named(session, name)
+        user = _named(session, name, state)
         stations = [] if all_stations else (station if station is not None else list(user.stations or []))
         update_user(session, user.id, role=role or user.role, stations=stations,
                     disabled=user.disabled if disabled is None else disabled, actor=state.user or "system",
-                    now=services.now(), known_stations={s.code for s in services.settings.stations})
+                    now=services.now(), known_stations={s.code for s in services.settings.stations}, centre=centre,
+                    within=within)
         result = {"name": user.name, "role": user.role, "stations": user.stations, "disabled": user.disabled}
     typer.echo(json.dumps(result, ensure_ascii=False) if state.as_json else
                f"user {result['name']}: {result['role']}, {' '.join(result['stations']) or 'all stations'}"
@@ -69,8 +89,9 @@ def user_reset_link(ctx: typer.Context, name: Name) -> None:
 
     state = state_of(ctx)
     services = state.services()
+    _within(state)  # reads the --as user before the transaction below
     with unit_of_work(services.sessions) as session:
-        token = create_reset(session, _named(session, name), actor=state.user or "system", now=services.now())
+        token = create_reset(session, _named(session, name, state), actor=state.user or "system", now=services.now())
     link = f"{services.settings.loa.web.base_url.rstrip('/')}/reset/{token}"
     typer.echo(json.dumps({"name": name, "link": link}) if state.as_json else link)
 

@@ -289,8 +289,15 @@ def retire_piece(request: Request, piece_id: Id, body: Note, user: User = needs(
 
 @router.post("/plan")
 def plan(request: Request, body: PlanIn, user: User = needs("approver")) -> dict[str, Any]:
-    """Re-plan the coming days; says what changed and what could not be placed, and why."""
-    return request.app.state.services.plan(days=body.days, actor=user.name).to_dict()
+    """Re-plan the coming days; says what changed and what could not be placed, and why (for the user's centre)."""
+    from sqlalchemy import select
+
+    from content import scope
+
+    changes = request.app.state.services.plan(days=body.days, actor=user.name)
+    with request.app.state.reads.session() as session:
+        mine = set(session.scalars(select(Piece.id).where(scope.visible_clause(user))))
+    return changes.seen_by(scope.reach(user), mine).to_dict()
 
 
 class ScheduleItem(BaseModel):
@@ -332,7 +339,9 @@ def schedule(request: Request, station: Annotated[str | None, Query(max_length=1
     if station:
         require_station(user, station)
     start = services.now().replace(second=0, microsecond=0)  # one cached answer per minute and change
-    scope = (user.role, tuple(user.stations or ()))
+    from content.scope import home
+
+    scope = (user.role, tuple(user.stations or ()), home(user))  # a commune's cache is its own
     reads = request.app.state.reads
 
     def compute() -> Encoded:

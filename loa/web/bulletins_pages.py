@@ -44,9 +44,9 @@ def _send_context(request: Request, piece_id: int, user: User, values: dict[str,
         revision = piece.approved_revision
         tree = tree_of(session)
         home = tree.home(piece.centre)
-        reach = tree.subtree(actor.centre) if actor.role != "admin" else None
+        reach = tree.subtree(actor.centre)
         choices = [node for node in tree.ordered() if node.code != home and tree.contains(home, node.code)
-                   and (reach is None or node.code in reach)]
+                   and node.code in reach]
         return {"piece": piece, "revision": revision, "choices": choices, "levels": LEVELS,
                 "values": {"to": [], "level": "normal", "note": "", **values}, "errors": {}}
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from content.db import unit_of_work
-from content.errors import InputError, LoaError, NotAllowed
+from content.errors import InputError, LoaError, NotAllowed, NotFound
 from content.models import User
+from content.scope import touches
 from loa.web.auth import current_user
 from loa.web.forms import Form, optional_moment
 from loa.web.view import back, language, render
@@ -55,8 +56,10 @@ def _page(request: Request, user: User, status: int = 200, **context: object) ->
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        under_way = service.active(session, services.now())
-        recent = list(session.scalars(select(Emergency).order_by(Emergency.id.desc()).limit(20)))
+        # Only those reaching a station of the user's: another centre's emergencies are not theirs to see.
+        under_way = [e for e in service.active(session, services.now()) if touches(user, e.stations)]
+        recent = [e for e in session.scalars(select(Emergency).order_by(Emergency.id.desc()).limit(200))
+                  if touches(user, e.stations)][:20]
     return render(request, "emergencies.html", {"may": _may(request, user), "under_way": under_way,
                                                  "recent": recent, "form": {}, "errors": {}, **context}, status)
 
@@ -117,6 +120,8 @@ def emergency_page(request: Request, emergency_id: int, user: User = Depends(cur
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
         emergency = get(session, emergency_id)
+        if not touches(user, emergency.stations):
+            raise NotFound("no emergency {id}", id=emergency_id)
         pushes = list(session.scalars(select(EmergencyDelivery).options(joinedload(EmergencyDelivery.station))
                                       .where(EmergencyDelivery.emergency_id == emergency_id)
                                       .order_by(EmergencyDelivery.kind, EmergencyDelivery.repeat.desc(),

@@ -18,7 +18,7 @@ def _revision(session, revision_id: int, user: User) -> Revision:
     from content.scope import touches
 
     revision = session.get(Revision, revision_id)
-    if revision is None or not touches(user, revision.stations):
+    if revision is None or not touches(user, revision.stations, revision.piece.centre):
         raise NotFound("no revision {id}", id=revision_id)
     return revision
 

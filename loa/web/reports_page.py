@@ -17,7 +17,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 def _report(request: Request, user: User, start: date | None, end: date | None):
+    from content import scope
     from scheduler.reports import build_report
+    from scheduler.reports.centres import add_centres
 
     services = request.app.state.services
     today = services.now().astimezone(services.settings.zone).date()
@@ -33,7 +35,10 @@ def _report(request: Request, user: User, start: date | None, end: date | None):
         raise InputError("a report covers at most a year", where="end")
     codes = [s.code for s in services.settings.stations if sees_station(user, s.code)]
     with request.app.state.reads.session() as session:
-        return build_report(session, start=start, end=end, zone=services.settings.zone, stations=codes)
+        report = build_report(session, start=start, end=end, zone=services.settings.zone, stations=codes)
+        if not scope.tree_for(user).implicit:  # with centres, the figures also roll up the user's subtree
+            add_centres(session, report, top=scope.home(user))
+        return report
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from loa.web.forms import Form
 from loa.web.view import back, refused, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-FIELDS = ("name", "role", "stations")
+FIELDS = ("name", "role", "stations", "centre")
 
 
 def _stations(text: str) -> list[str]:
@@ -30,21 +30,44 @@ def _known(request: Request) -> set[str]:
 
 def _typed(form: Any) -> dict[str, Any]:
     return {"name": str(form.get("name") or ""), "role": str(form.get("role") or "editor"),
-            "stations": str(form.get("stations") or ""), "disabled": form.get("disabled") in ("on", "1")}
+            "stations": str(form.get("stations") or ""), "disabled": form.get("disabled") in ("on", "1"),
+            "centre": str(form.get("centre") or "") or None}
 
 
-def _list_context(request: Request, values: dict[str, Any] | None = None) -> dict[str, Any]:
+def _centres(admin: User) -> dict[str, Any]:
+    """The centres an admin may put accounts in: their own and those below it, parents first."""
+    from content import scope
+
+    tree = scope.tree_for(admin)
+    mine = scope.centres_reached(admin)
+    return {"centres": [node for node in tree.ordered() if node.code in mine], "root": tree.root,
+            "centre_names": {node.code: node.name for node in tree.ordered()}}
+
+
+def _target(session: Any, user_id: int, admin: User) -> User:
+    """The account ``user_id`` if it belongs to the admin's centre or one below it; NotFound otherwise."""
+    from content import scope
+
+    target = session.get(User, user_id)
+    if target is None or not scope.tree_for(admin).contains(scope.home(admin), target.centre):
+        raise NotFound("no user {id}", id=user_id)
+    return target
+
+
+def _list_context(request: Request, admin: User, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    from content import scope
     from content.users import list_users
 
     with request.app.state.reads.session() as session:
-        users = list_users(session)
-    return {"users": users, "roles": ROLES, "values": values or {"name": "", "role": "editor", "stations": ""},
-            "reset_link": request.session.pop("reset_link", None)}
+        users = list_users(session, within=scope.home(admin))
+    values = values or {"name": "", "role": "editor", "stations": "", "centre": scope.home(admin)}
+    return {"users": users, "roles": ROLES, "values": values, "reset_link": request.session.pop("reset_link", None),
+            **_centres(admin)}
 
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, user: User = needs("admin")) -> HTMLResponse:
-    return render(request, "users.html", _list_context(request))
+    return render(request, "users.html", _list_context(request, user))
 
 
 def _reset_link(request: Request, session: Any, target: User, actor: User) -> dict[str, str]:
@@ -58,6 +81,7 @@ def _reset_link(request: Request, session: Any, target: User, actor: User) -> di
 @router.post("/users", response_model=None)
 def add(request: Request, form: Form, user: User = needs("admin")) -> RedirectResponse | HTMLResponse:
     """A new account; it gets no password from the admin but a one-time link to choose one."""
+    from content import scope
     from content.users import add_user
 
     services = request.app.state.services
@@ -65,32 +89,36 @@ def add(request: Request, form: Form, user: User = needs("admin")) -> RedirectRe
     try:
         with unit_of_work(services.sessions) as session:
             added = add_user(session, values["name"], values["role"], now=services.now(), actor=user.name,
-                             stations=_stations(values["stations"]), known_stations=_known(request))
+                             stations=_stations(values["stations"]), known_stations=_known(request),
+                             centre=values["centre"], within=scope.home(user))
             link = _reset_link(request, session, added, user)
             added_id = added.id
     except LoaError as error:
-        return refused(request, error, "users.html", _list_context(request, values), FIELDS)
+        return refused(request, error, "users.html", _list_context(request, user, values), FIELDS)
     request.session["reset_link"] = link
     return back(f"/users/{added_id}")
 
 
-def _user_context(request: Request, user_id: int, values: dict[str, Any] | None = None) -> dict[str, Any]:
+def _user_context(request: Request, user_id: int, admin: User, values: dict[str, Any] | None = None,
+                  ) -> dict[str, Any]:
+    from content import scope
+
     with request.app.state.reads.session() as session:
-        target = session.get(User, user_id)
-        if target is None:
-            raise NotFound("no user {id}", id=user_id)
+        target = _target(session, user_id, admin)
     values = values or {"role": target.role, "stations": " ".join(target.stations or []),
-                        "disabled": target.disabled}
-    return {"target": target, "roles": ROLES, "values": values, "reset_link": request.session.pop("reset_link", None)}
+                        "disabled": target.disabled, "centre": scope.tree_for(admin).home(target.centre)}
+    return {"target": target, "roles": ROLES, "values": values, "reset_link": request.session.pop("reset_link", None),
+            **_centres(admin)}
 
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 def user_page(request: Request, user_id: int, user: User = needs("admin")) -> HTMLResponse:
-    return render(request, "user.html", _user_context(request, user_id))
+    return render(request, "user.html", _user_context(request, user_id, user))
 
 
 @router.post("/users/{user_id}", response_model=None)
 def update(request: Request, user_id: int, form: Form, user: User = needs("admin")) -> RedirectResponse | HTMLResponse:
+    from content import scope
     from content.users import update_user
 
     services = request.app.state.services
@@ -99,10 +127,12 @@ def update(request: Request, user_id: int, form: Form, user: User = needs("admin
         with unit_of_work(services.sessions) as session:
             update_user(session, user_id, role=values["role"], stations=_stations(values["stations"]),
                         disabled=values["disabled"], actor=user.name, now=services.now(),
-                        known_stations=_known(request))
+                        known_stations=_known(request), centre=values["centre"], within=scope.home(user))
+    except NotFound:
+        raise
     except LoaError as error:
-        return refused(request, error, "user.html", _user_context(request, user_id, values),
-                       ("role", "stations", "disabled"))
+        return refused(request, error, "user.html", _user_context(request, user_id, user, values),
+                       ("role", "stations", "disabled", "centre"))
     return back("/users")
 
 
@@ -111,12 +141,12 @@ def reset_link(request: Request, user_id: int, user: User = needs("admin")) -> R
     services = request.app.state.services
     try:
         with unit_of_work(services.sessions) as session:
-            target = session.get(User, user_id)
-            if target is None:
-                raise NotFound("no user {id}", id=user_id)
+            target = _target(session, user_id, user)
             link = _reset_link(request, session, target, user)
+    except NotFound:
+        raise
     except LoaError as error:
-        return refused(request, error, "user.html", _user_context(request, user_id))
+        return refused(request, error, "user.html", _user_context(request, user_id, user))
     request.session["reset_link"] = link
     return back(f"/users/{user_id}")
 

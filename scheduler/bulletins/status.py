@@ -152,9 +152,8 @@ def status(session: Session, bulletin_id: int, *, actor: User) -> BulletinStatus
 def sent_from(session: Session, user: User, *, limit: int = 50) -> list[tuple[Bulletin, str]]:
     """Bulletins sent down from the user's centre or below it, newest first, with their titles."""
     tree = tree_of(session)
-    reached = tree.subtree(user.centre) if user.role != "admin" else None
     query = (select(Bulletin, Revision.title).join(Revision, Revision.id == Bulletin.revision_id)
              .order_by(Bulletin.id.desc()).limit(limit))
-    if reached is not None:
-        query = query.where(Bulletin.from_centre.in_(sorted(reached)))
+    if tree.home(user.centre) != tree.root:
+        query = query.where(Bulletin.from_centre.in_(sorted(tree.subtree(user.centre))))
     return [(b, t) for b, t in session.execute(query).all()]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content import audit, seals
+from content import audit, scope, seals
 from content.errors import InputError, NotAllowed, NotFound, StateError
 from content.models import User
 from content.render.renditions import file_sha256
@@ -69,10 +69,11 @@ def _require_right(session: Session, actor: User | None, stations: list[str]) ->
     if not may_issue(session, actor):
         raise NotAllowed("user {name!r} is {role}; issuing an emergency needs the emergency right ({roles})",
                          name=actor.name, role=actor.role, roles=", ".join(roles_with_right(session)))
-    if actor.role != "admin" and actor.stations and not set(stations) <= set(actor.stations):
-        outside = sorted(set(stations) - set(actor.stations))
+    mine = scope.reach(actor)  # their centre's subtree, narrowed to their listed stations
+    if mine is not None and not set(stations) <= mine:
+        outside = sorted(set(stations) - mine)
         raise NotAllowed("user {name!r} works for {mine}; this emergency also reaches {outside}",
-                         name=actor.name, mine=", ".join(sorted(actor.stations)), outside=", ".join(outside))
+                         name=actor.name, mine=", ".join(sorted(mine)), outside=", ".join(outside))
     return actor.name
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from scheduler.planning.planner_types import Held, Shortfall, Unplaced
@@ -111,6 +111,18 @@ class PlanChanges:
                 "deliveries_deleted": self.deliveries_deleted,
                 "deliveries_superseded": self.deliveries_superseded, "unplaced": len(self.unplaced),
                 "shortfalls": len(self.shortfalls), "pins_held": len(self.held)}
+
+    def seen_by(self, stations: Collection[str] | None, pieces: Collection[int]) -> PlanChanges:
+        """The same re-plan as someone of one centre sees it: the lists narrowed to their ``stations`` (None: all)
+        and the ``pieces`` they may see; the counts stay those of the whole plan."""
+        def here(station: str) -> bool:
+            return stations is None or station in stations
+
+        return replace(self, changes=[c for c in self.changes if here(c.station) and c.piece_id in pieces],
+                       unplaced=[u for u in self.unplaced if u.piece_id in pieces],
+                       shortfalls=[s for s in self.shortfalls if here(s.station)],
+                       held=[h for h in self.held if here(h.station) and h.piece_id in pieces],
+                       leading=[(piece, title) for piece, title in self.leading if piece in pieces])
 
     def to_dict(self) -> dict:
         data = self.counts()

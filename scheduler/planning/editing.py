@@ -21,7 +21,7 @@ def _airing(session: Session, airing_id: int, actor: User) -> Airing:
     airing = session.get(Airing, airing_id)
     if airing is None:
         raise NotFound("no airing {id}", where="airing", id=airing_id, hint="`loa schedule --json` lists airing ids")
-    scope.require_covers(actor, [airing.delivery.station.code], f"chương trình {airing.delivery.id}")
+    scope.require_covers(actor, [airing.delivery.station.code], f"lượt phát {airing_id}")
     get_piece(session, airing.piece_id, actor)
     return airing
 

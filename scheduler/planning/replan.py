@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from content import audit
+from content import audit, scope
+from content.centres import tree_of
 from content.config import RenderSettings
-from content.models import Revision
+from content.models import Piece, Revision
 from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
 from content.render.renditions import find_speech
@@ -51,6 +52,10 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
                 profiles: set[tuple[int, int]], now: datetime,
                 abbreviations: Mapping[str, str], progress: Progress | None = None) -> list[Candidate]:
     out = []
+    tree = tree_of(session)
+    # A piece of a centre below the root airs only on its subtree's stations, ``*`` included.
+    centre_of = {} if tree.implicit else {piece: centre for piece, centre in session.execute(
+        select(Piece.id, Piece.centre).where(Piece.centre.is_not(None), Piece.centre != tree.root))}
     for done, revision in enumerate(revisions):
         if progress:
             progress(done, len(revisions))
@@ -73,7 +78,7 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
             campaign=revision.campaign, channels=frozenset(revision.channels),
             valid_from=revision.valid_from, valid_until=revision.valid_until,
             priority=revision.priority, level=revision.level, seconds=seconds,
-            stations=frozenset(revision.stations),
+            stations=scope.airs_on(tree, revision.stations, centre_of.get(revision.piece_id)),
         ))
     if progress:
         progress(len(revisions), len(revisions))

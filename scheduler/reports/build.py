@@ -74,12 +74,14 @@ class Report:
     total: Counts = field(default_factory=Counts)
     #: Emergencies (khẩn cấp) sent in the period, counted apart: they are never planned, so never in the lines.
     emergencies: EmergencySection = field(default_factory=EmergencySection)
+    #: The figures rolled up the tree of centres (``scheduler.reports.centres.add_centres``); empty unless asked.
+    centres: list[Any] = field(default_factory=list)
 
 
 NO_CAMPAIGN = "(ngoài chiến dịch)"
 
 
-def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
@@ -152,9 +154,9 @@ def build_report(
         if code not in names:
             raise InputError("no campaign with code {code!r}", where="--campaign", code=code)
     live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
-    start_at, end_at = _local_midnight_utc(start, zone), _local_midnight_utc(end + timedelta(days=1), zone)
+    start_at, end_at = local_midnight_utc(start, zone), local_midnight_utc(end + timedelta(days=1), zone)
     scope = [Delivery.start_at >= start_at, Delivery.start_at < end_at]
-    if stations:
+    if stations is not None:  # an empty list: no station (a centre without any), not every station
         scope.append(Station.code.in_(list(stations)))
     if campaigns:
         scope.append(Airing.campaign.in_(list(campaigns)))
@@ -200,7 +202,7 @@ def build_report(
     def campaign_name(code: str | None) -> str:
         return names.get(code, code) if code else NO_CAMPAIGN
 
-    report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations else None,
+    report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations is not None else None,
                     campaigns=tuple(campaigns) if campaigns else None, total=counts.get(None, Counts()))
     order = sorted(detail, key=lambda key: (key[1] is None, key[1] or "", key[0]))
     report.detail = [Line(c, campaign_name(c), s, known.get(s, s), detail[(s, c)]) for s, c in order]

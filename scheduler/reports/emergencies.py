@@ -128,7 +128,7 @@ def build_section(session: Session, *, start_at: datetime, end_at: datetime, nam
                   stations: Sequence[str] | None) -> EmergencySection:
     """The emergencies sent in ``start_at`` ≤ t < ``end_at`` (UTC instants), seen from ``stations`` (None: all):
     an emergency aimed at none of them is left out, and its other communes count nowhere."""
-    seen = set(stations) if stations else None
+    seen = set(stations) if stations is not None else None
 
     def visible(codes: Sequence[str]) -> list[str]:
         return [code for code in codes if seen is None or code in seen]

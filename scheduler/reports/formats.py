@@ -11,6 +11,8 @@ from content.errors import InputError
 from scheduler.reports.build import Counts, Line, Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks, section_to_dict
 
+SUMMARY_TITLE = "Tổng hợp theo cấp"
+
 FORMATS = ("table", "csv", "xlsx", "json")
 Format = Literal["table", "csv", "xlsx", "json"]
 MEDIA_TYPES = {
@@ -72,7 +74,16 @@ def to_dict(report: Report) -> dict[str, Any]:
         "by_station": [line(item) for item in report.by_station],
         "total": report.total.to_dict(),
         "emergencies": section_to_dict(report.emergencies),
+        **({"by_centre": [item.to_dict() for item in report.centres]} if report.centres else {}),
     }
+
+
+def summary_block(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The roll-up by centre (``Tổng hợp theo cấp``) as headers and rows; no rows unless it was asked for."""
+    from scheduler.reports.centres import SENT_HEADERS, SUMMARY_HEADERS, summary_rows
+
+    return ((*SUMMARY_HEADERS, *(label for _, label in FIGURES), *SENT_HEADERS),
+            summary_rows(report, (key for key, _ in FIGURES)))
 
 
 def _csv(report: Report) -> bytes:
@@ -86,6 +97,10 @@ def _csv(report: Report) -> bytes:
     for name, headers, lines in blocks(report.emergencies, report.zone):
         writer.writerow([f"{SECTION_TITLE} – {name}", *headers])
         writer.writerows([name, *line] for line in lines)
+    headers, lines = summary_block(report)
+    if lines:  # the roll-up by centre, the same way: a header row, then rows starting with its name
+        writer.writerow([SUMMARY_TITLE, *headers])
+        writer.writerows([SUMMARY_TITLE, *line] for line in lines)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -109,6 +124,14 @@ def _table(report: Report) -> bytes:
         if not lines and index:  # the summary always, the other blocks when there is something to list
             continue
         part = Table(title=name)
+        for header in headers:
+            part.add_column(header)
+        for line in lines:
+            part.add_row(*(str(value) for value in line))
+        console.print(part)
+    headers, lines = summary_block(report)
+    if lines:
+        part = Table(title=SUMMARY_TITLE)
         for header in headers:
             part.add_column(header)
         for line in lines:

@@ -6,7 +6,7 @@ import io
 
 from scheduler.reports.build import Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks
-from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, rows, title
+from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, SUMMARY_TITLE, rows, summary_block, title
 
 SUMMARY, DETAIL, CHART = "Tổng hợp", "Chi tiết", "Biểu đồ"
 #: The figures the chart compares per campaign (counts, so they share one axis).
@@ -74,6 +74,20 @@ def workbook_bytes(report: Report) -> bytes:
             emergencies.append(line)
     for index, width in enumerate((24, 40, 16, 20, 20, 40), start=1):
         emergencies.column_dimensions[get_column_letter(index)].width = width
+
+    headers, lines = summary_block(report)
+    if lines:  # the roll-up by centre: commune, district, province
+        levels = book.create_sheet(SUMMARY_TITLE)
+        levels.append([f"{SUMMARY_TITLE} – {title(report)}"])
+        levels["A1"].font = Font(bold=True, size=13)
+        levels.append(list(headers))
+        for cell in levels[levels.max_row]:
+            cell.font = Font(bold=True)
+        for line in lines:
+            levels.append(line)
+        levels.freeze_panes = levels.cell(row=3, column=1)
+        for index, header in enumerate(headers, start=1):
+            levels.column_dimensions[get_column_letter(index)].width = max(12, min(len(header) + 2, 40))
 
     buffer = io.BytesIO()
     book.save(buffer)

@@ -41,3 +41,31 @@ def test_a_users_reach_is_their_centres_subtree(centre_tree):
 
 def test_a_second_init_changes_nothing_and_a_centre_that_left_is_deactivated(centre_tree):
     assert centre_tree.services.init().changed == ()
+
+
+def _approved_piece(services, editor: str, approver: str, title: str) -> int:
+    from content.pieces import PieceContent, add_piece, approve, submit
+
+    with unit_of_work(services.sessions) as session:
+        author = _user(session, editor)
+        piece = add_piece(session, PieceContent(title=title, body=f"{title}: thông báo của trung tâm.",
+                                                channels=("board",)), author=author, now=services.now())
+        submit(session, piece.id, actor=author, now=services.now())
+        approve(session, piece.id, actor=_user(session, approver), now=services.now())
+        return piece.id
+
+
+def test_a_piece_for_every_station_airs_only_on_the_stations_of_its_centres_subtree(centre_tree):
+    from scheduler.models import Airing, Delivery, Station
+
+    services = centre_tree.services
+    commune = _approved_piece(services, "bt-TANLAP", "dd-TANLAP", "Tin xã Tân Lập")
+    district = _approved_piece(services, "bt-TAY", "dd-TINH", "Tin huyện Tây")
+    province = _approved_piece(services, "bt-TINH", "dd-TINH", "Tin của tỉnh")
+    services.plan(days=1)
+    with unit_of_work(services.sessions) as session:
+        rows = session.execute(select(Airing.piece_id, Station.code).join(Delivery, Airing.delivery_id == Delivery.id)
+                               .join(Station, Delivery.station_id == Station.id)
+                               .where(Airing.removed.is_(False))).all()
+    aired = {piece: {code for p, code in rows if p == piece} for piece in (commune, district, province)}
+    assert aired == {commune: {"99011"}, district: {"99021", "99022"}, province: set(STATION.values())}
