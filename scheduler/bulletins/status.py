@@ -1,13 +1,14 @@
 """Where a bulletin sent down stands, per commune and rolled up per centre: received, accepted, aired, declined.
 
-A commune's bulletin has aired once a delivery holding its revision was delivered on one of the commune's stations
-(or, for an emergency, once the emergency's push was delivered there). Each centre between the sender and the
+A commune's bulletin has aired once the commune took it in and a delivery holding its revision was delivered on one
+of the commune's stations (or, for an emergency, once the emergency's push was delivered there). Each centre between the sender and the
 communes (the sender's own, each district) counts its communes' states, so every level reads the same figures.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -123,11 +124,14 @@ def status(session: Session, bulletin_id: int, *, actor: User) -> BulletinStatus
     for receipt in session.scalars(query):
         node = tree.nodes.get(receipt.centre)
         stations = node.stations if node is not None else ()
-        times = [aired[s][1] for s in stations if s in aired and aired[s][1] is not None]
+        # Aired for this bulletin only where it was taken in (or alerted): the same revision may air there through
+        # another bulletin of it, which does not make a declined one aired.
+        ours = [aired[s] for s in stations if s in aired] if receipt.state in (*ReceiptState.IN_PLAN,
+                                                                             ReceiptState.ALERTED) else []
+        times = [first for _, first in ours if first is not None]
         communes.append(CommuneStatus(
             receipt.centre, node.name if node else receipt.centre, receipt.via, receipt.state, receipt.reason,
-            receipt.decided_by, receipt.decided_at, sum(aired[s][0] for s in stations if s in aired),
-            min(times) if times else None))
+            receipt.decided_by, receipt.decided_at, sum(n for n, _ in ours), min(times) if times else None))
     counts: dict[str, Counter[str]] = {}
     top = tree.node(bulletin.from_centre)
     for commune in communes:
@@ -157,3 +161,49 @@ def sent_from(session: Session, user: User, *, limit: int = 50) -> list[tuple[Bu
     if tree.home(user.centre) != tree.root:
         query = query.where(Bulletin.from_centre.in_(sorted(tree.subtree(user.centre))))
     return [(b, t) for b, t in session.execute(query).all()]
+
+
+def rolled_up(session: Session, *, start_at: datetime, end_at: datetime,
+              centres: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+    """Per centre code of ``centres``: (received, accepted, aired) of the communes of its subtree that bulletins sent
+    between ``start_at`` and ``end_at`` reached, one per commune and bulletin (the report's roll-up); aired when a
+    push of it was delivered on one of the commune's stations in the period."""
+    tree = tree_of(session)
+    wanted = set(centres)
+    rows = session.execute(
+        select(BulletinReceipt.centre, BulletinReceipt.state, Bulletin.id, Bulletin.piece_id, Bulletin.revision_id,
+               Bulletin.emergency_id).join(Bulletin, Bulletin.id == BulletinReceipt.bulletin_id)
+        .where(Bulletin.sent_at >= start_at, Bulletin.sent_at < end_at)).all()
+    if not rows:
+        return {}
+    centre_of = {station: code for code, node in tree.nodes.items() for station in node.stations}
+    aired: set[tuple[str, object]] = set()  # (commune, (piece, revision) or emergency id)
+    pairs = {(r.piece_id, r.revision_id) for r in rows if r.emergency_id is None}
+    if pairs:
+        for code, piece, revision in session.execute(
+                select(Station.code, Airing.piece_id, Airing.revision_id)
+                .join(Delivery, Airing.delivery_id == Delivery.id).join(Station, Station.id == Delivery.station_id)
+                .where(Airing.piece_id.in_(sorted({p for p, _ in pairs})), Airing.removed.is_(False),
+                       Delivery.state == DeliveryState.DELIVERED, Delivery.delivered_at >= start_at,
+                       Delivery.delivered_at < end_at).distinct()):
+            aired.add((centre_of.get(code, ""), (piece, revision)))
+    emergencies = {r.emergency_id for r in rows if r.emergency_id is not None}
+    if emergencies:
+        for code, emergency_id in session.execute(
+                select(Station.code, EmergencyDelivery.emergency_id)
+                .join(Station, Station.id == EmergencyDelivery.station_id)
+                .where(EmergencyDelivery.emergency_id.in_(sorted(emergencies)), EmergencyDelivery.kind == "alert",
+                       EmergencyDelivery.state == DeliveryState.DELIVERED, EmergencyDelivery.delivered_at >= start_at,
+                       EmergencyDelivery.delivered_at < end_at).distinct()):
+            aired.add((centre_of.get(code, ""), emergency_id))
+    out: dict[str, list[int]] = {}
+    for commune, state, _bulletin, piece, revision, emergency in rows:
+        key = emergency if emergency is not None else (piece, revision)
+        taken = state in ReceiptState.IN_PLAN
+        counted = (1, int(taken), int((taken or state == ReceiptState.ALERTED) and (commune, key) in aired))
+        for code in (tree.chain(commune) if commune in tree.nodes else ()):
+            if code in wanted:
+                tally = out.setdefault(code, [0, 0, 0])
+                for index, n in enumerate(counted):
+                    tally[index] += n
+    return {code: (a, b, c) for code, (a, b, c) in out.items()}

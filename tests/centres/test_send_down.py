@@ -132,3 +132,11 @@ def test_normal_bulletin_accepted_declined_ignored_and_aired_then_priority_airs_
     assert {c: r["state"] for c, r in _by_commune(status).items()} == dict.fromkeys(STATION, "planned")
     assert all(row["aired"] >= 1 for row in status["communes"]), status["communes"]
     assert {c: r["aired"] for c, r in _by_centre(status).items()} == {"TINH": 4, "DONG": 2, "TAY": 2}
+
+    # The results report rolls the bulletins up the tree: per centre, received, accepted, aired.
+    report = cli.json("report", "--from", "2026-11-23", "--to", "2026-11-24", "--by", "centre", "--format", "json",
+                      now="2026-11-24T07:00:00+07:00", user="bt-TINH")
+    rolled = {item["centre"]: item["sent_down"] for item in report["by_centre"] if item["total"]}
+    assert rolled["TINH"] == {"received": 8, "accepted": 5, "aired": 5}  # 4 normal (1 taken, aired) + 4 priority
+    assert rolled["DONG"] == {"received": 4, "accepted": 3, "aired": 3}
+    assert rolled["HOABINH"] == {"received": 2, "accepted": 1, "aired": 1}  # declined, then at priority
