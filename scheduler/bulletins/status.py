@@ -1,8 +1,9 @@
 """Where a bulletin sent down stands, per commune and rolled up per centre: received, accepted, aired, declined.
 
 A commune's bulletin has aired once the commune took it in and a delivery holding its revision was delivered on one
-of the commune's stations (or, for an emergency, once the emergency's push was delivered there). Each centre between the sender and the
-communes (the sender's own, each district) counts its communes' states, so every level reads the same figures.
+of the commune's stations (or, for an emergency, once the emergency's push was delivered there). Each centre
+between the sender and the communes (the sender's own, each district) counts its communes' states, so every level
+reads the same figures.
 """
 
 from __future__ import annotations
