@@ -19,7 +19,7 @@ from content import audit
 from content.bulletin_models import Bulletin, BulletinReceipt, ReceiptState
 from content.centres import tree_of
 from content.errors import InputError, NotAllowed, NotFound, StateError
-from content.models import Centre, Piece, Revision, User
+from content.models import Centre, Piece, Rendition, Revision, User
 from content.text import clean_text
 from scheduler.bulletins.sending import check_sealed, get_bulletin, verify_approved
 from scheduler.models import Airing, Delivery, DeliveryState, Station
@@ -139,10 +139,14 @@ def _pin(session: Session, receipt: BulletinReceipt, revision: Revision, program
         if any(a.piece_id == revision.piece_id for a in live):
             out.append(delivery_id)
             continue
-        # Its length is measured by the re-plan this acceptance queues, which holds the pin out if it does not fit.
+        # The re-plan this acceptance queues checks that it fits (holding the pin out if not); the length kept here
+        # is the spoken one already rendered for the revision, for the calendar.
+        seconds = session.scalar(select(Rendition.duration_s).where(
+            Rendition.revision_id == revision.id, Rendition.kind == "speech").order_by(Rendition.id.desc()).limit(1)) \
+            if delivery.outlet == "loudspeaker" else None
         session.add(Airing(delivery_id=delivery.id, position=len(delivery.airings), piece_id=revision.piece_id,
-                           revision_id=revision.id, campaign=revision.campaign, seconds=0.0, pinned=True,
-                           removed=False))
+                           revision_id=revision.id, campaign=revision.campaign, seconds=float(seconds or 0.0),
+                           pinned=True, removed=False))
         delivery.updated_at = now
         out.append(delivery_id)
     return out

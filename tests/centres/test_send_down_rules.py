@@ -175,3 +175,35 @@ def test_sending_down_at_emergency_level_issues_an_emergency_to_the_communes_sta
         assert emergency.state == "active" and sorted(emergency.stations) == ["99021", "99022"]
         assert emergency.text == BODY
         assert {r.state for r in sent.receipts} == {"alerted"}
+
+
+def test_a_commune_schedules_a_bulletin_into_chosen_programs_where_it_stays_pinned(centre_tree):
+    services = centre_tree.services
+    with unit_of_work(services.sessions) as session:  # the commune's own piece gives it an afternoon program
+        now = services.now()
+        own = pieces.add_piece(session, pieces.PieceContent("Họp thôn", "Họp thôn tối thứ Năm tại nhà văn hóa.",
+                                                            channels=("loudspeaker",)),
+                               author=_user(session, "bt-TANLAP"), now=now)
+        pieces.submit(session, own.id, actor=_user(session, "bt-TANLAP"), now=now)
+        pieces.approve(session, own.id, actor=_user(session, "dd-TANLAP"), now=now)
+    services.plan(days=1)
+    from scheduler.models import Airing, Delivery, Station
+
+    with unit_of_work(services.sessions) as session:
+        program = session.scalar(select(Delivery.id).join(Station).where(Station.code == "99011",
+                                                                         Delivery.slot_name == "chieu"))
+        elsewhere = session.scalar(select(Delivery.id).join(Station).where(Station.code != "99011"))
+    piece = _piece(centre_tree)
+    bulletin = _send(centre_tree, piece, to=("TANLAP",))
+    services.plan(days=1)  # as the live loop does after the approval: its speech is rendered
+    from content.errors import NotAllowed as Refused
+
+    if elsewhere is not None:
+        with pytest.raises(Refused):  # not a program of the commune's stations
+            _decide(centre_tree, decisions.accept, bulletin, "bt-TANLAP", programs=[elsewhere])
+    assert _decide(centre_tree, decisions.accept, bulletin, "bt-TANLAP", programs=[program]) == "scheduled"
+    services.plan(days=1)
+    with unit_of_work(services.sessions) as session:
+        pinned = session.scalar(select(Airing).where(Airing.delivery_id == program, Airing.piece_id == piece))
+        assert pinned is not None and pinned.pinned and not pinned.removed and pinned.held is None
+        assert pinned.seconds > 0  # the length of its speech, rendered after its approval
