@@ -131,3 +131,44 @@ def test_the_json_api_sends_lists_decides_and_reports(centre_tree):
     assert {row["centre"]: (row["received"], row["accepted"], row["declined"]) for row in status["centres"]} == {
         "TINH": (4, 1, 1), "DONG": (2, 0, 0), "TAY": (2, 1, 1)}
     assert {row["centre"]: row["reason"] for row in status["communes"]}["PHUXUAN"] == "Không phù hợp"
+
+
+def test_the_bulletin_pages_fit_a_phone(centre_tree):
+    """At 360 px: the send-down form, the inbox and a bulletin's page (decisions and status) scroll only down."""
+    from playwright.sync_api import expect
+
+    from servers.browser import chromium
+    from servers.web import Served
+
+    from scheduler.bulletins import sending
+
+    piece = _approved(centre_tree)
+    with unit_of_work(centre_tree.services.sessions) as session:
+        editor = session.scalar(select(User).where(User.name == "bt-TINH"))
+        bulletin = sending.send(session, piece, ["DONG"], level="normal", actor=editor,
+                                now=centre_tree.services.now()).id
+    served = Served(create_app(centre_tree.services)).start()
+    try:
+        with chromium() as browser:
+            for name, paths in (("bt-TINH", [f"/pieces/{piece}/send-down", f"/bulletins/{bulletin}", "/bulletins"]),
+                                ("bt-TANLAP", ["/bulletins", f"/bulletins/{bulletin}"])):
+                page = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN").new_page()
+                page.goto(f"{served.url}/login")
+                page.get_by_label("Tên đăng nhập").fill(name)
+                page.get_by_label("Mật khẩu").fill(PASSWORD)
+                page.get_by_role("button", name="Đăng nhập").click()
+                expect(page.get_by_role("heading", level=1)).to_be_visible()
+                for path in paths:
+                    page.goto(served.url + path)
+                    expect(page.get_by_role("heading", level=1)).to_be_visible()
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= 360, f"{name} {path}: {width} px wide on a 360 px screen"
+                    outside = page.evaluate("""() => [...document.querySelectorAll(
+                        'main button, main input:not([type=hidden]), main select, main textarea')]
+                        .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect())
+                        .filter(r => r.left < 0 || r.right > 360.5).length""")
+                    assert outside == 0, f"{name} {path}: {outside} controls off screen"
+                page.context.close()
+    finally:
+        served.stop()
+
