@@ -137,10 +137,10 @@ def test_the_bulletin_pages_fit_a_phone(centre_tree):
     """At 360 px: the send-down form, the inbox and a bulletin's page (decisions and status) scroll only down."""
     from playwright.sync_api import expect
 
+    from scheduler.bulletins import sending
+
     from servers.browser import chromium
     from servers.web import Served
-
-    from scheduler.bulletins import sending
 
     piece = _approved(centre_tree)
     with unit_of_work(centre_tree.services.sessions) as session:
