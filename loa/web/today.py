@@ -43,8 +43,11 @@ def _to_review(session: Session, user: User) -> list[Piece]:
     """Submitted pieces this user may decide on (an approver never reviews their own)."""
     if user.role not in ("approver", "admin"):
         return []
-    rows = session.scalars(select(Piece).options(joinedload(Piece.current_revision))
-                           .where(Piece.state == PieceState.SUBMITTED).order_by(Piece.updated_at)).unique()
+    from content.scope import visible_clause
+
+    rows = session.scalars(select(Piece).options(joinedload(Piece.current_revision))  # of their centre's subtree
+                           .where(Piece.state == PieceState.SUBMITTED, visible_clause(user))
+                           .order_by(Piece.updated_at)).unique()
     return [p for p in rows if user.id not in (p.author_id, p.current_revision and p.current_revision.created_by_id)]
 
 

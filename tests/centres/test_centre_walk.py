@@ -28,7 +28,7 @@ PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|d
 #: (the acting user, the centre whose things they must not reach)
 OUTSIDERS = [("bt-TANLAP", "HOABINH"), ("dd-TANLAP", "HOABINH"), ("dd-DONG", "PHUXUAN"), ("qt-DONG", "ANTHAI")]
 #: Routes about the acting user's own account, which hold nothing of another centre.
-OWN = re.compile(r"^/(account|logout|$)")
+OWN = re.compile(r"^/(account|logout)")
 
 
 def _flat(routes):
@@ -223,3 +223,19 @@ def test_emergencies_reach_only_the_users_stations(centre_tree):
     assert refused.status_code in (400, 403), refused.status_code
     assert response.status_code in (200, 400, 403)
     assert client.get("/emergencies").text.count("Lũ về") == before.count("Lũ về")
+
+
+def test_an_admin_places_users_only_in_their_own_subtree(centre_tree):
+    services = centre_tree.services
+    app = create_app(services)
+    client, csrf = _client(app, "qt-DONG")
+    page = client.get("/users").text
+    assert 'value="HOABINH"' in page and 'value="ANTHAI"' not in page and 'value="TINH"' not in page
+    refused = client.post("/users", data={"csrf": csrf, "name": "moi-tay", "role": "editor", "centre": "ANTHAI"})
+    assert refused.status_code == 400 and "ANTHAI" in refused.text
+    added = client.post("/users", data={"csrf": csrf, "name": "moi-hoabinh", "role": "editor", "centre": "HOABINH"})
+    assert added.status_code == 303
+    with unit_of_work(services.sessions) as session:
+        assert get_user(session, "moi-hoabinh").centre == "HOABINH"
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.details["name"].as_string() == "moi-tay")) == 0
