@@ -172,3 +172,22 @@ def test_the_bulletin_pages_fit_a_phone(centre_tree):
     finally:
         served.stop()
 
+
+
+def test_a_commune_reads_a_piece_sent_down_to_it_but_cannot_change_it(centre_tree):
+    app = create_app(centre_tree.services)
+    piece = _approved(centre_tree)
+    commune = _client(app, "bt-TANLAP")
+    assert commune.get(f"/pieces/{piece}").status_code in (403, 404)  # not sent down yet: the province's own
+    province = _client(app, "bt-TINH")
+    form = province.get(f"/pieces/{piece}/send-down")
+    assert province.post(f"/pieces/{piece}/send-down", data={"to": ["TANLAP"], "level": "normal",
+                                                             "csrf": csrf_of(form.text)}).status_code == 303
+    assert TITLE in commune.get("/pieces").text
+    page = commune.get(f"/pieces/{piece}")
+    assert page.status_code == 200 and BODY in page.text
+    assert f'action="/pieces/{piece}/retire"' not in page.text and f'href="/pieces/{piece}/edit"' not in page.text
+    refused = commune.post(f"/pieces/{piece}/retire", data={"csrf": csrf_of(page.text)})
+    assert refused.status_code == 403
+    assert f'href="/pieces/{piece}/edit"' in province.get(f"/pieces/{piece}").text  # still the province's to edit
+    assert _client(app, "bt-PHUXUAN").get(f"/pieces/{piece}").status_code in (403, 404)  # not sent there
