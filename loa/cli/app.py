@@ -323,7 +323,7 @@ def worker(ctx: typer.Context) -> None:
 def user_add(
     ctx: typer.Context,
     name: str,
-    role: Annotated[str, typer.Option(help="editor, approver or admin.")],
+    role: Annotated[str, typer.Option(help="editor, approver, admin or appraiser (appraises bulletins from above).")],
     station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Station code (or group) this user works on; repeat for more. None: the whole centre.")] = None,
     centre: Annotated[Optional[str], typer.Option(  # noqa: UP045
