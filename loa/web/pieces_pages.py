@@ -148,6 +148,7 @@ def _piece_context(request: Request, piece_id: int, user: User, stale: Stale | N
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
         "can_write": mine and user.role in ("editor", "approver", "admin"), "airings": airings,
+        "can_send_down": mine and bool(scope.tree_for(user).children(piece.centre)),  # centres below it
         "typed": {}, "stale": stale_view, **outlets,
     }
 

@@ -191,3 +191,17 @@ def test_a_commune_reads_a_piece_sent_down_to_it_but_cannot_change_it(centre_tre
     assert refused.status_code == 403
     assert f'href="/pieces/{piece}/edit"' in province.get(f"/pieces/{piece}").text  # still the province's to edit
     assert _client(app, "bt-PHUXUAN").get(f"/pieces/{piece}").status_code in (403, 404)  # not sent there
+
+
+def test_only_a_centre_with_centres_below_is_offered_to_send_down(centre_tree):
+    app = create_app(centre_tree.services)
+    with unit_of_work(centre_tree.services.sessions) as session:
+        editor = session.scalar(select(User).where(User.name == "bt-TANLAP"))
+        approver = session.scalar(select(User).where(User.name == "dd-TANLAP"))
+        own = pieces.add_piece(session, pieces.PieceContent("Tin của xã", BODY, channels=("loudspeaker",)),
+                               author=editor, now=centre_tree.services.now())
+        pieces.submit(session, own.id, actor=editor, now=centre_tree.services.now())
+        pieces.approve(session, own.id, actor=approver, now=centre_tree.services.now())
+        own_id = own.id
+    page = _client(app, "bt-TANLAP").get(f"/pieces/{own_id}")
+    assert page.status_code == 200 and 'id="send-down"' not in page.text  # a commune has no centre below
