@@ -41,6 +41,9 @@ class CentreSpec(BaseModel):
     name: str
     level: Literal["province", "district", "commune"]
     parent: str | None = None
+    #: Bulletins sent down to this centre are appraised (thẩm định) by its editorial board (users with the
+    #: ``appraiser`` role) before they may be accepted (scheduler.bulletins.decisions).
+    appraisal: bool = False
 
 
 class CentresFile(BaseModel):

@@ -155,7 +155,7 @@ def sync_centres(session: Session, specs: Sequence[CentreSpec], station_centres:
     for spec in specs:
         code = spec.code
         values = dict(name=spec.name, level=spec.level, parent=spec.parent, path=paths[code],
-                      stations=held.get(code, []), active=True)
+                      stations=held.get(code, []), active=True, appraisal=bool(getattr(spec, "appraisal", False)))
         row = existing.get(code)
         if row is None:
             session.add(Centre(code=code, **values))

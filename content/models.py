@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from content.db import Base, UTCDateTime
 
-ROLES = ("editor", "approver", "admin")
+#: ``appraiser``: a member of a centre's editorial board, who appraises (thẩm định) bulletins sent down to it.
+ROLES = ("editor", "approver", "admin", "appraiser")
 CHANNELS = ("loudspeaker", "board", "portal", "social", "print")
 #: The levels of Circular 39/2020/TT-BTTTT (the same as ``channels.LEVELS``): ``normal`` pieces are planned by
 #: rank, ``priority`` ones lead every program they are valid for, ``emergency`` ones never enter the plan (they go
@@ -63,6 +64,8 @@ class Centre(Base):
     #: The station codes that belong to this centre itself (not those of the centres below it).
     stations: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bulletins sent down here are appraised (thẩm định) before they may be accepted (``appraisal = true``).
+    appraisal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Piece(Base):
@@ -277,3 +280,6 @@ class CalendarLink(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+from content.bulletin_models import Bulletin, BulletinReceipt  # noqa: E402,F401 - registers bulletins' tables

@@ -9,8 +9,8 @@ targets — in its current revision and in the one approved and airing — is on
 :func:`require_covers` and :func:`require_reaches` in every function that takes an actor. Without a
 centres.toml there is one centre, and this is the per-station scope of before.
 
-Bulletins sent down from a centre above (issue 19) will be visible through :func:`received` and
-:func:`received_clause`, which say no for now.
+A piece sent down from a centre above (issue 19, ``scheduler.bulletins``) is readable and listed at the centres it
+was sent to (:func:`received`, :func:`received_clause`); changing it stays with its own centre.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
 from sqlalchemy.orm import object_session
 
+from content.bulletin_models import Bulletin, BulletinReceipt
 from content.centres import IMPLICIT_TREE, Tree, tree_of
 from content.errors import InputError, NotAllowed
 from content.models import Piece, RevisionStation, User
@@ -145,15 +146,21 @@ def reaches_piece(user: User, piece: Piece) -> bool:
 
 
 def received(user: User, piece: Piece) -> bool:
-    """Hook for issue 19's send-down: whether the piece was sent down to the user's centre (then they may see it
-    though it belongs to a centre above). Nothing is sent down yet."""
-    return False
+    """Whether the piece was sent down (content.bulletin_models) to the user's centre or a centre below it: then
+    they may read it though it belongs to a centre above."""
+    session = object_session(piece)
+    if session is None or piece.id is None:
+        return False
+    centres = sorted(centres_reached(user))
+    return session.scalar(select(BulletinReceipt.id).join(Bulletin, Bulletin.id == BulletinReceipt.bulletin_id)
+                          .where(Bulletin.piece_id == piece.id, BulletinReceipt.centre.in_(centres)).limit(1)) \
+        is not None
 
 
 def received_clause(user: User, centres: Collection[str]) -> ColumnElement[bool]:
-    """Hook for issue 19's send-down: an SQL condition on ``pieces`` true for pieces sent down to one of
-    ``centres`` (the user's subtree). Nothing is sent down yet."""
-    return false()
+    """An SQL condition on ``pieces`` true for pieces sent down to one of ``centres`` (the user's subtree)."""
+    return exists(select(BulletinReceipt.id).join(Bulletin, Bulletin.id == BulletinReceipt.bulletin_id)
+                  .where(Bulletin.piece_id == Piece.id, BulletinReceipt.centre.in_(sorted(centres))))
 
 
 def sees_piece(user: User, piece: Piece) -> bool:

@@ -187,6 +187,24 @@ def check_speech(session: Session, emergency_id: int, emergency_seal_value: str 
                              "edited in the database, not by loa", emergency=emergency_id, path=path)
 
 
+# --- bulletins sent down ---------------------------------------------------------------------------------
+
+def bulletin_seal(key: bytes, bulletin_id: int, content: dict[str, Any]) -> str:
+    """The seal of a bulletin sent down: its id and which revision and hash went where, at which level, by whom."""
+    document = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _seal(key, "bulletin", bulletin_id, hashlib.sha256(document.encode()).hexdigest())
+
+
+def check_bulletin(session: Session, bulletin_id: int, content: dict[str, Any], seal: str | None) -> None:
+    """Raise IntegrityError unless ``seal`` is the seal of this bulletin as stored. Nothing without a key."""
+    key = key_of(session)
+    if key is None:
+        return
+    if not _same(seal, bulletin_seal(key, bulletin_id, content)):
+        raise IntegrityError("bulletin {bulletin}: what was sent down no longer matches its seal; it was written or "
+                             "edited in the database, not by loa", bulletin=bulletin_id)
+
+
 # --- audit verify and upgrades ------------------------------------------------------------------------
 
 def approval_problems(session: Session) -> list[str]:

@@ -17,6 +17,7 @@ from loa.cli import users as cli_users
 from loa.cli.airings import airings_app
 from loa.cli.alerts import alerts_app
 from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
+from loa.cli.bulletins import bulletin_app
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
 from loa.cli.emergencies import emergency_app
@@ -90,6 +91,8 @@ app.command("render")(cli_speech.render)
 app.add_typer(alerts_app, name="alert", help="CAP 1.2 alerts: import one, see which communes it reaches.")
 app.add_typer(emergency_app, name="emergency",
               help="Emergencies (khẩn cấp): send one to every outlet now, list them, send a draft, clear one.")
+app.add_typer(bulletin_app, name="bulletin", help="Bulletins between centres (gửi xuống): send one down, the inbox of "
+              "those from above, accept, decline, appraise, and where a sent one stands.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
 
 
@@ -320,7 +323,7 @@ def worker(ctx: typer.Context) -> None:
 def user_add(
     ctx: typer.Context,
     name: str,
-    role: Annotated[str, typer.Option(help="editor, approver or admin.")],
+    role: Annotated[str, typer.Option(help="editor, approver, admin or appraiser (appraises bulletins from above).")],
     station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Station code (or group) this user works on; repeat for more. None: the whole centre.")] = None,
     centre: Annotated[Optional[str], typer.Option(  # noqa: UP045

@@ -53,7 +53,8 @@ def user_list(ctx: typer.Context) -> None:
 def user_set(
     ctx: typer.Context,
     name: Name,
-    role: Annotated[Optional[str], typer.Option(help="editor, approver or admin.")] = None,  # noqa: UP045
+    role: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="editor, approver, admin or appraiser (appraises bulletins from above).")] = None,
     station: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Station codes this user works on (replaces the list).")] = None,
     all_stations: Annotated[bool, typer.Option(help="Work on every station.")] = False,

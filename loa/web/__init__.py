@@ -48,6 +48,8 @@ def create_app(services: Services) -> FastAPI:
         api,
         assets,
         boards,
+        bulletins_api,
+        bulletins_pages,
         calendar_page,
         deliveries,
         devices,
@@ -88,8 +90,8 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
-    for module in (accounts, users_pages, today, emergencies, pieces_pages, calendar_page, deliveries, reports_page,
-                   previews, ical, api, devices):
+    for module in (accounts, users_pages, today, emergencies, pieces_pages, bulletins_pages, calendar_page, deliveries,
+                   reports_page, previews, ical, api, bulletins_api, devices):
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(heartbeats.router)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from content import pieces
+from content import pieces, scope
 from content.db import unit_of_work
 from content.errors import InputError, LoaError, Stale
 from content.models import CHANNELS, LEVELS, PieceState, Review, Revision, User
@@ -120,7 +120,11 @@ def _piece_context(request: Request, piece_id: int, user: User, stale: Stale | N
     services = request.app.state.services
     date, names = _date(request), Names(services.settings, translations(language(request)).gettext)
     with request.app.state.reads.session() as session:
-        piece = pieces.get_piece(session, piece_id, user)
+        piece = pieces.get_piece(session, piece_id)
+        # One sent down to the user's centre from above is theirs to read, not to change (issue 19).
+        mine = scope.reaches_piece(user, piece) or not scope.received(user, piece)
+        if mine:
+            pieces.get_piece(session, piece_id, user)  # the usual refusal for anyone else's
         current, approved = piece.current_revision, piece.approved_revision
         author = session.get(User, piece.author_id)
         reviews = list(session.execute(
@@ -138,12 +142,13 @@ def _piece_context(request: Request, piece_id: int, user: User, stale: Stale | N
             diff = html_diff(revision_lines(approved, date, names), revision_lines(current, date, names),
                              removed=f"r{approved.number}", added=f"r{current.number}")
     outlets = outlet_previews(request, current, dict(campaigns)) if current is not None else {}
-    can_review = (piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
+    can_review = (mine and piece.state == PieceState.SUBMITTED and user.role in ("approver", "admin")
                   and user.id not in (piece.author_id, current.created_by_id if current else None))
     return {
         "piece": piece, "revision": current, "approved": approved, "author": author, "diff": diff,
         "reviews": reviews, "can_review": can_review, "campaigns": campaigns, "channels": CHANNELS,
-        "can_write": user.role in ("editor", "approver", "admin"), "airings": airings,
+        "can_write": mine and user.role in ("editor", "approver", "admin"), "airings": airings,
+        "can_send_down": mine and bool(scope.tree_for(user).children(piece.centre)),  # centres below it
         "typed": {}, "stale": stale_view, **outlets,
     }
 

@@ -89,6 +89,7 @@ def plan(inputs: PlanInputs) -> PlanResult:
     by_outlet = {outlet: [c for c in candidates if outlet in c.channels] for outlet in OUTLETS}
     # Pieces for some stations only (most target all): each group is planned without those not for it.
     narrow = {outlet: [c for c in found if "*" not in c.stations] for outlet, found in by_outlet.items()}
+    levelled = {outlet: [c for c in found if c.levels_at] for outlet, found in by_outlet.items()}
     published = _published_by_outlet(inputs.published)
     memo: dict[tuple, tuple] = {}
     shared: dict[tuple[int, float], PlannedItem] = {}
@@ -99,10 +100,13 @@ def plan(inputs: PlanInputs) -> PlanResult:
         mine = frozenset(published.get((station, outlet), ())) if rules_of(outlet).once_per_station else frozenset()
         seconds_key = _seconds_key(outlet, station, inputs)
         elsewhere = frozenset(c.piece_id for c in narrow.get(outlet, ()) if not c.targets(station))
-        signature = (outlet, seconds_key, mine, existing, elsewhere,
+        # Bulletins sent down at another level than their own have that level on the receiving stations.
+        relevelled = tuple((c.piece_id, c.levels_at[station]) for c in levelled.get(outlet, ())
+                           if station in c.levels_at)
+        signature = (outlet, seconds_key, mine, existing, elsewhere, relevelled,
                      tuple((i.start_at, i.end_at, i.day) for i in instances))
         if signature not in memo:
-            pool = [c for c in by_outlet.get(outlet, []) if c.piece_id not in elsewhere]
+            pool = [c.at(station) for c in by_outlet.get(outlet, []) if c.piece_id not in elsewhere]
             items, short = place_group(GroupInputs(
                 outlet=outlet, instances=instances, existing=existing, candidates=pool,
                 campaigns=inputs.campaigns, seconds_key=seconds_key, published=mine, gap_s=inputs.gap_s,

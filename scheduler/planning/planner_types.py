@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from scheduler.planning.reasons import HELD_REASONS  # why a pin is held out, by code (re-exported here)
@@ -32,6 +32,9 @@ class Candidate:
     level: str
     seconds: Mapping[str, float] = field(default_factory=dict)
     stations: frozenset[str] = frozenset({"*"})
+    #: The level the piece has on some stations instead of ``level``: a bulletin sent down from a higher centre
+    #: at another level than its own (``scheduler.bulletins``), e.g. ``{"99001": "priority"}``.
+    levels_at: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def leads(self) -> bool:
@@ -46,6 +49,11 @@ class Candidate:
     def targets(self, station: str) -> bool:
         """Whether the piece may air on ``station``."""
         return "*" in self.stations or station in self.stations
+
+    def at(self, station: str) -> Candidate:
+        """The candidate as ``station`` plans it: with the level it was sent down at there, if any."""
+        level = self.levels_at.get(station, self.level)
+        return self if level == self.level else replace(self, level=level, levels_at={})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from content.pieces import airable_revisions
 from content.render.program import program_overhead_s
 from content.render.renditions import find_speech
 from content.render.slides import make_slides
+from scheduler.bulletins import planning as sent_down
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.dispatch import notify
@@ -171,6 +172,7 @@ def replan(
     profiles = {spec.code: profile for spec in stations if (profile := board_profile(spec))}
     candidates = _candidates(session, airable_revisions(session), render, set(profiles.values()), now,
                              abbreviations or {}, progress)
+    candidates = sent_down.widen(session, candidates)  # bulletins taken in by communes below the piece's centre
 
     window_start = min((i.start_at for i in instances), default=now)
     window_end = datetime.combine(changes.last_day + timedelta(days=1), time(0), tzinfo=zone)

@@ -41,7 +41,10 @@ CHANNEL = "loa_plan"
 PIECE_ACTIONS = frozenset({"piece.approve", "piece.reject", "piece.retire"})
 AIRING_ACTIONS = frozenset({"airing.pin", "airing.unpin", "airing.remove", "airing.restore", "airing.move"})
 CATALOG_ACTIONS = frozenset({"config.sync", "slot.add"})
-ACTIONS = PIECE_ACTIONS | AIRING_ACTIONS | CATALOG_ACTIONS
+#: A bulletin sent down and taken in (scheduler.bulletins): accepted by a commune, or sent at priority level. Their
+#: audit details name the receiving ``stations`` and the ``outlets``; a sending at another level names no station.
+BULLETIN_ACTIONS = frozenset({"bulletin.send", "bulletin.accept"})
+ACTIONS = PIECE_ACTIONS | AIRING_ACTIONS | CATALOG_ACTIONS | BULLETIN_ACTIONS
 #: Piece actions after which something already published may have to come down (scheduler.dispatch.withdrawals):
 #: a withdrawal, or an approval of a revision that no longer names an outlet.
 WITHDRAWING = frozenset({"piece.retire", "piece.approve"})
@@ -111,6 +114,10 @@ def scope_of(session: Session, action: str, subject: str, details: dict[str, Any
         return (scope, details.get("piece")) if scope else None
     if action in CATALOG_ACTIONS:
         return Scope(), None
+    if action in BULLETIN_ACTIONS:
+        stations = details.get("stations") or []
+        return (Scope(frozenset(stations), frozenset(details.get("outlets") or ())), details.get("piece")) \
+            if stations else None
     return None
 
 

@@ -3,7 +3,7 @@
 A centre's figures are the sums of its subtree's stations: per campaign (theme) from the report's detail lines,
 and in total from the stations' totals (a delivery holding two campaigns counts once in a total, as in the
 report). Bulletins sent down from a centre above and received, accepted and aired below are counted by
-:func:`sent_down`, which issue 19's send-down fills in.
+:func:`sent_down` (issue 19's send-down, ``scheduler.bulletins``).
 """
 
 from __future__ import annotations
@@ -37,9 +37,12 @@ class SentDown:
 
 def sent_down(session: Session, *, start_at: datetime, end_at: datetime, centres: Iterable[str],
               ) -> Mapping[str, SentDown]:
-    """Hook for issue 19's send-down: per centre code, the bulletins sent down to it (or below it) between
-    ``start_at`` and ``end_at``: received, accepted, aired. Nothing is sent down yet, so none."""
-    return {}
+    """Per centre code, the bulletins sent down to it (or below it) between ``start_at`` and ``end_at``: received,
+    accepted, aired, counted once per commune reached (``scheduler.bulletins.status.rolled_up``)."""
+    from scheduler.bulletins.status import rolled_up
+
+    return {code: SentDown(*figures) for code, figures in rolled_up(session, start_at=start_at, end_at=end_at,
+                                                                     centres=centres).items()}
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,12 @@ class Theirs:
     airing: int
     user: int
     emergency: int
+    bulletin: int = 0  # a province bulletin sent down to this centre alone (issue 19's send-down)
 
     def ids(self) -> dict[str, str]:
         return {"piece_id": str(self.submitted), "revision_id": str(self.revision), "delivery_id": self.delivery,
                 "airing_id": str(self.airing), "user_id": str(self.user), "emergency_id": str(self.emergency),
-                "what": "poster", "token_id": "1"}
+                "what": "poster", "token_id": "1", "bulletin_id": str(self.bulletin)}
 
     def subjects(self) -> set[str]:
         return {f"piece:{self.submitted}", f"piece:{self.approved}", f"delivery:{self.delivery}",
@@ -90,12 +91,26 @@ def _things_of(services, centre: str) -> Theirs:
         emergency = issue(session, EmergencyRequest(f"Khẩn cấp {centre}", "Lũ về.", targets=(code,)),
                           actor=get_user(session, "qt-TINH"), now=now, draft=True)
         ids = (approved.id, waiting.id, revision.id, revision.sha256, editor.id, emergency.id)
+        bulletin = _sent_down(session, centre, code, title, now)
     services.plan(days=1)
     with unit_of_work(services.sessions) as session:
         airing = session.scalar(select(Airing).where(Airing.piece_id == ids[0], Airing.removed.is_(False)))
         delivery = session.get(Delivery, airing.delivery_id)
         delivery.state = "dead"  # so that a retry would change it
-        return Theirs(centre, ids[1], ids[2], ids[3], ids[0], title, delivery.id, airing.id, ids[4], ids[5])
+        return Theirs(centre, ids[1], ids[2], ids[3], ids[0], title, delivery.id, airing.id, ids[4], ids[5], bulletin)
+
+
+def _sent_down(session, centre: str, code: str, title: str, now) -> int:
+    """A province piece for ``centre``'s station, sent down to it alone, its title starting with the centre's
+    secret title."""
+    from scheduler.bulletins.sending import send
+
+    editor, approver = get_user(session, "bt-TINH"), get_user(session, "dd-TINH")
+    piece = add_piece(session, PieceContent(f"{title} (bản tin cấp trên)", "Chỉ gửi xuống một xã.",
+                                            channels=("board",), stations=(code,)), author=editor, now=now)
+    submit(session, piece.id, actor=editor, now=now)
+    approve(session, piece.id, actor=approver, now=now)
+    return send(session, piece.id, [centre], level="normal", actor=editor, now=now).id
 
 
 def _client(app, name: str) -> tuple[TestClient, str]:

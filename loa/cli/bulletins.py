@@ -1,0 +1,196 @@
+"""``loa bulletin …``: send an approved piece down to centres below (gửi xuống), the inbox of bulletins from above
+(Bản tin cấp trên), accept, decline or appraise one, and follow where a sent bulletin stands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from loa.cli.state import state_of
+
+bulletin_app = typer.Typer(no_args_is_help=True)
+LEVEL_NAMES = {"normal": "thông thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
+STATE_NAMES = {"received": "đã nhận", "appraised": "đã thẩm định", "accepted": "đã tiếp nhận",
+               "scheduled": "đã xếp lịch", "declined": "từ chối", "planned": "đã vào lịch (ưu tiên)",
+               "alerted": "đã phát khẩn cấp"}
+COLUMN_NAMES = {"received": "nhận", "accepted": "tiếp nhận", "declined": "từ chối", "aired": "đã phát"}
+
+
+@bulletin_app.command("send")
+def send(
+    ctx: typer.Context,
+    piece_id: Annotated[int, typer.Argument(help="The approved piece to send down.")],
+    to: Annotated[list[str], typer.Option("--to", help="A centre below (code); repeat it for more.")],
+    level: Annotated[str, typer.Option(help="normal, priority or emergency.")] = "normal",
+    note: Annotated[str, typer.Option(help="A note to the receiving centres.")] = "",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")] = False,
+) -> None:
+    """Send an approved piece down to centres below: a district stands for all its communes."""
+    from content.db import unit_of_work
+    from content.errors import InputError
+    from content.users import get_user
+    from scheduler.bulletins import sending
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    now = services.now()
+    with unit_of_work(services.sessions) as session:
+        reach = sending.preview(session, piece_id, to, level=level, actor=get_user(session, app_state.user))
+    if level == "emergency" and not yes:
+        if not sys.stdin.isatty():
+            raise InputError("an emergency needs confirmation: run it on a terminal, or pass --yes in a script",
+                             where="--yes")
+        typer.echo(f"PHÁT KHẨN CẤP tin {piece_id} tới {len(reach.communes)} xã, {len(reach.stations)} điểm phát.")
+        typer.confirm("Phát ngay?", abort=True)
+    with unit_of_work(services.sessions) as session:
+        bulletin = sending.send(session, piece_id, to, level=level, actor=get_user(session, app_state.user), now=now,
+                                note=note, source="cli")
+        bulletin_id, emergency_id = bulletin.id, bulletin.emergency_id
+    if app_state.as_json:
+        typer.echo(json.dumps({"id": bulletin_id, "level": level, "communes": sorted(reach.communes),
+                               "emergency": emergency_id}))
+        return
+    typer.echo(f"Đã gửi xuống bản tin {bulletin_id} ({LEVEL_NAMES.get(level, level)}) tới "
+               f"{len(reach.communes)} xã: {', '.join(sorted(reach.communes))}.")
+    if emergency_id is not None:
+        from loa.cli.emergencies import _push_now, _say_pushed
+
+        _say_pushed(_push_now(app_state))
+
+
+@bulletin_app.command("inbox")
+def inbox(ctx: typer.Context,
+          all_: Annotated[bool, typer.Option("--all", help="Also those already decided.")] = False) -> None:
+    """Bulletins sent down to your centre (Bản tin cấp trên), newest first."""
+    from content.bulletin_models import ReceiptState
+    from content.db import unit_of_work
+    from content.users import get_user
+    from scheduler.bulletins import decisions
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    zone = services.settings.zone
+    with unit_of_work(services.sessions) as session:
+        user = get_user(session, app_state.user)
+        rows = [{"id": b.id, "piece": b.piece_id, "title": v.title, "level": b.level, "from": b.from_centre,
+                 "sent_by": b.sent_by, "sent_at": b.sent_at.astimezone(zone).isoformat(), "note": b.note,
+                 "state": r.state, "reason": r.reason, "centre": r.centre}
+                for r, b, v in decisions.inbox(session, user, states=None if all_ else ReceiptState.OPEN)]
+    if app_state.as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Bản tin cấp trên ({len(rows)})")
+    for column in ("số", "tiêu đề", "mức", "từ", "gửi lúc", "trạng thái"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["id"]), row["title"], LEVEL_NAMES.get(row["level"], row["level"]), row["from"],
+                      row["sent_at"][:16].replace("T", " "), STATE_NAMES.get(row["state"], row["state"]))
+    Console().print(table)
+
+
+@bulletin_app.command("accept")
+def accept(
+    ctx: typer.Context,
+    bulletin_id: Annotated[int, typer.Argument(help="The bulletin's number in the inbox.")],
+    program: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--program", help="Also pin it into this program (a delivery id); repeat it for more.")] = None,
+) -> None:
+    """Accept a bulletin from above into your centre's plan (its approval travels with it)."""
+    from content.db import unit_of_work
+    from content.users import get_user
+    from scheduler.bulletins import decisions
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    with unit_of_work(services.sessions) as session:
+        receipt = decisions.accept(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
+                                   programs=program or ())
+        state, programs = receipt.state, receipt.programs or []
+    line = f"Đã tiếp nhận bản tin {bulletin_id} ({STATE_NAMES.get(state, state)})"
+    if programs:
+        line += f", xếp vào {len(programs)} chương trình"
+    typer.echo(line + "; lịch phát của xã sẽ tự cập nhật.")
+
+
+@bulletin_app.command("decline")
+def decline(
+    ctx: typer.Context,
+    bulletin_id: Annotated[int, typer.Argument(help="The bulletin's number in the inbox.")],
+    reason: Annotated[str, typer.Option(help="Why it is declined (the sender sees it).")] = "",
+) -> None:
+    """Decline a bulletin from above, saying why."""
+    from content.db import unit_of_work
+    from content.users import get_user
+    from scheduler.bulletins import decisions
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    with unit_of_work(services.sessions) as session:
+        decisions.decline(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
+                          reason=reason)
+    typer.echo(f"Đã từ chối bản tin {bulletin_id}.")
+
+
+@bulletin_app.command("appraise")
+def appraise(
+    ctx: typer.Context,
+    bulletin_id: Annotated[int, typer.Argument(help="The bulletin's number in the inbox.")],
+    passed: Annotated[bool, typer.Option("--pass/--fail", help="The editorial board's verdict.")] = True,
+    note: Annotated[str, typer.Option(help="The board's note (required when it fails).")] = "",
+) -> None:
+    """The editorial board appraises (thẩm định) a bulletin before it may be accepted."""
+    from content.db import unit_of_work
+    from content.users import get_user
+    from scheduler.bulletins import decisions
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    with unit_of_work(services.sessions) as session:
+        decisions.appraise(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
+                           passed=passed, note=note)
+    typer.echo(f"Đã thẩm định bản tin {bulletin_id}: " + ("đạt." if passed else "không đạt."))
+
+
+@bulletin_app.command("status")
+def status(ctx: typer.Context,
+           bulletin_id: Annotated[int, typer.Argument(help="The bulletin's number.")]) -> None:
+    """Where a bulletin sent down stands: per centre and per commune, received, accepted, aired, declined."""
+    from content.db import unit_of_work
+    from content.users import get_user
+    from scheduler.bulletins.status import COUNTED
+    from scheduler.bulletins.status import status as bulletin_status
+
+    app_state = state_of(ctx)
+    services = app_state.services()
+    with unit_of_work(services.sessions) as session:
+        found = bulletin_status(session, bulletin_id, actor=get_user(session, app_state.user))
+        data = found.to_dict()
+    if app_state.as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"Bản tin {data['id']}: {data['title']} ({LEVEL_NAMES.get(data['level'], data['level'])}), "
+                  f"gửi bởi {data['sent_by']}")
+    centres = Table(title="theo trung tâm")
+    centres.add_column("trung tâm")
+    for name in COUNTED:
+        centres.add_column(COLUMN_NAMES[name], justify="right")
+    for row in data["centres"]:
+        centres.add_row(f"{row['centre']} {row['name']}", *(str(row[name]) for name in COUNTED))
+    console.print(centres)
+    communes = Table(title="theo xã")
+    for column in ("xã", "qua", "trạng thái", "lý do", "đã phát"):
+        communes.add_column(column, overflow="fold")
+    for row in data["communes"]:
+        communes.add_row(f"{row['centre']} {row['name']}", row["via"], STATE_NAMES.get(row["state"], row["state"]),
+                         row["reason"] or "", str(row["aired"]))
+    console.print(communes)
