@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from content.centres import Tree
 from content.models import User
+from content.scope import tree_for
 from loa.web.auth import current_user
 from loa.web.today import visible_stations
 from loa.web.view import render
@@ -20,14 +22,22 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 ORDER = (DeviceState.OFFLINE, DeviceState.FAULTY, DeviceState.LATE, DeviceState.UNKNOWN, DeviceState.ONLINE)
 
 
-def station_filters(stations: Sequence[StationSpec]) -> dict[str, tuple[str, frozenset[str]]]:
-    """The choices of the filter: key → (label, the station codes it keeps). One per station group (``group:<name>``).
-
-    The seam for centres (config/centres.toml): a centre adds ``centre:<code>`` with its stations' codes here; the
-    page only ever filters by a set of station codes.
-    """
+def station_filters(stations: Sequence[StationSpec], tree: Tree | None = None,
+                    home: str | None = None) -> dict[str, tuple[str, frozenset[str]]]:
+    """The choices of the filter: key → (label, the station codes it keeps). One per centre below ``home`` in
+    ``tree`` (``centre:<code>``, parents first), then one per station group (``group:<name>``)."""
+    codes = frozenset(s.code for s in stations)
+    out: dict[str, tuple[str, frozenset[str]]] = {}
+    if tree is not None and not tree.implicit:
+        below = tree.subtree(home)
+        for node in tree.ordered():
+            held = tree.stations(node.code)
+            if node.code in below and node.code != tree.home(home) and held is not None:
+                out[f"centre:{node.code}"] = (node.name, codes & held)
     groups = sorted({group for spec in stations for group in spec.groups})
-    return {f"group:{group}": (group, frozenset(s.code for s in stations if group in s.groups)) for group in groups}
+    out.update({f"group:{group}": (group, frozenset(s.code for s in stations if group in s.groups))
+                for group in groups})
+    return out
 
 
 def chosen(stations: Sequence[StationSpec], codes: frozenset[str] | None) -> list[StationSpec]:
@@ -42,7 +52,7 @@ def devices_page(request: Request, only: str = "", user: User = Depends(current_
     services = request.app.state.services
     now = services.now()
     stations = visible_stations(request, user)
-    filters = station_filters(stations)
+    filters = station_filters(stations, tree_for(user), user.centre)
     codes = filters[only][1] if only in filters else None
     with request.app.state.reads.session() as session:
         rows = roster(session, chosen(stations, codes), services.settings.loa.devices, now)

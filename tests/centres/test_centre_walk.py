@@ -239,3 +239,19 @@ def test_an_admin_places_users_only_in_their_own_subtree(centre_tree):
         assert get_user(session, "moi-hoabinh").centre == "HOABINH"
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.details["name"].as_string() == "moi-tay")) == 0
+
+
+def test_the_devices_page_filters_by_the_centres_below_the_user(centre_tree):
+    app = create_app(centre_tree.services)
+    province, _ = _client(app, "dd-TINH")
+    page = province.get("/devices").text
+    assert 'value="centre:DONG"' in page and 'value="centre:ANTHAI"' in page
+    east = province.get("/devices", params={"only": "centre:DONG"}).text
+    assert set(re.findall(r'data-station="(\d+)"', east)) == {"99011", "99012"}
+
+    district, _ = _client(app, "dd-TAY")
+    page = district.get("/devices").text
+    assert 'value="centre:PHUXUAN"' in page and 'value="centre:DONG"' not in page
+    assert set(re.findall(r'data-station="(\d+)"', page)) == {"99021", "99022"}
+    assert set(re.findall(r'data-station="(\d+)"', district.get("/devices", params={"only": "centre:DONG"}).text)) \
+        == {"99021", "99022"}  # a centre outside their reach is no filter at all
