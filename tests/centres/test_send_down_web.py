@@ -4,6 +4,8 @@ an emergency shown once more before it goes, and the same through ``/api``."""
 
 from __future__ import annotations
 
+import re
+
 from centres_support import PASSWORD
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -83,6 +85,8 @@ def test_send_down_accept_decline_and_follow_in_the_pages(centre_tree):
     status = province.get(location)
     assert 'id="centres"' in status.text and 'id="communes"' in status.text
     assert "Xã vừa phát tin này" in status.text and "đã tiếp nhận" in status.text
+    headers = re.findall(r"<th>([^<]+)</th>", status.text.split('id="centres"')[1].split("</thead>")[0])
+    assert headers[1:] == ["Đã nhận", "Đã tiếp nhận", "Đã phát", "Từ chối"]  # received and taken in told apart
     assert 'name="viewport"' in status.text  # phone-first, as every page
 
 
