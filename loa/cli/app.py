@@ -19,6 +19,8 @@ from loa.cli.alerts import alerts_app
 from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, audit_verify
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
+from loa.cli.devices import device_app
+from loa.cli.edge import edge_app
 from loa.cli.emergencies import emergency_app
 from loa.cli.ingest import ingest_app
 from loa.cli.pieces import pieces_app
@@ -91,6 +93,8 @@ app.add_typer(alerts_app, name="alert", help="CAP 1.2 alerts: import one, see wh
 app.add_typer(emergency_app, name="emergency",
               help="Emergencies (khẩn cấp): send one to every outlet now, list them, send a draft, clear one.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
+app.add_typer(device_app, name="device", help="Edge devices: enrolment codes, the list, revoking one.")
+app.add_typer(edge_app, name="edge", help="The loa edge agent beside an amplifier: enrol it, run it.")
 
 
 @app.callback()

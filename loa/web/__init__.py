@@ -38,6 +38,7 @@ def create_app(services: Services) -> FastAPI:
         boards,
         calendar_page,
         deliveries,
+        edge_api,
         emergencies,
         feeds,
         health,
@@ -76,6 +77,7 @@ def create_app(services: Services) -> FastAPI:
                    previews, ical, api):
         app.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(edge_api.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)

@@ -1,0 +1,66 @@
+"""A real `loa edge` agent against a real `loa serve`, both on fake clocks, playing into a file sink: it plays the
+planned program at slot time from its verified cache and loa gets signed as-played records of what it played."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from e2e_support import at
+from edge_support import Edge, Serve, enrol, local, prepare, rows, serve_edges, wait
+from sqlalchemy import select
+
+from scheduler.models import AsPlayed, Delivery
+
+T0 = at("05:59:35")
+
+
+@pytest.fixture
+def edge_ready(cli, config_dir, tmp_path):
+    serve_edges(config_dir)
+    prepare(cli, T0)
+    serve = Serve(config_dir, cli.database_url, T0)
+    started: list = []
+    try:
+        config = enrol(cli, serve, tmp_path / "edge", T0)
+        yield serve, config, started
+    finally:
+        for process in [*started, serve]:
+            process.stop()
+
+
+def test_the_edge_plays_the_planned_program_at_slot_time_and_loa_gets_what_it_played(cli, config_dir, edge_ready):
+    serve, config, started = edge_ready
+    edge = Edge(config, T0)
+    started.append(edge)
+
+    def programs():
+        return [p for p in edge.schedule()["programs"] if datetime.fromisoformat(p["start_at"]) == local("06:00")]
+
+    program = wait(programs, "the 06:00 program in the edge's cache", edge, serve)[0]
+    items = program["items"]
+    titles = [i["title"] for i in items]
+    assert titles[0] == "Nhạc hiệu mở đầu" and "Tiêm phòng dại" in titles
+    assert edge.sink_seconds() == 0  # nothing plays before the slot
+
+    def stored():
+        return rows(config_dir, cli.database_url, select(
+            AsPlayed.seq, AsPlayed.delivery_id, AsPlayed.item, AsPlayed.played_s, AsPlayed.complete,
+            AsPlayed.started_at).order_by(AsPlayed.seq))
+
+    kept = wait(lambda: len(stored()) == len(items) and stored(), "the as-played records at loa", edge, serve,
+                timeout=120)
+    assert [k[0] for k in kept] == list(range(1, len(items) + 1))
+    assert [k[1] for k in kept] == [program["delivery_id"]] * len(items)
+    assert [k[2] for k in kept] == [i["item"] for i in items]
+    assert all(k[4] for k in kept)
+    assert kept[0][5] >= local("06:00")  # at slot time, by loa's clock
+    # the decoded output is the program: its length is the sum of the items' lengths as loa measured them, and
+    # what the records say was played is what went into the output
+    assert edge.sink_seconds() == pytest.approx(sum(i["duration_s"] for i in items), abs=0.1 * len(items))
+    assert sum(k[3] for k in kept) == pytest.approx(edge.sink_seconds(), abs=0.01)
+    for record, item in zip(kept, items, strict=True):
+        assert record[3] == pytest.approx(item["duration_s"], abs=0.1)
+    delivered = rows(config_dir, cli.database_url, select(Delivery.state).where(Delivery.id == program["delivery_id"]))
+    assert delivered == [("delivered",)]
+    assert "Traceback" not in edge.text() + serve.text()
