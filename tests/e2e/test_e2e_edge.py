@@ -3,11 +3,12 @@ planned program at slot time from its verified cache and loa gets signed as-play
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from e2e_support import at
-from edge_support import Edge, Serve, enrol, local, prepare, rows, serve_edges, wait
+import requests
+from e2e_support import APPROVER, at
+from edge_support import STATION, Edge, Serve, enrol, local, prepare, rows, serve_edges, wait
 from sqlalchemy import select
 
 from scheduler.models import AsPlayed, Delivery
@@ -64,3 +65,34 @@ def test_the_edge_plays_the_planned_program_at_slot_time_and_loa_gets_what_it_pl
     delivered = rows(config_dir, cli.database_url, select(Delivery.state).where(Delivery.id == program["delivery_id"]))
     assert delivered == [("delivered",)]
     assert "Traceback" not in edge.text() + serve.text()
+
+
+def test_an_emergency_cuts_into_the_program_within_seconds_and_the_program_goes_on_after(cli, config_dir, edge_ready):
+    serve, config, started = edge_ready
+    edge = Edge(config, T0)
+    started.append(edge)
+    program = wait(lambda: [p for p in edge.schedule()["programs"]
+                            if datetime.fromisoformat(p["start_at"]) == local("06:00")], "the 06:00 program cached",
+                   edge, serve)[0]
+    items = program["items"]
+    playing = edge.folder / "edge-cache" / "playing.json"
+    wait(lambda: playing.exists() and items[1]["item"] in playing.read_text(), "the piece playing", edge, serve,
+         timeout=120)
+    issued = datetime.fromisoformat(requests.get(f"{serve.url}/healthz", timeout=5).json()["time"])  # loa's clock
+    cli("emergency", "send", "--stations", STATION, "--title", "Bão số 9", "--text",
+        "Bão số 9 sắp đổ bộ, bà con vào nơi trú ẩn an toàn ngay.", "--yes", now=issued.isoformat(), user=APPROVER)
+
+    def stored():
+        return rows(config_dir, cli.database_url, select(
+            AsPlayed.delivery_id, AsPlayed.item, AsPlayed.played_s, AsPlayed.complete, AsPlayed.started_at)
+            .order_by(AsPlayed.seq))
+
+    kept = wait(lambda: len(stored()) == len(items) + 1 and stored(), "the emergency and the rest of the program",
+                edge, serve, timeout=120)
+    assert [(k[0], k[1]) for k in kept] == [
+        (program["delivery_id"], items[0]["item"]), (program["delivery_id"], items[1]["item"]),
+        (kept[2][0], "speech"), (program["delivery_id"], items[2]["item"])]
+    assert kept[2][0].startswith("emergency-") and kept[2][3] and kept[2][2] > 1
+    assert not kept[1][3] and kept[1][2] < items[1]["duration_s"]  # the piece was cut for the emergency
+    assert kept[2][4] - issued < timedelta(seconds=10)  # by loa's clock: within seconds of being issued
+    assert kept[0][3] and kept[3][3]
