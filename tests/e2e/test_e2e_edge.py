@@ -64,6 +64,10 @@ def test_the_edge_plays_the_planned_program_at_slot_time_and_loa_gets_what_it_pl
         assert record[3] == pytest.approx(item["duration_s"], abs=0.1)
     delivered = rows(config_dir, cli.database_url, select(Delivery.state).where(Delivery.id == program["delivery_id"]))
     assert delivered == [("delivered",)]
+    # the report counts it aired beside pushed; the 17:00 program is pushed to the edge but not aired yet
+    total = cli.json("report", "--from", "2026-11-23", "--to", "2026-11-23", "--station", STATION)["total"]
+    assert (total["airings"], total["aired"], total["aired_partial"], total["not_aired"]) == (2, 1, 0, 1)
+    assert total["minutes_played"] == round(kept[1][3] / 60, 1)
     assert "Traceback" not in edge.text() + serve.text()
 
 

@@ -151,4 +151,6 @@ def test_an_edge_killed_mid_program_resumes_at_the_next_item_and_reports_the_par
     assert partial[3] <= killed_at - intro[3] + 0.01  # never more than what reached the output
     # after the restart it went on with the next item, not the one it was killed in
     assert resumed.sink_seconds() == pytest.approx(killed_at + outro[3], abs=0.01)
+    total = cli.json("report", "--from", "2026-11-23", "--to", "2026-11-23", "--station", "99001")["total"]
+    assert (total["aired"], total["aired_partial"]) == (0, 1)  # the report says the piece was cut, not aired
     assert RATE == 22050
