@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from content.db import unit_of_work
@@ -31,12 +34,14 @@ class Nonces:
 
     def __init__(self) -> None:
         self._seen: dict[tuple[int, str], float] = {}
+        self._swept = 0.0
         self._lock = threading.Lock()
 
     def fresh(self, device_id: int, nonce: str, now_s: float) -> bool:
         with self._lock:
-            if len(self._seen) > 50_000 or now_s % 60 < 1:
+            if abs(now_s - self._swept) > 60:  # forget what is older than the window, once a minute
                 self._seen = {k: t for k, t in self._seen.items() if t > now_s - 2 * protocol.WINDOW_S}
+                self._swept = now_s
             if (device_id, nonce) in self._seen:
                 return False
             self._seen[(device_id, nonce)] = now_s
@@ -67,7 +72,22 @@ def _target(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _serve(request: Request, body: bytes, work: Callable[[Any, EdgeDevice, str], Any]) -> Response:
+@contextmanager
+def _session(request: Request, write: bool) -> Iterator[Session]:
+    """A write transaction, or for a pull a read-only one that never takes SQLite's write lock (with the seal key
+    of the write sessions, so every seal is still checked)."""
+    services = request.app.state.services
+    if write:
+        with unit_of_work(services.sessions) as session:
+            yield session
+        return
+    with request.app.state.reads.session() as session:
+        session.info.update(services.sessions.kw.get("info", {}))
+        yield session
+
+
+def _serve(request: Request, body: bytes, work: Callable[[Any, EdgeDevice, str], Any], *,
+           write: bool = False) -> Response:
     """Authenticate and verify one device request, run ``work(session, device, key)`` in one transaction, and sign
     its answer (a dict) or pass a ready Response through."""
     services = request.app.state.services
@@ -86,7 +106,7 @@ def _serve(request: Request, body: bytes, work: Callable[[Any, EdgeDevice, str],
             raise Refused(401, "missing X-Loa-Nonce or X-Loa-Signature")
         if abs(now.timestamp() - stamp) > protocol.WINDOW_S:
             raise Refused(401, "stale timestamp")
-        with unit_of_work(services.sessions) as session:
+        with _session(request, write) as session:
             try:
                 device = edges.authenticate(session, auth[7:].strip())
             except NotAllowed:
@@ -120,10 +140,20 @@ def _json(body: bytes) -> dict[str, Any]:
 
 
 def _sealed_items(key: str, entry: dict[str, Any]) -> dict[str, Any]:
-    for item in entry["items"]:
-        item["url"] = f"/api/edge/files/{item['sha256']}"
-        item["seal"] = protocol.item_seal(key, entry["delivery_id"], item["item"], item["sha256"])
-    return entry
+    """A copy of a program or emergency whose items carry their file URL and this device's item seal."""
+    items = [{**item, "url": f"/api/edge/files/{item['sha256']}",
+              "seal": protocol.item_seal(key, entry["delivery_id"], item["item"], item["sha256"])}
+             for item in entry["items"]]
+    return {**entry, "items": items}
+
+
+def _feed(request: Request, session: Any, device: EdgeDevice, days: int) -> edge_feed.Feed:
+    """The station outlet's feed, shared by its devices: computed again when anything audited changed (every approval,
+    retirement, push, emergency) and at least once a minute, so a thousand devices do not each re-check the seals."""
+    now = request.app.state.services.now()
+    minute = now.replace(second=0, microsecond=0)
+    return request.app.state.reads.cached(session, ("edge-feed", device.station_id, device.outlet, days, minute),
+                                          lambda: edge_feed.published(session, device, now=now, days=days))
 
 
 @router.post("/enrol")
@@ -156,7 +186,7 @@ async def schedule(request: Request, days: int = Query(2, ge=1, le=edge_feed.MAX
     body = await request.body()
 
     def work(session: Any, device: EdgeDevice, key: str) -> dict[str, Any]:
-        feed = edge_feed.published(session, device, now=request.app.state.services.now(), days=days)
+        feed = _feed(request, session, device, days)
         return {"device_id": device.id, "station": device.station.code, "outlet": device.outlet,
                 "programs": [_sealed_items(key, p) for p in feed.programs],
                 "emergencies": [_sealed_items(key, e) for e in feed.emergencies], "withheld": feed.withheld}
@@ -170,7 +200,10 @@ async def emergencies(request: Request) -> Response:
     body = await request.body()
 
     def work(session: Any, device: EdgeDevice, key: str) -> dict[str, Any]:
-        found, _ = edge_feed.in_force(session, device, now=request.app.state.services.now())
+        now = request.app.state.services.now()
+        bucket = now.replace(second=now.second // 2 * 2, microsecond=0)  # a start at a set time: within 2 s
+        found, _ = request.app.state.reads.cached(session, ("edge-emergencies", device.station_id, bucket),
+                                                  lambda: edge_feed.in_force(session, device, now=now))
         return {"emergencies": [_sealed_items(key, e) for e in found]}
 
     return await run_in_threadpool(_serve, request, body, work)
@@ -193,7 +226,7 @@ async def files(request: Request, sha256: str) -> Response:
     body = await request.body()
 
     def work(session: Any, device: EdgeDevice, key: str) -> Response | dict[str, Any]:
-        feed = edge_feed.published(session, device, now=request.app.state.services.now(), days=edge_feed.MAX_DAYS)
+        feed = _feed(request, session, device, edge_feed.MAX_DAYS)
         item = feed.files.get(sha256.lower())
         if item is None or not item.path.is_file():
             return JSONResponse({"error": "no such file in this device's schedule"}, status_code=404)
@@ -232,7 +265,7 @@ async def heartbeat(request: Request) -> Response:
                          beat=_beat(_json(body)), now=request.app.state.services.now())
         return {"ok": True}
 
-    return await run_in_threadpool(_serve, request, body, work)
+    return await run_in_threadpool(partial(_serve, write=True), request, body, work)
 
 
 @router.post("/played")
@@ -247,4 +280,4 @@ async def played(request: Request) -> Response:
         top = edge_feed.store_played(session, device, records, now=request.app.state.services.now())
         return {"accepted_through": top}
 
-    return await run_in_threadpool(_serve, request, body, work)
+    return await run_in_threadpool(partial(_serve, write=True), request, body, work)

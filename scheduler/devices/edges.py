@@ -112,7 +112,7 @@ def authenticate(session: Session, token: str) -> EdgeDevice:
     return device
 
 
-def revoke(session: Session, device_id: int, *, actor: str, now: datetime) -> EdgeDevice:
+def revoke(session: Session, device_id: int, actor: str, now: datetime) -> EdgeDevice:
     """Refuse the device's token from now on (already revoked: unchanged). Audited."""
     device = session.get(EdgeDevice, device_id)
     if device is None:
