@@ -3,6 +3,7 @@ planned program at slot time from its verified cache and loa gets signed as-play
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -68,6 +69,16 @@ def test_the_edge_plays_the_planned_program_at_slot_time_and_loa_gets_what_it_pl
     total = cli.json("report", "--from", "2026-11-23", "--to", "2026-11-23", "--station", STATION)["total"]
     assert (total["airings"], total["aired"], total["aired_partial"], total["not_aired"]) == (2, 1, 0, 1)
     assert total["minutes_played"] == round(kept[1][3] / 60, 1)
+
+    # revoked, the device is answered 401 and stops pulling (it keeps what it has)
+    device = cli.json("device", "list", now=T0)[0]["id"]
+    cli("device", "revoke", str(device), now=T0)
+    wait(lambda: "it no longer pulls" in edge.text(), "the revoked edge to stop pulling", edge, serve)
+    assert "401 Unauthorized" in serve.text()
+    pulls = serve.text().count("/api/edge/")
+    time.sleep(3)  # three of its sync intervals: nothing more comes
+    assert serve.text().count("/api/edge/") == pulls
+    assert edge.process.poll() is None  # still running on its cache, not crashed
     assert "Traceback" not in edge.text() + serve.text()
 
 
