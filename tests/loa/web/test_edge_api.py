@@ -3,14 +3,17 @@ refused, a revoked device answered 401, and as-played records sent twice stored 
 
 from __future__ import annotations
 
+import copy
 import json
+from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from content.db import unit_of_work
 from loa.edge import protocol
 from scheduler.devices import edges
-from scheduler.models import AsPlayed, DeviceHealth
+from scheduler.models import AsPlayed, Delivery, DeviceHealth
 
 
 def _code(web) -> str:
@@ -99,3 +102,43 @@ def test_as_played_records_sent_twice_are_kept_once(web):
     headers, body = _signed(web, device, "POST", "/api/edge/played", {"records": [{"seq": 4}]})
     bad = client.post("/api/edge/played", headers=headers, content=body)
     assert bad.status_code == 422 and "a record needs" in bad.json()["error"]
+
+
+@pytest.fixture
+def edge_outlets(config_dir):
+    """Every demo loudspeaker served by edge devices, programs published two days ahead."""
+    stations = config_dir / "stations.toml"
+    folder = 'loudspeaker = { type = "folder", dir = "var/out/loudspeaker" }'
+    edge = 'loudspeaker = { type = "edge", lead = "48h" }'
+    stations.write_text(stations.read_text(encoding="utf-8").replace(folder, edge), encoding="utf-8")
+
+
+def test_a_payload_altered_in_the_database_is_withheld_from_the_edges(edge_outlets, web):
+    services = web.services
+    web.piece(approved=True)
+    services.plan(days=1)
+    dispatcher = services.dispatcher()
+    try:
+        dispatcher.run_once(services.now(), due_by=services.now() + timedelta(days=2))
+    finally:
+        dispatcher.close()
+    client = web.client()
+    device = _enrolled(web, client)
+    headers, _ = _signed(web, device, "GET", "/api/edge/schedule?days=2")
+    listed = client.get("/api/edge/schedule?days=2", headers=headers).json()
+    assert listed["programs"] and not listed["withheld"]
+    program = listed["programs"][0]
+    assert all(protocol.item_seal_valid(device["key"], program["delivery_id"], i["item"], i["sha256"], i["seal"])
+               for i in program["items"])
+
+    with unit_of_work(services.sessions) as session:  # someone edits the stored payload behind loa's back
+        row = session.get(Delivery, program["delivery_id"])
+        payload = copy.deepcopy(row.payload)
+        payload["delivery"]["clips"][0]["title"] = "Tin giả"
+        session.execute(update(Delivery).where(Delivery.id == row.id).values(payload=payload))
+    services.clock.offset += timedelta(minutes=1)  # the shared feed is recomputed at least once a minute
+    headers, _ = _signed(web, device, "GET", "/api/edge/schedule?days=2")
+    after = client.get("/api/edge/schedule?days=2", headers=headers).json()
+    assert program["delivery_id"] not in [p["delivery_id"] for p in after["programs"]]
+    withheld = {w["delivery_id"]: w["reason"] for w in after["withheld"]}
+    assert "does not match its seal" in withheld[program["delivery_id"]]
