@@ -106,7 +106,7 @@ def _serve(request: Request, body: bytes, work: Callable[[Any, EdgeDevice, str],
             raise Refused(401, "missing X-Loa-Nonce or X-Loa-Signature")
         if abs(now.timestamp() - stamp) > protocol.WINDOW_S:
             raise Refused(401, "stale timestamp")
-        with _session(request, write) as session:
+        with _session(request, write=False) as session:  # the checks read; SQLite's write lock is not held for them
             try:
                 device = edges.authenticate(session, auth[7:].strip())
             except NotAllowed:
@@ -116,7 +116,13 @@ def _serve(request: Request, body: bytes, work: Callable[[Any, EdgeDevice, str],
                 raise Refused(401, "bad signature")
             if not _nonces.fresh(device.id, nonce, now.timestamp()):
                 raise Refused(401, "replayed request")
-            answer = work(session, device, key)
+            if not write:
+                answer = work(session, device, key)
+        if write:
+            with _session(request, write=True) as session:
+                writer = session.get(EdgeDevice, device.id)
+                assert writer is not None  # devices are revoked, never deleted
+                answer = work(session, writer, key)
     except Refused as refused:
         return _error(refused.status, str(refused), now)
     except InputError as error:
