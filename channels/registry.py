@@ -11,6 +11,7 @@ from channels.base import Channel, ChannelOptions
 KINDS: dict[str, str] = {
     "loudspeaker.folder": "channels.loudspeaker.folder:FolderLoudspeaker",
     "loudspeaker.http": "channels.loudspeaker.http:HttpLoudspeaker",
+    "loudspeaker.edge": "channels.loudspeaker.edge:EdgeLoudspeaker",
     "board.http": "channels.board.http:HttpBoard",
     "board.kiosk": "channels.board.kiosk:KioskBoard",
     "portal.feed": "channels.portal.feed:FeedPortal",

@@ -30,15 +30,15 @@ def parse_clock(value: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def parse_length(value: str) -> int:
-    """``"30m"``, ``"1h30m"``, ``"24h"``, ``"45s"`` → seconds."""
+def parse_length(value: str, *, max_hours: int = 24) -> int:
+    """``"30m"``, ``"1h30m"``, ``"24h"``, ``"45s"`` → seconds (at most ``max_hours``)."""
     match = _LENGTH.fullmatch(value.strip())
     if not value.strip() or not match:
         raise ValueError(f"{value!r} is not a length; write e.g. 30m, 1h30m, 24h or 45s")
     hours, minutes, seconds = (int(part or 0) for part in match.groups())
     total = hours * 3600 + minutes * 60 + seconds
-    if not 0 < total <= 24 * 3600:
-        raise ValueError(f"{value!r} must be more than 0 and at most 24h")
+    if not 0 < total <= max_hours * 3600:
+        raise ValueError(f"{value!r} must be more than 0 and at most {max_hours}h")
     return total
 
 
@@ -86,10 +86,15 @@ def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
         raise ValueError(f"{where}: {problem['msg']}") from None
     if options.lead is not None:
         try:
-            parse_length(options.lead)
+            parse_length(options.lead, max_hours=_max_lead_hours(options))
         except ValueError as error:
             raise ValueError(f"lead: {error}") from None
     return options
+
+
+def _max_lead_hours(options: ChannelOptions) -> int:
+    """How far ahead an outlet may be pushed: a day, or longer where its adapter says (an edge agent caches days)."""
+    return int(getattr(options, "max_lead_hours", 24))
 
 
 #: What a station code may be (letters, digits, ``_`` and ``-``, at most 16).
@@ -123,7 +128,7 @@ class StationSpec(_Section):
         options = self.outlet(name)
         if options is None or options.lead is None:
             return timedelta(minutes=default_minutes)
-        return timedelta(seconds=parse_length(options.lead))
+        return timedelta(seconds=parse_length(options.lead, max_hours=_max_lead_hours(options)))
 
     @property
     def outlets(self) -> list[str]:

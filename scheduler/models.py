@@ -309,3 +309,57 @@ class DeviceHealth(Base):
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the open offline alert, if any
 
     station: Mapped[Station] = relationship()
+
+
+class EdgeDevice(Base):
+    """A ``loa edge`` agent enrolled for one outlet of one station: its bearer token (hashed) and its HMAC key
+    (sealed under the install's secret, never stored in clear). A revoked device is refused from then on."""
+
+    __tablename__ = "edge_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    outlet: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(Text)  # Fernet token of the device key (scheduler.devices.edges)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+    station: Mapped[Station] = relationship()
+
+
+class EdgeEnrolment(Base):
+    """A one-time enrolment code an admin made for one outlet of one station (kept hashed)."""
+
+    __tablename__ = "edge_enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    outlet: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("edge_devices.id"))
+
+
+class AsPlayed(Base):
+    """What an edge device says it played of one item of a delivery (proof of broadcast); ``seq`` numbers the
+    device's records, so a record sent twice is stored once."""
+
+    __tablename__ = "as_played"
+    __table_args__ = (Index("uq_as_played_seq", "device_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("edge_devices.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    delivery_id: Mapped[str] = mapped_column(String(32), index=True)
+    item: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    played_s: Mapped[float] = mapped_column(Float)
+    complete: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,15 @@ def render_alert(title: str, text: str, recording: Path | None, settings: Render
             samples, _ = normalize_loudness(audio.samples_of(segment), settings.audio.sample_rate,
                                             target_lufs=settings.audio.loudness_lufs,
                                             ceiling_db=settings.audio.true_peak_db)
-            audio.write_mp3(audio.segment_of(samples, rate=settings.audio.sample_rate), path,
+            # Written aside and linked into place: when two processes (a CLI sending it and loa serve's lane)
+            # render the same alert at once, the first file stays and both hash that one (encodes differ by bytes).
+            partial = path.with_name(f".{path.stem}.{os.getpid()}.mp3")
+            audio.write_mp3(audio.segment_of(samples, rate=settings.audio.sample_rate), partial,
                             bitrate=settings.audio.bitrate, tags={"title": title, "artist": "loa"})
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                pass
+            finally:
+                partial.unlink(missing_ok=True)
     return AlertAudio(path, file_sha256(path), round(audio.mp3_duration(path), 3))

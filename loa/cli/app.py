@@ -20,6 +20,8 @@ from loa.cli.audit import audit_list, audit_rotate_key, audit_seal_approvals, au
 from loa.cli.bulletins import bulletin_app
 from loa.cli.db import db_app
 from loa.cli.deliveries import deliveries_app
+from loa.cli.devices import device_app
+from loa.cli.edge import edge_app
 from loa.cli.emergencies import emergency_app
 from loa.cli.ingest import ingest_app
 from loa.cli.pieces import pieces_app
@@ -94,6 +96,8 @@ app.add_typer(emergency_app, name="emergency",
 app.add_typer(bulletin_app, name="bulletin", help="Bulletins between centres (gửi xuống): send one down, the inbox of "
               "those from above, accept, decline, appraise, and where a sent one stands.")
 app.add_typer(db_app, name="db", help="Move a centre's data to another database (SQLite to PostgreSQL).")
+app.add_typer(device_app, name="device", help="Edge devices: enrolment codes, the list, revoking one.")
+app.add_typer(edge_app, name="edge", help="The loa edge agent beside an amplifier: enrol it, run it.")
 
 
 @app.callback()

@@ -53,6 +53,7 @@ def create_app(services: Services) -> FastAPI:
         calendar_page,
         deliveries,
         devices,
+        edge_api,
         emergencies,
         feeds,
         health,
@@ -95,6 +96,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(heartbeats.router)
+    app.include_router(edge_api.router)
     app.include_router(boards.router)
     app.include_router(feeds.router)
     app.include_router(anthias_pages.router)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from content.errors import InputError
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
 from scheduler.outlets import Outlet, rules_of
+from scheduler.reports import aired
 from scheduler.reports.emergencies import EmergencySection, build_section
 from scheduler.reports.relays import RelayLine, build_relays
 
@@ -36,6 +37,15 @@ class Counts:
     bulletins: int = 0  # printed bulletins made (editions holding at least one piece)
     missed: int = 0
     failed: int = 0
+    # what loa edge devices played of the airings pushed to them (scheduler.reports.aired)
+    aired: int = 0  # played whole
+    aired_partial: int = 0  # cut short
+    not_aired: int = 0  # pushed, never played (or its record has not come back yet)
+    seconds_played: float = 0.0  # measured by the devices from the audio they output
+
+    @property
+    def minutes_played(self) -> float:
+        return round(self.seconds_played / 60, 1)
 
     @property
     def minutes_aired(self) -> float:
@@ -48,7 +58,9 @@ class Counts:
     def to_dict(self) -> dict[str, Any]:
         return {"airings": self.airings, "minutes_aired": self.minutes_aired, "slides": self.slides,
                 "slide_minutes": self.slide_minutes, "articles": self.articles, "posts": self.posts,
-                "printed": self.printed, "bulletins": self.bulletins, "missed": self.missed, "failed": self.failed}
+                "printed": self.printed, "bulletins": self.bulletins, "missed": self.missed, "failed": self.failed,
+                "aired": self.aired, "aired_partial": self.aired_partial, "not_aired": self.not_aired,
+                "minutes_played": self.minutes_played}
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,13 @@ class _Tally:
             setattr(line, count_field, getattr(line, count_field) + airings)
             if seconds_field is not None:
                 setattr(line, seconds_field, getattr(line, seconds_field) + seconds)
+
+    def played(self, station: str, campaign: str | None, outcome: str, seconds: float) -> None:
+        """One airing pushed to an edge device: aired, partial or not aired, and the seconds it played."""
+        for key in ((station, campaign), station, None):
+            line = self.counts[key]
+            setattr(line, outcome, getattr(line, outcome) + 1)
+            line.seconds_played += seconds
 
     def unsent(self, station: str, campaign: str | None, delivery_id: str, state: str) -> None:
         for key in ((station, campaign), station, None):
@@ -182,6 +201,8 @@ def build_report(
     )
     for code, campaign, outlet, airings, seconds in session.execute(delivered):
         tally.delivered(code, campaign, outlet, airings, float(seconds))
+    for code, campaign, outcome, seconds in aired.outcomes(session, scope):
+        tally.played(code, campaign, outcome, seconds)
     editions = (
         select(Station.code, Airing.campaign, Delivery.id).distinct()
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)

@@ -37,7 +37,13 @@ FIGURES = (
     ("bulletins", "Số bản tin tuần đã in"),
     ("missed", "Buổi bị lỡ"),
     ("failed", "Lần đẩy thất bại"),
+    ("aired", "Lượt loa edge đã phát trọn"),
+    ("aired_partial", "Lượt phát dở"),
+    ("not_aired", "Lượt đã gửi nhưng chưa phát"),
+    ("minutes_played", "Số phút loa edge đã phát"),
 )
+#: The figures only ``loa edge`` devices give (what was aired, beside what was pushed).
+EDGE_FIGURES = ("aired", "aired_partial", "not_aired", "minutes_played")
 HEADERS = ("Dòng", "Mã chiến dịch", "Chiến dịch", "Mã xã", "Xã", *(label for _, label in FIGURES))
 KIND_DETAIL, KIND_CAMPAIGN, KIND_STATION, KIND_TOTAL = "chi tiết", "cộng chiến dịch", "cộng xã", "tổng cộng"
 
@@ -116,15 +122,18 @@ def _table(report: Report) -> bytes:
     from rich.table import Table
 
     table = Table(title=title(report), show_lines=False)
-    for header in ("Dòng", "Chiến dịch", "Xã", *(label for _, label in FIGURES)):
+    # the edge columns only where an edge device was pushed to: the terminal has no room for empty ones
+    edges = report.total.aired + report.total.aired_partial + report.total.not_aired > 0
+    shown = [n for n, (key, _) in enumerate(FIGURES) if edges or key not in EDGE_FIGURES]
+    for header in ("Dòng", "Chiến dịch", "Xã", *(FIGURES[n][1] for n in shown)):
         table.add_column(header, justify="right" if header in dict(FIGURES).values() else "left")
     previous = KIND_DETAIL
     for kind, _code, campaign, station, station_name, *figures in rows(report):
         if kind != previous:
             table.add_section()
             previous = kind
-        table.add_row(kind, campaign, f"{station} {station_name}".strip(), *(str(value) for value in figures))
-    console = Console(file=io.StringIO(), width=240, color_system=None, force_terminal=False)
+        table.add_row(kind, campaign, f"{station} {station_name}".strip(), *(str(figures[n]) for n in shown))
+    console = Console(file=io.StringIO(), width=240 + 40 * edges, color_system=None, force_terminal=False)
     console.print(table)
     console.print(SECTION_TITLE.upper())
     for index, (name, headers, lines) in enumerate(blocks(report.emergencies, report.zone)):
