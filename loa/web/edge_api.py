@@ -20,7 +20,7 @@ from content.db import unit_of_work
 from content.errors import InputError, IntegrityError, LoaError, NotAllowed
 from loa.edge import protocol
 from scheduler.devices import edge_feed, edges
-from scheduler.devices.heartbeats import Heartbeat, record_heartbeat
+from scheduler.devices.heartbeats import Heartbeat
 from scheduler.models import EdgeDevice
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
@@ -267,11 +267,12 @@ async def heartbeat(request: Request) -> Response:
     body = await request.body()
 
     def work(session: Any, device: EdgeDevice, key: str) -> dict[str, Any]:
-        record_heartbeat(session, station=device.station.code, outlet=device.outlet, source="edge",
-                         beat=_beat(_json(body)), now=request.app.state.services.now())
+        # through the writer that groups the beats arriving together into one transaction, as http devices' are
+        request.app.state.beats.record(station=device.station.code, outlet=device.outlet, source="edge",
+                                       beat=_beat(_json(body)), now=request.app.state.services.now())
         return {"ok": True}
 
-    return await run_in_threadpool(partial(_serve, write=True), request, body, work)
+    return await run_in_threadpool(_serve, request, body, work)
 
 
 @router.post("/played")
