@@ -17,6 +17,7 @@ _BLOCK_S = 0.002  # the limiter decides its gain every 2 ms
 _SILENCE_LUFS = -70.0
 _MARGIN_DB = 0.5  # limit under the ceiling: MP3 encoding moves peaks by a few tenths of a dB
 _NEAR_BLOCKS = 8  # blocks either side of a limiter gain change checked for overshoot (16 ms)
+_TAIL_S = 0.2  # the K-weighting filters' response to a change has died out (< 1e-12) after this long
 _JOIN_FRAMES = 512  # flagged blocks this close are oversampled in one go
 _CHECK_DB = 0.05  # how far past ceiling − margin the final measure may find a peak before every block is checked
 
@@ -257,18 +258,46 @@ def _near_changes(gains: np.ndarray) -> np.ndarray:
     return maximum_filter1d(moving, size=2 * _NEAR_BLOCKS + 1, mode="constant")
 
 
-def _hold_overshoot(limited: np.ndarray, block: int, ceiling_db: float, only: np.ndarray | None) -> None:
-    """Turn down, in place, the blocks of ``limited`` whose true peak passes the ceiling less the margin: with
-    ``only``, the flagged blocks; without, every block (each oversampled around every other frame)."""
+def _hold_overshoot(limited: np.ndarray, block: int, ceiling_db: float, only: np.ndarray | None) -> np.ndarray:
+    """Turn down, in place, the blocks of ``limited`` whose true peak passes the ceiling less the margin (the
+    blocks ``only`` flags, or all); returns the gain each block was given."""
     floor = 10 ** ((ceiling_db - _MARGIN_DB) / 20) / 2
+    held = np.ones(-(-limited.shape[0] // block))
     for _ in range(3):  # a hold's own gain change can overshoot again: look there once more
         if only is not None and not only.any():
-            return
+            break
         gains = _block_gains(_fine_peaks(limited, block, floor, only), ceiling_db - _MARGIN_DB)
         if gains is None:
-            return
+            break
         limited *= np.repeat(gains, block)[: limited.shape[0], None]
+        held *= gains
         only = _near_changes(gains)
+    return held
+
+
+def _gained_lufs(signal: np.ndarray, weighted: list[np.ndarray], gain: np.ndarray, rate: int) -> float:
+    """The integrated loudness of ``signal × gain`` (one factor per frame, mostly 1) from ``weighted``, the
+    K-weighted ``signal``: K-weighting is linear and time-invariant, so K(s·g) = K(s) + K(s·(g − 1)), and the
+    second term is filtered only where g < 1 and for ``_TAIL_S`` after (where the filters' response dies out)."""
+    frames, tail = signal.shape[0], round(rate * _TAIL_S)
+    squares = _step_squares(weighted)
+    lowered = np.flatnonzero(gain < 1.0)
+    if lowered.size:
+        gaps = np.flatnonzero(np.diff(lowered) > tail)  # runs closer than a tail are filtered as one
+        starts = np.concatenate(([lowered[0]], lowered[gaps + 1]))
+        ends = np.concatenate((lowered[gaps], [lowered[-1]])) + 1
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            stop = min(frames, end + tail)
+            total = np.zeros(stop - start)
+            for channel, filtered in enumerate(weighted):
+                change = np.zeros(stop - start)
+                change[: end - start] = signal[start:end, channel] * (gain[start:end] - 1.0)
+                for b, a, stage_gain in _k_weighting(rate):
+                    change = stage_gain * lfilter(b, a, change)
+                corrected = filtered[start:stop] + change
+                total += corrected * corrected
+            squares[start:stop] = total
+    return _gated_lufs(_energies_of(_step_sums(squares, round(rate * _STEP_S)), frames, rate))
 
 
 def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ceiling_db: float) -> tuple[
@@ -279,7 +308,8 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
     """
     signal = _as_float(samples)
     frames = signal.shape[0]
-    squares = _step_squares(_k_weighted(signal, rate))  # K-weighted once: every try reuses it
+    weighted = _k_weighted(signal, rate)  # K-weighted once: every try, and the final measure, reuse it
+    squares = _step_squares(weighted)
     steps = _step_sums(squares, round(rate * _STEP_S))
     lufs = _gated_lufs(_energies_of(steps, frames, rate))
     if lufs <= _SILENCE_LUFS:
@@ -311,20 +341,21 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
         previous = (gain_db, estimate)
         gain_db = min(most_db, gain_db + (target_lufs - estimate) / slope)
     del prefix
-    limited = signal * scale if gains is None else signal * np.repeat(gains * scale, block)[:frames][:, None]
-    del signal
+    if gains is None:
+        gains = np.ones(-(-frames // block))
+    limited = signal * np.repeat(gains * scale, block)[:frames][:, None]
     # Deep gain changes between blocks overshoot between samples: check the limited signal there, and
     # hold what still passes the ceiling (rarely more than a few blocks, so loudness barely moves).
     # Where the gain is steady the block peaks above already hold; the final measure checks all of it.
-    if gains is not None:
-        _hold_overshoot(limited, block, ceiling_db, _near_changes(gains))
+    gains = gains * _hold_overshoot(limited, block, ceiling_db, _near_changes(gains))
     out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
-    final = _as_float(out)
-    measured = Loudness(integrated_lufs(final, rate), true_peak_db(final))
-    if measured.true_peak_db <= ceiling_db - _MARGIN_DB + _CHECK_DB:
-        return out, measured
-    # Rare: a steady stretch peaks past what its block peaks showed. Check every block, as a last resort.
-    _hold_overshoot(limited, block, ceiling_db, None)
-    out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
-    final = _as_float(out)
-    return out, Loudness(integrated_lufs(final, rate), true_peak_db(final))
+    peak_db = true_peak_db(_as_float(out))
+    if peak_db > ceiling_db - _MARGIN_DB + _CHECK_DB:
+        # Rare: a steady stretch peaks past what its block peaks showed. Check every block, as a last resort.
+        gains = gains * _hold_overshoot(limited, block, ceiling_db, None)
+        out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
+        peak_db = true_peak_db(_as_float(out))
+    # The loudness of what is sent, less its rounding to 16 bits (~100 dB down): from the filtered signal.
+    for channel in weighted:
+        channel *= scale
+    return out, Loudness(_gained_lufs(signal * scale, weighted, np.repeat(gains, block)[:frames], rate), peak_db)
