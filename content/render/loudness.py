@@ -36,47 +36,8 @@ def _as_float(samples: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _interpolator() -> np.ndarray:
-    """A 48-tap 4x interpolation filter (BS.1770-4 Annex 2) as a (12, 4) matrix: x[n-11…n] → 4 phases."""
-    taps = firwin(48, 0.25 * 0.95) * _OVERSAMPLE  # cutoff just under the original Nyquist
-    return np.stack([taps[phase::_OVERSAMPLE] for phase in range(_OVERSAMPLE)], axis=1)
-
-
-def _block_peaks(signal: np.ndarray, block: int, floor: float) -> np.ndarray:
-    """The true (4x oversampled) peak of each ``block`` frames, the last block zero-padded.
-
-    The waveform between samples overshoots next to a block's largest sample, so each block is
-    oversampled only there (one frame either side), and only when that sample is above ``floor``:
-    quieter blocks cannot reach a ceiling 6 dB higher. That keeps a 10-minute program cheap.
-    """
-    frames, channels = signal.shape
-    blocks = -(-frames // block)
-    matrix = _interpolator()
-    taps, delay = matrix.shape[0], matrix.shape[0] // 2  # output n is the waveform near frame n - 6
-    peaks = np.zeros(blocks)
-    padded = np.zeros(blocks * block)
-    for channel in range(channels):
-        column = np.ascontiguousarray(signal[:, channel])
-        padded[:frames] = np.abs(column)
-        shaped = padded.reshape(blocks, block)
-        largest = shaped.argmax(axis=1)
-        sample_peaks = shaped[np.arange(blocks), largest]
-        peaks = np.maximum(peaks, sample_peaks)
-        loud = np.flatnonzero(sample_peaks > floor)
-        for start in range(0, loud.size, 1 << 15):
-            chosen = loud[start : start + (1 << 15)]
-            centres = chosen * block + largest[chosen]
-            outputs = centres[:, None] + np.arange(delay - 1, delay + 2)[None, :]
-            index = outputs[:, :, None] - np.arange(taps)[None, None, :]
-            window = np.where((index >= 0) & (index < frames), column[np.clip(index, 0, frames - 1)], 0.0)
-            values = np.abs(window @ matrix).max(axis=(1, 2))
-            peaks[chosen] = np.maximum(peaks[chosen], values)
-    return peaks
-
-
-@functools.cache
 def _taps() -> np.ndarray:
-    """The 48-tap 4x interpolation filter of :func:`_interpolator`, as one array for ``upfirdn``."""
+    """A 48-tap 4x interpolation filter (BS.1770-4 Annex 2), its cutoff just under the original Nyquist."""
     return firwin(48, 0.25 * 0.95) * _OVERSAMPLE
 
 
@@ -322,10 +283,10 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
     gain_db, previous = target_lufs - lufs, None
     most_db = gain_db + 12
     block = max(1, int(rate * _BLOCK_S))
-    # Block peaks scale with the gain: oversample once, over every block that could reach the ceiling
+    # Block peaks scale with the gain: oversample once, all along every block that could reach the ceiling
     # at up to 12 dB past the first gain (the limiter holds anything louder).
     reach = 10 ** ((ceiling_db - _MARGIN_DB - gain_db - 12) / 20)
-    peaks = _block_peaks(signal, block, reach / 2)
+    peaks = _fine_peaks(signal, block, reach / 2)
     for _ in range(4):
         scale = 10 ** (gain_db / 20)
         gains = _block_gains(peaks * scale, ceiling_db - _MARGIN_DB)
@@ -344,15 +305,14 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
     if gains is None:
         gains = np.ones(-(-frames // block))
     limited = signal * np.repeat(gains * scale, block)[:frames][:, None]
-    # Deep gain changes between blocks overshoot between samples: check the limited signal there, and
-    # hold what still passes the ceiling (rarely more than a few blocks, so loudness barely moves).
-    # Where the gain is steady the block peaks above already hold; the final measure checks all of it.
-    gains = gains * _hold_overshoot(limited, block, ceiling_db, _near_changes(gains))
     out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
     peak_db = true_peak_db(_as_float(out))
-    if peak_db > ceiling_db - _MARGIN_DB + _CHECK_DB:
-        # Rare: a steady stretch peaks past what its block peaks showed. Check every block, as a last resort.
-        gains = gains * _hold_overshoot(limited, block, ceiling_db, None)
+    # Deep gain changes between blocks can overshoot between samples: where the whole program's true peak
+    # passes the ceiling less the margin, hold what passes it near the gain changes, then (rarely) anywhere.
+    for only in (_near_changes(gains), None):
+        if peak_db <= ceiling_db - _MARGIN_DB + _CHECK_DB:
+            break
+        gains = gains * _hold_overshoot(limited, block, ceiling_db, only)
         out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
         peak_db = true_peak_db(_as_float(out))
     # The loudness of what is sent, less its rounding to 16 bits (~100 dB down): from the filtered signal.
