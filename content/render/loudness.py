@@ -17,7 +17,6 @@ _BLOCK_S = 0.002  # the limiter decides its gain every 2 ms
 _SILENCE_LUFS = -70.0
 _MARGIN_DB = 0.5  # limit under the ceiling: MP3 encoding moves peaks by a few tenths of a dB
 _NEAR_BLOCKS = 8  # blocks either side of a limiter gain change checked for overshoot (16 ms)
-_TAIL_S = 0.2  # the K-weighting filters' response to a change has died out (< 1e-12) after this long
 _JOIN_FRAMES = 512  # flagged blocks this close are oversampled in one go
 _CHECK_DB = 0.05  # how far past ceiling − margin the final measure may find a peak before every block is checked
 
@@ -236,29 +235,24 @@ def _hold_overshoot(limited: np.ndarray, block: int, ceiling_db: float, only: np
     return held
 
 
-def _gained_lufs(signal: np.ndarray, weighted: list[np.ndarray], gain: np.ndarray, rate: int) -> float:
-    """The integrated loudness of ``signal × gain`` (one factor per frame, mostly 1) from ``weighted``, the
-    K-weighted ``signal``: K-weighting is linear and time-invariant, so K(s·g) = K(s) + K(s·(g − 1)), and the
-    second term is filtered only where g < 1 and for ``_TAIL_S`` after (where the filters' response dies out)."""
-    frames, tail = signal.shape[0], round(rate * _TAIL_S)
-    squares = _step_squares(weighted)
-    lowered = np.flatnonzero(gain < 1.0)
-    if lowered.size:
-        gaps = np.flatnonzero(np.diff(lowered) > tail)  # runs closer than a tail are filtered as one
-        starts = np.concatenate(([lowered[0]], lowered[gaps + 1]))
-        ends = np.concatenate((lowered[gaps], [lowered[-1]])) + 1
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            stop = min(frames, end + tail)
-            total = np.zeros(stop - start)
-            for channel, filtered in enumerate(weighted):
-                change = np.zeros(stop - start)
-                change[: end - start] = signal[start:end, channel] * (gain[start:end] - 1.0)
-                for b, a, stage_gain in _k_weighting(rate):
-                    change = stage_gain * lfilter(b, a, change)
-                corrected = filtered[start:stop] + change
-                total += corrected * corrected
-            squares[start:stop] = total
-    return _gated_lufs(_energies_of(_step_sums(squares, round(rate * _STEP_S)), frames, rate))
+def _limited_peak_db(limited: np.ndarray, peaks: np.ndarray, level: np.ndarray, block: int, floor: float) -> float:
+    """The true peak (dBTP) of ``limited``, the signal times ``level`` (one factor per block), given ``peaks``,
+    the signal's own true peak in each block whose sample peak passes ``floor`` (0 in the others).
+
+    Where the level is steady the oversampling filter is linear, so a block's true peak is its level times
+    its peak: only the blocks either side of a level change are oversampled again. When the quiet blocks
+    could hold the largest peak, every block is measured instead.
+    """
+    changed = np.zeros(level.shape[0], dtype=bool)
+    step = level[1:] != level[:-1]
+    changed[1:] |= step
+    changed[:-1] |= step
+    peak = float(np.where(changed, 0.0, peaks[: level.shape[0]] * level).max(initial=0.0))
+    if changed.any():
+        peak = max(peak, float(_fine_peaks(limited, block, 0.0, changed).max()))
+    if peak <= 2 * floor * float(level.max()):  # a block under the floor may peak up to 6 dB over its samples
+        return true_peak_db(limited)
+    return 20 * math.log10(peak)
 
 
 def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ceiling_db: float) -> tuple[
@@ -269,8 +263,7 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
     """
     signal = _as_float(samples)
     frames = signal.shape[0]
-    weighted = _k_weighted(signal, rate)  # K-weighted once: every try, and the final measure, reuse it
-    squares = _step_squares(weighted)
+    squares = _step_squares(_k_weighted(signal, rate))  # K-weighted once: every try reuses it
     steps = _step_sums(squares, round(rate * _STEP_S))
     lufs = _gated_lufs(_energies_of(steps, frames, rate))
     if lufs <= _SILENCE_LUFS:
@@ -305,17 +298,14 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
     if gains is None:
         gains = np.ones(-(-frames // block))
     limited = signal * np.repeat(gains * scale, block)[:frames][:, None]
-    out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
-    peak_db = true_peak_db(_as_float(out))
-    # Deep gain changes between blocks can overshoot between samples: where the whole program's true peak
-    # passes the ceiling less the margin, hold what passes it near the gain changes, then (rarely) anywhere.
+    peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
+    # Deep gain changes between blocks can overshoot between samples: where the program's true peak passes
+    # the ceiling less the margin, hold what passes it near the gain changes, then (rarely) anywhere.
     for only in (_near_changes(gains), None):
         if peak_db <= ceiling_db - _MARGIN_DB + _CHECK_DB:
             break
         gains = gains * _hold_overshoot(limited, block, ceiling_db, only)
-        out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
-        peak_db = true_peak_db(_as_float(out))
-    # The loudness of what is sent, less its rounding to 16 bits (~100 dB down): from the filtered signal.
-    for channel in weighted:
-        channel *= scale
-    return out, Loudness(_gained_lufs(signal * scale, weighted, np.repeat(gains, block)[:frames], rate), peak_db)
+        peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
+    out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
+    # What is sent, measured (its true peak above is the limited signal's, before rounding to 16 bits).
+    return out, Loudness(integrated_lufs(_as_float(out), rate), peak_db)
