@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyloudnorm
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
-from scipy.signal import firwin, lfilter, upfirdn
+from scipy.signal import firwin, sosfilt, upfirdn
 
 _OVERSAMPLE = 4  # BS.1770 true peak: 4x oversampling at 48 kHz and below
 _STEP_S = 0.1  # BS.1770 gating blocks of 400 ms start every 100 ms
@@ -98,15 +98,17 @@ def _k_weighting(rate: int) -> tuple[tuple[np.ndarray, np.ndarray, float], ...]:
     return tuple((stage.b, stage.a, stage.passband_gain) for stage in meter._filters.values())
 
 
+@functools.cache
+def _k_sections(rate: int) -> np.ndarray:
+    """The K-weighting stages as second-order sections (their gains in the numerators), for one ``sosfilt``."""
+    return np.vstack([np.concatenate([np.asarray(b, float) * gain / a[0], np.asarray(a, float) / a[0]])
+                      for b, a, gain in _k_weighting(rate)])
+
+
 def _k_weighted(signal: np.ndarray, rate: int) -> list[np.ndarray]:
-    """Each loudness-bearing channel (L, R, C: weight 1.0) through the K-weighting filters."""
-    channels = []
-    for channel in range(min(signal.shape[1], 3)):
-        weighted = signal[:, channel]
-        for b, a, gain in _k_weighting(rate):
-            weighted = gain * lfilter(b, a, weighted)
-        channels.append(weighted)
-    return channels
+    """Each loudness-bearing channel (L, R, C: weight 1.0) through the K-weighting filters (both stages in
+    one pass: the same numbers as one ``lfilter`` per stage to ~1e-13, several times faster)."""
+    return [sosfilt(_k_sections(rate), signal[:, channel]) for channel in range(min(signal.shape[1], 3))]
 
 
 def _block_energies(weighted: list[np.ndarray], rate: int, gain: np.ndarray | None = None) -> np.ndarray | None:
