@@ -32,6 +32,7 @@ from postgres import create_database, drop_database  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
 from content.db import unit_of_work  # noqa: E402
+from loa.clock import Clock  # noqa: E402
 from loa.demo.load import load_demo  # noqa: E402
 from loa.settings import load_settings  # noqa: E402
 from loa.wiring import open_services  # noqa: E402
@@ -80,6 +81,7 @@ def measure(config_dir: Path, url: str, days: int) -> dict:
         services.init()
         load_demo(services, first_push_in=3600)
         render_airable(services.sessions, services.settings.render, now=services.now())  # speech: not timed
+        services.clock = Clock(services.settings.zone, MONDAY)  # both databases plan from the same moment
         statements = [0]
         event.listen(services.engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
         before_mb = _peak_mb()

@@ -44,14 +44,20 @@ def _copy(session: Session, table: Table, batch: list[Mapping[str, Any]]) -> Non
     connection = session.connection()  # joins the session's transaction
     dialect = connection.dialect
     keys = list(batch[0].keys())
-    processors = [table.columns[key].type._cached_bind_processor(dialect) for key in keys]
+    types = [table.columns[key].type for key in keys]
+    # (position, bind processor) of the columns that have one; None stays NULL unless the type says otherwise
+    processors = [(n, process, type_.should_evaluate_none) for n, type_ in enumerate(types)
+                  if (process := type_._cached_bind_processor(dialect)) is not None]
     names = ", ".join(dialect.identifier_preparer.quote(table.columns[key].name) for key in keys)
     sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(sql) as copy:
             for row in batch:
-                copy.write_row([value if process is None else process(value)
-                                for value, process in zip((row[key] for key in keys), processors, strict=True)])
+                values = [row[key] for key in keys]
+                for n, process, evaluates_none in processors:
+                    if values[n] is not None or evaluates_none:
+                        values[n] = process(values[n])
+                copy.write_row(values)
     finally:
         cursor.close()
