@@ -79,6 +79,7 @@ def measure(config_dir: Path, url: str, days: int) -> dict:
     services = open_services(load_settings(config_dir, env={"LOA_DATABASE_URL": url}), now=MONDAY)
     try:
         services.init()
+        services.clock = Clock(services.settings.zone, MONDAY)  # the demo's first slot lands on the same minute
         load_demo(services, first_push_in=3600)
         render_airable(services.sessions, services.settings.render, now=services.now())  # speech: not timed
         services.clock = Clock(services.settings.zone, MONDAY)  # both databases plan from the same moment
