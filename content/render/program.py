@@ -135,13 +135,39 @@ def assemble_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, 
     """The program of ``parts`` as one MP3 under ``renditions/programs``, built once per content.
 
     Loudness is brought to the configured target with the true peak under the ceiling; the MP3 carries
-    ID3 title, station (artist) and date tags. Slow (ffmpeg): never call it inside a write transaction.
+    ID3 title, station (artist) and date tags. The sound itself (jingles, clips, gaps, loudness, encoding)
+    is assembled once per distinct content and settings, whatever the station, day or title: a program
+    relayed to a whole province is built once, and each commune's copy differs only in its tags.
+    Slow (ffmpeg) the first time: never call it inside a write transaction.
     """
     found = find_program(parts, settings, station=station, day=day, title=title)
     if found is not None:
         return found
     path, tags = _program_path(parts, settings, station=station, day=day, title=title)
+    from content.render import audio
+
+    sound = _sound(parts, settings)
+    audio.tagged_copy(sound.path, path, tags)
+    result = {"sha256": file_sha256(path), "duration_s": sound.duration_s, "loudness_lufs": sound.loudness_lufs,
+              "true_peak_db": sound.true_peak_db}
+    _write_meta(path, result)
+    return ProgramFile(path=path, **result)
+
+
+def _write_meta(path: Path, result: Mapping[str, object]) -> None:
     meta = path.with_suffix(".json")
+    tmp = meta.with_suffix(".json.part")
+    tmp.write_text(json.dumps(result), "utf-8")
+    tmp.replace(meta)
+
+
+def _sound(parts: Sequence[ProgramPart], settings: RenderSettings) -> ProgramFile:
+    """The untagged program of ``parts``: found under ``renditions/programs/sound`` or assembled there."""
+    key = program_key(parts, settings, {})
+    path = settings.renditions_dir / "programs" / "sound" / key[:2] / f"{key}.mp3"
+    meta = path.with_suffix(".json")
+    if path.is_file() and meta.is_file():
+        return ProgramFile(path=path, **json.loads(meta.read_text("utf-8")))
     from content.render import audio
     from content.render.loudness import normalize_loudness
 
@@ -156,17 +182,17 @@ def assemble_program(parts: Sequence[ProgramPart], settings: RenderSettings, *, 
     if (outro := _jingle(cfg.outro)) is not None:
         pieces.append(audio.decode_pcm(outro, **fmt))
     joined = audio.silence(0, **fmt)._spawn(b"".join(pieces))  # one copy, not one per +
+    del pieces
     fade_ms = int(cfg.fade_s * 1000)
     if fade_ms and len(joined) > 4 * fade_ms:
         joined = joined.fade_in(fade_ms).fade_out(fade_ms)
     samples, measured = normalize_loudness(audio.samples_of(joined), cfg.sample_rate,
                                            target_lufs=cfg.loudness_lufs, ceiling_db=cfg.true_peak_db)
-    audio.write_mp3(audio.segment_of(samples, rate=cfg.sample_rate), path, bitrate=cfg.bitrate, tags=tags)
+    del joined
+    audio.write_mp3(audio.segment_of(samples, rate=cfg.sample_rate), path, bitrate=cfg.bitrate)
     result = {"sha256": file_sha256(path), "duration_s": round(samples.shape[0] / cfg.sample_rate, 3),
               "loudness_lufs": round(measured.lufs, 2), "true_peak_db": round(measured.true_peak_db, 2)}
-    tmp = meta.with_suffix(".json.part")
-    tmp.write_text(json.dumps(result), "utf-8")
-    tmp.replace(meta)
+    _write_meta(path, result)
     log.info("assembled program %s (%d pieces, %.1f s, %.1f LUFS)", path.name, len(parts),
              result["duration_s"], measured.lufs)
     return ProgramFile(path=path, **result)

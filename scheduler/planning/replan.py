@@ -7,13 +7,13 @@ import logging
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
 
 from content import audit, scope
+from content.bulk import insert_rows
 from content.centres import tree_of
 from content.config import RenderSettings
 from content.models import Piece, Revision
@@ -91,9 +91,10 @@ def _stored(session: Session, since: datetime, until: datetime, now: datetime, *
     re-plan's to change (a re-plan of one day keeps the days after it)."""
     stored: dict[InstanceKey, Delivery] = {}
     existing: dict[InstanceKey, Existing] = {}
+    # The airings come with their deliveries, a few hundred deliveries a query (not one query a delivery).
     rows = session.execute(select(Delivery, Station.code).join(Station).where(
         Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None),
-        Delivery.withdraws.is_(None))).all()
+        Delivery.withdraws.is_(None)).options(selectinload(Delivery.airings))).all()
     for delivery, code in rows:
         key = (code, delivery.outlet, delivery.start_at)
         stored[key] = delivery
@@ -297,13 +298,11 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             session.delete(delivery)
             changes.deliveries_deleted += 1
     session.flush()
-    if new_deliveries:
-        session.execute(insert(Delivery), new_deliveries)
-    rows = (dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
-                 campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False, held=None)
-            for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned)
-    while chunk := list(islice(rows, 20_000)):  # a province plans millions of rows: bounded memory
-        session.execute(insert(Airing), chunk)
+    insert_rows(session, Delivery.__table__, new_deliveries)
+    insert_rows(session, Airing.__table__, (
+        dict(delivery_id=delivery_id, position=position, piece_id=item.piece_id, revision_id=item.revision_id,
+             campaign=item.campaign, seconds=item.seconds, pinned=False, removed=False, held=None)
+        for delivery_id, items in filled for position, item in enumerate(items) if not item.pinned))
     changes.deliveries_created = len(new_deliveries)
 
 

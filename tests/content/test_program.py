@@ -192,3 +192,27 @@ def test_gtts_failure_falls_back_to_the_offline_engine_and_says_so(
     fallback = rendition.details["fallback"]
     assert fallback["wanted"] == "gtts" and fallback["used"] == "espeak" and reason in fallback["reason"]
     assert decoded_seconds(Path(rendition.path)) > 5  # the piece is read, not left silent
+
+
+def test_a_program_relayed_to_several_communes_is_assembled_once(
+        services: Services, revisions: list[int], render: RenderSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+    with unit_of_work(services.sessions) as session:
+        loaded = [session.get(Revision, r) for r in revisions[:2]]
+        parts = [ProgramPart(r.title, Path(c.path), c.sha256)
+                 for r, c in ((r, ensure_speech(session, r, render, now=MONDAY)) for r in loaded)]
+    first = assemble_program(parts, render, station="Xã Tân Lập", day=MONDAY.date(), title="Bản tin sáng")
+
+    def no_assembly(*args: object, **kwargs: object) -> None:
+        raise AssertionError("assembled again")
+
+    monkeypatch.setattr(audio, "decode_pcm", no_assembly)
+    monkeypatch.setattr(audio, "write_mp3", no_assembly)
+    other = assemble_program(parts, render, station="Xã Bình Minh", day=MONDAY.date(), title="Bản tin sáng")
+
+    assert other.path != first.path and other.sha256 != first.sha256
+    assert (other.duration_s, other.loudness_lufs, other.true_peak_db) == (
+        first.duration_s, first.loudness_lufs, first.true_peak_db)
+    assert str(ID3(other.path)["TPE1"]) == "Xã Bình Minh" and str(ID3(first.path)["TPE1"]) == "Xã Tân Lập"
+    assert audio.samples_of(audio.decode(other.path)).tobytes() == audio.samples_of(audio.decode(first.path)).tobytes()
+    lufs, peak = loudness_of(other.path)
+    assert lufs == pytest.approx(-16, abs=1.0) and peak <= -1.5

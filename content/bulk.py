@@ -1,0 +1,63 @@
+"""Bulk inserts of many rows in the caller's transaction: COPY on PostgreSQL, one executemany elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+#: Rows sent at a time: a plan writes hundreds of thousands, memory stays bounded.
+CHUNK = 20_000
+
+
+def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]], *, chunk: int = CHUNK) -> int:
+    """Insert ``rows`` (dicts of column values, all with the same keys) into ``table``; returns how many.
+
+    Columns left out take their scalar Python default, else the database's (NULL, or the next id). On
+    PostgreSQL the rows go through COPY, each value bound by its column's type as an INSERT would bind it;
+    elsewhere through Core ``executemany`` (never the ORM's bulk insert, which splits a batch wherever a
+    value is None in one row and not in the next: one round-trip per run of rows).
+    """
+    rows = iter(rows)
+    count = 0
+    while batch := list(islice(rows, chunk)):
+        batch = _with_defaults(table, batch)
+        if session.get_bind().dialect.name == "postgresql":
+            _copy(session, table, batch)
+        else:
+            session.execute(insert(table), batch)
+        count += len(batch)
+    return count
+
+
+def _with_defaults(table: Table, batch: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    given = batch[0].keys()
+    defaults = {column.key: column.default.arg for column in table.columns
+                if column.key not in given and column.default is not None and column.default.is_scalar}
+    return [{**row, **defaults} for row in batch] if defaults else batch
+
+
+def _copy(session: Session, table: Table, batch: list[Mapping[str, Any]]) -> None:
+    connection = session.connection()  # joins the session's transaction
+    dialect = connection.dialect
+    keys = list(batch[0].keys())
+    types = [table.columns[key].type for key in keys]
+    # (position, bind processor) of the columns that have one; None stays NULL unless the type says otherwise
+    processors = [(n, process, type_.should_evaluate_none) for n, type_ in enumerate(types)
+                  if (process := type_._cached_bind_processor(dialect)) is not None]
+    names = ", ".join(dialect.identifier_preparer.quote(table.columns[key].name) for key in keys)
+    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in batch:
+                values = [row[key] for key in keys]
+                for n, process, evaluates_none in processors:
+                    if values[n] is not None or evaluates_none:
+                        values[n] = process(values[n])
+                copy.write_row(values)
+    finally:
+        cursor.close()
