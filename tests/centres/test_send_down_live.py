@@ -63,7 +63,7 @@ def test_acceptance_and_priority_arrival_replan_by_themselves(centre_tree):
         with unit_of_work(other.sessions) as session:
             decisions.accept(session, bulletin, actor=user(session, "bt-PHUXUAN"), now=now)
         _wait(lambda: "99021" in airing(piece_id), "the acceptance's re-plan")
-        assert planner.runs > runs
+        _wait(lambda: planner.runs > runs, "the live planner to count the run")  # counted just after it commits
         assert set(airing(piece_id)) == {"99011", "99021"}  # ANTHAI has not decided
 
         with unit_of_work(other.sessions) as session:

@@ -33,6 +33,7 @@ def test_a_growing_silence_never_makes_a_device_look_better(limits, first, more,
 @given(limits=thresholds, silence=silences, fault=faults)
 def test_the_state_is_set_by_how_long_past_its_due_beat_the_device_is(limits, silence, fault):
     interval, late, offline = limits
+    silence = timedelta(seconds=silence).total_seconds()  # times are datetimes: a silence is whole microseconds
     overdue = silence - interval
     state = _state(silence, fault, limits)
     if overdue > offline:

@@ -46,10 +46,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE … DROP COLUMN in place (SQLite ≥ 3.35, PostgreSQL), not batch mode: re-creating ``users`` on
+    # SQLite would drop a table that pieces and revisions point at, which its foreign keys refuse
     for table in _BELONGING:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            if table in _INDEXED:
-                batch_op.drop_index(f"ix_{table}_centre")
-            batch_op.drop_column("centre")
+        if table in _INDEXED:
+            op.drop_index(f"ix_{table}_centre", table_name=table)
+        op.execute(f"ALTER TABLE {table} DROP COLUMN centre")
     op.drop_index(op.f("ix_centres_path"), table_name="centres")
     op.drop_table("centres")
