@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from content.models import Revision
 from scheduler.models import Airing, AsPlayed, Delivery, DeliveryState, EdgeDevice, Station
 from scheduler.outlets import Outlet
 
@@ -19,14 +20,15 @@ _PIECE = re.compile(r"^piece-(\d+)-r\d+")
 AIRED, PARTIAL, NOT_AIRED = "aired", "aired_partial", "not_aired"  # the Counts fields they add to
 
 
-def outcomes(session: Session, scope: Sequence[Any]) -> Iterator[tuple[str, str | None, str, float]]:
-    """``(station, campaign, outcome, seconds played)`` for every delivered, live loudspeaker airing in ``scope``
-    whose outlet an edge device serves (or served)."""
+def outcomes(session: Session, scope: Sequence[Any]) -> Iterator[tuple[str, str | None, str, str, float]]:
+    """``(station, campaign, level, outcome, seconds played)`` for every delivered, live loudspeaker airing in
+    ``scope`` whose outlet an edge device serves (or served); the level is that of the revision aired."""
     served = select(EdgeDevice.station_id).where(EdgeDevice.outlet == Outlet.LOUDSPEAKER)
     live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
     airings = session.execute(
-        select(Station.code, Airing.campaign, Airing.piece_id, Delivery.id)
+        select(Station.code, Airing.campaign, Airing.piece_id, Delivery.id, Revision.level)
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
+        .join(Revision, Revision.id == Airing.revision_id)
         .where(Delivery.state == DeliveryState.DELIVERED, Delivery.outlet == Outlet.LOUDSPEAKER,
                Delivery.superseded_at.is_(None), Delivery.station_id.in_(served), *scope)).all()
     if not airings:
@@ -42,7 +44,7 @@ def outcomes(session: Session, scope: Sequence[Any]) -> Iterator[tuple[str, str 
                 key = (delivery_id, int(match[1]))
                 before = played.get(key, (0.0, False))
                 played[key] = (max(before[0], seconds), before[1] or complete)
-    for code, campaign, piece_id, delivery_id in airings:
+    for code, campaign, piece_id, delivery_id, level in airings:
         seconds, complete = played.get((delivery_id, piece_id), (0.0, False))
         outcome = AIRED if complete else PARTIAL if seconds > 0 else NOT_AIRED
-        yield code, campaign, outcome, seconds
+        yield code, campaign, level, outcome, seconds

@@ -17,6 +17,7 @@ from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Station
 from scheduler.outlets import Outlet, rules_of
 from scheduler.reports import aired
 from scheduler.reports.emergencies import EmergencySection, build_section
+from scheduler.reports.levels import LevelLine, by_level
 from scheduler.reports.relays import RelayLine, build_relays
 
 #: What a report counts as "failed": a permanent error or too many attempts, or refused by the integrity checks.
@@ -89,6 +90,8 @@ class Report:
     emergencies: EmergencySection = field(default_factory=EmergencySection)
     #: The live programs relayed into loudspeaker programs: planned minutes, and played where measured.
     relays: list[RelayLine] = field(default_factory=list)
+    #: Aired beside pushed on edge devices, per level of the pieces aired; empty when no edge was pushed to.
+    by_level: list[LevelLine] = field(default_factory=list)
     #: The figures rolled up the tree of centres (``scheduler.reports.centres.add_centres``); empty unless asked.
     centres: list[Any] = field(default_factory=list)
 
@@ -201,8 +204,10 @@ def build_report(
     )
     for code, campaign, outlet, airings, seconds in session.execute(delivered):
         tally.delivered(code, campaign, outlet, airings, float(seconds))
-    for code, campaign, outcome, seconds in aired.outcomes(session, scope):
+    levels = []
+    for code, campaign, level, outcome, seconds in aired.outcomes(session, scope):
         tally.played(code, campaign, outcome, seconds)
+        levels.append((level, outcome, seconds))
     editions = (
         select(Station.code, Airing.campaign, Delivery.id).distinct()
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
@@ -227,7 +232,8 @@ def build_report(
         return names.get(code, code) if code else NO_CAMPAIGN
 
     report = Report(start=start, end=end, zone=str(zone), stations=tuple(stations) if stations is not None else None,
-                    campaigns=tuple(campaigns) if campaigns else None, total=counts.get(None, Counts()))
+                    campaigns=tuple(campaigns) if campaigns else None, total=counts.get(None, Counts()),
+                    by_level=by_level(levels))
     order = sorted(detail, key=lambda key: (key[1] is None, key[1] or "", key[0]))
     report.detail = [Line(c, campaign_name(c), s, known.get(s, s), detail[(s, c)]) for s, c in order]
     by_campaign: dict[str | None, Counts] = {}

@@ -10,6 +10,9 @@ from typing import Any, Literal
 from content.errors import InputError
 from scheduler.reports.build import Counts, Line, Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks, section_to_dict
+from scheduler.reports.levels import HEADERS as LEVEL_HEADERS
+from scheduler.reports.levels import SECTION_TITLE as LEVELS_TITLE
+from scheduler.reports.levels import level_rows
 from scheduler.reports.relays import HEADERS as RELAY_HEADERS
 from scheduler.reports.relays import SECTION_TITLE as RELAYS_TITLE
 from scheduler.reports.relays import relay_rows
@@ -84,8 +87,23 @@ def to_dict(report: Report) -> dict[str, Any]:
         "total": report.total.to_dict(),
         "emergencies": section_to_dict(report.emergencies),
         "relays": [line.to_dict() for line in report.relays],
+        "by_level": [line.to_dict() for line in report.by_level],
         **({"by_centre": [item.to_dict() for item in report.centres]} if report.centres else {}),
     }
+
+
+def sections(report: Report) -> list[tuple[str, tuple[str, ...], list[list[Any]]]]:
+    """The parts below the lines that have something to show, each as ``(title, headers, rows)``: the live programs
+    relayed, aired beside pushed per level, the roll-up by centre. Every format writes them the same way."""
+    out = []
+    if report.relays:
+        out.append((RELAYS_TITLE, RELAY_HEADERS, relay_rows(report.relays, report.zone)))
+    if report.by_level:
+        out.append((LEVELS_TITLE, LEVEL_HEADERS, level_rows(report.by_level)))
+    headers, lines = summary_block(report)
+    if lines:
+        out.append((SUMMARY_TITLE, headers, lines))
+    return out
 
 
 def summary_block(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
@@ -107,13 +125,9 @@ def _csv(report: Report) -> bytes:
     for name, headers, lines in blocks(report.emergencies, report.zone):
         writer.writerow([f"{SECTION_TITLE} – {name}", *headers])
         writer.writerows([name, *line] for line in lines)
-    if report.relays:  # the live programs relayed, one row each, in the same manner
-        writer.writerow([RELAYS_TITLE, *RELAY_HEADERS])
-        writer.writerows([RELAYS_TITLE, *line] for line in relay_rows(report.relays, report.zone))
-    headers, lines = summary_block(report)
-    if lines:  # the roll-up by centre, the same way: a header row, then rows starting with its name
-        writer.writerow([SUMMARY_TITLE, *headers])
-        writer.writerows([SUMMARY_TITLE, *line] for line in lines)
+    for name, headers, lines in sections(report):  # the same way: a header row, then rows starting with its name
+        writer.writerow([name, *headers])
+        writer.writerows([name, *line] for line in lines)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -145,16 +159,8 @@ def _table(report: Report) -> bytes:
         for line in lines:
             part.add_row(*(str(value) for value in line))
         console.print(part)
-    if report.relays:
-        relays = Table(title=RELAYS_TITLE)
-        for header in RELAY_HEADERS:
-            relays.add_column(header)
-        for line in relay_rows(report.relays, report.zone):
-            relays.add_row(*(str(value) for value in line))
-        console.print(relays)
-    headers, lines = summary_block(report)
-    if lines:
-        part = Table(title=SUMMARY_TITLE)
+    for name, headers, lines in sections(report):
+        part = Table(title=name)
         for header in headers:
             part.add_column(header)
         for line in lines:

@@ -6,10 +6,7 @@ import io
 
 from scheduler.reports.build import Report
 from scheduler.reports.emergencies import SECTION_TITLE, blocks
-from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, SUMMARY_TITLE, rows, summary_block, title
-from scheduler.reports.relays import HEADERS as RELAY_HEADERS
-from scheduler.reports.relays import SECTION_TITLE as RELAYS_TITLE
-from scheduler.reports.relays import relay_rows
+from scheduler.reports.formats import FIGURES, HEADERS, KIND_DETAIL, rows, sections, title
 
 SUMMARY, DETAIL, CHART = "Tổng hợp", "Chi tiết", "Biểu đồ"
 #: The figures the chart compares per campaign (counts, so they share one axis).
@@ -78,26 +75,18 @@ def workbook_bytes(report: Report) -> bytes:
     for index, width in enumerate((24, 40, 16, 20, 20, 40), start=1):
         emergencies.column_dimensions[get_column_letter(index)].width = width
 
-    if report.relays:
-        relays = book.create_sheet(RELAYS_TITLE)
-        relays.append(list(RELAY_HEADERS))
-        for cell in relays[1]:
-            cell.font = Font(bold=True)
-        for line in relay_rows(report.relays, report.zone):
-            relays.append(line)
-    headers, lines = summary_block(report)
-    if lines:  # the roll-up by centre: commune, district, province
-        levels = book.create_sheet(SUMMARY_TITLE)
-        levels.append([f"{SUMMARY_TITLE} – {title(report)}"])
-        levels["A1"].font = Font(bold=True, size=13)
-        levels.append(list(headers))
-        for cell in levels[levels.max_row]:
+    for name, headers, lines in sections(report):  # relays, levels, the roll-up by centre: one sheet each
+        part = book.create_sheet(name)
+        part.append([f"{name} – {title(report)}"])
+        part["A1"].font = Font(bold=True, size=13)
+        part.append(list(headers))
+        for cell in part[part.max_row]:
             cell.font = Font(bold=True)
         for line in lines:
-            levels.append(line)
-        levels.freeze_panes = levels.cell(row=3, column=1)
+            part.append(line)
+        part.freeze_panes = part.cell(row=3, column=1)
         for index, header in enumerate(headers, start=1):
-            levels.column_dimensions[get_column_letter(index)].width = max(12, min(len(header) + 2, 40))
+            part.column_dimensions[get_column_letter(index)].width = max(12, min(len(header) + 2, 40))
 
     buffer = io.BytesIO()
     book.save(buffer)

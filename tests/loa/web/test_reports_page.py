@@ -86,3 +86,16 @@ def test_the_reports_page_counts_social_posts_and_printed_bulletins(web):
     footer = client.get("/reports", params=DAY).text.split("<tfoot>")[1]
     assert 'data-label="Bài mạng xã hội">2</th>' in footer
     assert 'data-label="Tin đã in">2</th>' in footer and 'data-label="Bản tin đã in">1</th>' in footer
+
+
+def test_the_reports_page_shows_aired_beside_pushed_by_level(web):
+    from aired_support import simulate_month
+
+    want = simulate_month(web.services)
+    page = web.client("hung").get("/reports", params={"start": "2026-11-01", "end": "2026-11-30"})
+    section = page.text[page.text.index('id="report-aired"'):]
+    assert "Đã phát so với đã gửi" in section
+    for level, name in (("normal", "Thông thường"), ("priority", "Ưu tiên")):
+        row = section[section.index(f"<td>{name}</td>"):].split("</tr>")[0]
+        assert f'data-label="Chưa phát">{want[(level, "not_aired")]}</td>' in row
+        assert f'data-label="Đã phát trọn">{want[(level, "aired")]}</td>' in row
