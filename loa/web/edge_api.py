@@ -177,8 +177,8 @@ async def enrol(request: Request) -> Response:
                 done = edges.enrol(session, code=code, name=name, install_secret=request.app.state.secret_key, now=now)
                 answer = {"device_id": done.device.id, "token": done.token, "key": done.key, "station": done.station,
                           "outlet": done.outlet, "server_time": now.isoformat()}
-        except NotAllowed as error:
-            return _error(403, str(error), now)
+        except NotAllowed as error:  # the code is the credential: a wrong one fails authentication
+            return _error(401, str(error), now)
         except LoaError as error:
             return _error(422, str(error), now)
         return JSONResponse(answer)

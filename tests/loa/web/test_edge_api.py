@@ -42,8 +42,8 @@ def test_a_code_enrols_one_device_once(web):
     first = client.post("/api/edge/enrol", json={"code": code, "name": "pi"})
     assert first.status_code == 200 and first.json()["station"] == "99001" and first.json()["outlet"] == "loudspeaker"
     again = client.post("/api/edge/enrol", json={"code": code, "name": "pi-2"})
-    assert again.status_code == 403 and "unknown, used or expired" in again.json()["error"]
-    assert client.post("/api/edge/enrol", json={"code": "000000-000000-000000"}).status_code == 403
+    assert again.status_code == 401 and "unknown, used or expired" in again.json()["error"]
+    assert client.post("/api/edge/enrol", json={"code": "000000-000000-000000"}).status_code == 401
     with unit_of_work(web.services.sessions) as session:
         stored = edges.devices(session)[0]
         assert stored.key != first.json()["key"] and first.json()["key"] not in stored.key  # sealed, not in clear
