@@ -109,7 +109,9 @@ def enrol_code(request: Request, form: Form, user: User = Depends(current_user))
 
         return devices_page(request, user=user, status=400, enrol_form=values,
                             errors={error.where or "": error_text(error, language(request))})
-    issued = {"code": code, "station": station, "outlet": outlet, "expires_at": expires,
+    names = {s.code: s.name for s in request.app.state.services.settings.stations}
+    issued = {"code": code, "station": station, "station_name": names.get(station, station), "outlet": outlet,
+              "expires_at": expires,
               "command": f"loa edge enrol --server {public_base(request)} --code {code}"}
     response = devices_page(request, user=user, issued=issued)
     response.headers["Cache-Control"] = "no-store"  # the code is shown once: not kept in a cache

@@ -6,6 +6,7 @@ another centre can do neither (403/404), and nothing is changed or audited then.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from centres_support import PASSWORD as TREE_PASSWORD
 from fastapi.testclient import TestClient
@@ -23,8 +24,8 @@ from servers.web import csrf_of
 
 def _fleet_audit(services) -> list[tuple[str, str]]:
     with unit_of_work(services.sessions) as session:
-        return [(e.action, e.actor) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.action.in_(("edge.enrol_code", "edge.revoke"))).order_by(AuditEvent.id))]
+        fleet = AuditEvent.action.in_(("edge.enrol_code", "edge.revoke"))
+        return [(e.action, e.actor) for e in session.scalars(select(AuditEvent).where(fleet).order_by(AuditEvent.id))]
 
 
 def _signed_pull(services, client, device: dict):
@@ -43,14 +44,14 @@ def _code_from(html: str) -> str:
 def test_an_admin_makes_a_code_on_the_page_and_disables_the_enrolled_device_which_then_gets_401(web):
     admin = web.client("quan-tri")
     page = admin.get("/devices")
-    assert page.status_code == 200 and 'id="edge-fleet"' in page.text and "Chưa có thiết bị nào được đăng ký." in page.text
+    assert page.status_code == 200 and 'id="edge-fleet"' in page.text
+    assert "Chưa có thiết bị nào được đăng ký." in page.text
     made = admin.post("/devices/enrol-code", data={"target": "99001/loudspeaker", "hours": "48",
                                                     "csrf": csrf_of(page.text)})
     assert made.status_code == 200, made.text
     assert made.headers["cache-control"] == "no-store"
     code = _code_from(made.text)
-    until = (web.services.now().astimezone(web.services.settings.zone)
-             + __import__("datetime").timedelta(hours=48)).strftime("%d/%m/%Y %H:%M")
+    until = (web.services.now().astimezone(web.services.settings.zone) + timedelta(hours=48)).strftime("%d/%m/%Y %H:%M")
     assert f"dùng được đến {until}" in made.text and "Mã chỉ hiện một lần này." in made.text
     assert f"loa edge enrol --server http://testserver --code {code}" in made.text
     assert code not in admin.get("/devices").text  # shown once
@@ -149,3 +150,49 @@ def test_an_admin_of_another_district_neither_sees_nor_enrols_nor_disables_its_d
     assert province.post(f"/devices/edge/{theirs}/revoke", data={"csrf": csrf_of(province.get("/devices").text)}
                          ).status_code == 303
     assert _unrevoked(services) == {ours}
+
+
+def _fits(page, where: str) -> None:
+    """No sideways scroll, and every visible button and field of the page lies within the 360 px screen."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, where
+    outside = page.evaluate("""() => [...document.querySelectorAll(
+            'main button, main .button, main input:not([type=hidden]), main select, main pre, main .code')]
+        .filter(e => e.offsetParent !== null)
+        .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > 360.5; })
+        .map(e => e.textContent.trim() || e.name || e.tagName)""")
+    assert not outside, f"{where}: off screen: {outside}"
+
+
+def test_on_a_phone_an_admin_makes_a_code_and_disables_a_device(web, server):
+    from playwright.sync_api import expect
+
+    from servers.browser import SHOTS, chromium
+    from servers.web import PASSWORD
+
+    device = _device(web.services, "99001")
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN").new_page()
+        page.goto(f"{server}/login")
+        page.get_by_label("Tên đăng nhập").fill("quan-tri")
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.goto(f"{server}/devices")
+        _fits(page, "/devices")
+        page.get_by_label("Mã dùng được trong (giờ)").fill("abc")
+        page.get_by_role("button", name="Tạo mã đăng ký thiết bị").click()
+        expect(page.locator("#error-hours")).to_contain_text("thời hạn của mã phải là số giờ nguyên")
+        _fits(page, "/devices refused form")
+        page.get_by_label("Mã dùng được trong (giờ)").fill("24")
+        page.get_by_role("button", name="Tạo mã đăng ký thiết bị").click()
+        expect(page.locator("#enrol-command")).to_contain_text(f"loa edge enrol --server {server} --code ")
+        _fits(page, "/devices code shown")
+        (SHOTS / "devices").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "devices" / "phone-enrol-code.png"), full_page=True)
+        page.locator(f'tr[data-edge="{device}"]').get_by_role("link", name="Vô hiệu hoá").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Vô hiệu hoá thiết bị")
+        _fits(page, "confirmation")
+        page.get_by_role("button", name="Xác nhận: vô hiệu hoá thiết bị này").click()
+        expect(page.locator(f'tr[data-edge="{device}"]')).to_contain_text("đã vô hiệu hoá lúc")
+        _fits(page, "/devices after disabling")
+        page.screenshot(path=str(SHOTS / "devices" / "phone-disabled.png"), full_page=True)
+    assert _unrevoked(web.services) == set()
