@@ -46,8 +46,9 @@ def chosen(stations: Sequence[StationSpec], codes: frozenset[str] | None) -> lis
 
 
 @router.get("/devices", response_class=HTMLResponse)
-def devices_page(request: Request, only: str = "", user: User = Depends(current_user)) -> HTMLResponse:
-    return page(request, user, only)
+def devices_page(request: Request, only: str = "", disabled: int | None = None,
+                 user: User = Depends(current_user)) -> HTMLResponse:
+    return page(request, user, only, disabled=disabled)
 
 
 def page(request: Request, user: User, only: str = "", status: int = 200, **extra: object) -> HTMLResponse:
@@ -71,4 +72,4 @@ def page(request: Request, user: User, only: str = "", status: int = 200, **extr
         "filters": [(key, label) for key, (label, _) in filters.items()], "only": only if codes is not None else "",
         "max_skew_s": services.settings.loa.devices.max_clock_skew_s,
         "fleet": is_fleet_admin(user), "edge_devices": edge, "targets": targets(stations),
-        "enrol_form": {}, "errors": {}, "issued": None, **extra}, status)
+        "enrol_form": {}, "errors": {}, "issued": None, "disabled": None, **extra}, status)

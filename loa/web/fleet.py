@@ -18,7 +18,7 @@ from content.scope import sees_station
 from content.users import require_role
 from loa.web.auth import current_user
 from loa.web.forms import Form
-from loa.web.view import back, flash, language, public_base, render
+from loa.web.view import back, language, public_base, render
 from scheduler.config import StationSpec
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -131,17 +131,13 @@ def confirm_revoke(request: Request, device_id: int, user: User = Depends(curren
 @router.post("/devices/edge/{device_id}/revoke")
 def revoke(request: Request, device_id: int, form: Form, user: User = Depends(current_user)) -> RedirectResponse:
     """Disable the device: its token is refused from now on (audited as ``edge.revoke``)."""
-    from loa.web.i18n import translations
     from scheduler.devices import edges
 
     services = request.app.state.services
     with unit_of_work(services.sessions) as session:
-        device = _device_in_reach(session, user, device_id)
+        _device_in_reach(session, user, device_id)
         edges.revoke(session, device_id, user.name, services.now())
-        name = device.name  # type: ignore[attr-defined]
-    gettext = translations(language(request)).gettext
-    flash(request, gettext("Device %(name)s is disabled: it can no longer reach loa.") % {"name": name})
-    return back("/devices#edge-devices")
+    return back(f"/devices?disabled={device_id}#edge-devices")  # the page says so beside the device
 
 
 __all__ = ["EDGE_OUTLETS", "EdgeRow", "edge_rows", "router", "targets"]

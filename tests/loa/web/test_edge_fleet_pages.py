@@ -76,7 +76,7 @@ def test_an_admin_makes_a_code_on_the_page_and_disables_the_enrolled_device_whic
     assert done.status_code == 303
     refused = _signed_pull(web.services, api, device)
     assert refused.status_code == 401 and refused.json()["error"] == "unknown or revoked device"
-    after = admin.get("/devices")
+    after = admin.get(done.headers["location"])
     assert "Đã vô hiệu hoá thiết bị loa-cho-xa" in after.text
     row = re.search(rf'<tr data-edge="{device["device_id"]}">.*?</tr>', after.text, re.S)
     assert row and "đã vô hiệu hoá lúc" in row[0] and "Vô hiệu hoá</a>" not in row[0]
@@ -193,6 +193,7 @@ def test_on_a_phone_an_admin_makes_a_code_and_disables_a_device(web, server):
         _fits(page, "confirmation")
         page.get_by_role("button", name="Xác nhận: vô hiệu hoá thiết bị này").click()
         expect(page.locator(f'tr[data-edge="{device}"]')).to_contain_text("đã vô hiệu hoá lúc")
+        expect(page.locator("#disabled-note")).to_contain_text("Đã vô hiệu hoá thiết bị may-99001")
         _fits(page, "/devices after disabling")
         page.screenshot(path=str(SHOTS / "devices" / "phone-disabled.png"), full_page=True)
     assert _unrevoked(web.services) == set()
