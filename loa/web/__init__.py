@@ -56,6 +56,7 @@ def create_app(services: Services) -> FastAPI:
         edge_api,
         emergencies,
         feeds,
+        fleet,
         health,
         heartbeats,
         ical,
@@ -92,7 +93,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
     for module in (accounts, users_pages, today, emergencies, pieces_pages, bulletins_pages, calendar_page, deliveries,
-                   reports_page, previews, ical, api, bulletins_api, devices):
+                   reports_page, previews, ical, api, bulletins_api, devices, fleet):
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(heartbeats.router)

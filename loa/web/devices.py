@@ -46,7 +46,14 @@ def chosen(stations: Sequence[StationSpec], codes: frozenset[str] | None) -> lis
 
 
 @router.get("/devices", response_class=HTMLResponse)
-def devices_page(request: Request, only: str = "", user: User = Depends(current_user)) -> HTMLResponse:
+def devices_page(request: Request, only: str = "", disabled: int | None = None,
+                 user: User = Depends(current_user)) -> HTMLResponse:
+    return page(request, user, only, disabled=disabled)
+
+
+def page(request: Request, user: User, only: str = "", status: int = 200, **extra: object) -> HTMLResponse:
+    """The page, with ``extra`` for the fleet forms (loa.web.fleet: a code just made, a refused form)."""
+    from loa.web.fleet import edge_rows, is_fleet_admin, targets
     from scheduler.devices.roster import roster
 
     services = request.app.state.services
@@ -54,11 +61,15 @@ def devices_page(request: Request, only: str = "", user: User = Depends(current_
     stations = visible_stations(request, user)
     filters = station_filters(stations, tree_for(user), user.centre)
     codes = filters[only][1] if only in filters else None
+    shown = chosen(stations, codes)
     with request.app.state.reads.session() as session:
-        rows = roster(session, chosen(stations, codes), services.settings.loa.devices, now)
+        rows = roster(session, shown, services.settings.loa.devices, now)
+        edge = edge_rows(session, user, shown)
     rows.sort(key=lambda row: ORDER.index(row.state))
     counts = Counter(row.state for row in rows)
     return render(request, "devices.html", {
         "rows": rows, "counts": [(state, counts[state]) for state in ORDER if counts[state]],
         "filters": [(key, label) for key, (label, _) in filters.items()], "only": only if codes is not None else "",
-        "max_skew_s": services.settings.loa.devices.max_clock_skew_s})
+        "max_skew_s": services.settings.loa.devices.max_clock_skew_s,
+        "fleet": is_fleet_admin(user), "edge_devices": edge, "targets": targets(stations),
+        "enrol_form": {}, "errors": {}, "issued": None, "disabled": None, **extra}, status)
