@@ -1,5 +1,7 @@
 """The ``loa edge`` agent: pulls its station's programs ahead into a verified cache, plays each at its time from
-the cache whether or not loa answers, plays emergencies at once, and sends back signed as-played records.
+the cache whether or not loa answers, plays emergencies at once (again at each repeat interval until their end or
+all-clear; the all-clear message once; a stream emergency relayed from its URL), and sends back signed as-played
+records.
 
 Two threads: the *link* (pull the schedule and files, poll emergencies every few seconds, heartbeat, send the
 journal in ``seq`` order) and the *player* (the main thread: the item due now, from the cache only). Neither waits
