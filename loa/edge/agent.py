@@ -1,5 +1,7 @@
 """The ``loa edge`` agent: pulls its station's programs ahead into a verified cache, plays each at its time from
-the cache whether or not loa answers, plays emergencies at once, and sends back signed as-played records.
+the cache whether or not loa answers, plays emergencies at once (again at each repeat interval until their end or
+all-clear; the all-clear message once; a stream emergency relayed from its URL), and sends back signed as-played
+records.
 
 Two threads: the *link* (pull the schedule and files, poll emergencies every few seconds, heartbeat, send the
 journal in ``seq`` order) and the *player* (the main thread: the item due now, from the cache only). Neither waits
@@ -44,6 +46,8 @@ class Agent:
         self.audio_output = "unknown"
         self.revoked = False
         self._emergencies: list[dict[str, Any]] = []
+        self._playing_alert: str | None = None  # the emergency playing now
+        self.alert_stop = threading.Event()  # the emergency playing was cleared: stop it
         self._lock = threading.Lock()
 
     # --- the player -------------------------------------------------------------------------------------------
@@ -67,13 +71,7 @@ class Agent:
             self.link.close()
 
     def _due(self) -> tuple[str, dict[str, Any]] | None:
-        """The emergency to play now, else the next unplayed item of the program on now."""
-        with self._lock:
-            for emergency in self._emergencies:
-                for item in emergency["items"]:
-                    ref = emergency["delivery_id"]
-                    if self.cache.has(item["sha256"]) and not self.journal.played(ref, item["item"]):
-                        return ref, item
+        """The next unplayed item of the program on now (an emergency due is asked first, by ``_play_next``)."""
         now = self.clock.loa_now()
         for program in self.cache.programs():
             if datetime.fromisoformat(program["start_at"]) <= now < datetime.fromisoformat(program["end_at"]):
@@ -82,13 +80,88 @@ class Agent:
                         return program["delivery_id"], item
         return None
 
+    def _alert_due(self) -> tuple[dict[str, Any], int] | None:
+        """The emergency to play now and its round (0, 1, … at its start + k repeats; -1 for its all-clear message):
+        a round not begun yet of an emergency in force, else the all-clear of one this device played."""
+        now = self.clock.loa_now()
+        with self._lock:
+            for emergency in self._emergencies:
+                ref = emergency["delivery_id"]
+                if emergency.get("cleared"):
+                    clear = emergency.get("all_clear") or []
+                    if (clear and self.journal.round_of(ref) >= 0 and not self.journal.played(ref, "all_clear")
+                            and all(self.cache.has(i["sha256"]) for i in clear)):
+                        return emergency, -1
+                    continue
+                round_no = alert_round(emergency, now)
+                playable = emergency.get("stream_url") or (
+                    emergency["items"] and all(self.cache.has(i["sha256"]) for i in emergency["items"]))
+                if round_no is not None and round_no > self.journal.round_of(ref) and playable:
+                    return emergency, round_no
+        return None
+
     def _play_next(self) -> bool:
+        alert = self._alert_due()
+        if alert is not None:
+            self._play_alert(*alert)
+            return True
         due = self._due()
         if due is None:
             return False
-        delivery_id, item = due
-        emergency = delivery_id.startswith("emergency-")
         self.interrupt.clear()  # an emergency due would have come first: what is left is the program
+        self._play_item(*due, stop=_either(self.stopping, self.interrupt))
+        return True
+
+    def _play_alert(self, emergency: dict[str, Any], round_no: int) -> None:
+        """One round of an emergency (its speech, then its stream for its length or until cleared), or its
+        all-clear message; the all-clear cuts a round short."""
+        ref = emergency["delivery_id"]
+        with self._lock:
+            self.alert_stop.clear()
+            self._playing_alert = ref
+        try:
+            if round_no < 0:
+                for item in emergency["all_clear"]:
+                    self._play_item(ref, item, stop=self.stopping)
+                return
+            self.journal.begin_round(ref, round_no)
+            log.info("emergency %s: round %d", ref, round_no)
+            stop = _either(self.stopping, self.alert_stop)
+            for item in emergency["items"]:
+                if not stop.is_set():
+                    self._play_item(ref, item, stop=stop)
+            if emergency.get("stream_url") and not stop.is_set():
+                self._play_stream(emergency, stop)
+        finally:
+            with self._lock:
+                self._playing_alert = None
+
+    def _play_stream(self, emergency: dict[str, Any], stop: threading.Event) -> None:
+        """Relay the emergency's live stream (ffmpeg reads the URL) until its end, the all-clear, or the stream ends."""
+        ref, started = emergency["delivery_id"], self.clock.loa_now()
+        until = datetime.fromisoformat(emergency["until"]) if emergency.get("until") else None
+        limit = (until - started).total_seconds() if until else None
+
+        def checkpoint(played_s: float) -> None:
+            self.journal.playing(delivery_id=ref, item="stream", started_at=started, played_s=played_s,
+                                 at=self.clock.loa_now())
+
+        checkpoint(0.0)
+        try:
+            played = play(emergency["stream_url"], self.output, rate=self.settings.rate, speed=self.clock.speed,
+                          stop=stop, progress=checkpoint, limit_s=limit)
+        except OutputFault as fault:
+            log.error("%s", fault)
+            self._fault(f"{ref}: stream {emergency['stream_url']}: {fault}")
+            played = None
+        if self.stopping.is_set() and played is not None and not played.complete:
+            return  # recovered from the checkpoint at the next start
+        self.journal.record(delivery_id=ref, item="stream", started_at=started, ended_at=self.clock.loa_now(),
+                            played_s=played.played_s if played else 0.0, complete=bool(played and played.complete))
+        self.journal.done_playing()
+        log.info("relayed %s/stream: %.2f s", ref, played.played_s if played else 0.0)
+
+    def _play_item(self, delivery_id: str, item: dict[str, Any], *, stop: threading.Event) -> None:
         started = self.clock.loa_now()
         try:
             path = self.cache.checked(delivery_id, item)
@@ -97,14 +170,13 @@ class Agent:
             self._fault(str(refused))
             self.journal.record(delivery_id=delivery_id, item=item["item"], started_at=started, ended_at=started,
                                 played_s=0.0, complete=False)
-            return True
+            return
 
         def checkpoint(played_s: float) -> None:
             self.journal.playing(delivery_id=delivery_id, item=item["item"], started_at=started, played_s=played_s,
                                  at=self.clock.loa_now())
 
         checkpoint(0.0)
-        stop = _either(self.stopping, None if emergency else self.interrupt)
         try:
             played = play(path, self.output, rate=self.settings.rate, speed=self.clock.speed, stop=stop,
                           progress=checkpoint)
@@ -114,15 +186,14 @@ class Agent:
             self.audio_output = "fault"
             self._fault(str(fault))
             self.journal.recover()
-            return True
+            return
         if self.stopping.is_set() and not played.complete:
-            return True  # stopped by SIGTERM: the checkpoint says how far it played; recovered at the next start
+            return  # stopped by SIGTERM: the checkpoint says how far it played; recovered at the next start
         self.journal.record(delivery_id=delivery_id, item=item["item"], started_at=started,
                             ended_at=self.clock.loa_now(), played_s=played.played_s, complete=played.complete)
         self.journal.done_playing()
         log.info("played %s/%s: %.2f s%s", delivery_id, item["item"], played.played_s,
                  "" if played.complete else " (interrupted)")
-        return True
 
     def _fault(self, message: str) -> None:
         self.last_error = message
@@ -173,17 +244,18 @@ class Agent:
 
     def _take_emergencies(self, emergencies: list[dict[str, Any]]) -> None:
         for emergency in emergencies:
-            for item in emergency["items"]:
+            for item in [*emergency["items"], *emergency.get("all_clear", [])]:
                 if not self.cache.has(item["sha256"]):
                     try:
                         self.cache.store(item["sha256"], self.link.call("GET", item["url"], raw=True))
                     except Refused as refused:
                         self._fault(str(refused))
-        fresh = [e for e in emergencies
-                 if any(not self.journal.played(e["delivery_id"], i["item"]) for i in e["items"])]
         with self._lock:
             self._emergencies = emergencies
-        if fresh:
+            in_force = {e["delivery_id"] for e in emergencies if not e.get("cleared")}
+            if self._playing_alert is not None and self._playing_alert not in in_force:
+                self.alert_stop.set()  # cleared (or ended) while it plays: stop at once
+        if self._alert_due() is not None:
             self.interrupt.set()
 
     def heartbeat(self) -> None:
@@ -201,6 +273,17 @@ class Agent:
         if records:
             answer = self.link.call("POST", "/api/edge/played", {"records": records})
             self.journal.accepted(int(answer["accepted_through"]))
+
+
+def alert_round(emergency: dict[str, Any], now: datetime) -> int | None:
+    """Which round of ``emergency`` is on at ``now`` (round k begins at its start + k repeat intervals), or None
+    before its start and after its end."""
+    starts = datetime.fromisoformat(emergency["starts_at"])
+    until = datetime.fromisoformat(emergency["until"]) if emergency.get("until") else None
+    if now < starts or (until is not None and now >= until):
+        return None
+    every = emergency.get("repeat_every_s")
+    return int((now - starts).total_seconds() // every) if every else 0
 
 
 class _Either(threading.Event):

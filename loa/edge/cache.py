@@ -74,12 +74,14 @@ class Cache:
 
     def wanted(self) -> list[str]:
         """The SHA-256 of every file the schedule lists that is not cached yet."""
-        listed = [i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])] for i in p["items"]]
+        listed = [i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])]
+                  for i in [*p["items"], *p.get("all_clear", [])]]
         return [sha for sha in dict.fromkeys(listed) if not self.has(sha)]
 
     def prune(self) -> None:
         """Drop files no program or emergency of the schedule lists any more."""
-        listed = {i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])] for i in p["items"]}
+        listed = {i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])]
+                  for i in [*p["items"], *p.get("all_clear", [])]}
         for path in self.files.iterdir():
             if path.name not in listed and not path.name.startswith("."):
                 path.unlink(missing_ok=True)

@@ -55,6 +55,18 @@ class Journal:
         self._save()
         return record
 
+    # --- the rounds of an emergency -----------------------------------------------------------------------------
+
+    def round_of(self, emergency_ref: str) -> int:
+        """The last round of an emergency this device began playing (round k is due at its start + k repeats);
+        -1 when it has not played it at all."""
+        return int(self.state.get("rounds", {}).get(emergency_ref, -1))
+
+    def begin_round(self, emergency_ref: str, round_no: int) -> None:
+        with self.lock:
+            self.state.setdefault("rounds", {})[emergency_ref] = round_no
+            self._save()
+
     # --- the item playing now ---------------------------------------------------------------------------------
 
     def playing(self, *, delivery_id: str, item: str, started_at: datetime, played_s: float, at: datetime) -> None:

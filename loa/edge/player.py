@@ -95,12 +95,14 @@ class Played:
     complete: bool
 
 
-def play(path: Path, output: Output, *, rate: int, speed: float, stop: threading.Event,
-         progress: Callable[[float], None]) -> Played:
-    """Decode ``path`` and write it to ``output`` at ``speed`` times real time; stops early when ``stop`` is set.
+def play(path: Path | str, output: Output, *, rate: int, speed: float, stop: threading.Event,
+         progress: Callable[[float], None], limit_s: float | None = None) -> Played:
+    """Decode ``path`` (a cached file, or a stream URL ffmpeg reads) and write it to ``output`` at ``speed`` times
+    real time; stops early when ``stop`` is set, and after ``limit_s`` seconds of audio when given (complete then).
     ``progress(played_s)`` is called about twice a second (a checkpoint a killed agent recovers from)."""
     decoder = subprocess.Popen([ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-f", "s16le", "-ac", "1",
                                 "-ar", str(rate), "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    name = path.name if isinstance(path, Path) else path
     assert decoder.stdout is not None
     per_second = 2 * rate
     chunk = per_second // 10
@@ -111,7 +113,10 @@ def play(path: Path, output: Output, *, rate: int, speed: float, stop: threading
             if stop.is_set():
                 complete = False
                 break
-            data = decoder.stdout.read(chunk)
+            want = chunk if limit_s is None else min(chunk, int(limit_s * rate) * 2 - written)
+            if want <= 0:
+                break
+            data = decoder.stdout.read(want)
             if not data:
                 break
             output.write(data)
@@ -127,5 +132,5 @@ def play(path: Path, output: Output, *, rate: int, speed: float, stop: threading
         decoder.kill()
         _, errors = decoder.communicate()
     if complete and decoder.returncode not in (0, -9) and written == 0:
-        raise OutputFault(f"ffmpeg could not decode {path.name}: {errors.decode(errors='replace')[-200:]}")
+        raise OutputFault(f"ffmpeg could not decode {name}: {errors.decode(errors='replace')[-200:]}")
     return Played(written / per_second, complete)

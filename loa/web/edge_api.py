@@ -4,6 +4,7 @@ device's key (``loa.edge.protocol``); replays and stale stamps refused, a revoke
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from scheduler.devices import edge_feed, edges
 from scheduler.devices.heartbeats import Heartbeat
 from scheduler.models import EdgeDevice
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 _SHA = r"^[0-9a-f]{64}$"
 
@@ -147,10 +149,31 @@ def _json(body: bytes) -> dict[str, Any]:
 
 def _sealed_items(key: str, entry: dict[str, Any]) -> dict[str, Any]:
     """A copy of a program or emergency whose items carry their file URL and this device's item seal."""
-    items = [{**item, "url": f"/api/edge/files/{item['sha256']}",
-              "seal": protocol.item_seal(key, entry["delivery_id"], item["item"], item["sha256"])}
-             for item in entry["items"]]
-    return {**entry, "items": items}
+    def sealed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**item, "url": f"/api/edge/files/{item['sha256']}",
+                 "seal": protocol.item_seal(key, entry["delivery_id"], item["item"], item["sha256"])} for item in items]
+
+    extra = {"all_clear": sealed(entry["all_clear"])} if "all_clear" in entry else {}
+    return {**entry, "items": sealed(entry["items"]), **extra}
+
+
+def _all_clear_audio(request: Request) -> edge_feed.AllClearAudio:
+    """The all-clear message of an emergency ("Hết cảnh báo: <title>"), spoken once per title and settings (kept on
+    disk by its content key, so every later pull finds it); None when speech cannot be made."""
+    settings = request.app.state.services.settings
+
+    def audio(emergency: Any) -> tuple[Any, str, float] | None:
+        from content.render.alerts import render_alert
+
+        try:
+            done = render_alert(f"Hết cảnh báo: {emergency.title}", "", None, settings.render,
+                                abbreviations=settings.loa.normalize.abbreviations)
+        except Exception:  # the edge then stops the repeats without a message
+            log.exception("emergency %s: the all-clear message could not be rendered", emergency.id)
+            return None
+        return done.path, done.sha256, done.duration_s
+
+    return audio
 
 
 def _feed(request: Request, session: Any, device: EdgeDevice, days: int) -> edge_feed.Feed:
@@ -159,7 +182,8 @@ def _feed(request: Request, session: Any, device: EdgeDevice, days: int) -> edge
     now = request.app.state.services.now()
     minute = now.replace(second=0, microsecond=0)
     return request.app.state.reads.cached(session, ("edge-feed", device.station_id, device.outlet, days, minute),
-                                          lambda: edge_feed.published(session, device, now=now, days=days))
+                                          lambda: edge_feed.published(session, device, now=now, days=days,
+                                                                                all_clear_audio=_all_clear_audio(request)))
 
 
 @router.post("/enrol")
@@ -209,7 +233,8 @@ async def emergencies(request: Request) -> Response:
         now = request.app.state.services.now()
         bucket = now.replace(second=now.second // 2 * 2, microsecond=0)  # a start at a set time: within 2 s
         found, _ = request.app.state.reads.cached(session, ("edge-emergencies", device.station_id, bucket),
-                                                  lambda: edge_feed.in_force(session, device, now=now))
+                                                  lambda: edge_feed.in_force(session, device, now=now,
+                                                                             all_clear_audio=_all_clear_audio(request)))
         return {"emergencies": [_sealed_items(key, e) for e in found]}
 
     return await run_in_threadpool(_serve, request, body, work)

@@ -10,7 +10,7 @@ a program that fails is withheld (and said why), never listed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,12 +24,16 @@ from content import seals
 from content.errors import InputError, IntegrityError
 from scheduler.dispatch.batch import Batch
 from scheduler.emergencies import service as emergencies
-from scheduler.models import AsPlayed, Delivery, DeliveryState, EdgeDevice, Emergency
+from scheduler.models import AsPlayed, Delivery, DeliveryState, EdgeDevice, Emergency, EmergencyState
 from scheduler.outlets import rules_of
 
 log = logging.getLogger(__name__)
 #: The most days ahead a device may ask for at once.
 MAX_DAYS = 14
+#: How long after an all-clear a device still sees the cleared emergency (to stop its repeats and say so).
+CLEARED_SHOWN = timedelta(hours=1)
+#: Renders (or finds) the all-clear message of an emergency: ``(path, sha256, duration_s)``, or None when none can be.
+AllClearAudio = Callable[[Emergency], tuple[Path, str, float] | None]
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def _program_items(delivery: Delivery, payload: dict[str, Any]) -> list[Item]:
             for clip in clips]
 
 
-def published(session: Session, device: EdgeDevice, *, now: datetime, days: int) -> Feed:
+def published(session: Session, device: EdgeDevice, *, now: datetime, days: int,
+              all_clear_audio: AllClearAudio | None = None) -> Feed:
     """The programs of ``device``'s outlet delivered for it that end after ``now`` and start within ``days``."""
     days = max(1, min(days, MAX_DAYS))
     feed = Feed()
@@ -92,18 +97,24 @@ def published(session: Session, device: EdgeDevice, *, now: datetime, days: int)
             feed.files[item.sha256] = item
         feed.programs.append({"delivery_id": delivery.id, "start_at": delivery.start_at.isoformat(),
                               "end_at": delivery.end_at.isoformat(), "items": [i.public() for i in items]})
-    feed.emergencies, emergency_files = in_force(session, device, now=now)
+    feed.emergencies, emergency_files = in_force(session, device, now=now, all_clear_audio=all_clear_audio)
     feed.files.update(emergency_files)
     return feed
 
 
-def in_force(session: Session, device: EdgeDevice, *, now: datetime) -> tuple[list[dict[str, Any]], dict[str, Item]]:
-    """The emergencies under way for ``device``'s station (``scheduler.emergencies.service.active``), sealed ones only,
-    with the files of their speech."""
+def in_force(session: Session, device: EdgeDevice, *, now: datetime, all_clear_audio: AllClearAudio | None = None,
+             ) -> tuple[list[dict[str, Any]], dict[str, Item]]:
+    """The emergencies under way for ``device``'s station (``scheduler.emergencies.service.active``) and those cleared
+    within :data:`CLEARED_SHOWN` (``cleared``: repeats stop, the all-clear message plays), sealed ones only, with the
+    files of their speech and all-clear."""
     code = device.station.code
     found: list[dict[str, Any]] = []
     files: dict[str, Item] = {}
-    for emergency in emergencies.active(session, now):
+    cleared = session.scalars(select(Emergency).where(Emergency.state == EmergencyState.CLEARED,
+                                                      Emergency.cleared_at > now - CLEARED_SHOWN,
+                                                      Emergency.cleared_at <= now, Emergency.sent_at.is_not(None))
+                              .order_by(Emergency.cleared_at.desc()))
+    for emergency in [*emergencies.active(session, now), *cleared]:
         if code not in (emergency.stations or []):
             continue
         try:
@@ -111,11 +122,11 @@ def in_force(session: Session, device: EdgeDevice, *, now: datetime) -> tuple[li
         except IntegrityError as error:
             log.error("emergency %s withheld from edge %s: %s", emergency.id, device.id, error)
             continue
-        found.append(_emergency(emergency, files))
+        found.append(_emergency(emergency, files, all_clear_audio))
     return found, files
 
 
-def _emergency(emergency: Emergency, files: dict[str, Item]) -> dict[str, Any]:
+def _emergency(emergency: Emergency, files: dict[str, Item], all_clear_audio: AllClearAudio | None) -> dict[str, Any]:
     ref = f"emergency-{emergency.id}"
     items = []
     if emergency.speech_sha256 and emergency.speech_path:
@@ -123,10 +134,18 @@ def _emergency(emergency: Emergency, files: dict[str, Item]) -> dict[str, Any]:
                     Path(emergency.speech_path))
         files[item.sha256] = item
         items.append(item.public())
+    cleared = emergency.state == EmergencyState.CLEARED
+    all_clear = []
+    if cleared and all_clear_audio is not None and (audio := all_clear_audio(emergency)) is not None:
+        item = Item(ref, "all_clear", f"Hết cảnh báo: {emergency.title}", audio[1].lower(), audio[2], audio[0])
+        files[item.sha256] = item
+        all_clear.append(item.public())
     return {"delivery_id": ref, "id": emergency.id, "title": emergency.title, "text": emergency.text,
             "starts_at": emergency.starts_at.isoformat(),
             "until": emergency.until.isoformat() if emergency.until else None,
-            "stream_url": emergency.stream_url, "items": items}
+            "repeat_every_s": emergency.repeat_every_s, "cleared": cleared,
+            "cleared_at": emergency.cleared_at.isoformat() if cleared and emergency.cleared_at else None,
+            "stream_url": emergency.stream_url, "items": items, "all_clear": all_clear}
 
 
 # --- as-played records -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ refused, a revoked device answered 401, and as-played records sent twice stored 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from datetime import timedelta
 
@@ -142,3 +143,37 @@ def test_a_payload_altered_in_the_database_is_withheld_from_the_edges(edge_outle
     assert program["delivery_id"] not in [p["delivery_id"] for p in after["programs"]]
     withheld = {w["delivery_id"]: w["reason"] for w in after["withheld"]}
     assert "does not match its seal" in withheld[program["delivery_id"]]
+
+
+def test_the_emergency_answer_carries_its_repeat_end_and_after_the_all_clear_its_sealed_message(web):
+    from scheduler.emergencies import service
+
+    client = web.client()
+    device = _enrolled(web, client)
+    now = web.services.now()
+    with unit_of_work(web.services.sessions) as session:
+        emergency = service.issue(session, service.EmergencyRequest(
+            title="Sạt lở đất", text="Bà con tránh xa sườn đồi.", targets=("99001",),
+            repeat_every=timedelta(minutes=15), until=now + timedelta(hours=2)), actor=None, now=now).id
+
+    def pull() -> dict:
+        headers, _ = _signed(web, device, "GET", "/api/edge/emergencies")
+        answer = client.get("/api/edge/emergencies", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert protocol.response_valid(device["key"], headers[protocol.NONCE], answer.content, dict(answer.headers))
+        return next(e for e in answer.json()["emergencies"] if e["id"] == emergency)
+
+    live = pull()
+    assert live["repeat_every_s"] == 900 and live["until"] and not live["cleared"] and live["all_clear"] == []
+
+    with unit_of_work(web.services.sessions) as session:
+        service.clear(session, emergency, actor=None, now=web.services.now())
+    done = pull()
+    assert done["cleared"] and done["cleared_at"]
+    [message] = done["all_clear"]
+    assert message["item"] == "all_clear" and message["duration_s"] > 0.5
+    assert protocol.item_seal_valid(device["key"], f"emergency-{emergency}", "all_clear", message["sha256"],
+                                    message["seal"])
+    headers, _ = _signed(web, device, "GET", message["url"])
+    audio = client.get(message["url"], headers=headers)
+    assert audio.status_code == 200 and hashlib.sha256(audio.content).hexdigest() == message["sha256"]
