@@ -10,7 +10,9 @@ targets — in its current revision and in the one approved and airing — is on
 centres.toml there is one centre, and this is the per-station scope of before.
 
 A piece sent down from a centre above (issue 19, ``scheduler.bulletins``) is readable and listed at the centres it
-was sent to (:func:`received`, :func:`received_clause`); changing it stays with its own centre.
+was sent to (:func:`received`, :func:`received_clause`); where it was taken into a commune's plan, the commune's
+users may pin, remove or restore its airings on their stations (:func:`took_in`); changing the piece stays with its
+own centre.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Collection, Iterable, Mapping
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
 from sqlalchemy.orm import object_session
 
-from content.bulletin_models import Bulletin, BulletinReceipt
+from content.bulletin_models import Bulletin, BulletinReceipt, ReceiptState
 from content.centres import IMPLICIT_TREE, Tree, tree_of
 from content.errors import InputError, NotAllowed
 from content.models import Piece, RevisionStation, User
@@ -155,6 +157,21 @@ def received(user: User, piece: Piece) -> bool:
     return session.scalar(select(BulletinReceipt.id).join(Bulletin, Bulletin.id == BulletinReceipt.bulletin_id)
                           .where(Bulletin.piece_id == piece.id, BulletinReceipt.centre.in_(centres)).limit(1)) \
         is not None
+
+
+def took_in(user: User, piece: Piece, station: str) -> bool:
+    """Whether the piece was sent down to the centre of ``station``, one of the user's subtree, and taken into that
+    centre's plan (accepted, scheduled or planned): the user may then pin, remove or restore its airings on that
+    station (scheduler.planning.editing), never change the piece itself."""
+    session = object_session(piece)
+    if session is None or piece.id is None:
+        return False
+    centre = tree_for(user).centre_of_station(station)
+    if centre not in centres_reached(user):
+        return False
+    return session.scalar(select(BulletinReceipt.id).join(Bulletin, Bulletin.id == BulletinReceipt.bulletin_id)
+                          .where(Bulletin.piece_id == piece.id, BulletinReceipt.centre == centre,
+                                 BulletinReceipt.state.in_(ReceiptState.IN_PLAN)).limit(1)) is not None
 
 
 def received_clause(user: User, centres: Collection[str]) -> ColumnElement[bool]:

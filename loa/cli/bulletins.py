@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -17,6 +19,22 @@ STATE_NAMES = {"received": "đã nhận", "appraised": "đã thẩm định", "a
                "scheduled": "đã xếp lịch", "declined": "từ chối", "planned": "đã vào lịch (ưu tiên)",
                "alerted": "đã phát khẩn cấp"}
 COLUMN_NAMES = {"received": "nhận", "accepted": "tiếp nhận", "declined": "từ chối", "aired": "đã phát"}
+#: The form fields scheduler.bulletins names in its errors, as the options of these commands.
+OPTIONS = {"to": "--to", "level": "--level", "note": "--note", "reason": "--reason", "programs": "--program"}
+
+
+@contextmanager
+def _options() -> Iterator[None]:
+    """An error about a field names the option that sets it here (``--reason``, not the web form's ``reason``)."""
+    from content.errors import LoaError
+
+    try:
+        yield
+    except LoaError as error:
+        field = getattr(error, "where", None)
+        if field in OPTIONS:
+            error.where = OPTIONS[field]  # type: ignore[attr-defined]
+        raise
 
 
 @bulletin_app.command("send")
@@ -37,7 +55,7 @@ def send(
     app_state = state_of(ctx)
     services = app_state.services()
     now = services.now()
-    with unit_of_work(services.sessions) as session:
+    with _options(), unit_of_work(services.sessions) as session:
         reach = sending.preview(session, piece_id, to, level=level, actor=get_user(session, app_state.user))
     if level == "emergency" and not yes:
         if not sys.stdin.isatty():
@@ -45,7 +63,7 @@ def send(
                              where="--yes")
         typer.echo(f"PHÁT KHẨN CẤP tin {piece_id} tới {len(reach.communes)} xã, {len(reach.stations)} điểm phát.")
         typer.confirm("Phát ngay?", abort=True)
-    with unit_of_work(services.sessions) as session:
+    with _options(), unit_of_work(services.sessions) as session:
         bulletin = sending.send(session, piece_id, to, level=level, actor=get_user(session, app_state.user), now=now,
                                 note=note, source="cli")
         bulletin_id, emergency_id = bulletin.id, bulletin.emergency_id
@@ -108,7 +126,7 @@ def accept(
 
     app_state = state_of(ctx)
     services = app_state.services()
-    with unit_of_work(services.sessions) as session:
+    with _options(), unit_of_work(services.sessions) as session:
         receipt = decisions.accept(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                                    programs=program or ())
         state, programs = receipt.state, receipt.programs or []
@@ -131,7 +149,7 @@ def decline(
 
     app_state = state_of(ctx)
     services = app_state.services()
-    with unit_of_work(services.sessions) as session:
+    with _options(), unit_of_work(services.sessions) as session:
         decisions.decline(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                           reason=reason)
     typer.echo(f"Đã từ chối bản tin {bulletin_id}.")
@@ -151,7 +169,7 @@ def appraise(
 
     app_state = state_of(ctx)
     services = app_state.services()
-    with unit_of_work(services.sessions) as session:
+    with _options(), unit_of_work(services.sessions) as session:
         decisions.appraise(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                            passed=passed, note=note)
     typer.echo(f"Đã thẩm định bản tin {bulletin_id}: " + ("đạt." if passed else "không đạt."))

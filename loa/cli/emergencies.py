@@ -116,7 +116,7 @@ def send(
         repeat_every=parse_duration(repeat_every, "--repeat-every") if repeat_every else None,
         until=_until(app_state, until, starts_at or now), source="cli")
     with unit_of_work(services.sessions) as session:
-        reach = service.preview(session, request, now=now)
+        reach = service.preview(session, request, now=now, actor=get_user(session, app_state.user))
     if not yes and not draft:
         if not sys.stdin.isatty():
             raise InputError("an emergency needs confirmation: run it on a terminal, or pass --yes in a script",

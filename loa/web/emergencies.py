@@ -83,7 +83,8 @@ def preview(request: Request, form: Form, user: User = Depends(current_user)) ->
     try:
         emergency_request = _request(form, services.settings.zone)
         with unit_of_work(services.sessions) as session:
-            reach = service.preview(session, emergency_request, now=services.now())  # type: ignore[arg-type]
+            reach = service.preview(session, emergency_request, now=services.now(),  # type: ignore[arg-type]
+                                   actor=session.get(User, user.id))
     except LoaError as error:
         where = getattr(error, "where", None) or ""
         return _page(request, user, form=values, errors={where: i18n_text(error, request)}, status=400)

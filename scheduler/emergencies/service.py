@@ -79,17 +79,21 @@ def _require_right(session: Session, actor: User | None, stations: list[str]) ->
 
 # --- validation -----------------------------------------------------------------------------------------------
 
-def _resolve(session: Session, targets: tuple[str, ...]) -> list[str]:
-    """Station codes of the active stations ``targets`` name (codes, group names or ``*``)."""
+def _resolve(session: Session, targets: tuple[str, ...], actor: User | None) -> list[str]:
+    """Station codes of the active stations ``targets`` name (codes, group names or ``*``). ``*`` is every station
+    of the actor's centre's subtree (content.centres): a commune's ``*`` is its own stations, a district's those of
+    its communes; the root's (and the system's, a CAP feed) every station of the install."""
     rows = session.execute(select(Station.code, Station.groups).where(Station.active.is_(True))).all()
     known = {code: set(groups or []) for code, groups in rows}
+    below = None if actor is None else scope.tree_for(actor).stations(actor.centre)
+    everywhere = set(known) if below is None else set(known) & below
     out: set[str] = set()
     selectors = [part.strip() for item in targets for part in str(item).split(",") if part.strip()]
     if not selectors:
         raise InputError("choose the stations the emergency reaches (codes, group names or *)", where="stations")
     for selector in selectors:
         if selector == "*":
-            out.update(known)
+            out.update(everywhere)
         elif selector in known:
             out.add(selector)
         else:
@@ -102,7 +106,7 @@ def _resolve(session: Session, targets: tuple[str, ...]) -> list[str]:
     return sorted(out)
 
 
-def _validated(session: Session, request: EmergencyRequest, now: datetime) -> dict[str, Any]:
+def _validated(session: Session, request: EmergencyRequest, now: datetime, actor: User | None) -> dict[str, Any]:
     title = clean_text(request.title or "").replace("\n", " ").strip()
     text = clean_text(request.text or "").strip()
     if not title:
@@ -135,7 +139,7 @@ def _validated(session: Session, request: EmergencyRequest, now: datetime) -> di
         raise InputError("repeat every {minutes} minutes: choose between 1 minute and 24 hours", where="repeat_every",
                          minutes=round(repeat.total_seconds() / 60, 1))
     return dict(title=title, text=text, audio_path=audio_path, audio_sha256=audio_sha, stream_url=stream,
-                targets=list(request.targets), stations=_resolve(session, request.targets), starts_at=starts_at,
+                targets=list(request.targets), stations=_resolve(session, request.targets, actor), starts_at=starts_at,
                 repeat_every_s=int(repeat.total_seconds()) if repeat else None, until=request.until,
                 source=request.source, cap_identifier=request.cap_identifier)
 
@@ -190,10 +194,10 @@ class Reach:
         return sum(self.outlets.values())
 
 
-def preview(session: Session, request: EmergencyRequest, *, now: datetime) -> Reach:
-    """Check ``request`` as :func:`issue` would and say what it would reach; nothing is stored (the confirmation
-    shows it before anything is sent)."""
-    stations = _validated(session, request, now)["stations"]
+def preview(session: Session, request: EmergencyRequest, *, now: datetime, actor: User | None = None) -> Reach:
+    """Check ``request`` as :func:`issue` would and say what it would reach (``*``: of ``actor``'s centre); nothing
+    is stored (the confirmation shows it before anything is sent)."""
+    stations = _validated(session, request, now, actor)["stations"]
     outlets: dict[str, int] = {}
     for _, _, outlet in fanout.reach(session, stations):
         outlets[outlet] = outlets.get(outlet, 0) + 1
@@ -203,7 +207,7 @@ def preview(session: Session, request: EmergencyRequest, *, now: datetime) -> Re
 def issue(session: Session, request: EmergencyRequest, *, actor: User | None, now: datetime,
           draft: bool = False) -> Emergency:
     """Store an emergency and, unless ``draft``, send it at once (its pushes are due at its start)."""
-    values = _validated(session, request, now)
+    values = _validated(session, request, now, actor)
     name = _require_right(session, actor, values["stations"])
     emergency = Emergency(**values, state=EmergencyState.DRAFT, issued_by=name, repeats=0, created_at=now,
                           updated_at=now)

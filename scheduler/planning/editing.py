@@ -19,12 +19,15 @@ from scheduler.planning.planner_types import Held
 
 
 def _airing(session: Session, airing_id: int, actor: User) -> Airing:
-    """The airing, once the actor's scope covers its station and every station its piece targets."""
+    """The airing, once the actor's scope covers its station and either every station its piece targets (a piece
+    of their subtree) or the piece was sent down and taken into the plan of that station's centre (scope.took_in)."""
     airing = session.get(Airing, airing_id)
     if airing is None:
         raise NotFound("no airing {id}", where="airing", id=airing_id, hint="`loa schedule --json` lists airing ids")
-    scope.require_covers(actor, [airing.delivery.station.code], f"lượt phát {airing_id}")
-    get_piece(session, airing.piece_id, actor)
+    station = airing.delivery.station.code
+    scope.require_covers(actor, [station], f"lượt phát {airing_id}")
+    if not scope.took_in(actor, get_piece(session, airing.piece_id), station):
+        get_piece(session, airing.piece_id, actor)
     return airing
 
 
