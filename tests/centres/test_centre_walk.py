@@ -21,9 +21,10 @@ from content.users import get_user
 from loa.web import create_app
 from scheduler.models import Airing, Delivery, Station
 
-#: As tests/loa/web/test_permissions.py: the routes anyone may open (their own tests check them).
+#: As tests/loa/web/test_permissions.py: the routes anyone may open (their own tests check them), and those a device
+#: signs with its own key rather than a user's login (tests/loa/web/test_edge_api.py, test_device_health.py).
 PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|docs|redoc|openapi\.json|anthias|media"
-                    r"|favicon|reset/)")
+                    r"|favicon|reset/|api/edge/|api/devices/heartbeat)")
 
 #: (the acting user, the centre whose things they must not reach)
 OUTSIDERS = [("bt-TANLAP", "HOABINH"), ("dd-TANLAP", "HOABINH"), ("dd-DONG", "PHUXUAN"), ("qt-DONG", "ANTHAI")]
