@@ -19,7 +19,8 @@ from content.models import AuditEvent, Piece
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.users import get_user
 from loa.web import create_app
-from scheduler.models import Airing, Delivery, Station
+from scheduler.devices import edges
+from scheduler.models import Airing, Delivery, EdgeDevice, Station
 
 #: As tests/loa/web/test_permissions.py: the routes anyone may open (their own tests check them), and those a device
 #: signs with its own key rather than a user's login (tests/loa/web/test_edge_api.py, test_device_health.py).
@@ -62,15 +63,18 @@ class Theirs:
     user: int
     emergency: int
     bulletin: int = 0  # a province bulletin sent down to this centre alone (issue 19's send-down)
+    device: int = 0  # a loa edge device enrolled for its station (issue 20)
 
     def ids(self) -> dict[str, str]:
         return {"piece_id": str(self.submitted), "revision_id": str(self.revision), "delivery_id": self.delivery,
                 "airing_id": str(self.airing), "user_id": str(self.user), "emergency_id": str(self.emergency),
-                "what": "poster", "token_id": "1", "bulletin_id": str(self.bulletin)}
+                "what": "poster", "token_id": "1", "bulletin_id": str(self.bulletin),
+                "device_id": str(self.device)}
 
     def subjects(self) -> set[str]:
         return {f"piece:{self.submitted}", f"piece:{self.approved}", f"delivery:{self.delivery}",
-                f"user:{self.user}", f"emergency:{self.emergency}", f"airing:{self.airing}"}
+                f"user:{self.user}", f"emergency:{self.emergency}", f"airing:{self.airing}",
+                f"edge:{self.device}"}
 
 
 def _things_of(services, centre: str) -> Theirs:
@@ -93,12 +97,15 @@ def _things_of(services, centre: str) -> Theirs:
                           actor=get_user(session, "qt-TINH"), now=now, draft=True)
         ids = (approved.id, waiting.id, revision.id, revision.sha256, editor.id, emergency.id)
         bulletin = _sent_down(session, centre, code, title, now)
+        _, one_time = edges.make_enrolment_code(session, station=code, outlet="loudspeaker", actor="qt-TINH", now=now)
+        device = edges.enrol(session, code=one_time, name=f"edge {centre}", install_secret="bi-mat", now=now)
     services.plan(days=1)
     with unit_of_work(services.sessions) as session:
         airing = session.scalar(select(Airing).where(Airing.piece_id == ids[0], Airing.removed.is_(False)))
         delivery = session.get(Delivery, airing.delivery_id)
         delivery.state = "dead"  # so that a retry would change it
-        return Theirs(centre, ids[1], ids[2], ids[3], ids[0], title, delivery.id, airing.id, ids[4], ids[5], bulletin)
+        return Theirs(centre, ids[1], ids[2], ids[3], ids[0], title, delivery.id, airing.id, ids[4], ids[5], bulletin,
+                      device.device.id)
 
 
 def _sent_down(session, centre: str, code: str, title: str, now) -> int:
@@ -165,6 +172,7 @@ def test_every_route_keeps_another_centres_things_out_of_reach(centre_tree, who,
     with unit_of_work(services.sessions) as session:
         assert session.get(Piece, theirs.submitted).state == "submitted"
         assert session.get(Delivery, theirs.delivery).state == "dead"
+        assert session.get(EdgeDevice, theirs.device).revoked_at is None
 
 
 def test_a_district_sees_its_communes_and_not_the_other_districts(centre_tree):
