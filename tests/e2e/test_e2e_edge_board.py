@@ -11,6 +11,8 @@ import requests
 from e2e_support import APPROVER, EDITOR, at
 from edge_support import STATION, Edge, Serve, edge_command, serve_edges, wait
 
+from servers.browser import SHOTS, chromium
+
 T0 = at("05:59:35")
 KIOSK = 'board = { type = "kiosk", dir = "var/out/boards", slide_chars = 280, slide_seconds = 15 }'
 BODY = "Mời bà con đến nhà văn hóa thôn nhận giấy chứng nhận quyền sử dụng đất."
@@ -63,6 +65,17 @@ def test_a_board_edge_shows_the_approved_rotation_keeps_it_offline_and_raises_an
     assert 'class="alert-banner" id="board-alert" role="alert" hidden' in shown()  # no emergency yet
     assert "<script src=" not in shown().split("<script>")[0]  # self-contained: no outside stylesheet or script
 
+    # a local Chromium opening the file shows the slide text, readable on a 360 px screen
+    with chromium() as browser:
+        view = browser.new_page(viewport={"width": 360, "height": 640})
+        view.goto(page.as_uri())
+        text = view.locator(".slide.shown .text")
+        assert text.is_visible() and BODY in text.inner_text()
+        box = text.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360  # no sideways scrolling
+        assert not view.locator("#board-alert").is_visible()
+        view.screenshot(path=str(SHOTS / "edge-board-360.png"))
+
     # an emergency: the banner is in the page within seconds (the page's own script re-reads alert.js every 2 s)
     issued = datetime.fromisoformat(requests.get(f"{serve.url}/healthz", timeout=5).json()["time"])
     cli("emergency", "send", "--stations", STATION, "--title", "Lũ quét", "--text",
@@ -70,6 +83,10 @@ def test_a_board_edge_shows_the_approved_rotation_keeps_it_offline_and_raises_an
     wait(lambda: "Lũ quét đang về" in shown() and 'role="alert" hidden' not in shown(), "the emergency banner",
          edge, serve, timeout=20)
     assert "Lũ quét đang về" in (page.parent / "alert.js").read_text(encoding="utf-8")
+    with chromium() as browser:
+        view = browser.new_page(viewport={"width": 360, "height": 640})
+        view.goto(page.as_uri())
+        assert view.locator("#board-alert").is_visible() and "Lũ quét" in view.locator("#board-alert").inner_text()
 
     # loa stopped: the page stays, still the approved rotation (and the banner)
     serve.stop()
