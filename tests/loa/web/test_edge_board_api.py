@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from test_edge_api import _signed
+from test_feed_images import _jpeg
 
 from content.db import unit_of_work
 from content.models import User
@@ -18,8 +20,6 @@ from scheduler.devices import edges
 from scheduler.models import Delivery
 
 from servers.web import csrf_of
-from test_edge_api import _signed
-from test_feed_images import _jpeg
 
 TITLE = "Ngày hội đọc sách của xã"
 
