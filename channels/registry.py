@@ -13,6 +13,7 @@ KINDS: dict[str, str] = {
     "loudspeaker.http": "channels.loudspeaker.http:HttpLoudspeaker",
     "loudspeaker.edge": "channels.loudspeaker.edge:EdgeLoudspeaker",
     "board.http": "channels.board.http:HttpBoard",
+    "board.edge": "channels.board.edge:EdgeBoard",
     "board.kiosk": "channels.board.kiosk:KioskBoard",
     "portal.feed": "channels.portal.feed:FeedPortal",
     "portal.wordpress": "channels.portal.wordpress:WordPressPortal",

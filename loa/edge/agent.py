@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import loa
+from loa.edge.board import write_board
 from loa.edge.cache import Cache, Refused
 from loa.edge.clock import EdgeClock
 from loa.edge.journal import Journal
@@ -46,6 +47,7 @@ class Agent:
         self.audio_output = "unknown"
         self.revoked = False
         self._emergencies: list[dict[str, Any]] = []
+        self._polled = False  # an emergency answer came this run (else a board shows the cached schedule's)
         self._playing_alert: str | None = None  # the emergency playing now
         self.alert_stop = threading.Event()  # the emergency playing was cleared: stop it
         self._lock = threading.Lock()
@@ -62,13 +64,26 @@ class Agent:
         link.start()
         try:
             while not self.stopping.is_set():
-                if not self._play_next():
+                if self.settings.outlet == "board":  # a screen: the kiosk page from the cache, each second
+                    self._show_board()
+                    self.stopping.wait(1.0)
+                elif not self._play_next():
                     self.stopping.wait(0.1)
         finally:
             self.stopping.set()
             link.join(timeout=5)
             self.output.close()
             self.link.close()
+
+    def _show_board(self) -> None:
+        schedule = self.cache.schedule()
+        with self._lock:  # loa's last answer, or before any this run the one kept with the schedule
+            emergencies = list(self._emergencies) if self._polled else schedule.get("emergencies", [])
+        try:
+            write_board(self.cache, schedule.get("station_name") or self.settings.station, emergencies,
+                        self.clock.loa_now())
+        except OSError as error:
+            self._fault(f"board page: {error}")
 
     def _due(self) -> tuple[str, dict[str, Any]] | None:
         """The next unplayed item of the program on now (an emergency due is asked first, by ``_play_next``)."""
@@ -243,7 +258,7 @@ class Agent:
         self._take_emergencies(document.get("emergencies", []))
 
     def _take_emergencies(self, emergencies: list[dict[str, Any]]) -> None:
-        for emergency in emergencies:
+        for emergency in emergencies if self.settings.outlet != "board" else ():  # a screen shows, never speaks
             for item in [*emergency["items"], *emergency.get("all_clear", [])]:
                 if not self.cache.has(item["sha256"]):
                     try:
@@ -252,6 +267,7 @@ class Agent:
                         self._fault(str(refused))
         with self._lock:
             self._emergencies = emergencies
+            self._polled = True
             in_force = {e["delivery_id"] for e in emergencies if not e.get("cleared")}
             if self._playing_alert is not None and self._playing_alert not in in_force:
                 self.alert_stop.set()  # cleared (or ended) while it plays: stop at once

@@ -43,6 +43,10 @@ class Cache:
     def programs(self) -> list[dict[str, Any]]:
         return sorted(self.schedule().get("programs", []), key=lambda p: p["start_at"])
 
+    def rotations(self) -> list[dict[str, Any]]:
+        """A board device's rotations (their ``items`` are the slide images)."""
+        return sorted(self.schedule().get("rotations", []), key=lambda r: r["start_at"])
+
     # --- the files ------------------------------------------------------------------------------------------
 
     def path(self, sha256: str) -> Path:
@@ -74,13 +78,13 @@ class Cache:
 
     def wanted(self) -> list[str]:
         """The SHA-256 of every file the schedule lists that is not cached yet."""
-        listed = [i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])]
+        listed = [i["sha256"] for p in [*self.programs(), *self.rotations(), *self.schedule().get("emergencies", [])]
                   for i in [*p["items"], *p.get("all_clear", [])]]
         return [sha for sha in dict.fromkeys(listed) if not self.has(sha)]
 
     def prune(self) -> None:
         """Drop files no program or emergency of the schedule lists any more."""
-        listed = {i["sha256"] for p in [*self.programs(), *self.schedule().get("emergencies", [])]
+        listed = {i["sha256"] for p in [*self.programs(), *self.rotations(), *self.schedule().get("emergencies", [])]
                   for i in [*p["items"], *p.get("all_clear", [])]}
         for path in self.files.iterdir():
             if path.name not in listed and not path.name.startswith("."):

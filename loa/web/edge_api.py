@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -212,13 +213,15 @@ async def enrol(request: Request) -> Response:
 
 @router.get("/schedule")
 async def schedule(request: Request, days: int = Query(2, ge=1, le=edge_feed.MAX_DAYS)) -> Response:
-    """The device's programs for ``days`` ahead, the emergencies in force and what was withheld, all signed."""
+    """The device's programs (a board device: rotations) for ``days`` ahead, the emergencies in force and what was
+    withheld, all signed."""
     body = await request.body()
 
     def work(session: Any, device: EdgeDevice, key: str) -> dict[str, Any]:
         feed = _feed(request, session, device, days)
         return {"device_id": device.id, "station": device.station.code, "outlet": device.outlet,
-                "programs": [_sealed_items(key, p) for p in feed.programs],
+                "station_name": device.station.name, "programs": [_sealed_items(key, p) for p in feed.programs],
+                "rotations": [_sealed_items(key, r) for r in feed.rotations],
                 "emergencies": [_sealed_items(key, e) for e in feed.emergencies], "withheld": feed.withheld}
 
     return await run_in_threadpool(_serve, request, body, work)
@@ -264,7 +267,8 @@ async def files(request: Request, sha256: str) -> Response:
         if _hash_of(item.path) != item.sha256:
             raise IntegrityError("file {sha} of delivery {delivery} no longer matches its hash", sha=sha256,
                                  delivery=item.delivery_id)
-        return Response(item.path.read_bytes(), media_type="audio/mpeg")
+        kind = mimetypes.guess_type(item.path.name)[0] or "audio/mpeg"  # a slide image, else audio
+        return Response(item.path.read_bytes(), media_type=kind)
 
     return await run_in_threadpool(_serve, request, body, work)
 

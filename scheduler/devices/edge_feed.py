@@ -1,5 +1,5 @@
-"""What an enrolled edge device may pull: its outlet's published programs (re-checked: approved, sealed), the
-emergencies in force for its station, the files they play, and the as-played records it sends back.
+"""What an enrolled edge device may pull: its outlet's published programs or board rotations (re-checked: approved,
+sealed), the emergencies in force for its station, the files they play, and the as-played records it sends back.
 
 A program is *published* for the device when the outbox delivered it through the ``edge`` channel: its payload is
 stored sealed on the delivery (``Delivery.payload``), exactly as any other outlet's. Each pull re-checks it as the
@@ -56,6 +56,8 @@ class Feed:
     """A device's programs, emergencies and withheld programs, and every file they may fetch (by SHA-256)."""
 
     programs: list[dict[str, Any]] = field(default_factory=list)
+    #: A board outlet's rotations: slides (text, seconds, image by SHA-256) whose images are the ``items``.
+    rotations: list[dict[str, Any]] = field(default_factory=list)
     emergencies: list[dict[str, Any]] = field(default_factory=list)
     withheld: list[dict[str, str]] = field(default_factory=list)
     files: dict[str, Item] = field(default_factory=dict)
@@ -66,6 +68,26 @@ def _program_items(delivery: Delivery, payload: dict[str, Any]) -> list[Item]:
     clips = [c for c in (pushed.intro, *pushed.clips, pushed.outro) if c is not None]
     return [Item(delivery.id, clip.ref, clip.title, clip.sha256.lower(), clip.duration_s, Path(clip.path))
             for clip in clips]
+
+
+def _rotation(delivery: Delivery, payload: dict[str, Any]) -> tuple[dict[str, Any], list[Item]]:
+    """A board rotation as the ``http`` board's payload has it, each slide image named by the SHA-256 it was approved
+    with (``content.media`` stores an upload as ``<sha256>.<ext>``, the hash covered by the content hash)."""
+    pushed = snapshot.load(payload["delivery"])
+    slides, items = [], []
+    for slide in pushed.slides:
+        sha = None
+        if slide.image_path is not None:
+            sha = Path(slide.image_path).stem.lower()
+            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+                raise IntegrityError("slide {ref}: its image is not named by its SHA-256", ref=slide.ref)
+            items.append(Item(delivery.id, slide.ref, slide.title, sha, 0.0, Path(slide.image_path)))
+        slides.append({"ref": slide.ref, "title": slide.title, "campaign": slide.campaign, "text": slide.text,
+                       "seconds": slide.seconds, "image_sha256": sha,
+                       "valid_until": slide.valid_until.isoformat() if slide.valid_until else None})
+    entry = {"delivery_id": delivery.id, "start_at": delivery.start_at.isoformat(),
+             "end_at": delivery.end_at.isoformat(), "slides": slides}
+    return entry, items
 
 
 def published(session: Session, device: EdgeDevice, *, now: datetime, days: int,
@@ -85,12 +107,18 @@ def published(session: Session, device: EdgeDevice, *, now: datetime, days: int,
             seals.check_payload(session, delivery.id, delivery.payload, delivery.payload_seal)
             moment = rules_of(delivery.outlet).check_moment(now, delivery.start_at)
             reasons = [r for r in (batch.airable(rid, moment) for rid in delivery.payload.get("revisions", [])) if r]
+            rotation = _rotation(delivery, delivery.payload) if device.outlet == "board" else None
         except IntegrityError as error:
             log.error("delivery %s withheld from edge %s: %s", delivery.id, device.id, error)
             feed.withheld.append({"delivery_id": delivery.id, "reason": "integrity: " + str(error)})
             continue
         if reasons:
             feed.withheld.append({"delivery_id": delivery.id, "reason": "; ".join(reasons)})
+            continue
+        if rotation is not None:
+            entry, items = rotation
+            feed.files.update((item.sha256, item) for item in items)
+            feed.rotations.append({**entry, "items": [i.public() for i in items]})
             continue
         items = _program_items(delivery, delivery.payload)
         for item in items:
