@@ -8,26 +8,17 @@ outlet, and the edge API lists it (re-checked, slide images by SHA-256) to the d
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Channel, Delivery, PermanentError, Receipt
 from channels.files import sha256_file
-
-
-class EdgeBoardOptions(ChannelOptions):
-    """``board = { type = "edge", lead = "48h" }``: rotations wait for the station's enrolled edge devices."""
-
-    type: Literal["edge"]
-    #: The agents cache days ahead, so a rotation may be published up to two weeks before its window.
-    max_lead_hours: ClassVar[int] = 14 * 24
+from channels.loudspeaker.edge import EdgeOptions
 
 
 class EdgeBoard(Channel):
     """Marks a rotation published for the station's edge devices; they fetch its slide images by SHA-256."""
 
     kind = "board.edge"
-    Options = EdgeBoardOptions
-    options: EdgeBoardOptions
+    Options = EdgeOptions  # the loudspeaker edge's: the same `type = "edge"` and two-week lead
+    options: EdgeOptions
 
     def deliver(self, delivery: Delivery) -> Receipt:
         if delivery.alert is None and not delivery.slides:
