@@ -263,13 +263,38 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
 
     Returns the new int16 samples and what they measure. Silence stays silent.
     """
+    limited = limit_to_target(samples, rate, target_lufs=target_lufs, ceiling_db=ceiling_db)
+    return limited.samples, limited.measured()
+
+
+@dataclass(frozen=True)
+class Limited:
+    """Samples brought to a loudness target: the int16 ``samples``, their true peak, and what the input
+    measured when it was silence (then ``samples`` is the input, untouched)."""
+
+    samples: np.ndarray
+    rate: int
+    true_peak_db: float
+    silent_lufs: float | None = None
+
+    def measured(self) -> Loudness:
+        """What the samples measure: their integrated loudness (filtered again: what is sent, measured)
+        and the true peak found while limiting (before rounding to 16 bits)."""
+        if self.silent_lufs is not None:
+            return Loudness(self.silent_lufs, self.true_peak_db)
+        return Loudness(integrated_lufs(_as_float(self.samples), self.rate), self.true_peak_db)
+
+
+def limit_to_target(samples: np.ndarray, rate: int, *, target_lufs: float, ceiling_db: float) -> Limited:
+    """:func:`normalize_loudness` without the last measurement, so a caller can encode the samples while
+    :meth:`Limited.measured` measures them."""
     signal = _as_float(samples)
     frames = signal.shape[0]
     squares = _step_squares(_k_weighted(signal, rate))  # K-weighted once: every try reuses it
     steps = _step_sums(squares, round(rate * _STEP_S))
     lufs = _gated_lufs(_energies_of(steps, frames, rate))
     if lufs <= _SILENCE_LUFS:
-        return samples, Loudness(lufs, true_peak_db(signal))
+        return Limited(samples, rate, true_peak_db(signal), silent_lufs=lufs)
     prefix = np.concatenate(([0.0], np.cumsum(squares)))
     del squares
     # K-weighting is linear, so a plain gain moves loudness by exactly its dB: the signal is filtered
@@ -308,6 +333,7 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
             break
         gains = gains * _hold_overshoot(limited, block, ceiling_db, only)
         peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
-    out = np.clip(np.round(limited * 32768.0), -32768, 32767).astype(np.int16)
-    # What is sent, measured (its true peak above is the limited signal's, before rounding to 16 bits).
-    return out, Loudness(integrated_lufs(_as_float(out), rate), peak_db)
+    limited *= 32768.0  # in place: a program is a few hundred MB of float64, not worth copying thrice
+    np.rint(limited, out=limited)
+    np.clip(limited, -32768, 32767, out=limited)
+    return Limited(limited.astype(np.int16), rate, peak_db)

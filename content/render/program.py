@@ -10,7 +10,9 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +25,8 @@ from content.models import Revision
 from content.render.renditions import ensure_speech, file_sha256
 
 log = logging.getLogger(__name__)
+#: ffmpeg decodes run at once while assembling a program (each is its own process).
+_DECODERS = max(2, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -169,28 +173,34 @@ def _sound(parts: Sequence[ProgramPart], settings: RenderSettings) -> ProgramFil
     if path.is_file() and meta.is_file():
         return ProgramFile(path=path, **json.loads(meta.read_text("utf-8")))
     from content.render import audio
-    from content.render.loudness import normalize_loudness
+    from content.render.loudness import limit_to_target
 
     cfg = settings.audio
     fmt = {"rate": cfg.sample_rate, "channels": cfg.channels}
-    pieces = []
-    if (intro := _jingle(cfg.intro)) is not None:
-        pieces.append(audio.decode_pcm(intro, **fmt))
+    files = [file for file in (_jingle(cfg.intro), *(part.path for part in parts), _jingle(cfg.outro))
+             if file is not None]
+    # Each ffmpeg decode is a process of its own: run them side by side, a few at a time, in order.
+    with ThreadPoolExecutor(max_workers=min(_DECODERS, len(files))) as decoders:
+        decoded = list(decoders.map(lambda file: audio.decode_pcm(file, **fmt), files))
     gap = audio.silence(cfg.gap_s, **fmt).raw_data
-    for part in parts:
-        pieces += [audio.decode_pcm(part.path, **fmt), gap]
-    if (outro := _jingle(cfg.outro)) is not None:
-        pieces.append(audio.decode_pcm(outro, **fmt))
+    first = 1 if cfg.intro is not None else 0
+    last = len(decoded) - (1 if cfg.outro is not None else 0)
+    pieces = decoded[:first] + [chunk for clip in decoded[first:last] for chunk in (clip, gap)] + decoded[last:]
     joined = audio.silence(0, **fmt)._spawn(b"".join(pieces))  # one copy, not one per +
-    del pieces
+    del pieces, decoded
     fade_ms = int(cfg.fade_s * 1000)
     if fade_ms and len(joined) > 4 * fade_ms:
         joined = joined.fade_in(fade_ms).fade_out(fade_ms)
-    samples, measured = normalize_loudness(audio.samples_of(joined), cfg.sample_rate,
-                                           target_lufs=cfg.loudness_lufs, ceiling_db=cfg.true_peak_db)
+    limited = limit_to_target(audio.samples_of(joined), cfg.sample_rate,
+                              target_lufs=cfg.loudness_lufs, ceiling_db=cfg.true_peak_db)
     del joined
-    audio.write_mp3(audio.segment_of(samples, rate=cfg.sample_rate), path, bitrate=cfg.bitrate)
-    result = {"sha256": file_sha256(path), "duration_s": round(samples.shape[0] / cfg.sample_rate, 3),
+    # The encoder (another process) and the final measurement (numpy) run at the same time.
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        encoded = encoder.submit(audio.write_mp3, audio.segment_of(limited.samples, rate=cfg.sample_rate), path,
+                                 bitrate=cfg.bitrate)
+        measured = limited.measured()
+        encoded.result()
+    result = {"sha256": file_sha256(path), "duration_s": round(limited.samples.shape[0] / cfg.sample_rate, 3),
               "loudness_lufs": round(measured.lufs, 2), "true_peak_db": round(measured.true_peak_db, 2)}
     _write_meta(path, result)
     log.info("assembled program %s (%d pieces, %.1f s, %.1f LUFS)", path.name, len(parts),
