@@ -9,8 +9,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from content import audit, scope
 from content.bulk import insert_rows
@@ -28,10 +28,12 @@ from scheduler.dispatch import notify
 from scheduler.models import Airing, Delivery, DeliveryState, Station
 from scheduler.outlets import RULES, Form, Outlet, rules_of
 from scheduler.planning import calendar, succession
+from scheduler.planning import stored as stored_rows
 from scheduler.planning.calendar import Instance
 from scheduler.planning.changes import AiringKey, HeldPin, PlanChanges, diff
 from scheduler.planning.planner import Candidate, Existing, InstanceKey, PlanInputs, PlannedItem, key_of, plan
 from scheduler.planning.planner_types import Held
+from scheduler.planning.stored import StoredAiring, StoredProgram
 
 __all__ = ["PlanChanges", "Progress", "board_profile", "replan"]
 
@@ -86,32 +88,28 @@ def _candidates(session: Session, revisions: Sequence[Revision], render: RenderS
 
 
 def _stored(session: Session, since: datetime, until: datetime, now: datetime, *, fresh: bool = False,
-            ) -> tuple[dict[InstanceKey, Delivery], dict[InstanceKey, Existing]]:
+            ) -> tuple[dict[InstanceKey, StoredProgram], dict[InstanceKey, Existing]]:
     """The programs stored for instances starting in [since, until): those beyond the window are not this
     re-plan's to change (a re-plan of one day keeps the days after it)."""
-    stored: dict[InstanceKey, Delivery] = {}
+    stored: dict[InstanceKey, StoredProgram] = {}
     existing: dict[InstanceKey, Existing] = {}
-    # The airings come with their deliveries, a few hundred deliveries a query (not one query a delivery).
-    rows = session.execute(select(Delivery, Station.code).join(Station).where(
-        Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None),
-        Delivery.withdraws.is_(None)).options(selectinload(Delivery.airings))).all()
-    for delivery, code in rows:
-        key = (code, delivery.outlet, delivery.start_at)
-        stored[key] = delivery
-        live = [a for a in delivery.airings if not a.removed]
+    for code, program in stored_rows.read(session, since, until):
+        key = (code, program.outlet, program.start_at)
+        stored[key] = program
+        live = [a for a in program.airings if not a.removed]
         # A delivery already attempted keeps its program: its stored payload is what retries re-send;
         # unless its outlet follows the day (a running board rotation), then a changed one is pushed again.
-        frozen = succession.attempted(delivery) and not succession.replaceable(delivery, now)
+        frozen = succession.attempted(program) and not succession.replaceable(program, now)
 
-        def item(a: Airing) -> PlannedItem:
+        def item(a: StoredAiring) -> PlannedItem:
             return PlannedItem(a.piece_id, a.revision_id, a.campaign, a.seconds, a.pinned,
                                Held.of(a.held) if a.held else None)
 
-        held = [a for a in delivery.airings if a.removed and a.pinned and a.held]  # pins tried again
+        held = [a for a in program.airings if a.removed and a.pinned and a.held]  # pins tried again
         existing[key] = Existing(
             frozen=frozen,
             items=tuple(item(a) for a in live if frozen or a.pinned) + (() if frozen else tuple(map(item, held))),
-            removed=frozenset(a.piece_id for a in delivery.airings if a.removed and a not in held),
+            removed=frozenset(a.piece_id for a in program.airings if a.removed and a not in held),
             kept=() if frozen or fresh else tuple(item(a) for a in live if not a.pinned),
         )
     return stored, existing
@@ -182,7 +180,7 @@ def replan(
     # A pending program whose time has passed is the dispatcher's now (pushed late or marked missed, by
     # its outlet's lateness rule), not the planner's to move or delete.
     replanned = {key for key, d in stored.items()
-                 if d.state == DeliveryState.PENDING and d.payload is None and d.end_at > now}
+                 if d.state == DeliveryState.PENDING and not d.has_payload and d.end_at > now}
     published = frozenset(
         (code, piece_id, outlet)
         for code, outlet, start, piece_id in session.execute(
@@ -232,49 +230,48 @@ def replan(
 
 
 def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey, list[PlannedItem]],
-           stored: Mapping[InstanceKey, Delivery], replanned: set[InstanceKey], by_key: Mapping[InstanceKey, Instance],
-           station_ids: Mapping[str, int], now: datetime, lead: Callable[[str, str], timedelta], actor: str) -> None:
+           stored: Mapping[InstanceKey, StoredProgram], replanned: set[InstanceKey],
+           by_key: Mapping[InstanceKey, Instance], station_ids: Mapping[str, int], now: datetime,
+           lead: Callable[[str, str], timedelta], actor: str) -> None:
     """Store the changed programs and their deliveries with bulk inserts, in the caller's transaction; each is due
     ``lead(station, outlet)`` before its start."""
     new_deliveries: list[dict] = []
     filled: list[tuple[str, list[PlannedItem]]] = []  # programs whose unpinned airings are (re)written
     for key, items in programs.items():
-        delivery = stored.get(key)
-        if delivery is not None and succession.replaceable(delivery, now):  # pushed, and still on screen
-            if _changed(delivery, items, by_key[key]) and items:
-                succession.supersede(session, delivery, items, end_at=by_key[key].end_at,
-                                     slot_name=by_key[key].slot_name, now=now, actor=actor)
+        program = stored.get(key)
+        if program is not None and succession.replaceable(program, now):  # pushed, and still on screen
+            if _changed(program, items, by_key[key]) and items:
+                succession.supersede(session, session.get_one(Delivery, program.id), items,
+                                     end_at=by_key[key].end_at, slot_name=by_key[key].slot_name, now=now,
+                                     actor=actor)
                 changes.programs_changed += 1
                 changes.deliveries_superseded += 1
             continue
-        if delivery is not None:
+        if program is not None:
             instance = by_key[key]
-            if (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
-                delivery.end_at, delivery.slot_name, delivery.updated_at = instance.end_at, instance.slot_name, now
+            if (program.end_at, program.slot_name) != (instance.end_at, instance.slot_name):  # the slot changed
+                stored_rows.update_program(session, program.id, end_at=instance.end_at,
+                                           slot_name=instance.slot_name, updated_at=now)
             due_at = instance.start_at - lead(instance.station_code, instance.outlet)
-            if key in replanned and delivery.due_at != due_at:  # the outlet's lead changed
-                delivery.due_at, delivery.updated_at = due_at, now
-            live = [a for a in delivery.airings if not a.removed]
-            held = [a for a in delivery.airings if a.removed and a.pinned and a.held]
+            if key in replanned and program.due_at != due_at:  # the outlet's lead changed
+                stored_rows.update_program(session, program.id, due_at=due_at, updated_at=now)
+            live = [a for a in program.airings if not a.removed]
+            held = [a for a in program.airings if a.removed and a.pinned and a.held]
             if [(a.piece_id, a.revision_id, a.pinned) for a in live] == [
                     (i.piece_id, i.revision_id, i.pinned) for i in items if i.held is None] and \
                     [(a.piece_id, a.revision_id, a.held) for a in held] == [
                     (i.piece_id, i.revision_id, i.held.to_dict()) for i in items if i.held is not None]:
                 continue
-            session.execute(delete(Airing).where(Airing.delivery_id == delivery.id, Airing.pinned.is_(False),
-                                                 Airing.removed.is_(False)))
+            stored_rows.delete_unpinned(session, program.id)
             pinned = {a.piece_id: a for a in live + held if a.pinned}
             for position, item in enumerate(items):
                 if item.pinned and item.piece_id in pinned:  # a pin follows its piece: revision, length, held
-                    row = pinned[item.piece_id]
-                    row.position, row.revision_id, row.campaign, row.seconds = (
-                        position, item.revision_id, item.campaign, item.seconds)
-                    row.removed, row.held = item.held is not None, item.held.to_dict() if item.held else None
-            delivery_id = delivery.id
-            delivery.updated_at = now
-            # The bulk delete above bypassed the loaded collection: reload it, so deleting an emptied program
-            # below cascades to the rows that are left, not to those already gone.
-            session.expire(delivery, ["airings"])
+                    stored_rows.update_airing(
+                        session, pinned[item.piece_id].id, position=position, revision_id=item.revision_id,
+                        campaign=item.campaign, seconds=item.seconds, removed=item.held is not None,
+                        held=item.held.to_dict() if item.held else None)
+            delivery_id = program.id
+            stored_rows.update_program(session, program.id, updated_at=now)
         else:
             if not items and not by_key[key].relays_s:  # a slot that relays a live program airs without pieces
                 continue
@@ -291,12 +288,11 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
         filled.append((delivery_id, items))
 
     # Pending deliveries whose instance is gone (slot removed, blackout) or left empty.
-    for key in replanned:
-        delivery = stored[key]
-        if key not in programs or (not programs[key] and not any(a.removed for a in delivery.airings)
-                                   and not by_key[key].relays_s):
-            session.delete(delivery)
-            changes.deliveries_deleted += 1
+    emptied = [stored[key].id for key in replanned
+               if key not in programs or (not programs[key] and not any(a.removed for a in stored[key].airings)
+                                          and not by_key[key].relays_s)]
+    stored_rows.delete_programs(session, emptied)
+    changes.deliveries_deleted += len(emptied)
     session.flush()
     insert_rows(session, Delivery.__table__, new_deliveries)
     insert_rows(session, Airing.__table__, (
@@ -306,8 +302,8 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
     changes.deliveries_created = len(new_deliveries)
 
 
-def _changed(delivery: Delivery, items: Sequence[PlannedItem], instance: Instance) -> bool:
+def _changed(program: StoredProgram, items: Sequence[PlannedItem], instance: Instance) -> bool:
     """Whether a stored program differs from the planned ``items`` or its slot changed."""
-    live = [(a.piece_id, a.revision_id, a.pinned) for a in delivery.airings if not a.removed]
+    live = [(a.piece_id, a.revision_id, a.pinned) for a in program.airings if not a.removed]
     return (live != [(i.piece_id, i.revision_id, i.pinned) for i in items]
-            or (delivery.end_at, delivery.slot_name) != (instance.end_at, instance.slot_name))
+            or (program.end_at, program.slot_name) != (instance.end_at, instance.slot_name))

@@ -21,18 +21,19 @@ from content import audit
 from scheduler.models import Airing, Delivery, DeliveryState
 from scheduler.outlets import rules_of
 from scheduler.planning.planner_types import PlannedItem
+from scheduler.planning.stored import StoredProgram
 
 #: States of an attempted delivery that a successor may replace: not while a worker is pushing it
 #: (``sending``; the next re-plan replaces it once its push is recorded), nor once its window was missed.
 REPLACEABLE = (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.DEAD, DeliveryState.REFUSED)
 
 
-def attempted(delivery: Delivery) -> bool:
+def attempted(delivery: StoredProgram) -> bool:
     """Whether a delivery has left the planner's hands: tried at least once, or its payload stored."""
-    return delivery.state != DeliveryState.PENDING or delivery.payload is not None
+    return delivery.state != DeliveryState.PENDING or delivery.has_payload
 
 
-def replaceable(delivery: Delivery, now: datetime) -> bool:
+def replaceable(delivery: StoredProgram, now: datetime) -> bool:
     """Whether an attempted delivery would be superseded, rather than kept as it is, by a changed plan:
     its outlet's rules allow it, its window has not ended and no worker is pushing it right now."""
     return (attempted(delivery) and delivery.superseded_at is None and delivery.end_at > now
