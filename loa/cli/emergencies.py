@@ -81,7 +81,9 @@ def _say_pushed(counts: dict[str, int]) -> None:
 @emergency_app.command("send")
 def send(
     ctx: typer.Context,
-    stations: Annotated[str, typer.Option(help="Station codes, group names, or * for every station.")] = "*",
+    stations: Annotated[str, typer.Option(
+        help="Station codes, group names, or * for every station of your centre and the centres below it "
+             "(every station for a root-centre account).")] = "*",
     text: Annotated[Optional[str], typer.Option(help="What boards show and loudspeakers speak.")] = None,  # noqa: UP045
     audio: Annotated[Optional[Path], typer.Option(help="A recording loudspeakers play instead.")] = None,  # noqa: UP045
     stream: Annotated[Optional[str], typer.Option(help="A live stream URL loudspeakers relay.")] = None,  # noqa: UP045

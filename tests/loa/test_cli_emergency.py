@@ -36,3 +36,17 @@ def test_send_list_and_clear_from_the_command_line(cli, config_dir, receiver, mo
     bad = cli("emergency", "send", "--stations", "khong-co", "--text", "x", "--yes", "--as", "duyet", ok=False)
     assert bad.exit_code == 2 and "khong-co" in bad.stderr
     assert json.loads(cli("--json", "emergency", "list").stdout)[0]["state"] == "cleared"
+
+
+def _words(text: str) -> str:
+    """The help as words, without Rich's box and its line wrapping."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_the_stations_help_says_star_is_the_issuers_centre_subtree_in_both_languages(cli):
+    english = _words(cli("emergency", "send", "--help").stdout)
+    assert "* for every station of your centre and the centres below it" in english
+    assert "(every station for a root-centre account)" in english
+    vietnamese = _words(cli("emergency", "send", "--help", lang="vi").stdout)
+    assert "* cho mọi xã thuộc trung tâm của bạn và các trung tâm cấp dưới" in vietnamese
+    assert "(tài khoản của trung tâm gốc: mọi xã)" in vietnamese

@@ -19,6 +19,8 @@ def test_an_approver_previews_confirms_once_and_today_shows_it(web):
     today = approver.get("/")
     assert 'class="button danger"' in today.text and "Phát khẩn cấp" in today.text
     page = approver.get("/emergencies")
+    # ``*`` is the issuer's centre and the centres below it, not the install (issue 19), and the label says so
+    assert "* cho mọi xã thuộc trung tâm của bạn và các trung tâm cấp dưới" in page.text
     preview = approver.post("/emergencies/preview", data={**FORM, "csrf": csrf_of(page.text)})
     assert preview.status_code == 200, preview.text
     assert "Tới 2 xã, 6 điểm phát" in preview.text  # vung-thap: 99001 and 99002, three outlets each
