@@ -22,6 +22,8 @@ OUTLET_NAMES = {"loudspeaker": "loa", "board": "bảng tin", "portal": "cổng t
 STATE_NAMES = {"draft": "nháp", "active": "đang phát", "cleared": "đã hết cảnh báo", "expired": "đã hết hạn"}
 PUSH_STATES = {"pending": "chờ gửi", "sending": "đang gửi", "delivered": "đã nhận", "dead": "hỏng",
                "refused": "bị từ chối", "cancelled": "đã huỷ"}
+#: How ``list`` names the pushes that are not the emergency itself: its all-clear, and its end without one.
+KIND_NAMES = {"all_clear": "hết cảnh báo", "end": "hết hiệu lực"}
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
 
 
@@ -202,7 +204,7 @@ def list_(ctx: typer.Context,
                 select(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state, func.count())
                 .where(EmergencyDelivery.emergency_id.in_([e.id for e in emergencies]))
                 .group_by(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state)):
-            key = state if kind == "alert" else f"hết cảnh báo {state}"
+            key = state if kind == "alert" else f"{KIND_NAMES.get(kind, kind)} {state}"
             counts.setdefault(emergency_id, {})[key] = counts.get(emergency_id, {}).get(key, 0) + n
         rows = [{
             "id": e.id, "state": e.state, "title": e.title, "stations": len(e.stations), "source": e.source,
