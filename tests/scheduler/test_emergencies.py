@@ -325,3 +325,52 @@ def test_an_emergency_that_runs_out_is_taken_down_where_outlets_keep_it_and_no_a
         expired = session.scalars(select(AuditEvent).where(AuditEvent.action == "emergency.expire")).one()
         assert expired.details["pushes"] == 2
     assert world.run(NOW + timedelta(hours=2)) == {}  # ended once
+
+
+def _trip(world, *codes_outlets, half_open_held=False):
+    """Open the circuit of each (station, outlet), as ten failed planned pushes would; with ``half_open_held``
+    its cooldown is over and the planned lane holds the half-open probe (a push of its still under way)."""
+    breakers = []
+    for code, outlet in codes_outlets:
+        breaker = world.dispatcher.breaker(world.dispatcher.outlet_key(code, outlet))
+        earlier = NOW - timedelta(hours=1) if half_open_held else NOW
+        for _ in range(breaker.threshold):
+            breaker.record(False, earlier)
+        assert breaker.open_until is not None and not breaker.allows(NOW if not half_open_held else earlier)
+        if half_open_held:
+            assert breaker.allows(NOW)  # the planned lane takes the probe
+            assert not breaker.allows(NOW)
+        breakers.append(breaker)
+    return breakers
+
+
+def test_an_open_circuit_gets_one_emergency_probe_then_the_rest_go_or_wait(world):
+    world.open({"99001": ("a", "g"), "99002": ("a", "g"), "99003": ("a", "g")})  # one endpoint: one circuit each
+    breakers = _trip(world, ("99001", "loudspeaker"), ("99001", "board"))
+    world.receivers["a"].script = [Answer(503), Answer(503)]  # the outlet is still down: both probes fail
+    world.issue(stream())
+
+    assert world.run() == {"pending": 2, "deferred": 4}
+    assert len(world.pushes()) == 2  # one probe per open circuit, not one push per station
+    assert all(b.open_until is not None for b in breakers)
+
+    assert world.run(NOW + timedelta(seconds=11)) == {"delivered": 6}  # it answers again: probe, then the rest
+    assert len(world.pushes()) == 8 and {p.json()["station"] for p in world.pushes()[2:]} == {
+        "99001", "99002", "99003"}
+    assert all(b.open_until is None for b in breakers)  # the probe's success closed the circuits
+
+
+def test_a_half_open_circuit_whose_probe_the_planned_lane_holds_does_not_hold_up_the_emergency(world):
+    world.open({"99001": ("a", "g"), "99002": ("a", "g")})
+    breakers = _trip(world, ("99001", "loudspeaker"), ("99001", "board"), half_open_held=True)
+    world.issue(stream())
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(world.run()), daemon=True)
+    runner.start()
+    runner.join(10)
+    stuck = runner.is_alive()
+    for breaker in breakers:  # the planned lane's push ends (and frees a lane that would still be waiting)
+        breaker.record(True, NOW)
+    runner.join(10)
+    assert not stuck, "the emergency lane waited for the planned lane's probe"
+    assert result == {"delivered": 4} and len(world.pushes()) == 4
