@@ -50,3 +50,27 @@ def test_the_stations_help_says_star_is_the_issuers_centre_subtree_in_both_langu
     vietnamese = _words(cli("emergency", "send", "--help", lang="vi").stdout)
     assert "* cho mọi xã thuộc trung tâm của bạn và các trung tâm cấp dưới" in vietnamese
     assert "(tài khoản của trung tâm gốc: mọi xã)" in vietnamese
+
+
+def test_a_draft_is_sent_by_loa_emergency_confirm_once(cli, config_dir, receiver, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    write_stations(config_dir, {"99001": (receiver.url, "ven-bien"), "99002": (receiver.url, "mien-nui")})
+    cli("init")
+    cli("user", "add", "duyet", "--role", "approver")
+    cli("user", "add", "bien-tap", "--role", "editor")
+
+    stored = cli("emergency", "send", "--stations", "ven-bien", "--title", "Cảnh báo lũ", "--stream",
+                 "http://radio.example/a", "--draft", "--as", "duyet")
+    assert "loa emergency confirm" in stored.stdout and receiver.requests == []  # a draft pushes nothing
+    [row] = cli.json("emergency", "list")
+    assert row["state"] == "draft" and row["pushes"] == {}
+
+    editor = cli("emergency", "confirm", str(row["id"]), "--as", "bien-tap", ok=False)
+    assert editor.exit_code == 4 and receiver.requests == []
+    sent = cli("emergency", "confirm", str(row["id"]), "--as", "duyet")
+    assert f"Tin khẩn cấp {row['id']} đã phát lệnh." in sent.stdout and "Đã tới 2 điểm phát." in sent.stdout
+    assert {(r.json()["station"], r.json()["play"]) for r in receiver.requests} == {("99001", "now")}
+    [row] = cli.json("emergency", "list")
+    assert row["state"] == "active" and row["sent_by"] == "duyet" and row["pushes"] == {"delivered": 2}
+    again = cli("emergency", "confirm", str(row["id"]), "--as", "duyet", ok=False)
+    assert again.exit_code != 0 and "draft" in again.stderr and len(receiver.requests) == 2
