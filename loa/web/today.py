@@ -131,6 +131,8 @@ class OutletReach:
 
 def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple[object, list[OutletReach]]]:
     """The emergencies under way at this user's stations, each with each outlet kind's state."""
+    from sqlalchemy import case, func
+
     from scheduler.emergencies.fanout import ALERT
     from scheduler.emergencies.service import active
     from scheduler.models import DeliveryState, EmergencyDelivery
@@ -140,21 +142,19 @@ def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple
     for emergency in active(session, now):
         if not codes & set(emergency.stations):
             continue
-        aimed: dict[str, set[int]] = {}
-        reached: dict[str, set[int]] = {}
-        failed: dict[str, set[int]] = {}
-        for outlet, station_id, state in session.execute(
-                select(EmergencyDelivery.outlet, EmergencyDelivery.station_id, EmergencyDelivery.state)
-                .where(EmergencyDelivery.emergency_id == emergency.id, EmergencyDelivery.kind == ALERT)):
-            aimed.setdefault(outlet, set()).add(station_id)
-            if state == DeliveryState.DELIVERED:
-                reached.setdefault(outlet, set()).add(station_id)
-            elif state in (DeliveryState.DEAD, DeliveryState.REFUSED):
-                failed.setdefault(outlet, set()).add(station_id)
-        out.append((emergency, [
-            OutletReach(outlet, len(reached.get(outlet, ())), len(aimed[outlet]),
-                        len(failed.get(outlet, set()) - reached.get(outlet, set())))
-            for outlet in sorted(aimed, key=lambda o: ALERT_OUTLETS.index(o) if o in ALERT_OUTLETS else 99)]))
+        tally: dict[str, list[int]] = {}  # outlet → [stations reached, aimed at, failed and not reached]
+        got = func.max(case((EmergencyDelivery.state == DeliveryState.DELIVERED, 1), else_=0))
+        lost = func.max(case((EmergencyDelivery.state.in_((DeliveryState.DEAD, DeliveryState.REFUSED)), 1), else_=0))
+        for outlet, reached, failed in session.execute(  # one row per station outlet, however many repeats
+                select(EmergencyDelivery.outlet, got, lost)
+                .where(EmergencyDelivery.emergency_id == emergency.id, EmergencyDelivery.kind == ALERT)
+                .group_by(EmergencyDelivery.outlet, EmergencyDelivery.station_id)):
+            counts = tally.setdefault(outlet, [0, 0, 0])
+            counts[0] += reached
+            counts[1] += 1
+            counts[2] += failed and not reached
+        out.append((emergency, [OutletReach(outlet, *tally[outlet]) for outlet in sorted(
+            tally, key=lambda o: ALERT_OUTLETS.index(o) if o in ALERT_OUTLETS else len(ALERT_OUTLETS))]))
     return out
 
 
