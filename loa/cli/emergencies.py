@@ -58,6 +58,11 @@ def _describe(reach: Any) -> str:
     return f"{len(reach.stations)} xã, {reach.total} điểm phát ({outlets or 'không có'})"
 
 
+def _on_terminal() -> bool:
+    """Whether someone is there to answer the confirmation (a script passes ``--yes`` instead)."""
+    return sys.stdin.isatty()
+
+
 def _push_now(state: State) -> dict[str, int]:
     """Push what is due now through the emergency lane of this process; what became of the pushes."""
     services = state.services()
@@ -122,7 +127,7 @@ def send(
     with unit_of_work(services.sessions) as session:
         reach = service.preview(session, request, now=now, actor=get_user(session, app_state.user))
     if not yes and not draft:
-        if not sys.stdin.isatty():
+        if not _on_terminal():
             raise InputError("an emergency needs confirmation: run it on a terminal, or pass --yes in a script",
                              where="--yes")
         typer.echo(f"PHÁT KHẨN CẤP: «{request.title}» tới {_describe(reach)}.")
