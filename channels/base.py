@@ -107,6 +107,13 @@ class Alert:
     (NFC Vietnamese); a loudspeaker plays ``audio`` (the spoken text or an uploaded recording), or relays
     ``stream_url`` when the emergency is a live stream. ``until`` is when it ends by itself (``None``: it
     lasts until its all-clear). ``repeat`` counts the pushes before this one (0 on the first).
+
+    ``ended`` (always with ``all_clear``) is the end of an emergency that reached its ``until`` without an
+    all-clear: an outlet that keeps what the emergency put up (a sticky post, a feed's top item, a folder's
+    emergency playlist) takes it down as on the all-clear, but announces nothing. Nobody declared the danger
+    over; the warning only stopped being in force, so no "Hết cảnh báo" is said or published, and the kept
+    warning is marked "Hết hiệu lực" (no longer in force). An outlet that ends it by itself at ``until`` has
+    nothing to do.
     """
 
     ref: str
@@ -118,6 +125,7 @@ class Alert:
     audio: AudioClip | None = None
     stream_url: str | None = None
     repeat: int = 0
+    ended: bool = False
 
 
 @dataclass(frozen=True)
