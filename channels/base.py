@@ -139,6 +139,10 @@ class Delivery:
     ``level`` is one of :data:`LEVELS`. An emergency delivery carries ``alert`` and nothing else: the
     outlet plays or shows it now, ahead of and instead of what it is doing (``start_at`` is the moment
     it was issued, ``end_at`` when it stops being shown).
+
+    ``published`` is set on a withdrawal only: ``(article ref, remote id)`` pairs of what the delivery it takes
+    down recorded in its receipt (a Facebook post id, a Zalo article id), so the outlet deletes by id instead
+    of searching for the post; an article with no pair there is looked for by its marker.
     """
 
     id: str
@@ -157,6 +161,11 @@ class Delivery:
     level: str = "normal"
     alert: Alert | None = None
     streams: tuple[Stream, ...] = ()
+    published: tuple[tuple[str, str], ...] = ()
+
+    def remote_id(self, ref: str) -> str | None:
+        """The remote id recorded for article ``ref`` (see ``published``), or None."""
+        return next((remote for article, remote in self.published if article == ref), None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import stat
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -126,6 +127,56 @@ def test_zalo_withdrawal_removes_the_article(zalo, monkeypatch, tmp_path) -> Non
 
     assert len(receipt.details["removed"]) == 1 and not zalo.posts
     assert channel.withdraw(delivery("z-7")).details["removed"] == []  # a retry: nothing left, no error
+
+
+def test_another_piece_with_the_same_title_is_posted_not_taken_for_an_earlier_attempt(zalo, monkeypatch,
+                                                                                     tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    first = channel.deliver(delivery("z-10"))
+    same_title = Article(ref="piece-31-r1", title=ARTICLE.title, html="<p>Xã phun thuốc diệt muỗi thứ Bảy.</p>",
+                         summary="Lịch phun thuốc diệt muỗi.", campaign="Phòng chống dịch bệnh")
+
+    second = channel.deliver(delivery("z-11", same_title))
+
+    assert second.remote_id != first.remote_id and len(zalo.posts) == 2
+    assert not second.details["posts"][0]["found"]
+    assert marker("z-11", same_title.ref) in zalo.posts[second.remote_id]["body"][-1]["content"]
+    again = channel.deliver(delivery("z-11", same_title))  # a retry of the second finds the second
+    assert again.remote_id == second.remote_id and again.details["posts"][0]["found"] and len(zalo.posts) == 2
+
+
+def newer_articles(channel, count: int) -> None:
+    for n in range(count):
+        channel.deliver(delivery(f"z-later-{n}", Article(ref=f"piece-{100 + n}-r1", title=f"Tin số {n}",
+                                                        html=f"<p>Tin {n}.</p>", summary=f"Tin {n}.")))
+
+
+def test_a_withdrawal_after_more_than_ten_newer_articles_removes_the_right_one(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    twin = Article(ref="piece-31-r1", title=ARTICLE.title, html="<p>Khác.</p>", summary="Khác.")
+    kept = channel.deliver(delivery("z-12", twin)).remote_id  # same title, another piece: must stay
+    posted = channel.deliver(delivery("z-13")).remote_id
+    newer_articles(channel, 12)
+
+    # by the id the push recorded (Delivery.published, filled from its receipt by the outbox)
+    receipt = channel.withdraw(replace(delivery("z-13"), published=((ARTICLE.ref, posted),)))
+
+    assert receipt.details["removed"] == [{"id": posted, "ref": ARTICLE.ref}]
+    assert posted not in zalo.posts and kept in zalo.posts and len(zalo.posts) == 13
+    again = channel.withdraw(replace(delivery("z-13"), published=((ARTICLE.ref, posted),)))  # a retry: no error
+    assert again.details["removed"] == [] and again.details["gone_already"][0]["id"] == posted
+
+
+def test_a_withdrawal_with_no_recorded_id_finds_its_marker_past_the_first_page(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    posted = channel.deliver(delivery("z-14")).remote_id
+    kept = channel.deliver(delivery("z-15", replace(ARTICLE, ref="piece-32-r1"))).remote_id
+    newer_articles(channel, 11)
+
+    receipt = channel.withdraw(delivery("z-14"))  # its push's outcome was never recorded
+
+    assert receipt.details["removed"] == [{"id": posted, "ref": ARTICLE.ref}]
+    assert posted not in zalo.posts and kept in zalo.posts
 
 
 def test_a_revoked_zalo_refresh_token_is_permanent_and_says_what_to_do(zalo, monkeypatch, tmp_path) -> None:

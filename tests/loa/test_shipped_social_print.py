@@ -63,7 +63,8 @@ def test_a_campaign_piece_reaches_the_social_network_and_the_printed_bulletin(co
             piece_id = piece.id
         services.plan(days=7)
         with services.sessions() as session:
-            rows = session.execute(select(Station.code, Delivery.outlet).join(Station, Station.id == Delivery.station_id)
+            rows = session.execute(select(Station.code, Delivery.outlet)
+                                   .join(Station, Station.id == Delivery.station_id)
                                    .join(Airing, Airing.delivery_id == Delivery.id)
                                    .where(Airing.piece_id == piece_id, Delivery.outlet.in_(("social", "print")))
                                    .distinct()).all()
