@@ -16,7 +16,9 @@ access token in the ``access_token`` header::
 The article is shown when created: the dispatcher pushes it at the slot time. An answer with error -216
 (access token invalid or expired) refreshes the pair once and repeats the call. Zalo spends a refresh
 token when it is used, so the new pair is written at once to ``token_file`` (mode 0600, never the
-database); a refresh Zalo refuses is a PermanentError that says to authorise the OA again.
+database), under an exclusive lock on ``<token_file>.lock`` that every thread and process using the file
+takes: the one that gets it second finds the new pair and does not refresh again. A refresh Zalo refuses,
+with no newer pair in the file, is a PermanentError that says to authorise the OA again.
 
 Never a duplicate: the article's last text block ends with a marker ``[loa:<hash>]`` of the delivery id and
 piece. Before creating, the OA's latest articles are read (``find_pages`` pages of 10, newest first) and each
@@ -37,7 +39,6 @@ import logging
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -45,6 +46,7 @@ from urllib.parse import urlencode
 from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.files import locked
 from channels.http import HttpOutlet, document, json_body, secret_from_env
 from channels.social.common import (
     ZALO_TOKEN_INVALID,
@@ -64,8 +66,6 @@ WHAT = "Zalo"
 #: An OA article's title and description, in characters (OA Open API, article/create).
 TITLE_LIMIT = 150
 DESCRIPTION_LIMIT = 300
-#: Held while a token pair is refreshed (pushing threads share the OA's pair).
-_REFRESHING = threading.Lock()
 
 
 class ZaloOptions(ChannelOptions):
@@ -241,18 +241,28 @@ class ZaloOfficialAccount(Channel):
         return {"access_token": "", "refresh_token": secret_from_env(self.options.refresh_token_env, WHAT)}
 
     def _refresh(self, stale: str) -> None:
-        """A new token pair, unless another thread already made one since ``stale`` was refused: Zalo spends
-        a refresh token on use, so two threads refreshing with the same one would lock the OA out."""
-        with _REFRESHING:
-            if self._pair()["access_token"] != stale:
+        """A new token pair, unless another thread or process already made one since ``stale`` was refused.
+        Zalo spends a refresh token on use, so two refreshing with the same one would have the second refused:
+        the refresh holds an exclusive lock on ``<token_file>.lock`` (every thread and every ``loa`` process
+        sharing the file waits on it), and a refused refresh reads the file again before giving up, in case a
+        process that does not take the lock stored a new pair meanwhile."""
+        lock = self.options.token_file.with_name(self.options.token_file.name + ".lock")
+        with locked(lock):
+            pair = self._pair()
+            if pair["access_token"] != stale:
                 return
-            self._refresh_now()
+            try:
+                self._refresh_now(pair["refresh_token"])
+            except PermanentError:
+                if self._pair()["refresh_token"] != pair["refresh_token"]:
+                    log.info("%s: the refresh token was spent by another process; using the pair it stored", WHAT)
+                    return
+                raise
 
-    def _refresh_now(self) -> None:
+    def _refresh_now(self, refresh_token: str) -> None:
         what = f"{WHAT} refresh access token"
         secret = secret_from_env(self.options.secret_env, WHAT)
-        form = {"app_id": self.options.app_id, "refresh_token": self._pair()["refresh_token"],
-                "grant_type": "refresh_token"}
+        form = {"app_id": self.options.app_id, "refresh_token": refresh_token, "grant_type": "refresh_token"}
         response = self.http.request("POST", self.options.oauth_url.rstrip("/") + "/v4/oa/access_token", what=what,
                                      body=urlencode(form).encode(),
                                      headers={"secret_key": secret,

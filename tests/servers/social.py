@@ -22,7 +22,8 @@ records what it keeps:
 
 ``faults`` queues canned answers (status, headers, JSON) sent before any real handling; ``hang_s``
 makes the next create keep the post and then answer too late (a timeout that reached the server);
-``delay_s`` holds every answer back a little after the work is done.
+``delay_s`` holds every answer back a little after the work is done; ``refresh_delay_s`` holds a Zalo refresh
+answer back after the refresh token was spent.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Platform:
     app_id: str = "app-1"
     app_secret: str = "app-secret"
     expired: bool = False
+    #: Seconds a refresh answer waits after the refresh token was spent (two refreshing at once overlap).
+    refresh_delay_s: float = 0.0
 
     def creates(self) -> int:
         return sum(1 for method, path in self.requests if method == "POST" and path.endswith(
@@ -199,6 +202,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                              "error_description": "Refresh token is invalid or revoked"}
             n = next(_ids)
             p.token, p.refresh_token, p.expired = f"tok-{n}", f"refresh-{n}", False
+            time.sleep(p.refresh_delay_s)
             return 200, {"access_token": p.token, "refresh_token": p.refresh_token, "expires_in": "90000"}
         if self.headers.get("access_token") != p.token or p.expired:
             return 200, {"error": -216, "message": "Access token is invalid"}
