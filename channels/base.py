@@ -193,6 +193,9 @@ class ChannelOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
+    #: The settings that name the account the outlet publishes on (a Facebook Page's ``page_id``): two stations
+    #: may not share one, or each would post every piece again on it (loa.settings refuses it at load).
+    account_keys: ClassVar[tuple[str, ...]] = ()
     #: How long before the slot the push happens (``"30m"``, ``"1h"``); None: ``[dispatch] lead_minutes``.
     #: Read by the scheduler, which sets each delivery's due time from it.
     lead: Lead | None = None

@@ -47,6 +47,7 @@ MESSAGE_LIMIT = 63206
 class FacebookOptions(ChannelOptions):
     """``type = "facebook"``: the Page, its token's variable, and how the short form is made."""
 
+    account_keys: ClassVar[tuple[str, ...]] = ("page_id",)
     type: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_.-]+$")]
     #: Environment variable holding the Page access token (never the token itself).

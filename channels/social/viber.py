@@ -18,7 +18,7 @@ push and its all-clear, never on its repeats.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -36,6 +36,7 @@ CAPTION_LIMIT = 768
 class ViberOptions(ChannelOptions):
     """``type = "viber"``: the channel's token variable, the super admin posting, the short form."""
 
+    account_keys: ClassVar[tuple[str, ...]] = ("token_env",)
     type: Literal["viber"]
     token_env: str
     #: The id of the channel's super admin the posts come from (get_account_info lists members).

@@ -40,7 +40,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 from pydantic import Field
@@ -71,6 +71,8 @@ DESCRIPTION_LIMIT = 300
 class ZaloOptions(ChannelOptions):
     """``type = "zalo"``: the app, where the token pair lives, the author and the cover."""
 
+    #: The OA is its token pair: one app may serve several OAs, so ``app_id`` may repeat.
+    account_keys: ClassVar[tuple[str, ...]] = ("token_file", "refresh_token_env")
     type: Literal["zalo"]
     app_id: str
     #: Environment variable holding the app secret (sent as ``secret_key`` when refreshing).

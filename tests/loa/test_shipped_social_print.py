@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from content.db import unit_of_work
+from content.errors import ConfigError
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.users import add_user
 from loa.settings import load_settings
@@ -71,3 +73,22 @@ def test_a_campaign_piece_reaches_the_social_network_and_the_printed_bulletin(co
     finally:
         services.close()
     assert set(rows) == {("99001", "social"), ("99002", "social"), ("99003", "social"), ("99001", "print")}
+
+
+def test_one_page_official_account_or_channel_on_two_stations_is_refused(config_dir: Path) -> None:
+    uncomment_examples(config_dir)
+    stations = config_dir / "stations.toml"
+    text = stations.read_text("utf-8")
+    facebook, zalo, viber = (next(line for line in text.splitlines() if line.startswith(f'social = {{ type = "{kind}"'))
+                             for kind in ("facebook", "zalo", "viber"))
+    for key, old, new in (("page_id", viber, facebook),  # 99003 on 99001's Page
+                          ("token_file", viber, zalo),  # 99003 on 99002's OA
+                          ("token_env", facebook, viber)):  # 99001 on 99003's channel
+        stations.write_text(text.replace(old, new, 1), "utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_settings(config_dir, env={})
+        message = str(caught.value)
+        assert "stations.toml: station[" in message and f"].social.{key}: " in message, message
+        assert "is station 99" in message and "belongs to one station" in message
+    stations.write_text(text, "utf-8")
+    load_settings(config_dir, env={})  # one each: loads

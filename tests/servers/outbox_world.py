@@ -29,7 +29,7 @@ BODY = "Trạm y tế xã tiêm vắc-xin cho trẻ dưới 5 tuổi vào sáng 
 def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None,
                  facebook: str | None = None) -> None:
     """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP, and with
-    ``facebook`` (a Graph API stand-in's URL) a social outlet posting on its Page ``page-1``; no slots."""
+    ``facebook`` (a Graph API stand-in's URL) a social outlet posting on its own Page ``page-<code>``; no slots."""
     settings = {"lead_minutes": 2, "grace_minutes": 30, "max_attempts": 4, "retry_base_s": 60,
                 "breaker_failures": 10, "breaker_cooldown_s": 300, "workers": 4, "per_outlet": 2,
                 **(dispatch or {})}
@@ -39,7 +39,7 @@ def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, 
     for code, url in urls.items():
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = 0.5, '
                   f'connect_timeout_s = 0.5, media_url = "http://loa.test/media" }}')
-        social = (f'social = {{ type = "facebook", page_id = "page-1", token_env = "{FACEBOOK_TOKEN_ENV}", '
+        social = (f'social = {{ type = "facebook", page_id = "page-{code}", token_env = "{FACEBOOK_TOKEN_ENV}", '
                   f'graph_url = "{facebook}", connect_timeout_s = 0.5, read_timeout_s = 2 }}\n') if facebook else ""
         stations.append(f'[[station]]\ncode = "{code}"\nname = "Xã {code}"\nprovince = "Tỉnh Thử"\n'
                         f"board = {outlet}\nloudspeaker = {outlet}\n{social}")
