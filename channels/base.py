@@ -12,6 +12,7 @@ HTTP map answers and failures through ``channels/http.py``, the one place that d
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -179,8 +180,17 @@ class Receipt:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-#: A length of time as written in configuration: ``"30m"``, ``"1h30m"``, ``"45s"``.
-Lead = Annotated[str, Field(pattern=r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$", min_length=2)]
+#: A length of time as written in configuration: ``"30m"``, ``"1h30m"``, ``"45s"``, or ``"0"`` (none).
+Lead = Annotated[str, Field(pattern=r"^(?:0|(?:\d+h)?(?:\d+m)?(?:\d+s)?)$", min_length=1)]
+
+
+def lead_seconds(lead: str) -> int:
+    """The seconds a :data:`Lead` stands for (``"1h30m"`` → 5400, ``"0"`` → 0); ValueError when it is none."""
+    match = re.fullmatch(r"0|(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", lead.strip())
+    if not lead.strip() or not match:
+        raise ValueError(f"{lead!r} is not a length; write e.g. 30m, 1h30m, 45s or 0")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 class ChannelOptions(BaseModel):

@@ -28,10 +28,10 @@ import time
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlencode
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from urllib3 import encode_multipart_formdata
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt, lead_seconds
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
 from channels.social.common import MARKER, Post, alert_post, facebook_error, hashtags, link_for, marker, short_form
 
@@ -66,6 +66,16 @@ class FacebookOptions(ChannelOptions):
     schedule_max_s: Annotated[int, Field(ge=0)] = 30 * 24 * 3600
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _lead_schedules(self) -> FacebookOptions:
+        """A lead under ``schedule_min_s`` is refused: the push would come too late to schedule the post, so it
+        would be published at once, that long before its slot. Refused at load rather than posted early."""
+        if self.lead is not None and lead_seconds(self.lead) < self.schedule_min_s:
+            raise ValueError(f"lead: {self.lead!r} is too short for a Facebook Page: Facebook schedules a post only "
+                             f"from {self.schedule_min_s // 60} minutes ahead, so a shorter lead would publish it "
+                             f"early; write at least {self.schedule_min_s // 60}m (30m by default)")
+        return self
 
 
 class FacebookPage(Channel):

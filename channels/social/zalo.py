@@ -13,7 +13,7 @@ access token in the ``access_token`` header::
     POST <api>/v2.0/article/remove   {id}
     POST <oauth>/v4/oa/access_token  secret_key header; app_id, refresh_token, grant_type=refresh_token
 
-The article is shown when created: the dispatcher pushes it at the slot time. An answer with error -216
+The article is shown when created: the dispatcher pushes it at the slot time (``lead = "0"``). An answer with error -216
 (access token invalid or expired) refreshes the pair once and repeats the call. Zalo spends a refresh
 token when it is used, so the new pair is written at once to ``token_file`` (mode 0600, never the
 database), under an exclusive lock on ``<token_file>.lock`` that every thread and process using the file
@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 
 from pydantic import Field
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.files import locked
 from channels.http import HttpOutlet, document, json_body, secret_from_env
 from channels.social.common import (
@@ -89,6 +89,8 @@ class ZaloOptions(ChannelOptions):
     oauth_url: Annotated[str, Field(pattern=r"^https?://")] = "https://oauth.zaloapp.com"
     link_template: str | None = None
     hashtags: tuple[str, ...] = ()
+    #: Pushed at the slot's time: an OA article shows as soon as it is made.
+    lead: Lead | None = "0"
     #: Pages of 10 of the OA's latest articles read for an earlier attempt's marker (Zalo lists 10 at a time).
     find_pages: Annotated[int, Field(ge=1, le=100)] = 5
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0

@@ -3,6 +3,7 @@ piece is planned onto a commune's social network and its printed bulletin (campa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_a_campaign_piece_reaches_the_social_network_and_the_printed_bulletin(co
             piece_id = piece.id
         services.plan(days=7)
         with services.sessions() as session:
+            leads = {(code, outlet): start - due for code, outlet, start, due in session.execute(
+                select(Station.code, Delivery.outlet, Delivery.start_at, Delivery.due_at)
+                .join(Station, Station.id == Delivery.station_id).where(Delivery.outlet == "social"))}
             rows = session.execute(select(Station.code, Delivery.outlet)
                                    .join(Station, Station.id == Delivery.station_id)
                                    .join(Airing, Airing.delivery_id == Delivery.id)
@@ -73,6 +77,9 @@ def test_a_campaign_piece_reaches_the_social_network_and_the_printed_bulletin(co
     finally:
         services.close()
     assert set(rows) == {("99001", "social"), ("99002", "social"), ("99003", "social"), ("99001", "print")}
+    # a Facebook post is pushed half an hour ahead and scheduled; a Zalo article and a Viber post at the slot's time
+    assert leads == {("99001", "social"): timedelta(minutes=30), ("99002", "social"): timedelta(0),
+                     ("99003", "social"): timedelta(0)}
 
 
 def test_one_page_official_account_or_channel_on_two_stations_is_refused(config_dir: Path) -> None:

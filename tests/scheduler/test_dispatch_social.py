@@ -105,6 +105,37 @@ def test_an_outlet_lead_is_read_from_its_settings_and_checked() -> None:
         spec(lead="25h")
 
 
+def test_zalo_and_viber_push_at_the_slot_and_a_page_lead_under_ten_minutes_is_refused(config_dir) -> None:
+    from content.errors import ConfigError
+    from loa.settings import load_settings
+    from scheduler.config import StationSpec
+
+    zalo = {"type": "zalo", "app_id": "1", "secret_env": "S", "refresh_token_env": "R", "token_file": "z.json",
+            "author": "Xã", "cover_url": "https://xa.gov.vn/bia.jpg"}
+    viber = {"type": "viber", "token_env": "V", "admin_id": "a", "sender_name": "Xã"}
+    def lead(social: dict) -> timedelta:
+        return StationSpec.model_validate({"code": "1", "name": "Xã", "social": social}).lead("social", 2)
+
+    for social in (zalo, viber):
+        assert lead(social) == timedelta() and lead({**social, "lead": "5m"}) == timedelta(minutes=5)
+    assert StationSpec.model_validate({"code": "1", "name": "Xã", "board": {
+        "type": "kiosk", "dir": "b", "lead": "0"}}).lead("board", 2) == timedelta(0)  # any outlet may push at the slot
+
+    stations = config_dir / "stations.toml"
+    stations.write_text(stations.read_text("utf-8").replace(
+        'name = "Xã Tân Lập"\n', 'name = "Xã Tân Lập"\nsocial = { type = "facebook", page_id = "p", token_env = "T", '
+        'lead = "5m" }\n', 1), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_dir, env={})
+    assert "stations.toml: station[0].social: lead: '5m' is too short for a Facebook Page" in str(caught.value)
+    assert "schedules a post only from 10 minutes ahead" in str(caught.value) and "at least 10m" in str(caught.value)
+    stations.write_text(stations.read_text("utf-8").replace('lead = "5m"', 'lead = "0"'), "utf-8")
+    with pytest.raises(ConfigError, match="too short for a Facebook Page"):
+        load_settings(config_dir, env={})
+    stations.write_text(stations.read_text("utf-8").replace('lead = "0"', 'lead = "10m"'), "utf-8")
+    load_settings(config_dir, env={})
+
+
 def test_a_revoked_page_token_goes_to_dead_letter_with_the_reason(services, facebook) -> None:
     facebook.token = "the-page-made-a-new-token"
     [planned] = _social_deliveries(services)
