@@ -91,6 +91,9 @@ class Article:
     image_path: Path | None = None
     #: The piece is a slogan (khẩu hiệu): print outlets also make an A3 poster of it.
     slogan: bool = False
+    #: The piece goes to a portal too (the station has one and the piece's channels name it): a social post
+    #: links to its article only then.
+    portal: bool = True
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,

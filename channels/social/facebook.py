@@ -33,7 +33,17 @@ from urllib3 import encode_multipart_formdata
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt, lead_seconds
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
-from channels.social.common import MARKER, Post, alert_post, facebook_error, hashtags, link_for, marker, short_form
+from channels.social.common import (
+    MARKER,
+    LinkTemplate,
+    Post,
+    alert_post,
+    facebook_error,
+    hashtags,
+    link_for,
+    marker,
+    short_form,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +63,9 @@ class FacebookOptions(ChannelOptions):
     #: Environment variable holding the Page access token (never the token itself).
     token_env: str
     graph_url: Annotated[str, Field(pattern=r"^https?://")] = "https://graph.facebook.com/v25.0"
-    #: The portal article's address, ``{ref}`` replaced by the piece, e.g. ``https://xa.gov.vn/tin/{ref}``.
-    link_template: str | None = None
+    #: The article a post links to: ``{guid}`` is the piece on loa's feed portal, ``{ref}`` its revision
+    #: (see ``link_for``); e.g. ``http://loa.local:8080/articles/{guid}`` or ``https://xa.gov.vn/tin/{ref}``.
+    link_template: LinkTemplate = None
     #: Hashtags added after the campaign's own.
     hashtags: tuple[str, ...] = ()
     message_chars: Annotated[int, Field(ge=100, le=MESSAGE_LIMIT)] = 2000

@@ -24,7 +24,18 @@ from pydantic import Field
 
 from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import Post, alert_post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
+from channels.social.common import (
+    LinkTemplate,
+    Post,
+    alert_post,
+    clip,
+    hashtags,
+    link_for,
+    marker,
+    nfc,
+    short_form,
+    viber_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +56,7 @@ class ViberOptions(ChannelOptions):
     api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://chatapi.viber.com"
     #: Where the piece's image file is reachable by Viber: ``<media_url>/<file name>``.
     media_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
-    link_template: str | None = None
+    link_template: LinkTemplate = None
     hashtags: tuple[str, ...] = ()
     text_chars: Annotated[int, Field(ge=100, le=TEXT_LIMIT)] = 1500
     #: Pushed at the slot's time: a channel post shows as soon as it is sent.

@@ -50,6 +50,7 @@ from channels.files import locked
 from channels.http import HttpOutlet, document, json_body, secret_from_env
 from channels.social.common import (
     ZALO_TOKEN_INVALID,
+    LinkTemplate,
     Post,
     alert_post,
     clip,
@@ -87,7 +88,7 @@ class ZaloOptions(ChannelOptions):
     media_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
     api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://openapi.zalo.me"
     oauth_url: Annotated[str, Field(pattern=r"^https?://")] = "https://oauth.zaloapp.com"
-    link_template: str | None = None
+    link_template: LinkTemplate = None
     hashtags: tuple[str, ...] = ()
     #: Pushed at the slot's time: an OA article shows as soon as it is made.
     lead: Lead | None = "0"

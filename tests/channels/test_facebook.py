@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from channels import Article, Delivery, PermanentError, TransientError, open_channel
+from channels.portal.feed import ALL, item_guid
 from channels.social.common import marker
 from channels.social.facebook import FacebookPage
 
@@ -174,6 +175,23 @@ def test_a_withdrawal_deletes_the_recorded_post_however_many_came_after_it(faceb
     assert not any(method == "GET" for method, _ in facebook.requests[-2:])  # deleted by id, no search
     again = fb.withdraw(replace(delivery("d-20", at), published=((ARTICLE.ref, posted),)))
     assert again.details["deleted"] == []  # a retry: Facebook has no such post any more, no error
+
+
+def test_the_link_leads_to_loas_article_page_and_is_left_out_when_the_piece_goes_to_no_portal(facebook,
+                                                                                              monkeypatch) -> None:
+    channel = page(facebook, monkeypatch, link_template="http://loa.local:8080/articles/{guid}")
+    at = datetime.now(VN) + timedelta(hours=1)
+
+    linked = channel.deliver(delivery("d-30", at)).remote_id
+    unlinked = channel.deliver(delivery("d-31", at, replace(ARTICLE, ref="piece-8-r1", portal=False))).remote_id
+
+    guid = item_guid(ALL, ARTICLE.ref)  # the page loa's feed portal serves the piece at
+    assert facebook.posts[linked]["link"] == f"http://loa.local:8080/articles/{guid}"
+    assert guid in facebook.posts[linked]["message"]
+    assert facebook.posts[unlinked]["link"] is None and "http" not in facebook.posts[unlinked]["message"]
+    for bad in ("loa.local/articles/{guid}", "https://xa.gov.vn/tin/{id}"):
+        with pytest.raises(ValueError, match="link_template"):
+            page(facebook, monkeypatch, link_template=bad)
 
 
 def test_a_revoked_token_is_permanent_and_says_what_to_do(facebook, monkeypatch) -> None:
