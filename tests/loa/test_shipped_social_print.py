@@ -99,3 +99,20 @@ def test_one_page_official_account_or_channel_on_two_stations_is_refused(config_
         assert "is station 99" in message and "belongs to one station" in message
     stations.write_text(text, "utf-8")
     load_settings(config_dir, env={})  # one each: loads
+
+
+def test_the_readme_social_examples_load(config_dir: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [block.split("```")[0] for block in readme.split("```toml")[1:]]
+    socials = [block for block in blocks if block.lstrip().startswith("[station.social]")]
+    [slot] = [block for block in blocks if 'outlet = "social"' in block]
+    assert len(socials) == 3
+    kinds = []
+    for block in socials:
+        (config_dir / "stations.toml").write_text(f'[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\n\n{block}',
+                                                   "utf-8")
+        (config_dir / "schedule.toml").write_text(slot, "utf-8")
+        settings = load_settings(config_dir, env={})
+        kinds.append(settings.stations[0].social.type)
+        assert settings.slots[0].outlet == "social"
+    assert kinds == ["facebook", "zalo", "viber"]
