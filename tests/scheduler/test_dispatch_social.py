@@ -29,11 +29,13 @@ def facebook() -> Iterator[Platform]:
     yield from start("facebook")
 
 
-@pytest.fixture
-def services(config_dir, facebook, monkeypatch):
+def _world(config_dir, facebook, monkeypatch, *, portal: bool):
+    """Station 99001 posting on the Page (and with a feed portal when ``portal``), one approved piece for its social
+    network (and its portal), planned."""
     monkeypatch.setenv(TOKEN_ENV, facebook.token)
+    feed = f'portal = {{ type = "feed", dir = "{config_dir.parent / "feeds"}" }}\n' if portal else ""
     (config_dir / "stations.toml").write_text(
-        '[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\nprovince = "Tỉnh Thử"\n'
+        f'[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\nprovince = "Tỉnh Thử"\n{feed}'
         f'social = {{ type = "facebook", page_id = "page-1", token_env = "{TOKEN_ENV}", graph_url = "{facebook.url}", '
         'link_template = "https://tanlap.gov.vn/tin/{ref}", connect_timeout_s = 1, read_timeout_s = 2 }\n',
         encoding="utf-8")
@@ -44,12 +46,34 @@ def services(config_dir, facebook, monkeypatch):
     with unit_of_work(services.sessions) as session:
         editor = add_user(session, "bien-tap", "editor", now=MONDAY)
         approver = add_user(session, "duyet", "approver", now=MONDAY)
-        piece = add_piece(session, PieceContent(TITLE, BODY, channels=("social",)), author=editor, now=MONDAY)
+        piece = add_piece(session, PieceContent(TITLE, BODY, channels=("social", "portal") if portal else ("social",)),
+                          author=editor, now=MONDAY)
         submit(session, piece.id, actor=editor, now=MONDAY)
         approve(session, piece.id, actor=approver, now=MONDAY)
     services.plan(days=2)
+    return services
+
+
+@pytest.fixture
+def services(config_dir, facebook, monkeypatch):
+    services = _world(config_dir, facebook, monkeypatch, portal=True)
     yield services
     services.close()
+
+
+def test_a_piece_that_goes_to_no_portal_is_posted_without_a_link(config_dir, facebook, monkeypatch) -> None:
+    services = _world(config_dir, facebook, monkeypatch, portal=False)
+    try:
+        [planned] = _social_deliveries(services)
+        dispatcher = services.dispatcher("test-worker")
+        try:
+            assert dispatcher.run_once(planned.due_at).counts == {"delivered": 1}
+        finally:
+            dispatcher.close()
+    finally:
+        services.close()
+    [post] = facebook.posts.values()
+    assert post["link"] is None and "tanlap.gov.vn" not in post["message"]  # no article to lead to
 
 
 def _social_deliveries(services) -> list[Delivery]:
