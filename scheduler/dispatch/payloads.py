@@ -185,7 +185,8 @@ class Payloads:
                 slide for revision in contents.revisions
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
         return replace(payload, articles=tuple(
-            article_of(revision, names.get(revision.campaign or "", ""), self._image(revision))
+            article_of(revision, names.get(revision.campaign or "", ""), self._image(revision),
+                       portal=station.portal is not None and "portal" in (revision.channels or ()))
             for revision in contents.revisions))
 
     # --- the parts --------------------------------------------------------------------------------------
@@ -225,11 +226,12 @@ class Payloads:
             raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
 
 
-def article_of(revision: Revision, campaign_name: str, image: Path | None) -> channels.Article:
-    """What a portal, social or print outlet is handed of ``revision``: its sanitised article."""
+def article_of(revision: Revision, campaign_name: str, image: Path | None, *, portal: bool = True) -> channels.Article:
+    """What a portal, social or print outlet is handed of ``revision``: its sanitised article (``portal``: whether
+    it is also published on the station's portal, for a social post to link to)."""
     article = make_article(revision.body)
     return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
-                            image_path=image, slogan=revision.slogan)
+                            image_path=image, slogan=revision.slogan, portal=portal)
 
 
 def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:
