@@ -20,6 +20,10 @@ from sqlalchemy import select
 from loa.edge.player import ffmpeg_exe
 from scheduler.models import AsPlayed, Emergency
 
+# What a device does with what it pulled does not depend on loa's database; the edge API it talks to is
+# tested on both databases (tests/loa/web/test_edge_api.py, test_edge_board_api.py).
+pytestmark = pytest.mark.one_database
+
 T0 = at("09:00:00")  # between the day's programs: the sink holds only what the emergencies play
 
 

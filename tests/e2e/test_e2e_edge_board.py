@@ -13,6 +13,10 @@ from edge_support import STATION, Edge, Serve, edge_command, serve_edges, wait
 
 from servers.browser import SHOTS, chromium
 
+# What a device does with what it pulled does not depend on loa's database; the edge API it talks to is
+# tested on both databases (tests/loa/web/test_edge_api.py, test_edge_board_api.py).
+pytestmark = pytest.mark.one_database
+
 T0 = at("05:59:35")
 KIOSK = 'board = { type = "kiosk", dir = "var/out/boards", slide_chars = 280, slide_seconds = 15 }'
 BODY = "Mời bà con đến nhà văn hóa thôn nhận giấy chứng nhận quyền sử dụng đất."

@@ -16,6 +16,10 @@ from sqlalchemy import select
 
 from scheduler.models import AsPlayed, DeviceHealth
 
+# What a device does with what it pulled does not depend on loa's database; the edge API it talks to is
+# tested on both databases (tests/loa/web/test_edge_api.py, test_edge_board_api.py).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def running(cli, config_dir, tmp_path):

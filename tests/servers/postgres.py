@@ -20,6 +20,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the database the database-facing tests run on (default: $LOA_TEST_DB or sqlite)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "one_database: run on the SQLite pass only. For what the database cannot change: a browser "
+        "drawing pages, an edge device playing what it pulled. The server side they touch is tested on both "
+        "databases by the HTTP-level tests (pages, the edge API).")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"loa test database: {config.getoption('--db')}"
 
@@ -75,13 +82,15 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL pass, run only the tests whose database follows ``--db`` (those that use
     ``database_url``, directly or through ``services``, ``cli``, ``web``…). The others ran on the SQLite
-    pass and would run again unchanged: parsers, audio, channels, the CLI's start-up, and the tests that
-    always use PostgreSQL through ``postgres_url``."""
+    pass and would run again unchanged: parsers, audio, channels, the CLI's start-up, the tests that
+    always use PostgreSQL through ``postgres_url``, and those marked ``one_database``."""
     if config.getoption("--db") != "postgresql":
         return
     keep, drop = [], []
     for item in items:
-        (keep if "database_url" in getattr(item, "fixturenames", ()) else drop).append(item)
+        follows = ("database_url" in getattr(item, "fixturenames", ())
+                   and item.get_closest_marker("one_database") is None)
+        (keep if follows else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

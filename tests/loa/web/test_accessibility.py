@@ -7,10 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import axe_playwright_python
+import pytest
 from playwright.sync_api import Page, expect
 from test_layout_browser import SIZES, _log_in, _pages, _world, settings  # noqa: F401  (social and print outlets)
 
 from servers.browser import chromium
+
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
 
 #: The engine itself, for tests only (a dev dependency; nothing of it ships in loa).
 AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")

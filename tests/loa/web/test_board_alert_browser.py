@@ -7,10 +7,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from kiosk_support import alert, deliver, slides
 from playwright.sync_api import Page
 
 from servers.browser import SHOTS, chromium
+
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
 
 BANNER = "#board-alert"
 

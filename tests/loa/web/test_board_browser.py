@@ -15,6 +15,9 @@ from channels import Slide
 
 from servers.browser import SHOTS, chromium
 
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
+
 #: Records, in the page, every slide that comes up (ref, title, text) and how many times the page loaded.
 RECORDER = """
 sessionStorage.loads = String(Number(sessionStorage.loads || 0) + 1);

@@ -3,6 +3,7 @@ each outlet kind's state and the draft's send button fit the screen, and the but
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from test_layout_browser import _check, _log_in
 
@@ -13,6 +14,9 @@ from scheduler.emergencies.service import EmergencyRequest
 from scheduler.models import Emergency
 
 from servers.browser import SHOTS, chromium
+
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
 
 
 def test_today_on_a_phone_shows_the_outlets_state_and_sends_a_draft(web, server):

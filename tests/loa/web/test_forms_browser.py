@@ -4,9 +4,13 @@ test-output/browser/."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from servers.browser import SHOTS, chromium
+
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
 
 
 def _log_in(page: Page, base: str, name: str, password: str = "mat-khau-du-dai") -> None:

@@ -27,6 +27,9 @@ from scheduler.models import Delivery, EmergencyDelivery
 from servers.browser import SHOTS, chromium
 from servers.web import PASSWORD, csrf_of
 
+# A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
+pytestmark = pytest.mark.one_database
+
 SIZES = {"phone": (360, 740), "desk": (1366, 768)}
 OUT = SHOTS / "layout"
 LONG = ("Thông báo về việc tổ chức tiêm vắc-xin phòng bệnh dại cho chó, mèo trên địa bàn xã năm 2026 "
