@@ -40,26 +40,27 @@ def test_axe_core_finds_a_violation_it_is_shown(server):
         assert "label" in found and "image-alt" in found, found
 
 
-def test_every_page_for_each_role_has_no_serious_accessibility_violation(web, server):
+@pytest.mark.parametrize("label", SIZES)  # one test per size: two halves the suite's workers can share
+def test_every_page_for_each_role_has_no_serious_accessibility_violation(web, server, label):
     w = _world(web)
     admin = ["/users", f"/users/{web.ids['lan']}"]
+    width, height = SIZES[label]
     problems: list[str] = []
     with chromium() as browser:
-        for label, (width, height) in SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        page = context.new_page()
+        page.goto(f"{server}/login")
+        problems += [f"{label} anonymous /login: {v}" for v in _violations(page)]
+        context.close()
+        for role in ("lan", "hung", "quan-tri"):
             context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
             page = context.new_page()
-            page.goto(f"{server}/login")
-            problems += [f"{label} anonymous /login: {v}" for v in _violations(page)]
+            _log_in(page, server, role)
+            for path in _pages(w, role) + (admin if role == "quan-tri" else []):
+                response = page.goto(f"{server}{path}")
+                assert response is not None and response.status == 200, (role, path, response and response.status)
+                problems += [f"{label} {role} {path}: {v}" for v in _violations(page)]
             context.close()
-            for role in ("lan", "hung", "quan-tri"):
-                context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-                page = context.new_page()
-                _log_in(page, server, role)
-                for path in _pages(w, role) + (admin if role == "quan-tri" else []):
-                    response = page.goto(f"{server}{path}")
-                    assert response is not None and response.status == 200, (role, path, response and response.status)
-                    problems += [f"{label} {role} {path}: {v}" for v in _violations(page)]
-                context.close()
     assert not problems, "\n".join(problems)
 
 
