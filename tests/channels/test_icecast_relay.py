@@ -29,19 +29,27 @@ WINDOW_S = 0.25
 PATIENCE_S = 2.0  # the outlet's fallback_after_s in these tests
 
 
-def province(icecast, mount: str, seconds: float = 90.0) -> subprocess.Popen:
-    """The province's live program: a tone streamed to ``mount`` at real-time speed; returns once it is live."""
+#: How the province's source encodes its program: codec, container and content type.
+ENCODINGS = {"mp3": ["-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3"],
+             "aac": ["-c:a", "aac", "-b:a", "64k", "-content_type", "audio/aac", "-f", "adts"]}
+
+
+def province(icecast, mount: str, seconds: float = 90.0, encoding: str = "mp3") -> subprocess.Popen:
+    """The province's live program: a tone streamed to ``mount`` at real-time speed (MP3, or AAC in ADTS frames);
+    returns once it is live."""
     source = subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
                                "-f", "lavfi", "-i", f"sine=frequency={RELAY_HZ}:duration={seconds}",
-                               "-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3",
+                               *ENCODINGS[encoding],
                                f"icecast://source:{icecast.password}@{icecast.host}:{icecast.port}{mount}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         stats = requests.get(f"{icecast.url}/status-json.xsl", timeout=5).json().get("icestats", {})
         sources = stats.get("source") or []
-        if any(str(s.get("listenurl", "")).endswith(mount) for s in (sources if isinstance(sources, list)
-                                                                       else [sources])):
+        live = [s for s in (sources if isinstance(sources, list) else [sources])
+                if str(s.get("listenurl", "")).endswith(mount)]
+        if live:
+            assert live[0].get("server_type") == ENCODINGS[encoding][5], live[0]  # what the relay is handed
             return source
         time.sleep(0.1)
     source.kill()
@@ -96,15 +104,18 @@ def sounds(recording: list[tuple[str, float]]) -> list[str]:
     return [label for label, _ in recording if label != "silence"]
 
 
-def test_the_commune_mount_relays_the_province_program_then_plays_its_pieces(icecast, monkeypatch, tmp_path):
-    source = province(icecast, "/tinh-a.mp3")
+@pytest.mark.parametrize("encoding", ["mp3", "aac"])
+def test_the_commune_mount_relays_the_province_program_then_plays_its_pieces(icecast, monkeypatch, tmp_path,
+                                                                              encoding):
+    """Icecast/HTTP MP3, or AAC (ADTS frames on an Icecast mount, as the province's encoder may send)."""
+    source = province(icecast, f"/tinh-a.{encoding}", encoding=encoding)
     try:
-        channel = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-tiep-a.mp3",
+        channel = speaker(icecast, monkeypatch, FakeTime(START), mount=f"/{{station}}-tiep-a-{encoding}.mp3",
                           fallback_after_s=PATIENCE_S)
-        listener = Speaker(f"{icecast.url}/99001-tiep-a.mp3").start()
+        listener = Speaker(f"{icecast.url}/99001-tiep-a-{encoding}.mp3").start()
         piece = tone(tmp_path / "tin.mp3", 3.0, PIECE_HZ)
-        stream = Stream(f"{icecast.url}/tinh-a.mp3", "Chương trình phát thanh tỉnh", 6.0, 0)
-        receipt = channel.deliver(relayed("tiep-a", (stream,), (piece,)))
+        stream = Stream(f"{icecast.url}/tinh-a.{encoding}", "Chương trình phát thanh tỉnh", 6.0, 0)
+        receipt = channel.deliver(relayed(f"tiep-a-{encoding}", (stream,), (piece,)))
         time.sleep(1.0)
         listener.stop.set()
     finally:
