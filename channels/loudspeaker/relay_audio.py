@@ -19,6 +19,10 @@ BYTES_PER_S = RATE * 2
 LEAD_S = 1.0
 #: Audio of a relayed stream waiting beyond this is skipped, so the relay stays close to live.
 BACKLOG_S = 1.5
+#: A stream's first burst ends at the first pause this long (an HLS stream's first segments come at once).
+BURST_PAUSE_S = 0.3
+#: The most a live stream may hold back, whatever its first burst was.
+MAX_BACKLOG_S = 60.0
 STEP = 0.05  # seconds of audio per read, and of silence per write
 EOF = object()
 NOTHING = object()
@@ -26,26 +30,51 @@ PCM = ["-f", "s16le", "-ar", str(RATE), "-ac", "1"]
 
 
 class Decoder:
-    """An ffmpeg turning a file or a stream into raw audio, read on a thread into a queue."""
+    """An ffmpeg turning a file or a stream into raw audio, read on a thread into a queue.
 
-    def __init__(self, inputs: list[str], *, live: bool = False) -> None:
+    A file waits in ffmpeg until it is played (a few seconds are read ahead). A live stream is read as it comes
+    and ``skip_backlog`` drops what waits beyond ``backlog_s`` seconds (keeping the newest), so it plays close to
+    live; ``backlog_s=None`` keeps what arrived in the first burst (an HLS player's start, a few segments back
+    from the live end, which each come whole: see ``relay_stream.connect``). The reader notes when audio
+    arrived (``first_at``, ``last_at``: ``time.monotonic()``), which tells a stream that is back from a burst
+    of old segments.
+    """
+
+    def __init__(self, inputs: list[str], *, live: bool = False, backlog_s: float | None = BACKLOG_S) -> None:
         command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *inputs,
                    "-vn", *PCM, "pipe:1"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        # A file waits in ffmpeg until it is played (a few seconds are read ahead); a live stream is read as it
-        # comes, and what waits too long is skipped (skip_backlog).
         self.chunks: queue.Queue[Any] = queue.Queue(maxsize=0 if live else int(2 * LEAD_S / STEP))
         self.stopped = threading.Event()
-        #: Set once the first audio (or the end) came.
+        #: Set once the first audio (or the end) came; ``ended`` once the end came.
         self.ready = threading.Event()
+        self.ended = threading.Event()
+        self.started_at = time.monotonic()
+        self.first_at: float | None = None
+        self.last_at: float | None = None
+        self._backlog_bytes = None if backlog_s is None else int(backlog_s * BYTES_PER_S)
+        self._queued_bytes = 0
+        self._burst_bytes = 0  # audio that came before the first pause, while backlog_s is measured
+        self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True, name="loa-relay-decoder").start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         size = int(BYTES_PER_S * STEP) & ~1
-        while (data := os.read(self.process.stdout.fileno(), size)) and self._put(data):
+        while data := os.read(self.process.stdout.fileno(), size):
+            now = time.monotonic()
+            with self._lock:
+                if self._backlog_bytes is None and self.last_at is not None and now - self.last_at > BURST_PAUSE_S:
+                    self._backlog_bytes = max(self._burst_bytes, int(BACKLOG_S * BYTES_PER_S))
+                self._burst_bytes += len(data)
+                self._queued_bytes += len(data)
+            self.first_at = now if self.first_at is None else self.first_at
+            self.last_at = now
+            if not self._put(data):
+                break
             self.ready.set()
         self.ready.set()
+        self.ended.set()
         self._put(EOF)
 
     def _put(self, item: Any) -> bool:
@@ -60,20 +89,35 @@ class Decoder:
     def get(self, timeout: float) -> Any:
         """Bytes, ``EOF`` when it ended, or ``NOTHING`` when none came within ``timeout``."""
         try:
-            return self.chunks.get(timeout=timeout)
+            item = self.chunks.get(timeout=timeout)
         except queue.Empty:
             return NOTHING
+        if item is not EOF:
+            with self._lock:
+                self._queued_bytes -= len(item)
+        return item
+
+    def came_for(self) -> float:
+        """Seconds of wall time over which audio has come (0 before any, or for one burst)."""
+        return 0.0 if self.first_at is None or self.last_at is None else self.last_at - self.first_at
 
     def skip_backlog(self) -> None:
-        """Drop what waits beyond ``BACKLOG_S`` (keeping the newest), so a live stream plays close to live."""
-        keep = int(BACKLOG_S / STEP)
-        while self.chunks.qsize() > keep:
-            try:
-                if self.chunks.get_nowait() is EOF:
-                    self.chunks.put(EOF)
+        """Drop what waits beyond the backlog (keeping the newest), so a live stream plays close to live."""
+        with self._lock:
+            keep = self._backlog_bytes if self._backlog_bytes is not None else int(MAX_BACKLOG_S * BYTES_PER_S)
+        while True:
+            with self._lock:
+                if self._queued_bytes <= keep:
                     return
+            try:
+                item = self.chunks.get_nowait()
             except queue.Empty:
                 return
+            if item is EOF:
+                self.chunks.put(EOF)
+                return
+            with self._lock:
+                self._queued_bytes -= len(item)
 
     def stop(self) -> None:
         self.stopped.set()

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.base import Stream
 from channels.loudspeaker.relay_audio import BYTES_PER_S, EOF, NOTHING, STEP, Decoder, Pump, play_file
@@ -20,10 +21,23 @@ MIN_GAP_S = 0.5
 RETRY_S = 1.0
 
 
+def is_hls(url: str) -> bool:
+    """Whether ``url`` names an HLS playlist (its path ends in ``.m3u8`` or ``.m3u``)."""
+    return urlsplit(url).path.lower().endswith((".m3u8", ".m3u"))
+
+
 def connect(stream: Stream, patience_s: float) -> Decoder:
-    """An ffmpeg reading ``stream`` (a connection that stalls longer than ``patience_s`` ends it)."""
-    timeout_us = str(int(max(patience_s, 1.0) * 1e6))
-    return Decoder(["-rw_timeout", timeout_us, "-i", stream.url], live=True)
+    """An ffmpeg reading ``stream`` (a connection that stalls longer than ``patience_s`` ends it).
+
+    An Icecast/HTTP stream (MP3, AAC) flows at real-time speed once the server's burst on connect is skipped. An
+    HLS playlist is played as HLS players do: from three segments before the live end (the HLS spec's advice,
+    and ffmpeg's default), each segment fetched whole when it is published; so the backlog kept is that first
+    burst (three segments), or each new segment would be cut to ``BACKLOG_S`` and the rest heard as silence.
+    """
+    timeout = ["-rw_timeout", str(int(max(patience_s, 1.0) * 1e6))]
+    if is_hls(stream.url):
+        return Decoder([*timeout, "-live_start_index", "-3", "-i", stream.url], live=True, backlog_s=None)
+    return Decoder([*timeout, "-i", stream.url], live=True)
 
 
 @dataclass

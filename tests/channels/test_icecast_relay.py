@@ -132,6 +132,30 @@ def test_the_commune_mount_relays_the_province_program_then_plays_its_pieces(ice
     assert seconds["relay"] == pytest.approx(6.0, abs=1.0) and seconds["piece"] == pytest.approx(3.0, abs=0.75)
 
 
+def test_the_commune_mount_relays_a_live_hls_program(icecast, monkeypatch, tmp_path, hls_program):
+    """An HLS playlist (AAC in 4-second segments, each fetched whole when it is published): heard without holes."""
+    program = hls_program(RELAY_HZ, segment_s=4)
+    channel = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-tiep-hls.mp3",
+                      fallback_after_s=PATIENCE_S)
+    listener = Speaker(f"{icecast.url}/99001-tiep-hls.mp3").start()
+    piece = tone(tmp_path / "tin.mp3", 3.0, PIECE_HZ)
+    stream = Stream(program.url, "Chương trình phát thanh tỉnh", 10.0, 0)
+    receipt = channel.deliver(relayed("tiep-hls", (stream,), (piece,)))
+    time.sleep(1.0)
+    listener.stop.set()
+
+    relay = receipt.details["relay"]
+    assert relay["fallback"] is None and relay["gaps"] == [], relay
+    assert 9.5 <= relay["played_s"] <= 10.0, relay
+    labels = heard(listener.parts[0].data)
+    recording = runs(labels)
+    assert len(listener.parts) == 1 and sounds(recording) == ["relay", "piece"], recording
+    during = labels[labels.index("relay"):labels.index("piece")]
+    assert "silence,silence" not in ",".join(during), f"holes in the relay: {during}"
+    seconds = dict((label, s) for label, s in recording if label != "silence")
+    assert seconds["relay"] == pytest.approx(10.0, abs=1.0) and seconds["piece"] == pytest.approx(3.0, abs=0.75)
+
+
 def test_when_the_province_drops_midway_the_rest_of_the_program_plays_and_the_gap_is_recorded(
         icecast, monkeypatch, tmp_path):
     source = province(icecast, "/tinh-b.mp3")
