@@ -5,8 +5,9 @@ One ffmpeg is the source client: it reads raw audio (PCM) on its standard input,
 mount, so listeners stay connected from the first second of the program to the last. The program is played part
 after part into that input, at real-time speed: the pieces (sections of the assembled program, or the clips) and,
 at its place among them, each relayed stream for its planned length, each decoded by an ffmpeg of its own. A
-relayed stream is played close to live (what arrives faster than real time, such as Icecast's burst on connect,
-is skipped).
+relayed stream is played close to live: what an Icecast/HTTP stream (MP3, AAC) sends faster than real time,
+such as Icecast's burst on connect, is skipped; an HLS playlist (its URL ends in ``.m3u8``) starts three
+segments back from its live end, as HLS players do, and keeps those segments, which come whole.
 
 The parts are split by job: :mod:`channels.loudspeaker.relay_audio` holds the decoders and the pump that feeds
 the source client, :mod:`channels.loudspeaker.relay_stream` plays one relayed stream with its fallback, and this
@@ -15,10 +16,15 @@ module cuts the program into parts, runs the source client and writes the receip
 When a stream sends nothing (unreachable at the start, or dropped), silence keeps the listeners connected while
 it is tried again every second; after ``fallback_after_s`` seconds without audio the relay gives up its part:
 the rest of the program plays at once (``fallback: "program"``), or, when no piece comes after it, the
-configured ``filler`` file plays, looped, until the relay's planned time is over (``fallback: "filler"``;
-``"none"`` without a filler, and the program ends early). Each silence of half a second or more is a gap. The
-receipt says, for each relay, ``{url, planned_s, played_s, gaps: [{at_s, length_s}], fallback}`` (``at_s`` counts
-from the relay's start), under ``details["relays"]`` and the first under ``details["relay"]``.
+configured ``filler`` file plays, looped (``fallback: "filler"``; ``"none"`` without a filler, and the program
+ends early). While the filler plays the stream is tried again every second, and once its audio has kept coming
+for a second and a half (not one burst of old segments) it takes over again for the rest of the relay's time;
+if it drops again, the same happens again. Each silence of half a second or more is a gap, and so is each
+outage that led to a fallback; a gap the filler covered says for how long. The receipt says, for each relay,
+``{url, planned_s, played_s, gaps: [{at_s, length_s[, filler_s]}], fallback}`` (``at_s`` counts from the
+relay's start; ``length_s`` is the silence heard; ``played_s`` the stream's audio: unless the program took over,
+``played_s`` plus the gaps' silences and filler make up ``planned_s``, give or take silences under half a
+second), under ``details["relays"]`` and the first under ``details["relay"]``.
 
 An emergency cuts this source like any other (it is in the on-air registry); the receipt says how far it played.
 """

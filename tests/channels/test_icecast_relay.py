@@ -23,6 +23,7 @@ from channels import Delivery, Stream
 from channels.loudspeaker.icecast_relay import parts_of
 
 from servers.icecast import Speaker
+from servers.processes import wait_for
 
 RELAY_HZ, PIECE_HZ, FILLER_HZ = 440, 660, 880
 WINDOW_S = 0.25
@@ -210,6 +211,58 @@ def test_a_relay_unreachable_at_the_start_with_nothing_after_it_falls_back_to_th
     recording = runs(heard(listener.parts[0].data))
     assert sounds(recording) == ["filler"], recording
     assert dict(r for r in recording if r[0] == "filler")["filler"] == pytest.approx(7.0 - gap["length_s"], abs=1.0)
+
+
+def test_when_the_province_comes_back_while_the_filler_plays_the_relay_switches_back_to_it(
+        icecast, monkeypatch, tmp_path):
+    source = province(icecast, "/tinh-d.mp3")
+    channel = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-tiep-d.mp3",
+                      fallback_after_s=PATIENCE_S, filler=str(tone(tmp_path / "dem.mp3", 1.0, FILLER_HZ).path))
+    listener = Speaker(f"{icecast.url}/99001-tiep-d.mp3").start()
+    stream = Stream(f"{icecast.url}/tinh-d.mp3", "Chương trình phát thanh tỉnh", 30.0, 0)
+    playing, result = in_thread(lambda: channel.deliver(relayed("tiep-d", (stream,))))
+
+    def now_heard() -> list[str]:
+        return sounds(runs(heard(listener.parts[0].data))) if listener.parts else []
+
+    try:
+        wait_for(lambda: now_heard()[:1] == ["relay"], "the province's program on the commune mount", 20, 0.5)
+        time.sleep(3.0)
+    finally:
+        source.kill()  # the province's transmitter goes down
+        source.wait()
+    wait_for(lambda: now_heard()[-1:] == ["filler"], "the filler", 20, 0.5)
+    wait_for(lambda: not live_on(icecast, "/tinh-d.mp3"), "Icecast to let the province's mount go", 20, 0.2)
+    source = province(icecast, "/tinh-d.mp3")  # ... and comes back, with time left in the relay
+    try:
+        wait_for(lambda: now_heard()[-1:] == ["relay"], "the province's program back on the commune mount", 10, 0.5)
+        playing.join(60)
+    finally:
+        source.kill()
+        source.wait()
+    assert not playing.is_alive(), "the push did not end"
+    time.sleep(1.0)
+    listener.stop.set()
+
+    [receipt] = result
+    relay = receipt.details["relay"]
+    assert relay["fallback"] == "filler"
+    [gap] = relay["gaps"]  # one outage: its silence, then the filler until the province was back
+    assert PATIENCE_S - 0.5 <= gap["length_s"] <= PATIENCE_S + 1.0 and gap["filler_s"] > 0.5, gap
+    assert relay["played_s"] + gap["length_s"] + gap["filler_s"] == pytest.approx(30.0, abs=1.0), relay
+    assert receipt.details["duration_s"] == pytest.approx(30.0, abs=0.1)
+    recording = runs(heard(listener.parts[0].data))
+    assert len(listener.parts) == 1 and sounds(recording) == ["relay", "filler", "relay"], recording
+    seconds = [s for label, s in recording if label != "silence"]
+    assert seconds[0] + seconds[2] == pytest.approx(relay["played_s"], abs=1.0)
+    assert seconds[1] == pytest.approx(gap["filler_s"], abs=1.0)
+
+
+def live_on(icecast, mount: str) -> bool:
+    stats = requests.get(f"{icecast.url}/status-json.xsl", timeout=5).json().get("icestats", {})
+    sources = stats.get("source") or []
+    return any(str(s.get("listenurl", "")).endswith(mount)
+               for s in (sources if isinstance(sources, list) else [sources]))
 
 
 def test_the_assembled_program_is_cut_where_the_relay_goes(tmp_path):
