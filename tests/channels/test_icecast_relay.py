@@ -222,20 +222,19 @@ def test_when_the_province_comes_back_while_the_filler_plays_the_relay_switches_
     stream = Stream(f"{icecast.url}/tinh-d.mp3", "Chương trình phát thanh tỉnh", 30.0, 0)
     playing, result = in_thread(lambda: channel.deliver(relayed("tiep-d", (stream,))))
 
-    def now_heard() -> list[str]:
-        return sounds(runs(heard(listener.parts[0].data))) if listener.parts else []
-
     try:
-        wait_for(lambda: now_heard()[:1] == ["relay"], "the province's program on the commune mount", 20, 0.5)
+        wait_for(lambda: heard_so_far(listener)[:1] == ["relay"], "the province's program on the commune mount",
+                 20, 0.5)
         time.sleep(3.0)
     finally:
         source.kill()  # the province's transmitter goes down
         source.wait()
-    wait_for(lambda: now_heard()[-1:] == ["filler"], "the filler", 20, 0.5)
+    wait_for(lambda: heard_so_far(listener)[-1:] == ["filler"], "the filler", 20, 0.5)
     wait_for(lambda: not live_on(icecast, "/tinh-d.mp3"), "Icecast to let the province's mount go", 20, 0.2)
     source = province(icecast, "/tinh-d.mp3")  # ... and comes back, with time left in the relay
     try:
-        wait_for(lambda: now_heard()[-1:] == ["relay"], "the province's program back on the commune mount", 10, 0.5)
+        wait_for(lambda: heard_so_far(listener)[-1:] == ["relay"],
+                 "the province's program back on the commune mount", 10, 0.5)
         playing.join(60)
     finally:
         source.kill()
@@ -256,6 +255,41 @@ def test_when_the_province_comes_back_while_the_filler_plays_the_relay_switches_
     seconds = [s for label, s in recording if label != "silence"]
     assert seconds[0] + seconds[2] == pytest.approx(relay["played_s"], abs=1.0)
     assert seconds[1] == pytest.approx(gap["filler_s"], abs=1.0)
+
+
+def test_an_hls_program_that_went_stale_is_heard_again_once_it_is_live(icecast, monkeypatch, tmp_path, hls_program):
+    """The HLS encoder stops: its playlist stays, stale. The filler plays, and the old segments that each new
+    connection gets at once are never taken for the program being back; once the encoder runs again it is."""
+    program = hls_program(RELAY_HZ, segment_s=2)
+    channel = speaker(icecast, monkeypatch, FakeTime(START), mount="/{station}-tiep-e.mp3",
+                      fallback_after_s=PATIENCE_S, filler=str(tone(tmp_path / "dem.mp3", 1.0, FILLER_HZ).path))
+    listener = Speaker(f"{icecast.url}/99001-tiep-e.mp3").start()
+    stream = Stream(program.url, "Chương trình phát thanh tỉnh", 45.0, 0)
+    playing, result = in_thread(lambda: channel.deliver(relayed("tiep-e", (stream,))))
+    wait_for(lambda: heard_so_far(listener)[:1] == ["relay"], "the province's program on the commune mount", 30, 0.5)
+    time.sleep(2.0)
+    program.drop()
+    wait_for(lambda: heard_so_far(listener)[-1:] == ["filler"], "the filler", 30, 0.5)
+    time.sleep(4.0)  # several connections to the stale playlist meanwhile
+    program.go_live()
+    wait_for(lambda: heard_so_far(listener)[-1:] == ["relay"], "the province's program back on the commune mount",
+             15, 0.5)
+    playing.join(60)
+    assert not playing.is_alive(), "the push did not end"
+    time.sleep(1.0)
+    listener.stop.set()
+
+    [receipt] = result
+    relay = receipt.details["relay"]
+    [gap] = relay["gaps"]
+    assert relay["fallback"] == "filler" and gap["filler_s"] > 4.0, relay
+    assert relay["played_s"] + gap["length_s"] + gap["filler_s"] == pytest.approx(45.0, abs=1.0), relay
+    recording = runs(heard(listener.parts[0].data))
+    assert len(listener.parts) == 1 and sounds(recording) == ["relay", "filler", "relay"], recording
+
+
+def heard_so_far(listener: Speaker) -> list[str]:
+    return sounds(runs(heard(listener.parts[0].data))) if listener.parts else []
 
 
 def live_on(icecast, mount: str) -> bool:
