@@ -82,4 +82,4 @@ def cli(config_dir: Path, database_url: str | None) -> Cli:
 
 
 pytest_plugins = ["servers.processes", "servers.postgres", "servers.receiver", "servers.wordpress", "servers.icecast",
-                  "servers.anthias", "servers.web", "centres_support"]
+                  "servers.anthias", "servers.web", "servers.hls", "centres_support"]

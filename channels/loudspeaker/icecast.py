@@ -28,7 +28,8 @@ Each source names what it plays in its stream description: ``loa <delivery id>``
 
 A program that relays live programs (``delivery.streams``) is streamed by
 :mod:`channels.loudspeaker.icecast_relay`, which falls back to the rest of the program, or to the ``filler``
-file, when a relayed stream stays silent ``fallback_after_s`` seconds.
+file, when a relayed stream stays silent ``fallback_after_s`` seconds, and goes back to the stream when it
+returns while the filler plays.
 
 The source password comes from the environment variable named by ``password_env``. ffmpeg takes
 it in the URL, so it is visible to local users in the process list while a program streams.

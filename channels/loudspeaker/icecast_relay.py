@@ -5,16 +5,26 @@ One ffmpeg is the source client: it reads raw audio (PCM) on its standard input,
 mount, so listeners stay connected from the first second of the program to the last. The program is played part
 after part into that input, at real-time speed: the pieces (sections of the assembled program, or the clips) and,
 at its place among them, each relayed stream for its planned length, each decoded by an ffmpeg of its own. A
-relayed stream is played close to live (what arrives faster than real time, such as Icecast's burst on connect,
-is skipped).
+relayed stream is played close to live: what an Icecast/HTTP stream (MP3, AAC) sends faster than real time,
+such as Icecast's burst on connect, is skipped; an HLS playlist (its URL ends in ``.m3u8``) starts three
+segments back from its live end, as HLS players do, and keeps those segments, which come whole.
+
+The parts are split by job: :mod:`channels.loudspeaker.relay_audio` holds the decoders and the pump that feeds
+the source client, :mod:`channels.loudspeaker.relay_stream` plays one relayed stream with its fallback, and this
+module cuts the program into parts, runs the source client and writes the receipt.
 
 When a stream sends nothing (unreachable at the start, or dropped), silence keeps the listeners connected while
 it is tried again every second; after ``fallback_after_s`` seconds without audio the relay gives up its part:
 the rest of the program plays at once (``fallback: "program"``), or, when no piece comes after it, the
-configured ``filler`` file plays, looped, until the relay's planned time is over (``fallback: "filler"``;
-``"none"`` without a filler, and the program ends early). Each silence of half a second or more is a gap. The
-receipt says, for each relay, ``{url, planned_s, played_s, gaps: [{at_s, length_s}], fallback}`` (``at_s`` counts
-from the relay's start), under ``details["relays"]`` and the first under ``details["relay"]``.
+configured ``filler`` file plays, looped (``fallback: "filler"``; ``"none"`` without a filler, and the program
+ends early). While the filler plays the stream is tried again every second, and once its audio has kept coming
+for a second and a half (not one burst of old segments) it takes over again for the rest of the relay's time;
+if it drops again, the same happens again. Each silence of half a second or more is a gap, and so is each
+outage that led to a fallback; a gap the filler covered says for how long. The receipt says, for each relay,
+``{url, planned_s, played_s, gaps: [{at_s, length_s[, filler_s]}], fallback}`` (``at_s`` counts from the
+relay's start; ``length_s`` is the silence heard; ``played_s`` the stream's audio: unless the program took over,
+``played_s`` plus the gaps' silences and filler make up ``planned_s``, give or take silences under half a
+second), under ``details["relays"]`` and the first under ``details["relay"]``.
 
 An emergency cuts this source like any other (it is in the on-air registry); the receipt says how far it played.
 """
@@ -23,16 +33,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import queue
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import imageio_ffmpeg
 
 from channels.base import Delivery, PermanentError, Receipt, Stream
 from channels.loudspeaker.icecast_sources import (
@@ -44,25 +50,13 @@ from channels.loudspeaker.icecast_sources import (
     ffmpeg_failure,
     timeline,
 )
+from channels.loudspeaker.relay_audio import LEAD_S, PCM, Cut, Decoder, Pump, play_file
+from channels.loudspeaker.relay_stream import RelayReport, connect, play_relay
 
 log = logging.getLogger(__name__)
 
-RATE = 44100  # samples per second of the raw audio between the decoders and the source client (mono, 16-bit)
-BYTES_PER_S = RATE * 2
-#: How far ahead of real time the source client is fed (its own buffer, and Icecast's).
-LEAD_S = 1.0
-#: Audio of a relayed stream waiting beyond this is skipped, so the relay stays close to live.
-BACKLOG_S = 1.5
-#: Silences shorter than this are not reported as gaps.
-MIN_GAP_S = 0.5
 #: Longest a program that opens with a relay waits for the stream to answer before going on air.
 CONNECT_WAIT_S = 3.0
-#: How often a stream that dropped is tried again while its relay waits.
-RETRY_S = 1.0
-_STEP = 0.05  # seconds of audio per read, and of silence per write
-_EOF = object()
-_NOTHING = object()
-PCM = ["-f", "s16le", "-ar", str(RATE), "-ac", "1"]
 
 
 @dataclass(frozen=True)
@@ -106,114 +100,6 @@ def parts_of(delivery: Delivery) -> list[Part]:
     return parts
 
 
-class Decoder:
-    """An ffmpeg turning a file or a stream into raw audio, read on a thread into a queue."""
-
-    def __init__(self, inputs: list[str], *, live: bool = False) -> None:
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *inputs,
-                   "-vn", *PCM, "pipe:1"]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        # A file waits in ffmpeg until it is played (a few seconds are read ahead); a live stream is read as it
-        # comes, and what waits too long is skipped (skip_backlog).
-        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=0 if live else int(2 * LEAD_S / _STEP))
-        self.stopped = threading.Event()
-        #: Set once the first audio (or the end) came.
-        self.ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True, name="loa-relay-decoder").start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        size = int(BYTES_PER_S * _STEP) & ~1
-        while (data := os.read(self.process.stdout.fileno(), size)) and self._put(data):
-            self.ready.set()
-        self.ready.set()
-        self._put(_EOF)
-
-    def _put(self, item: Any) -> bool:
-        while not self.stopped.is_set():
-            try:
-                self.chunks.put(item, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def get(self, timeout: float) -> Any:
-        """Bytes, ``_EOF`` when it ended, or ``_NOTHING`` when none came within ``timeout``."""
-        try:
-            return self.chunks.get(timeout=timeout)
-        except queue.Empty:
-            return _NOTHING
-
-    def skip_backlog(self) -> None:
-        """Drop what waits beyond ``BACKLOG_S`` (keeping the newest), so a live stream plays close to live."""
-        keep = int(BACKLOG_S / _STEP)
-        while self.chunks.qsize() > keep:
-            try:
-                if self.chunks.get_nowait() is _EOF:
-                    self.chunks.put(_EOF)
-                    return
-            except queue.Empty:
-                return
-
-    def stop(self) -> None:
-        self.stopped.set()
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-class Cut(Exception):
-    """The source client stopped (an emergency cut it, or Icecast dropped it)."""
-
-
-class Pump:
-    """Feeds the source client's input at real-time speed: ``sent_s`` seconds so far."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
-        self.began = time.monotonic()
-        self.sent_s = 0.0
-
-    def ahead_s(self) -> float:
-        return self.sent_s - (time.monotonic() - self.began)
-
-    def wait_room(self) -> None:
-        while (ahead := self.ahead_s()) > LEAD_S:
-            time.sleep(min(ahead - LEAD_S, 0.1))
-        if self.process.poll() is not None:
-            raise Cut
-
-    def write(self, data: bytes) -> None:
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(data)
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError) as error:
-            raise Cut from error
-        self.sent_s += len(data) / BYTES_PER_S
-
-    def silence(self, seconds: float) -> None:
-        self.write(bytes(int(seconds * BYTES_PER_S) & ~1))
-
-
-@dataclass
-class RelayReport:
-    """What one relay did, for the receipt."""
-
-    url: str
-    planned_s: float
-    played_s: float = 0.0
-    gaps: list[dict[str, float]] = field(default_factory=list)
-    fallback: str | None = None
-
-    def as_details(self) -> dict[str, Any]:
-        return {"url": self.url, "planned_s": round(self.planned_s, 3), "played_s": round(self.played_s, 3),
-                "gaps": self.gaps, "fallback": self.fallback}
-
-
 class IcecastRelays:
     """Programs with relayed streams on an Icecast mount (mixed into the Icecast loudspeaker adapter)."""
 
@@ -255,12 +141,14 @@ class IcecastRelays:
                 if index + 1 < len(parts) and (after := parts[index + 1].stream) is not None:
                     ahead[index + 1] = self._connect(after)
                 if part.stream is None:
-                    self._play_file(pump, part)
+                    assert part.path is not None
+                    play_file(pump, part.path, part.start_s, part.length_s)
                     continue
                 report = RelayReport(part.stream.url, part.stream.duration_s)
                 reports.append(report)
                 rest = any(p.stream is None for p in parts[index + 1:])
-                self._play_relay(pump, part.stream, report, rest, ahead.pop(index), waited if index == 0 else 0.0)
+                play_relay(pump, part.stream, report, ahead.pop(index), waited_s=waited if index == 0 else 0.0,
+                           patience_s=float(self.options.fallback_after_s), rest=rest, filler=self._filler())
             # let what was sent ahead reach the listeners before the source leaves
             time.sleep(max(0.0, min(pump.ahead_s(), LEAD_S)))
         except Cut:
@@ -308,86 +196,8 @@ class IcecastRelays:
         log.info("delivery %s: streamed %.1f s with %d relay(s) to %s", delivery.id, pump.sent_s, len(reports), where)
         return Receipt(delivery_id=delivery.id, location=where, details=details)
 
-    @staticmethod
-    def _play_file(pump: Pump, part: Part, loop: bool = False, length_s: float | None = None) -> None:
-        """Play a section of a file (looped, for ``length_s``, when ``loop``) into the source client."""
-        assert part.path is not None
-        length = length_s if length_s is not None else part.length_s
-        decoder = Decoder([*(["-stream_loop", "-1"] if loop else []), "-ss", f"{part.start_s:.3f}",
-                           "-i", str(part.path), *(["-t", f"{length:.3f}"] if length is not None else [])])
-        try:
-            while True:
-                pump.wait_room()
-                chunk = decoder.get(1.0)
-                if chunk is _EOF:
-                    return
-                if chunk is not _NOTHING:
-                    pump.write(chunk)
-                elif decoder.process.poll() is not None and decoder.chunks.empty():
-                    return
-        finally:
-            decoder.stop()
-
     def _connect(self, stream: Stream) -> Decoder:
-        """An ffmpeg reading ``stream`` (a connection that stalls longer than the fallback ends it)."""
-        timeout_us = str(int(max(float(self.options.fallback_after_s), 1.0) * 1e6))
-        return Decoder(["-rw_timeout", timeout_us, "-i", stream.url], live=True)
-
-    def _play_relay(self, pump: Pump, stream: Stream, report: RelayReport, rest: bool,
-                    decoder: Decoder | None, waited_s: float) -> None:
-        """Relay ``stream`` (``decoder`` already reading it, for ``waited_s`` before the program went on air) for
-        its planned length, filling its silences; fall back when it stays down."""
-        patience = float(self.options.fallback_after_s)
-        begin = pump.sent_s
-        head_start = waited_s  # silence before the program went on air counts, once, for a stream not heard yet
-        gap_at: float | None = None
-        retry_at = 0.0
-
-        def close_gap() -> None:
-            nonlocal gap_at
-            if gap_at is not None and (length := pump.sent_s - begin - gap_at) >= MIN_GAP_S:
-                report.gaps.append({"at_s": round(gap_at, 3), "length_s": round(length, 3)})
-            gap_at = None
-
-        try:
-            while (offset := pump.sent_s - begin) < report.planned_s - 1e-3:
-                pump.wait_room()
-                if decoder is None and time.monotonic() >= retry_at:
-                    decoder = self._connect(stream)
-                chunk = decoder.get(_STEP) if decoder is not None else _NOTHING
-                if chunk is _EOF:
-                    assert decoder is not None
-                    decoder.stop()
-                    decoder, retry_at = None, time.monotonic() + RETRY_S
-                    chunk = _NOTHING
-                if chunk is _NOTHING:
-                    silent = (offset - gap_at if gap_at is not None else 0.0) + head_start
-                    if silent >= patience:
-                        close_gap()
-                        report.fallback = "program" if rest else ("filler" if self._filler() else "none")
-                        log.warning("relay of %s silent %.0f s: fallback to %s", stream.url, silent, report.fallback)
-                        break
-                    if pump.ahead_s() < 0.2:  # the listeners are about to run dry: silence, not a pause
-                        gap_at = offset if gap_at is None else gap_at
-                        pump.silence(min(_STEP, report.planned_s - offset))
-                    else:
-                        time.sleep(0.01)
-                    continue
-                close_gap()
-                head_start = 0.0
-                chunk = chunk[: max(0, int((report.planned_s - offset) * BYTES_PER_S) & ~1)]
-                pump.write(chunk)
-                report.played_s += len(chunk) / BYTES_PER_S
-                assert decoder is not None
-                decoder.skip_backlog()
-            close_gap()
-        finally:
-            if decoder is not None:
-                decoder.stop()
-        left = report.planned_s - (pump.sent_s - begin)
-        filler = self._filler()
-        if report.fallback == "filler" and filler is not None and left > 0.05:
-            self._play_file(pump, Part(filler), loop=True, length_s=left)
+        return connect(stream, float(self.options.fallback_after_s))
 
     def _filler(self) -> Path | None:
         filler = self.options.filler
