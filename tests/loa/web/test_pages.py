@@ -321,6 +321,9 @@ def test_api_tokens_are_shown_once_and_can_be_revoked(web):
     api = web.client()
     assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     token_id = page.split("/account/tokens/", 1)[1].split("/", 1)[0]
+    # revoking asks first (static/loa.js asks the question of a form's data-confirm before it is sent)
+    assert (f'action="/account/tokens/{token_id}/revoke" class="inline" data-confirm="Thu hồi mã “cổng tỉnh”? Hệ '
+            'thống đang dùng mã này sẽ không kết nối được với loa nữa."') in page
     assert _post(client, f"/account/tokens/{token_id}/revoke", {}).status_code == 303
     assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
