@@ -280,7 +280,9 @@ def schedule(
 @app.command()
 def dispatch(
     ctx: typer.Context,
-    until: Annotated[Optional[str], typer.Option(help="Also push what falls due up to this ISO time.")] = None,  # noqa: UP045
+    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Also push what falls due up to this time: 31/12/2026 06:00 or ISO (a day alone is its midnight).",
+    )] = None,
 ) -> None:
     """Push everything due now (or up to --until) once, and exit. For cron and tests."""
     state = state_of(ctx)

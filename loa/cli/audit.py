@@ -24,9 +24,9 @@ def audit_list(
     action: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="piece.approve, or piece for every piece action.")] = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="From this ISO time or date (local), included.")] = None,
+        help="From this time or day (local), included: 31/12/2026 06:00, 31/12/2026 or ISO.")] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Up to this ISO time (excluded) or date (included).")] = None,
+        help="Up to this time (excluded) or day (included): 31/12/2026 06:00, 31/12/2026 or ISO.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="Only the latest N that match; 0 for all.")] = 100,
 ) -> None:
     """Entries of the audit log, oldest first: time, actor, action, subject and details."""

@@ -238,6 +238,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
     from content.db import unit_of_work
     from content.pieces import get_piece
     from content.render.renditions import speech_fallbacks
+    from loa.clock import format_moment
 
     state = state_of(ctx)
     services = state.services()
@@ -248,6 +249,10 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         data["body"] = piece.current_revision.body
         data["author"] = piece.author.name
         data["speech_fallbacks"] = speech_fallbacks(session, piece.current_revision.id)
+        # as the web page and the forms write them (31/12/2026, or with the time): `--valid-until` reads it back
+        bounds = [format_moment(moment, services.settings.zone, end_of_day=end) if moment else "…"
+                  for moment, end in ((piece.current_revision.valid_from, False),
+                                      (piece.current_revision.valid_until, True))]
     if state.as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -256,7 +261,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
                f"level: {data['level']}  priority: {data['priority']}"
                f"{'  SLOGAN' if data['slogan'] else ''}  "
                f"stations: {', '.join(data['stations'])}")
-    typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
+    typer.echo(f"valid: {bounds[0]} → {bounds[1]}  sha256: {data['sha256']}")
     for fallback in data["speech_fallbacks"]:
         typer.echo(f"speech: {fallback['wanted']} could not speak ({fallback['reason']}); read by {fallback['used']}")
     typer.echo("")
