@@ -79,6 +79,16 @@ class Slide:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A rendition of an image, with what a feed says of it: its file, its size in pixels and its media type."""
+
+    path: Path
+    width: int
+    height: int
+    type: str
+
+
+@dataclass(frozen=True)
 class Article:
     """One portal article: sanitised HTML plus its metadata."""
 
@@ -90,6 +100,8 @@ class Article:
     image_path: Path | None = None
     #: The piece is a slogan (khẩu hiệu): print outlets also make an A3 poster of it.
     slogan: bool = False
+    #: ``image_path`` as feeds enclose it (``channels.portal.feed.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
+    feed_image: Picture | None = None
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,
