@@ -264,16 +264,18 @@ def schedule(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Lịch phát sóng / schedule, {len(programs)} programs")
-    for column in ("start", "station", "outlet", "state", "items", "length"):
-        table.add_column(column)
+    from loa.cli.lang import say, word
+
+    table = Table(title=say("schedule, {count} programs", count=len(programs)))
+    for column in ("When", "Station", "Outlet", "Status", "Items", "Length"):  # the web's words
+        table.add_column(say(column))
     zone = services.settings.zone
     for program in programs:
         titles = "\n".join(f"#{i.airing_id} {i.title}" + (" 📌" if i.pinned else "") for i in program.items)
         length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if rules_of(program.outlet).timed else ""
         table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
-                      f"{program.station_code} {program.station_name}", program.outlet, program.state,
-                      titles, length)
+                      f"{program.station_code} {program.station_name}", word(program.outlet),
+                      word(program.state), titles, length)
     Console().print(table)
 
 

@@ -49,8 +49,10 @@ def audit_list(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Nhật ký kiểm tra / audit log, {len(found)} entries")
-    for column in ("#", "at", "actor", "action", "subject", "details"):
+    from loa.cli.lang import say
+
+    table = Table(title=say("audit log, {count} entries", count=len(found)))
+    for column in ("#", say("When"), say("Who"), say("Action"), say("Subject"), say("Details")):
         table.add_column(column, overflow="fold")
     for entry in found:
         details = _short(entry["details"])

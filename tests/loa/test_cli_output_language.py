@@ -42,3 +42,34 @@ def test_piece_commands_say_what_they_did_in_vietnamese_and_in_english_when_aske
     english = desk("piece", "show", piece, lang="en").stdout
     assert "channels: loudspeaker, portal  level: normal" in english and "stations: every station" in english
     assert desk.json("piece", "show", piece)["campaign"] == "guong-dien-hinh"  # codes stay in --json
+
+
+def test_user_list_says_roles_and_states_in_words(desk):
+    listed = desk("user", "list", lang=None).stdout.splitlines()
+    assert "bien-tap\tbiên tập viên\tmọi xã\tchưa có mật khẩu" in listed
+    assert "duyet\tapprover\tevery station\tno password yet" in desk("user", "list", lang="en").stdout.splitlines()
+    assert {row["role"] for row in desk.json("user", "list")} == {"editor", "approver"}
+
+
+def test_the_tables_of_schedule_deliveries_and_audit_have_vietnamese_headers_and_words(desk, monkeypatch):
+    from conftest import MONDAY
+
+    monkeypatch.setenv("COLUMNS", "250")  # the tables unfolded
+    piece = _piece(desk)
+    desk("piece", "submit", piece, user="bien-tap")
+    desk("piece", "approve", piece, user="duyet")
+    desk("plan", "--days", "1", now=MONDAY)
+    schedule = desk("schedule", "--station", "99001", "--days", "2", now=MONDAY, lang=None).stdout
+    for words in ("Lịch phát sóng, ", "chương trình", "Thời gian", "Kênh phát", "Trạng thái", "Thời lượng",
+                  "loa truyền thanh", "chờ gửi", TITLE):
+        assert words in schedule, (words, schedule)
+    assert "pending" not in schedule and "programs" not in schedule
+    deliveries = desk("delivery", "list", "--station", "99001", now=MONDAY, lang=None).stdout
+    for words in ("Gửi đi (", "Mã", "Số lần gửi", "Biên nhận / lỗi", "cổng thông tin", "chờ gửi"):
+        assert words in deliveries, (words, deliveries)
+    assert "pending" not in deliveries and "receipt" not in deliveries
+    english = desk("delivery", "list", "--station", "99001", now=MONDAY, lang="en").stdout
+    assert "deliveries (" in english and "Attempts" in english and "pending" in english
+    audit = desk("audit", "list", "--subject", f"piece:{piece}", lang=None).stdout
+    for words in ("Nhật ký kiểm tra, 3 mục", "Thời gian", "Ai", "Việc", "Đối tượng", "Chi tiết", "piece.approve"):
+        assert words in audit, (words, audit)
