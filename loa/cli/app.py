@@ -301,7 +301,7 @@ def dispatch(
         from loa.cli.lang import say, word
 
         counts = ", ".join(f"{n} {word(s)}" for s, n in sorted(summary.counts.items())) or say("nothing was due")
-        typer.echo(f"dispatch: {counts}")
+        typer.echo(say("dispatch: {counts}", counts=counts))
     if summary.counts.get("dead") or summary.counts.get("refused"):
         raise typer.Exit(code=7)
 

@@ -73,3 +73,16 @@ def test_the_tables_of_schedule_deliveries_and_audit_have_vietnamese_headers_and
     audit = desk("audit", "list", "--subject", f"piece:{piece}", lang=None).stdout
     for words in ("Nhật ký kiểm tra, 3 mục", "Thời gian", "Ai", "Việc", "Đối tượng", "Chi tiết", "piece.approve"):
         assert words in audit, (words, audit)
+
+
+def test_ingest_and_audit_verify_report_in_vietnamese(desk, tmp_path):
+    note = tmp_path / "hop-dan.txt"
+    note.write_text("Thông báo họp dân\n\nTối thứ Sáu họp dân tại nhà văn hóa thôn.\n", encoding="utf-8")
+    loaded = desk("ingest", "file", str(note), user="bien-tap", lang=None).stdout.splitlines()
+    assert "đã thêm bài số 1 (bản nháp): Thông báo họp dân" in loaded
+    assert loaded[-1] == f"{note}: thêm 1, bỏ qua 0"
+    again = desk("ingest", "file", str(note), user="bien-tap", lang=None).stdout.splitlines()
+    assert again[-1] == f"{note}: thêm 0, bỏ qua 1" and again[0].startswith("bỏ qua: Thông báo họp dân (")
+    verified = desk("audit", "verify", lang=None).stdout
+    assert verified.startswith("nhật ký kiểm tra nguyên vẹn: ") and "các lần duyệt khớp với nhật ký" in verified
+    assert desk("audit", "verify", lang="en").stdout.startswith("audit log intact: ")
