@@ -144,7 +144,7 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
     assert _post(lan, f"/calendar/airings/{airing}/restore", {}, page=week).status_code == 303
     assert f'data-airing="{airing}"' in lan.get(week).text
     # the move offers only programs that take the piece: here the piece is in every program of the row
-    assert "Tuần này không còn chương trình nào khác có chỗ" in lan.get(week).text
+    assert "Tuần này không còn chương trình nào khác nhận được bài này" in lan.get(week).text
     with unit_of_work(web.services.sessions) as session:
         source = session.get(Airing, airing).delivery
         second = session.scalar(select(Airing).join(Delivery).where(
