@@ -12,6 +12,7 @@ HTTP map answers and failures through ``channels/http.py``, the one place that d
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,6 +101,9 @@ class Article:
     image_path: Path | None = None
     #: The piece is a slogan (khẩu hiệu): print outlets also make an A3 poster of it.
     slogan: bool = False
+    #: The piece goes to a portal too (the station has one and the piece's channels name it): a social post
+    #: links to its article only then.
+    portal: bool = True
     #: ``image_path`` as feeds enclose it (``channels.portal.feed.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
     feed_image: Picture | None = None
 
@@ -119,6 +123,13 @@ class Alert:
     (NFC Vietnamese); a loudspeaker plays ``audio`` (the spoken text or an uploaded recording), or relays
     ``stream_url`` when the emergency is a live stream. ``until`` is when it ends by itself (``None``: it
     lasts until its all-clear). ``repeat`` counts the pushes before this one (0 on the first).
+
+    ``ended`` (always with ``all_clear``) is the end of an emergency that reached its ``until`` without an
+    all-clear: an outlet that keeps what the emergency put up (a sticky post, a feed's top item, a folder's
+    emergency playlist) takes it down as on the all-clear, but announces nothing. Nobody declared the danger
+    over; the warning only stopped being in force, so no "Hết cảnh báo" is said or published, and the kept
+    warning is marked "Hết hiệu lực" (no longer in force). An outlet that ends it by itself at ``until`` has
+    nothing to do.
     """
 
     ref: str
@@ -130,6 +141,7 @@ class Alert:
     audio: AudioClip | None = None
     stream_url: str | None = None
     repeat: int = 0
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,10 @@ class Delivery:
     ``level`` is one of :data:`LEVELS`. An emergency delivery carries ``alert`` and nothing else: the
     outlet plays or shows it now, ahead of and instead of what it is doing (``start_at`` is the moment
     it was issued, ``end_at`` when it stops being shown).
+
+    ``published`` is set on a withdrawal only: ``(article ref, remote id)`` pairs of what the delivery it takes
+    down recorded in its receipt (a Facebook post id, a Zalo article id), so the outlet deletes by id instead
+    of searching for the post; an article with no pair there is looked for by its marker.
     """
 
     id: str
@@ -169,6 +185,11 @@ class Delivery:
     level: str = "normal"
     alert: Alert | None = None
     streams: tuple[Stream, ...] = ()
+    published: tuple[tuple[str, str], ...] = ()
+
+    def remote_id(self, ref: str) -> str | None:
+        """The remote id recorded for article ``ref`` (see ``published``), or None."""
+        return next((remote for article, remote in self.published if article == ref), None)
 
 
 @dataclass(frozen=True)
@@ -182,8 +203,17 @@ class Receipt:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-#: A length of time as written in configuration: ``"30m"``, ``"1h30m"``, ``"45s"``.
-Lead = Annotated[str, Field(pattern=r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$", min_length=2)]
+#: A length of time as written in configuration: ``"30m"``, ``"1h30m"``, ``"45s"``, or ``"0"`` (none).
+Lead = Annotated[str, Field(pattern=r"^(?:0|(?:\d+h)?(?:\d+m)?(?:\d+s)?)$", min_length=1)]
+
+
+def lead_seconds(lead: str) -> int:
+    """The seconds a :data:`Lead` stands for (``"1h30m"`` → 5400, ``"0"`` → 0); ValueError when it is none."""
+    match = re.fullmatch(r"0|(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", lead.strip())
+    if not lead.strip() or not match:
+        raise ValueError(f"{lead!r} is not a length; write e.g. 30m, 1h30m, 45s or 0")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 class ChannelOptions(BaseModel):
@@ -196,6 +226,9 @@ class ChannelOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
+    #: The settings that name the account the outlet publishes on (a Facebook Page's ``page_id``): two stations
+    #: may not share one, or each would post every piece again on it (loa.settings refuses it at load).
+    account_keys: ClassVar[tuple[str, ...]] = ()
     #: How long before the slot the push happens (``"30m"``, ``"1h"``); None: ``[dispatch] lead_minutes``.
     #: Read by the scheduler, which sets each delivery's due time from it.
     lead: Lead | None = None

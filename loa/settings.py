@@ -287,6 +287,27 @@ def _check_overlaps(stations: StationsFile, schedule: ScheduleFile, path: Path) 
                     station=min(shared_codes), outlet=first.outlet)
 
 
+def _check_accounts(stations: StationsFile, config_dir: Path) -> None:
+    """No two stations publish on the same account (a Facebook Page, a Zalo OA, a Viber channel: the settings
+    each outlet kind names in ``account_keys``): each station would post every piece again on it. One Page for
+    several communes waits for a centre-level outlet; until then it belongs to one station."""
+    seen: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for index, station in enumerate(stations.station):
+        for outlet in station.outlets:
+            options = station.outlet(outlet)
+            for key in getattr(options, "account_keys", ()):
+                value = getattr(options, key)
+                if isinstance(value, Path) and not value.is_absolute():
+                    value = config_dir.parent / value
+                first = seen.setdefault((options.type, key, str(value)), (index, station.code))
+                if first[0] != index:
+                    raise ConfigError(
+                        "{path}: station[{index}].{outlet}.{key}: {value!r} is station {code}'s already "
+                        "(station[{first}]); a Page, Official Account or channel belongs to one station, or each "
+                        "would post every piece on it again", path=str(config_dir / "stations.toml"), index=index,
+                        outlet=outlet, key=key, value=str(getattr(options, key)), code=first[1], first=first[0])
+
+
 def _check_alerts(loa_file: LoaFile, geocodes: GeocodesFile, stations: StationsFile, config_dir: Path) -> None:
     """``[[alert_feed]]`` names are unique and their certificates exist; ``[[geocode]]`` entries are unique and name
     stations or groups that exist."""
@@ -367,6 +388,7 @@ def load_settings(
     campaigns = _read(config_dir / "campaigns.toml", CampaignsFile)
     geocodes = _read(config_dir / "geocodes.toml", GeocodesFile)
     _check_references(stations, schedule, campaigns, config_dir)
+    _check_accounts(stations, config_dir)
     _check_alerts(loa_file, geocodes, stations, config_dir)
     centres = _read(config_dir / "centres.toml", CentresFile)
     _check_centres(centres, stations, campaigns, config_dir)

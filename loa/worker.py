@@ -6,6 +6,7 @@ import logging
 import select as selectors
 import signal
 import threading
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, type_coerce
@@ -59,7 +60,9 @@ class Waker:
 
 class Worker:
     """The dispatcher's loop (``Dispatcher.run_once``: claims with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
-    run whenever something may be due, until stopped.
+    run whenever something may be due, until stopped; and beside it, in a thread of its own, the emergency
+    lane's loop, so an emergency never waits for a planned batch (a long one: slow outlets, an Icecast program)
+    to end. Both wake on PostgreSQL NOTIFY; the emergency loop looks at least every ``emergency_poll_s``.
 
     On stop, the pushes under way finish and the claims not yet pushed are handed back to the outbox.
     """
@@ -71,12 +74,20 @@ class Worker:
         self.settings = services.settings.dispatch
         self.stop = threading.Event()
         self.pushed = 0
+        self.pushed_emergencies = 0
 
     def drain(self) -> int:
         """Push everything due now; returns how many deliveries were pushed (whatever became of them)."""
         summary = self.dispatcher.run_once(self.services.now(), stop=self.stop)
         self.pushed += summary.pushed
         return summary.pushed
+
+    def drain_emergencies(self) -> int:
+        """Push every emergency push due now (its repeats and ends too); how many were pushed."""
+        counts = self.dispatcher.run_emergencies(self.services.now())
+        pushed = sum(n for state, n in counts.items() if state != "cancelled")
+        self.pushed_emergencies += pushed
+        return pushed
 
     def next_due_in(self) -> float:
         """Seconds until the next pending delivery is due (or a retry comes up), capped at the poll interval."""
@@ -85,19 +96,29 @@ class Worker:
             next_due = session.scalar(select(type_coerce(
                 func.min(func.coalesce(Delivery.next_attempt_at, Delivery.due_at)), UTCDateTime()))
                 .where(Delivery.state == DeliveryState.PENDING))
-            emergency_due = emergency_outbox.next_due(session)
-        if emergency_due is not None:
-            next_due = emergency_due if next_due is None else min(next_due, emergency_due)
-        poll = float(self.settings.poll_seconds)
+        return self._pause(now, next_due, float(self.settings.poll_seconds))
+
+    def next_emergency_in(self) -> float:
+        """Seconds until the next emergency push, retry or repeat, capped at ``emergency_poll_s`` (which also
+        catches an end coming up and an emergency issued while NOTIFY is not there to say so)."""
+        now = self.services.now()
+        with unit_of_work(self.services.sessions) as session:
+            next_due = emergency_outbox.next_due(session)
+        return self._pause(now, next_due, float(self.settings.emergency_poll_s))
+
+    @staticmethod
+    def _pause(now: datetime, next_due: datetime | None, poll: float) -> float:
         if next_due is None:
             return poll
         # Due already yet not claimable means another worker holds it right now: look again shortly.
         return min(poll, max((next_due - now).total_seconds(), MIN_PAUSE_S))
 
     def run(self) -> None:
-        """Drain, then sleep until woken, until ``stop`` is set."""
+        """Drain, then sleep until woken, until ``stop`` is set; the emergency lane in its own thread meanwhile."""
         waker = Waker(self.services)
-        self.dispatcher.emergencies.warm_up()
+        self.dispatcher.emergencies.warm_up()  # the lane exists before either loop uses it
+        lane = threading.Thread(target=self.run_emergency_lane, name="loa-emergency-lane", daemon=True)
+        lane.start()
         log.info("worker %s started (%s)", self.name,
                  "LISTEN/NOTIFY" if waker.connection is not None else "polling")
         try:
@@ -110,9 +131,27 @@ class Worker:
                     pause = float(self.settings.poll_seconds)
                 waker.wait(pause, self.stop)
         finally:
+            self.stop.set()
+            lane.join()
             waker.close()
             self.dispatcher.close()
-            log.info("worker %s stopped after %d pushes", self.name, self.pushed)
+            log.info("worker %s stopped after %d pushes and %d emergency pushes", self.name, self.pushed,
+                     self.pushed_emergencies)
+
+    def run_emergency_lane(self) -> None:
+        """The emergency lane's own loop, until ``stop``: never behind the planned loop's batch under way."""
+        waker = Waker(self.services)
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.drain_emergencies()
+                    pause = self.next_emergency_in()
+                except Exception:
+                    log.exception("emergency dispatch failed; trying again")
+                    pause = float(self.settings.emergency_poll_s)
+                waker.wait(pause, self.stop)
+        finally:
+            waker.close()
 
 
 def run_worker(services: Services) -> None:

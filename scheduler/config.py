@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from channels import options_model
-from channels.base import ChannelOptions
+from channels.base import ChannelOptions, lead_seconds
 from scheduler.outlets import OUTLETS, Form, Outlet, rules_of
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -83,13 +83,24 @@ def _outlet_options(value: Any, info: ValidationInfo) -> ChannelOptions | None:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
+        if not where:  # a check of the whole outlet (its message names the keys)
+            raise ValueError(problem["msg"].removeprefix("Value error, ")) from None
         raise ValueError(f"{where}: {problem['msg']}") from None
     if options.lead is not None:
         try:
-            parse_length(options.lead, max_hours=_max_lead_hours(options))
+            parse_lead(options.lead, max_hours=_max_lead_hours(options))
         except ValueError as error:
             raise ValueError(f"lead: {error}") from None
     return options
+
+
+def parse_lead(value: str, *, max_hours: int = 24) -> int:
+    """An outlet's ``lead`` in seconds: a length as :func:`parse_length` reads it, or ``"0"`` (pushed at the slot's
+    own time: a Zalo OA or a Viber channel shows a post the moment it is pushed)."""
+    seconds = lead_seconds(value)
+    if seconds > max_hours * 3600:
+        raise ValueError(f"{value!r} must be at most {max_hours}h")
+    return seconds
 
 
 def _max_lead_hours(options: ChannelOptions) -> int:
@@ -128,7 +139,7 @@ class StationSpec(_Section):
         options = self.outlet(name)
         if options is None or options.lead is None:
             return timedelta(minutes=default_minutes)
-        return timedelta(seconds=parse_length(options.lead, max_hours=_max_lead_hours(options)))
+        return timedelta(seconds=parse_lead(options.lead, max_hours=_max_lead_hours(options)))
 
     @property
     def outlets(self) -> list[str]:

@@ -280,7 +280,7 @@ class EmergencyDelivery(OutboxRow, Base):
     emergency_id: Mapped[int] = mapped_column(ForeignKey("emergencies.id"), index=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     outlet: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))  # "alert" or "all_clear"
+    kind: Mapped[str] = mapped_column(String(16))  # "alert", "all_clear" or "end" (ran out without an all-clear)
     repeat: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,6 +1,6 @@
 """The outlet kinds and each kind's rules, written once: how a program is timed, when its pieces are
 checked, how late it may still go out, whether a piece goes out once per station, slide defaults, and
-whether it carries emergencies (and their repeats).
+whether it carries emergencies (their repeats, and their end when they run out).
 
 Adding an outlet kind means one line in :class:`Outlet` and one :class:`OutletRules` in ``RULES``
 (plus its channel adapters in ``channels/`` and its field in ``StationSpec``).
@@ -86,6 +86,12 @@ class OutletRules:
     #: it only the first push and the all-clear go out: a portal or a social post is one post, updated or
     #: found again, never a new post every quarter of an hour.
     alert_repeats: bool = False
+    #: An emergency that reaches its end (``until``) without an all-clear is ended here by a push of its own
+    #: (the all-clear's path, announcing nothing: ``channels.Alert.ended``): this kind of outlet may keep what an
+    #: emergency put up until told (a folder's emergency playlist and the slot it took over, a sticky WordPress
+    #: post, a feed's top item). Without it the outlet ends it by itself at ``until`` (a kiosk banner, an Anthias
+    #: asset's end date, an http board's ``until``) or it is a post that needs no end (social).
+    alert_end: bool = False
     #: A push of a program may be cut by an emergency, its remaining pieces recorded as interrupted
     #: (``scheduler.dispatch.interruptions``).
     interruptible: bool = False
@@ -130,12 +136,13 @@ class OutletRules:
 RULES: Mapping[Outlet, OutletRules] = {
     Outlet.LOUDSPEAKER: OutletRules(Outlet.LOUDSPEAKER, Form.SPEECH, jingles=True, one_at_a_time=True,
                                     lateness=Lateness.GRACE, tally=("airings", "seconds_aired"),
-                                    alert_repeats=True, interruptible=True),
+                                    alert_repeats=True, interruptible=True, alert_end=True),
     Outlet.BOARD: OutletRules(Outlet.BOARD, Form.SLIDES, window=True, lateness=Lateness.UNTIL_END,
                               replaceable_while_running=True, slides=SlideProfile(), tally=("slides", "slide_seconds"),
                               alert_repeats=True),
     Outlet.PORTAL: OutletRules(Outlet.PORTAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("articles", None),
+                               alert_end=True),
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
                                lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("posts", None)),
@@ -156,6 +163,12 @@ def takes_alert(outlet: str, repeat: int) -> bool:
     ``outlet``."""
     rules = rules_of(outlet)
     return rules.alerts and (repeat == 0 or rules.alert_repeats)
+
+
+def takes_alert_end(outlet: str) -> bool:
+    """Whether the end of an emergency that ran out without an all-clear is pushed to ``outlet``."""
+    rules = rules_of(outlet)
+    return rules.alerts and rules.alert_end
 
 
 def rules_of(outlet: str) -> OutletRules:

@@ -59,14 +59,14 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, now: datetime | str | None = None, user: str | None = None,
-                 ok: bool = True, lang: str | None = "en"):
+                 ok: bool = True, lang: str | None = "en", input: str | None = None):
         argv = ["--config", str(self.config_dir)]
         if now is not None:
             argv += ["--now", now if isinstance(now, str) else now.isoformat()]
         if user is not None:
             argv += ["--as", user]
-        result = self.runner.invoke(app, [*argv, *args], env={"LOA_DATABASE_URL": self.database_url, "LOA_NOW": "",
-                                                               "LOA_USER": "", "LOA_LANG": lang or ""})
+        env = {"LOA_DATABASE_URL": self.database_url, "LOA_NOW": "", "LOA_USER": "", "LOA_LANG": lang or ""}
+        result = self.runner.invoke(app, [*argv, *args], input=input, env=env)
         if ok and result.exit_code != 0:
             raise AssertionError(f"loa {' '.join(args)} exited {result.exit_code}\n"
                                  f"stdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}")

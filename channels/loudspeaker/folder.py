@@ -21,7 +21,8 @@ and the playlist of the slot playing at that moment (the sidecar whose ``start_a
 is replaced by the same emergency playlist, its program kept as ``<HHMM>.m3u8.interrupted`` (a name no
 ``*.m3u8`` watcher picks up) and not put back. A playout engine plays ``emergency.m3u8`` first while it
 exists. A repeat writes the same files again; the all-clear removes ``emergency.*`` and empties the slot
-playlist the emergency took over (or puts the all-clear's own announcement there, when it has audio).
+playlist the emergency took over (or puts the all-clear's own announcement there, when it has audio). The end of
+an emergency that ran out without an all-clear (``Alert.ended``, no audio) does the same as a silent all-clear.
 Each file is written atomically (a temporary file renamed over it).
 """
 
@@ -169,7 +170,8 @@ class FolderLoudspeaker(Channel):
             raise PermanentError(f"delivery {delivery.id}: emergency {alert.ref} has neither audio nor a stream")
         root = self.options.dir / station
         day_dir = root / delivery.start_at.strftime("%Y-%m-%d")
-        details: dict[str, Any] = {"alert": alert.ref, "all_clear": alert.all_clear, "repeat": alert.repeat}
+        details: dict[str, Any] = {"alert": alert.ref, "all_clear": alert.all_clear, "repeat": alert.repeat,
+                                   "ended": alert.ended}
         with os_errors(f"cannot write the emergency playlist in {day_dir}"), locked(root / ".emergency.lock"):
             day_dir.mkdir(parents=True, exist_ok=True)
             if alert.all_clear:
@@ -197,7 +199,7 @@ class FolderLoudspeaker(Channel):
                 location = str(day_dir / EMERGENCY_PLAYLIST)
                 details.update(replaced=replaced, interrupted=interrupted)
         log.warning("delivery %s: emergency %s %s in %s", delivery.id, alert.ref,
-                    "cleared" if alert.all_clear else "written", day_dir)
+                    ("ended" if alert.ended else "cleared") if alert.all_clear else "written", day_dir)
         return Receipt(delivery_id=delivery.id, location=location, details=details)
 
     def _all_clear(self, delivery: Delivery, alert: Alert, root: Path) -> dict[str, Any]:

@@ -12,7 +12,8 @@ long). Audio items keep the shape of SPEC §10 (no ``kind``), so receivers writt
 
 An emergency (``delivery.alert``) is pushed at once as ``WebhookSender.alert_document``: ``"priority":
 "emergency"``, ``"play": "now"`` (``"stop"`` with ``"all_clear": true``), and ``alert.audio`` (a signed link to
-its MP3) or ``alert.stream_url`` to relay.
+its MP3) or ``alert.stream_url`` to relay. The end of an emergency that ran out (``alert.ended``) is not pushed:
+the device had its ``alert.until`` and stops by itself.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class HttpLoudspeaker(Channel):
         self.sender = WebhookSender(options)
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        if delivery.alert is not None and delivery.alert.ended:
+            # ran out without an all-clear: the device stops at the ``until`` it was sent; telling it
+            # ``all_clear`` now would announce an all-clear nobody declared
+            return Receipt(delivery_id=delivery.id, location=self.options.url,
+                           details={"alert": delivery.alert.ref, "ended": True, "pushed": False})
         if delivery.alert is not None:  # an emergency: played now, ahead of whatever is playing
             document = self.sender.alert_document(delivery)
             if not delivery.alert.all_clear and document["alert"]["audio"] is None and not delivery.alert.stream_url:

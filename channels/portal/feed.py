@@ -30,7 +30,8 @@ An emergency (``Delivery.alert``) is an item with ``"emergency": true``, which b
 whatever its date; it is the same item (guid and ``delivery_id`` ``khan:<ref>@<station>``) on every
 repeat. Its all-clear takes it off the top: the item is kept, unmarked, its title marked "[Hết cảnh báo]"
 and a dated paragraph appended, and an all-clear item (``het:<ref>@<station>``) is published, newest, in
-the usual order.
+the usual order. An emergency that ran out (``until``) without an all-clear (``Alert.ended``) is only taken off
+the top, marked "[Hết hiệu lực]" with a dated paragraph: no all-clear item, since nobody declared the danger over.
 """
 
 from __future__ import annotations
@@ -207,17 +208,25 @@ class FeedPortal(Channel):
             item_id = f"khan:{alert.ref}@{delivery.station_code}"
             return self._publish(replace(delivery, id=item_id, articles=(warning,), alert=None,
                                          start_at=alert.issued_at), emergency=True, receipt_id=delivery.id)
-        note = (f'<p class="loa-het-canh-bao"><strong>Hết cảnh báo</strong> lúc {at:%H:%M} ngày {at:%d/%m/%Y}. '
-                f"{html.escape(' '.join(_clean(alert.text).split()))}</p>")
+        if alert.ended:
+            said = "Hết hiệu lực"
+            note = f'<p class="loa-het-hieu-luc"><strong>{said}</strong> lúc {at:%H:%M} ngày {at:%d/%m/%Y}.</p>'
+        else:
+            said = "Hết cảnh báo"
+            note = (f'<p class="loa-het-canh-bao"><strong>{said}</strong> lúc {at:%H:%M} ngày {at:%d/%m/%Y}. '
+                    f"{html.escape(' '.join(_clean(alert.text).split()))}</p>")
 
         def end_warning(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ended = []
             for item in items:
                 if item.get("ref") == f"khan-{alert.ref}" and item.get("emergency"):
-                    item = {**item, "emergency": False, "title": f"[Hết cảnh báo] {item['title']}",
+                    item = {**item, "emergency": False, "title": f"[{said}] {item['title']}",
                             "html": item["html"] + note}
                 ended.append(item)
             return ended
+
+        if alert.ended:
+            return self._end_only(delivery, alert, end_warning)
 
         cleared = Article(ref=f"het-{alert.ref}", title=f"Hết cảnh báo: {alert.title.strip()}",
                           html=f"<p><strong>Hết cảnh báo</strong> — {html.escape(_clean(delivery.station_name))}, "
@@ -226,6 +235,24 @@ class FeedPortal(Channel):
         item_id = f"het:{alert.ref}@{delivery.station_code}"
         return self._publish(replace(delivery, id=item_id, articles=(cleared,), alert=None),
                              before=end_warning, receipt_id=delivery.id)
+
+    def _end_only(self, delivery: Delivery, alert: Alert,
+                  end_warning: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Receipt:
+        """Take the emergency off the top of both feeds, publishing nothing new (it ran out)."""
+        station_dir = self.options.dir / station_folder(delivery, (alert,), "alert")
+        all_dir = self.options.dir / ALL
+        ending = replace(delivery, id=f"end:{alert.ref}@{delivery.station_code}", articles=(), alert=None)
+        with os_errors(f"cannot write feed in {station_dir}"):
+            for folder, title, merge in ((station_dir, self._title(delivery), None),
+                                         (all_dir, self.options.all_title, _merge_all)):
+                if not (folder / ITEMS_FILE).is_file():
+                    continue  # nothing was published there: nothing to take down
+                with locked(folder / ".lock"):
+                    self._update(folder, ending, [], title, merge=merge, before=end_warning)
+        rss, _ = feed_paths(self.options.dir, delivery.station_code)
+        log.info("delivery %s: emergency %s ended, off the top of %s", delivery.id, alert.ref, rss)
+        return Receipt(delivery_id=delivery.id, location=str(rss),
+                       details={"alert": alert.ref, "all_clear": True, "ended": True})
 
     def _publish(self, delivery: Delivery, *, emergency: bool = False, receipt_id: str | None = None,
                  before: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None) -> Receipt:

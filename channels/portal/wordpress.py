@@ -19,7 +19,9 @@ of the portal's front page; its slug comes from the emergency's ref (:func:`aler
 update that one post. The all-clear does what a centre's editor would do by hand: the warning post is
 unstuck and kept as the record, its title marked "[Hết cảnh báo]" and a dated "Hết cảnh báo" paragraph
 appended (a reader landing on it from a search or a share sees at once that it is over), and a short
-all-clear post is published, so readers and feed subscribers are told.
+all-clear post is published, so readers and feed subscribers are told. An emergency that ran out (``until``)
+without an all-clear (``Alert.ended``) is only unstuck and marked "[Hết hiệu lực]" with a dated paragraph: no
+all-clear post, since nobody declared the danger over.
 """
 
 from __future__ import annotations
@@ -77,8 +79,10 @@ def alert_slug(alert_ref: str, *, all_clear: bool = False) -> str:
     return f"loa-{'het' if all_clear else 'khan'}-{digest[:20]}"
 
 
-#: Marks the paragraph the all-clear appends to the warning post, so a retry does not append it twice.
+#: Mark the paragraph the all-clear (or the end of an emergency that ran out) appends to the warning post, so a
+#: retry does not append it twice.
 _CLEARED = "loa-het-canh-bao"
+_ENDED = "loa-het-hieu-luc"
 
 
 def _paragraphs(text: str) -> str:
@@ -183,6 +187,14 @@ class WordPressPortal(Channel):
                 "title": f"KHẨN CẤP: {_nfc(alert.title).strip()}", "content": content,
                 "excerpt": _nfc(alert.text)[:300], "status": "publish", "sticky": True,
                 **self._dated(alert.issued_at)}))
+        elif alert.ended:  # ran out without an all-clear: off the front page, marked, nothing announced
+            warning = self._find(alert_slug(alert.ref))
+            if warning is None:
+                log.info("delivery %s: emergency %s ended; no post of it on %s", delivery.id, alert.ref,
+                         self.options.url)
+                return Receipt(delivery_id=delivery.id, location=self.options.url,
+                               details={"alert": alert.ref, "all_clear": True, "ended": True, "posts": []})
+            posts.append(self._end_warning(delivery, warning, alert, moment, secret))
         else:
             warning = self._find(alert_slug(alert.ref))
             if warning is not None:
@@ -194,10 +206,12 @@ class WordPressPortal(Channel):
                 "excerpt": _nfc(alert.text)[:300], "status": "publish", "sticky": False,
                 **self._dated(at)}))
         log.warning("delivery %s: emergency %s %s on %s", delivery.id, alert.ref,
-                    "cleared" if alert.all_clear else "published, sticky,", self.options.url)
+                    ("ended" if alert.ended else "cleared") if alert.all_clear else "published, sticky,",
+                    self.options.url)
         return Receipt(delivery_id=delivery.id, location=posts[-1]["link"], status=posts[-1]["http_status"],
                        remote_id=",".join(str(p["id"]) for p in posts),
-                       details={"alert": alert.ref, "all_clear": alert.all_clear, "posts": posts})
+                       details={"alert": alert.ref, "all_clear": alert.all_clear, "ended": alert.ended,
+                                "posts": posts})
 
     def _dated(self, moment: datetime) -> dict[str, str]:
         """The post's date: ``moment``, unless it is ahead of this clock (WordPress would only schedule it)."""
@@ -207,17 +221,24 @@ class WordPressPortal(Channel):
 
     def _end_warning(self, delivery: Delivery, post_id: int, alert: Alert, moment: str,
                      secret: str | None) -> dict[str, Any]:
-        """The warning post unstuck, its title marked and a dated all-clear paragraph appended (once)."""
+        """The warning post unstuck, its title marked and a dated all-clear paragraph appended (once); for an
+        emergency that ran out (``alert.ended``), marked "Hết hiệu lực" instead, with no all-clear text."""
         what = f"{WHAT} read post {post_id}"
         current = document(self.http.request("GET", f"{self._api}/posts/{post_id}", what=what,
                                              params={"context": "edit", "_fields": "id,title,content"}), what)
         title = str((current.get("title") or {}).get("raw", ""))
         content = str((current.get("content") or {}).get("raw", ""))
-        if _CLEARED not in content:
-            content += (f'<p class="{_CLEARED}"><strong>Hết cảnh báo</strong> lúc {moment}. '
-                        f"{html.escape(' '.join(_nfc(alert.text).split()))}</p>")
-        if not title.startswith("[Hết cảnh báo]"):
-            title = f"[Hết cảnh báo] {title}"
+        if alert.ended:
+            mark, said = _ENDED, "Hết hiệu lực"
+            paragraph = f'<p class="{_ENDED}"><strong>{said}</strong> lúc {moment}.</p>'
+        else:
+            mark, said = _CLEARED, "Hết cảnh báo"
+            paragraph = (f'<p class="{_CLEARED}"><strong>{said}</strong> lúc {moment}. '
+                         f"{html.escape(' '.join(_nfc(alert.text).split()))}</p>")
+        if mark not in content:
+            content += paragraph
+        if not title.startswith(f"[{said}]"):
+            title = f"[{said}] {title}"
         return self._put_post(delivery, alert_slug(alert.ref), secret, {"title": title, "content": content,
                                                                          "sticky": False}, existing=post_id)
 

@@ -26,9 +26,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from channels.base import Article, ChannelError, Delivery, PermanentError, TransientError
+from channels.portal.feed import ALL, item_guid
 
 #: How long to wait after a platform said "too many calls" without saying how long.
 THROTTLE_WAIT_S = 300.0
@@ -116,8 +119,29 @@ def short_form(article: Article, *, limit: int, link: str | None = None, tags: I
 
 
 def link_for(template: str | None, article: Article) -> str | None:
-    """The portal article's address made from the outlet's ``link_template`` (``{ref}`` is the piece)."""
-    return template.format(ref=article.ref) if template else None
+    """The portal article's address made from the outlet's ``link_template``: ``{guid}`` is the piece's page on
+    loa's feed portal (``<link>/articles/<guid>``), ``{ref}`` its revision (``piece-12-r2``). None when there is
+    no template or the piece goes to no portal (there is no article to lead to)."""
+    if not template or not article.portal:
+        return None
+    return template.format(ref=article.ref, guid=item_guid(ALL, article.ref))
+
+
+def check_link_template(value: str | None) -> str | None:
+    """A ``link_template`` that is an http(s) address filling in only ``{guid}`` and ``{ref}``."""
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("link_template must be an http(s) address, e.g. http://loa.local:8080/articles/{guid}")
+    try:
+        value.format(ref="r", guid="g")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"link_template: only {{guid}} and {{ref}} may be filled in ({exc})") from None
+    return value
+
+
+#: A social outlet's ``link_template``, checked when the settings load.
+LinkTemplate = Annotated[str | None, AfterValidator(check_link_template)]
 
 
 _FB_TRANSIENT = {1, 2, 4, 17, 32, 341, 368, 613}

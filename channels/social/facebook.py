@@ -16,6 +16,8 @@ post goes out scheduled at the slot's own time.
 Never a duplicate: the Graph API takes no idempotency key, so every post's text ends with a marker
 ``[loa:<hash>]`` of the delivery id and piece. Each attempt first looks for the marker among the Page's
 scheduled and recent posts and keeps the post it finds, so a retry after a lost answer adds nothing.
+A withdrawal deletes by the post id the push recorded (``Delivery.published``), so a post far down the Page
+is still found; only an article with no recorded id is looked for by its marker.
 """
 
 from __future__ import annotations
@@ -26,16 +28,28 @@ import time
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlencode
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from urllib3 import encode_multipart_formdata
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt, lead_seconds
 from channels.http import HttpOutlet, document, retry_after_seconds, secret_from_env
-from channels.social.common import MARKER, Post, alert_post, facebook_error, hashtags, link_for, marker, short_form
+from channels.social.common import (
+    MARKER,
+    LinkTemplate,
+    Post,
+    alert_post,
+    facebook_error,
+    hashtags,
+    link_for,
+    marker,
+    short_form,
+)
 
 log = logging.getLogger(__name__)
 
 WHAT = "Facebook"
+#: The Graph API's error_subcode (with code 100) for an object that does not exist, e.g. a post deleted already.
+_NO_SUCH_OBJECT = 33
 #: A Page post's text may hold 63,206 characters.
 MESSAGE_LIMIT = 63206
 
@@ -43,13 +57,15 @@ MESSAGE_LIMIT = 63206
 class FacebookOptions(ChannelOptions):
     """``type = "facebook"``: the Page, its token's variable, and how the short form is made."""
 
+    account_keys: ClassVar[tuple[str, ...]] = ("page_id",)
     type: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_.-]+$")]
     #: Environment variable holding the Page access token (never the token itself).
     token_env: str
     graph_url: Annotated[str, Field(pattern=r"^https?://")] = "https://graph.facebook.com/v25.0"
-    #: The portal article's address, ``{ref}`` replaced by the piece, e.g. ``https://xa.gov.vn/tin/{ref}``.
-    link_template: str | None = None
+    #: The article a post links to: ``{guid}`` is the piece on loa's feed portal, ``{ref}`` its revision
+    #: (see ``link_for``); e.g. ``http://loa.local:8080/articles/{guid}`` or ``https://xa.gov.vn/tin/{ref}``.
+    link_template: LinkTemplate = None
     #: Hashtags added after the campaign's own.
     hashtags: tuple[str, ...] = ()
     message_chars: Annotated[int, Field(ge=100, le=MESSAGE_LIMIT)] = 2000
@@ -61,6 +77,16 @@ class FacebookOptions(ChannelOptions):
     schedule_max_s: Annotated[int, Field(ge=0)] = 30 * 24 * 3600
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _lead_schedules(self) -> FacebookOptions:
+        """A lead under ``schedule_min_s`` is refused: the push would come too late to schedule the post, so it
+        would be published at once, that long before its slot. Refused at load rather than posted early."""
+        if self.lead is not None and lead_seconds(self.lead) < self.schedule_min_s:
+            raise ValueError(f"lead: {self.lead!r} is too short for a Facebook Page: Facebook schedules a post only "
+                             f"from {self.schedule_min_s // 60} minutes ahead, so a shorter lead would publish it "
+                             f"early; write at least {self.schedule_min_s // 60}m (30m by default)")
+        return self
 
 
 class FacebookPage(Channel):
@@ -97,15 +123,18 @@ class FacebookPage(Channel):
                        status=200, remote_id=",".join(p["id"] for p in posts), details={"posts": posts})
 
     def withdraw(self, delivery: Delivery) -> Receipt:
-        """Delete the posts this delivery made (found by their markers, scheduled or published); the receipt
-        lists the ids deleted (none when they were gone already)."""
+        """Delete the posts this delivery made: by the id its push recorded (however many posts came after
+        it), else found by their markers among the scheduled and latest posts; the receipt lists the ids
+        deleted (none when they were gone already)."""
         self._authorise()
-        found = self._find_all()
+        found: dict[str, str] | None = None
         gone = []
         for article in delivery.articles:
-            post_id = found.get(marker(delivery.id, article.ref))
-            if post_id:
-                self._call("DELETE", f"{self._graph}/{post_id}", f"{WHAT} delete post {post_id}")
+            post_id = delivery.remote_id(article.ref)
+            if post_id is None:
+                found = self._find_all() if found is None else found
+                post_id = found.get(marker(delivery.id, article.ref))
+            if post_id and self._delete(post_id):
                 gone.append({"id": post_id, "ref": article.ref})
         log.info("delivery %s: %d Facebook posts deleted from Page %s", delivery.id, len(gone), self.options.page_id)
         return Receipt(delivery_id=delivery.id, location=f"https://www.facebook.com/{self.options.page_id}",
@@ -124,12 +153,27 @@ class FacebookPage(Channel):
         response = self.http.request(method, url, what=what, body=body, headers=headers, params=params,
                                      also_ok=(400, 401, 403))
         answer = document(response, what)
+        self._check(response, answer, what)
+        return answer
+
+    @staticmethod
+    def _check(response: Any, answer: Any, what: str) -> None:
         error = facebook_error(answer, what, retry_after_seconds(response.headers.get("Retry-After")))
         if error is not None:
             raise error
         if response.status_code >= 400:
             raise PermanentError(f"{what}: answered {response.status_code}: {str(answer)[:200]}")
-        return answer
+
+    def _delete(self, post_id: str) -> bool:
+        """Delete the post ``post_id``; False when Facebook has no such post (deleted already)."""
+        what = f"{WHAT} delete post {post_id}"
+        response = self.http.request("DELETE", f"{self._graph}/{post_id}", what=what, also_ok=(400, 401, 403))
+        answer = document(response, what)
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict) and error.get("code") == 100 and error.get("error_subcode") == _NO_SUCH_OBJECT:
+            return False
+        self._check(response, answer, what)
+        return True
 
     def _find_all(self) -> dict[str, str]:
         """Marker → post id, over the Page's scheduled posts and its latest published ones."""

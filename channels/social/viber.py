@@ -9,7 +9,7 @@ Request (developers.viber.com/docs/tools/channels-post-api)::
 A text holds at most 7,000 characters, a picture's caption 768; the sender's name 28. The answer is
 ``{"status": 0, "message_token"}``; ``status`` 2 is a bad token, 12 too many requests.
 
-The API posts at once: the dispatcher pushes at the slot time. It cannot list or delete channel posts,
+The API posts at once: the dispatcher pushes at the slot time (``lead = "0"``). It cannot list or delete channel posts,
 so a retry after a lost answer may post twice (the marker in the text lets an admin find the pair),
 and a withdrawal is refused with that reason. For the same reason an emergency is posted on its first
 push and its all-clear, never on its repeats.
@@ -18,13 +18,24 @@ push and its all-clear, never on its repeats.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from channels.base import Article, Channel, ChannelOptions, Delivery, PermanentError, Receipt
+from channels.base import Article, Channel, ChannelOptions, Delivery, Lead, PermanentError, Receipt
 from channels.http import HttpOutlet, document, json_body, secret_from_env
-from channels.social.common import Post, alert_post, clip, hashtags, link_for, marker, nfc, short_form, viber_error
+from channels.social.common import (
+    LinkTemplate,
+    Post,
+    alert_post,
+    clip,
+    hashtags,
+    link_for,
+    marker,
+    nfc,
+    short_form,
+    viber_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,7 @@ CAPTION_LIMIT = 768
 class ViberOptions(ChannelOptions):
     """``type = "viber"``: the channel's token variable, the super admin posting, the short form."""
 
+    account_keys: ClassVar[tuple[str, ...]] = ("token_env",)
     type: Literal["viber"]
     token_env: str
     #: The id of the channel's super admin the posts come from (get_account_info lists members).
@@ -44,9 +56,11 @@ class ViberOptions(ChannelOptions):
     api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://chatapi.viber.com"
     #: Where the piece's image file is reachable by Viber: ``<media_url>/<file name>``.
     media_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
-    link_template: str | None = None
+    link_template: LinkTemplate = None
     hashtags: tuple[str, ...] = ()
     text_chars: Annotated[int, Field(ge=100, le=TEXT_LIMIT)] = 1500
+    #: Pushed at the slot's time: a channel post shows as soon as it is sent.
+    lead: Lead | None = "0"
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
 

@@ -22,6 +22,8 @@ OUTLET_NAMES = {"loudspeaker": "loa", "board": "bảng tin", "portal": "cổng t
 STATE_NAMES = {"draft": "nháp", "active": "đang phát", "cleared": "đã hết cảnh báo", "expired": "đã hết hạn"}
 PUSH_STATES = {"pending": "chờ gửi", "sending": "đang gửi", "delivered": "đã nhận", "dead": "hỏng",
                "refused": "bị từ chối", "cancelled": "đã huỷ"}
+#: How ``list`` names the pushes that are not the emergency itself: its all-clear, and its end without one.
+KIND_NAMES = {"all_clear": "hết cảnh báo", "end": "hết hiệu lực"}
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
 
 
@@ -56,6 +58,11 @@ def _describe(reach: Any) -> str:
     return f"{len(reach.stations)} xã, {reach.total} điểm phát ({outlets or 'không có'})"
 
 
+def _on_terminal() -> bool:
+    """Whether someone is there to answer the confirmation (a script passes ``--yes`` instead)."""
+    return sys.stdin.isatty()
+
+
 def _push_now(state: State) -> dict[str, int]:
     """Push what is due now through the emergency lane of this process; what became of the pushes."""
     services = state.services()
@@ -81,7 +88,9 @@ def _say_pushed(counts: dict[str, int]) -> None:
 @emergency_app.command("send")
 def send(
     ctx: typer.Context,
-    stations: Annotated[str, typer.Option(help="Station codes, group names, or * for every station.")] = "*",
+    stations: Annotated[str, typer.Option(
+        help="Station codes, group names, or * for every station of your centre and the centres below it "
+             "(every station for a root-centre account).")] = "*",
     text: Annotated[Optional[str], typer.Option(help="What boards show and loudspeakers speak.")] = None,  # noqa: UP045
     audio: Annotated[Optional[Path], typer.Option(help="A recording loudspeakers play instead.")] = None,  # noqa: UP045
     stream: Annotated[Optional[str], typer.Option(help="A live stream URL loudspeakers relay.")] = None,  # noqa: UP045
@@ -118,7 +127,7 @@ def send(
     with unit_of_work(services.sessions) as session:
         reach = service.preview(session, request, now=now, actor=get_user(session, app_state.user))
     if not yes and not draft:
-        if not sys.stdin.isatty():
+        if not _on_terminal():
             raise InputError("an emergency needs confirmation: run it on a terminal, or pass --yes in a script",
                              where="--yes")
         typer.echo(f"PHÁT KHẨN CẤP: «{request.title}» tới {_describe(reach)}.")
@@ -200,7 +209,7 @@ def list_(ctx: typer.Context,
                 select(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state, func.count())
                 .where(EmergencyDelivery.emergency_id.in_([e.id for e in emergencies]))
                 .group_by(EmergencyDelivery.emergency_id, EmergencyDelivery.kind, EmergencyDelivery.state)):
-            key = state if kind == "alert" else f"hết cảnh báo {state}"
+            key = state if kind == "alert" else f"{KIND_NAMES.get(kind, kind)} {state}"
             counts.setdefault(emergency_id, {})[key] = counts.get(emergency_id, {}).get(key, 0) + n
         rows = [{
             "id": e.id, "state": e.state, "title": e.title, "stations": len(e.stations), "source": e.source,

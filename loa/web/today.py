@@ -96,6 +96,8 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         alerts = integrity_alerts(session, since=now - timedelta(days=7), stations=codes)
         to_review = _to_review(session, user)
         emergencies = _emergencies(session, now, codes)
+        may_broadcast = _may_broadcast(request, user)
+        drafts = _drafts(session, codes) if may_broadcast else []
         sent_back = _sent_back(session, user)
         device_alerts = _device_alerts(session, stations, services.settings.loa.devices, now)
     days = _days(programs, stations, now)
@@ -104,7 +106,7 @@ def today(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
         "to_review": to_review, "sent_back": sent_back, "failures": failures, "alerts": alerts, "shown": SHOWN,
         "days": days if len(days) <= STATION_CARDS else [], "outlet_counts": sorted(outlets.items()),
         "program_count": len(programs), "item_count": sum(len(p.items) for p in programs),
-        "stations": stations, "emergencies": emergencies, "may_broadcast": _may_broadcast(request, user),
+        "stations": stations, "emergencies": emergencies, "may_broadcast": may_broadcast, "drafts": drafts,
         "device_alerts": device_alerts})
 
 
@@ -116,21 +118,54 @@ def _device_alerts(session: Session, stations: list, settings: object, now: date
     return open_alerts(roster(session, stations, settings, now))  # type: ignore[arg-type]
 
 
-def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple[object, Counter]]:
-    """The emergencies under way at this user's stations, each with its pushes counted by state."""
-    from sqlalchemy import func
+@dataclass(frozen=True)
+class OutletReach:
+    """How far an emergency under way got on one kind of outlet: of the ``total`` station outlets it is aimed
+    at, how many have it (a push of it accepted) and how many could not be given it (dead or refused)."""
 
+    outlet: str
+    reached: int
+    total: int
+    failed: int
+
+
+def _emergencies(session: Session, now: datetime, codes: set[str]) -> list[tuple[object, list[OutletReach]]]:
+    """The emergencies under way at this user's stations, each with each outlet kind's state."""
+    from sqlalchemy import case, func
+
+    from scheduler.emergencies.fanout import ALERT
     from scheduler.emergencies.service import active
-    from scheduler.models import EmergencyDelivery
+    from scheduler.models import DeliveryState, EmergencyDelivery
+    from scheduler.outlets import ALERT_OUTLETS
 
     out = []
     for emergency in active(session, now):
         if not codes & set(emergency.stations):
             continue
-        counts = Counter(dict(session.execute(select(EmergencyDelivery.state, func.count()).where(
-            EmergencyDelivery.emergency_id == emergency.id).group_by(EmergencyDelivery.state)).all()))
-        out.append((emergency, counts))
+        tally: dict[str, list[int]] = {}  # outlet → [stations reached, aimed at, failed and not reached]
+        got = func.max(case((EmergencyDelivery.state == DeliveryState.DELIVERED, 1), else_=0))
+        lost = func.max(case((EmergencyDelivery.state.in_((DeliveryState.DEAD, DeliveryState.REFUSED)), 1), else_=0))
+        for outlet, reached, failed in session.execute(  # one row per station outlet, however many repeats
+                select(EmergencyDelivery.outlet, got, lost)
+                .where(EmergencyDelivery.emergency_id == emergency.id, EmergencyDelivery.kind == ALERT)
+                .group_by(EmergencyDelivery.outlet, EmergencyDelivery.station_id)):
+            counts = tally.setdefault(outlet, [0, 0, 0])
+            counts[0] += reached
+            counts[1] += 1
+            counts[2] += failed and not reached
+        out.append((emergency, [OutletReach(outlet, *tally[outlet]) for outlet in sorted(
+            tally, key=lambda o: ALERT_OUTLETS.index(o) if o in ALERT_OUTLETS else len(ALERT_OUTLETS))]))
     return out
+
+
+def _drafts(session: Session, codes: set[str]) -> list:
+    """Emergency drafts at this user's stations waiting for someone with the right to send them (a CAP message
+    from a feed not trusted, ``loa alert import``, ``loa emergency send --draft``), oldest first."""
+    from scheduler.models import Emergency, EmergencyState
+
+    return [e for e in session.scalars(select(Emergency).where(Emergency.state == EmergencyState.DRAFT)
+                                       .order_by(Emergency.created_at, Emergency.id))
+            if codes & set(e.stations)]
 
 
 def _may_broadcast(request: Request, user: User) -> bool:

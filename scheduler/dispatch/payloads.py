@@ -188,7 +188,8 @@ class Payloads:
         for revision in contents.revisions:
             image = self._image(revision)
             articles.append(article_of(revision, names.get(revision.campaign or "", ""), image,
-                                       self._feed_image(revision, image)))
+                                       portal=station.portal is not None and "portal" in (revision.channels or ()),
+                                       feed_image=self._feed_image(revision, image)))
         return replace(payload, articles=tuple(articles))
 
     # --- the parts --------------------------------------------------------------------------------------
@@ -243,12 +244,14 @@ class Payloads:
         return channels.Picture(path, width, height, "image/png" if path.suffix == ".png" else "image/jpeg")
 
 
-def article_of(revision: Revision, campaign_name: str, image: Path | None,
+def article_of(revision: Revision, campaign_name: str, image: Path | None, *, portal: bool = True,
                feed_image: channels.Picture | None = None) -> channels.Article:
-    """What a portal, social or print outlet is handed of ``revision``: its sanitised article."""
+    """What a portal, social or print outlet is handed of ``revision``: its sanitised article (``portal``: whether
+    it is also published on the station's portal, for a social post to link to; ``feed_image``: the image as
+    feeds enclose it)."""
     article = make_article(revision.body)
     return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
-                            image_path=image, slogan=revision.slogan, feed_image=feed_image)
+                            image_path=image, slogan=revision.slogan, portal=portal, feed_image=feed_image)
 
 
 def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:

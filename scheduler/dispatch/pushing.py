@@ -59,8 +59,10 @@ def _deliver(job: Job) -> Outcome:
 class Pusher:
     """At most ``workers`` pushes in flight, at most ``per_outlet`` to one outlet, none to an open circuit.
 
-    With ``probe`` (the emergency lane) an open circuit is consulted, not obeyed: one push goes to the outlet
-    as a probe; when it succeeds the circuit closes and the rest follow, when it fails the rest are deferred.
+    With ``probe`` (the emergency lane) an open or half-open circuit is consulted, not obeyed: one push goes to
+    the outlet as a probe (even while another lane holds the half-open probe); when it succeeds the circuit closes
+    and the rest follow, when it fails the rest are deferred. Without it, a half-open circuit whose probe another
+    push holds defers the outlet's jobs too: nothing ever waits here for a push it did not start.
     """
 
     def __init__(self, *, workers: int, per_outlet: int, breaker: Callable[[str], CircuitBreaker],
@@ -108,25 +110,34 @@ class Pusher:
             for key in list(queues):  # round robin over outlets, one push each per turn
                 if len(futures) >= self.workers:
                     return
-                queue = queues[key]
                 breaker = self.breaker(key)
-                if breaker.open_until is not None and now < breaker.open_until:
-                    if self.probe and key not in probed:  # an emergency: try the outlet once anyway
+                if self.probe and breaker.open_until is not None:
+                    # an emergency: the breaker is consulted, but a probe of its own always goes, open or
+                    # half-open, even while another lane holds the half-open probe
+                    if key not in probed:
                         probed.add(key)
                         self._submit(queues, key, futures, in_flight)
                         started = True
-                        continue
-                    if self.probe and in_flight[key]:  # wait for the probe's answer
-                        continue
-                    outcomes.extend(Outcome(job, deferred_until=breaker.open_until) for job in queue)
-                    log.warning("outlet %s: circuit open until %s; %d deliveries wait", key,
-                                breaker.open_until.isoformat(), len(queue))
-                    del queues[key]
+                    elif not in_flight[key]:  # the probe failed: the circuit is still open, the rest wait
+                        self._defer(queues, key, breaker.reopens_at(now), outcomes)
+                    continue  # else wait for the probe's answer
+                if breaker.open_until is not None and now < breaker.open_until:
+                    self._defer(queues, key, breaker.open_until, outcomes)
                     continue
-                if in_flight[key] >= self.per_outlet or not breaker.allows(now):
+                if in_flight[key] >= self.per_outlet:
+                    continue
+                if not breaker.allows(now):
+                    if not in_flight[key]:  # half-open, its probe held by another push: wait, do not spin
+                        self._defer(queues, key, breaker.reopens_at(now), outcomes)
                     continue
                 self._submit(queues, key, futures, in_flight)
                 started = True
+
+    @staticmethod
+    def _defer(queues: dict[str, deque[Job]], key: str, until: datetime, outcomes: list[Outcome]) -> None:
+        queue = queues.pop(key)
+        outcomes.extend(Outcome(job, deferred_until=until) for job in queue)
+        log.warning("outlet %s: circuit open until %s; %d deliveries wait", key, until.isoformat(), len(queue))
 
     def _submit(self, queues: dict[str, deque[Job]], key: str, futures: dict[Future[Outcome], Job],
                 in_flight: Counter[str]) -> None:

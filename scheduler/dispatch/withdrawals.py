@@ -123,8 +123,17 @@ def prepare(session: Session, withdrawal: Delivery) -> tuple[channels.Delivery |
     articles = tuple(a for a in sent.articles if piece_of(a.ref) in pieces)
     if not articles:
         return None, {"withdraws": target.id, "pieces": [], "nothing": "none of its pieces is withdrawn"}
-    payload = replace(sent, articles=articles)
+    payload = replace(sent, articles=articles, published=_published(target.receipt, {a.ref for a in articles}))
     return payload, {"delivery": snapshot.dump(payload), "withdraws": target.id, "pieces": sorted(pieces)}
+
+
+def _published(receipt: dict[str, Any] | None, refs: set[str]) -> tuple[tuple[str, str], ...]:
+    """The ``(ref, remote id)`` pairs of ``refs`` that a delivery's receipt recorded (its ``details.posts``: a
+    Facebook post's or a Zalo article's id), for the outlet to take down by id; none when it has no receipt
+    (its outcome unsure) or recorded none: the outlet then looks for them by marker."""
+    posts = ((receipt or {}).get("details") or {}).get("posts") or ()
+    return tuple((str(post["ref"]), str(post["id"])) for post in posts
+                 if isinstance(post, dict) and post.get("ref") in refs and post.get("id"))
 
 
 def nothing_to_take_down(document: dict[str, Any], now: datetime) -> dict[str, Any]:

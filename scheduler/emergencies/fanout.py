@@ -1,7 +1,8 @@
 """Writes an emergency's pushes into the emergency outbox: one per targeted station × outlet, in one insert.
 
-The first push, each repeat and the all-clear are each a fan-out of their own (``kind`` and ``repeat`` tell
-them apart; the unique index makes a second fan-out of the same push impossible, even from two workers).
+The first push, each repeat, the all-clear and the end (an emergency that ran out without an all-clear) are
+each a fan-out of their own (``kind`` and ``repeat`` tell them apart; the unique index makes a second fan-out of
+the same push impossible, even from two workers).
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from sqlalchemy.orm import Session
 from content import audit
 from scheduler.dispatch import notify
 from scheduler.models import DeliveryState, Emergency, EmergencyDelivery, EmergencyState, Station
-from scheduler.outlets import ALERT_OUTLETS, takes_alert
+from scheduler.outlets import ALERT_OUTLETS, takes_alert, takes_alert_end
 
-ALERT, ALL_CLEAR = "alert", "all_clear"
+#: The kinds of push: the emergency (and its repeats), its all-clear, and its end when it ran out (``until``)
+#: without an all-clear; the end goes only where an outlet keeps the emergency until told (scheduler.outlets).
+ALERT, ALL_CLEAR, END = "alert", "all_clear", "end"
 CANCELLED = "cancelled"
 
 
-def reach(session: Session, codes: list[str], *, repeat: int = 0) -> list[tuple[int, str, str]]:
+def reach(session: Session, codes: list[str], *, repeat: int = 0, kind: str = ALERT) -> list[tuple[int, str, str]]:
     """(station id, station code, outlet) for every outlet of the active stations ``codes`` that takes push
-    number ``repeat`` of an emergency (scheduler.outlets: the first and the all-clear go to every outlet but
-    the printed bulletin, repeats only to loudspeakers and boards)."""
+    number ``repeat`` of an emergency, or its ``kind`` of push (scheduler.outlets: the first and the all-clear go
+    to every outlet but the printed bulletin, repeats only to loudspeakers and boards, the end only to outlets
+    that keep an emergency until told)."""
     rows = session.execute(select(Station.id, Station.code, Station.outlets)
                            .where(Station.code.in_(codes), Station.active.is_(True)).order_by(Station.code)).all()
+    takes = (lambda outlet: takes_alert_end(outlet)) if kind == END else (lambda outlet: takes_alert(outlet, repeat))
     return [(station_id, code, outlet) for station_id, code, outlets in rows
-            for outlet in ALERT_OUTLETS if outlet in (outlets or []) and takes_alert(outlet, repeat)]
+            for outlet in ALERT_OUTLETS if outlet in (outlets or []) and takes(outlet)]
 
 
 def fan_out(session: Session, emergency: Emergency, *, kind: str, repeat: int, due_at: datetime,
@@ -37,7 +42,7 @@ def fan_out(session: Session, emergency: Emergency, *, kind: str, repeat: int, d
     rows = [dict(id=uuid.uuid4().hex, emergency_id=emergency.id, station_id=station_id, outlet=outlet, kind=kind,
                  repeat=repeat, due_at=due_at, state=DeliveryState.PENDING, attempts=0, created_at=now, updated_at=now)
             for station_id, _, outlet in reach(session, list(emergency.stations),
-                                               repeat=repeat if kind == ALERT else 0)]
+                                               repeat=repeat if kind == ALERT else 0, kind=kind)]
     if rows:
         session.execute(insert(EmergencyDelivery), rows)
         notify.outbox_changed(session)

@@ -205,7 +205,8 @@ class EmergencyLane:
         station = self.dispatcher.stations.get(delivery.station.code)
         if station is None:
             raise KeyError(f"station {delivery.station.code} is no longer in stations.toml")
-        all_clear = delivery.kind == fanout.ALL_CLEAR
+        ended = delivery.kind == fanout.END  # ran out without an all-clear: taken down, nothing announced
+        all_clear = ended or delivery.kind == fanout.ALL_CLEAR
         audio = None
         if delivery.outlet == "loudspeaker" and not all_clear and emergency.speech_sha256 is not None:
             audio = channels.AudioClip(f"emergency-{emergency.id}", emergency.title, Path(emergency.speech_path or ""),
@@ -215,7 +216,8 @@ class EmergencyLane:
         alert = channels.Alert(ref=f"emergency-{emergency.id}", title=emergency.title, text=emergency.text,
                                issued_at=(emergency.sent_at or emergency.starts_at).astimezone(zone), until=until,
                                all_clear=all_clear, audio=audio,
-                               stream_url=None if all_clear else emergency.stream_url, repeat=delivery.repeat)
+                               stream_url=None if all_clear else emergency.stream_url, repeat=delivery.repeat,
+                               ended=ended)
         return channels.Delivery(id=delivery.id, station_code=station.code, station_name=station.name,
                                  outlet=delivery.outlet, start_at=start,
                                  end_at=start if all_clear else (until or start + OPEN_ENDED),

@@ -307,11 +307,17 @@ def active(session: Session, now: datetime) -> list[Emergency]:
 
 
 def expire(session: Session, now: datetime) -> list[int]:
-    """Active emergencies whose end has passed become ``expired`` (audited); their unsent pushes are cancelled."""
+    """Active emergencies whose end has passed become ``expired`` (audited); their unsent pushes are cancelled,
+    and their end is pushed, due at the end itself, to the outlets that keep an emergency until told (a folder's
+    playlist, a sticky post, a feed's top item: ``fanout.END``). The end says nothing: no all-clear is announced,
+    as nobody declared the danger over."""
     ended = list(session.scalars(select(Emergency).where(Emergency.state == EmergencyState.ACTIVE,
-                                                        Emergency.until.is_not(None), Emergency.until <= now)))
+                                                        Emergency.until.is_not(None), Emergency.until <= now)
+                                 .with_for_update(skip_locked=True)))
     for emergency in ended:
-        _end(session, emergency, EmergencyState.EXPIRED, now)
+        assert emergency.until is not None
+        _end(session, emergency, EmergencyState.EXPIRED, now)  # the lane checks its seal before each push
+        count = fanout.fan_out(session, emergency, kind=fanout.END, repeat=0, due_at=emergency.until, now=now)
         audit.record(session, actor=SYSTEM, action="emergency.expire", subject=f"emergency:{emergency.id}", at=now,
-                     details={"until": emergency.until.isoformat() if emergency.until else None})
+                     details={"until": emergency.until.isoformat(), "pushes": count})
     return [emergency.id for emergency in ended]

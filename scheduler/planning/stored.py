@@ -19,6 +19,8 @@ from scheduler.models import Airing, Delivery, Station
 
 #: The delivery ids an IN list names at a time (SQLite's bound-parameter limit is 32,766; PostgreSQL's 65,535).
 _CHUNK = 5_000
+#: Rows fetched at a time while reading: the rows are turned into small objects as they come, not held twice.
+_BATCH = 10_000
 
 
 @dataclass(slots=True, eq=False)
@@ -61,7 +63,7 @@ def read(session: Session, since: datetime, until: datetime) -> list[tuple[str, 
                Delivery.due_at, Delivery.state, Delivery.payload.is_not(None), Delivery.superseded_at)
         .join(Station, Delivery.station_id == Station.id)
         .where(Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None),
-               Delivery.withdraws.is_(None)))
+               Delivery.withdraws.is_(None)).execution_options(yield_per=_BATCH))
     programs = [(code, StoredProgram(*values)) for code, *values in rows]
     by_id = {program.id: program for _, program in programs}
     airings: defaultdict[str, list[StoredAiring]] = defaultdict(list)
@@ -70,7 +72,7 @@ def read(session: Session, since: datetime, until: datetime) -> list[tuple[str, 
                    Airing.campaign, Airing.seconds, Airing.pinned, Airing.removed, Airing.held)
             .join(Delivery, Airing.delivery_id == Delivery.id)
             .where(Delivery.start_at >= since, Delivery.start_at < until, Delivery.superseded_at.is_(None),
-                   Delivery.withdraws.is_(None))):
+                   Delivery.withdraws.is_(None)).execution_options(yield_per=_BATCH)):
         airings[delivery_id].append(StoredAiring(*values))
     for delivery_id, found in airings.items():
         found.sort(key=lambda airing: airing.position)

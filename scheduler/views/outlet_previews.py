@@ -71,7 +71,8 @@ def social_posts(revision: Revision, stations: Sequence[StationSpec], campaign_n
             continue
         channel = channels.open_channel(f"social.{kind}", options)
         try:
-            previews[kind] = SocialPreview(kind, station.name, channel.compose(article, tag))
+            on_portal = station.portal is not None and "portal" in revision.channels  # else the post has no link
+            previews[kind] = SocialPreview(kind, station.name, channel.compose(replace(article, portal=on_portal), tag))
         finally:
             channel.close()
     return list(previews.values())

@@ -8,6 +8,7 @@ import time
 import unicodedata
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from channels import Article, Delivery, PermanentError, TransientError, open_channel
+from channels.portal.feed import ALL, item_guid
 from channels.social.common import marker
 from channels.social.facebook import FacebookPage
 
@@ -157,6 +159,39 @@ def test_withdrawal_deletes_the_post(facebook, fb) -> None:
     assert ("DELETE", f"/{gone['id']}") in facebook.requests
     again = fb.withdraw(delivery("d-8", datetime.now(VN) + timedelta(hours=1)))  # a retry: nothing left, no error
     assert again.details["deleted"] == []
+
+
+def test_a_withdrawal_deletes_the_recorded_post_however_many_came_after_it(facebook, fb) -> None:
+    at = datetime.now(VN) + timedelta(minutes=5)  # published at once
+    posted = fb.deliver(delivery("d-20", at)).remote_id
+    for n in range(101):  # more than the newest 100 a marker search reads
+        fb.deliver(delivery(f"d-later-{n}", at, Article(ref=f"piece-{200 + n}-r1", title=f"Tin {n}", html="",
+                                                        summary=f"Tin số {n}.")))
+
+    receipt = fb.withdraw(replace(delivery("d-20", at), published=((ARTICLE.ref, posted),)))
+
+    assert receipt.details["deleted"] == [{"id": posted, "ref": ARTICLE.ref}] and posted not in facebook.posts
+    assert len(facebook.posts) == 101
+    assert not any(method == "GET" for method, _ in facebook.requests[-2:])  # deleted by id, no search
+    again = fb.withdraw(replace(delivery("d-20", at), published=((ARTICLE.ref, posted),)))
+    assert again.details["deleted"] == []  # a retry: Facebook has no such post any more, no error
+
+
+def test_the_link_leads_to_loas_article_page_and_is_left_out_when_the_piece_goes_to_no_portal(facebook,
+                                                                                              monkeypatch) -> None:
+    channel = page(facebook, monkeypatch, link_template="http://loa.local:8080/articles/{guid}")
+    at = datetime.now(VN) + timedelta(hours=1)
+
+    linked = channel.deliver(delivery("d-30", at)).remote_id
+    unlinked = channel.deliver(delivery("d-31", at, replace(ARTICLE, ref="piece-8-r1", portal=False))).remote_id
+
+    guid = item_guid(ALL, ARTICLE.ref)  # the page loa's feed portal serves the piece at
+    assert facebook.posts[linked]["link"] == f"http://loa.local:8080/articles/{guid}"
+    assert guid in facebook.posts[linked]["message"]
+    assert facebook.posts[unlinked]["link"] is None and "http" not in facebook.posts[unlinked]["message"]
+    for bad in ("loa.local/articles/{guid}", "https://xa.gov.vn/tin/{id}"):
+        with pytest.raises(ValueError, match="link_template"):
+            page(facebook, monkeypatch, link_template=bad)
 
 
 def test_a_revoked_token_is_permanent_and_says_what_to_do(facebook, monkeypatch) -> None:

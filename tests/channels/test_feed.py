@@ -281,14 +281,39 @@ def test_a_withdrawal_takes_the_article_out_of_both_feeds_at_once(tmp_path: Path
 
 
 def emergency(delivery_id: str, moment: datetime, *, code: str = "xa-an-binh", name: str = "Xã An Bình",
-              all_clear: bool = False, repeat: int = 0,
+              all_clear: bool = False, repeat: int = 0, ended: bool = False,
               text: str = "Lũ quét trên suối Nậm Mu.\n\nSơ tán ngay.") -> Delivery:
     from channels import Alert
 
     return Delivery(id=delivery_id, station_code=code, station_name=name, outlet="cong-thong-tin",
                     start_at=moment, end_at=moment + timedelta(hours=6), level="emergency",
                     alert=Alert(ref="lu-1", title="Cảnh báo lũ quét", text=text, issued_at=START + timedelta(hours=1),
-                                all_clear=all_clear, repeat=repeat))
+                                all_clear=all_clear or ended, repeat=repeat, ended=ended))
+
+
+def test_an_emergency_that_ran_out_leaves_the_top_marked_no_longer_in_force_and_nothing_is_published(
+        tmp_path: Path) -> None:
+    feeds = portal(tmp_path)
+    feeds.deliver(emergency("khan-a", START + timedelta(hours=1)))
+    feeds.deliver(delivery("trua", TIEM_CHUNG, start=START + timedelta(hours=2)))  # newer, yet under the emergency
+    assert [bool(i.get("emergency")) for i in load_items(tmp_path, "xa-an-binh")] == [True, False]
+    before = [i["guid"] for i in load_items(tmp_path, "xa-an-binh")]
+    receipt = feeds.deliver(emergency("het-han-a", START + timedelta(hours=3), ended=True))
+    feeds.deliver(emergency("het-han-a", START + timedelta(hours=3), ended=True))  # a retry: marked once
+    assert receipt.delivery_id == "het-han-a" and receipt.details["ended"] is True
+
+    for station in ("xa-an-binh", "_all"):
+        items = load_items(tmp_path, station)
+        assert [i["title"] for i in items] == [TIEM_CHUNG.title, "[Hết hiệu lực] KHẨN CẤP: Cảnh báo lũ quét"]
+        warning = items[1]
+        assert warning["emergency"] is False and warning["html"].count("Hết hiệu lực</strong> lúc 10:00") == 1
+        assert "Hết cảnh báo" not in warning["html"]
+    assert sorted(i["guid"] for i in load_items(tmp_path, "xa-an-binh")) == sorted(before)  # no new item
+    rss, _ = feed_paths(tmp_path, "xa-an-binh")
+    assert feedparser.parse(rss.read_bytes()).entries[0].title == TIEM_CHUNG.title
+    feeds.deliver(emergency("het-han-b", START + timedelta(hours=3), code="xa-chua-co", name="Xã Chưa Có",
+                            ended=True))  # a commune whose feed never had it: nothing to take down, no error
+    assert not (tmp_path / "xa-chua-co").exists()
 
 
 def test_an_emergency_is_first_in_both_feeds_until_its_all_clear_takes_it_off_the_top(tmp_path: Path) -> None:

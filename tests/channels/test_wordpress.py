@@ -286,13 +286,35 @@ def test_a_category_made_meanwhile_by_another_worker_is_used(wordpress, portal) 
 
 
 def emergency(delivery_id: str, moment: datetime, *, all_clear: bool = False, repeat: int = 0,
-              text: str = "Nước sông Chảy lên nhanh.\n\nBà con vùng trũng sơ tán ngay lên điểm cao.") -> Delivery:
+              text: str = "Nước sông Chảy lên nhanh.\n\nBà con vùng trũng sơ tán ngay lên điểm cao.",
+              ref: str = "khan-wp-1", ended: bool = False) -> Delivery:
     from channels import Alert
 
     return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="portal",
                     start_at=moment, end_at=moment + timedelta(hours=6), level="emergency",
-                    alert=Alert(ref="khan-wp-1", title="Cảnh báo lũ quét", text=text,
-                                issued_at=moment, all_clear=all_clear, repeat=repeat))
+                    alert=Alert(ref=ref, title="Cảnh báo lũ quét", text=text,
+                                issued_at=moment, all_clear=all_clear or ended, repeat=repeat, ended=ended))
+
+
+def test_an_emergency_that_ran_out_is_unstuck_and_marked_with_no_all_clear_post(wordpress, portal) -> None:
+    from channels.portal.wordpress import alert_slug
+
+    issued = datetime.now(VN).replace(microsecond=0)
+    portal.deliver(emergency("khan-wp-2", issued, ref="khan-wp-2"))
+    ended_at = issued + timedelta(hours=1)
+    receipt = portal.deliver(emergency("khan-wp-2-end", ended_at, ref="khan-wp-2", ended=True))
+    portal.deliver(emergency("khan-wp-2-end", ended_at, ref="khan-wp-2", ended=True))  # a retry: marked once
+
+    [post] = wordpress.posts(slug=alert_slug("khan-wp-2"))
+    assert post["sticky"] is False and post["status"] == "publish"
+    assert post["title"]["raw"] == "[Hết hiệu lực] KHẨN CẤP: Cảnh báo lũ quét"
+    assert post["content"]["raw"].count(f"Hết hiệu lực</strong> lúc {ended_at:%H:%M} ngày {ended_at:%d/%m/%Y}.") == 1
+    assert "Hết cảnh báo" not in post["content"]["raw"]
+    assert wordpress.posts(slug=alert_slug("khan-wp-2", all_clear=True)) == []  # nothing announced
+    assert receipt.remote_id == str(post["id"]) and receipt.details["ended"] is True
+    assert requests.get(f"{wordpress.api}/posts", params={"sticky": "true"}, timeout=30).json() == []
+    nothing = portal.deliver(emergency("khan-wp-3-end", ended_at, ref="khan-wp-3", ended=True))  # never posted
+    assert nothing.details["posts"] == []
 
 
 def test_an_emergency_is_published_now_and_sticky_and_its_all_clear_unsticks_and_marks_it(wordpress, portal) -> None:

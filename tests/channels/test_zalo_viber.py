@@ -4,9 +4,13 @@ refresh, no duplicate after a lost answer, throttling, withdrawal, and revoked c
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +20,7 @@ import pytest
 from channels import Article, Delivery, PermanentError, TransientError, open_channel
 from channels.social.common import marker
 
+from conftest import ROOT
 from servers.social import Platform, start
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -126,6 +131,109 @@ def test_zalo_withdrawal_removes_the_article(zalo, monkeypatch, tmp_path) -> Non
 
     assert len(receipt.details["removed"]) == 1 and not zalo.posts
     assert channel.withdraw(delivery("z-7")).details["removed"] == []  # a retry: nothing left, no error
+
+
+def test_another_piece_with_the_same_title_is_posted_not_taken_for_an_earlier_attempt(zalo, monkeypatch,
+                                                                                     tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    first = channel.deliver(delivery("z-10"))
+    same_title = Article(ref="piece-31-r1", title=ARTICLE.title, html="<p>Xã phun thuốc diệt muỗi thứ Bảy.</p>",
+                         summary="Lịch phun thuốc diệt muỗi.", campaign="Phòng chống dịch bệnh")
+
+    second = channel.deliver(delivery("z-11", same_title))
+
+    assert second.remote_id != first.remote_id and len(zalo.posts) == 2
+    assert not second.details["posts"][0]["found"]
+    assert marker("z-11", same_title.ref) in zalo.posts[second.remote_id]["body"][-1]["content"]
+    again = channel.deliver(delivery("z-11", same_title))  # a retry of the second finds the second
+    assert again.remote_id == second.remote_id and again.details["posts"][0]["found"] and len(zalo.posts) == 2
+
+
+def newer_articles(channel, count: int) -> None:
+    for n in range(count):
+        channel.deliver(delivery(f"z-later-{n}", Article(ref=f"piece-{100 + n}-r1", title=f"Tin số {n}",
+                                                        html=f"<p>Tin {n}.</p>", summary=f"Tin {n}.")))
+
+
+def test_a_withdrawal_after_more_than_ten_newer_articles_removes_the_right_one(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    twin = Article(ref="piece-31-r1", title=ARTICLE.title, html="<p>Khác.</p>", summary="Khác.")
+    kept = channel.deliver(delivery("z-12", twin)).remote_id  # same title, another piece: must stay
+    posted = channel.deliver(delivery("z-13")).remote_id
+    newer_articles(channel, 12)
+
+    # by the id the push recorded (Delivery.published, filled from its receipt by the outbox)
+    receipt = channel.withdraw(replace(delivery("z-13"), published=((ARTICLE.ref, posted),)))
+
+    assert receipt.details["removed"] == [{"id": posted, "ref": ARTICLE.ref}]
+    assert posted not in zalo.posts and kept in zalo.posts and len(zalo.posts) == 13
+    again = channel.withdraw(replace(delivery("z-13"), published=((ARTICLE.ref, posted),)))  # a retry: no error
+    assert again.details["removed"] == [] and again.details["gone_already"][0]["id"] == posted
+
+
+def test_a_withdrawal_with_no_recorded_id_finds_its_marker_past_the_first_page(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    posted = channel.deliver(delivery("z-14")).remote_id
+    kept = channel.deliver(delivery("z-15", replace(ARTICLE, ref="piece-32-r1"))).remote_id
+    newer_articles(channel, 11)
+
+    receipt = channel.withdraw(delivery("z-14"))  # its push's outcome was never recorded
+
+    assert receipt.details["removed"] == [{"id": posted, "ref": ARTICLE.ref}]
+    assert posted not in zalo.posts and kept in zalo.posts
+
+
+PUSHER = """
+import json, sys, time
+from datetime import datetime, timedelta, timezone
+from channels import Article, Delivery, open_channel
+options, ref, start = json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+channel = open_channel("social.zalo", options)
+while time.time() < start:
+    time.sleep(0.001)
+at = datetime.now(timezone.utc)
+article = Article(ref=ref, title="Tin " + ref, html="<p>Tin.</p>", summary="Tin.")
+receipt = channel.deliver(Delivery(id="d-" + ref, station_code="99001", station_name="Xã Tân Lập", outlet="social",
+                                   start_at=at, end_at=at + timedelta(hours=1), articles=(article,)))
+print(receipt.remote_id)
+"""
+
+
+def test_two_processes_refreshing_together_spend_the_refresh_token_once(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)  # sets the secret and first refresh token in the environment
+    zalo.refresh_delay_s = 1.0  # the first refresh is still answering when the second process wants one
+    options = json.dumps({**channel.options.model_dump(mode="json")})
+    start_at = time.time() + 4
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    pushers = [subprocess.Popen([sys.executable, "-c", PUSHER, options, f"piece-{n}-r1", str(start_at)], env=env,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    results = [pusher.communicate(timeout=60) for pusher in pushers]
+
+    assert [pusher.returncode for pusher in pushers] == [0, 0], [err[-800:] for _, err in results]
+    assert sorted(out.strip() for out, _ in results) == sorted(zalo.posts)  # both articles made, once each
+    assert zalo.requests.count(("POST", "/v4/oa/access_token")) == 1  # one refresh, the other used its pair
+    kept = json.loads((tmp_path / "state" / "zalo.json").read_text())
+    assert kept == {"access_token": zalo.token, "refresh_token": zalo.refresh_token}
+
+
+def test_a_refused_refresh_uses_the_pair_another_process_stored_meanwhile(zalo, monkeypatch, tmp_path) -> None:
+    channel = oa(zalo, monkeypatch, tmp_path)
+    channel.deliver(delivery("z-20"))
+    zalo.expired = True
+    spent = json.loads((tmp_path / "state" / "zalo.json").read_text())["refresh_token"]
+    other = oa(zalo, monkeypatch, tmp_path)  # another process (an older loa, without the lock) refreshes...
+    real_refresh = type(other)._refresh_now
+
+    def refresh_then_lose_the_race(self, refresh_token: str) -> None:
+        real_refresh(self, refresh_token)  # ...with the same token, just before this one: Zalo spent it
+        real_refresh(self, spent)
+
+    monkeypatch.setattr(type(other), "_refresh_now", refresh_then_lose_the_race)
+
+    receipt = other.deliver(delivery("z-21", replace(ARTICLE, ref="piece-40-r1", title="Tin khác")))
+
+    assert receipt.remote_id in zalo.posts  # not dead-lettered as "authorise the OA again"
+    assert zalo.requests.count(("POST", "/v4/oa/access_token")) == 3
 
 
 def test_a_revoked_zalo_refresh_token_is_permanent_and_says_what_to_do(zalo, monkeypatch, tmp_path) -> None:

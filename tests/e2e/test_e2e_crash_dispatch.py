@@ -1,8 +1,10 @@
 """Crash safety (SPEC §9): SIGKILL `loa dispatch` at random points of a run, again and again, then let it finish.
 
 Every delivery arrives; every repeat carries the same idempotency key and the same body; nothing is lost.
-A Facebook Page (the Graph API stand-in) is in the mix: the Graph API takes no idempotency key, so a
-post made by a run killed before it could record it must be found again by its marker, never posted twice.
+Facebook Pages (the Graph API stand-in) and a Zalo Official Account (the OA Open API stand-in, on station 99004)
+are in the mix: neither takes an idempotency key, so a post or article made by a run killed before it could
+record it must be found again by its marker, never posted twice (every Zalo article has the same title: only the
+marker in its body tells them apart).
 The receiver runs in the test process; each `loa dispatch` is a real process on one SQLite file, forked by
 tests/servers/forker.py from a process that has imported loa already (a fresh interpreter would spend
 seconds importing on a busy machine). The killed runs' claims come back after ``lease_minutes``, so each
@@ -11,6 +13,7 @@ restart runs ``--now`` two minutes later.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -31,6 +34,8 @@ from servers import processes
 from servers.outbox_world import (
     FACEBOOK_TOKEN_ENV,
     SECRET_ENV,
+    ZALO_REFRESH_ENV,
+    ZALO_SECRET_ENV,
     add_deliveries,
     approved_revision,
     open_http_services,
@@ -40,6 +45,7 @@ from servers.receiver import SECRET, Answer, Request
 from servers.social import start
 
 STATIONS = ("99001", "99002", "99003", "99004")
+ZALO_STATION = "99004"
 PER_STATION = 100
 SOCIAL_PER_STATION = 15
 FORKER = ROOT / "tests" / "servers" / "forker.py"
@@ -52,19 +58,29 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     facebook = next(running)
     request.addfinalizer(running.close)
     facebook.delay_s = 0.01
-    write_config(config_dir, dict.fromkeys(STATIONS, receiver.url), facebook=facebook.url, dispatch={
+    running_zalo = start("zalo")
+    zalo = next(running_zalo)
+    request.addfinalizer(running_zalo.close)
+    zalo.delay_s = 0.01
+    token_file = config_dir.parent / "zalo.json"  # the OA's current pair: the run is about articles, not refreshes
+    token_file.write_text(json.dumps({"access_token": zalo.token, "refresh_token": zalo.refresh_token}))
+    write_config(config_dir, dict.fromkeys(STATIONS, receiver.url), facebook=facebook.url,
+                 zalo=(ZALO_STATION, zalo.url, token_file), dispatch={
         "lease_minutes": 1, "max_attempts": 100, "retry_base_s": 1, "retry_max_s": 60, "claim_batch": 20, "workers": 4,
         "per_outlet": 2, "breaker_failures": 1000})
     services = open_http_services(config_dir, MONDAY)
     revision = approved_revision(services, MONDAY)
     ids: set[str] = set()
     social: set[str] = set()
+    on_zalo: set[str] = set()
     for station in STATIONS:
         starts = [MONDAY - timedelta(hours=1) + timedelta(minutes=i) for i in range(PER_STATION)]
         ids.update(add_deliveries(services, revision, station=station, outlet="board", starts=starts,
                                   length=timedelta(hours=24), now=MONDAY))
-        social.update(add_deliveries(services, revision, station=station, outlet="social",
-                                     starts=starts[:SOCIAL_PER_STATION], length=timedelta(hours=1), now=MONDAY))
+        made = add_deliveries(services, revision, station=station, outlet="social", starts=starts[:SOCIAL_PER_STATION],
+                              length=timedelta(hours=1), now=MONDAY)
+        social.update(made)
+        on_zalo.update(made if station == ZALO_STATION else ())
     services.close()
 
     answered: dict[str, list[tuple[int, bytes, bool]]] = defaultdict(list)
@@ -79,7 +95,8 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
         return Answer(status, delay_s=0.005)
 
     receiver.respond = respond
-    env = {**os.environ, SECRET_ENV: SECRET, FACEBOOK_TOKEN_ENV: facebook.token, "LOA_DATABASE_URL": "",
+    env = {**os.environ, SECRET_ENV: SECRET, FACEBOOK_TOKEN_ENV: facebook.token, ZALO_SECRET_ENV: zalo.app_secret,
+           ZALO_REFRESH_ENV: zalo.refresh_token, "LOA_DATABASE_URL": "",
            "LOA_USER": "", "LOA_NOW": ""}
 
     log = (config_dir.parent / "dispatch.log").open("w+b")
@@ -115,7 +132,7 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
             return self.code
 
     def pushes() -> int:
-        return len(receiver.requests) + facebook.creates()
+        return len(receiver.requests) + facebook.creates() + zalo.creates()
 
     def output() -> str:
         log.seek(0)
@@ -167,8 +184,12 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
     assert {state for state in states.values()} == {"delivered"}
     # one post per social delivery, however often it was killed: each post's marker names its delivery
     posted = [MARKER.search(post["message"])[0] for post in facebook.posts.values()]
-    assert len(posted) == len(set(posted)) == len(social), (len(posted), len(set(posted)), len(social))
-    assert {receipt["remote_id"] for receipt in receipts.values()} == set(facebook.posts)
+    on_facebook = social - on_zalo
+    assert len(posted) == len(set(posted)) == len(on_facebook), (len(posted), len(set(posted)), len(on_facebook))
+    assert {receipts[key]["remote_id"] for key in on_facebook} == set(facebook.posts)
+    articles = [MARKER.search(article["body"][-1]["content"])[0] for article in zalo.posts.values()]
+    assert len(articles) == len(set(articles)) == len(on_zalo), (len(articles), len(set(articles)), len(on_zalo))
+    assert {receipts[key]["remote_id"] for key in on_zalo} == set(zalo.posts)
     found_again = sum(post["found"] for receipt in receipts.values() for post in receipt["details"]["posts"])
     assert found_again, "no run was killed between making a post and recording it: the case this mix is for"
     assert set(answered) == ids  # every delivery reached the receiver...
@@ -178,5 +199,6 @@ def test_sigkill_at_random_points_loses_nothing_and_never_changes_key_or_body(co
         assert all(signed for _, _, signed in answers), f"{key}: an attempt not signed both ways under its id"
     repeats = sum(len(answers) - 1 for answers in answered.values())
     print(f"{time.monotonic() - began:.1f} s: {kills} kills ({mid_push} while pushing), "
-          f"{len(ids)} deliveries, {repeats} repeated posts; {len(social)} Facebook posts, {found_again} of them "
-          f"made by a killed run and found again by their marker, {facebook.creates()} created in all")
+          f"{len(ids)} deliveries, {repeats} repeated posts; {len(on_facebook)} Facebook posts and {len(on_zalo)} Zalo "
+          f"articles, {found_again} of them made by a killed run and found again by their marker, "
+          f"{facebook.creates()} + {zalo.creates()} created in all")

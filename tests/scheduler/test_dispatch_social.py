@@ -29,11 +29,13 @@ def facebook() -> Iterator[Platform]:
     yield from start("facebook")
 
 
-@pytest.fixture
-def services(config_dir, facebook, monkeypatch):
+def _world(config_dir, facebook, monkeypatch, *, portal: bool):
+    """Station 99001 posting on the Page (and with a feed portal when ``portal``), one approved piece for its social
+    network (and its portal), planned."""
     monkeypatch.setenv(TOKEN_ENV, facebook.token)
+    feed = f'portal = {{ type = "feed", dir = "{config_dir.parent / "feeds"}" }}\n' if portal else ""
     (config_dir / "stations.toml").write_text(
-        '[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\nprovince = "Tỉnh Thử"\n'
+        f'[[station]]\ncode = "99001"\nname = "Xã Tân Lập"\nprovince = "Tỉnh Thử"\n{feed}'
         f'social = {{ type = "facebook", page_id = "page-1", token_env = "{TOKEN_ENV}", graph_url = "{facebook.url}", '
         'link_template = "https://tanlap.gov.vn/tin/{ref}", connect_timeout_s = 1, read_timeout_s = 2 }\n',
         encoding="utf-8")
@@ -44,12 +46,34 @@ def services(config_dir, facebook, monkeypatch):
     with unit_of_work(services.sessions) as session:
         editor = add_user(session, "bien-tap", "editor", now=MONDAY)
         approver = add_user(session, "duyet", "approver", now=MONDAY)
-        piece = add_piece(session, PieceContent(TITLE, BODY, channels=("social",)), author=editor, now=MONDAY)
+        piece = add_piece(session, PieceContent(TITLE, BODY, channels=("social", "portal") if portal else ("social",)),
+                          author=editor, now=MONDAY)
         submit(session, piece.id, actor=editor, now=MONDAY)
         approve(session, piece.id, actor=approver, now=MONDAY)
     services.plan(days=2)
+    return services
+
+
+@pytest.fixture
+def services(config_dir, facebook, monkeypatch):
+    services = _world(config_dir, facebook, monkeypatch, portal=True)
     yield services
     services.close()
+
+
+def test_a_piece_that_goes_to_no_portal_is_posted_without_a_link(config_dir, facebook, monkeypatch) -> None:
+    services = _world(config_dir, facebook, monkeypatch, portal=False)
+    try:
+        [planned] = _social_deliveries(services)
+        dispatcher = services.dispatcher("test-worker")
+        try:
+            assert dispatcher.run_once(planned.due_at).counts == {"delivered": 1}
+        finally:
+            dispatcher.close()
+    finally:
+        services.close()
+    [post] = facebook.posts.values()
+    assert post["link"] is None and "tanlap.gov.vn" not in post["message"]  # no article to lead to
 
 
 def _social_deliveries(services) -> list[Delivery]:
@@ -103,6 +127,37 @@ def test_an_outlet_lead_is_read_from_its_settings_and_checked() -> None:
         spec(lead="soon")
     with pytest.raises(ValueError, match=r"lead.*at most 24h"):
         spec(lead="25h")
+
+
+def test_zalo_and_viber_push_at_the_slot_and_a_page_lead_under_ten_minutes_is_refused(config_dir) -> None:
+    from content.errors import ConfigError
+    from loa.settings import load_settings
+    from scheduler.config import StationSpec
+
+    zalo = {"type": "zalo", "app_id": "1", "secret_env": "S", "refresh_token_env": "R", "token_file": "z.json",
+            "author": "Xã", "cover_url": "https://xa.gov.vn/bia.jpg"}
+    viber = {"type": "viber", "token_env": "V", "admin_id": "a", "sender_name": "Xã"}
+    def lead(social: dict) -> timedelta:
+        return StationSpec.model_validate({"code": "1", "name": "Xã", "social": social}).lead("social", 2)
+
+    for social in (zalo, viber):
+        assert lead(social) == timedelta() and lead({**social, "lead": "5m"}) == timedelta(minutes=5)
+    assert StationSpec.model_validate({"code": "1", "name": "Xã", "board": {
+        "type": "kiosk", "dir": "b", "lead": "0"}}).lead("board", 2) == timedelta(0)  # any outlet may push at the slot
+
+    stations = config_dir / "stations.toml"
+    stations.write_text(stations.read_text("utf-8").replace(
+        'name = "Xã Tân Lập"\n', 'name = "Xã Tân Lập"\nsocial = { type = "facebook", page_id = "p", token_env = "T", '
+        'lead = "5m" }\n', 1), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_dir, env={})
+    assert "stations.toml: station[0].social: lead: '5m' is too short for a Facebook Page" in str(caught.value)
+    assert "schedules a post only from 10 minutes ahead" in str(caught.value) and "at least 10m" in str(caught.value)
+    stations.write_text(stations.read_text("utf-8").replace('lead = "5m"', 'lead = "0"'), "utf-8")
+    with pytest.raises(ConfigError, match="too short for a Facebook Page"):
+        load_settings(config_dir, env={})
+    stations.write_text(stations.read_text("utf-8").replace('lead = "0"', 'lead = "10m"'), "utf-8")
+    load_settings(config_dir, env={})
 
 
 def test_a_revoked_page_token_goes_to_dead_letter_with_the_reason(services, facebook) -> None:

@@ -6,6 +6,7 @@ Time is loa's clock handed to the lane (a fake one); only the dead-endpoint case
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -127,6 +128,11 @@ def test_repeats_come_at_the_configured_interval_until_the_end(world):
         assert service.active(session, NOW + timedelta(minutes=45)) == []
         assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "emergency.expire"))
     assert len({p.key for p in world.pushes()}) == 6
+    with unit_of_work(world.services.sessions) as session:  # the end: nothing pushed to a device that has the until
+        [(outlet, receipt)] = session.execute(select(EmergencyDelivery.outlet, EmergencyDelivery.receipt)
+                                              .where(EmergencyDelivery.kind == "end")).all()
+        assert outlet == "loudspeaker" and receipt["details"] == {"alert": "emergency-1", "ended": True,
+                                                                  "pushed": False}
 
 
 def test_a_dead_endpoint_does_not_delay_the_others(world):
@@ -273,3 +279,98 @@ def test_replace_ends_one_and_sends_its_successor_found_by_its_cap_identifier(wo
     with unit_of_work(world.services.sessions) as session:
         assert service.get(session, first.id).replaced_by == second.id
         assert service.find_by_cap(session, "kttv/1").id == second.id
+
+
+def test_an_emergency_that_runs_out_is_taken_down_where_outlets_keep_it_and_no_all_clear_is_announced(world, tmp_path):
+    out = tmp_path / "out"
+    world.open({"99001": ("a", "g")}, outlets={
+        "loudspeaker": f'{{ type = "folder", dir = "{out / "loa"}" }}',
+        "portal": f'{{ type = "feed", dir = "{out / "feeds"}", title = "Cổng thông tin" }}'})
+    day = out / "loa" / "99001" / "2026-11-23"
+    day.mkdir(parents=True)  # the 08:00 program is playing when the emergency comes
+    (day / "0800.json").write_text(json.dumps({"start_at": (NOW - timedelta(minutes=5)).isoformat(),
+                                               "end_at": (NOW + timedelta(hours=1)).isoformat(), "items": []}))
+    (day / "0800.m3u8").write_text("#EXTM3U\nchuong-trinh.mp3\n")
+    emergency_id = world.issue(stream(repeat_every=timedelta(minutes=15), until=NOW + timedelta(minutes=40)))
+
+    def items(station: str) -> list[dict]:
+        return json.loads((out / "feeds" / station / "items.json").read_text())["items"]
+
+    assert world.run() == {"delivered": 3}  # folder, feed, http board
+    assert "radio.example/khan-cap" in (day / "emergency.m3u8").read_text()
+    assert "radio.example/khan-cap" in (day / "0800.m3u8").read_text()  # the slot it took over
+    assert [i["emergency"] for i in items("99001")] == [True]
+    world.run(NOW + timedelta(minutes=39))  # still in force: one repeat (the missed ones go once), nothing ended
+    assert (day / "emergency.m3u8").is_file() and items("_all")[0]["emergency"] is True
+
+    assert world.run(NOW + timedelta(minutes=41)) == {"delivered": 2}  # ran out: its end, where outlets keep it
+    assert not (day / "emergency.m3u8").exists() and not (day / "emergency.json").exists()
+    assert (day / "0800.m3u8").read_text() == "#EXTM3U\n"  # the slot it took over is emptied, not resumed
+    assert (day / "0800.m3u8.interrupted").read_text() == "#EXTM3U\nchuong-trinh.mp3\n"
+    for station in ("99001", "_all"):
+        [warning] = items(station)  # taken off the top, kept as the record; no all-clear item published
+        assert warning["ref"] == f"khan-emergency-{emergency_id}" and warning["emergency"] is False
+        assert warning["title"] == "[Hết hiệu lực] KHẨN CẤP: Cảnh báo lũ"
+        assert "<strong>Hết hiệu lực</strong> lúc 08:40 ngày 23/11/2026.</p>" in warning["html"]
+        assert "Hết cảnh báo" not in warning["html"]
+    bodies = [p.json() for p in world.pushes()]  # the http board ends it by the until it was sent
+    assert [b["alert"]["repeat"] for b in bodies] == [0, 1] and not any(b["all_clear"] for b in bodies)
+    assert all(b["alert"]["until"] == "2026-11-23T08:40:00+07:00" for b in bodies)
+    with unit_of_work(world.services.sessions) as session:
+        ends = session.execute(select(EmergencyDelivery.outlet, EmergencyDelivery.state, EmergencyDelivery.due_at)
+                               .where(EmergencyDelivery.kind == "end")).all()
+        assert sorted((outlet, state) for outlet, state, _ in ends) == [("loudspeaker", "delivered"),
+                                                                         ("portal", "delivered")]
+        assert {due for _, _, due in ends} == {NOW + timedelta(minutes=40)}
+        expired = session.scalars(select(AuditEvent).where(AuditEvent.action == "emergency.expire")).one()
+        assert expired.details["pushes"] == 2
+    assert world.run(NOW + timedelta(hours=2)) == {}  # ended once
+
+
+def _trip(world, *codes_outlets, half_open_held=False):
+    """Open the circuit of each (station, outlet), as ten failed planned pushes would; with ``half_open_held``
+    its cooldown is over and the planned lane holds the half-open probe (a push of its still under way)."""
+    breakers = []
+    for code, outlet in codes_outlets:
+        breaker = world.dispatcher.breaker(world.dispatcher.outlet_key(code, outlet))
+        earlier = NOW - timedelta(hours=1) if half_open_held else NOW
+        for _ in range(breaker.threshold):
+            breaker.record(False, earlier)
+        assert breaker.open_until is not None and not breaker.allows(NOW if not half_open_held else earlier)
+        if half_open_held:
+            assert breaker.allows(NOW)  # the planned lane takes the probe
+            assert not breaker.allows(NOW)
+        breakers.append(breaker)
+    return breakers
+
+
+def test_an_open_circuit_gets_one_emergency_probe_then_the_rest_go_or_wait(world):
+    world.open({"99001": ("a", "g"), "99002": ("a", "g"), "99003": ("a", "g")})  # one endpoint: one circuit each
+    breakers = _trip(world, ("99001", "loudspeaker"), ("99001", "board"))
+    world.receivers["a"].script = [Answer(503), Answer(503)]  # the outlet is still down: both probes fail
+    world.issue(stream())
+
+    assert world.run() == {"pending": 2, "deferred": 4}
+    assert len(world.pushes()) == 2  # one probe per open circuit, not one push per station
+    assert all(b.open_until is not None for b in breakers)
+
+    assert world.run(NOW + timedelta(seconds=11)) == {"delivered": 6}  # it answers again: probe, then the rest
+    assert len(world.pushes()) == 8 and {p.json()["station"] for p in world.pushes()[2:]} == {
+        "99001", "99002", "99003"}
+    assert all(b.open_until is None for b in breakers)  # the probe's success closed the circuits
+
+
+def test_a_half_open_circuit_whose_probe_the_planned_lane_holds_does_not_hold_up_the_emergency(world):
+    world.open({"99001": ("a", "g"), "99002": ("a", "g")})
+    breakers = _trip(world, ("99001", "loudspeaker"), ("99001", "board"), half_open_held=True)
+    world.issue(stream())
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(world.run()), daemon=True)
+    runner.start()
+    runner.join(10)
+    stuck = runner.is_alive()
+    for breaker in breakers:  # the planned lane's push ends (and frees a lane that would still be waiting)
+        breaker.record(True, NOW)
+    runner.join(10)
+    assert not stuck, "the emergency lane waited for the planned lane's probe"
+    assert result == {"delivered": 4} and len(world.pushes()) == 4

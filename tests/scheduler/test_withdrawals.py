@@ -121,6 +121,12 @@ def test_retiring_a_piece_takes_it_down_from_every_outlet_that_can_and_names_wha
     done = _withdrawals(world)
     assert done["99001/social"].receipt["details"]["deleted"][0]["ref"].startswith(f"piece-{world.ids['piece']}-")
     assert done["99002/social"].receipt["details"]["removed"]
+    # each took its post down by the id its push recorded (sealed in the withdrawal's payload), not by a search
+    zalo_id = _social(world, "99002").receipt["remote_id"]
+    assert [tuple(pair) for pair in done["99001/social"].payload["delivery"]["published"]] == [
+        (done["99001/social"].receipt["details"]["deleted"][0]["ref"], post_id)]
+    assert done["99002/social"].receipt["details"]["removed"][0]["id"] == zalo_id
+    assert fb.requests[fb.requests.index(("POST", "/page-1/feed")) + 1:] == [("DELETE", f"/{post_id}")]
     dead = done["99003/social"]
     assert dead.state == "dead" and dead.attempts == 1 and dead.next_attempt_at is None
     assert "cannot delete" in dead.last_error and "admin must delete them in the Viber app" in dead.last_error

@@ -11,8 +11,9 @@ from servers.outbox_world import SECRET_ENV
 
 
 def write_stations(config_dir: Path, stations: dict[str, tuple[str, str]], *, timeouts: dict[str, float] | None = None,
-                   roles: list[str] | None = None) -> None:
-    """``stations``: code → (receiver URL, group); each with an http loudspeaker and an http board."""
+                   roles: list[str] | None = None, outlets: dict[str, str] | None = None) -> None:
+    """``stations``: code → (receiver URL, group); each with an http loudspeaker and an http board, unless
+    ``outlets`` (outlet → TOML inline table) says otherwise (and adds, e.g., a portal)."""
     lines = ["[dispatch]", "max_attempts = 4", "retry_base_s = 60", "breaker_failures = 10",
              "emergency_retry_s = 5.0"]
     if roles is not None:
@@ -23,7 +24,8 @@ def write_stations(config_dir: Path, stations: dict[str, tuple[str, str]], *, ti
         timeout = (timeouts or {}).get(code, 1.0)
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = {timeout}, '
                   f'connect_timeout_s = {timeout}, media_url = "http://loa.test/media" }}')
+        tables = {"board": outlet, "loudspeaker": outlet, **(outlets or {})}
         out.append(f'[[station]]\ncode = "{code}"\nname = "Xã {code}"\ngroups = ["{group}"]\n'
-                   f"board = {outlet}\nloudspeaker = {outlet}\n")
+                   + "".join(f"{name} = {table}\n" for name, table in tables.items()))
     (config_dir / "stations.toml").write_text("\n".join(out), encoding="utf-8")
     (config_dir / "schedule.toml").write_text("", encoding="utf-8")

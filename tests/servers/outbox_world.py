@@ -22,14 +22,17 @@ from scheduler.models import Airing, Delivery, DeliveryState, Station
 
 SECRET_ENV = "LOA_TEST_OUTLET_SECRET"
 FACEBOOK_TOKEN_ENV = "LOA_TEST_FACEBOOK_TOKEN"
+ZALO_SECRET_ENV, ZALO_REFRESH_ENV = "LOA_TEST_ZALO_SECRET", "LOA_TEST_ZALO_REFRESH"
 TITLE = "Thông báo lịch tiêm chủng mở rộng tháng 11"
 BODY = "Trạm y tế xã tiêm vắc-xin cho trẻ dưới 5 tuổi vào sáng thứ Năm. Đề nghị phụ huynh đưa con đến đúng giờ."
 
 
 def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None,
-                 facebook: str | None = None) -> None:
+                 facebook: str | None = None, zalo: tuple[str, str, Path] | None = None) -> None:
     """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP, and with
-    ``facebook`` (a Graph API stand-in's URL) a social outlet posting on its Page ``page-1``; no slots."""
+    ``facebook`` (a Graph API stand-in's URL) a social outlet posting on its own Page ``page-<code>``; with
+    ``zalo`` (station code, a Zalo stand-in's URL, the token file) that station's social outlet is the Zalo OA
+    instead; no slots."""
     settings = {"lead_minutes": 2, "grace_minutes": 30, "max_attempts": 4, "retry_base_s": 60,
                 "breaker_failures": 10, "breaker_cooldown_s": 300, "workers": 4, "per_outlet": 2,
                 **(dispatch or {})}
@@ -39,8 +42,13 @@ def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, 
     for code, url in urls.items():
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = 0.5, '
                   f'connect_timeout_s = 0.5, media_url = "http://loa.test/media" }}')
-        social = (f'social = {{ type = "facebook", page_id = "page-1", token_env = "{FACEBOOK_TOKEN_ENV}", '
+        social = (f'social = {{ type = "facebook", page_id = "page-{code}", token_env = "{FACEBOOK_TOKEN_ENV}", '
                   f'graph_url = "{facebook}", connect_timeout_s = 0.5, read_timeout_s = 2 }}\n') if facebook else ""
+        if zalo is not None and zalo[0] == code:
+            social = (f'social = {{ type = "zalo", app_id = "app-1", secret_env = "{ZALO_SECRET_ENV}", '
+                      f'refresh_token_env = "{ZALO_REFRESH_ENV}", token_file = "{zalo[2]}", author = "Xã {code}", '
+                      f'cover_url = "https://xa.gov.vn/bia.jpg", api_url = "{zalo[1]}", oauth_url = "{zalo[1]}", '
+                      'connect_timeout_s = 0.5, read_timeout_s = 2 }\n')
         stations.append(f'[[station]]\ncode = "{code}"\nname = "Xã {code}"\nprovince = "Tỉnh Thử"\n'
                         f"board = {outlet}\nloudspeaker = {outlet}\n{social}")
     (config_dir / "stations.toml").write_text("\n".join(stations), encoding="utf-8")

@@ -3,23 +3,27 @@
 Each is a small threaded HTTP server that enforces what the platform's documentation requires and
 records what it keeps:
 
-- Facebook (Pages API): ``POST /<page>/feed`` and ``/<page>/photos`` with a ``Bearer`` Page token;
+- Facebook (Pages API), any Page whose id starts with ``page-``: ``POST /<page>/feed`` and ``/<page>/photos``
+  with a ``Bearer`` Page token;
   ``message`` required (≤ 63,206 characters), ``link`` optional; ``published=false`` needs
   ``scheduled_publish_time`` 10 minutes to 30 days ahead of the server's clock; photos need a multipart
-  ``source``. ``GET /<page>/feed`` and ``/<page>/scheduled_posts`` list ``{data: [{id, message}]}``;
-  ``DELETE /<post>`` answers ``{success: true}``. Errors are Graph error objects (code 190 for a bad token).
+  ``source``. ``GET /<page>/feed`` and ``/<page>/scheduled_posts`` list ``{data: [{id, message}]}``, newest
+  first, ``limit`` of them (25 unless asked, at most 100); ``DELETE /<post>`` answers ``{success: true}``, or
+  error 100 with subcode 33 when there is no such post. Errors are Graph error objects (190: a bad token).
 - Zalo: ``POST /v2.0/article/create`` (header ``access_token``; type, title ≤ 150, author ≤ 50,
   cover{cover_type, photo_url, status}, description ≤ 300, body[{type, content|url}], status, comment)
   answers ``{error: 0, data: {token}}``; ``/v2.0/article/verify`` {token} → {id};
-  ``GET /v2.0/article/getslice``; ``/v2.0/article/remove`` {id}. An expired access token answers
-  error -216; ``POST /v4/oa/access_token`` (header ``secret_key``; app_id, refresh_token,
+  ``GET /v2.0/article/getslice?offset&limit`` (limit ≤ 10, newest first), ``GET /v2.0/article/getdetail?id``
+  (the article as created; error -201 when there is none); ``/v2.0/article/remove`` {id}. An expired access
+  token answers error -216; ``POST /v4/oa/access_token`` (header ``secret_key``; app_id, refresh_token,
   grant_type=refresh_token, form-encoded) gives a new pair and spends the refresh token.
 - Viber: ``POST /pa/post`` (header ``X-Viber-Auth-Token``; from, sender{name ≤ 28}, type text
   (text ≤ 7,000) or picture (media URL, text ≤ 768)) answers ``{status: 0, message_token}``.
 
 ``faults`` queues canned answers (status, headers, JSON) sent before any real handling; ``hang_s``
 makes the next create keep the post and then answer too late (a timeout that reached the server);
-``delay_s`` holds every answer back a little after the work is done.
+``delay_s`` holds every answer back a little after the work is done; ``refresh_delay_s`` holds a Zalo refresh
+answer back after the refresh token was spent.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class Platform:
     app_id: str = "app-1"
     app_secret: str = "app-secret"
     expired: bool = False
+    #: Seconds a refresh answer waits after the refresh token was spent (two refreshing at once overlap).
+    refresh_delay_s: float = 0.0
 
     def creates(self) -> int:
         return sum(1 for method, path in self.requests if method == "POST" and path.endswith(
@@ -114,20 +120,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         if self.command == "DELETE" and len(parts) == 1:
             if parts[0] not in p.posts:
-                return 400, {"error": {"message": "Unsupported delete request", "code": 100}}
+                return 400, {"error": {"message": f"Unsupported delete request. Object with ID '{parts[0]}' does not "
+                                                  "exist", "type": "GraphMethodException", "code": 100,
+                                       "error_subcode": 33}}
             del p.posts[parts[0]]
             return 200, {"success": True}
-        if len(parts) != 2 or parts[0] != "page-1":
+        if len(parts) != 2 or not parts[0].startswith("page-"):
             return 404, {"error": {"message": f"Unknown path {url.path}", "code": 803}}
-        edge = parts[1]
+        page, edge = parts
         if self.command == "GET" and edge in ("feed", "scheduled_posts"):
             query = parse_qs(url.query)
             if query.get("fields") != ["id,message"]:
                 return 400, {"error": {"message": "fields must be id,message here", "code": 100}}
             scheduled = edge == "scheduled_posts"
+            limit = int(query.get("limit", ["25"])[0])
+            if not 0 < limit <= 100:
+                return 400, {"error": {"message": "limit is at most 100", "code": 100}}
             data = [{"id": pid, "message": post["message"]} for pid, post in p.posts.items()
-                    if post["scheduled"] == scheduled]
-            return 200, {"data": data}
+                    if post["scheduled"] == scheduled and post["page"] == page][::-1]  # newest first
+            return 200, {"data": data[:limit]}
         if self.command != "POST" or edge not in ("feed", "photos"):
             return 400, {"error": {"message": f"Unsupported {self.command} on {edge}", "code": 100}}
         fields, files = self._form(raw)
@@ -153,8 +164,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                        "code": 100}}
         elif "scheduled_publish_time" in fields:
             return 400, {"error": {"message": "scheduled_publish_time needs published=false", "code": 100}}
-        post_id = f"page-1_{next(_ids)}"
-        p.posts[post_id] = {"message": message, "link": fields.get("link"), "scheduled": scheduled,
+        post_id = f"{page}_{next(_ids)}"
+        p.posts[post_id] = {"page": page, "message": message, "link": fields.get("link"), "scheduled": scheduled,
                             "at": int(fields["scheduled_publish_time"]) if scheduled else int(p.clock()),
                             "photo": files.get("source")}
         if edge == "photos":
@@ -191,12 +202,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                              "error_description": "Refresh token is invalid or revoked"}
             n = next(_ids)
             p.token, p.refresh_token, p.expired = f"tok-{n}", f"refresh-{n}", False
+            time.sleep(p.refresh_delay_s)
             return 200, {"access_token": p.token, "refresh_token": p.refresh_token, "expires_in": "90000"}
         if self.headers.get("access_token") != p.token or p.expired:
             return 200, {"error": -216, "message": "Access token is invalid"}
         if url.path == "/v2.0/article/getslice" and self.command == "GET":
-            items = [{"id": aid, "title": a["title"], "type": "normal"} for aid, a in p.posts.items()]
-            return 200, {"error": 0, "message": "Success", "data": {"medias": items[::-1][:10], "total": len(items)}}
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 10))
+            if not 0 < limit <= 10 or offset < 0:
+                return 200, {"error": -201, "message": "Invalid parameters: offset, limit (at most 10)"}
+            items = [{"id": aid, "title": a["title"], "type": "normal"} for aid, a in p.posts.items()][::-1]
+            return 200, {"error": 0, "message": "Success",
+                         "data": {"medias": items[offset:offset + limit], "total": len(items)}}
+        if url.path == "/v2.0/article/getdetail" and self.command == "GET":
+            aid = parse_qs(url.query).get("id", [""])[0]
+            if aid not in p.posts:
+                return 200, {"error": -201, "message": "article not found"}
+            article = p.posts[aid]
+            return 200, {"error": 0, "message": "Success", "data": {
+                "id": aid, **{k: article[k] for k in ("type", "title", "author", "cover", "description", "body",
+                                                      "status", "comment")}}}
         data = json.loads(raw or b"{}")
         if url.path == "/v2.0/article/create":
             problems = [name for name, limit in (("title", 150), ("author", 50), ("description", 300))
