@@ -80,6 +80,16 @@ class Slide:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A rendition of an image, with what a feed says of it: its file, its size in pixels and its media type."""
+
+    path: Path
+    width: int
+    height: int
+    type: str
+
+
+@dataclass(frozen=True)
 class Article:
     """One portal article: sanitised HTML plus its metadata."""
 
@@ -94,6 +104,8 @@ class Article:
     #: The piece goes to a portal too (the station has one and the piece's channels name it): a social post
     #: links to its article only then.
     portal: bool = True
+    #: ``image_path`` as feeds enclose it (``channels.portal.feed.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
+    feed_image: Picture | None = None
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,

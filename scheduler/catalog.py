@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -115,9 +115,12 @@ def load_rules(session: Session) -> tuple[list[StationRule], list[SlotRule], dic
                  relays_s=relays_seconds(row.relays))
         for row in session.scalars(select(Slot).order_by(Slot.name))
     ]
-    campaigns = {
-        row.code: CampaignRule(row.code, row.priority, row.yearly, row.date_from, row.date_to, row.lead_days,
-                               row.per_day, tuple(row.outlets))
-        for row in session.scalars(select(Campaign))
-    }
-    return stations, slots, campaigns
+    return stations, slots, campaign_rules(session)
+
+
+def campaign_rules(session: Session, codes: Collection[str] | None = None) -> dict[str, CampaignRule]:
+    """Every campaign's calendar (or those of ``codes``) as the planner reads it, by code."""
+    query = select(Campaign) if codes is None else select(Campaign).where(Campaign.code.in_(sorted(codes)))
+    return {row.code: CampaignRule(row.code, row.priority, row.yearly, row.date_from, row.date_to, row.lead_days,
+                                   row.per_day, tuple(row.outlets))
+            for row in session.scalars(query)}

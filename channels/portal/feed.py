@@ -11,7 +11,10 @@ Layout under the configured ``dir``::
 An item is ``{"guid", "ref", "delivery_id", "station", "station_name", "title", "summary", "html",
 "campaign", "image", "published"}``: ``guid`` is :func:`item_guid` (a UUID string, also the last
 segment of the item link ``<link>/articles/<guid>``), ``published`` is the delivery's ``start_at``
-in ISO 8601, ``image`` is ``null`` or a path relative to ``dir``.
+in ISO 8601, ``image`` is ``null`` or a path relative to ``dir``; an item with an image may hold
+``"enclosure": {"length", "type", "width", "height"}``, what its ``FEED_IMAGE_WIDTH``-pixel rendition measures,
+from which the files enclose the image as loa's web app serves it (:func:`enclosure_url`) when ``link`` is an
+absolute address.
 
 The all-stations feed has one item per article (``ref``) however many communes it went to: its
 ``guid`` is ``item_guid("_all", ref)``; ``places`` lists each publication (``{"code", "name",
@@ -43,6 +46,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -58,7 +62,7 @@ from channels.files import (
     write_atomic,
     write_json,
 )
-from channels.portal.feed_xml import Enclosures, atom_str, feed_generator, published_at
+from channels.portal.feed_xml import Enclosure, Enclosures, atom_str, feed_generator, published_at
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ ITEMS_FILE = "items.json"
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
 MEDIA_DIR = "media"
+#: How wide the image a feed item encloses is: one of the widths loa's web app resizes to (``?w=``).
+FEED_IMAGE_WIDTH = 640
 
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:loa:portal:article")
 #: Characters XML 1.0 forbids; lxml refuses them, so they never enter items.json.
@@ -110,6 +116,36 @@ def render_feeds(options: FeedOptions, station_code: str, link: str,
     written = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # an empty feed's date: when it was written
     generator = feed_generator(document.get("station") or station_code, title, link, items, written, enclosure)
     return generator.rss_str(pretty=True), atom_str(generator)
+
+
+def media_path(item: dict[str, Any]) -> str | None:
+    """Where loa's web app serves the item's image (stored as ``<station>/media/<name>``), as published."""
+    parts = (item.get("image") or "").split("/")
+    return f"/articles/media/{parts[0]}/{parts[2]}" if len(parts) == 3 and parts[1] == MEDIA_DIR else None
+
+
+def enclosure_url(base: str, item: dict[str, Any]) -> str | None:
+    """The address a feed encloses the item's image at, under ``base`` (loa's web app): its
+    ``FEED_IMAGE_WIDTH``-pixel rendition. The served feeds and the files both build it here."""
+    path = media_path(item)
+    return f"{base.rstrip('/')}{path}?w={FEED_IMAGE_WIDTH}" if path is not None else None
+
+
+def stored_enclosures(link: str) -> Enclosures | None:
+    """The files' enclosures: each item's image as measured at publication (``item["enclosure"]``), at its
+    address under ``link``; none when ``link`` is not an absolute address, which a reader of a file could not
+    follow."""
+    if urlsplit(link).scheme not in ("http", "https"):
+        return None
+
+    def enclosure(item: dict[str, Any]) -> Enclosure | None:
+        url, measured = enclosure_url(link, item), item.get("enclosure")
+        if url is None or not isinstance(measured, dict):
+            return None
+        return Enclosure(url, int(measured["length"]), str(measured["type"]), int(measured["width"]),
+                         int(measured["height"]))
+
+    return enclosure
 
 
 def item_guid(delivery_id: str, article_ref: str) -> str:
@@ -302,7 +338,7 @@ class FeedPortal(Channel):
         if article.image_path is not None:
             name = store_media(article.image_path, station_dir / MEDIA_DIR)
             image = f"{station_dir.name}/{MEDIA_DIR}/{name}"
-        return {
+        item = {
             "guid": item_guid(delivery.id, article.ref),
             "ref": article.ref,
             "delivery_id": delivery.id,
@@ -315,6 +351,11 @@ class FeedPortal(Channel):
             "image": image,
             "published": delivery.start_at.isoformat(),
         }
+        picture = article.feed_image
+        if image is not None and picture is not None and picture.path.is_file():  # what the files enclose
+            item["enclosure"] = {"length": picture.path.stat().st_size, "type": picture.type,
+                                 "width": picture.width, "height": picture.height}
+        return item
 
     def _update(
         self, folder: Path, delivery: Delivery, items: list[dict[str, Any]], title: str, merge: _Merge = None,
@@ -340,7 +381,8 @@ class FeedPortal(Channel):
         merged.sort(key=_order, reverse=True)
         merged = merged[: self.options.keep]
         station = folder.name
-        generator = feed_generator(station, title, self.options.link, merged, delivery.start_at)
+        generator = feed_generator(station, title, self.options.link, merged, delivery.start_at,
+                                   stored_enclosures(self.options.link))
         try:
             rss, atom = generator.rss_str(pretty=True), atom_str(generator)
         except ValueError as exc:

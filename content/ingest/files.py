@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from content.dates import parse_moment
 from content.errors import InputError
 from content.ingest.config import IngestSettings
 from content.ingest.drafts import IngestResult, store_drafts
@@ -168,17 +169,9 @@ def _csv_rows(decoded: Decoded, path: Path, zone: ZoneInfo, campaign: str | None
 
 
 def _moment(text: str, zone: ZoneInfo, where: str, *, end_of_day: bool) -> datetime | None:
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            day = datetime.fromisoformat(text).date()
-            start = datetime.combine(day, time(0), tzinfo=zone)
-            return start + timedelta(days=1) if end_of_day else start
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError("{text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time", where=where, text=text) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    """A cell read as the command line and the web forms read a time (31/12/2026, 31/12/2026 06:00 or ISO);
+    empty: none. A day alone ends at the next midnight for ``valid_until``."""
+    return parse_moment(text, zone, where, end_of_day=end_of_day) if text else None
 
 
 def _level(values: dict[str, str], where: str) -> str:

@@ -29,7 +29,8 @@ def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> 
         elif action in ("remove", "restore"):
             editing.remove_airing(session, airing_id, actor=user, now=now, removed=action == "remove")
         else:
-            editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user, now=now)
+            editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user, now=now,
+                                zone=services.settings.zone)
     if state.as_json:
         typer.echo(json.dumps({"airing": airing_id, "action": action, **kwargs}))
         return

@@ -264,23 +264,27 @@ def schedule(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Lịch phát sóng / schedule, {len(programs)} programs")
-    for column in ("start", "station", "outlet", "state", "items", "length"):
-        table.add_column(column)
+    from loa.cli.lang import say, word
+
+    table = Table(title=say("schedule, {count} programs", count=len(programs)))
+    for column in ("When", "Station", "Outlet", "Status", "Items", "Length"):  # the web's words
+        table.add_column(say(column))
     zone = services.settings.zone
     for program in programs:
         titles = "\n".join(f"#{i.airing_id} {i.title}" + (" 📌" if i.pinned else "") for i in program.items)
         length = f"{program.total_s:.0f}/{program.length_s:.0f} s" if rules_of(program.outlet).timed else ""
         table.add_row(program.start_at.astimezone(zone).strftime("%d/%m %H:%M"),
-                      f"{program.station_code} {program.station_name}", program.outlet, program.state,
-                      titles, length)
+                      f"{program.station_code} {program.station_name}", word(program.outlet),
+                      word(program.state), titles, length)
     Console().print(table)
 
 
 @app.command()
 def dispatch(
     ctx: typer.Context,
-    until: Annotated[Optional[str], typer.Option(help="Also push what falls due up to this ISO time.")] = None,  # noqa: UP045
+    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Also push what falls due up to this time: 31/12/2026 06:00 or ISO (a day alone is its midnight).",
+    )] = None,
 ) -> None:
     """Push everything due now (or up to --until) once, and exit. For cron and tests."""
     state = state_of(ctx)
@@ -297,7 +301,7 @@ def dispatch(
         from loa.cli.lang import say, word
 
         counts = ", ".join(f"{n} {word(s)}" for s, n in sorted(summary.counts.items())) or say("nothing was due")
-        typer.echo(f"dispatch: {counts}")
+        typer.echo(say("dispatch: {counts}", counts=counts))
     if summary.counts.get("dead") or summary.counts.get("refused"):
         raise typer.Exit(code=7)
 

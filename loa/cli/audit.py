@@ -24,9 +24,9 @@ def audit_list(
     action: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="piece.approve, or piece for every piece action.")] = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="From this ISO time or date (local), included.")] = None,
+        help="From this time or day (local), included: 31/12/2026 06:00, 31/12/2026 or ISO.")] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Up to this ISO time (excluded) or date (included).")] = None,
+        help="Up to this time (excluded) or day (included): 31/12/2026 06:00, 31/12/2026 or ISO.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="Only the latest N that match; 0 for all.")] = 100,
 ) -> None:
     """Entries of the audit log, oldest first: time, actor, action, subject and details."""
@@ -49,8 +49,10 @@ def audit_list(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Nhật ký kiểm tra / audit log, {len(found)} entries")
-    for column in ("#", "at", "actor", "action", "subject", "details"):
+    from loa.cli.lang import say
+
+    table = Table(title=say("audit log, {count} entries", count=len(found)))
+    for column in ("#", say("When"), say("Who"), say("Action"), say("Subject"), say("Details")):
         table.add_column(column, overflow="fold")
     for entry in found:
         details = _short(entry["details"])
@@ -106,17 +108,22 @@ def audit_verify(
                                "approvals": problems}, ensure_ascii=False, indent=2))
     if not report.ok:
         raise IntegrityError("audit log broken: {reason}", reason=report.problem or report.reason)
+    from loa.cli.lang import say
+
     if problems:
         for problem in problems:
-            typer.echo(f"ALERT: {problem}", err=True)
+            typer.echo(f"{say('ALERT')}: {problem}", err=True)
         raise IntegrityError("{count} approvals differ from the sealed audit log or their seals; the database was "
                              "altered", count=len(problems))
     if report.sealed_unchecked:
-        typer.echo(f"warning: {report.sealed_unchecked} sealed entries not checked: no audit key here "
-                   "(set LOA_AUDIT_KEY, the web secret key, or keep var/audit.key as for loa serve)", err=True)
+        typer.echo(say("warning: {count} sealed entries not checked: no audit key here (set LOA_AUDIT_KEY, the web "
+                       "secret key, or keep var/audit.key as for loa serve)", count=report.sealed_unchecked),
+                   err=True)
     if not state.as_json:
-        head = f"; last entry {report.head_id} sha256 {report.head_hash}" if report.head_id else ""
-        typer.echo(f"audit log intact: {report.checked} entries{head}; approvals match it")
+        head = say("; last entry {id} sha256 {hash}", id=report.head_id, hash=report.head_hash) \
+            if report.head_id else ""
+        typer.echo(say("audit log intact: {count} entries{head}; approvals match it", count=report.checked,
+                       head=head))
 
 
 def audit_seal_approvals(ctx: typer.Context) -> None:
@@ -139,8 +146,10 @@ def audit_seal_approvals(ctx: typer.Context) -> None:
     if state.as_json:
         typer.echo(json.dumps(counts))
         return
-    typer.echo(f"sealed {counts['reviews']} reviews, {counts['renditions']} renditions and {counts['payloads']} "
-               f"stored payloads; {counts['refused']} left unsealed because their hashes disagree")
+    from loa.cli.lang import say
+
+    typer.echo(say("sealed {reviews} reviews, {renditions} renditions and {payloads} stored payloads; {refused} "
+                   "left unsealed because their hashes disagree", **counts))
 
 
 def audit_rotate_key(
@@ -199,14 +208,19 @@ def audit_rotate_key(
         if pending is not None:
             pending.unlink(missing_ok=True)
         raise
-    where = f"set {AUDIT_KEY_ENV} to the value of {new_key_env} for every loa process"
+    from loa.cli.lang import say
+
+    where = say("set {variable} to the value of {new} for every loa process", variable=AUDIT_KEY_ENV,
+                new=new_key_env)
     if pending is not None:
         pending.replace(key_file(settings))
-        where = f"the new key is in {key_file(settings)} (mode 0600)"
+        where = say("the new key is in {path} (mode 0600)", path=key_file(settings))
     if state.as_json:
         typer.echo(json.dumps({**counts, "new_key": key_id(new)}))
         return
-    typer.echo(f"re-sealed {entries} audit entries, {counts['reviews']} approvals, {counts['renditions']} "
-               f"renditions and {counts['payloads']} stored payloads under key {key_id(new)}; "
-               f"{counts['kept_broken']} seals that did not hold were left as they were (still refused)")
-    typer.echo(f"{where}; restart every loa process (loa serve, workers) so they use it", err=True)
+    from loa.cli.lang import say
+
+    typer.echo(say("re-sealed {entries} audit entries, {reviews} approvals, {renditions} renditions and {payloads} "
+                   "stored payloads under key {key}; {kept_broken} seals that did not hold were left as they were "
+                   "(still refused)", **{**counts, "entries": entries, "key": key_id(new)}))
+    typer.echo(say("{where}; restart every loa process (loa serve, workers) so they use it", where=where), err=True)

@@ -14,11 +14,8 @@ import typer
 from loa.cli.state import state_of
 
 bulletin_app = typer.Typer(no_args_is_help=True)
-LEVEL_NAMES = {"normal": "thông thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
-STATE_NAMES = {"received": "đã nhận", "appraised": "đã thẩm định", "accepted": "đã tiếp nhận",
-               "scheduled": "đã xếp lịch", "declined": "từ chối", "planned": "đã vào lịch (ưu tiên)",
-               "alerted": "đã phát khẩn cấp"}
-COLUMN_NAMES = {"received": "nhận", "accepted": "tiếp nhận", "declined": "từ chối", "aired": "đã phát"}
+#: The status table's counts, headed with the web's words for them (bulletin.html).
+COLUMN_NAMES = {"received": "Received", "accepted": "Taken in", "declined": "Declined", "aired": "Aired"}
 #: The form fields scheduler.bulletins names in its errors, as the options of these commands.
 OPTIONS = {"to": "--to", "level": "--level", "note": "--note", "reason": "--reason", "programs": "--program"}
 
@@ -71,8 +68,10 @@ def send(
         typer.echo(json.dumps({"id": bulletin_id, "level": level, "communes": sorted(reach.communes),
                                "emergency": emergency_id}))
         return
-    typer.echo(f"Đã gửi xuống bản tin {bulletin_id} ({LEVEL_NAMES.get(level, level)}) tới "
-               f"{len(reach.communes)} xã: {', '.join(sorted(reach.communes))}.")
+    from loa.cli.lang import say, word
+
+    typer.echo(say("Sent down bulletin {id} ({level}) to {count} communes: {communes}.", id=bulletin_id,
+                   level=word(level), count=len(reach.communes), communes=", ".join(sorted(reach.communes))))
     if emergency_id is not None:
         from loa.cli.emergencies import _push_now, _say_pushed
 
@@ -103,12 +102,14 @@ def inbox(ctx: typer.Context,
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Bản tin cấp trên ({len(rows)})")
-    for column in ("số", "tiêu đề", "mức", "từ", "gửi lúc", "trạng thái"):
-        table.add_column(column, overflow="fold")
+    from loa.cli.lang import say, word
+
+    table = Table(title=say("Bulletins from above ({count})", count=len(rows)))
+    for column in ("No.", "Title", "Level", "From centre", "Sent at", "Status"):
+        table.add_column(say(column), overflow="fold")
     for row in rows:
-        table.add_row(str(row["id"]), row["title"], LEVEL_NAMES.get(row["level"], row["level"]), row["from"],
-                      row["sent_at"][:16].replace("T", " "), STATE_NAMES.get(row["state"], row["state"]))
+        table.add_row(str(row["id"]), row["title"], word(row["level"]), row["from"],
+                      row["sent_at"][:16].replace("T", " "), word(row["state"]))
     Console().print(table)
 
 
@@ -130,10 +131,12 @@ def accept(
         receipt = decisions.accept(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                                    programs=program or ())
         state, programs = receipt.state, receipt.programs or []
-    line = f"Đã tiếp nhận bản tin {bulletin_id} ({STATE_NAMES.get(state, state)})"
+    from loa.cli.lang import say, word
+
+    line = say("Accepted bulletin {id} ({state})", id=bulletin_id, state=word(state))
     if programs:
-        line += f", xếp vào {len(programs)} chương trình"
-    typer.echo(line + "; lịch phát của xã sẽ tự cập nhật.")
+        line += say(", placed in {count} programs", count=len(programs))
+    typer.echo(line + say("; the communes' schedule follows by itself."))
 
 
 @bulletin_app.command("decline")
@@ -152,7 +155,9 @@ def decline(
     with _options(), unit_of_work(services.sessions) as session:
         decisions.decline(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                           reason=reason)
-    typer.echo(f"Đã từ chối bản tin {bulletin_id}.")
+    from loa.cli.lang import say
+
+    typer.echo(say("Declined bulletin {id}.", id=bulletin_id))
 
 
 @bulletin_app.command("appraise")
@@ -172,7 +177,10 @@ def appraise(
     with _options(), unit_of_work(services.sessions) as session:
         decisions.appraise(session, bulletin_id, actor=get_user(session, app_state.user), now=services.now(),
                            passed=passed, note=note)
-    typer.echo(f"Đã thẩm định bản tin {bulletin_id}: " + ("đạt." if passed else "không đạt."))
+    from loa.cli.lang import say
+
+    typer.echo(say("Appraised bulletin {id}: passed.", id=bulletin_id) if passed
+               else say("Appraised bulletin {id}: not passed.", id=bulletin_id))
 
 
 @bulletin_app.command("status")
@@ -195,20 +203,22 @@ def status(ctx: typer.Context,
     from rich.console import Console
     from rich.table import Table
 
+    from loa.cli.lang import say, word
+
     console = Console()
-    console.print(f"Bản tin {data['id']}: {data['title']} ({LEVEL_NAMES.get(data['level'], data['level'])}), "
-                  f"gửi bởi {data['sent_by']}")
-    centres = Table(title="theo trung tâm")
-    centres.add_column("trung tâm")
+    console.print(say("Bulletin {id}: {title} ({level}), sent by {sender}", id=data["id"], title=data["title"],
+                      level=word(data["level"]), sender=data["sent_by"]))
+    centres = Table(title=say("by centre"))
+    centres.add_column(say("Centre"))
     for name in COUNTED:
-        centres.add_column(COLUMN_NAMES[name], justify="right")
+        centres.add_column(say(COLUMN_NAMES[name]), justify="right")
     for row in data["centres"]:
         centres.add_row(f"{row['centre']} {row['name']}", *(str(row[name]) for name in COUNTED))
     console.print(centres)
-    communes = Table(title="theo xã")
-    for column in ("xã", "qua", "trạng thái", "lý do", "đã phát"):
-        communes.add_column(column, overflow="fold")
+    communes = Table(title=say("by commune"))
+    for column in ("Commune", "Via", "Status", "Reason", "Aired"):
+        communes.add_column(say(column), overflow="fold")
     for row in data["communes"]:
-        communes.add_row(f"{row['centre']} {row['name']}", row["via"], STATE_NAMES.get(row["state"], row["state"]),
+        communes.add_row(f"{row['centre']} {row['name']}", row["via"], word(row["state"]),
                          row["reason"] or "", str(row["aired"]))
     console.print(communes)

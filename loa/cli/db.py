@@ -35,4 +35,6 @@ def copy(
     else:
         for table, count in counts.items():
             typer.echo(f"{table:<16} {count:>8}")
-        typer.echo(f"copied {sum(counts.values())} rows to {target.url.render_as_string()}")
+        from loa.cli.lang import say
+
+        typer.echo(say("copied {count} rows to {url}", count=sum(counts.values()), url=target.url.render_as_string()))

@@ -29,15 +29,17 @@ def _row(delivery: Any, zone: Any) -> dict[str, Any]:
 
 def _detail(row: dict[str, Any]) -> str:
     """The table's last column: the receipt, the error or the next try; and what superseded it or what it replaces."""
+    from loa.cli.lang import say
+
     detail = (f"{row['status']} {row['remote_id'] or ''}".strip() if row["state"] == "delivered"
-              else (row["last_error"] or (f"next try {row['next_attempt_at'][11:16]}"
+              else (row["last_error"] or (say("next try {at}", at=row["next_attempt_at"][11:16])
                                           if row["next_attempt_at"] else "")))
     if row["superseded_at"]:
-        detail = f"superseded {row['superseded_at'][11:16]} by a newer push · {detail}"
+        detail = f"{say('superseded {at} by a newer push', at=row['superseded_at'][11:16])} · {detail}"
     if row["replaces"]:
-        detail = f"replaces {row['replaces'][:12]} · {detail}"
+        detail = f"{say('replaces {id}', id=row['replaces'][:12])} · {detail}"
     if row["withdraws"]:
-        detail = f"withdrawal of {row['withdraws'][:12]} · {detail}"
+        detail = f"{say('withdrawal of {id}', id=row['withdraws'][:12])} · {detail}"
     return detail.strip(" ·")
 
 
@@ -85,12 +87,15 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"deliveries ({len(rows)})")
-    for column in ("id", "start", "station", "outlet", "state", "tries", "receipt / error"):
-        table.add_column(column, no_wrap=column != "receipt / error", overflow="fold")
+    from loa.cli.lang import say, word
+
+    table = Table(title=say("deliveries ({count})", count=len(rows)))
+    columns = ("Id", "When", "Station", "Outlet", "Status", "Attempts", "Receipt / error")
+    for column in columns:  # the web's deliveries page's words
+        table.add_column(say(column), no_wrap=column != columns[-1], overflow="fold")
     for row in rows:
-        table.add_row(row["id"][:12], row["start_at"][:16].replace("T", " "), row["station"], row["outlet"],
-                      row["state"], str(row["attempts"]), _detail(row)[:160])
+        table.add_row(row["id"][:12], row["start_at"][:16].replace("T", " "), row["station"], word(row["outlet"]),
+                      word(row["state"]), str(row["attempts"]), _detail(row)[:160])
     Console().print(table)
 
 
@@ -138,8 +143,11 @@ def retry(ctx: typer.Context,
             app_state.require_station(delivery.station.code, f"lần đẩy {delivery.id}")
             retry_delivery(session, delivery.id, actor=app_state.user or "system", now=services.now())
             done.append(delivery.id)
+    from loa.cli.lang import say
+
     if app_state.as_json:
         typer.echo(json.dumps({"retried": done}))
     else:
         for delivery_id in done:
-            typer.echo(f"delivery {delivery_id} is pending again; `loa dispatch` (or the running server) pushes it")
+            typer.echo(say("delivery {id} is pending again; `loa dispatch` (or the running server) pushes it",
+                           id=delivery_id))

@@ -32,14 +32,18 @@ def _show(ctx: typer.Context, results: list[IngestResult]) -> None:
         data: Any = [r.as_dict() for r in results]
         typer.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
         return
+    from loa.cli.lang import say
+
     for result in results:
         for note in result.notes:
             typer.echo(f"{result.source}: {note}")
         for piece_id, title, converted in result.added:
-            typer.echo(f"added piece {piece_id} (draft): {title}" + (f"  [{converted}]" if converted else ""))
+            typer.echo(say("added piece {id} (draft): {title}", id=piece_id, title=title)
+                       + (f"  [{converted}]" if converted else ""))
         for title, reason in result.skipped:
-            typer.echo(f"skipped: {title} ({reason})")
-        typer.echo(f"{result.source}: {len(result.added)} added, {len(result.skipped)} skipped")
+            typer.echo(say("skipped: {title} ({reason})", title=title, reason=reason))
+        typer.echo(say("{source}: {added} added, {skipped} skipped", source=result.source,
+                       added=len(result.added), skipped=len(result.skipped)))
 
 
 def _in_session(ctx: typer.Context, action: Any) -> Any:
@@ -178,5 +182,9 @@ def upload(
     if state.as_json:
         typer.echo(json.dumps(data_out, ensure_ascii=False))
         return
+    from loa.cli.lang import say
+
     measured = f"{stored.duration_s:.1f} s" if stored.duration_s else f"{stored.size[0]}×{stored.size[1]}"
-    typer.echo(f"piece {piece_id}: revision {revision.number} (draft) with {stored.kind} {stored.name} ({measured})")
+    kind = say("audio") if stored.kind == "audio" else say("image")
+    typer.echo(say("piece {id}: revision {number} (draft) with {kind} {name} ({measured})", id=piece_id,
+                   number=revision.number, kind=kind, name=stored.name, measured=measured))

@@ -96,6 +96,15 @@ def _summary(piece: Piece, zone: Any) -> dict[str, Any]:
     }
 
 
+def _campaign_names(session: Any) -> dict[str, str]:
+    """campaign code → its name, which people read (the codes are for config files and --campaign)."""
+    from sqlalchemy import select
+
+    from scheduler.models import Campaign
+
+    return dict(session.execute(select(Campaign.code, Campaign.name)).all())
+
+
 def _reader(state: State, session: Any) -> Any:
     """The acting user when one is named (listings then show only the pieces their scope covers), else None:
     the operator at the console sees the whole centre."""
@@ -169,8 +178,12 @@ def edit(
                        channels=channels, valid_from=valid_from, valid_until=valid_until,
                        priority=priority, level=_level(level, urgent), slogan=slogan, stations=stations)
     revision = _run(ctx, lambda s, u, now: edit_piece(s, piece_id, changes, actor=u, now=now))
-    typer.echo(json.dumps({"id": piece_id, "revision": revision.number}) if state.as_json
-               else f"piece {piece_id}: revision {revision.number} (draft)")
+    if state.as_json:
+        typer.echo(json.dumps({"id": piece_id, "revision": revision.number}))
+        return
+    from loa.cli.lang import say
+
+    typer.echo(say("piece {id}: revision {number} (draft)", id=piece_id, number=revision.number))
 
 
 def _transition(name: str, help_text: str, note_required: bool = False) -> None:
@@ -196,8 +209,12 @@ def _transition(name: str, help_text: str, note_required: bool = False) -> None:
 
             raise InputError("--sha and --revision are for approve and reject, not {name}", where="--sha", name=name)
         piece = _run(ctx, lambda s, u, now: action(s, piece_id, actor=u, now=now, **kwargs))
-        typer.echo(json.dumps({"id": piece.id, "state": piece.state}) if state.as_json
-                   else f"piece {piece.id}: {piece.state}")
+        if state.as_json:
+            typer.echo(json.dumps({"id": piece.id, "state": piece.state}))
+            return
+        from loa.cli.lang import say, word
+
+        typer.echo(say("piece {id}: {state}", id=piece.id, state=word(piece.state)))
 
     command.__doc__ = help_text
     pieces_app.command(name)(command)
@@ -223,13 +240,17 @@ def list_(
     zone = services.settings.zone
     with unit_of_work(services.sessions) as session:
         rows = [_summary(piece, zone) for piece in list_pieces(session, state_filter, _reader(state, session))]
+        names = _campaign_names(session)
     if state.as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    for row in rows:
-        campaign = row["campaign"] or "-"
-        level = f"  [{row['level']}]" if row["level"] != "normal" else ""
-        typer.echo(f"{row['id']:>5}  {row['state']:<9}  r{row['revision']}  {campaign:<16}  {row['title']}{level}")
+    from loa.cli.lang import word
+
+    for row in rows:  # a state, the campaign's name and a level in the reader's words, as the web lists them
+        campaign = names.get(row["campaign"], row["campaign"]) if row["campaign"] else "-"
+        level = f"  [{word(row['level'])}]" if row["level"] != "normal" else ""
+        typer.echo(f"{row['id']:>5}  {word(row['state']):<9}  r{row['revision']}  {campaign:<16}  "
+                   f"{row['title']}{level}")
 
 
 @pieces_app.command("show")
@@ -238,6 +259,7 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
     from content.db import unit_of_work
     from content.pieces import get_piece
     from content.render.renditions import speech_fallbacks
+    from loa.clock import format_moment
 
     state = state_of(ctx)
     services = state.services()
@@ -248,16 +270,27 @@ def show(ctx: typer.Context, piece_id: Annotated[int, typer.Argument(metavar="PI
         data["body"] = piece.current_revision.body
         data["author"] = piece.author.name
         data["speech_fallbacks"] = speech_fallbacks(session, piece.current_revision.id)
+        campaign = _campaign_names(session).get(data["campaign"], data["campaign"]) if data["campaign"] else ""
+        # as the web page and the forms write them (31/12/2026, or with the time): `--valid-until` reads it back
+        bounds = [format_moment(moment, services.settings.zone, end_of_day=end) if moment else "…"
+                  for moment, end in ((piece.current_revision.valid_from, False),
+                                      (piece.current_revision.valid_until, True))]
     if state.as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"#{data['id']} [{data['state']}] r{data['revision']} by {data['author']}: {data['title']}")
-    typer.echo(f"campaign: {data['campaign'] or '-'}  channels: {', '.join(data['channels'])}  "
-               f"level: {data['level']}  priority: {data['priority']}"
-               f"{'  SLOGAN' if data['slogan'] else ''}  "
-               f"stations: {', '.join(data['stations'])}")
-    typer.echo(f"valid: {data['valid_from'] or '…'} → {data['valid_until'] or '…'}  sha256: {data['sha256']}")
+    from loa.cli.lang import say, word
+
+    typer.echo(say("#{id} [{state}] r{revision} by {author}: {title}", id=data["id"], state=word(data["state"]),
+                   revision=data["revision"], author=data["author"], title=data["title"]))
+    typer.echo(say("campaign: {campaign}  channels: {channels}  level: {level}  priority: {priority}{slogan}  "
+                   "stations: {stations}", campaign=campaign or "-",
+                   channels=", ".join(word(c) for c in data["channels"]), level=word(data["level"]),
+                   priority=data["priority"], slogan=f"  {say('SLOGAN')}" if data["slogan"] else "",
+                   stations=", ".join(say("every station") if s == "*" else s for s in data["stations"])))
+    typer.echo(say("valid: {valid_from} → {valid_until}  sha256: {sha256}", valid_from=bounds[0],
+                   valid_until=bounds[1], sha256=data["sha256"]))
     for fallback in data["speech_fallbacks"]:
-        typer.echo(f"speech: {fallback['wanted']} could not speak ({fallback['reason']}); read by {fallback['used']}")
+        typer.echo(say("speech: {wanted} could not speak ({reason}); read by {used}", wanted=fallback["wanted"],
+                       reason=fallback["reason"], used=fallback["used"]))
     typer.echo("")
     typer.echo(data["body"])

@@ -64,7 +64,9 @@ def report(
         typer.echo(data, nl=False)  # bytes go to the binary stream untouched (the CSV keeps its BOM)
     else:
         _write(out, data)
-        typer.echo(f"report written to {out}", err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("report written to {path}", path=out), err=True)
 
 
 def _write(path: Path, data: bytes) -> None:

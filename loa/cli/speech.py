@@ -76,5 +76,7 @@ def render(
     typer.echo(f"{path}  {duration:.1f} s  engine={engine}  {loudness}")
     if data["fallback"]:
         fallback = data["fallback"]
-        typer.echo(f"note: {fallback['wanted']} could not speak ({fallback['reason']}); "
-                   f"read by {fallback['used']} instead", err=True)
+        from loa.cli.lang import say
+
+        typer.echo(say("note: {wanted} could not speak ({reason}); read by {used} instead", wanted=fallback["wanted"],
+                       reason=fallback["reason"], used=fallback["used"]), err=True)

@@ -45,9 +45,12 @@ def user_list(ctx: typer.Context) -> None:
     if state.as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    for row in rows:
-        status = "disabled" if row["disabled"] else ("active" if row["password"] else "no password yet")
-        typer.echo(f"{row['name']}\t{row['role']}\t{' '.join(row['stations']) or 'all stations'}\t{status}")
+    from loa.cli.lang import say, word
+
+    for row in rows:  # roles and states in the reader's words (--json keeps the codes)
+        status = say("disabled") if row["disabled"] else say("active") if row["password"] else say("no password yet")
+        stations = " ".join(row["stations"]) or say("every station")
+        typer.echo(f"{row['name']}\t{word(row['role'])}\t{stations}\t{status}")
 
 
 def user_set(

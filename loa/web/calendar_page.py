@@ -55,7 +55,8 @@ def _calendar_context(request: Request, week: str, station: str, outlet: str, us
                                        station, csrf), lambda: _table(request, lang, {
                                            "grid": grid, "station": station, "outlet": outlet, "detail": detail,
                                            "can_plan": can_plan, "csrf": csrf, "one_day": one_day,
-                                           "moves": move_targets(grid) if can_plan and detail else {}}))
+                                           "moves": move_targets(session, grid, services.settings.zone)
+                                           if can_plan and detail else {}}))
     step = timedelta(days=1) if one_day else timedelta(days=7)
     shown = one_day or monday
     return {
@@ -81,23 +82,29 @@ def _calendar_refused(request: Request, user: User, error: LoaError) -> HTMLResp
     return refused(request, error, "calendar.html", context, aliases={"--to": "", "airing": "", "delivery": ""})
 
 
-def move_targets(grid) -> dict[int, list]:
-    """airing id → the programs of its row (same station and outlet, this week) that would take it:
-    the same rule ``move_airing`` applies, so the calendar never offers a move it then refuses."""
-    from scheduler.planning.editing import move_problem
+def move_targets(session, grid, zone) -> dict[int, list]:
+    """airing id → the programs of its row (same station and outlet, this week) that would take it, at a time
+    its piece may air: the same rule ``move_airing`` applies, so the calendar never offers a move it then
+    refuses."""
+    from scheduler.planning.editing import Airable, airable, move_problem
 
+    when = airable(session, {item.revision_id for row in grid.rows for day in row.days for p in day
+                             for item in p.items})
     targets: dict[int, list] = {}
     for row in grid.rows:
         programs = [p for day in row.days for p in day]
-        shape = [(p, p.length_s, p.total_s, {i.piece_id for i in p.items}) for p in programs]
+        shape = [(p, p.start_at.astimezone(zone).date(), {i.piece_id for i in p.items}) for p in programs]
         for source in programs:
             if source.state != "pending":
                 continue
             for item in source.items:
                 targets[item.airing_id] = [
-                    p for p, length, used, pieces in shape if p.delivery_id != source.delivery_id
-                    and move_problem(state=p.state, outlet=p.outlet, length_s=length, used_s=used, piece_ids=pieces,
-                                     piece_id=item.piece_id, seconds=item.seconds) is None]
+                    p for p, day, pieces in shape if p.delivery_id != source.delivery_id
+                    and move_problem(state=p.state, station=p.station_code, outlet=p.outlet, start_at=p.start_at,
+                                     end_at=p.end_at, day=day, length_s=p.length_s, used_s=p.total_s,
+                                     piece_ids=pieces, source=(source.station_code, source.outlet),
+                                     piece_id=item.piece_id, seconds=item.seconds,
+                                     when=when.get(item.revision_id, Airable())) is None]
     return targets
 
 
@@ -175,11 +182,12 @@ def move(request: Request, airing_id: int, form: Form,
          user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
     from scheduler.planning.editing import move_airing
 
-    now, target = request.app.state.services.now(), str(form.get("delivery") or "").strip()
+    services = request.app.state.services
+    now, zone, target = services.now(), services.settings.zone, str(form.get("delivery") or "").strip()
 
     def change(session: Any) -> None:
         if not target:
             raise InputError("choose the program to move it to", where="delivery")
-        move_airing(session, airing_id, delivery_id=target, actor=user, now=now)
+        move_airing(session, airing_id, delivery_id=target, actor=user, now=now, zone=zone)
 
     return _edit_airing(request, user, change)

@@ -11,15 +11,22 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from channels.portal.feed import ALL as ALL_DIR
-from channels.portal.feed import ITEMS_FILE, MEDIA_DIR, feed_dir, load_items, render_feeds
+from channels.portal.feed import (
+    FEED_IMAGE_WIDTH,
+    ITEMS_FILE,
+    MEDIA_DIR,
+    enclosure_url,
+    feed_dir,
+    load_items,
+    media_path,
+    render_feeds,
+)
 from channels.portal.feed_xml import Enclosure
 from loa.web.boards import _IMAGE, _IMAGE_TYPES
 from loa.web.view import public_base
 
 router = APIRouter(tags=["feeds"])
 ALL = "all"
-#: The width of the image a feed item carries (one of content.render.images.WIDTHS).
-FEED_IMAGE_WIDTH = 640
 
 #: (items.json, its inode/size/mtime, the base the links are built on) → (RSS, Atom): feeds are built again
 #: only when something was published or when asked through another address.
@@ -59,14 +66,13 @@ def _image(request: Request, directory: Path, base: str, item: dict[str, Any]) -
     """The item's image as a feed carries it: the 640-pixel rendition, at an address reachable from outside."""
     from PIL import Image
 
-    url, source = _image_url(item), directory / item["image"]
+    url, source = enclosure_url(base, item), directory / item["image"]
     if url is None or not source.is_file():
         return None
     path = _resized(request, source, FEED_IMAGE_WIDTH)
     with Image.open(path) as picture:
         width, height = picture.size
-    return Enclosure(f"{base}{url}?w={FEED_IMAGE_WIDTH}", path.stat().st_size, _IMAGE_TYPES[path.suffix[1:]],
-                     width, height)
+    return Enclosure(url, path.stat().st_size, _IMAGE_TYPES[path.suffix[1:]], width, height)
 
 
 def _feeds(request: Request, station: str) -> tuple[bytes, bytes]:
@@ -107,10 +113,8 @@ def atom(request: Request, station: str) -> Response:
 
 
 def _image_url(item: dict) -> str | None:
-    """Where the article page finds the item's image (stored as ``<station>/media/<name>`` by the feed);
-    ``?w=640`` and the like ask for a resized rendition."""
-    parts = (item.get("image") or "").split("/")
-    return f"/articles/media/{parts[0]}/{parts[2]}" if len(parts) == 3 and parts[1] == MEDIA_DIR else None
+    """Where the article page finds the item's image; ``?w=640`` and the like ask for a resized rendition."""
+    return media_path(item)
 
 
 @router.get("/articles/{guid}", response_class=HTMLResponse)

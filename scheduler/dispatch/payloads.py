@@ -184,10 +184,13 @@ class Payloads:
             return replace(payload, slides=tuple(
                 slide for revision in contents.revisions
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
-        return replace(payload, articles=tuple(
-            article_of(revision, names.get(revision.campaign or "", ""), self._image(revision),
-                       portal=station.portal is not None and "portal" in (revision.channels or ()))
-            for revision in contents.revisions))
+        articles = []
+        for revision in contents.revisions:
+            image = self._image(revision)
+            articles.append(article_of(revision, names.get(revision.campaign or "", ""), image,
+                                       portal=station.portal is not None and "portal" in (revision.channels or ()),
+                                       feed_image=self._feed_image(revision, image)))
+        return replace(payload, articles=tuple(articles))
 
     # --- the parts --------------------------------------------------------------------------------------
 
@@ -225,13 +228,30 @@ class Payloads:
         except NotFound as gone:  # the approved image was deleted from disk: refuse rather than push less
             raise Refusal(f"piece {revision.piece_id}: its approved image is missing: {gone}") from gone
 
+    def _feed_image(self, revision: Revision, image: Path | None) -> channels.Picture | None:
+        """``image`` as a feed encloses it: its rendition ``FEED_IMAGE_WIDTH`` pixels wide, made once (the one
+        loa's web app serves the feeds' readers)."""
+        if image is None or not revision.image_sha256:
+            return None
+        from PIL import Image
 
-def article_of(revision: Revision, campaign_name: str, image: Path | None, *, portal: bool = True) -> channels.Article:
+        from channels.portal.feed import FEED_IMAGE_WIDTH
+        from content.render.images import image_rendition
+
+        path = image_rendition(image, revision.image_sha256, FEED_IMAGE_WIDTH, self.render.renditions_dir)
+        with Image.open(path) as picture:
+            width, height = picture.size
+        return channels.Picture(path, width, height, "image/png" if path.suffix == ".png" else "image/jpeg")
+
+
+def article_of(revision: Revision, campaign_name: str, image: Path | None, *, portal: bool = True,
+               feed_image: channels.Picture | None = None) -> channels.Article:
     """What a portal, social or print outlet is handed of ``revision``: its sanitised article (``portal``: whether
-    it is also published on the station's portal, for a social post to link to)."""
+    it is also published on the station's portal, for a social post to link to; ``feed_image``: the image as
+    feeds enclose it)."""
     article = make_article(revision.body)
     return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
-                            image_path=image, slogan=revision.slogan, portal=portal)
+                            image_path=image, slogan=revision.slogan, portal=portal, feed_image=feed_image)
 
 
 def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from content import audit, scope
+from content.dates import format_moment
 from content.errors import InputError, NotFound, StateError
-from content.models import User
+from content.models import Revision, User
 from content.pieces import get_piece
+from scheduler.catalog import campaign_rules
 from scheduler.config import relays_seconds
-from scheduler.models import Airing, Delivery, DeliveryState, Slot
+from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Slot
 from scheduler.outlets import rules_of
+from scheduler.planning.calendar import CampaignRule, campaign_active
 from scheduler.planning.planner_types import Held
 
 
@@ -62,17 +67,61 @@ def _check_room(delivery: Delivery, seconds: float, piece: int) -> None:
                          id=delivery.id, used=used, length=length, seconds=seconds)
 
 
-def move_problem(*, state: str, outlet: str, length_s: float, used_s: float, piece_ids: Collection[int],
-                 piece_id: int, seconds: float) -> str | None:
-    """Why a program would refuse a piece moved into it, or None if it takes it: ``"sent"`` (no longer
-    pending), ``"already-there"``, ``"no-room"``. The calendar offers only programs where this is None."""
+@dataclass(frozen=True, slots=True)
+class Airable:
+    """When the piece an airing carries may air, from the revision planned there: its validity window and its
+    campaign's calendar (``rule`` None with a ``campaign``: the campaign is no longer configured, so never)."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    campaign: str | None = None
+    campaign_name: str = ""
+    rule: CampaignRule | None = None
+
+
+def airable(session: Session, revision_ids: Collection[int]) -> dict[int, Airable]:
+    """revision id → when its piece may air, in two queries (the calendar asks for a week's worth at once)."""
+    if not revision_ids:
+        return {}
+    rows = session.execute(select(Revision.id, Revision.valid_from, Revision.valid_until, Revision.campaign)
+                           .where(Revision.id.in_(sorted(set(revision_ids))))).all()
+    codes = {row.campaign for row in rows if row.campaign}
+    rules = campaign_rules(session, codes) if codes else {}
+    names = dict(session.execute(select(Campaign.code, Campaign.name).where(Campaign.code.in_(sorted(codes))))
+                 .all()) if codes else {}
+    return {row.id: Airable(row.valid_from, row.valid_until, row.campaign, names.get(row.campaign, ""),
+                            rules.get(row.campaign)) for row in rows}
+
+
+def move_problem(*, state: str, station: str, outlet: str, start_at: datetime, end_at: datetime, day: date,
+                 length_s: float, used_s: float, piece_ids: Collection[int], source: tuple[str, str],
+                 piece_id: int, seconds: float, when: Airable) -> str | None:
+    """Why a program (of ``station`` and ``outlet``, ``start_at``–``end_at`` on the local ``day``) would refuse
+    a piece moved into it from a program of ``source`` (station, outlet), or None if it takes it:
+    ``"sent"`` (no longer pending), ``"other-station"`` (a move stays on the station and outlet the piece was
+    planned for, so never reaches a station the piece does not target), ``"already-there"``, ``"campaign-off"``
+    (its campaign is not on that day), ``"not-valid"`` (outside the piece's validity), ``"no-room"``: what the
+    planner would hold a pin out for. ``move_airing`` refuses, and the calendar offers only programs where this
+    is None."""
     if state != DeliveryState.PENDING:
         return "sent"
+    if (station, outlet) != source:
+        return "other-station"
     if piece_id in piece_ids:
         return "already-there"
-    if rules_of(outlet).timed and used_s + seconds > length_s + 1e-9:
+    if when.campaign is not None and (when.rule is None or outlet not in when.rule.outlets
+                                      or not campaign_active(when.rule, day)):
+        return "campaign-off"
+    rules = rules_of(outlet)
+    if not rules.valid_in(when.valid_from, when.valid_until, start_at, end_at):
+        return "not-valid"
+    if rules.timed and used_s + seconds > length_s + 1e-9:
         return "no-room"
     return None
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
 
 
 def _subject(airing: Airing) -> str:
@@ -127,9 +176,10 @@ def remove_airing(session: Session, airing_id: int, *, actor: User, now: datetim
     session.flush()
 
 
-def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: User, now: datetime) -> None:
-    """Move an airing to another program of the same station and outlet, where it stays pinned;
-    the program it left will not get that piece back from a re-plan."""
+def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: User, now: datetime,
+                zone: ZoneInfo) -> None:
+    """Move an airing to another program of the same station and outlet, on a day (in ``zone``) and at a time
+    its piece may air, where it stays pinned; the program it left will not get that piece back from a re-plan."""
     airing = _airing(session, airing_id, actor)
     source = airing.delivery
     _open(source)
@@ -142,20 +192,37 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: Us
     if target.id == source.id:
         raise InputError("airing {airing} is already in program {id}", where="--to", airing=airing_id,
                          id=delivery_id)
-    if (target.station_id, target.outlet) != (source.station_id, source.outlet):
+    when = airable(session, [airing.revision_id]).get(airing.revision_id, Airable())
+    day = target.start_at.astimezone(zone).date()
+    problem = move_problem(state=target.state, station=target.station.code, outlet=target.outlet,
+                           start_at=target.start_at, end_at=target.end_at, day=day, length_s=room_s(target),
+                           used_s=sum(a.seconds for a in _live(target)),
+                           piece_ids={a.piece_id for a in _live(target)},
+                           source=(source.station.code, source.outlet), piece_id=airing.piece_id,
+                           seconds=airing.seconds, when=when)
+    if problem == "other-station":
         raise InputError("program {id} is on another station or outlet ({station} {outlet}); an airing moves only "
                          "between programs of {source_station} {source_outlet}", where="--to", id=delivery_id,
                          station=target.station.code, outlet=target.outlet, source_station=source.station.code,
                          source_outlet=source.outlet)
-    _open(target)
-    problem = move_problem(state=target.state, outlet=target.outlet,
-                           length_s=room_s(target),
-                           used_s=sum(a.seconds for a in _live(target)),
-                           piece_ids={a.piece_id for a in _live(target)}, piece_id=airing.piece_id,
-                           seconds=airing.seconds)
+    if problem == "sent":
+        _open(target)
     if problem == "already-there":
         raise InputError("piece {piece} is already in program {id}", where="--to", piece=airing.piece_id,
                          id=delivery_id)
+    if problem == "campaign-off":
+        raise InputError("piece {piece} cannot air on {day}: its campaign {campaign} is not on that day",
+                         where="--to", piece=airing.piece_id, day=f"{day:%d/%m/%Y}",
+                         campaign=when.campaign_name or when.campaign)
+    if problem == "not-valid" and when.valid_from is not None and when.valid_from > target.start_at:
+        raise InputError("piece {piece} cannot air at {start}: it is valid only from {valid_from}", where="--to",
+                         piece=airing.piece_id, start=_local(target.start_at, zone),
+                         valid_from=format_moment(when.valid_from, zone))
+    if problem == "not-valid":
+        raise InputError("piece {piece} cannot air at {start}: it is valid only until {valid_until}",
+                         where="--to", piece=airing.piece_id, start=_local(target.start_at, zone),
+                         valid_until=format_moment(when.valid_until, zone, end_of_day=True)
+                         if when.valid_until else "")
     if problem == "no-room":
         _check_room(target, airing.seconds, airing.piece_id)
 

@@ -42,3 +42,23 @@ def test_sending_to_an_unknown_centre_names_the_to_option(centre_tree):
     refused = centre_tree.cli("bulletin", "send", str(piece), "--to", "KHONGCO", user="bt-TINH", ok=False)
     assert refused.exit_code == 2
     assert "--to:" in refused.stderr and "KHONGCO" in refused.stderr
+
+
+def test_the_bulletin_commands_speak_vietnamese_unless_asked_for_english(centre_tree, monkeypatch):
+    """The inbox, a decision and a bulletin's status read in the reader's language (they used to be Vietnamese
+    whatever ``--lang`` said)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    cli = centre_tree.cli
+    bulletin = _sent_down(centre_tree)
+    inbox = cli("bulletin", "inbox", user="bt-HOABINH", lang=None).stdout
+    for words in ("Bản tin cấp trên (1)", "Số", "Tiêu đề", "Mức độ", "Từ trung tâm", "Gửi lúc", "Trạng thái",
+                  "Lịch cắt điện", "Thông thường", "đã nhận"):
+        assert words in inbox, (words, inbox)
+    english = cli("bulletin", "inbox", user="bt-HOABINH", lang="en").stdout
+    assert "Bulletins from above (1)" in english and "received" in english and "Bản tin" not in english
+    declined = cli("bulletin", "decline", str(bulletin), "--reason", "Đã phát tuần trước", user="bt-HOABINH",
+                   lang=None).stdout
+    assert declined == f"Đã từ chối bản tin {bulletin}.\n"
+    status = cli("bulletin", "status", str(bulletin), user="bt-TINH", lang="en").stdout
+    assert f"Bulletin {bulletin}: Lịch cắt điện (normal), sent by bt-TINH" in status and "by commune" in status
+    assert "theo xã" in cli("bulletin", "status", str(bulletin), user="bt-TINH", lang=None).stdout

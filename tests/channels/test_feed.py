@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from channels import Article, Delivery, PermanentError
-from channels.portal.feed import FeedPortal, feed_paths, item_guid, load_items
+from channels import Article, Delivery, PermanentError, Picture
+from channels.portal.feed import FeedPortal, enclosure_url, feed_paths, item_guid, load_items
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2025, 3, 14, 7, 0, tzinfo=VN)
@@ -192,6 +192,35 @@ def test_article_images_are_copied_beside_the_feed(tmp_path: Path) -> None:
 
     [item] = load_items(tmp_path, "_all")
     assert (tmp_path / item["image"]).read_bytes() == b"jpeg bytes"
+
+
+def test_the_feed_files_enclose_the_image_as_the_served_feeds_do(tmp_path: Path) -> None:
+    """rss.xml and atom.xml carry the image's 640-pixel rendition (as measured when published) at loa's address
+    for it, the one ``/feeds/*.rss`` gives (``enclosure_url``); with no absolute address configured, none."""
+    image, rendition = tmp_path / "anh.jpg", tmp_path / "anh-640.jpg"
+    image.write_bytes(b"jpeg bytes")
+    rendition.write_bytes(b"x" * 1234)
+    article = Article("co-anh", "Bài có ảnh", "<p>Ảnh</p>", "Ảnh", image_path=image,
+                      feed_image=Picture(rendition, 640, 427, "image/jpeg"))
+    portal(tmp_path).deliver(delivery("d-1", article))
+    [item] = load_items(tmp_path, "xa-an-binh")
+    name = item["image"].rsplit("/", 1)[1]
+    url = f"https://loa.example.vn/articles/media/xa-an-binh/{name}?w=640"
+    assert enclosure_url("https://loa.example.vn/", item) == url
+    for code in ("xa-an-binh", "_all"):
+        rss, atom = parsed(tmp_path, code)
+        assert not rss.bozo and not atom.bozo
+        [enclosure] = rss.entries[0].enclosures
+        assert (enclosure.href, enclosure.length, enclosure.type) == (url, "1234", "image/jpeg")
+        media = rss.entries[0].media_content[0]
+        assert (media["url"], media["width"], media["height"]) == (url, "640", "427")
+        [link] = atom.entries[0].enclosures
+        assert (link.href, link.length, link.type) == (url, "1234", "image/jpeg")
+
+    local = tmp_path / "local"
+    FeedPortal(FeedPortal.Options(type="feed", dir=local, link="/")).deliver(delivery("d-1", article))
+    rss, atom = parsed(local, "xa-an-binh")
+    assert rss.entries[0].enclosures == [] and atom.entries[0].enclosures == []
 
 
 def test_bad_requests_are_refused(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ KEYWORDS = {name: None for name in ("say", "LoaError", "InputError", "NotFound",
 
 #: Modules below the command line whose refusals it prints (``loa ingest``, ``loa feed``, ``loa audit``,
 #: ``loa report``, ``loa serve``, ``loa db copy``): their templates must read in Vietnamese too.
-CONVERTED = ("loa/clock.py", "loa/settings.py", "loa/serve.py", "loa/dbcopy.py", "loa/database.py",
+CONVERTED = ("content/dates.py", "loa/settings.py", "loa/serve.py", "loa/dbcopy.py", "loa/database.py",
              "content/ingest/files.py",
              "content/ingest/encodings.py", "content/ingest/fetch.py", "content/ingest/feeds.py",
              "content/ingest/polling.py", "content/media.py", "content/render/renditions.py",

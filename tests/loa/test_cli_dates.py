@@ -34,6 +34,8 @@ def test_piece_validity_takes_day_first_dates_and_times(cli):
     shown = cli.json("piece", "show", piece)
     # a day alone for --valid-until means the whole of that day, to the next local midnight
     assert (shown["valid_from"], shown["valid_until"]) == ("2026-12-01T06:30:00+07:00", "2027-01-01T00:00:00+07:00")
+    # printed as the web page and the forms write them (--json keeps ISO): a whole day is that day
+    assert "valid: 01/12/2026 06:30 → 31/12/2026  sha256:" in cli("piece", "show", piece).stdout
     cli("piece", "edit", piece, "--valid-from", "2026-12-02", user="bien-tap")
     assert cli.json("piece", "show", piece)["valid_from"] == "2026-12-02T00:00:00+07:00"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -13,8 +13,10 @@ from content.models import AuditEvent, Piece, Revision
 from content.pieces import PieceContent, add_piece, approve, submit
 from content.render.program import program_overhead_s
 from content.users import add_user, get_user
-from scheduler.models import Airing, Delivery, DeliveryState, Slot, Station
+from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Slot, Station
 from scheduler.planning.editing import move_airing, pin_airing, remove_airing
+
+from conftest import ZONE
 
 BODIES = [("Lịch tiêm chủng", "Trạm y tế xã tiêm chủng cho trẻ em vào sáng thứ Bảy."),
           ("Thu gom rác", "Xe thu gom rác đi qua các thôn vào chiều thứ Năm."),
@@ -102,7 +104,7 @@ def test_moved_airing_is_pinned_where_it_went_and_not_put_back_where_it_was(serv
     airing, piece = first[1][0][0], first[1][0][1]
     there = next(a for a, p, _, _ in second[1] if p == piece)
     edit(services, remove_airing, there)
-    edit(services, move_airing, airing, delivery_id=second[0])
+    edit(services, move_airing, airing, delivery_id=second[0], zone=services.settings.zone)
     services.plan(days=2)
     first_after, second_after = programs(services)[:2]
     assert piece not in live(first_after)
@@ -116,12 +118,12 @@ def test_refusals_say_why_and_change_nothing(services, planned) -> None:
     with pytest.raises(NotFound):
         edit(services, pin_airing, 999_999)
     with pytest.raises(NotFound):
-        edit(services, move_airing, airing, delivery_id="nope")
+        edit(services, move_airing, airing, delivery_id="nope", zone=services.settings.zone)
     with pytest.raises(InputError, match="already in program"):
-        edit(services, move_airing, airing, delivery_id=second[0])
+        edit(services, move_airing, airing, delivery_id=second[0], zone=services.settings.zone)
     other_station = programs(services, "99002")[1][0]
     with pytest.raises(InputError, match="another station or outlet"):
-        edit(services, move_airing, airing, delivery_id=other_station)
+        edit(services, move_airing, airing, delivery_id=other_station, zone=services.settings.zone)
     with unit_of_work(services.sessions) as session:
         session.execute(update(Delivery).where(Delivery.id == first[0]).values(state=DeliveryState.DELIVERED))
     for call in (lambda: edit(services, pin_airing, airing), lambda: edit(services, remove_airing, airing)):
@@ -129,6 +131,49 @@ def test_refusals_say_why_and_change_nothing(services, planned) -> None:
             call()
     assert programs(services)[0] == first
     assert audit_actions(services) == []
+
+
+def test_a_move_where_the_piece_may_not_air_is_refused_naming_why(cli, services, planned) -> None:
+    """Outside its validity or its campaign's days the piece would be held out at the next re-plan, and its slot
+    lost to the tombstone the move leaves: ``loa airing move`` refuses, saying why, and changes nothing (the
+    calendar does not offer such a program: the same rule, tests/loa/web/test_pages.py)."""
+    first, second = programs(services)[:2]  # Monday 17:00 and Tuesday 06:00
+    airing, piece = first[1][0][0], first[1][0][1]
+    edit(services, remove_airing, next(a for a, p, _, _ in second[1] if p == piece))  # room for it on Tuesday
+    before = programs(services)
+
+    def revision(**values) -> None:
+        with unit_of_work(services.sessions) as session:
+            revision_id = session.get(Airing, airing).revision_id
+            session.execute(update(Revision).where(Revision.id == revision_id).values(**values))
+
+    def move(lang: str | None = "en") -> str:
+        refused = cli("airing", "move", str(airing), "--to", second[0], now=services.now(), user="bien-tap",
+                      ok=False, lang=lang)
+        assert refused.exit_code == 2
+        return refused.stderr
+
+    revision(valid_until=datetime(2026, 11, 24, tzinfo=ZONE))  # valid until Monday 23/11 included
+    assert f"--to: piece {piece} cannot air at 24/11/2026 06:00: it is valid only until 23/11/2026" in move()
+    assert (f"--to: Bài số {piece} không phát được lúc 24/11/2026 06:00: bài chỉ có hiệu lực đến 23/11/2026"
+            in move(lang=None))
+    revision(valid_until=None, valid_from=datetime(2026, 11, 24, 7, 0, tzinfo=ZONE))
+    assert f"piece {piece} cannot air at 24/11/2026 06:00: it is valid only from 24/11/2026 07:00" in move()
+    revision(valid_from=None, campaign="guong-dien-hinh")
+    with unit_of_work(services.sessions) as session:  # the campaign runs on Monday only
+        session.execute(update(Campaign).where(Campaign.code == "guong-dien-hinh").values(
+            yearly=None, date_from=date(2026, 11, 23), date_to=date(2026, 11, 23), lead_days=0))
+    assert (f"piece {piece} cannot air on 24/11/2026: its campaign Gương điển hình trong học tập, khuyến học is "
+            "not on that day") in move()
+    assert (f"Bài số {piece} không phát được ngày 24/11/2026: chiến dịch “Gương điển hình trong học tập, khuyến "
+            "học” không diễn ra ngày đó") in move(lang=None)
+    assert programs(services) == before
+    assert [a for a, _ in audit_actions(services)] == ["airing.remove"]
+    with unit_of_work(services.sessions) as session:  # the campaign on through Tuesday: now it moves
+        session.execute(update(Campaign).where(Campaign.code == "guong-dien-hinh").values(
+            date_to=date(2026, 11, 24)))
+    edit(services, move_airing, airing, delivery_id=second[0], zone=services.settings.zone)
+    assert (airing, piece, True, False) in programs(services)[1][1]
 
 
 def test_restore_and_move_refuse_a_program_that_is_full(services, planned) -> None:
@@ -142,7 +187,7 @@ def test_restore_and_move_refuse_a_program_that_is_full(services, planned) -> No
         delivery = session.get(Delivery, second[0])
         delivery.end_at = delivery.start_at + timedelta(seconds=held + 1)
     with pytest.raises(InputError, match="no room"):
-        edit(services, move_airing, airing, delivery_id=second[0])
+        edit(services, move_airing, airing, delivery_id=second[0], zone=services.settings.zone)
     with pytest.raises(InputError, match="no room"):
         edit(services, remove_airing, there, removed=False)
 

@@ -135,7 +135,7 @@ def test_airing_edits_need_a_scope_covering_the_piece(services, people):
             with pytest.raises(NotAllowed, match="mọi xã"):
                 edit(session, shared, actor=ba, now=now)
         with pytest.raises(NotAllowed, match="99001"):  # and so is another station's program
-            move_airing(session, elsewhere, delivery_id="x", actor=ba, now=now)
+            move_airing(session, elsewhere, delivery_id="x", actor=ba, now=now, zone=ZONE)
     with unit_of_work(services.sessions) as session:
         assert session.get(Airing, mine).pinned
         assert not session.get(Airing, shared).pinned and not session.get(Airing, shared).removed

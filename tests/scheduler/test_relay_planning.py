@@ -123,6 +123,7 @@ def test_an_editor_cannot_move_a_piece_into_the_time_a_relay_takes(config_dir: P
             airing_id = airing.id
         with (pytest.raises(InputError, match=r"no room for piece .* holds 0 s of 5 s"),
               unit_of_work(services.sessions) as session):
-            move_airing(session, airing_id, delivery_id=morning, actor=get_user(session, "bien-tap"), now=MONDAY)
+            move_airing(session, airing_id, delivery_id=morning, actor=get_user(session, "bien-tap"), now=MONDAY,
+                        zone=ZONE)
     finally:
         services.close()

@@ -109,7 +109,8 @@ def test_pin_remove_and_move_name_their_station_outlet_and_day(services, people)
     with unit_of_work(services.sessions) as session:
         remove_airing(session, later, actor=_user(session, "bien-tap"), now=services.now())
     with unit_of_work(services.sessions) as session:
-        move_airing(session, airing, delivery_id=later_program, actor=_user(session, "bien-tap"), now=services.now())
+        move_airing(session, airing, delivery_id=later_program, actor=_user(session, "bien-tap"), now=services.now(),
+                    zone=zone)
 
     def scope(*starts) -> Scope:
         return Scope(frozenset({"99002"}), frozenset({"loudspeaker"}), min(s.astimezone(zone).date() for s in starts))

@@ -113,6 +113,20 @@ def test_a_csv_file_loads_one_draft_a_row_with_its_columns(desk, tmp_path):
         assert second.body == "Cắt điện từ 7 giờ đến 11 giờ, thôn Đông." and second.level == "priority"
 
 
+def test_a_csv_takes_dates_as_the_command_line_and_the_forms_do(desk, tmp_path):
+    """dd/mm/yyyy, dd/mm/yyyy HH:MM and ISO: the one parser (content.dates) reads every way loa takes a date."""
+    rows = ("title,body,valid_from,valid_until\n"
+            "Họp dân,Tối thứ Sáu họp dân.,24/11/2026,27/11/2026\n"
+            "Cắt điện,Cắt điện thôn Đông.,1/12/2026 06:30,2026-12-02T11:00\n")
+    result = load(desk, _write(tmp_path / "tin.csv", rows))
+    with unit_of_work(desk.sessions) as session:
+        first, second = (session.get(Piece, i).current_revision for i, _, _ in result.added)
+        assert first.valid_from.astimezone(ZONE).isoformat() == "2026-11-24T00:00:00+07:00"
+        assert first.valid_until.astimezone(ZONE).isoformat() == "2026-11-28T00:00:00+07:00"  # the whole 27th
+        assert second.valid_from.astimezone(ZONE).isoformat() == "2026-12-01T06:30:00+07:00"
+        assert second.valid_until.astimezone(ZONE).isoformat() == "2026-12-02T11:00:00+07:00"
+
+
 LEVELS_CSV = ("title,body,level\n"
               "Họp dân,Tối thứ Sáu họp dân.,\n"
               "Cắt điện,Cắt điện thôn Đông.,priority\n"
@@ -129,8 +143,8 @@ def test_a_csv_level_column_takes_the_names_or_the_vietnamese_ones(desk, tmp_pat
 
 @pytest.mark.parametrize(("content", "message"), [
     (CSV + "Tin lỗi,Nội dung,,,,,12,\n", "tin.csv:5: priority: priority must be between 1 and 9; got 12"),
-    (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:5: valid_from: 'ngày mai' is not a date (YYYY-MM-DD) or "
-                                                "an ISO-8601 time"),
+    (CSV + "Tin lỗi,Nội dung,,,ngày mai,,,\n", "tin.csv:5: valid_from: 'ngày mai' is not a date; write 31/12/2026 "
+                                                "or 2026-12-31"),
     (CSV + ",Nội dung không có tiêu đề,,,,,,\n", "tin.csv:5: title: the title is empty"),
     ("tieu_de,noi_dung\nA,B\n", "tin.csv:1: missing column 'title'; the columns are title, body, campaign, "
                                 "channels, valid_from, valid_until, priority, level, slogan (title and body required)"),

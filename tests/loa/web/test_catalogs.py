@@ -38,7 +38,8 @@ def test_catalogs_compile_at_run_time_and_dates_are_day_first():
 
 #: The modules whose refusals reach the web app's forms and pages (and ``loa alert``, which speaks Vietnamese):
 #: their messages must read in Vietnamese.
-ERROR_SOURCES = ("content/pieces.py", "content/users.py", "content/accounts.py", "scheduler/planning/editing.py",
+ERROR_SOURCES = ("content/pieces.py", "content/dates.py", "content/users.py", "content/accounts.py",
+                 "scheduler/planning/editing.py",
                  "scheduler/dispatch/outbox.py", "scheduler/emergencies/service.py", "loa/web", "content/ingest/cap.py",
                  "content/ingest/cap_signature.py", "content/ingest/fetch.py", "content/ingest/feeds.py",
                  "content/ingest/polling.py", "content/media.py", "content/render/renditions.py",

@@ -90,3 +90,22 @@ def test_the_article_page_shows_the_resized_image(web):
     assert src.endswith("?w=640")
     assert Image.open(io.BytesIO(reader.get(src).content)).size == (640, 427)
     assert reader.get(src.replace("w=640", "w=500")).status_code == 404  # only the sizes pages use
+
+
+def test_the_feed_files_on_disk_enclose_the_same_image_under_the_configured_link(web):
+    """A portal that serves rss.xml/atom.xml straight from the folder gives its readers the image too: the same
+    640-pixel rendition, as long, under the link configured for the feed (its default: loa's own address)."""
+    from channels.portal.feed import feed_paths
+
+    _published_with_image(web)
+    options = next(s.portal for s in web.services.settings.stations if s.code == "99001")
+    for served_at, code in (("/feeds/99001.rss", "99001"), ("/feeds/all.rss", "_all")):
+        served = next(e for e in feedparser.parse(web.client().get(served_at).content).entries
+                      if e.title == TITLE).enclosures[0]
+        for path in feed_paths(options.dir, code):
+            feed = feedparser.parse(path.read_bytes())
+            assert not feed.bozo, (path, feed.get("bozo_exception"))
+            [image] = next(e for e in feed.entries if e.title == TITLE).enclosures
+            split = urlsplit(served.href)
+            assert image.href == f"{options.link.rstrip('/')}{split.path}?{split.query}", path
+            assert (image.length, image.type) == (served.length, "image/jpeg")

@@ -1,7 +1,7 @@
-"""Every page at a phone's 360×740 and a desk's 1366×768 in Debian's Chromium, as an editor, an approver and
-the anonymous: nothing scrolls sideways, the main buttons are on screen, no console errors; an approver's
-Today stays short; the page links fold into a menu on a phone; the calendar's week and day; images are resized
-renditions; /docs works with the internet cut off.
+"""Every page at a phone's 360×740 and a desk's 1366×768 in Debian's Chromium, as an editor, an approver, an admin
+(the account pages) and the anonymous (the login and a reset link's page): nothing scrolls sideways, the main
+buttons are on screen, no console errors; an approver's Today stays short; the page links fold into a menu on a
+phone; the calendar's week and day; images are resized renditions; /docs works with the internet cut off.
 The demo stations here also post to Facebook, Zalo and Viber and print a weekly bulletin, so the piece page shows
 its social cards and printed first pages, and the reports page its social and print columns.
 Screenshots land in test-output/browser/layout/."""
@@ -94,8 +94,23 @@ def _pages(w: dict, role: str) -> list[str]:
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
              "/calendar?day=2026-11-24", "/calendar?day=2026-11-24&station=99001",
              "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account", "/devices",
-             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies"]
+             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies",
+             "/bulletins"]
     return pages + ([f"/pieces/{w['sent_back']}"] if role == "lan" else [])
+
+
+def _admin_pages(web) -> list[str]:
+    """What an admin has beyond the pages every role has: the accounts and one account (with its reset link)."""
+    return ["/", "/users", f"/users/{web.ids['lan']}", "/bulletins", "/account"]
+
+
+def _reset_link(web) -> str:
+    """A fresh one-time link for lan to choose a password: the page a new user opens first."""
+    from content.accounts import create_reset
+
+    with unit_of_work(web.services.sessions) as session:
+        lan = session.get(User, web.ids["lan"])
+        return f"/reset/{create_reset(session, lan, actor='quan-tri', now=web.services.now())}"
 
 
 def _log_in(page: Page, base: str, name: str) -> None:
@@ -122,20 +137,27 @@ def _check(page: Page, width: int, where: str) -> None:
 
 def test_every_page_fits_a_phone_and_a_desk_for_each_role(web, server):
     w = _world(web)
+    reset = _reset_link(web)
     OUT.mkdir(parents=True, exist_ok=True)
     with chromium() as browser:
         for label, (width, height) in SIZES.items():
             anonymous = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN").new_page()
-            anonymous.goto(f"{server}/login")
-            _check(anonymous, width, f"{label} /login")
-            anonymous.screenshot(path=str(OUT / f"{label}-login.png"), full_page=True)
-            for role in ("lan", "hung"):
+            errors: list[str] = []
+            anonymous.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            anonymous.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            for name, path in (("login", "/login"), ("reset", reset)):  # opening the link does not use it up
+                response = anonymous.goto(f"{server}{path}")
+                assert response is not None and response.status == 200, (path, response and response.status)
+                _check(anonymous, width, f"{label} {name}")
+                anonymous.screenshot(path=str(OUT / f"{label}-{name}.png"), full_page=True)
+            assert not errors, f"{label} anonymous: console errors {errors}"
+            for role in ("lan", "hung", "quan-tri"):
                 page = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN").new_page()
                 errors: list[str] = []
                 page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 _log_in(page, server, role)
-                for n, path in enumerate(_pages(w, role)):
+                for n, path in enumerate(_admin_pages(web) if role == "quan-tri" else _pages(w, role)):
                     response = page.goto(f"{server}{path}")
                     assert response is not None and response.status == 200, (path, response and response.status)
                     _check(page, width, f"{label} {role} {path}")

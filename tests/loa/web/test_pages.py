@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from content.db import unit_of_work
-from content.models import AuditEvent, Piece
+from content.models import AuditEvent, Piece, Revision
 from scheduler.models import Airing, Delivery
 
 from servers.web import csrf_of, seen_of
@@ -144,7 +144,7 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
     assert _post(lan, f"/calendar/airings/{airing}/restore", {}, page=week).status_code == 303
     assert f'data-airing="{airing}"' in lan.get(week).text
     # the move offers only programs that take the piece: here the piece is in every program of the row
-    assert "Tuần này không còn chương trình nào khác có chỗ" in lan.get(week).text
+    assert "Tuần này không còn chương trình nào khác nhận được bài này" in lan.get(week).text
     with unit_of_work(web.services.sessions) as session:
         source = session.get(Airing, airing).delivery
         second = session.scalar(select(Airing).join(Delivery).where(
@@ -174,6 +174,34 @@ def test_pin_remove_restore_and_move_from_the_calendar_menu_and_refusals_in_viet
     assert response.status_code == 409 and "chưa gửi đi" in response.text
     with unit_of_work(web.services.sessions) as session:
         assert session.get(Airing, other_id).delivery_id != target
+
+
+def test_the_calendar_offers_no_move_to_a_day_the_piece_may_not_air_and_refuses_one_in_vietnamese(web):
+    """Moves are offered only where the piece may air: not after its validity ends. The same rule refuses
+    such a move (``scheduler.planning.editing.move_problem``), as ``loa airing move`` does."""
+    piece, airing, _, station = _planned(web)
+    until = datetime(2026, 11, 25, tzinfo=web.services.settings.zone)  # valid until 24/11 included
+    with unit_of_work(web.services.sessions) as session:
+        source = session.get(Airing, airing)
+        session.execute(update(Revision).where(Revision.id == source.revision_id).values(valid_until=until))
+        others = session.execute(select(Airing.id, Delivery.id, Delivery.start_at).join(Delivery).where(
+            Airing.piece_id == piece, Airing.removed.is_(False), Airing.delivery_id != source.delivery_id,
+            Delivery.station_id == source.delivery.station_id, Delivery.outlet == source.delivery.outlet)).all()
+    lan = web.client("lan")
+    week = f"/calendar?week=2026-11-23&station={station}"
+    for other, *_ in others:  # every other program of the row is free for the piece
+        assert _post(lan, f"/calendar/airings/{other}/remove", {}, page=week).status_code == 303
+    valid = {program for _, program, start in others if start < until}
+    late = {program for _, program, start in others if start >= until}
+    assert valid and late
+    menu = re.search(rf'data-airing="{airing}".*?</details>', lan.get(week).text, re.S)[0]
+    assert set(re.findall(r'<option value="([^"]+)"', menu)) == valid
+    response = _post(lan, f"/calendar/airings/{airing}/move", {"delivery": sorted(late)[0]}, page=week)
+    assert response.status_code == 400
+    said = re.search(r'<p class="error" role="alert" id="form-error">(.*?)</p>', response.text)[1]
+    assert f"Bài số {piece} không phát được lúc" in said and "bài chỉ có hiệu lực đến 24/11/2026" in said
+    with unit_of_work(web.services.sessions) as session:
+        assert session.get(Airing, airing).delivery_id not in late
 
 
 def test_the_day_view_holds_the_days_programs_as_blocks_with_the_weeks_actions(web):
@@ -293,6 +321,9 @@ def test_api_tokens_are_shown_once_and_can_be_revoked(web):
     api = web.client()
     assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     token_id = page.split("/account/tokens/", 1)[1].split("/", 1)[0]
+    # revoking asks first (static/loa.js asks the question of a form's data-confirm before it is sent)
+    assert (f'action="/account/tokens/{token_id}/revoke" class="inline" data-confirm="Thu hồi mã “cổng tỉnh”? Hệ '
+            'thống đang dùng mã này sẽ không kết nối được với loa nữa."') in page
     assert _post(client, f"/account/tokens/{token_id}/revoke", {}).status_code == 303
     assert api.get("/api/pieces", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
