@@ -31,7 +31,9 @@ class Loudness:
 
 def _as_float(samples: np.ndarray) -> np.ndarray:
     """int16 (frames, channels) as float64 in −1…1."""
-    return samples.astype(np.float64) / 32768.0
+    signal = samples.astype(np.float64)
+    signal *= 1 / 32768.0  # in place: a program is a few hundred MB of float64
+    return signal
 
 
 @functools.cache
@@ -133,10 +135,11 @@ def _block_energies(weighted: list[np.ndarray], rate: int, gain: np.ndarray | No
 
 
 def _step_squares(weighted: list[np.ndarray]) -> np.ndarray:
-    """Each frame's squared K-weighted value, summed over the channels (what gating blocks add up)."""
-    total = np.zeros(weighted[0].shape[0])
-    for channel in weighted:
-        total += channel * channel
+    """Each frame's squared K-weighted value, summed over the channels (what gating blocks add up). Squares the
+    channels in place: they are not needed afterwards."""
+    total = np.square(weighted[0], out=weighted[0])
+    for channel in weighted[1:]:
+        total += np.square(channel, out=channel)
     return total
 
 
