@@ -186,7 +186,7 @@ class Payloads:
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
         return replace(payload, articles=tuple(
             article_of(revision, names.get(revision.campaign or "", ""), self._image(revision),
-                       portal=station.portal is not None and "portal" in (revision.channels or ()))
+                       portal=on_portal(station, revision))
             for revision in contents.revisions))
 
     # --- the parts --------------------------------------------------------------------------------------
@@ -234,6 +234,12 @@ def article_of(revision: Revision, campaign_name: str, image: Path | None, *, po
                             image_path=image, slogan=revision.slogan, portal=portal)
 
 
+def on_portal(station: StationSpec, revision: Revision) -> bool:
+    """Whether ``revision`` is also published on ``station``'s portal (the station has one and the revision's
+    channels name it): a social post links to the portal article only then."""
+    return station.portal is not None and "portal" in (revision.channels or ())
+
+
 def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:
     """The live programs of a slot as the channel items of a program of ``clips`` pieces, each at its place."""
     def position(relay: RelaySpec) -> int:
@@ -243,8 +249,12 @@ def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream
     return tuple(channels.Stream(relay.url, relay.name, float(relay.length_s), position(relay)) for relay in relays)
 
 
-def _ref(revision: Revision) -> str:
+def ref_of(revision: Revision) -> str:
+    """The ref of ``revision``'s article, clips and slides in a payload: ``piece-12-r2``."""
     return f"piece-{revision.piece_id}-r{revision.number}"
+
+
+_ref = ref_of
 
 
 _REF = re.compile(r"^piece-(\d+)-r\d+")
