@@ -21,6 +21,11 @@ def uncomment_examples(config_dir: Path) -> None:
     for name, lines in (("Xã Tân Lập", [facebook, printed]), ("Xã Hòa Bình", [zalo]), ("Xã Phú Xuân", [viber])):
         text = text.replace(f'name = "{name}"\n', f'name = "{name}"\n' + "".join(f"{line}\n" for line in lines), 1)
     stations.write_text(text, "utf-8")
+    uncomment_slots(config_dir)
+
+
+def uncomment_slots(config_dir: Path) -> None:
+    """Add the commented slots of schedule.toml: a social slot on weekdays at 09:00, a print slot on Fridays."""
     schedule = config_dir / "schedule.toml"
     lines = schedule.read_text("utf-8").splitlines()
     start = lines.index("# [[slot]]")
