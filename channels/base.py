@@ -94,6 +94,9 @@ class Article:
     #: The piece goes to a portal too (the station has one and the piece's channels name it): a social post
     #: links to its article only then.
     portal: bool = True
+    #: The address of the piece's article on the station's portal, when the portal already published it and its
+    #: push recorded one (a WordPress post's ``link``): a social post links there rather than to its template's.
+    portal_url: str | None = None
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,
