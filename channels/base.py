@@ -106,6 +106,9 @@ class Article:
     portal: bool = True
     #: ``image_path`` as feeds enclose it (``channels.portal.feed.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
     feed_image: Picture | None = None
+    #: The address of the piece's article on the station's portal, when the portal already published it and its
+    #: push recorded one (a WordPress post's ``link``): a social post links there rather than to its template's.
+    portal_url: str | None = None
 
 
 #: The three levels of a bulletin (Circular 39/2020/TT-BTTTT): normal pieces are planned as usual,

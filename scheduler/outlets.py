@@ -95,6 +95,9 @@ class OutletRules:
     #: A push of a program may be cut by an emergency, its remaining pieces recorded as interrupted
     #: (``scheduler.dispatch.interruptions``).
     interruptible: bool = False
+    #: A post links to the piece's article on the station's portal at the address the portal's own push recorded
+    #: (a WordPress post's link, kept in that delivery's receipt), when the portal published it before this push.
+    links_portal: bool = False
 
     @property
     def timed(self) -> bool:
@@ -145,7 +148,8 @@ RULES: Mapping[Outlet, OutletRules] = {
                                alert_end=True),
     # Like a portal: one post per piece per station, published at a slot time, late while the piece is valid.
     Outlet.SOCIAL: OutletRules(Outlet.SOCIAL, Form.ARTICLES, once_per_station=True,
-                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("posts", None)),
+                               lateness=Lateness.UNTIL_EXPIRY, withdrawable=True, tally=("posts", None),
+                               links_portal=True),
     # Like a portal, each piece once per commune; an edition not made on its day may still go out that day.
     # A weekly printed bulletin cannot warn anyone in time: no emergencies (its adapter answers so if sent one).
     Outlet.PRINT: OutletRules(Outlet.PRINT, Form.ARTICLES, once_per_station=True,

@@ -119,10 +119,15 @@ def short_form(article: Article, *, limit: int, link: str | None = None, tags: I
 
 
 def link_for(template: str | None, article: Article) -> str | None:
-    """The portal article's address made from the outlet's ``link_template``: ``{guid}`` is the piece's page on
-    loa's feed portal (``<link>/articles/<guid>``), ``{ref}`` its revision (``piece-12-r2``). None when there is
-    no template or the piece goes to no portal (there is no article to lead to)."""
-    if not template or not article.portal:
+    """The portal article's address: the one its portal's push recorded (``Article.portal_url``, a WordPress
+    post's), else made from the outlet's ``link_template``: ``{guid}`` is the piece's page on loa's feed portal
+    (``<link>/articles/<guid>``), ``{ref}`` its revision (``piece-12-r2``). None when the piece goes to no portal
+    (there is no article to lead to), or neither is known."""
+    if not article.portal:
+        return None
+    if article.portal_url:
+        return article.portal_url
+    if not template:
         return None
     return template.format(ref=article.ref, guid=item_guid(ALL, article.ref))
 

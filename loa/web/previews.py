@@ -1,4 +1,5 @@
-"""Previews before anything goes out: a piece's speech, a program's audio, board slides, the portal article."""
+"""Previews before anything goes out: a piece's speech, a program's audio, board slides, the portal article, and a
+social or print program's posts and printed first pages."""
 
 from __future__ import annotations
 
@@ -97,13 +98,52 @@ def revision_preview(request: Request, revision_id: int, user: User = Depends(cu
 
 @router.get("/previews/program/{delivery_id}", response_class=HTMLResponse)
 def program_preview(request: Request, delivery_id: str, user: User = Depends(current_user)) -> HTMLResponse:
-    """A program's items in order, each with its audio, and the total against the slot."""
+    """A program's items in order, each with its audio, and the total against the slot; a social program's posts
+    as phone-sized cards and a print program's first pages, as their outlets make them."""
     from loa.web.deliveries import _find
+    from scheduler.dispatch.payloads import Refusal
+    from scheduler.views.outlet_previews import program_output, program_pages, program_posts
     from scheduler.views.schedule import upcoming
 
+    settings = request.app.state.services.settings
+    made: dict[str, object] = {}
     with request.app.state.reads.session() as session:
         delivery, station = _find(session, user, delivery_id)
         program = next(p for p in upcoming(session, start=delivery.start_at, end=delivery.end_at,
                                            station=station.code, outlet=delivery.outlet)
                        if p.delivery_id == delivery_id)
-    return render(request, "program.html", {"program": program})
+        if delivery.outlet in ("social", "print") and program.items:
+            try:
+                output = program_output(session, delivery, settings.stations, render=settings.render,
+                                        zone=settings.zone)
+                made = ({"social_posts": program_posts(output)} if delivery.outlet == "social"
+                        else {"print_pages": program_pages(output)})
+            except Refusal as refusal:  # what the dispatcher would refuse too, said instead of the preview
+                made = {"unmade": str(refusal)}
+    return render(request, "program.html", {"program": program, **made})
+
+
+@router.get("/previews/program/{delivery_id}/{what}.png")
+def program_print_page(request: Request, delivery_id: str, what: str,
+                       user: User = Depends(current_user)) -> FileResponse:
+    """The first page of a print program's bulletin (``bulletin``) or slogan posters (``poster``), as PNG; drawn
+    once per content (the page's address carries its key, so browsers keep it)."""
+    from loa.web.deliveries import _find
+    from scheduler.dispatch.payloads import Refusal
+    from scheduler.views.outlet_previews import program_output, program_page_png
+
+    settings = request.app.state.services.settings
+    with request.app.state.reads.session() as session:
+        delivery, _station = _find(session, user, delivery_id)
+        output = None
+        if delivery.outlet == "print":
+            try:
+                output = program_output(session, delivery, settings.stations, render=settings.render,
+                                        zone=settings.zone)
+            except Refusal:  # its station has no print outlet any more, or an image is gone: the page says which
+                output = None
+    # Drawn (the first time) with no session open: fpdf2 and PDFium take a moment.
+    path = None if output is None else program_page_png(output, what, settings.render.renditions_dir)
+    if path is None:
+        raise NotFound("program {id} makes no printed {what}", id=delivery_id, what=what)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

@@ -33,8 +33,8 @@ from content.render.renditions import find_speech, render_speech
 from content.render.slides import make_slides
 from scheduler.config import RelaySpec, StationSpec
 from scheduler.dispatch.batch import Batch
-from scheduler.models import Delivery
-from scheduler.outlets import RULES, Form, SlideProfile, rules_of
+from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.outlets import RULES, Form, Outlet, SlideProfile, rules_of
 from scheduler.planning.succession import predecessors
 
 log = logging.getLogger(__name__)
@@ -184,11 +184,13 @@ class Payloads:
             return replace(payload, slides=tuple(
                 slide for revision in contents.revisions
                 for slide in self._slides(revision, names.get(revision.campaign or "", ""), chars, seconds)))
+        addresses = portal_addresses(batch.session, delivery.station_id, contents.revisions) \
+            if rules_of(delivery.outlet).links_portal else {}
         articles = []
         for revision in contents.revisions:
             image = self._image(revision)
             articles.append(article_of(revision, names.get(revision.campaign or "", ""), image,
-                                       portal=station.portal is not None and "portal" in (revision.channels or ()),
+                                       portal=on_portal(station, revision), portal_url=addresses.get(ref_of(revision)),
                                        feed_image=self._feed_image(revision, image)))
         return replace(payload, articles=tuple(articles))
 
@@ -245,13 +247,47 @@ class Payloads:
 
 
 def article_of(revision: Revision, campaign_name: str, image: Path | None, *, portal: bool = True,
-               feed_image: channels.Picture | None = None) -> channels.Article:
+               portal_url: str | None = None, feed_image: channels.Picture | None = None) -> channels.Article:
     """What a portal, social or print outlet is handed of ``revision``: its sanitised article (``portal``: whether
-    it is also published on the station's portal, for a social post to link to; ``feed_image``: the image as
-    feeds enclose it)."""
+    it is also published on the station's portal, for a social post to link to; ``portal_url``: that article's
+    address, when the portal's push recorded it; ``feed_image``: the image as feeds enclose it)."""
     article = make_article(revision.body)
     return channels.Article(_ref(revision), revision.title, article.html, article.summary, campaign_name,
-                            image_path=image, slogan=revision.slogan, portal=portal, feed_image=feed_image)
+                            image_path=image, slogan=revision.slogan, portal=portal,
+                            portal_url=portal_url if portal else None, feed_image=feed_image)
+
+
+def portal_addresses(session: Session, station_id: int, revisions: Sequence[Revision]) -> dict[str, str]:
+    """The address each of ``revisions`` has on the station's portal, by article ref, as the receipt of the portal
+    delivery that published it recorded (``details.posts[]``: a WordPress post's ``ref`` and ``link``); the latest
+    standing push wins. A revision the portal has not published yet (its slot comes later, or its push is still
+    failing) has none: the post then takes its outlet's ``link_template``, since a WordPress post's address is
+    only known once WordPress has answered (its slug comes from the portal delivery's id, which a re-plan may
+    change before it goes out)."""
+    if not revisions:
+        return {}
+    rows = session.execute(
+        select(Delivery.id, Delivery.receipt).join(Airing, Airing.delivery_id == Delivery.id)
+        .where(Airing.revision_id.in_([revision.id for revision in revisions]), Airing.removed.is_(False),
+               Delivery.station_id == station_id, Delivery.outlet == str(Outlet.PORTAL),
+               Delivery.state == DeliveryState.DELIVERED, Delivery.withdraws.is_(None),
+               Delivery.superseded_at.is_(None), Delivery.receipt.is_not(None))
+        .order_by(Delivery.delivered_at, Delivery.id))
+    receipts = dict(rows.all())  # one per delivery (it holds several of the pieces), in the order they went out
+    refs = {ref_of(revision) for revision in revisions}
+    found: dict[str, str] = {}
+    for receipt in receipts.values():
+        for post in ((receipt or {}).get("details") or {}).get("posts") or ():
+            ref, link = post.get("ref"), post.get("link")
+            if ref in refs and isinstance(link, str) and link.startswith(("http://", "https://")):
+                found[ref] = link
+    return found
+
+
+def on_portal(station: StationSpec, revision: Revision) -> bool:
+    """Whether ``revision`` is also published on ``station``'s portal (the station has one and the revision's
+    channels name it): a social post links to the portal article only then."""
+    return station.portal is not None and "portal" in (revision.channels or ())
 
 
 def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream, ...]:
@@ -263,8 +299,12 @@ def streams_of(relays: Sequence[RelaySpec], clips: int) -> tuple[channels.Stream
     return tuple(channels.Stream(relay.url, relay.name, float(relay.length_s), position(relay)) for relay in relays)
 
 
-def _ref(revision: Revision) -> str:
+def ref_of(revision: Revision) -> str:
+    """The ref of ``revision``'s article, clips and slides in a payload: ``piece-12-r2``."""
     return f"piece-{revision.piece_id}-r{revision.number}"
+
+
+_ref = ref_of
 
 
 _REF = re.compile(r"^piece-(\d+)-r\d+")

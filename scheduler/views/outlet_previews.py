@@ -1,5 +1,5 @@
-"""What a revision becomes on the social and print outlets of its stations, made by those outlets' own adapters:
-each platform's post, and the first page of a one-piece bulletin (or poster) as a PNG cached by its content."""
+"""What a revision, or a planned social or print program, becomes on those outlets, made by the outlets' own
+adapters: each platform's post, and the first page of the bulletin (or poster) as a PNG cached by its content."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,10 +18,13 @@ import channels
 from channels import snapshot
 from channels.social.common import Post, marker
 from content import scope
+from content.config import RenderSettings
 from content.errors import ConfigError
 from content.models import Revision
 from scheduler.config import StationSpec
-from scheduler.dispatch.payloads import article_of
+from scheduler.dispatch.batch import Batch
+from scheduler.dispatch.payloads import Contents, Payloads, Refusal, article_of, on_portal, ref_of
+from scheduler.models import Delivery
 
 #: How wide the first page is drawn: twice a 360 px card, sharp on a phone's screen.
 PAGE_WIDTH = 720
@@ -38,6 +41,7 @@ class SocialPreview:
     kind: str  # "facebook", "zalo" or "viber"
     station: str  # the commune's name
     post: Post
+    revision_id: int  # whose image the card shows
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,8 @@ def social_posts(revision: Revision, stations: Sequence[StationSpec], campaign_n
             continue
         channel = channels.open_channel(f"social.{kind}", options)
         try:
-            on_portal = station.portal is not None and "portal" in revision.channels  # else the post has no link
-            previews[kind] = SocialPreview(kind, station.name, channel.compose(replace(article, portal=on_portal), tag))
+            post = channel.compose(replace(article, portal=on_portal(station, revision)), tag)  # no portal: no link
+            previews[kind] = SocialPreview(kind, station.name, post, revision.id)
         finally:
             channel.close()
     return list(previews.values())
@@ -93,12 +97,21 @@ def _editions(revision: Revision, stations: Sequence[StationSpec], campaign_name
     delivery = channels.Delivery(id=PREVIEW_ID, station_code=station.code, station_name=station.name,
                                  outlet="print", start_at=monday, end_at=monday + timedelta(days=7),
                                  articles=(article_of(revision, campaign_name, None),))
-    edition = replace(channel.edition(delivery), made_at=None)
+    return station, _made(channel, delivery, dated=False)
+
+
+def _made(channel: Any, delivery: channels.Delivery, *, dated: bool = True) -> dict[str, Any]:
+    """What a print ``channel`` makes of ``delivery``: ``{"bulletin": edition}``, plus ``"poster"`` when some of
+    its pieces are slogans; with ``dated`` False the edition carries no date of making (a piece's preview is
+    the same page all week)."""
+    edition = channel.edition(delivery)
+    if not dated:
+        edition = replace(edition, made_at=None)
     made = {"bulletin": edition}
     slogans = channel.slogans(edition)
     if slogans.pieces:
         made["poster"] = slogans
-    return station, made
+    return made
 
 
 def print_previews(revision: Revision, stations: Sequence[StationSpec], campaign_name: str, *, now: datetime,
@@ -116,14 +129,18 @@ def print_page_png(revision: Revision, stations: Sequence[StationSpec], campaign
                    now: datetime, zone: ZoneInfo, cache_dir: Path) -> Path | None:
     """The PNG of the first page of the ``what`` :func:`print_previews` lists, drawn once and kept under
     ``cache_dir/print`` by its content; None when the revision has no such page."""
+    found = _editions(revision, stations, campaign_name, now=now, zone=zone)
+    if found is None or what not in found[1]:
+        return None
+    return _drawn(what, found[1][what], cache_dir)
+
+
+def _drawn(what: str, edition: Any, cache_dir: Path) -> Path:
+    """The PNG of the first page of ``edition`` (a bulletin, or the ``poster`` sheet), drawn the first time."""
     from channels.print import layout
     from channels.print.poster import render_posters
     from channels.print.preview import first_page_png
 
-    found = _editions(revision, stations, campaign_name, now=now, zone=zone)
-    if found is None or what not in found[1]:
-        return None
-    edition = found[1][what]
     key = _key(what, edition)
     path = cache_dir / "print" / key[:2] / f"{key}.png"
     if path.is_file():
@@ -146,3 +163,71 @@ def _key(what: str, edition: Any) -> str:
     document = json.dumps({"what": what, "drawing": DRAWING, "width": PAGE_WIDTH, "edition": snapshot.dump(edition)},
                           sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+# --- a planned program of a social or print outlet (the calendar's preview) ------------------------------------
+
+@dataclass(frozen=True)
+class ProgramOutput:
+    """What a social or print program pushes: ``station`` (its settings), ``payload`` (the channel delivery) and
+    the revision id of each article ref in it (the cards show the revision's image)."""
+
+    station: StationSpec
+    payload: channels.Delivery
+    revisions: Mapping[str, int]
+
+
+def program_output(session: Any, delivery: Delivery, stations: Sequence[StationSpec], *, render: RenderSettings,
+                   zone: ZoneInfo) -> ProgramOutput:
+    """The payload of a social or print ``delivery``: the one stored at its first push when it was pushed (what
+    went out), else the one the dispatcher's payload builder makes now of its planned pieces (the plan: nothing is
+    checked against the clock). Refusal when its station left stations.toml or an approved image is missing."""
+    by_code = {s.code: s for s in stations}
+    station = by_code.get(delivery.station.code)
+    if station is None or station.outlet(delivery.outlet) is None:
+        raise Refusal(f"station {delivery.station.code} has no {delivery.outlet} outlet in stations.toml any more")
+    batch = Batch(session)
+    revisions = tuple(batch.revision(a.revision_id) for a in delivery.airings if not a.removed)
+    refs = {ref_of(revision): revision.id for revision in revisions}
+    if delivery.payload is not None:
+        return ProgramOutput(station, snapshot.load(delivery.payload["delivery"]), refs)
+    payloads = Payloads(stations=by_code, render=render, zone=zone)
+    payload = payloads.build(batch, delivery, Contents(station, revisions, ()))
+    return ProgramOutput(station, payload, refs)
+
+
+def program_posts(output: ProgramOutput) -> list[SocialPreview]:
+    """Each article of a social program as its outlet's adapter posts it, marker included."""
+    options = output.station.outlet("social")
+    kind = str(options.type)
+    channel = channels.open_channel(f"social.{kind}", options)
+    try:
+        return [SocialPreview(kind, output.station.name,
+                              channel.compose(article, marker(output.payload.id, article.ref)),
+                              output.revisions.get(article.ref, 0))
+                for article in output.payload.articles]
+    finally:
+        channel.close()
+
+
+def _program_made(output: ProgramOutput) -> dict[str, Any]:
+    options = output.station.outlet("print")
+    channel = channels.open_channel(f"print.{options.type}", options)
+    try:
+        return _made(channel, output.payload) if output.payload.articles else {}
+    finally:
+        channel.close()
+
+
+def program_pages(output: ProgramOutput) -> list[PrintPreview]:
+    """The first pages a print program makes: the week's bulletin, and the slogan posters when it has slogans.
+    Nothing is drawn here."""
+    return [PrintPreview(what, output.station.name, _key(what, edition))
+            for what, edition in _program_made(output).items()]
+
+
+def program_page_png(output: ProgramOutput, what: str, cache_dir: Path) -> Path | None:
+    """The PNG of the first page of the ``what`` :func:`program_pages` lists (drawn once per content); None when
+    the program makes no such page."""
+    made = _program_made(output)
+    return _drawn(what, made[what], cache_dir) if what in made else None

@@ -199,3 +199,66 @@ def test_an_unknown_social_network_is_refused_naming_the_known_ones() -> None:
 
     with pytest.raises(ValueError, match=r"unknown outlet type 'social.tiktok'.*social.facebook.*social.viber"):
         StationSpec.model_validate({"code": "99001", "name": "Xã Tân Lập", "social": {"type": "tiktok"}})
+
+
+def test_a_post_links_to_the_wordpress_post_its_portal_published_and_to_its_template_before(
+        config_dir, facebook, wordpress, monkeypatch) -> None:
+    """99001's portal (a real WordPress) publishes at 07:30 and its Page posts at 09:00: the post links to the
+    WordPress post at the address WordPress answered (the portal push's receipt). 99002's portal publishes only at
+    17:00, after its post was pushed: that post takes its link_template, the one address known then."""
+    from datetime import datetime, time
+
+    from conftest import ZONE
+
+    day = datetime.now(ZONE).date() + timedelta(days=21)  # WordPress schedules by its own clock: in its future
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    early = datetime.combine(day, time(5), tzinfo=ZONE)
+    monkeypatch.setenv(TOKEN_ENV, facebook.token)
+    monkeypatch.setenv("LOA_TEST_WP_PASSWORD", wordpress.password)
+    portal = (f'portal = {{ type = "wordpress", url = "{wordpress.url}", user = "{wordpress.user}", '
+              'password_env = "LOA_TEST_WP_PASSWORD" }\n')
+    (config_dir / "stations.toml").write_text("".join(
+        f'[[station]]\ncode = "{code}"\nname = "{name}"\nprovince = "Tỉnh Thử"\n{portal}'
+        f'social = {{ type = "facebook", page_id = "page-{code}", token_env = "{TOKEN_ENV}", '
+        f'graph_url = "{facebook.url}", link_template = "https://tanlap.gov.vn/tin/{{ref}}" }}\n\n'
+        for code, name in (("99001", "Xã Tân Lập"), ("99002", "Xã Hòa Bình"))), encoding="utf-8")
+    (config_dir / "schedule.toml").write_text("".join(
+        f'[[slot]]\nname = "{name}"\nlabel = "{name}"\noutlet = "{outlet}"\nstations = {stations}\n'
+        f'days = "mon-sun"\nat = "{at}"\nlength = "1h"\n\n'
+        for name, outlet, stations, at in (("cong-sang", "portal", '["99001"]', "07:30"),
+                                           ("cong-chieu", "portal", '["99002"]', "17:00"),
+                                           ("mxh", "social", '"*"', "09:00"))), encoding="utf-8")
+    title = f"Lịch thu gom rác thải tuần {day:%d/%m}"
+    services = open_http_services(config_dir, early)
+    try:
+        with unit_of_work(services.sessions) as session:
+            editor = add_user(session, "bien-tap", "editor", now=early)
+            approver = add_user(session, "duyet", "approver", now=early)
+            piece = add_piece(session, PieceContent(title, BODY, channels=("social", "portal")), author=editor,
+                              now=early)
+            submit(session, piece.id, actor=editor, now=early)
+            approve(session, piece.id, actor=approver, now=early)
+            ref = f"piece-{piece.id}-r1"
+        services.plan(days=1)
+        dispatcher = services.dispatcher("test-worker")
+        try:
+            for at, pushed in ((time(7, 29), {"delivered": 1}), (time(8, 30), {"delivered": 2}),
+                               (time(16, 59), {"delivered": 1})):
+                moment = datetime.combine(day, at, tzinfo=ZONE)
+                monkeypatch.setattr(FacebookPage, "clock", staticmethod(lambda m=moment: m.timestamp()))
+                facebook.clock = lambda m=moment: m.timestamp()
+                assert dispatcher.run_once(moment).counts == pushed, at
+        finally:
+            dispatcher.close()
+    finally:
+        services.close()
+    published = [p for p in wordpress.posts(search=title) if p["title"]["raw"] == title]
+    assert len(published) == 2 and all(p["status"] == "future" for p in published)
+    posts = {post["page"]: post for post in facebook.posts.values()}
+    # WordPress answers a scheduled post's address as ?p=<id> (its pretty address exists only once published;
+    # ?p= then redirects there): the 07:30 post is the one 99001's Page links to
+    first = min(published, key=lambda p: p["date_gmt"])
+    assert posts["page-99001"]["link"] == first["link"] and first["link"].startswith(wordpress.url)
+    assert posts["page-99001"]["link"] != max(published, key=lambda p: p["date_gmt"])["link"]
+    assert posts["page-99002"]["link"] == f"https://tanlap.gov.vn/tin/{ref}"  # its portal had not published yet

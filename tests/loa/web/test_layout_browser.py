@@ -2,8 +2,9 @@
 (the account pages) and the anonymous (the login and a reset link's page): nothing scrolls sideways, the main
 buttons are on screen, no console errors; an approver's Today stays short; the page links fold into a menu on a
 phone; the calendar's week and day; images are resized renditions; /docs works with the internet cut off.
-The demo stations here also post to Facebook, Zalo and Viber and print a weekly bulletin, so the piece page shows
-its social cards and printed first pages, and the reports page its social and print columns.
+The demo stations here also post to Facebook, Zalo and Viber and print a weekly bulletin (with the shipped config's
+social and print slots), so the piece page shows its social cards and printed first pages, the calendar's social
+and print programs preview their posts and bulletin, and the reports page has its social and print columns.
 Screenshots land in test-output/browser/layout/."""
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from content.pieces import edit_piece, get_piece, reject
 from loa.settings import Settings, load_settings
 from scheduler.emergencies import service as emergencies
 from scheduler.emergencies.service import EmergencyRequest
-from scheduler.models import Delivery, EmergencyDelivery
+from scheduler.models import Delivery, EmergencyDelivery, Station
 
 from servers.browser import SHOTS, chromium
+from servers.shipped_examples import uncomment_slots
 from servers.web import PASSWORD, csrf_of
 
 # A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
@@ -40,6 +42,7 @@ LONG = ("Thông báo về việc tổ chức tiêm vắc-xin phòng bệnh dại
 def settings(config_dir: Path, database_url: str | None) -> Settings:
     """The demo settings with a social outlet on every station and a print outlet on 99001."""
     add_social_and_print(config_dir)
+    uncomment_slots(config_dir)
     return load_settings(config_dir, env={"LOA_DATABASE_URL": database_url} if database_url else {})
 
 
@@ -70,6 +73,9 @@ def _world(web) -> dict:
              files={"file": ("anh.jpg", _png(2400, 1600), "image/jpeg")})  # a new revision: the diff shows
     services.plan(days=7)
     with unit_of_work(services.sessions) as session:
+        social, printed = (session.query(Delivery.id).join(Station).filter(Station.code == "99001",
+                           Delivery.outlet == outlet, Delivery.airings.any()).order_by(Delivery.start_at).first()[0]
+                           for outlet in ("social", "print"))
         dead = session.query(Delivery).order_by(Delivery.start_at).first()
         dead.state, dead.last_error, dead.attempts = "dead", "HTTP 500 from the gateway", 5
         dead.start_at = services.now() - timedelta(hours=1)
@@ -85,7 +91,7 @@ def _world(web) -> dict:
         pushed.state, pushed.delivered_at = "delivered", emergency.sent_at + timedelta(seconds=4)
         emergencies.clear(session, emergency.id, actor=hung, now=services.now())
     return {"approved": approved, "waiting": waiting, "sent_back": sent_back, "delivery": delivery,
-            "image_revision": image_revision, "slogan": slogan}
+            "image_revision": image_revision, "slogan": slogan, "social": social, "print": printed}
 
 
 def _pages(w: dict, role: str) -> list[str]:
@@ -94,8 +100,8 @@ def _pages(w: dict, role: str) -> list[str]:
              f"/pieces/{w['approved']}/edit", "/calendar?week=2026-11-23", "/calendar?week=2026-11-23&station=99001",
              "/calendar?day=2026-11-24", "/calendar?day=2026-11-24&station=99001",
              "/deliveries", f"/deliveries/{w['delivery']}", "/reports", "/account", "/devices",
-             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}", "/emergencies",
-             "/bulletins"]
+             f"/previews/revision/{w['image_revision']}", f"/previews/program/{w['delivery']}",
+             f"/previews/program/{w['social']}", f"/previews/program/{w['print']}", "/emergencies", "/bulletins"]
     return pages + ([f"/pieces/{w['sent_back']}"] if role == "lan" else [])
 
 
@@ -234,6 +240,23 @@ def test_phone_pages_read_like_a_product(web, server):
         expect(bulletin).to_be_visible()
         page.wait_for_function("() => document.querySelector('#print-bulletin img').naturalWidth > 0")
         assert bulletin.evaluate("i => i.naturalWidth") == 720
+        # the calendar's preview of 99001's social program: each post a phone card; of its print program: the
+        # first page of that week's bulletin
+        page.goto(f"{server}/previews/program/{w['social']}")
+        cards = page.locator("figure.phone-post")
+        assert cards.count() >= 1
+        for n in range(cards.count()):
+            cards.nth(n).scroll_into_view_if_needed()
+            box = cards.nth(n).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (n, box)
+        expect(cards.first.locator(".post-count")).to_contain_text("/2000 ký tự")
+        page.goto(f"{server}/previews/program/{w['print']}")
+        bulletin = page.locator("#print-bulletin img")
+        bulletin.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('#print-bulletin img').naturalWidth > 0")
+        assert bulletin.evaluate("i => i.naturalWidth") == 720
+        box = bulletin.bounding_box()
+        assert box and box["x"] + box["width"] <= 360, box
         page.goto(f"{server}/pieces/{w['slogan']}")
         poster = page.locator("#print-poster img")
         poster.scroll_into_view_if_needed()
