@@ -17,8 +17,10 @@ assets of the same delivery whose slide is gone (a piece withdrawn before a retr
 are the assets of the deliveries it supersedes (``Delivery.replaces``: the rotation pushed again).
 
 An emergency (``Delivery.alert``) becomes one red page and one asset with the top play order (0: Anthias
-puts it first and renumbers the rest), shown from its issue until ``Delivery.end_at``; its name ends with
-``[loa-khan:<hash of the alert ref>]``, so a repeat updates the same asset and the all-clear deletes it.
+puts it first and renumbers the rest), shown from its issue until its ``until`` (as the kiosk shows it); one with
+no ``until`` lasts until its all-clear, so its asset ends ``UNTIL_ALL_CLEAR`` later, never on its own while the
+emergency is in force. Its name ends with ``[loa-khan:<hash of the alert ref>]``, so a repeat updates the same
+asset and the all-clear deletes it.
 A rotation pushed while an emergency is up is placed after it.
 """
 
@@ -30,7 +32,7 @@ import logging
 import re
 import time
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -41,6 +43,9 @@ from channels.files import os_errors, safe_name, station_folder, store_media, wr
 from channels.http import HttpOutlet, document, json_body, secret_from_env, signing_secret
 
 log = logging.getLogger(__name__)
+#: The end date of the asset of an emergency that lasts until its all-clear (which deletes it): far enough that the
+#: player never drops it first, as a nominal day did, near enough for any date field to hold it.
+UNTIL_ALL_CLEAR = timedelta(days=3660)
 
 WHAT = "Anthias"
 _TAG = re.compile(r"\[loa:([0-9a-f]{12})\.([0-9a-f]{10})\]")
@@ -246,7 +251,7 @@ class AnthiasBoard(Channel):
         fields: dict[str, Any] = {
             "name": f"KHẨN CẤP: {_nfc(alert.title)[:80]} {tag}",
             "start_date": _utc(delivery.start_at),
-            "end_date": _utc(delivery.end_at),
+            "end_date": _utc(alert.until or delivery.start_at + UNTIL_ALL_CLEAR),
             "duration": self.options.alert_seconds,
             "is_enabled": True,
             "nocache": True,

@@ -79,6 +79,16 @@ def receive_upload(form: FormData, settings: Any) -> Upload:
     return store(file.file, file.filename or "", settings.media_dir, settings.loa.ingest)
 
 
+def receive_recording(form: FormData, field: str, settings: Any) -> Upload | None:
+    """The recording posted in ``field``, checked and stored as :func:`receive_upload` stores one (the same
+    ``store_audio`` as ``loa emergency send --audio``); None when no file was chosen."""
+    file = form.get(field)
+    if not isinstance(file, StarletteUploadFile) or not (file.filename or file.size):
+        return None
+    file.file.seek(0)
+    return store_audio(file.file, file.filename or "", settings.media_dir, settings.loa.ingest)
+
+
 def refusal(error: InputError, gettext: Any) -> str:
     """An upload refusal in the page's language, naming the file."""
     if isinstance(error, UploadRefused):

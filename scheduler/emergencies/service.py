@@ -106,9 +106,13 @@ def _resolve(session: Session, targets: tuple[str, ...], actor: User | None) -> 
     return sorted(out)
 
 
+def words(request: EmergencyRequest) -> tuple[str, str]:
+    """The title and text as :func:`issue` stores them, so that a preview renders what the lane will render."""
+    return clean_text(request.title or "").replace("\n", " ").strip(), clean_text(request.text or "").strip()
+
+
 def _validated(session: Session, request: EmergencyRequest, now: datetime, actor: User | None) -> dict[str, Any]:
-    title = clean_text(request.title or "").replace("\n", " ").strip()
-    text = clean_text(request.text or "").strip()
+    title, text = words(request)
     if not title:
         raise InputError("an emergency needs a title", where="title")
     if len(title) > MAX_TITLE:

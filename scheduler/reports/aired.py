@@ -6,7 +6,7 @@ Airings never pushed are the report's missed and failed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -20,13 +20,15 @@ _PIECE = re.compile(r"^piece-(\d+)-r\d+")
 AIRED, PARTIAL, NOT_AIRED = "aired", "aired_partial", "not_aired"  # the Counts fields they add to
 
 
-def outcomes(session: Session, scope: Sequence[Any]) -> Iterator[tuple[str, str | None, str, str, float]]:
+def outcomes(session: Session, scope: Sequence[Any],
+             skip: Collection[int] = ()) -> Iterator[tuple[str, str | None, str, str, float]]:
     """``(station, campaign, level, outcome, seconds played)`` for every delivered, live loudspeaker airing in
-    ``scope`` whose outlet an edge device serves (or served); the level is that of the revision aired."""
+    ``scope`` whose outlet an edge device serves (or served); the level is that of the revision aired. The airings
+    in ``skip`` (those an emergency cut: the report counts them apart) are left out."""
     served = select(EdgeDevice.station_id).where(EdgeDevice.outlet == Outlet.LOUDSPEAKER)
     live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
     airings = session.execute(
-        select(Station.code, Airing.campaign, Airing.piece_id, Delivery.id, Revision.level)
+        select(Station.code, Airing.campaign, Airing.piece_id, Delivery.id, Revision.level, Airing.id)
         .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
         .join(Revision, Revision.id == Airing.revision_id)
         .where(Delivery.state == DeliveryState.DELIVERED, Delivery.outlet == Outlet.LOUDSPEAKER,
@@ -44,7 +46,9 @@ def outcomes(session: Session, scope: Sequence[Any]) -> Iterator[tuple[str, str 
                 key = (delivery_id, int(match[1]))
                 before = played.get(key, (0.0, False))
                 played[key] = (max(before[0], seconds), before[1] or complete)
-    for code, campaign, piece_id, delivery_id, level in airings:
+    for code, campaign, piece_id, delivery_id, level, airing_id in airings:
+        if airing_id in skip:
+            continue
         seconds, complete = played.get((delivery_id, piece_id), (0.0, False))
         outcome = AIRED if complete else PARTIAL if seconds > 0 else NOT_AIRED
         yield code, campaign, level, outcome, seconds

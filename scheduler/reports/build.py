@@ -43,6 +43,9 @@ class Counts:
     aired_partial: int = 0  # cut short
     not_aired: int = 0  # pushed, never played (or its record has not come back yet)
     seconds_played: float = 0.0  # measured by the devices from the audio they output
+    # loudspeaker airings of delivered programs that an emergency cut before they played (scheduler.dispatch.
+    # interruptions): counted here, not in airings, aired or not_aired
+    cut: int = 0
 
     @property
     def minutes_played(self) -> float:
@@ -61,7 +64,7 @@ class Counts:
                 "slide_minutes": self.slide_minutes, "articles": self.articles, "posts": self.posts,
                 "printed": self.printed, "bulletins": self.bulletins, "missed": self.missed, "failed": self.failed,
                 "aired": self.aired, "aired_partial": self.aired_partial, "not_aired": self.not_aired,
-                "minutes_played": self.minutes_played}
+                "minutes_played": self.minutes_played, "cut": self.cut}
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,16 @@ class _Tally:
             if seconds_field is not None:
                 setattr(line, seconds_field, getattr(line, seconds_field) + seconds)
 
+    def cut(self, station: str, campaign: str | None, outlet: str, seconds: float) -> None:
+        """One airing an emergency left unplayed: out of the delivered figures, into ``cut``."""
+        count_field, seconds_field = rules_of(outlet).tally
+        for key in ((station, campaign), station, None):
+            line = self.counts[key]
+            setattr(line, count_field, getattr(line, count_field) - 1)
+            if seconds_field is not None:
+                setattr(line, seconds_field, getattr(line, seconds_field) - seconds)
+            line.cut += 1
+
     def played(self, station: str, campaign: str | None, outcome: str, seconds: float) -> None:
         """One airing pushed to an edge device: aired, partial or not aired, and the seconds it played."""
         for key in ((station, campaign), station, None):
@@ -146,6 +159,32 @@ class _Tally:
             line.missed, line.failed = len(self.missed[key]), len(self.failed[key])
             line.bulletins = len(self.bulletins[key])
         return self.counts
+
+
+def cut_airings(session: Session, scope: Sequence[Any]) -> dict[int, tuple[str, str | None, str, float]]:
+    """``{airing id: (station, campaign, outlet, seconds)}`` of the live airings in ``scope`` that an emergency
+    left unplayed: those listed in ``receipt["interrupted"]["remaining"]`` of a delivered program (the cut is
+    rare, so the receipts are read only for the programs whose receipt has it)."""
+    live = and_(Airing.delivery_id == Delivery.id, Airing.removed.is_(False))
+    outlets = [outlet.value for outlet in Outlet if rules_of(outlet).interruptible]
+    cut_ids = list(session.scalars(
+        select(Delivery.id).distinct().select_from(Delivery).join(Station, Station.id == Delivery.station_id)
+        .join(Airing, live)
+        .where(Delivery.state == DeliveryState.DELIVERED, Delivery.outlet.in_(outlets),
+               Delivery.superseded_at.is_(None), Delivery.receipt["interrupted"].as_string().is_not(None), *scope)))
+    left: list[int] = []
+    for start in range(0, len(cut_ids), 5000):
+        for receipt in session.scalars(select(Delivery.receipt).where(Delivery.id.in_(cut_ids[start:start + 5000]))):
+            remaining = ((receipt or {}).get("interrupted") or {}).get("remaining") or ()
+            left += [int(r["airing"]) for r in remaining if isinstance(r, dict) and str(r.get("airing")).isdigit()]
+    found: dict[int, tuple[str, str | None, str, float]] = {}
+    for start in range(0, len(left), 5000):
+        for airing_id, code, campaign, outlet, seconds in session.execute(
+                select(Airing.id, Station.code, Airing.campaign, Delivery.outlet, Airing.seconds)
+                .select_from(Delivery).join(Station, Station.id == Delivery.station_id).join(Airing, live)
+                .where(Airing.id.in_(left[start:start + 5000]), *scope)):
+            found[airing_id] = (code, campaign, outlet, float(seconds or 0.0))
+    return found
 
 
 def build_report(
@@ -204,8 +243,11 @@ def build_report(
     )
     for code, campaign, outlet, airings, seconds in session.execute(delivered):
         tally.delivered(code, campaign, outlet, airings, float(seconds))
+    cut = cut_airings(session, scope)
+    for code, campaign, outlet, seconds in cut.values():
+        tally.cut(code, campaign, outlet, seconds)
     levels = []
-    for code, campaign, level, outcome, seconds in aired.outcomes(session, scope):
+    for code, campaign, level, outcome, seconds in aired.outcomes(session, scope, skip=set(cut)):
         tally.played(code, campaign, outcome, seconds)
         levels.append((level, outcome, seconds))
     editions = (

@@ -40,6 +40,7 @@ FIGURES = (
     ("bulletins", "Số bản tin tuần đã in"),
     ("missed", "Buổi bị lỡ"),
     ("failed", "Lần đẩy thất bại"),
+    ("cut", "Lượt bị tin khẩn cấp cắt"),
     ("aired", "Lượt loa edge đã phát trọn"),
     ("aired_partial", "Lượt phát dở"),
     ("not_aired", "Lượt đã gửi nhưng chưa phát"),
@@ -138,7 +139,9 @@ def _table(report: Report) -> bytes:
     table = Table(title=title(report), show_lines=False)
     # the edge columns only where an edge device was pushed to: the terminal has no room for empty ones
     edges = report.total.aired + report.total.aired_partial + report.total.not_aired > 0
-    shown = [n for n, (key, _) in enumerate(FIGURES) if edges or key not in EDGE_FIGURES]
+    # and the airings cut by an emergency only when one cut a program: they are rare
+    shown = [n for n, (key, _) in enumerate(FIGURES)
+             if (edges or key not in EDGE_FIGURES) and (key != "cut" or report.total.cut)]
     for header in ("Dòng", "Chiến dịch", "Xã", *(FIGURES[n][1] for n in shown)):
         table.add_column(header, justify="right" if header in dict(FIGURES).values() else "left")
     previous = KIND_DETAIL

@@ -199,13 +199,19 @@ def test_a_rotation_that_supersedes_another_takes_the_old_assets_down(anthias, b
 
 
 def emergency(delivery_id: str, *, all_clear: bool = False, repeat: int = 0, text: str = "Lũ quét, sơ tán ngay.",
-              ref: str = "khan-1") -> Delivery:
+              ref: str = "khan-1", until: timedelta | None = timedelta(hours=6),
+              at: timedelta = timedelta(0)) -> Delivery:
+    """A push of an emergency issued at START + 9 h, ``at`` later, as the emergency lane builds it: it ends at its
+    ``until`` after the issue, or (``until=None``, until its all-clear) at the lane's nominal OPEN_ENDED."""
     from channels import Alert
+    from scheduler.emergencies.lane import OPEN_ENDED
 
     issued = START + timedelta(hours=9)
+    pushed = issued + at
+    end = issued + until if until is not None else None
     return Delivery(id=delivery_id, station_code="99001", station_name="Xã Tân Lập", outlet="board",
-                    start_at=issued, end_at=issued + timedelta(hours=6), level="emergency",
-                    alert=Alert(ref=ref, title="Cảnh báo lũ quét", text=text, issued_at=issued,
+                    start_at=pushed, end_at=pushed if all_clear else (end or pushed + OPEN_ENDED), level="emergency",
+                    alert=Alert(ref=ref, title="Cảnh báo lũ quét", text=text, issued_at=issued, until=end,
                                 all_clear=all_clear, repeat=repeat))
 
 
@@ -236,3 +242,28 @@ def test_an_emergency_is_one_asset_first_in_play_order_for_its_duration_until_th
     assert cleared.details["deleted"] == [receipt.remote_id]
     assert receipt.remote_id not in anthias.assets and len(anthias.assets) == 4
     assert requests.get(alarm["uri"], timeout=5).status_code == 404
+
+
+def test_an_emergency_until_its_all_clear_stays_on_the_player_past_a_day_until_the_all_clear(anthias, board) -> None:
+    """With no end, an emergency lasts until its all-clear (the kiosk shows it as long): the player must not drop its
+    asset after the lane's nominal day while the emergency is still in force."""
+    issued = START + timedelta(hours=9)
+    receipt = board.deliver(emergency("khan-2", ref="khan-2", until=None))
+    alarm = anthias.assets[receipt.remote_id]
+    assert alarm["end_date"] > "2035-01-01"  # not a nominal day later: the all-clear takes it off
+    for later in (timedelta(hours=1), timedelta(hours=25), timedelta(days=30)):
+        assert [a["asset_id"] for a in anthias.playing(issued + later)][:1] == [receipt.remote_id]
+
+    again = board.deliver(emergency("khan-2-lap-3", ref="khan-2", until=None, repeat=3, at=timedelta(hours=45)))
+    assert again.remote_id == receipt.remote_id and anthias.assets[receipt.remote_id]["end_date"] > "2035-01-01"
+
+    board.deliver(emergency("khan-2-het", ref="khan-2", until=None, all_clear=True, at=timedelta(days=3)))
+    assert receipt.remote_id not in anthias.assets and anthias.playing(issued + timedelta(days=3, hours=1)) == []
+
+
+def test_an_emergency_with_an_end_leaves_the_player_at_that_end(anthias, board) -> None:
+    issued = START + timedelta(hours=9)
+    receipt = board.deliver(emergency("khan-3", ref="khan-3", until=timedelta(hours=2)))
+    assert anthias.assets[receipt.remote_id]["end_date"] == "2026-11-23T04:00:00Z"
+    assert anthias.playing(issued + timedelta(hours=1, minutes=59))
+    assert anthias.playing(issued + timedelta(hours=2, minutes=1)) == []

@@ -127,3 +127,38 @@ def test_the_emergency_lane_records_the_program_a_folder_emergency_took_over(ser
     cut = _receipt(services, program_id)["interrupted"]
     assert cut["by"] == "khan-folder-1" and cut["alert"] == "lu-10" and cut["played_s"] == 12.0
     assert [r["airing"] for r in cut["remaining"]] == [a[0] for a in airings]
+
+
+@pytest.mark.usefixtures("planned")
+def test_the_report_counts_the_airings_an_emergency_cut_as_cut_not_as_aired(services) -> None:
+    from scheduler.models import Airing
+    from scheduler.reports.build import build_report
+    from scheduler.reports.formats import to_dict
+
+    program_id, airings = next(p for p in programs(services) if len(p[1]) >= 2)
+    _delivered(services, program_id)
+    with unit_of_work(services.sessions) as session:
+        delivery = session.get(Delivery, program_id)
+        day = delivery.start_at.astimezone(services.settings.zone).date()
+        seconds = {a.id: a.seconds for a in session.scalars(select(Airing).where(Airing.delivery_id == program_id))}
+
+    def report():
+        with unit_of_work(services.sessions) as session:
+            return build_report(session, start=day, end=day, zone=services.settings.zone)
+
+    before = report()
+    assert (before.total.airings, before.total.cut) == (len(airings), 0)
+    cut_short = airings[1:]  # the first piece played whole, then the emergency took over
+    with unit_of_work(services.sessions) as session:
+        record_interruptions(session, [(program_id, {"details": {"interrupted": {
+            "by": "khan-9", "alert": "lu-9", "played_s": seconds[airings[0][0]] + 0.5,
+            "played": [f"piece-{airings[0][1]}-r1"], "remaining": [f"piece-{p[1]}-r1" for p in cut_short]}}})],
+            now=services.now(), actor="dispatcher")
+
+    after = report()
+    assert (after.total.airings, after.total.cut) == (len(airings) - len(cut_short), len(cut_short))
+    left_s = sum(seconds[a[0]] for a in cut_short)
+    assert after.total.seconds_aired == pytest.approx(before.total.seconds_aired - left_s)
+    [station] = after.by_station
+    assert (station.station, station.counts.cut, station.counts.airings) == ("99001", len(cut_short), 1)
+    assert to_dict(after)["total"]["cut"] == len(cut_short)

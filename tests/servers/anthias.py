@@ -86,6 +86,16 @@ class AnthiasPlayer(http.server.ThreadingHTTPServer):
     def names(self) -> list[str]:
         return sorted(asset["name"] for asset in self.assets.values())
 
+    def playing(self, at: datetime) -> list[dict[str, Any]]:
+        """The assets the player shows at ``at``, as Anthias's ``Asset.is_active`` decides (anthias_app/models.py):
+        enabled, and ``start_date < now < end_date``; in play order."""
+        def moment(value: str) -> datetime:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+        return sorted((a for a in self.assets.values()
+                       if a["is_enabled"] and moment(a["start_date"]) < at < moment(a["end_date"])),
+                      key=lambda a: a.get("play_order", 0))
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: AnthiasPlayer
