@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ _SILENCE_LUFS = -70.0
 _MARGIN_DB = 0.5  # limit under the ceiling: MP3 encoding moves peaks by a few tenths of a dB
 _NEAR_BLOCKS = 8  # blocks either side of a limiter gain change checked for overshoot (16 ms)
 _JOIN_FRAMES = 512  # flagged blocks this close are oversampled in one go
+_PARALLEL_FRAMES = 1 << 20  # frames to oversample (~48 s at 22,050 Hz) from which two threads share the work
 _CHECK_DB = 0.05  # how far past ceiling − margin the final measure may find a peak before every block is checked
 
 
@@ -63,18 +65,38 @@ def _fine_peaks(signal: np.ndarray, block: int, floor: float, only: np.ndarray |
     sample_peaks = padded.reshape(blocks, block, channels).max(axis=(1, 2))
     flags = sample_peaks > floor if only is None else (sample_peaks > floor) & only[:blocks]
     peaks = np.where(flags, sample_peaks, 0.0)
+
+    def oversample(runs: list[tuple[int, int]]) -> None:
+        for first, last in runs:
+            start, end = first * block, min(last * block, frames)
+            low, high = max(0, start - context), min(frames, end + context)
+            for channel in range(channels):
+                waveform = np.abs(upfirdn(taps, signal[low:high, channel], up=_OVERSAMPLE))
+                offset = lead + _OVERSAMPLE * (start - low)
+                near = np.zeros((last - first) * block * _OVERSAMPLE)
+                near[: _OVERSAMPLE * (end - start)] = waveform[offset : offset + _OVERSAMPLE * (end - start)]
+                np.maximum(peaks[first:last], near.reshape(last - first, -1).max(axis=1), out=peaks[first:last])
+
     # Runs a few hundred frames apart are oversampled as one: fewer, longer calls (the frames between are
     # oversampled too, which only makes their peaks exact).
-    for first, last in _runs(maximum_filter1d(flags, size=2 * -(-_JOIN_FRAMES // block) + 1, mode="constant")):
-        start, end = first * block, min(last * block, frames)
-        low, high = max(0, start - context), min(frames, end + context)
-        for channel in range(channels):
-            waveform = np.abs(upfirdn(taps, signal[low:high, channel], up=_OVERSAMPLE))
-            offset = lead + _OVERSAMPLE * (start - low)
-            near = np.zeros((last - first) * block * _OVERSAMPLE)
-            near[: _OVERSAMPLE * (end - start)] = waveform[offset : offset + _OVERSAMPLE * (end - start)]
-            np.maximum(peaks[first:last], near.reshape(last - first, -1).max(axis=1), out=peaks[first:last])
+    runs = _runs(maximum_filter1d(flags, size=2 * -(-_JOIN_FRAMES // block) + 1, mode="constant"))
+    # A long signal's runs are shared by two threads (scipy filters without the GIL); runs never overlap,
+    # so each thread writes its own blocks of ``peaks``.
+    split = _halfway(runs) if sum(last - first for first, last in runs) * block >= _PARALLEL_FRAMES else 0
+    if split:
+        with ThreadPoolExecutor(max_workers=1) as other:
+            done = other.submit(oversample, runs[split:])
+            oversample(runs[:split])
+            done.result()
+    else:
+        oversample(runs)
     return peaks
+
+
+def _halfway(runs: list[tuple[int, int]]) -> int:
+    """The index that splits ``runs`` into two parts of about the same number of blocks."""
+    sizes = np.cumsum([last - first for first, last in runs])
+    return int(np.searchsorted(sizes, sizes[-1] / 2)) + 1 if len(runs) > 1 else 0
 
 
 def true_peak_db(signal: np.ndarray) -> float:
