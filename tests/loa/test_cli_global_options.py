@@ -37,7 +37,7 @@ def test_now_and_json_after_the_command_mean_what_they_mean_before_it(loa):
     mixed = loa("--config", loa.config, "dispatch", "--now=" + now, "--json")
     assert json.loads(before.stdout) == json.loads(after.stdout) == json.loads(mixed.stdout)
     text = loa("dispatch", "--config", loa.config, "--now", now)
-    assert text.stdout.startswith("dispatch:")  # no --json: the text for people
+    assert text.stdout.startswith("gửi đi:")  # no --json: the text for people, in Vietnamese by default
 
 
 def test_as_and_json_after_a_sub_command(loa):
