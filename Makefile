@@ -14,6 +14,9 @@ PYTEST_ARGS ?=
 # a WordPress and an Icecast per worker). Measured on the shared 2-core machine, the SQLite pass took 18:56 with -n 2
 # against 28:48 in one process. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
+# A worker that runs out of tests takes some of the other's (the longest ones, browsers and real processes, no longer
+# leave one worker busy at the end while the other idles).
+PYTEST_DIST ?= worksteal
 # The PostgreSQL pass runs the whole suite again with --db=postgresql; tests/servers/postgres.py deselects every
 # test whose database does not follow --db (parsers, audio, channels, CLI start-up, the tests that always use
 # PostgreSQL already), so only the database-facing ones run twice. test_worker.py uses PostgreSQL on both passes.
@@ -58,10 +61,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 
 pytest-postgresql: $(VENV)/.installed-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --db=postgresql $(PG_TESTS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --db=postgresql $(PG_TESTS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
