@@ -140,7 +140,8 @@ def test_an_uploaded_recording_is_what_loudspeakers_play_after_the_spoken_title(
 
     sent = cli("emergency", "send", "--title", "Thông báo sơ tán", "--audio", str(recording), "--yes", "--as", "duyet")
     assert "Đã tới 2 điểm phát." in sent.stdout
-    services = open_services(load_settings(config_dir, env={}))
+    services = open_services(load_settings(config_dir, env={"LOA_DATABASE_URL": cli.database_url}
+                                           if cli.database_url else {}))
     try:
         with unit_of_work(services.sessions) as session:
             emergency = session.query(Emergency).one()
