@@ -176,9 +176,14 @@ def _energies_of(steps: np.ndarray, frames: int, rate: int) -> np.ndarray | None
 
 
 def _step_sums(squares: np.ndarray, step: int) -> np.ndarray:
-    padded = np.zeros(-(-squares.shape[0] // step) * step + 3 * step)
-    padded[: squares.shape[0]] = squares
-    return padded.reshape(-1, step).sum(axis=1)
+    """The sum of each ``step`` frames of ``squares`` (the last step partial), then three empty steps: the
+    signal as if zero-padded, without copying it."""
+    whole = squares.shape[0] // step
+    sums = np.zeros(-(-squares.shape[0] // step) + 3)
+    sums[:whole] = squares[: whole * step].reshape(whole, step).sum(axis=1)
+    if squares.shape[0] > whole * step:
+        sums[whole] = squares[whole * step :].sum()
+    return sums
 
 
 def _gained_steps(prefix: np.ndarray, steps: np.ndarray, rate: int, gains: np.ndarray, block: int,
@@ -349,7 +354,8 @@ def limit_to_target(samples: np.ndarray, rate: int, *, target_lufs: float, ceili
     del prefix
     if gains is None:
         gains = np.ones(-(-frames // block))
-    limited = signal * np.repeat(gains * scale, block)[:frames][:, None]
+    signal *= np.repeat(gains * scale, block)[:frames][:, None]  # in place: the signal is not needed as it was
+    limited = signal
     peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
     # Deep gain changes between blocks can overshoot between samples: where the program's true peak passes
     # the ceiling less the margin, hold what passes it near the gain changes, then (rarely) anywhere.
