@@ -104,7 +104,7 @@ class Article:
     #: The piece goes to a portal too (the station has one and the piece's channels name it): a social post
     #: links to its article only then.
     portal: bool = True
-    #: ``image_path`` as feeds enclose it (``channels.portal.feed.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
+    #: ``image_path`` as feeds enclose it (``channels.portal.feed_media.FEED_IMAGE_WIDTH`` pixels wide), if it has one.
     feed_image: Picture | None = None
     #: The address of the piece's article on the station's portal, when the portal already published it and its
     #: push recorded one (a WordPress post's ``link``): a social post links there rather than to its template's.

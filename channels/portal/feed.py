@@ -40,13 +40,11 @@ import html
 import logging
 import re
 import unicodedata
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -62,20 +60,16 @@ from channels.files import (
     write_atomic,
     write_json,
 )
-from channels.portal.feed_xml import Enclosure, Enclosures, atom_str, feed_generator, published_at
+from channels.portal.feed_all import ALL, item_guid, merge_all, summarise, without_delivery
+from channels.portal.feed_media import MEDIA_DIR, stored_enclosures
+from channels.portal.feed_xml import Enclosures, atom_str, feed_generator, published_at
 
 log = logging.getLogger(__name__)
 
-#: Folder of the feed that merges every station.
-ALL = "_all"
 ITEMS_FILE = "items.json"
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
-MEDIA_DIR = "media"
-#: How wide the image a feed item encloses is: one of the widths loa's web app resizes to (``?w=``).
-FEED_IMAGE_WIDTH = 640
 
-_GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:loa:portal:article")
 #: Characters XML 1.0 forbids; lxml refuses them, so they never enter items.json.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -116,41 +110,6 @@ def render_feeds(options: FeedOptions, station_code: str, link: str,
     written = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # an empty feed's date: when it was written
     generator = feed_generator(document.get("station") or station_code, title, link, items, written, enclosure)
     return generator.rss_str(pretty=True), atom_str(generator)
-
-
-def media_path(item: dict[str, Any]) -> str | None:
-    """Where loa's web app serves the item's image (stored as ``<station>/media/<name>``), as published."""
-    parts = (item.get("image") or "").split("/")
-    return f"/articles/media/{parts[0]}/{parts[2]}" if len(parts) == 3 and parts[1] == MEDIA_DIR else None
-
-
-def enclosure_url(base: str, item: dict[str, Any]) -> str | None:
-    """The address a feed encloses the item's image at, under ``base`` (loa's web app): its
-    ``FEED_IMAGE_WIDTH``-pixel rendition. The served feeds and the files both build it here."""
-    path = media_path(item)
-    return f"{base.rstrip('/')}{path}?w={FEED_IMAGE_WIDTH}" if path is not None else None
-
-
-def stored_enclosures(link: str) -> Enclosures | None:
-    """The files' enclosures: each item's image as measured at publication (``item["enclosure"]``), at its
-    address under ``link``; none when ``link`` is not an absolute address, which a reader of a file could not
-    follow."""
-    if urlsplit(link).scheme not in ("http", "https"):
-        return None
-
-    def enclosure(item: dict[str, Any]) -> Enclosure | None:
-        url, measured = enclosure_url(link, item), item.get("enclosure")
-        if url is None or not isinstance(measured, dict):
-            return None
-        return Enclosure(url, int(measured["length"]), str(measured["type"]), int(measured["width"]),
-                         int(measured["height"]))
-
-    return enclosure
-
-
-def item_guid(delivery_id: str, article_ref: str) -> str:
-    """The stable id of one article in one delivery: the same on every retry."""
-    return str(uuid.uuid5(_GUID_NAMESPACE, f"{delivery_id}\n{article_ref}"))
 
 
 def feed_dir(dir: Path, station_code: str) -> Path:
@@ -244,7 +203,7 @@ class FeedPortal(Channel):
         ending = replace(delivery, id=f"end:{alert.ref}@{delivery.station_code}", articles=(), alert=None)
         with os_errors(f"cannot write feed in {station_dir}"):
             for folder, title, merge in ((station_dir, self._title(delivery), None),
-                                         (all_dir, self.options.all_title, _merge_all)):
+                                         (all_dir, self.options.all_title, merge_all)):
                 if not (folder / ITEMS_FILE).is_file():
                     continue  # nothing was published there: nothing to take down
                 with locked(folder / ".lock"):
@@ -271,7 +230,7 @@ class FeedPortal(Channel):
                 kept = self._update(station_dir, delivery, items, self._title(delivery), before=before)
                 self._prune(station_dir, delivery, kept)
             with locked(all_dir / ".lock"):
-                self._update(all_dir, delivery, items, self.options.all_title, merge=_merge_all, before=before)
+                self._update(all_dir, delivery, items, self.options.all_title, merge=merge_all, before=before)
 
         rss, _ = feed_paths(self.options.dir, delivery.station_code)
         log.info("delivery %s: %d articles in %s", delivery.id, len(items), rss)
@@ -299,10 +258,10 @@ class FeedPortal(Channel):
             out = []
             for item in old:
                 if item.get("ref") in refs:
-                    item = _without_delivery(item, delivery.id)
+                    item = without_delivery(item, delivery.id)
                     if item is None:
                         continue
-                    _summarise(item)
+                    summarise(item)
                     if item.get("image"):  # the first publication left may be another commune's: its copy
                         item["image"] = f"{safe_name(item['station'])}/{MEDIA_DIR}/{Path(item['image']).name}"
                 out.append(item)
@@ -396,45 +355,3 @@ class FeedPortal(Channel):
 
 
 _Merge = Callable[[list[dict[str, Any]], Delivery, list[dict[str, Any]]], list[dict[str, Any]]] | None
-
-
-def _merge_all(old: list[dict[str, Any]], delivery: Delivery, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The all-stations items with ``delivery``'s articles added: one item per article, whatever the commune."""
-    by_ref: dict[str, dict[str, Any]] = {}
-
-    def add(item: dict[str, Any]) -> None:
-        current = by_ref.setdefault(item["ref"], {**item, "guid": item_guid(ALL, item["ref"]), "places": []})
-        current["places"] += [p for p in item["places"] if p not in current["places"]]
-        _summarise(current)
-
-    for item in old:
-        if (kept := _without_delivery(item, delivery.id)) is not None:
-            add(kept)
-    for item in items:
-        add({**item, "places": [_place(item)]})
-    return list(by_ref.values())
-
-
-def _place(item: dict[str, Any]) -> dict[str, Any]:
-    """Where and when a station feed's item was published, as the all-stations item records it."""
-    return {"code": item["station"], "name": item["station_name"], "delivery_id": item["delivery_id"],
-            "guid": item["guid"], "published": item["published"]}
-
-
-def _without_delivery(item: dict[str, Any], delivery_id: str) -> dict[str, Any] | None:
-    """``item`` without what ``delivery_id`` contributed (an earlier attempt of it); None if nothing is left.
-
-    An item written before articles were merged (one per delivery, no ``places``) is read as one place.
-    """
-    kept = [p for p in item.get("places") or [_place(item)] if p["delivery_id"] != delivery_id]
-    return {**item, "places": kept} if kept else None
-
-
-def _summarise(item: dict[str, Any]) -> dict[str, Any]:
-    """Fill the fields that follow from the item's places: first and latest publication, the communes."""
-    places = sorted(item["places"], key=lambda p: (p["published"], p["code"]))
-    first = places[0]
-    item.update(places=places, published=first["published"], updated=places[-1]["published"],
-                delivery_id=first["delivery_id"], station=first["code"],
-                station_name=", ".join(dict.fromkeys(p["name"] for p in places)))
-    return item

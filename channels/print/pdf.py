@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from channels.base import Channel, ChannelOptions, Delivery, PermanentError, Receipt
 from channels.files import os_errors, safe_name, station_folder, write_atomic
 from channels.http import secret_from_env
-from channels.portal.feed import ALL, item_guid
+from channels.portal.feed_all import ALL, item_guid
 from channels.print import layout, mail
 from channels.print.poster import render_posters, slogan_text
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from channels.base import Article, ChannelError, Delivery, PermanentError, TransientError
-from channels.portal.feed import ALL, item_guid
+from channels.portal.feed_all import ALL, item_guid
 
 #: How long to wait after a platform said "too many calls" without saying how long.
 THROTTLE_WAIT_S = 300.0

@@ -10,17 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from channels.portal.feed import ALL as ALL_DIR
-from channels.portal.feed import (
-    FEED_IMAGE_WIDTH,
-    ITEMS_FILE,
-    MEDIA_DIR,
-    enclosure_url,
-    feed_dir,
-    load_items,
-    media_path,
-    render_feeds,
-)
+from channels.portal.feed import ITEMS_FILE, feed_dir, load_items, render_feeds
+from channels.portal.feed_all import ALL as ALL_DIR
+from channels.portal.feed_media import FEED_IMAGE_WIDTH, MEDIA_DIR, enclosure_url, media_path
 from channels.portal.feed_xml import Enclosure
 from loa.web.boards import _IMAGE, _IMAGE_TYPES
 from loa.web.view import public_base

@@ -237,7 +237,7 @@ class Payloads:
             return None
         from PIL import Image
 
-        from channels.portal.feed import FEED_IMAGE_WIDTH
+        from channels.portal.feed_media import FEED_IMAGE_WIDTH
         from content.render.images import image_rendition
 
         path = image_rendition(image, revision.image_sha256, FEED_IMAGE_WIDTH, self.render.renditions_dir)

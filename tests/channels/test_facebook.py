@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from channels import Article, Delivery, PermanentError, TransientError, open_channel
-from channels.portal.feed import ALL, item_guid
+from channels.portal.feed_all import ALL, item_guid
 from channels.social.common import marker
 from channels.social.facebook import FacebookPage
 

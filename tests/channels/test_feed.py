@@ -13,7 +13,8 @@ import feedparser
 import pytest
 
 from channels import Article, Delivery, PermanentError, Picture
-from channels.portal.feed import FeedPortal, enclosure_url, feed_paths, item_guid, load_items
+from channels.portal.feed import FeedPortal, feed_paths, item_guid, load_items
+from channels.portal.feed_media import enclosure_url
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2025, 3, 14, 7, 0, tzinfo=VN)

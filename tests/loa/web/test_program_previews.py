@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from channels.portal.feed import ALL, item_guid
+from channels.portal.feed_all import ALL, item_guid
 from channels.print.preview import first_page_png
 from channels.social.common import marker
 from content.db import unit_of_work
