@@ -55,8 +55,8 @@ KEYWORDS = {name: None for name in ("say", "LoaError", "InputError", "NotFound",
 
 #: Modules below the command line whose refusals it prints (``loa ingest``, ``loa feed``, ``loa audit``,
 #: ``loa report``, ``loa serve``, ``loa db copy``): their templates must read in Vietnamese too.
-CONVERTED = ("content/dates.py", "loa/settings.py", "loa/serve.py", "loa/dbcopy.py", "loa/database.py",
-             "content/ingest/files.py",
+CONVERTED = ("content/dates.py", "loa/settings.py", "loa/settings_checks.py", "loa/serve.py", "loa/dbcopy.py",
+             "loa/database.py", "content/ingest/files.py",
              "content/ingest/encodings.py", "content/ingest/fetch.py", "content/ingest/feeds.py",
              "content/ingest/polling.py", "content/media.py", "content/render/renditions.py",
              "content/render/program.py", "content/seals.py", "content/audit.py", "scheduler/reports")
