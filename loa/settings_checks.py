@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from loa.settings import CampaignsFile, GeocodesFile, LoaFile, ScheduleFile, StationsFile
 
 
-def references(stations: StationsFile, schedule: ScheduleFile, campaigns: CampaignsFile,
-                      config_dir: Path) -> None:
+def references(stations: StationsFile, schedule: ScheduleFile, campaigns: CampaignsFile, config_dir: Path) -> None:
     codes = [station.code for station in stations.station]
     seen: set[str] = set()
     for index, station in enumerate(stations.station):

@@ -8,6 +8,7 @@ from pathlib import Path
 from servers.emergency_world import write_stations
 from servers.outbox_world import SECRET_ENV
 from servers.receiver import SECRET
+from servers.sounds import wav_tone
 
 
 def test_send_list_and_clear_from_the_command_line(cli, config_dir, receiver, monkeypatch):
@@ -101,18 +102,8 @@ def test_on_a_terminal_it_asks_once_and_no_sends_nothing(cli, config_dir, receiv
     assert {r.json()["station"] for r in receiver.requests} == {"99001"}
 
 
-def _tone(path, seconds: float = 2.0, rate: int = 22050) -> bytes:
-    """A 440 Hz tone as a WAV file: what a commune records on a phone, in miniature."""
-    import math
-    import struct
-    import wave
-
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * n / rate)))
-                                 for n in range(int(seconds * rate))))
+def _tone(path) -> bytes:
+    path.write_bytes(wav_tone())
     return path.read_bytes()
 
 

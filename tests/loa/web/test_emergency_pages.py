@@ -12,6 +12,7 @@ from scheduler.emergencies import service
 from scheduler.emergencies.service import EmergencyRequest
 from scheduler.models import Emergency, EmergencyDelivery
 
+from servers.sounds import wav_tone
 from servers.web import csrf_of
 
 FORM = {"title": "Cảnh báo lũ quét", "text": "Mưa lớn, nguy cơ lũ quét đêm nay (2 giờ sáng). Sơ tán ngay.",
@@ -121,22 +122,6 @@ def test_a_draft_waits_on_today_for_those_with_the_right_and_is_sent_with_one_cl
 
 # --- a recording uploaded with the form, and a start --------------------------------------------------------------
 
-def _tone(seconds: float = 2.0, rate: int = 22050) -> bytes:
-    """A 440 Hz tone as a WAV file: what a commune records on a phone, in miniature."""
-    import io
-    import math
-    import struct
-    import wave
-
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * n / rate)))
-                                 for n in range(int(seconds * rate))))
-    return out.getvalue()
-
 
 def _confirm_fields(html: str) -> dict[str, str]:
     """The hidden fields of the confirmation form, as the browser posts them back."""
@@ -161,7 +146,7 @@ def test_a_recording_uploaded_with_the_form_is_heard_in_the_preview_then_stored_
 
     from content import seals
 
-    wav = _tone()
+    wav = wav_tone()
     approver = web.client("hung")
     page = approver.get("/emergencies")
     assert 'enctype="multipart/form-data"' in page.text and 'name="audio" type="file"' in page.text
@@ -221,7 +206,7 @@ def test_a_file_that_is_no_recording_is_refused_beside_its_field_and_what_was_ty
 
     # A recording that passed stays uploaded while another field is put right.
     wrong = approver.post("/emergencies/preview", data={**typed, "stations": "khong-co", "csrf": csrf_of(page.text)},
-                          files={"audio": ("ghi-am.wav", _tone(1.0), "audio/wav")})
+                          files={"audio": ("ghi-am.wav", wav_tone(1.0), "audio/wav")})
     assert wrong.status_code == 400 and 'id="error-stations"' in wrong.text
     assert 'id="recording-kept"' in wrong.text and "ghi-am.wav" in wrong.text
     again = approver.post("/emergencies/preview", data={**typed, "csrf": csrf_of(wrong.text),
