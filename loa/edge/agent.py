@@ -226,6 +226,8 @@ class Agent:
                 if time.monotonic() >= due[name] or (name == "beat" and self.beat_now.is_set()):
                     due[name] = time.monotonic() + every[name]
                     self._attempt(work[name])
+                if self.revoked:  # refused once is refused for every call: ask nothing more
+                    return
             self._attempt(self.send_played)
             self.stopping.wait(0.2)
 
