@@ -1,7 +1,7 @@
 """Fault injection against a local receiver: which answers are retried, when, and which go to dead letter.
 
 Time is loa's clock handed to ``run_once`` (a fake one): retries become due by moving it, never by sleeping.
-Only the timeout cases wait, for the adapter's 0.5 s read timeout.
+Only the timeout cases wait, for the adapter's read timeout (servers.outbox_world.HTTP_TIMEOUT_S).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from scheduler.models import DeliveryState
 
 from conftest import MONDAY
 from servers.outbox_world import (
+    HTTP_TIMEOUT_S,
     SECRET_ENV,
     add_deliveries,
     approved_revision,
@@ -144,7 +145,8 @@ def test_repeated_5xx_back_off_exponentially_then_dead_letter_after_max_attempts
     assert len({r.body for r in world.receiver.requests}) == 1
 
 
-@pytest.mark.parametrize("answer", [Answer(200, delay_s=3.0), HANG], ids=["slow", "hangs-after-accepting"])
+@pytest.mark.parametrize("answer", [Answer(200, delay_s=HTTP_TIMEOUT_S + 3.0), HANG],
+                         ids=["slow", "hangs-after-accepting"])
 def test_a_receiver_that_does_not_answer_in_time_is_a_transient_failure(world, answer):
     [delivery_id] = world.boards()
     world.receiver.script = [answer]

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from servers.outbox_world import SECRET_ENV
 
+#: How long a push waits for a receiver of these worlds unless a test says otherwise.
+RECEIVER_TIMEOUT_S = 10.0
+
 
 def write_stations(config_dir: Path, stations: dict[str, tuple[str, str]], *, timeouts: dict[str, float] | None = None,
                    roles: list[str] | None = None, outlets: dict[str, str] | None = None) -> None:
@@ -21,7 +24,9 @@ def write_stations(config_dir: Path, stations: dict[str, tuple[str, str]], *, ti
     (config_dir / "loa.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = []
     for code, (url, group) in stations.items():
-        timeout = (timeouts or {}).get(code, 1.0)
+        # Receivers answer at once; a second was too tight on a loaded 2-core machine (a 400 read as a timeout).
+        # A test of a hanging endpoint names its own shorter timeout.
+        timeout = (timeouts or {}).get(code, RECEIVER_TIMEOUT_S)
         outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = {timeout}, '
                   f'connect_timeout_s = {timeout}, media_url = "http://loa.test/media" }}')
         tables = {"board": outlet, "loudspeaker": outlet, **(outlets or {})}

@@ -27,6 +27,9 @@ TITLE = "Thông báo lịch tiêm chủng mở rộng tháng 11"
 BODY = "Trạm y tế xã tiêm vắc-xin cho trẻ dưới 5 tuổi vào sáng thứ Năm. Đề nghị phụ huynh đưa con đến đúng giờ."
 
 
+#: The read and connect timeout of this world's http outlets, in seconds.
+HTTP_TIMEOUT_S = 2.0
+
 def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, Any] | None = None,
                  facebook: str | None = None, zalo: tuple[str, str, Path] | None = None) -> None:
     """Stations ``urls`` (code → receiver URL), each with a board and a loudspeaker over HTTP, and with
@@ -40,8 +43,10 @@ def write_config(config_dir: Path, urls: dict[str, str], *, dispatch: dict[str, 
     (config_dir / "loa.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     stations = []
     for code, url in urls.items():
-        outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = 0.5, '
-                  f'connect_timeout_s = 0.5, media_url = "http://loa.test/media" }}')
+        # A receiver of this world answers at once: 2 s covers a loaded 2-core machine (0.5 s did not, and a
+        # 400 read as a timeout); the slow and hanging answers of the fault tests wait longer than this.
+        outlet = (f'{{ type = "http", url = "{url}", secret_env = "{SECRET_ENV}", timeout_s = {HTTP_TIMEOUT_S}, '
+                  f'connect_timeout_s = {HTTP_TIMEOUT_S}, media_url = "http://loa.test/media" }}')
         social = (f'social = {{ type = "facebook", page_id = "page-{code}", token_env = "{FACEBOOK_TOKEN_ENV}", '
                   f'graph_url = "{facebook}", connect_timeout_s = 0.5, read_timeout_s = 2 }}\n') if facebook else ""
         if zalo is not None and zalo[0] == code:

@@ -14,6 +14,7 @@ from scheduler.emergencies.service import EmergencyRequest
 from scheduler.models import Emergency
 
 from servers.browser import SHOTS, chromium
+from servers.sounds import wav_tone
 
 # A browser draws what the pages serve; the pages themselves are tested on both databases over HTTP.
 pytestmark = pytest.mark.one_database
@@ -50,8 +51,6 @@ def test_the_form_takes_a_recording_and_a_start_and_the_confirmation_plays_it_on
     plays what loudspeakers will play and says when it starts; confirming issues it to start then."""
     from datetime import timedelta
 
-    from test_emergency_pages import _tone
-
     from conftest import MONDAY
 
     start = MONDAY + timedelta(hours=3)
@@ -65,7 +64,7 @@ def test_the_form_takes_a_recording_and_a_start_and_the_confirmation_plays_it_on
         form.locator("input[name=title]").fill("Thông báo sơ tán khẩn cấp các hộ ven suối Nậm Mu")
         form.locator("input[name=stations]").fill("vung-thap")
         form.locator("input[name=audio]").set_input_files(
-            {"name": "ghi-am-so-tan.wav", "mimeType": "audio/wav", "buffer": _tone(2.0)})
+            {"name": "ghi-am-so-tan.wav", "mimeType": "audio/wav", "buffer": wav_tone(2.0)})
         form.locator("input[name=start]").fill(f"{start:%d/%m/%Y %H:%M}")
         _check(page, 360, "phone hung / the emergency form")
         page.screenshot(path=str(out / "phone-form.png"), full_page=True)
