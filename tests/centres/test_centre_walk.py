@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import pytest
 from centres_support import PASSWORD
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
@@ -23,6 +22,8 @@ from loa.web import create_app
 from scheduler.devices import edges
 from scheduler.models import Airing, Delivery, EdgeDevice, Station
 
+from servers.web import routes_behind_login
+
 #: As tests/loa/web/test_permissions.py: the routes anyone may open (their own tests check them), and those a device
 #: signs with its own key rather than a user's login (tests/loa/web/test_edge_api.py, test_device_health.py).
 PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|docs|redoc|openapi\.json|anthias|media"
@@ -32,20 +33,6 @@ PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|d
 OUTSIDERS = [("bt-TANLAP", "HOABINH"), ("dd-TANLAP", "HOABINH"), ("dd-DONG", "PHUXUAN"), ("qt-DONG", "ANTHAI")]
 #: Routes about the acting user's own account, which hold nothing of another centre.
 OWN = re.compile(r"^/(account|logout)")
-
-
-def _flat(routes):
-    for route in routes:
-        original = getattr(route, "original_router", None)  # FastAPI keeps included routers nested
-        yield from _flat(original.routes) if original is not None else [route]
-
-
-def _routes(app):
-    """(method, path template) of every route that needs a signed-in user, as the permission tests walk them."""
-    for route in _flat(app.routes):
-        if isinstance(route, APIRoute) and not PUBLIC.match(route.path):
-            for method in route.methods - {"HEAD"}:
-                yield method, route.path
 
 
 @dataclass
@@ -154,7 +141,7 @@ def test_every_route_keeps_another_centres_things_out_of_reach(centre_tree, who,
                                                                                        "key": "0" * 64})
     ids = {**theirs.ids(), "token": heard}
     walked = 0
-    for method, original in sorted(set(_routes(app))):
+    for method, original in sorted(set(routes_behind_login(app, PUBLIC))):
         if OWN.match(original):
             continue
         target = re.sub(r"\{(\w+)\}", lambda m: ids[m[1]], original)

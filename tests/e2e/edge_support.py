@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,12 +42,13 @@ def serve_edges(config_dir: Path) -> None:
                         encoding="utf-8")
 
 
-def prepare(cli: Any, now: str, body: str = "Mời bà con đi tiêm phòng dại cho chó mèo tại nhà văn hóa thôn.") -> None:
-    """init, an editor and an approver, one approved loudspeaker piece for 99001, and a plan of two days."""
+def prepare(cli: Any, now: str, body: str = "Mời bà con đi tiêm phòng dại cho chó mèo tại nhà văn hóa thôn.", *,
+            title: str = "Tiêm phòng dại", channel: str = "loudspeaker") -> None:
+    """init, an editor and an approver, one approved piece for 99001 on ``channel``, and a plan of two days."""
     cli("init", now=now)
     cli("user", "add", EDITOR, "--role", "editor", now=now)
     cli("user", "add", APPROVER, "--role", "approver", now=now)
-    piece = int(cli("piece", "add", "--title", "Tiêm phòng dại", "--body", body, "--channels", "loudspeaker",
+    piece = int(cli("piece", "add", "--title", title, "--body", body, "--channels", channel,
                     "--stations", STATION, now=now, user=EDITOR).stdout.strip())
     cli("piece", "submit", str(piece), now=now, user=EDITOR)
     cli("piece", "approve", str(piece), now=now, user=APPROVER)
@@ -95,18 +98,34 @@ def edge_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "loa", *args]
 
 
-def enrol(cli: Any, serve: Serve, folder: Path, now: str, **extra: object) -> Path:
-    """A code made by the admin, used by a real `loa edge enrol`; the agent set to play into a file sink."""
-    code = cli("device", "enrol-code", "--station", STATION, now=now).stdout.strip()
+def enrol(cli: Any, serve: Serve, folder: Path, now: str, *, outlet: str = "loudspeaker", **extra: object) -> Path:
+    """A code made by the admin, used by a real `loa edge enrol`; a loudspeaker agent set to play into a file sink."""
+    code = cli("device", "enrol-code", "--station", STATION, "--outlet", outlet, now=now).stdout.strip()
     config = folder / "edge.toml"
     done = subprocess.run(edge_command("edge", "enrol", "--server", serve.url, "--code", code, "--config", str(config)),
                           capture_output=True, text=True, timeout=60, env={**os.environ, "LOA_LANG": "en"})
     assert done.returncode == 0, done.stdout + done.stderr
-    options = {"player": "file", "sync_seconds": 1.0, "heartbeat_seconds": 1.0, "emergency_seconds": 1.0, **extra}
+    player = {"player": "file"} if outlet == "loudspeaker" else {}  # a board shows its page: it plays nothing
+    options = {**player, "sync_seconds": 1.0, "heartbeat_seconds": 1.0, "emergency_seconds": 1.0, **extra}
     with config.open("a", encoding="utf-8") as handle:
         for name, value in options.items():
             handle.write(f"{name} = {json.dumps(value)}\n")
     return config
+
+
+@contextmanager
+def served_and_enrolled(cli: Any, config_dir: Path, folder: Path, now: str) -> Iterator[tuple[Serve, Path, list]]:
+    """99001's loudspeaker served by an edge, one approved piece planned, a real `loa serve` and an enrolled edge's
+    config: (serve, config, started). Every process the test puts in ``started`` is stopped after, `loa serve` last."""
+    serve_edges(config_dir)
+    prepare(cli, now)
+    serve = Serve(config_dir, cli.database_url, now)
+    started: list = []
+    try:
+        yield serve, enrol(cli, serve, folder, now), started
+    finally:
+        for process in [*started, serve]:
+            process.stop()
 
 
 class Edge(Running):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 from e2e_support import APPROVER, at
-from edge_support import STATION, Edge, Serve, enrol, local, prepare, rows, serve_edges, wait
+from edge_support import STATION, Edge, local, rows, served_and_enrolled, wait
 from sqlalchemy import select
 
 from scheduler.models import AsPlayed, Delivery
@@ -23,16 +23,8 @@ T0 = at("05:59:35")
 
 @pytest.fixture
 def edge_ready(cli, config_dir, tmp_path):
-    serve_edges(config_dir)
-    prepare(cli, T0)
-    serve = Serve(config_dir, cli.database_url, T0)
-    started: list = []
-    try:
-        config = enrol(cli, serve, tmp_path / "edge", T0)
-        yield serve, config, started
-    finally:
-        for process in [*started, serve]:
-            process.stop()
+    with served_and_enrolled(cli, config_dir, tmp_path / "edge", T0) as ready:
+        yield ready
 
 
 def test_the_edge_plays_the_planned_program_at_slot_time_and_loa_gets_what_it_played(cli, config_dir, edge_ready):

@@ -14,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from e2e_support import APPROVER, at
-from edge_support import STATION, Edge, Serve, enrol, prepare, rows, serve_edges, wait
+from edge_support import STATION, Edge, Serve, rows, served_and_enrolled, wait
 from sqlalchemy import select
 
 from loa.edge.player import ffmpeg_exe
@@ -29,18 +29,10 @@ T0 = at("09:00:00")  # between the day's programs: the sink holds only what the 
 
 @pytest.fixture
 def edge_ready(cli, config_dir, tmp_path):
-    serve_edges(config_dir)
-    prepare(cli, T0)
-    serve = Serve(config_dir, cli.database_url, T0)
-    started: list = []
-    try:
-        config = enrol(cli, serve, tmp_path / "edge", T0)
+    with served_and_enrolled(cli, config_dir, tmp_path / "edge", T0) as (serve, config, started):
         edge = Edge(config, T0)
         started.append(edge)
         yield serve, edge
-    finally:
-        for process in [*started, serve]:
-            process.stop()
 
 
 def _loa_now(serve: Serve) -> datetime:

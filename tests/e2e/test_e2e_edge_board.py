@@ -3,13 +3,12 @@ kiosk page from the approved rotation, keeps it when loa is down, and puts an em
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 
 import pytest
 import requests
-from e2e_support import APPROVER, EDITOR, at
-from edge_support import STATION, Edge, Serve, edge_command, serve_edges, wait
+from e2e_support import APPROVER, at
+from edge_support import STATION, Edge, Serve, enrol, prepare, serve_edges, wait
 
 from servers.browser import SHOTS, chromium
 
@@ -28,24 +27,11 @@ def board_edge(cli, config_dir, tmp_path):
     stations = config_dir / "stations.toml"
     stations.write_text(stations.read_text(encoding="utf-8").replace(KIOSK, 'board = { type = "edge", lead = "48h" }',
                                                                       1), encoding="utf-8")
-    cli("init", now=T0)
-    cli("user", "add", EDITOR, "--role", "editor", now=T0)
-    cli("user", "add", APPROVER, "--role", "approver", now=T0)
-    piece = int(cli("piece", "add", "--title", "Cấp giấy chứng nhận", "--body", BODY, "--channels", "board",
-                    "--stations", STATION, now=T0, user=EDITOR).stdout.strip())
-    cli("piece", "submit", str(piece), now=T0, user=EDITOR)
-    cli("piece", "approve", str(piece), now=T0, user=APPROVER)
-    cli("plan", "--days", "2", now=T0)
+    prepare(cli, T0, BODY, title="Cấp giấy chứng nhận", channel="board")
     serve = Serve(config_dir, cli.database_url, T0)
     started: list = []
     try:
-        code = cli("device", "enrol-code", "--station", STATION, "--outlet", "board", now=T0).stdout.strip()
-        config = tmp_path / "edge" / "edge.toml"
-        done = subprocess.run(edge_command("edge", "enrol", "--server", serve.url, "--code", code, "--config",
-                                           str(config)), capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
-        with config.open("a", encoding="utf-8") as handle:
-            handle.write("sync_seconds = 1.0\nheartbeat_seconds = 1.0\nemergency_seconds = 1.0\n")
+        config = enrol(cli, serve, tmp_path / "edge", T0, outlet="board")
         yield serve, config, started
     finally:
         for process in [*started, serve]:

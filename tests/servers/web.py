@@ -13,6 +13,7 @@ import pytest
 import requests
 import uvicorn
 from argon2 import PasswordHasher
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 import content.accounts
@@ -71,6 +72,20 @@ class Web:
             if approved:
                 approve(session, piece.id, actor=session.get(User, self.ids["hung"]), now=self.services.now())
             return piece.id
+
+
+def routes_behind_login(app, public: re.Pattern[str]) -> Iterator[tuple[str, str]]:
+    """(method, path template) of every route of ``app`` whose path ``public`` does not match: what the permission
+    walks visit (FastAPI keeps included routers nested: they are opened)."""
+    def flat(routes):
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            yield from flat(original.routes) if original is not None else [route]
+
+    for route in flat(app.routes):
+        if isinstance(route, APIRoute) and not public.match(route.path):
+            for method in route.methods - {"HEAD"}:
+                yield method, route.path
 
 
 def csrf_of(html: str) -> str:

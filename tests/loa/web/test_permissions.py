@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
 from content.db import unit_of_work
 from content.models import AuditEvent, Piece
 from loa.web import create_app
+
+from servers.web import routes_behind_login
 
 #: Routes anyone may open: kiosk boards, feeds and their articles, health and metrics (for monitoring), login,
 #: language, the calendar subscription (its address is the secret), the API's own documentation, the favicon,
@@ -19,17 +20,9 @@ PUBLIC = re.compile(r"^/(boards|feeds|articles|healthz|metrics|login|lang|ical|d
                     r"|favicon|reset/)")
 
 
-def _flat(routes):
-    for route in routes:
-        original = getattr(route, "original_router", None)  # FastAPI keeps included routers nested
-        yield from _flat(original.routes) if original is not None else [route]
-
-
 def _routes(app):
-    for route in _flat(app.routes):
-        if isinstance(route, APIRoute) and not PUBLIC.match(route.path):
-            for method in route.methods - {"HEAD"}:
-                yield method, re.sub(r"\{(\w+)\}", "1", route.path)
+    for method, path in routes_behind_login(app, PUBLIC):
+        yield method, re.sub(r"\{(\w+)\}", "1", path)
 
 
 def test_the_route_list_covers_pages_and_api(services):
