@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from content.db import Base, UTCDateTime
@@ -99,7 +99,9 @@ class Revision(Base):
     """An immutable snapshot of a piece's content; ``sha256`` covers every field that is aired."""
 
     __tablename__ = "revisions"
-    __table_args__ = (UniqueConstraint("piece_id", "number"),)
+    __table_args__ = (UniqueConstraint("piece_id", "number"),
+                      # what an airing's key refers to (scheduler.models.Airing)
+                      Index("uq_revisions_id_piece_id", "id", "piece_id", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     piece_id: Mapped[int] = mapped_column(ForeignKey("pieces.id"), index=True)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from uuid6 import uuid7
 
 from content.db import Base, UTCDateTime
 
@@ -117,6 +119,11 @@ class OutboxRow:
     payload_seal: Mapped[str | None] = mapped_column(String(64))  # content.seals, set when the payload is stored
 
 
+def new_delivery_id() -> str:
+    """A new delivery's id: a UUIDv7's 32 hex digits (time first, so ids grow; 74 random bits)."""
+    return uuid7().hex
+
+
 class Delivery(OutboxRow, Base):
     """One slot instance on one outlet of one station: the unit the outbox pushes.
 
@@ -169,12 +176,15 @@ class Airing(Base):
     still ``pinned``, with ``held`` saying why; each re-plan tries it again."""
 
     __tablename__ = "airings"
+    # One key for the revision and its piece: an airing's piece is its revision's (not only some piece), and a
+    # plan's half a million airings pay one key check each for both (on PostgreSQL a check is a trigger per row).
+    __table_args__ = (ForeignKeyConstraint(["revision_id", "piece_id"], ["revisions.id", "revisions.piece_id"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    piece_id: Mapped[int] = mapped_column(ForeignKey("pieces.id"), index=True)
-    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    piece_id: Mapped[int] = mapped_column(Integer, index=True)
+    revision_id: Mapped[int] = mapped_column(Integer)
     campaign: Mapped[str | None] = mapped_column(String(64))
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from content.db import unit_of_work
 from content.pieces import PieceContent, add_piece, approve, retire, submit
@@ -72,3 +73,19 @@ def test_delivered_programs_keep_their_airings_after_a_replan(services, approved
         pending = set(session.scalars(select(Airing.piece_id).join(Delivery)
                                       .where(Delivery.state == DeliveryState.PENDING)))
     assert pending == {approved[1]}
+
+
+def test_the_database_refuses_an_airing_whose_piece_is_not_its_revisions(services, approved) -> None:
+    """A row written past loa (a bug, or someone with write access) cannot air one piece's text under another's
+    name: the airing's key is its revision and that revision's piece together."""
+    services.plan()
+    with unit_of_work(services.sessions) as session:
+        airing = session.scalars(select(Airing).where(Airing.piece_id == approved[0])).first()
+        other = approved[1]
+        airing_id, revision_id = airing.id, airing.revision_id
+    with pytest.raises(IntegrityError):
+        with unit_of_work(services.sessions) as session:
+            session.execute(update(Airing).where(Airing.id == airing_id).values(piece_id=other))
+    with unit_of_work(services.sessions) as session:
+        assert session.get(Airing, airing_id).piece_id == approved[0]
+        assert session.get(Airing, airing_id).revision_id == revision_id
