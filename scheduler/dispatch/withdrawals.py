@@ -21,7 +21,6 @@ A withdrawal is a row of ``deliveries`` whose ``withdraws`` names the delivery t
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -36,7 +35,7 @@ from content import audit, seals
 from content.models import Piece, PieceState, Revision
 from scheduler.dispatch import notify
 from scheduler.dispatch.payloads import piece_of
-from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.models import Airing, Delivery, DeliveryState, new_delivery_id
 from scheduler.outlets import RULES
 
 #: The outlets whose publications can be taken down.
@@ -90,7 +89,7 @@ def queue(session: Session, piece_id: int, *, now: datetime, actor: str) -> list
     waiting = set(session.scalars(select(Delivery.withdraws).where(
         Delivery.withdraws.in_([t.id for t in targets]), Delivery.state == DeliveryState.PENDING,
         Delivery.payload.is_(None))))
-    rows = [dict(id=uuid.uuid4().hex, station_id=t.station_id, outlet=t.outlet, slot_name=t.slot_name,
+    rows = [dict(id=new_delivery_id(), station_id=t.station_id, outlet=t.outlet, slot_name=t.slot_name,
                  start_at=now, end_at=now, due_at=now, state=DeliveryState.PENDING, attempts=0, withdraws=t.id,
                  created_at=now, updated_at=now) for t in targets if t.id not in waiting]
     if not rows:

@@ -7,7 +7,6 @@ the same push impossible, even from two workers).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from content import audit
 from scheduler.dispatch import notify
-from scheduler.models import DeliveryState, Emergency, EmergencyDelivery, EmergencyState, Station
+from scheduler.models import DeliveryState, Emergency, EmergencyDelivery, EmergencyState, Station, new_delivery_id
 from scheduler.outlets import ALERT_OUTLETS, takes_alert, takes_alert_end
 
 #: The kinds of push: the emergency (and its repeats), its all-clear, and its end when it ran out (``until``)
@@ -39,7 +38,7 @@ def reach(session: Session, codes: list[str], *, repeat: int = 0, kind: str = AL
 def fan_out(session: Session, emergency: Emergency, *, kind: str, repeat: int, due_at: datetime,
             now: datetime) -> int:
     """One pending push of ``kind`` per station × outlet the emergency reaches, due at ``due_at``; how many."""
-    rows = [dict(id=uuid.uuid4().hex, emergency_id=emergency.id, station_id=station_id, outlet=outlet, kind=kind,
+    rows = [dict(id=new_delivery_id(), emergency_id=emergency.id, station_id=station_id, outlet=outlet, kind=kind,
                  repeat=repeat, due_at=due_at, state=DeliveryState.PENDING, attempts=0, created_at=now, updated_at=now)
             for station_id, _, outlet in reach(session, list(emergency.stations),
                                                repeat=repeat if kind == ALERT else 0, kind=kind)]

@@ -4,7 +4,6 @@ changed programs and their deliveries in one transaction (the outbox pattern).""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ from scheduler.bulletins import planning as sent_down
 from scheduler.catalog import load_rules
 from scheduler.config import StationSpec
 from scheduler.dispatch import notify
-from scheduler.models import Airing, Delivery, DeliveryState, Station
+from scheduler.models import Airing, Delivery, DeliveryState, Station, new_delivery_id
 from scheduler.outlets import RULES, Form, Outlet, rules_of
 from scheduler.planning import calendar, succession
 from scheduler.planning import stored as stored_rows
@@ -276,7 +275,7 @@ def _write(session: Session, changes: PlanChanges, programs: Mapping[InstanceKey
             if not items and not by_key[key].relays_s:  # a slot that relays a live program airs without pieces
                 continue
             instance = by_key[key]
-            delivery_id = uuid.uuid4().hex
+            delivery_id = new_delivery_id()
             new_deliveries.append(dict(
                 id=delivery_id, station_id=station_ids[instance.station_code], outlet=instance.outlet,
                 slot_name=instance.slot_name, start_at=instance.start_at, end_at=instance.end_at,

@@ -10,7 +10,6 @@ the old one put up. Loudspeaker programs and portal articles are never touched h
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from content import audit
-from scheduler.models import Airing, Delivery, DeliveryState
+from scheduler.models import Airing, Delivery, DeliveryState, new_delivery_id
 from scheduler.outlets import rules_of
 from scheduler.planning.planner_types import PlannedItem
 from scheduler.planning.stored import StoredProgram
@@ -44,7 +43,7 @@ def supersede(session: Session, delivery: Delivery, items: Sequence[PlannedItem]
               slot_name: str, now: datetime, actor: str) -> str:
     """Replace ``delivery`` by a new delivery of the same instance holding ``items``, due at once, in the
     caller's transaction; returns its id. Pins and an editor's removals carry over to the new one."""
-    successor = uuid.uuid4().hex
+    successor = new_delivery_id()
     delivery.superseded_at = now
     delivery.updated_at = now
     if delivery.state == DeliveryState.PENDING:  # tried and waiting for a retry: its old body must not go out
