@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Boolean, Table, insert, text
 from sqlalchemy.orm import Session
 
 #: Rows sent at a time: a plan writes hundreds of thousands, memory stays bounded.
@@ -50,9 +50,15 @@ def _copy(session: Session, table: Table, batch: list[Mapping[str, Any]]) -> Non
     dialect = connection.dialect
     keys = list(batch[0].keys())
     types = [table.columns[key].type for key in keys]
-    # (position, bind processor) of the columns that have one; None stays NULL unless the type says otherwise
-    processors = [(n, process, type_.should_evaluate_none) for n, type_ in enumerate(types)
-                  if (process := type_._cached_bind_processor(dialect)) is not None]
+    # (position, bind processor) of the columns that have one; None stays NULL unless the type says otherwise.
+    # A Boolean's processor only turns 0/1 into a bool: a bool needs no call (a plan's airings have a million).
+    processors, to_bool = [], []
+    for n, type_ in enumerate(types):
+        if (process := type_._cached_bind_processor(dialect)) is not None:
+            if isinstance(type_, Boolean):
+                to_bool.append((n, process))
+            else:
+                processors.append((n, process, type_.should_evaluate_none))
     names = [table.columns[key].name for key in keys]
     oids = _column_oids(session, table)
     # Binary COPY spares the server parsing every value from text (a plan's airings: half a million rows).
@@ -69,6 +75,9 @@ def _copy(session: Session, table: Table, batch: list[Mapping[str, Any]]) -> Non
                 values = [row[key] for key in keys]
                 for n, process, evaluates_none in processors:
                     if values[n] is not None or evaluates_none:
+                        values[n] = process(values[n])
+                for n, process in to_bool:
+                    if values[n].__class__ is not bool and values[n] is not None:
                         values[n] = process(values[n])
                 copy.write_row(values)
     finally:

@@ -24,7 +24,7 @@ def test_rows_come_back_as_they_went_in(services):
                            due_at=start + timedelta(days=n, minutes=-10), state=DeliveryState.PENDING, attempts=0,
                            created_at=start, updated_at=start) for n in range(3)]
         airings = [dict(delivery_id=d["id"], position=p, piece_id=piece, revision_id=revision,
-                        campaign=None if p else "hoc-tap-suot-doi", seconds=12.25 + p, pinned=p == 1, removed=False,
+                        campaign=None if p else "hoc-tap-suot-doi", seconds=12.25 + p, pinned=p == 1, removed=int(p == 2),  # 0/1 bound as a bool
                         held={"reason": "dài quá", "seconds": 131} if p == 2 else None)
                    for d in deliveries for p in range(3)]
         assert insert_rows(session, Delivery.__table__, deliveries) == 3
@@ -35,10 +35,11 @@ def test_rows_come_back_as_they_went_in(services):
         assert [tuple(row) for row in stored] == [(d["id"], "Sáng", d["start_at"], d["due_at"], "pending")
                                                   for d in deliveries]
         back = session.execute(select(Airing.delivery_id, Airing.position, Airing.campaign, Airing.seconds,
-                                      Airing.pinned, Airing.held).join(Delivery)
+                                      Airing.pinned, Airing.removed, Airing.held).join(Delivery)
                                .where(Delivery.id.like("bulk%")).order_by(Airing.delivery_id, Airing.position)).all()
         assert [tuple(row) for row in back] == [(a["delivery_id"], a["position"], a["campaign"], a["seconds"],
-                                                 a["pinned"], a["held"]) for a in airings]
+                                                 a["pinned"], a["removed"] == 1, a["held"]) for a in airings]
+        assert all(type(row.removed) is bool for row in back)
 
 
 def _a_piece(session, now: datetime) -> tuple[int, int]:
