@@ -10,16 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyloudnorm
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
-from scipy.signal import firwin, sosfilt, upfirdn
+from scipy.signal import sosfilt
 
-_OVERSAMPLE = 4  # BS.1770 true peak: 4x oversampling at 48 kHz and below
+from content.render.true_peak import BlockPeaks, fine_peaks, true_peak_db
+
 _STEP_S = 0.1  # BS.1770 gating blocks of 400 ms start every 100 ms
 _BLOCK_S = 0.002  # the limiter decides its gain every 2 ms
 _SILENCE_LUFS = -70.0
 _MARGIN_DB = 0.5  # limit under the ceiling: MP3 encoding moves peaks by a few tenths of a dB
 _NEAR_BLOCKS = 8  # blocks either side of a limiter gain change checked for overshoot (16 ms)
-_JOIN_FRAMES = 512  # flagged blocks this close are oversampled in one go
-_PARALLEL_FRAMES = 1 << 20  # frames to oversample (~48 s at 22,050 Hz) from which two threads share the work
+_GUESS_DB = 6.0  # past the first guess of the gain: limiting takes back some of it, and the tries add it again
 _CHECK_DB = 0.05  # how far past ceiling − margin the final measure may find a peak before every block is checked
 
 
@@ -38,76 +38,14 @@ def _as_float(samples: np.ndarray) -> np.ndarray:
     return signal
 
 
-@functools.cache
-def _taps() -> np.ndarray:
-    """A 48-tap 4x interpolation filter (BS.1770-4 Annex 2), its cutoff just under the original Nyquist."""
-    return firwin(48, 0.25 * 0.95) * _OVERSAMPLE
-
-
-def _runs(flags: np.ndarray, longest: int = 1 << 12) -> list[tuple[int, int]]:
-    """The [start, end) ranges where ``flags`` holds, none longer than ``longest``."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
-    return [(first, min(first + longest, end)) for start, end in zip(edges[::2].tolist(), edges[1::2].tolist(),
-                                                                       strict=True)
-            for first in range(start, end, longest)]
-
-
-def _fine_peaks(signal: np.ndarray, block: int, floor: float, only: np.ndarray | None = None) -> np.ndarray:
-    """The true peak of each ``block`` frames, the waveform 4x oversampled all along (scipy's polyphase
-    ``upfirdn``), not only near each block's largest sample; over the blocks ``only`` flags, or all, whose
-    sample peak passes ``floor`` (the others are left at 0)."""
-    frames, channels = signal.shape
-    blocks = -(-frames // block)
-    taps = _taps()
-    lead, context = taps.size // 2, taps.size // _OVERSAMPLE  # output 4n + 24 is the waveform just after frame n
-    padded = np.zeros((blocks * block, channels))
-    padded[:frames] = np.abs(signal)
-    sample_peaks = padded.reshape(blocks, block, channels).max(axis=(1, 2))
-    flags = sample_peaks > floor if only is None else (sample_peaks > floor) & only[:blocks]
-    peaks = np.where(flags, sample_peaks, 0.0)
-
-    def oversample(runs: list[tuple[int, int]]) -> None:
-        for first, last in runs:
-            start, end = first * block, min(last * block, frames)
-            low, high = max(0, start - context), min(frames, end + context)
-            for channel in range(channels):
-                waveform = np.abs(upfirdn(taps, signal[low:high, channel], up=_OVERSAMPLE))
-                offset = lead + _OVERSAMPLE * (start - low)
-                near = np.zeros((last - first) * block * _OVERSAMPLE)
-                near[: _OVERSAMPLE * (end - start)] = waveform[offset : offset + _OVERSAMPLE * (end - start)]
-                np.maximum(peaks[first:last], near.reshape(last - first, -1).max(axis=1), out=peaks[first:last])
-
-    # Runs a few hundred frames apart are oversampled as one: fewer, longer calls (the frames between are
-    # oversampled too, which only makes their peaks exact).
-    runs = _runs(maximum_filter1d(flags, size=2 * -(-_JOIN_FRAMES // block) + 1, mode="constant"))
-    # A long signal's runs are shared by two threads (scipy filters without the GIL); runs never overlap,
-    # so each thread writes its own blocks of ``peaks``.
-    split = _halfway(runs) if sum(last - first for first, last in runs) * block >= _PARALLEL_FRAMES else 0
-    if split:
-        with ThreadPoolExecutor(max_workers=1) as other:
-            done = other.submit(oversample, runs[split:])
-            oversample(runs[:split])
-            done.result()
-    else:
-        oversample(runs)
-    return peaks
-
-
-def _halfway(runs: list[tuple[int, int]]) -> int:
-    """The index that splits ``runs`` into two parts of about the same number of blocks."""
-    sizes = np.cumsum([last - first for first, last in runs])
-    return int(np.searchsorted(sizes, sizes[-1] / 2)) + 1 if len(runs) > 1 else 0
-
-
-def true_peak_db(signal: np.ndarray) -> float:
-    """The true peak of a float signal (frames, channels) in dBTP, by 4x polyphase oversampling."""
-    if signal.size == 0:
-        return -math.inf
-    sample_peak = float(np.abs(signal).max())
-    if sample_peak == 0:
-        return -math.inf
-    peak = float(_fine_peaks(signal, 64, sample_peak / 2).max())  # 6 dB under the largest sample cannot reach it
-    return 20 * math.log10(max(peak, sample_peak))
+def _scale_blocks(signal: np.ndarray, factors: np.ndarray, block: int) -> None:
+    """Multiply, in place, each ``block`` frames of ``signal`` by its factor (no per-frame copy of the factors)."""
+    frames = signal.shape[0]
+    whole = frames // block
+    if whole:
+        signal[: whole * block].reshape(whole, block, -1)[...] *= factors[:whole, None, None]
+    if frames > whole * block:
+        signal[whole * block :] *= factors[whole]
 
 
 def measure(signal: np.ndarray, rate: int) -> Loudness:
@@ -186,19 +124,39 @@ def _step_sums(squares: np.ndarray, step: int) -> np.ndarray:
     return sums
 
 
-def _gained_steps(prefix: np.ndarray, steps: np.ndarray, rate: int, gains: np.ndarray, block: int,
-                  scale: float) -> np.ndarray:
-    """The per-step sums of squares with each ``block`` frames scaled by its gain and all by ``scale``: the
-    plain sums times ``scale²``, less what the blocks the limiter turns down lose, from the running sum
-    ``prefix`` of the squares (a limiter touches few blocks: no pass over the whole signal)."""
-    step, frames = round(rate * _STEP_S), prefix.shape[0] - 1
-    touched = np.flatnonzero(gains < 1.0)
-    start = np.minimum(touched * block, frames)
+@dataclass(frozen=True)
+class _BlockSquares:
+    """Each limiter block's sum of squares, split where a 100 ms step begins inside it (a block spans at most
+    two steps): ``before`` that start (all of it when none does), ``after`` it, and the steps they fall in."""
+
+    before: np.ndarray
+    after: np.ndarray
+    first_step: np.ndarray
+    second_step: np.ndarray
+
+
+def _block_squares(squares: np.ndarray, block: int, step: int) -> _BlockSquares:
+    frames = squares.shape[0]
+    start = np.arange(-(-frames // block)) * block
     end = np.minimum(start + block, frames)
-    split = np.maximum((np.maximum(end, 1) - 1) // step * step, start)  # a block spans at most two steps
+    split = np.maximum((end - 1) // step * step, start)
+    cuts = np.union1d(start, split)  # increasing: every block start and every step start inside a block
+    sums = np.add.reduceat(squares, cuts)  # from each cut to the next: one pass, nothing copied
+    at_start, at_split = np.searchsorted(cuts, start), np.searchsorted(cuts, split)
+    inside = split > start
+    before = np.where(inside, sums[at_start], sums[at_split])
+    return _BlockSquares(before, np.where(inside, sums[at_split], 0.0), start // step, split // step)
+
+
+def _gained_steps(parts: _BlockSquares, steps: np.ndarray, gains: np.ndarray, scale: float) -> np.ndarray:
+    """The per-step sums of squares with each block scaled by its gain and all by ``scale``: the plain sums
+    times ``scale²``, less what the blocks the limiter turns down lose (a limiter touches few blocks: no pass
+    over the whole signal)."""
+    touched = np.flatnonzero(gains < 1.0)
     loss = 1.0 - gains[touched] ** 2
-    lost = (np.bincount(start // step, weights=(prefix[split] - prefix[start]) * loss, minlength=steps.shape[0])
-            + np.bincount(split // step, weights=(prefix[end] - prefix[split]) * loss, minlength=steps.shape[0]))
+    lost = (np.bincount(parts.first_step[touched], weights=parts.before[touched] * loss, minlength=steps.shape[0])
+            + np.bincount(parts.second_step[touched], weights=parts.after[touched] * loss,
+                          minlength=steps.shape[0]))
     return (steps - lost[: steps.shape[0]]) * (scale * scale)
 
 
@@ -258,13 +216,19 @@ def _hold_overshoot(limited: np.ndarray, block: int, ceiling_db: float, only: np
     for _ in range(3):  # a hold's own gain change can overshoot again: look there once more
         if only is not None and not only.any():
             break
-        gains = _block_gains(_fine_peaks(limited, block, floor, only), ceiling_db - _MARGIN_DB)
+        gains = _block_gains(fine_peaks(limited, block, floor, only), ceiling_db - _MARGIN_DB)
         if gains is None:
             break
-        limited *= np.repeat(gains, block)[: limited.shape[0], None]
+        _scale_blocks(limited, gains, block)
         held *= gains
         only = _near_changes(gains)
     return held
+
+
+def _floor(ceiling_db: float, gain_db: float) -> float:
+    """The sample peak under which a block, turned up by ``gain_db``, cannot pass the ceiling less the margin
+    (a true peak is at most 6 dB over the samples)."""
+    return 10 ** ((ceiling_db - _MARGIN_DB - gain_db) / 20) / 2
 
 
 def _limited_peak_db(limited: np.ndarray, peaks: np.ndarray, level: np.ndarray, block: int, floor: float) -> float:
@@ -281,7 +245,7 @@ def _limited_peak_db(limited: np.ndarray, peaks: np.ndarray, level: np.ndarray, 
     changed[:-1] |= step
     peak = float(np.where(changed, 0.0, peaks[: level.shape[0]] * level).max(initial=0.0))
     if changed.any():
-        peak = max(peak, float(_fine_peaks(limited, block, 0.0, changed).max()))
+        peak = max(peak, float(fine_peaks(limited, block, 0.0, changed).max()))
     if peak <= 2 * floor * float(level.max()):  # a block under the floor may peak up to 6 dB over its samples
         return true_peak_db(limited)
     return 20 * math.log10(peak)
@@ -293,56 +257,99 @@ def normalize_loudness(samples: np.ndarray, rate: int, *, target_lufs: float, ce
 
     Returns the new int16 samples and what they measure. Silence stays silent.
     """
-    limited = limit_to_target(samples, rate, target_lufs=target_lufs, ceiling_db=ceiling_db)
-    return limited.samples, limited.measured()
+    return limit_to_target(samples, rate, target_lufs=target_lufs, ceiling_db=ceiling_db).finish()
+
+
+@dataclass(frozen=True)
+class _Overshoot:
+    """What the final true-peak check needs: the limited float signal, the input's block peaks, and the level
+    (gain) each block was given."""
+
+    limited: np.ndarray
+    peaks: BlockPeaks
+    gains: np.ndarray
+    scale: float
+    ceiling_db: float
 
 
 @dataclass(frozen=True)
 class Limited:
-    """Samples brought to a loudness target: the int16 ``samples``, their true peak, and what the input
-    measured when it was silence (then ``samples`` is the input, untouched)."""
+    """Samples brought to a loudness target, as int16 ``samples`` a caller may start encoding at once;
+    :meth:`finish` then checks their true peak and measures them. ``silent``: what the input measured when it
+    was silence (then ``samples`` is the input, untouched)."""
 
     samples: np.ndarray
     rate: int
-    true_peak_db: float
-    silent_lufs: float | None = None
+    check: _Overshoot | None = None
+    silent: Loudness | None = None
 
-    def measured(self) -> Loudness:
-        """What the samples measure: their integrated loudness (filtered again: what is sent, measured)
-        and the true peak found while limiting (before rounding to 16 bits)."""
-        if self.silent_lufs is not None:
-            return Loudness(self.silent_lufs, self.true_peak_db)
-        return Loudness(integrated_lufs(_as_float(self.samples), self.rate), self.true_peak_db)
+    def finish(self) -> tuple[np.ndarray, Loudness]:
+        """The final samples and what they measure: the true peak (before rounding to 16 bits) and the
+        integrated loudness (filtered again: what is sent, measured).
+
+        Deep gain changes between blocks can overshoot between samples: where the true peak passes the
+        ceiling less the margin, what passes it is held, near the gain changes and then (rarely) anywhere,
+        and the samples are made again; they are then not ``self.samples`` (encode them instead).
+        """
+        if self.check is None:
+            assert self.silent is not None
+            return self.samples, self.silent
+        check, samples = self.check, self.samples
+        limited, gains, block = check.limited, check.gains, check.peaks.block
+        peak_db = _limited_peak_db(limited, check.peaks.true, gains * check.scale, block, check.peaks.floor)
+        for only in (_near_changes(gains), None):
+            if peak_db <= check.ceiling_db - _MARGIN_DB + _CHECK_DB:
+                break
+            gains = gains * _hold_overshoot(limited, block, check.ceiling_db, only)
+            peak_db = _limited_peak_db(limited, check.peaks.true, gains * check.scale, block, check.peaks.floor)
+            samples = _to_int16(limited)
+        return samples, Loudness(integrated_lufs(_as_float(samples), self.rate), peak_db)
+
+
+def _to_int16(signal: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """A float signal in −1…1 as int16 samples, rounded and clipped a chunk at a time (the signal is kept)."""
+    out = np.empty(signal.shape, dtype=np.int16)
+    for start in range(0, signal.shape[0], chunk):
+        part = signal[start : start + chunk] * 32768.0
+        np.rint(part, out=part)
+        out[start : start + chunk] = np.clip(part, -32768, 32767, out=part)
+    return out
 
 
 def limit_to_target(samples: np.ndarray, rate: int, *, target_lufs: float, ceiling_db: float) -> Limited:
-    """:func:`normalize_loudness` without the last measurement, so a caller can encode the samples while
-    :meth:`Limited.measured` measures them."""
+    """:func:`normalize_loudness` without the final check and measurement, so a caller can encode the samples
+    while :meth:`Limited.finish` checks and measures them."""
     signal = _as_float(samples)
     frames = signal.shape[0]
-    squares = _step_squares(_k_weighted(signal, rate))  # K-weighted once: every try reuses it
+    block = max(1, int(rate * _BLOCK_S))
+    peaks = BlockPeaks(signal, block)
+    # The blocks that may reach the ceiling are oversampled (scipy, without the GIL) while the signal is
+    # K-weighted (with it), for a gain guessed from the plain mean square: gating and K-weighting usually
+    # make speech louder than that says, so the guess rarely falls short; where it does, the tries below
+    # oversample the blocks it left out.
+    plain_lufs = -0.691 + 10 * math.log10(max(float(np.vdot(signal, signal)) / max(frames, 1), 1e-12))
+    with ThreadPoolExecutor(max_workers=1) as other:
+        first = other.submit(peaks.cover, _floor(ceiling_db, target_lufs - plain_lufs + _GUESS_DB))
+        squares = _step_squares(_k_weighted(signal, rate))  # K-weighted once: every try reuses it
+        first.result()
     steps = _step_sums(squares, round(rate * _STEP_S))
     lufs = _gated_lufs(_energies_of(steps, frames, rate))
     if lufs <= _SILENCE_LUFS:
-        return Limited(samples, rate, true_peak_db(signal), silent_lufs=lufs)
-    prefix = np.concatenate(([0.0], np.cumsum(squares)))
+        return Limited(samples, rate, silent=Loudness(lufs, true_peak_db(signal)))
+    parts = _block_squares(squares, block, round(rate * _STEP_S))
     del squares
     # K-weighting is linear, so a plain gain moves loudness by exactly its dB: the signal is filtered
     # once, and each try scales the original, limits it afresh and estimates the result from the
     # filtered channels times the limiter's gain (limiting lowers loudness a little; make up for it).
     gain_db, previous = target_lufs - lufs, None
     most_db = gain_db + 12
-    block = max(1, int(rate * _BLOCK_S))
-    # Block peaks scale with the gain: oversample once, all along every block that could reach the ceiling
-    # at up to 12 dB past the first gain (the limiter holds anything louder).
-    reach = 10 ** ((ceiling_db - _MARGIN_DB - gain_db - 12) / 20)
-    peaks = _fine_peaks(signal, block, reach / 2)
     for _ in range(4):
         scale = 10 ** (gain_db / 20)
-        gains = _block_gains(peaks * scale, ceiling_db - _MARGIN_DB)
+        peaks.cover(_floor(ceiling_db, gain_db))  # block peaks scale with the gain: those that may now reach it
+        gains = _block_gains(peaks.true * scale, ceiling_db - _MARGIN_DB)
         if gains is None:
             break
-        estimate = _gated_lufs(_energies_of(_gained_steps(prefix, steps, rate, gains, block, scale), frames, rate))
+        estimate = _gated_lufs(_energies_of(_gained_steps(parts, steps, gains, scale), frames, rate))
         if abs(estimate - target_lufs) <= 0.1:
             break
         # Limiting takes back part of each dB added: step along the measured slope (secant method).
@@ -351,20 +358,8 @@ def limit_to_target(samples: np.ndarray, rate: int, *, target_lufs: float, ceili
             slope = min(1.0, max(0.1, (estimate - previous[1]) / (gain_db - previous[0])))
         previous = (gain_db, estimate)
         gain_db = min(most_db, gain_db + (target_lufs - estimate) / slope)
-    del prefix
+    del parts
     if gains is None:
         gains = np.ones(-(-frames // block))
-    signal *= np.repeat(gains * scale, block)[:frames][:, None]  # in place: the signal is not needed as it was
-    limited = signal
-    peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
-    # Deep gain changes between blocks can overshoot between samples: where the program's true peak passes
-    # the ceiling less the margin, hold what passes it near the gain changes, then (rarely) anywhere.
-    for only in (_near_changes(gains), None):
-        if peak_db <= ceiling_db - _MARGIN_DB + _CHECK_DB:
-            break
-        gains = gains * _hold_overshoot(limited, block, ceiling_db, only)
-        peak_db = _limited_peak_db(limited, peaks, gains * scale, block, reach / 2)
-    limited *= 32768.0  # in place: a program is a few hundred MB of float64, not worth copying thrice
-    np.rint(limited, out=limited)
-    np.clip(limited, -32768, 32767, out=limited)
-    return Limited(limited.astype(np.int16), rate, peak_db)
+    _scale_blocks(signal, gains * scale, block)  # in place: the signal is not needed as it was
+    return Limited(_to_int16(signal), rate, _Overshoot(signal, peaks, gains, scale, ceiling_db))

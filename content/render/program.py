@@ -194,13 +194,15 @@ def _sound(parts: Sequence[ProgramPart], settings: RenderSettings) -> ProgramFil
     limited = limit_to_target(audio.samples_of(joined), cfg.sample_rate,
                               target_lufs=cfg.loudness_lufs, ceiling_db=cfg.true_peak_db)
     del joined
-    # The encoder (another process) and the final measurement (numpy) run at the same time.
+    # The encoder (another process) and the final check and measurement (numpy) run at the same time.
     with ThreadPoolExecutor(max_workers=1) as encoder:
         encoded = encoder.submit(audio.write_mp3, audio.segment_of(limited.samples, rate=cfg.sample_rate), path,
                                  bitrate=cfg.bitrate)
-        measured = limited.measured()
+        samples, measured = limited.finish()
         encoded.result()
-    result = {"sha256": file_sha256(path), "duration_s": round(limited.samples.shape[0] / cfg.sample_rate, 3),
+    if samples is not limited.samples:  # the check held an overshoot: what was encoded is not what goes out
+        audio.write_mp3(audio.segment_of(samples, rate=cfg.sample_rate), path, bitrate=cfg.bitrate)
+    result = {"sha256": file_sha256(path), "duration_s": round(samples.shape[0] / cfg.sample_rate, 3),
               "loudness_lufs": round(measured.lufs, 2), "true_peak_db": round(measured.true_peak_db, 2)}
     _write_meta(path, result)
     log.info("assembled program %s (%d pieces, %.1f s, %.1f LUFS)", path.name, len(parts),

@@ -9,7 +9,16 @@ import pyloudnorm
 import pytest
 from scipy.signal import resample_poly
 
-from content.render.loudness import integrated_lufs, normalize_loudness, true_peak_db
+from content.render.loudness import (
+    Limited,
+    _Overshoot,
+    _scale_blocks,
+    _to_int16,
+    integrated_lufs,
+    normalize_loudness,
+    true_peak_db,
+)
+from content.render.true_peak import BlockPeaks
 
 RATE = 22050
 
@@ -59,3 +68,25 @@ def test_silence_stays_silent() -> None:
     silent = np.zeros((RATE * 3, 1), dtype=np.int16)
     out, measured = normalize_loudness(silent, RATE, target_lufs=-16, ceiling_db=-1.5)
     assert not out.any() and measured.lufs == -70.0
+
+
+def test_an_overshoot_found_by_the_final_check_is_held_and_the_samples_made_again() -> None:
+    """Gains that jump between blocks make a hot signal overshoot between samples; the final check, run while
+    the first samples are being encoded, turns down what passes the ceiling and hands back new samples."""
+    block, ceiling_db = 44, -6.0
+    t = np.arange(RATE) / RATE
+    signal = (0.7 * np.sin(2 * math.pi * RATE / 4 * t + math.pi / 4))[:, None]  # crests between the samples
+    peaks = BlockPeaks(signal.copy(), block)
+    peaks.cover(0.0)
+    gains = np.ones(peaks.true.shape[0])
+    gains[::3] = 0.1  # deep steps every third block
+    limited = signal.copy()
+    _scale_blocks(limited, gains, block)
+    first = Limited(_to_int16(limited), RATE, _Overshoot(limited, peaks, gains, 1.0, ceiling_db))
+    assert true_peak_db(first.samples / 32768) > ceiling_db + 2  # as the limiter left it: far too hot
+
+    out, measured = first.finish()
+
+    assert out is not first.samples and out.shape == first.samples.shape and out.dtype == np.int16
+    assert true_peak_db(out / 32768) <= ceiling_db and measured.true_peak_db <= ceiling_db
+    assert measured.lufs == pytest.approx(integrated_lufs(out / 32768, RATE), abs=0.01)
