@@ -23,9 +23,10 @@ def test_rows_come_back_as_they_went_in(services):
                            start_at=start + timedelta(days=n), end_at=start + timedelta(days=n, minutes=30),
                            due_at=start + timedelta(days=n, minutes=-10), state=DeliveryState.PENDING, attempts=0,
                            created_at=start, updated_at=start) for n in range(3)]
+        # ``removed`` as 0/1: bound as a bool, as an INSERT binds it
         airings = [dict(delivery_id=d["id"], position=p, piece_id=piece, revision_id=revision,
-                        campaign=None if p else "hoc-tap-suot-doi", seconds=12.25 + p, pinned=p == 1, removed=int(p == 2),  # 0/1 bound as a bool
-                        held={"reason": "dài quá", "seconds": 131} if p == 2 else None)
+                        campaign=None if p else "hoc-tap-suot-doi", seconds=12.25 + p, pinned=p == 1,
+                        removed=int(p == 2), held={"reason": "dài quá", "seconds": 131} if p == 2 else None)
                    for d in deliveries for p in range(3)]
         assert insert_rows(session, Delivery.__table__, deliveries) == 3
         assert insert_rows(session, Airing.__table__, iter(airings), chunk=4) == 9  # across several batches

@@ -83,9 +83,8 @@ def test_the_database_refuses_an_airing_whose_piece_is_not_its_revisions(service
         airing = session.scalars(select(Airing).where(Airing.piece_id == approved[0])).first()
         other = approved[1]
         airing_id, revision_id = airing.id, airing.revision_id
-    with pytest.raises(IntegrityError):
-        with unit_of_work(services.sessions) as session:
-            session.execute(update(Airing).where(Airing.id == airing_id).values(piece_id=other))
+    with pytest.raises(IntegrityError), unit_of_work(services.sessions) as session:
+        session.execute(update(Airing).where(Airing.id == airing_id).values(piece_id=other))
     with unit_of_work(services.sessions) as session:
         assert session.get(Airing, airing_id).piece_id == approved[0]
         assert session.get(Airing, airing_id).revision_id == revision_id
