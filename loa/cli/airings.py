@@ -1,4 +1,4 @@
-"""``loa airing …``: an editor pins, unpins, removes, restores or moves one airing of the plan."""
+"""``loa airing …``: an editor pins, unpins, removes, restores, moves or reorders one airing of the plan."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> 
             editing.pin_airing(session, airing_id, actor=user, now=now, pinned=action == "pin")
         elif action in ("remove", "restore"):
             editing.remove_airing(session, airing_id, actor=user, now=now, removed=action == "remove")
+        elif action in ("up", "down"):
+            editing.reorder_airing(session, airing_id, up=action == "up", actor=user, now=now)
         else:
             editing.move_airing(session, airing_id, delivery_id=str(kwargs["to"]), actor=user, now=now,
                                 zone=services.settings.zone)
@@ -44,6 +46,10 @@ def _edit(ctx: typer.Context, airing_id: int, action: str, **kwargs: object) -> 
         typer.echo(say("airing {id} removed", id=airing_id))
     elif action == "restore":
         typer.echo(say("airing {id} restored", id=airing_id))
+    elif action == "up":
+        typer.echo(say("airing {id} moved up in its program", id=airing_id))
+    elif action == "down":
+        typer.echo(say("airing {id} moved down in its program", id=airing_id))
     else:
         typer.echo(say("airing {id} moved to program {program}", id=airing_id, program=kwargs["to"]))
 
@@ -70,6 +76,18 @@ def remove(ctx: typer.Context, airing: AiringId) -> None:
 def restore(ctx: typer.Context, airing: AiringId) -> None:
     """Put a removed airing back in its program, if it still fits."""
     _edit(ctx, airing, "restore")
+
+
+@airings_app.command("up")
+def up(ctx: typer.Context, airing: AiringId) -> None:
+    """Play this airing before the one ahead of it (priority items stay first); the program keeps this order."""
+    _edit(ctx, airing, "up")
+
+
+@airings_app.command("down")
+def down(ctx: typer.Context, airing: AiringId) -> None:
+    """Play this airing after the one behind it (priority items stay first); the program keeps this order."""
+    _edit(ctx, airing, "down")
 
 
 @airings_app.command("move")

@@ -177,6 +177,22 @@ def restore(request: Request, airing_id: int, user: User = needs(*PLANNERS)) -> 
         session, airing_id, actor=user, now=now, removed=False))
 
 
+@router.post("/calendar/airings/{airing_id}/order", response_model=None)
+def order(request: Request, airing_id: int, form: Form,
+          user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:
+    """Swap an item with the one before it (``direction=up``) or after it (``down``) in its program."""
+    from scheduler.planning.editing import reorder_airing
+
+    now, direction = request.app.state.services.now(), str(form.get("direction") or "")
+
+    def change(session: Any) -> None:
+        if direction not in ("up", "down"):
+            raise InputError("choose up or down", where="direction")
+        reorder_airing(session, airing_id, up=direction == "up", actor=user, now=now)
+
+    return _edit_airing(request, user, change)
+
+
 @router.post("/calendar/airings/{airing_id}/move", response_model=None)
 def move(request: Request, airing_id: int, form: Form,
          user: User = needs(*PLANNERS)) -> RedirectResponse | HTMLResponse:

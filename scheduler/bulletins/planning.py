@@ -52,6 +52,24 @@ def received_levels(session: Session) -> dict[int, dict[str, str]]:
     return out
 
 
+def leading(session: Session, station: str, revision_ids: Sequence[int]) -> set[int]:
+    """The revisions among ``revision_ids`` that lead programs on ``station`` (as the planner places them):
+    priority pieces, unless sent down to that station's commune at another level, and bulletins taken in there
+    at priority."""
+    if not revision_ids:
+        return set()
+    levels = received_levels(session)
+    own = dict(session.execute(select(Revision.id, Revision.level).where(Revision.id.in_(sorted(set(revision_ids)))))
+               .all())
+    return {rid for rid in revision_ids if level_at(levels, rid, station, own.get(rid, "normal")) == "priority"}
+
+
+def level_at(levels: dict[int, dict[str, str]], revision_id: int, station: str, own: str) -> str:
+    """The level a revision airs at on ``station``: the level a bulletin of it was taken in at there
+    (``levels``, from :func:`received_levels`), else its own."""
+    return levels.get(revision_id, {}).get(station, own)
+
+
 def _trusted(session: Session, ids: set[int]) -> set[int]:
     """The bulletins among ``ids`` whose seal, revision hash and approval seal hold."""
     out: set[int] = set()

@@ -1,4 +1,4 @@
-"""An editor's hand on the plan: pin, unpin, remove, restore and move single airings, each audited."""
+"""An editor's hand on the plan: pin, unpin, remove, restore, move and reorder single airings, each audited."""
 
 from __future__ import annotations
 
@@ -238,4 +238,36 @@ def move_airing(session: Session, airing_id: int, *, delivery_id: str, actor: Us
     source.updated_at = target.updated_at = now
     audit.record(session, actor=actor.name, action="airing.move", subject=_subject(airing), at=now,
                  details={"from": source.id, "to": target.id, "piece": airing.piece_id})
+    session.flush()
+
+
+def reorder_airing(session: Session, airing_id: int, *, up: bool, actor: User, now: datetime) -> None:
+    """Swap an airing with the one before it (``up``) or after it in its program. Priority items stay ahead of
+    the others (Circular 39/2020: they air first), so one changes places only with an item of its own kind.
+    Every item of the program is then pinned: re-plans keep the order the editor chose (a new priority
+    piece still goes to the head)."""
+    airing = _airing(session, airing_id, actor)
+    delivery = airing.delivery
+    _open(delivery)
+    if airing.removed:
+        raise StateError("airing {id} is out of its program; restore it first", id=airing_id)
+    live = sorted(_live(delivery), key=lambda a: a.position)
+    index = live.index(airing) + (-1 if up else 1)
+    if index < 0:
+        raise InputError("airing {id} is already first in its program", where="airing", id=airing_id)
+    if index >= len(live):
+        raise InputError("airing {id} is already last in its program", where="airing", id=airing_id)
+    other = live[index]
+    from scheduler.bulletins.planning import leading
+
+    first = leading(session, delivery.station.code, [airing.revision_id, other.revision_id])
+    if (airing.revision_id in first) != (other.revision_id in first):
+        raise InputError("priority items air first: airing {id} changes places only with another item of its "
+                         "kind", where="airing", id=airing_id)
+    airing.position, other.position = other.position, airing.position
+    for item in live:
+        item.pinned = True
+    delivery.updated_at = now
+    audit.record(session, actor=actor.name, action="airing.reorder", subject=_subject(airing), at=now,
+                 details={"delivery": delivery.id, "piece": airing.piece_id, "up": up, "with": other.id})
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session, selectinload
 
 from content.models import Revision
+from scheduler.bulletins.planning import level_at, received_levels
 from scheduler.config import parse_length
 from scheduler.models import Delivery, Slot, Station
 from scheduler.planning.planner_types import Held
@@ -24,6 +26,7 @@ class ItemView:
     seconds: float
     pinned: bool
     held: Held | None = None  # a pin held out of the program: it does not air, and why
+    leads: bool = False  # a priority item on this station: it airs ahead of the others
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,21 @@ def slot_relays(session: Session) -> dict[str, tuple[tuple[str, str, float], ...
             for name, stored in session.execute(select(Slot.name, Slot.relays)) if stored}
 
 
+def titles_and_leads(session: Session, revision_ids: Collection[int]) -> tuple[
+        dict[int, str], Callable[[int, str], bool]]:
+    """The title of each revision, and whether one leads the programs of a station (a priority item there:
+    its own level, or the level a bulletin of it was taken in at; ``scheduler.bulletins.planning``)."""
+    rows = session.execute(select(Revision.id, Revision.title, Revision.level)
+                           .where(Revision.id.in_(sorted(revision_ids)))).all() if revision_ids else []
+    levels = {row.id: row.level for row in rows}
+    received = received_levels(session) if revision_ids else {}
+
+    def leads(revision_id: int, station: str) -> bool:
+        return level_at(received, revision_id, station, levels.get(revision_id, "normal")) == "priority"
+
+    return {row.id: row.title for row in rows}, leads
+
+
 def upcoming(
     session: Session,
     *,
@@ -102,15 +120,15 @@ def upcoming(
         query = query.where(Delivery.outlet == outlet)
     rows = session.execute(query).all()
     revision_ids = {a.revision_id for delivery, _ in rows for a in delivery.airings}
-    titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids)))
-                  .all()) if revision_ids else {}
+    titles, leads = titles_and_leads(session, revision_ids)
     relays = slot_relays(session)
     return [
         ProgramView(
             delivery.id, st.code, st.name, delivery.outlet, delivery.slot_name, delivery.start_at,
             delivery.end_at, delivery.state, delivery.attempts, delivery.last_error,
             tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
-                           a.seconds, a.pinned) for a in delivery.airings if not a.removed),
+                           a.seconds, a.pinned, leads=leads(a.revision_id, st.code))
+                  for a in delivery.airings if not a.removed),
             tuple(ItemView(a.id, a.piece_id, a.revision_id, titles.get(a.revision_id, "?"), a.campaign,
                            a.seconds, a.pinned, Held.of(a.held)) for a in delivery.airings if a.removed and a.held),
             relays=relays.get(delivery.slot_name, ()),

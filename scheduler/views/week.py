@@ -12,11 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from content.models import Revision
 from scheduler.models import Airing, Campaign, Delivery, Station
 from scheduler.planning.calendar import CampaignRule, campaign_active
 from scheduler.planning.planner_types import Held
-from scheduler.views.schedule import ItemView, ProgramView, slot_relays
+from scheduler.views.schedule import ItemView, ProgramView, slot_relays, titles_and_leads
 
 
 @dataclass(frozen=True)
@@ -98,16 +97,15 @@ def programs_between(session: Session, *, start: datetime, end: datetime, statio
         .order_by(Airing.delivery_id, Airing.position)):
         (held if row[8] else gone if row[7] else items)[row[0]].append(row)
     revision_ids = {row[3] for rows in (*items.values(), *gone.values(), *held.values()) for row in rows}
-    titles = dict(session.execute(select(Revision.id, Revision.title).where(Revision.id.in_(revision_ids))).all()) \
-        if revision_ids else {}
+    titles, leads = titles_and_leads(session, revision_ids)
 
-    def views(rows: list[tuple]) -> tuple[ItemView, ...]:
+    def views(rows: list[tuple], station: str) -> tuple[ItemView, ...]:
         return tuple(ItemView(a[1], a[2], a[3], titles.get(a[3], "?"), a[4], a[5], a[6],
-                              Held.of(a[8]) if a[8] else None) for a in rows)
+                              Held.of(a[8]) if a[8] else None, leads(a[3], station)) for a in rows)
 
     relays = slot_relays(session)
-    return [ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], views(items[d[0]]),
-                        views(gone[d[0]]), views(held[d[0]]), relays.get(d[4], ())) for d in deliveries]
+    return [ProgramView(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], views(items[d[0]], d[1]),
+                        views(gone[d[0]], d[1]), views(held[d[0]], d[1]), relays.get(d[4], ())) for d in deliveries]
 
 
 def _window(start: datetime, end: datetime, outlet: str | None) -> list[Any]:

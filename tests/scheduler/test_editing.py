@@ -14,7 +14,7 @@ from content.pieces import PieceContent, add_piece, approve, submit
 from content.render.program import program_overhead_s
 from content.users import add_user, get_user
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Slot, Station
-from scheduler.planning.editing import move_airing, pin_airing, remove_airing
+from scheduler.planning.editing import move_airing, pin_airing, remove_airing, reorder_airing
 
 from conftest import ZONE
 
@@ -260,3 +260,64 @@ def test_a_new_higher_priority_piece_takes_free_room_and_plan_fresh_gives_it_the
     fresh = cli.json("plan", "--days", "2", "--fresh", now=services.now())
     assert fresh["airings_dropped"] == fresh["airings_added"] > 0
     assert all(live(p) == [urgent_news] for p in programs(services))
+
+
+def order_of(services, station: str = "99001") -> list[list[int]]:
+    """The pieces of each loudspeaker program of a station in the order they play."""
+    with unit_of_work(services.sessions) as session:
+        deliveries = session.scalars(select(Delivery).join(Station).where(
+            Station.code == station, Delivery.outlet == "loudspeaker").order_by(Delivery.start_at)).all()
+        return [[a.piece_id for a in sorted(d.airings, key=lambda a: a.position) if not a.removed]
+                for d in deliveries]
+
+
+def airing_of(services, piece: int, program: int = 0) -> int:
+    return next(a for a, p, _, removed in programs(services)[program][1] if p == piece and not removed)
+
+
+def test_an_editor_reorders_a_program_and_re_plans_keep_that_order(cli, services, planned) -> None:
+    first = order_of(services)[0]
+    assert len(first) == 3
+    now = services.now()
+    said = cli("airing", "down", str(airing_of(services, first[0])), now=now, user="bien-tap",
+               lang="vi").stdout.strip()
+    assert said == f"đã đưa lượt phát {airing_of(services, first[0])} xuống sau trong chương trình"
+    edit(services, reorder_airing, airing_of(services, first[2]), up=True)
+    wanted = [first[1], first[2], first[0]]
+    assert order_of(services)[0] == wanted
+    assert order_of(services)[1] == first  # only that program changed
+
+    services.plan(days=2)
+    late = _approve_new(services, "Lịch cắt điện", "Thứ Tư tuần này cắt điện từ bảy giờ đến mười một giờ.")
+    services.plan(days=2)
+    assert order_of(services)[0] == [*wanted, late]  # the editor's order kept; a new piece after it
+    assert [a for a, _ in audit_actions(services)] == ["airing.reorder", "airing.reorder"]
+
+    refused = cli("airing", "up", str(airing_of(services, first[1])), now=now, user="bien-tap", ok=False,
+                  lang="vi")
+    assert refused.exit_code == 2 and "đã đứng đầu chương trình" in refused.stderr
+    assert order_of(services)[0] == [*wanted, late]
+
+
+def test_priority_items_stay_ahead_and_change_places_only_among_themselves(cli, services, planned) -> None:
+    storm = _approve_new(services, "Khẩn: bão số 5", "Bão số năm đổ bộ chiều nay, bà con không ra khơi.",
+                         level="priority")
+    flood = _approve_new(services, "Lũ trên sông Thu Bồn", "Nước sông lên nhanh, bà con vùng trũng chú ý.",
+                         level="priority")
+    services.plan(days=2)
+    first = order_of(services)[0]
+    assert set(first[:2]) == {storm, flood} and len(first) == 5
+    normal = first[2]
+
+    with pytest.raises(InputError, match="priority items air first"):
+        edit(services, reorder_airing, airing_of(services, normal), up=True)
+    with pytest.raises(InputError, match="priority items air first"):
+        edit(services, reorder_airing, airing_of(services, first[1]), up=False)
+    assert order_of(services)[0] == first
+
+    edit(services, reorder_airing, airing_of(services, first[1]), up=True)
+    assert order_of(services)[0] == [first[1], first[0], *first[2:]]
+    services.plan(days=2)
+    assert order_of(services)[0] == [first[1], first[0], *first[2:]]
+    english = cli("airing", "up", str(airing_of(services, normal)), now=services.now(), user="bien-tap", ok=False)
+    assert "priority items air first" in english.stderr

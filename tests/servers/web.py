@@ -60,13 +60,14 @@ class Web:
             return {"Authorization": f"Bearer {create_token(session, user, 'tests', now=self.services.now())}"}
 
     def piece(self, title: str = "Thông báo tiêm chủng", *, approved: bool = False, submitted: bool = False,
-              author: str = "lan", body: str = "Mời bà con đưa trẻ đi tiêm chủng tại trạm y tế xã.") -> int:
+              author: str = "lan", body: str = "Mời bà con đưa trẻ đi tiêm chủng tại trạm y tế xã.",
+              level: str = "normal") -> int:
         from content.models import User
 
         with unit_of_work(self.services.sessions) as session:
             writer = session.get(User, self.ids[author])
-            piece = add_piece(session, PieceContent(title, body, campaign="guong-dien-hinh"), author=writer,
-                              now=self.services.now())
+            piece = add_piece(session, PieceContent(title, body, campaign="guong-dien-hinh", level=level),
+                              author=writer, now=self.services.now())
             if submitted or approved:
                 submit(session, piece.id, actor=writer, now=self.services.now())
             if approved:

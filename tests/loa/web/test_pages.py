@@ -356,3 +356,36 @@ def test_a_board_rotation_pushed_again_shows_which_delivery_superseded_it(web):
     listed = hung.get("/deliveries?state=superseded").text
     assert f"/deliveries/{old}" in listed and f"/deliveries/{new}" not in listed
     assert "đã được thay bằng bản mới" in listed
+
+
+def test_the_calendar_reorders_a_program_keeping_priority_items_first(web):
+    """"Phát sớm hơn" / "Phát muộn hơn" swap an item with a neighbour of its own kind; a priority item (Circular
+    39/2020: aired first) is never offered a place after a normal one, and such a request is refused in the form."""
+    storm = web.piece("Bão số 5 đổ bộ", approved=True, body="Bà con không ra khơi.", level="priority")
+    first = web.piece("Lịch tiêm chủng", approved=True)
+    second = web.piece("Thu gom rác", approved=True, body="Xe rác đi qua các thôn chiều thứ Năm.")
+    web.services.plan(days=2)
+    with unit_of_work(web.services.sessions) as session:
+        program = session.scalar(select(Delivery).where(Delivery.outlet == "loudspeaker").order_by(Delivery.start_at))
+        airings = {a.piece_id: a.id for a in program.airings}
+        station, order = program.station.code, [a.piece_id for a in program.airings]
+    assert order[0] == storm and set(order) == {storm, first, second}
+    lan = web.client("lan")
+    day = f"/calendar?day=2026-11-23&station={station}"
+    page = lan.get(day).text
+
+    def offered(piece: int) -> set[str]:
+        menu = re.search(rf'data-airing="{airings[piece]}".*?</details>', page, re.S)[0]
+        return set(re.findall(r'name="direction" value="(up|down)"', menu))
+
+    assert re.search(rf'data-airing="{airings[storm]}">.*?class="level level-priority">Ưu tiên<', page, re.S)
+    assert offered(storm) == set() and offered(order[1]) == {"down"} and offered(order[2]) == {"up"}
+    assert _post(lan, f"/calendar/airings/{airings[order[2]]}/order", {"direction": "up"}, page=day).status_code == 303
+    refused = _post(lan, f"/calendar/airings/{airings[storm]}/order", {"direction": "down"}, page=day)
+    assert refused.status_code == 400
+    said = re.search(r'<p class="error" role="alert" id="form-error">(.*?)</p>', refused.text)[1]
+    assert "Bản tin ưu tiên luôn phát trước" in said
+    with unit_of_work(web.services.sessions) as session:
+        kept = session.get(Delivery, program.id)
+        assert [a.piece_id for a in kept.airings if not a.removed] == [storm, order[2], order[1]]
+        assert all(a.pinned for a in kept.airings)
