@@ -3,6 +3,8 @@ health of the devices behind each outlet."""
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +22,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from uuid6 import uuid7
 
 from content.db import Base, UTCDateTime
 
@@ -119,9 +120,19 @@ class OutboxRow:
     payload_seal: Mapped[str | None] = mapped_column(String(64))  # content.seals, set when the payload is stored
 
 
+#: Counts up from a random start in each process: the first 8 hex digits of the delivery ids it makes.
+_SEQUENCE = itertools.count(secrets.randbits(32))
+
+
 def new_delivery_id() -> str:
-    """A new delivery's id: a UUIDv7's 32 hex digits (time first, so ids grow; 74 random bits)."""
-    return uuid7().hex
+    """A new delivery's id: 32 hex digits, 8 counting up then 24 random ones (96 bits: unique across processes).
+
+    Ids made one after another sort together, so a plan's rows go to one end of each index instead of random
+    places in it (a national week plans about a tenth faster, bench/plan_national.py); and they still differ in
+    their first digits, which editors type to name a delivery (``loa delivery retry 3f2a9c10``). A UUIDv7 would
+    start every id of a plan with the same 12 digits of its millisecond.
+    """
+    return f"{next(_SEQUENCE) % 2**32:08x}{secrets.token_hex(12)}"
 
 
 class Delivery(OutboxRow, Base):
