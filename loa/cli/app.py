@@ -81,7 +81,8 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 for _name, _command in cli_users.COMMANDS:
     user_app.command(_name)(_command)
-app.add_typer(airings_app, name="airing", help="Edit the plan by hand: pin, unpin, remove, restore, move or reorder an airing.")
+app.add_typer(airings_app, name="airing",
+              help="Edit the plan by hand: pin, unpin, remove, restore, move or reorder an airing.")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report_command)
 audit_app.command("list")(audit_list)
