@@ -279,6 +279,7 @@ class IcecastLoudspeaker(IcecastRelays, IcecastAlerts, Channel):
                 played = None
                 try:
                     began = datetime.strptime(str(source.get("stream_start_iso8601")), "%Y-%m-%dT%H:%M:%S%z")
+                    # Icecast's own wall clock, not self.clock (which tests move to skip to a slot)
                     played = max(0.0, round((datetime.now(UTC) - began).total_seconds(), 1))
                 except ValueError:
                     pass

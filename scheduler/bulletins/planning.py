@@ -11,7 +11,7 @@ left out, logged, and the dispatcher refuses it anyway if it was planned before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -29,17 +29,22 @@ log = logging.getLogger(__name__)
 _RANK = {"normal": 0, "priority": 1}
 
 
-def received_levels(session: Session) -> dict[int, dict[str, str]]:
-    """revision id → {receiving station: level} for every bulletin taken into a commune's plan."""
-    rows = session.execute(
-        select(Bulletin.id, Bulletin.revision_id, Bulletin.level, BulletinReceipt.centre)
-        .join(BulletinReceipt, BulletinReceipt.bulletin_id == Bulletin.id)
-        .join(Piece, Piece.approved_revision_id == Bulletin.revision_id)
-        .where(BulletinReceipt.state.in_(ReceiptState.IN_PLAN), Piece.state != PieceState.RETIRED,
-               Bulletin.level.in_(list(_RANK)))).all()
+def received_levels(session: Session, revision_ids: Collection[int] | None = None, *,
+                    checked: bool = True) -> dict[int, dict[str, str]]:
+    """revision id → {receiving station: level} for every bulletin taken into a commune's plan (of the revisions
+    ``revision_ids``, or all). ``checked=False`` skips the seal checks: for showing a plan the planner already
+    made from checked bulletins, never for making one."""
+    query = (select(Bulletin.id, Bulletin.revision_id, Bulletin.level, BulletinReceipt.centre)
+             .join(BulletinReceipt, BulletinReceipt.bulletin_id == Bulletin.id)
+             .join(Piece, Piece.approved_revision_id == Bulletin.revision_id)
+             .where(BulletinReceipt.state.in_(ReceiptState.IN_PLAN), Piece.state != PieceState.RETIRED,
+                    Bulletin.level.in_(list(_RANK))))
+    if revision_ids is not None:
+        query = query.where(Bulletin.revision_id.in_(sorted(set(revision_ids))))
+    rows = session.execute(query).all()
     if not rows:
         return {}
-    trusted = _trusted(session, {row.id for row in rows})
+    trusted = _trusted(session, {row.id for row in rows}) if checked else {row.id for row in rows}
     tree = tree_of(session)
     out: dict[int, dict[str, str]] = {}
     for bulletin_id, revision_id, level, centre in rows:
@@ -58,7 +63,7 @@ def leading(session: Session, station: str, revision_ids: Sequence[int]) -> set[
     at priority."""
     if not revision_ids:
         return set()
-    levels = received_levels(session)
+    levels = received_levels(session, revision_ids)
     own = dict(session.execute(select(Revision.id, Revision.level).where(Revision.id.in_(sorted(set(revision_ids)))))
                .all())
     return {rid for rid in revision_ids if level_at(levels, rid, station, own.get(rid, "normal")) == "priority"}

@@ -15,6 +15,7 @@ from content.dates import format_moment
 from content.errors import InputError, NotFound, StateError
 from content.models import Revision, User
 from content.pieces import get_piece
+from scheduler.bulletins.planning import leading
 from scheduler.catalog import campaign_rules
 from scheduler.config import relays_seconds
 from scheduler.models import Airing, Campaign, Delivery, DeliveryState, Slot
@@ -258,8 +259,6 @@ def reorder_airing(session: Session, airing_id: int, *, up: bool, actor: User, n
     if index >= len(live):
         raise InputError("airing {id} is already last in its program", where="airing", id=airing_id)
     other = live[index]
-    from scheduler.bulletins.planning import leading
-
     first = leading(session, delivery.station.code, [airing.revision_id, other.revision_id])
     if (airing.revision_id in first) != (other.revision_id in first):
         raise InputError("priority items air first: airing {id} changes places only with another item of its "

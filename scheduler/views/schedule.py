@@ -87,7 +87,7 @@ def titles_and_leads(session: Session, revision_ids: Collection[int]) -> tuple[
     rows = session.execute(select(Revision.id, Revision.title, Revision.level)
                            .where(Revision.id.in_(sorted(revision_ids)))).all() if revision_ids else []
     levels = {row.id: row.level for row in rows}
-    received = received_levels(session) if revision_ids else {}
+    received = received_levels(session, revision_ids, checked=False) if revision_ids else {}
 
     def leads(revision_id: int, station: str) -> bool:
         return level_at(received, revision_id, station, levels.get(revision_id, "normal")) == "priority"
